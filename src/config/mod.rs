@@ -1,0 +1,208 @@
+//! Configuration: the TOML file is parsed (`raw`), validated and compiled
+//! (`validate`) once into [`Config`], the typed model the request path reads.
+//! Loading is a pure function of the text and an environment lookup; only
+//! [`Config::from_file`] touches the filesystem. Every problem is collected
+//! with its TOML location, so `check` can report them all at once.
+
+mod duration;
+mod env;
+mod error;
+mod net;
+pub mod raw;
+mod render;
+mod summary;
+mod validate;
+
+pub use duration::{format_duration, parse_duration};
+pub use env::{EnvLookup, expand};
+pub use error::ConfigError;
+pub use net::Cidr;
+pub use render::{line_col, render_errors};
+pub use validate::{parse_token_hash, token_hash_string};
+
+use http::HeaderMap;
+use http::uri::{Authority, Scheme};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Listeners and connection limits.
+    pub server: ServerConfig,
+    /// The app behind the sidecar.
+    pub upstream: UpstreamConfig,
+    /// The SCIM front door.
+    pub scim: ScimConfig,
+    /// How SCIM work calls the app's API.
+    pub host: HostConfig,
+    /// IdP connections and their tokens.
+    pub connections: Vec<Connection>,
+}
+
+/// `[server]`, validated.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Public listener.
+    pub listen: SocketAddr,
+    /// Admin listener.
+    pub admin_listen: SocketAddr,
+    /// Deadline for reading a request head.
+    pub header_read_timeout: Duration,
+    /// Deadline for in-flight requests on shutdown.
+    pub drain_timeout: Duration,
+    /// Largest request head accepted, in bytes.
+    pub max_header_bytes: usize,
+    /// HTTP/2 streams allowed at once per connection.
+    pub http2_max_concurrent_streams: u32,
+}
+
+/// `[upstream]`, validated.
+#[derive(Debug, Clone)]
+pub struct UpstreamConfig {
+    /// `http` (TLS to the app comes with a later feature).
+    pub scheme: Scheme,
+    /// Host and port of the app.
+    pub authority: Authority,
+    /// TCP connect deadline.
+    pub connect_timeout: Duration,
+    /// Deadline for the app's response head on pass-through.
+    pub response_header_timeout: Duration,
+    /// Idle pooled connections are closed after this.
+    pub pool_idle_timeout: Duration,
+    /// Idle pooled connections kept at most.
+    pub pool_max_idle: usize,
+    /// Peers whose `X-Forwarded-*` headers are trusted.
+    pub trusted_proxies: Vec<Cidr>,
+    /// App path requested by `/readyz`.
+    pub health_path: Option<String>,
+}
+
+/// `[scim]`, validated.
+#[derive(Debug, Clone)]
+pub struct ScimConfig {
+    /// Path prefix, without a trailing slash, e.g. `/scim/v2`.
+    pub base_path: String,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Total deadline for one SCIM request.
+    pub request_timeout: Duration,
+    /// Most resources scanned for a filter the app cannot answer.
+    pub filter_scan_limit: usize,
+    /// Largest page a client may request.
+    pub max_page_size: usize,
+    /// Most PATCH operations per request.
+    pub max_patch_operations: usize,
+}
+
+/// `[host]`, validated.
+#[derive(Debug, Clone)]
+pub struct HostConfig {
+    /// Scheme of the API base URL.
+    pub scheme: Scheme,
+    /// Host and port of the API.
+    pub authority: Authority,
+    /// Path prefix of the API (empty or starting with `/`, no trailing slash).
+    pub base_path: String,
+    /// Headers added to every API call (secrets already expanded).
+    pub headers: HeaderMap,
+    /// Deadline for one API call.
+    pub timeout: Duration,
+    /// API calls in flight at once for one SCIM request.
+    pub concurrency: usize,
+}
+
+/// The request dialect of an identity provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Idp {
+    /// Okta (AIW and OIN apps).
+    Okta,
+    /// Microsoft Entra ID.
+    Entra,
+    /// Strict RFC 7644.
+    Generic,
+}
+
+impl Idp {
+    /// The config spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Okta => "okta",
+            Self::Entra => "entra",
+            Self::Generic => "generic",
+        }
+    }
+}
+
+/// One IdP connection.
+#[derive(Debug, Clone)]
+pub struct Connection {
+    /// Short name used in logs.
+    pub id: String,
+    /// Request dialect.
+    pub idp: Idp,
+    /// SHA-256 digests of the accepted bearer tokens.
+    pub token_hashes: Vec<[u8; 32]>,
+    /// Values for `{conn.<name>}` placeholders.
+    pub vars: BTreeMap<String, String>,
+}
+
+/// Every problem found in a config text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl ConfigErrors {
+    /// Renders all errors as `file:line:col` diagnostics.
+    pub fn render(&self, file: &str, text: &str) -> String {
+        render_errors(file, text, &self.0)
+    }
+}
+
+/// Why a config file could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The path given.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file was read but is invalid; `rendered` lists every problem.
+    #[error("{rendered}")]
+    Invalid {
+        /// All problems, rendered with file:line:col.
+        rendered: String,
+        /// The problems themselves.
+        errors: ConfigErrors,
+    },
+}
+
+impl Config {
+    /// Parses, validates and compiles a config text.
+    pub fn from_toml(text: &str, env: EnvLookup<'_>) -> Result<Self, ConfigErrors> {
+        validate::load(text, env)
+    }
+
+    /// Reads a config file and loads it with the process environment.
+    pub fn from_file(path: &Path) -> Result<Self, LoadError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        let env = |name: &str| std::env::var(name).ok();
+        Self::from_toml(&text, &env).map_err(|errors| LoadError::Invalid {
+            rendered: errors.render(&shown, &text),
+            errors,
+        })
+    }
+
+    /// A human summary of the effective settings, printed by `check`.
+    pub fn summary(&self) -> String {
+        summary::summary(self)
+    }
+}

@@ -1,0 +1,120 @@
+//! The serde mirror of the TOML file: every table denies unknown keys, and
+//! every value that is validated after deserialization is `Spanned`, so the
+//! validator can point at it. Nothing here is used on the request path.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use toml::Spanned;
+
+/// A string value together with its byte span in the source.
+pub type SpStr = Spanned<String>;
+
+/// The whole file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    /// `[server]`: listeners and connection limits.
+    #[serde(default)]
+    pub server: RawServer,
+    /// `[upstream]`: the app that receives every non-SCIM request.
+    pub upstream: Spanned<RawUpstream>,
+    /// `[scim]`: the SCIM front door.
+    #[serde(default)]
+    pub scim: RawScim,
+    /// `[host]`: how SCIM work calls the app's own API.
+    #[serde(default)]
+    pub host: RawHost,
+    /// `[[connections]]`: one per IdP tenant.
+    #[serde(default)]
+    pub connections: Vec<Spanned<RawConnection>>,
+    /// `[users]`: the User mapping.
+    pub users: Option<toml::Value>,
+}
+
+/// `[server]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawServer {
+    /// Public listener address, e.g. `0.0.0.0:8080`.
+    pub listen: Option<SpStr>,
+    /// Admin listener address (`/livez`, `/readyz`).
+    pub admin_listen: Option<SpStr>,
+    /// Time allowed for a client to send a request's headers.
+    pub header_read_timeout: Option<SpStr>,
+    /// Time allowed for in-flight requests to finish on shutdown.
+    pub drain_timeout: Option<SpStr>,
+    /// Largest request head (request line + headers) accepted, in bytes.
+    pub max_header_bytes: Option<Spanned<i64>>,
+    /// HTTP/2 streams allowed at once per connection.
+    pub http2_max_concurrent_streams: Option<Spanned<i64>>,
+}
+
+/// `[upstream]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawUpstream {
+    /// Base URL of the app, e.g. `http://127.0.0.1:3000`.
+    pub url: SpStr,
+    /// Time allowed to open a TCP connection to the app.
+    pub connect_timeout: Option<SpStr>,
+    /// Time allowed for the app to start answering a pass-through request.
+    pub response_header_timeout: Option<SpStr>,
+    /// How long an idle pooled connection is kept.
+    pub pool_idle_timeout: Option<SpStr>,
+    /// Idle pooled connections kept at most.
+    pub pool_max_idle: Option<Spanned<i64>>,
+    /// Peers whose `X-Forwarded-*` headers are trusted and extended.
+    #[serde(default)]
+    pub trusted_proxies: Vec<SpStr>,
+    /// An app path that `/readyz` requests; without it a TCP connect suffices.
+    pub health_path: Option<SpStr>,
+}
+
+/// `[scim]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScim {
+    /// Path prefix of the SCIM service, default `/scim/v2`.
+    pub base_path: Option<SpStr>,
+    /// Largest SCIM request body accepted, in bytes.
+    pub max_body_bytes: Option<Spanned<i64>>,
+    /// Total deadline for one SCIM request, all app calls included.
+    pub request_timeout: Option<SpStr>,
+    /// Most resources scanned when the sidecar must evaluate a filter itself.
+    pub filter_scan_limit: Option<Spanned<i64>>,
+    /// Largest `count` a client may ask for; larger values are capped.
+    pub max_page_size: Option<Spanned<i64>>,
+    /// Most PATCH operations accepted in one request.
+    pub max_patch_operations: Option<Spanned<i64>>,
+}
+
+/// `[host]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHost {
+    /// Base URL for API calls, default: the upstream URL.
+    pub url: Option<SpStr>,
+    /// Headers added to every API call, e.g. an API key from `${ENV}`.
+    #[serde(default)]
+    pub headers: BTreeMap<String, SpStr>,
+    /// Deadline for one API call.
+    pub timeout: Option<SpStr>,
+    /// API calls in flight at once for one SCIM request (summary lists).
+    pub concurrency: Option<Spanned<i64>>,
+}
+
+/// One `[[connections]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConnection {
+    /// Short name used in logs.
+    pub id: SpStr,
+    /// Request dialect: `okta`, `entra` or `generic`.
+    pub idp: Option<SpStr>,
+    /// `sha256:<hex>` hashes of the bearer tokens accepted.
+    #[serde(default)]
+    pub tokens: Vec<SpStr>,
+    /// Values for `{conn.<name>}` placeholders in mappings.
+    #[serde(default)]
+    pub vars: BTreeMap<String, SpStr>,
+}

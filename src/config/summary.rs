@@ -1,0 +1,83 @@
+//! The effective-settings summary that `check` prints for a valid config.
+//! It shows every bound and deadline in force, defaults included, and never
+//! prints secrets (header values, token hashes, connection variables).
+
+use super::{Config, format_duration as d};
+use std::fmt::Write;
+
+/// Renders the summary.
+pub fn summary(c: &Config) -> String {
+    let mut s = String::new();
+    let s_ = &mut s;
+    let _ = writeln!(s_, "listeners:");
+    let _ = writeln!(s_, "  public  {} (HTTP/1.1 and h2c)", c.server.listen);
+    let _ = writeln!(s_, "  admin   {} (/livez, /readyz)", c.server.admin_listen);
+    let _ = writeln!(
+        s_,
+        "  header_read_timeout {}, drain_timeout {}, max_header_bytes {}, http2_max_concurrent_streams {}",
+        d(c.server.header_read_timeout),
+        d(c.server.drain_timeout),
+        c.server.max_header_bytes,
+        c.server.http2_max_concurrent_streams
+    );
+    let _ = writeln!(s_, "upstream (pass-through):");
+    let _ = writeln!(s_, "  {}://{}", c.upstream.scheme, c.upstream.authority);
+    let _ = writeln!(
+        s_,
+        "  connect_timeout {}, response_header_timeout {}, pool_idle_timeout {}, pool_max_idle {}",
+        d(c.upstream.connect_timeout),
+        d(c.upstream.response_header_timeout),
+        d(c.upstream.pool_idle_timeout),
+        c.upstream.pool_max_idle
+    );
+    let trusted: Vec<String> = c
+        .upstream
+        .trusted_proxies
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let _ = writeln!(
+        s_,
+        "  trusted_proxies [{}], readiness {}",
+        trusted.join(", "),
+        c.upstream
+            .health_path
+            .as_deref()
+            .map_or("TCP connect".to_string(), |p| format!("GET {p}"))
+    );
+    let _ = writeln!(s_, "scim:");
+    let _ = writeln!(s_, "  base_path {}", c.scim.base_path);
+    let _ = writeln!(
+        s_,
+        "  max_body_bytes {}, request_timeout {}, max_page_size {}, filter_scan_limit {}, max_patch_operations {}",
+        c.scim.max_body_bytes,
+        d(c.scim.request_timeout),
+        c.scim.max_page_size,
+        c.scim.filter_scan_limit,
+        c.scim.max_patch_operations
+    );
+    let names: Vec<&str> = c.host.headers.keys().map(|k| k.as_str()).collect();
+    let _ = writeln!(
+        s_,
+        "host API: {}://{}{} timeout {}, concurrency {}, headers [{}] (values hidden)",
+        c.host.scheme,
+        c.host.authority,
+        c.host.base_path,
+        d(c.host.timeout),
+        c.host.concurrency,
+        names.join(", ")
+    );
+    let _ = writeln!(s_, "connections:");
+    for conn in &c.connections {
+        let vars: Vec<&str> = conn.vars.keys().map(String::as_str).collect();
+        let _ = writeln!(
+            s_,
+            "  {} idp={} tokens={} vars=[{}]",
+            conn.id,
+            conn.idp.as_str(),
+            conn.token_hashes.len(),
+            vars.join(", ")
+        );
+    }
+    s
+}

@@ -1,0 +1,41 @@
+//! scim-sidecar: a reverse proxy that gives an existing web app a SCIM 2.0
+//! server. Requests below the SCIM base path are authenticated and answered
+//! through declarative mappings onto the app's own REST API; everything else
+//! passes through to the app unchanged.
+//!
+//! [`run`] is the whole program behind the CLI; tests, benches and fuzz
+//! targets call it (or [`Server`]) directly.
+
+#![forbid(unsafe_code)]
+#![deny(rust_2018_idioms)]
+
+pub mod admin;
+pub mod auth;
+pub mod body;
+pub mod config;
+pub mod error;
+pub mod proxy;
+pub mod scim;
+pub mod server;
+pub mod state;
+pub mod telemetry;
+pub mod token;
+pub mod upstream;
+
+pub use config::Config;
+pub use server::{ServeError, Server};
+pub use state::State;
+
+use std::future::Future;
+
+/// Runs the sidecar with a validated config until `shutdown` resolves, then
+/// drains in-flight requests and returns.
+pub async fn run(
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    Server::bind(State::new(config))
+        .await?
+        .serve(shutdown)
+        .await
+}

@@ -1,0 +1,188 @@
+//! Header rewriting for pass-through: removal of hop-by-hop headers and the
+//! `X-Forwarded-*` headers the app sees.
+
+use crate::config::Cidr;
+use http::HeaderMap;
+use http::header::{CONNECTION, HeaderName, HeaderValue, TE, TRANSFER_ENCODING, UPGRADE};
+use std::net::IpAddr;
+
+const KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
+const PROXY_CONNECTION: HeaderName = HeaderName::from_static("proxy-connection");
+/// `X-Forwarded-For`.
+pub const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+/// `X-Forwarded-Proto`.
+pub const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+/// `X-Forwarded-Host`.
+pub const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+
+/// Removes hop-by-hop headers (RFC 9110 §7.6.1): "Intermediaries MUST parse
+/// a received Connection header field before a message is forwarded and,
+/// for each connection-option in this field, remove any header or trailer
+/// field(s) from the message with the same name as the connection-option,
+/// and then remove the Connection header field itself". Also removes the
+/// fields the RFC names as connection-specific (`Proxy-Connection`,
+/// `Keep-Alive`, `TE`, `Transfer-Encoding`, `Upgrade`) and the proxy
+/// authentication fields meant for us. `TE: trailers` is kept: it is the
+/// one TE value that is end-to-end in meaning (gRPC and trailer-carrying
+/// responses need it).
+pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    let named: Vec<HeaderName> = headers
+        .get_all(CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
+        .collect();
+    for name in named {
+        headers.remove(name);
+    }
+    let te_trailers = headers.get_all(TE).iter().any(|v| {
+        v.to_str().is_ok_and(|s| {
+            s.split(',')
+                .any(|p| p.trim().eq_ignore_ascii_case("trailers"))
+        })
+    });
+    for name in [
+        CONNECTION,
+        KEEP_ALIVE,
+        PROXY_CONNECTION,
+        TE,
+        TRANSFER_ENCODING,
+        UPGRADE,
+        http::header::PROXY_AUTHENTICATE,
+        http::header::PROXY_AUTHORIZATION,
+    ] {
+        headers.remove(name);
+    }
+    if te_trailers {
+        headers.insert(TE, HeaderValue::from_static("trailers"));
+    }
+}
+
+/// What the sidecar knows about the client connection.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientInfo {
+    /// The peer's IP address.
+    pub peer: IpAddr,
+    /// Whether the sidecar terminated TLS for this connection.
+    pub tls: bool,
+}
+
+/// Sets `X-Forwarded-For`, `-Proto` and `-Host`. From a trusted proxy the
+/// incoming values are kept and the peer is appended to the `For` chain;
+/// from anyone else the incoming values are replaced, so a client cannot
+/// forge its address to the app.
+pub fn set_forwarded(
+    headers: &mut HeaderMap,
+    client: ClientInfo,
+    host: Option<HeaderValue>,
+    trusted: &[Cidr],
+) {
+    let is_trusted = trusted.iter().any(|c| c.contains(client.peer));
+    let peer = client.peer.to_string();
+    let prior: Vec<String> = headers
+        .get_all(X_FORWARDED_FOR)
+        .iter()
+        .filter_map(|v| v.to_str().ok().map(str::to_string))
+        .collect();
+    let chain = if is_trusted && !prior.is_empty() {
+        format!("{}, {peer}", prior.join(", "))
+    } else {
+        peer
+    };
+    if let Ok(v) = HeaderValue::try_from(chain) {
+        headers.insert(X_FORWARDED_FOR, v);
+    }
+    if !(is_trusted && headers.contains_key(X_FORWARDED_PROTO)) {
+        let proto = if client.tls { "https" } else { "http" };
+        headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static(proto));
+    }
+    if !(is_trusted && headers.contains_key(X_FORWARDED_HOST)) {
+        match host {
+            Some(h) => headers.insert(X_FORWARDED_HOST, h),
+            None => headers.remove(X_FORWARDED_HOST),
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(
+                HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        h
+    }
+
+    #[test]
+    fn strips_hop_by_hop_and_connection_named_headers() {
+        let mut h = map(&[
+            ("connection", "keep-alive, X-Custom-Hop"),
+            ("keep-alive", "timeout=5"),
+            ("x-custom-hop", "1"),
+            ("transfer-encoding", "chunked"),
+            ("proxy-authorization", "Basic x"),
+            ("te", "gzip"),
+            ("x-end-to-end", "kept"),
+            ("authorization", "Bearer app-session"),
+        ]);
+        strip_hop_by_hop(&mut h);
+        let names: Vec<&str> = h.keys().map(|k| k.as_str()).collect();
+        assert_eq!(names, vec!["x-end-to-end", "authorization"]);
+    }
+
+    #[test]
+    fn keeps_te_trailers() {
+        let mut h = map(&[("te", "trailers, deflate")]);
+        strip_hop_by_hop(&mut h);
+        assert_eq!(h.get(TE).unwrap(), "trailers");
+    }
+
+    #[test]
+    fn untrusted_forwarded_headers_are_replaced() {
+        let mut h = map(&[
+            ("x-forwarded-for", "6.6.6.6"),
+            ("x-forwarded-proto", "https"),
+        ]);
+        let client = ClientInfo {
+            peer: "10.1.2.3".parse().unwrap(),
+            tls: false,
+        };
+        set_forwarded(
+            &mut h,
+            client,
+            Some(HeaderValue::from_static("app.example")),
+            &[],
+        );
+        assert_eq!(h.get(X_FORWARDED_FOR).unwrap(), "10.1.2.3");
+        assert_eq!(h.get(X_FORWARDED_PROTO).unwrap(), "http");
+        assert_eq!(h.get(X_FORWARDED_HOST).unwrap(), "app.example");
+    }
+
+    #[test]
+    fn trusted_forwarded_headers_are_extended() {
+        let mut h = map(&[
+            ("x-forwarded-for", "203.0.113.9"),
+            ("x-forwarded-proto", "https"),
+        ]);
+        let client = ClientInfo {
+            peer: "10.1.2.3".parse().unwrap(),
+            tls: false,
+        };
+        let trusted = [Cidr::parse("10.0.0.0/8").unwrap()];
+        set_forwarded(
+            &mut h,
+            client,
+            Some(HeaderValue::from_static("app.example")),
+            &trusted,
+        );
+        assert_eq!(h.get(X_FORWARDED_FOR).unwrap(), "203.0.113.9, 10.1.2.3");
+        assert_eq!(h.get(X_FORWARDED_PROTO).unwrap(), "https");
+    }
+}

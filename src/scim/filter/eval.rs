@@ -1,0 +1,257 @@
+//! Evaluates a parsed filter against a SCIM JSON resource.
+//!
+//! This module owns filter semantics (RFC 7644 §3.4.2.2): attribute names
+//! match JSON keys case-insensitively, URN-qualified attributes are read from
+//! the extension object keyed by their URN, a multi-valued attribute matches
+//! when any element matches, a comparison on a multi-valued complex attribute
+//! without sub-attribute compares the elements' `value`, strings honour
+//! `caseExact`, dateTimes compare as instants, numbers numerically, booleans
+//! only with `eq`/`ne`. It does not decide what the host app can answer.
+
+use std::cmp::Ordering;
+
+use serde_json::Value;
+
+use super::ast::{AttrPath, CompValue, CompareOp, Filter};
+use super::attrs::AttrInfo;
+
+/// Whether `resource` satisfies `filter` (RFC 7644 §3.4.2.2).
+pub fn matches(filter: &Filter, resource: &Value, schema: &dyn AttrInfo) -> bool {
+    eval(filter, resource, None, schema)
+}
+
+fn eval(filter: &Filter, ctx: &Value, parent: Option<&AttrPath>, schema: &dyn AttrInfo) -> bool {
+    match filter {
+        Filter::And(l, r) => eval(l, ctx, parent, schema) && eval(r, ctx, parent, schema),
+        Filter::Or(l, r) => eval(l, ctx, parent, schema) || eval(r, ctx, parent, schema),
+        Filter::Not(inner) => !eval(inner, ctx, parent, schema),
+        Filter::Present(path) => values(ctx, path).into_iter().any(is_present),
+        Filter::Compare { path, op, value } => {
+            let full = full_path(parent, path);
+            compare_any(&values(ctx, path), *op, value, &full, schema)
+        }
+        Filter::ValuePath { path, filter } => elements(ctx, path)
+            .into_iter()
+            .any(|el| eval(filter, el, Some(path), schema)),
+    }
+}
+
+/// The schema path of an attribute read inside a value path (`emails` + `type`
+/// → `emails.type`), so `caseExact` is looked up on the right attribute.
+fn full_path(parent: Option<&AttrPath>, path: &AttrPath) -> AttrPath {
+    match parent {
+        Some(p) => AttrPath {
+            urn: p.urn.clone(),
+            name: p.name.clone(),
+            sub: Some(path.name.clone()),
+        },
+        None => path.clone(),
+    }
+}
+
+/// Looks `key` up case-insensitively (RFC 7643 §2.1: names are case-insensitive).
+pub fn get_ci<'v>(obj: &'v Value, key: &str) -> Option<&'v Value> {
+    let map = obj.as_object()?;
+    map.get(key).or_else(|| {
+        map.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v)
+    })
+}
+
+/// The value of the top-level attribute of `path` (ignoring its sub-attribute).
+fn attribute<'v>(ctx: &'v Value, path: &AttrPath) -> Option<&'v Value> {
+    let container = match path.extension() {
+        Some(urn) => get_ci(ctx, urn)?,
+        None => ctx,
+    };
+    get_ci(container, &path.name)
+}
+
+/// The elements a value path iterates over: array elements, or a single complex value.
+fn elements<'v>(ctx: &'v Value, path: &AttrPath) -> Vec<&'v Value> {
+    match attribute(ctx, path) {
+        Some(Value::Array(items)) => items.iter().collect(),
+        Some(v @ Value::Object(_)) => vec![v],
+        _ => Vec::new(),
+    }
+}
+
+/// The leaf values `path` denotes, with arrays flattened.
+fn values<'v>(ctx: &'v Value, path: &AttrPath) -> Vec<&'v Value> {
+    let Some(top) = attribute(ctx, path) else {
+        return Vec::new();
+    };
+    let tops: Vec<&Value> = match top {
+        Value::Array(items) => items.iter().collect(),
+        v => vec![v],
+    };
+    let Some(sub) = &path.sub else {
+        return tops;
+    };
+    let mut out = Vec::new();
+    for t in tops {
+        match get_ci(t, sub) {
+            Some(Value::Array(items)) => out.extend(items.iter()),
+            Some(v) => out.push(v),
+            None => {}
+        }
+    }
+    out
+}
+
+/// `pr`: "If the attribute has a non-empty value, or if it contains a non-empty
+/// node for complex attributes, there is a match" (RFC 7644 §3.4.2.2).
+fn is_present(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => o.values().any(is_present),
+        _ => true,
+    }
+}
+
+fn compare_any(
+    vals: &[&Value],
+    op: CompareOp,
+    lit: &CompValue,
+    path: &AttrPath,
+    schema: &dyn AttrInfo,
+) -> bool {
+    let present: Vec<&Value> = vals.iter().copied().filter(|v| is_present(v)).collect();
+    match (op, lit) {
+        (CompareOp::Eq, CompValue::Null) => present.is_empty(),
+        (CompareOp::Ne, CompValue::Null) => !present.is_empty(),
+        (CompareOp::Ne, _) if present.is_empty() => true,
+        _ => present
+            .into_iter()
+            .any(|v| compare_one(v, op, lit, path, schema)),
+    }
+}
+
+fn compare_one(
+    attr: &Value,
+    op: CompareOp,
+    lit: &CompValue,
+    path: &AttrPath,
+    schema: &dyn AttrInfo,
+) -> bool {
+    // A multi-valued complex attribute compared without sub-attribute uses `value`.
+    let attr = match attr {
+        Value::Object(_) => match get_ci(attr, "value") {
+            Some(v) => v,
+            None => return op == CompareOp::Ne,
+        },
+        v => v,
+    };
+    match (attr, lit) {
+        (Value::String(a), CompValue::Str(b)) => compare_str(a, b, op, path, schema),
+        (Value::Number(a), CompValue::Number(b)) => match (a.as_f64(), b.as_f64()) {
+            (Some(x), Some(y)) => x.partial_cmp(&y).is_some_and(|o| ordered(op, o)),
+            _ => false,
+        },
+        (Value::Bool(a), CompValue::Bool(b)) => match op {
+            CompareOp::Eq => a == b,
+            CompareOp::Ne => a != b,
+            _ => false,
+        },
+        _ => op == CompareOp::Ne,
+    }
+}
+
+fn compare_str(a: &str, b: &str, op: CompareOp, path: &AttrPath, schema: &dyn AttrInfo) -> bool {
+    if schema.is_datetime(path)
+        && let (Some(x), Some(y)) = (parse_datetime(a), parse_datetime(b))
+        && !matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew)
+    {
+        return ordered(op, x.cmp(&y));
+    }
+    let (a, b) = if schema.case_exact(path) {
+        (a.to_owned(), b.to_owned())
+    } else {
+        (a.to_lowercase(), b.to_lowercase())
+    };
+    match op {
+        CompareOp::Co => a.contains(&b),
+        CompareOp::Sw => a.starts_with(&b),
+        CompareOp::Ew => a.ends_with(&b),
+        _ => ordered(op, a.cmp(&b)),
+    }
+}
+
+fn ordered(op: CompareOp, o: Ordering) -> bool {
+    match op {
+        CompareOp::Eq => o == Ordering::Equal,
+        CompareOp::Ne => o != Ordering::Equal,
+        CompareOp::Gt => o == Ordering::Greater,
+        CompareOp::Ge => o != Ordering::Less,
+        CompareOp::Lt => o == Ordering::Less,
+        CompareOp::Le => o != Ordering::Greater,
+        CompareOp::Co | CompareOp::Sw | CompareOp::Ew => false,
+    }
+}
+
+/// Parses an RFC 3339 date-time (`xsd:dateTime` with offset, RFC 7643 §2.3.5)
+/// into nanoseconds since the Unix epoch. Returns `None` when malformed.
+pub fn parse_datetime(s: &str) -> Option<i128> {
+    let b = s.as_bytes();
+    let num = |from: usize, len: usize| -> Option<i64> {
+        let part = s.get(from..from + len)?;
+        if !part.bytes().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        part.parse().ok()
+    };
+    let sep_ok = b.get(4) == Some(&b'-')
+        && b.get(7) == Some(&b'-')
+        && b.get(13) == Some(&b':')
+        && b.get(16) == Some(&b':');
+    if !sep_ok || !matches!(b.get(10), Some(b'T' | b't' | b' ')) {
+        return None;
+    }
+    let (y, mo, d) = (num(0, 4)?, num(5, 2)?, num(8, 2)?);
+    let (h, mi, sec) = (num(11, 2)?, num(14, 2)?, num(17, 2)?);
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
+        return None;
+    }
+    let mut i = 19;
+    let mut nanos: i128 = 0;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let start = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            if i - start < 9 {
+                nanos = nanos * 10 + i128::from(b.get(i).copied().unwrap_or(b'0') - b'0');
+            }
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+        nanos *= 10_i128.pow(9u32.saturating_sub(u32::try_from(i - start).unwrap_or(9)));
+    }
+    let offset_secs = match b.get(i) {
+        Some(b'Z' | b'z') if i + 1 == b.len() => 0,
+        Some(&sign @ (b'+' | b'-')) if i + 6 == b.len() && b.get(i + 3) == Some(&b':') => {
+            let (oh, om) = (num(i + 1, 2)?, num(i + 4, 2)?);
+            let off = oh * 3600 + om * 60;
+            if sign == b'-' { -off } else { off }
+        }
+        _ => return None,
+    };
+    let days = days_from_civil(y, mo, d);
+    let secs = days * 86_400 + h * 3600 + mi * 60 + sec - offset_secs;
+    Some(i128::from(secs) * 1_000_000_000 + nanos)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}

@@ -1,0 +1,164 @@
+//! The SCIM front door: everything below `[scim] base_path`. A request goes
+//! through named phases — authenticate, check the media type, route, then
+//! the endpoint — and every outcome, including every failure, is a SCIM
+//! response (`application/scim+json`, RFC 7644 §3.12 error bodies). SCIM
+//! requests are never forwarded to the app as they are, so the IdP's
+//! `Authorization` header never reaches it.
+
+pub mod discovery;
+pub mod protocol;
+pub mod route;
+
+use crate::auth::{AuthError, Principal};
+use crate::body::Body;
+use crate::error::ScimError;
+use crate::state::State;
+use http::header::{ALLOW, CONTENT_TYPE, HeaderValue, WWW_AUTHENTICATE};
+use http::{Method, Request, Response, StatusCode};
+use hyper::body::Incoming;
+use protocol::{error_response, is_json_media_type, json_response};
+use route::Endpoint;
+
+/// Whether `path` is below the SCIM base path.
+pub fn is_scim_path(base: &str, path: &str) -> bool {
+    path.strip_prefix(base)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+/// Handles one SCIM request; never fails.
+pub async fn handle(state: &State, req: Request<Incoming>) -> Response<Body> {
+    let principal = match state.auth.authenticate(req.headers()) {
+        Ok(p) => p,
+        Err(e) => return unauthorized(e),
+    };
+    if let Err(e) = check_media_type(&req) {
+        return error_response(&e);
+    }
+    let rest = req
+        .uri()
+        .path()
+        .strip_prefix(state.config.scim.base_path.as_str())
+        .unwrap_or("")
+        .to_string();
+    let endpoint = route::classify(&rest);
+    match dispatch(state, principal, endpoint, req).await {
+        Ok(resp) => resp,
+        Err(e) if e.status == StatusCode::METHOD_NOT_ALLOWED => {
+            with_allow(error_response(&e), "GET")
+        }
+        Err(e) => error_response(&e),
+    }
+}
+
+/// Phase 1 failed: a 401 with a bearer challenge (RFC 6750 §3).
+fn unauthorized(e: AuthError) -> Response<Body> {
+    tracing::info!(reason = ?e, "scim request not authenticated");
+    let mut resp = error_response(&ScimError::unauthorized(e.to_string()));
+    resp.headers_mut()
+        .insert(WWW_AUTHENTICATE, HeaderValue::from_static(e.challenge()));
+    resp
+}
+
+/// Phase 2: a body, when present, must be JSON. A missing `Content-Type` is
+/// accepted (Okta's SPEC test POSTs with only `Authorization` and `Accept`).
+fn check_media_type(req: &Request<Incoming>) -> Result<(), ScimError> {
+    match req.headers().get(CONTENT_TYPE) {
+        Some(v) if !v.to_str().is_ok_and(is_json_media_type) => Err(ScimError::client(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            None,
+            "request bodies must be application/scim+json or application/json",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Phase 3: the endpoint.
+async fn dispatch(
+    state: &State,
+    _principal: Principal,
+    endpoint: Endpoint,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, ScimError> {
+    let method = req.method().clone();
+    match endpoint {
+        Endpoint::ServiceProviderConfig => {
+            read_only(&method)?;
+            Ok(json_response(
+                StatusCode::OK,
+                &state.discovery.service_provider_config,
+            ))
+        }
+        Endpoint::ResourceTypes(name) => {
+            read_only(&method)?;
+            state
+                .discovery
+                .resource_types(name.as_deref())
+                .map(|v| json_response(StatusCode::OK, &v))
+        }
+        Endpoint::Schemas(urn) => {
+            read_only(&method)?;
+            state
+                .discovery
+                .schemas(urn.as_deref())
+                .map(|v| json_response(StatusCode::OK, &v))
+        }
+        Endpoint::Collection(kind) | Endpoint::Search(kind) | Endpoint::Item(kind, _) => {
+            Err(ScimError::not_implemented(format!(
+                "/{} is not configured in this deployment",
+                kind.endpoint()
+            )))
+        }
+        Endpoint::Me => Err(ScimError::not_implemented(
+            "/Me is not supported: SCIM clients here are provisioning services, not users",
+        )),
+        Endpoint::Bulk => Err(ScimError::not_implemented(
+            "bulk operations are not supported",
+        )),
+        Endpoint::RootSearch => Err(ScimError::not_implemented(
+            "searching at the service root is not supported; use /Users/.search",
+        )),
+        Endpoint::Unknown => Err(ScimError::not_found(format!(
+            "no SCIM endpoint at {}",
+            req.uri().path()
+        ))),
+    }
+}
+
+/// Discovery endpoints are read-only (RFC 7644 §4): other methods get 405.
+fn read_only(method: &Method) -> Result<(), ScimError> {
+    if method == Method::GET || method == Method::HEAD {
+        Ok(())
+    } else {
+        Err(method_not_allowed("GET"))
+    }
+}
+
+/// A 405 SCIM error; `handle` adds the `Allow` header.
+fn method_not_allowed(allow: &'static str) -> ScimError {
+    ScimError::client(
+        StatusCode::METHOD_NOT_ALLOWED,
+        None,
+        format!("method not allowed here; allowed: {allow}"),
+    )
+}
+
+/// Adds `Allow` to 405 responses (RFC 9110 §15.5.6).
+fn with_allow(mut resp: Response<Body>, allow: &'static str) -> Response<Body> {
+    resp.headers_mut()
+        .insert(ALLOW, HeaderValue::from_static(allow));
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scim_prefix_matches_whole_segments() {
+        assert!(is_scim_path("/scim/v2", "/scim/v2"));
+        assert!(is_scim_path("/scim/v2", "/scim/v2/Users"));
+        assert!(!is_scim_path("/scim/v2", "/scim/v22"));
+        assert!(!is_scim_path("/scim/v2", "/scim"));
+        assert!(!is_scim_path("/scim/v2", "/other/scim/v2"));
+    }
+}

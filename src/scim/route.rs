@@ -1,0 +1,155 @@
+//! Classifies a SCIM request path (below the base path) into an endpoint.
+//! Resource names match case-insensitively (Entra's reference tests send
+//! `/users`); ids are percent-decoded here and re-encoded as a single path
+//! segment whenever they are sent to the app.
+
+use percent_encoding::percent_decode_str;
+
+/// The SCIM resource types served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResourceKind {
+    /// `/Users`.
+    User,
+    /// `/Groups`.
+    Group,
+}
+
+impl ResourceKind {
+    /// The endpoint name.
+    pub fn endpoint(self) -> &'static str {
+        match self {
+            Self::User => "Users",
+            Self::Group => "Groups",
+        }
+    }
+}
+
+/// A SCIM endpoint addressed by a request path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    /// `/ServiceProviderConfig` (RFC 7644 §4).
+    ServiceProviderConfig,
+    /// `/ResourceTypes` or `/ResourceTypes/{name}`.
+    ResourceTypes(Option<String>),
+    /// `/Schemas` or `/Schemas/{urn}`.
+    Schemas(Option<String>),
+    /// `/Users`, `/Groups`.
+    Collection(ResourceKind),
+    /// `/Users/.search`, `/Groups/.search` (RFC 7644 §3.4.3).
+    Search(ResourceKind),
+    /// `/Users/{id}`, `/Groups/{id}`.
+    Item(ResourceKind, String),
+    /// `/Me` (RFC 7644 §3.11).
+    Me,
+    /// `/Bulk` (RFC 7644 §3.7).
+    Bulk,
+    /// `/.search` at the root.
+    RootSearch,
+    /// Anything else.
+    Unknown,
+}
+
+/// Classifies `rest`, the path after the base path (empty or starting with `/`).
+pub fn classify(rest: &str) -> Endpoint {
+    let trimmed = rest.trim_start_matches('/');
+    let trimmed = trimmed.strip_suffix('/').unwrap_or(trimmed);
+    let mut parts = trimmed.splitn(2, '/');
+    let first = parts.next().unwrap_or("");
+    let second = parts.next();
+    let eq = |name: &str| first.eq_ignore_ascii_case(name);
+    let kind = if eq("Users") {
+        Some(ResourceKind::User)
+    } else if eq("Groups") {
+        Some(ResourceKind::Group)
+    } else {
+        None
+    };
+    match (kind, second) {
+        (Some(k), None) => return Endpoint::Collection(k),
+        (Some(k), Some(".search")) => return Endpoint::Search(k),
+        (Some(k), Some(id)) => {
+            return match decode_segment(id) {
+                Some(id) => Endpoint::Item(k, id),
+                None => Endpoint::Unknown,
+            };
+        }
+        (None, _) => {}
+    }
+    match second {
+        None if eq("ServiceProviderConfig") => Endpoint::ServiceProviderConfig,
+        None if eq("ResourceTypes") => Endpoint::ResourceTypes(None),
+        None if eq("Schemas") => Endpoint::Schemas(None),
+        None if eq("Me") => Endpoint::Me,
+        None if eq("Bulk") => Endpoint::Bulk,
+        None if first == ".search" => Endpoint::RootSearch,
+        Some(name) if eq("ResourceTypes") => {
+            decode_segment(name).map_or(Endpoint::Unknown, |n| Endpoint::ResourceTypes(Some(n)))
+        }
+        Some(urn) if eq("Schemas") => {
+            decode_segment(urn).map_or(Endpoint::Unknown, |u| Endpoint::Schemas(Some(u)))
+        }
+        _ => Endpoint::Unknown,
+    }
+}
+
+/// Decodes one path segment. Ids never contain an undecoded `/` (that would
+/// be a deeper path) and must be valid UTF-8 and non-empty.
+fn decode_segment(segment: &str) -> Option<String> {
+    if segment.is_empty() || segment.contains('/') {
+        return None;
+    }
+    percent_decode_str(segment)
+        .decode_utf8()
+        .ok()
+        .map(|s| s.into_owned())
+        .filter(|s| !s.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_endpoints() {
+        assert_eq!(classify("/Users"), Endpoint::Collection(ResourceKind::User));
+        assert_eq!(
+            classify("/users/"),
+            Endpoint::Collection(ResourceKind::User)
+        );
+        assert_eq!(
+            classify("/Groups/.search"),
+            Endpoint::Search(ResourceKind::Group)
+        );
+        assert_eq!(
+            classify("/Users/1001"),
+            Endpoint::Item(ResourceKind::User, "1001".into())
+        );
+        assert_eq!(
+            classify("/ServiceProviderConfig"),
+            Endpoint::ServiceProviderConfig
+        );
+        assert_eq!(
+            classify("/ResourceTypes/User"),
+            Endpoint::ResourceTypes(Some("User".into()))
+        );
+        assert_eq!(classify("/Me"), Endpoint::Me);
+        assert_eq!(classify("/Bulk"), Endpoint::Bulk);
+        assert_eq!(classify("/.search"), Endpoint::RootSearch);
+        assert_eq!(classify(""), Endpoint::Unknown);
+        assert_eq!(classify("/Nope"), Endpoint::Unknown);
+    }
+
+    #[test]
+    fn ids_are_decoded_and_deeper_paths_rejected() {
+        assert_eq!(
+            classify("/Users/a%2Fb"),
+            Endpoint::Item(ResourceKind::User, "a/b".into())
+        );
+        assert_eq!(
+            classify("/Users/..%0d%0a"),
+            Endpoint::Item(ResourceKind::User, "..\r\n".into())
+        );
+        assert_eq!(classify("/Users/a/b"), Endpoint::Unknown);
+        assert_eq!(classify("/Users/%ff"), Endpoint::Unknown);
+    }
+}
