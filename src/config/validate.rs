@@ -289,9 +289,17 @@ fn host(
     } else {
         "upstream.url"
     };
-    let base = errs
+    // Without its own URL the host API shares the upstream's, whose
+    // problems are already reported once.
+    let mut shared = Errors(Vec::new());
+    let sink = if raw.url.is_some() {
+        &mut *errs
+    } else {
+        &mut shared
+    };
+    let base = sink
         .expanded(key, url_value, env)
-        .and_then(|u| base_url(key, url_value, &u, errs));
+        .and_then(|u| base_url(key, url_value, &u, sink));
     let (scheme, authority, base_path) = base.unwrap_or((
         Scheme::HTTP,
         Authority::from_static("127.0.0.1:80"),

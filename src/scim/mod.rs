@@ -6,6 +6,8 @@
 //! `Authorization` header never reaches it.
 
 pub mod discovery;
+pub mod filter;
+pub mod patch;
 pub mod protocol;
 pub mod route;
 

@@ -20,6 +20,17 @@ pub fn matches(filter: &Filter, resource: &Value, schema: &dyn AttrInfo) -> bool
     eval(filter, resource, None, schema)
 }
 
+/// Whether one element of the multi-valued attribute `parent` satisfies the
+/// value filter `filter` (the `[…]` of a value path, RFC 7644 §3.5.2).
+pub fn matches_element(
+    filter: &Filter,
+    element: &Value,
+    parent: &AttrPath,
+    schema: &dyn AttrInfo,
+) -> bool {
+    eval(filter, element, Some(parent), schema)
+}
+
 fn eval(filter: &Filter, ctx: &Value, parent: Option<&AttrPath>, schema: &dyn AttrInfo) -> bool {
     match filter {
         Filter::And(l, r) => eval(l, ctx, parent, schema) && eval(r, ctx, parent, schema),

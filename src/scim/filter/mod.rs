@@ -19,7 +19,7 @@ mod tests;
 
 pub use ast::{AttrPath, CompValue, CompareOp, Filter};
 pub use attrs::{AttrInfo, DefaultAttrs};
-pub use eval::matches;
+pub use eval::{matches, matches_element};
 
 /// Bounds applied while parsing, so hostile input is rejected in bounded time
 /// and memory (RFC 7644 §7 asks servers to protect against abusive filters).

@@ -1,0 +1,508 @@
+//! Applies parsed PATCH operations to a SCIM JSON resource (RFC 7644 §3.5.2).
+//!
+//! This module owns path resolution on the resource (case-insensitive keys,
+//! extension objects keyed by URN), the add/replace/remove rules for simple,
+//! complex and multi-valued attributes, value-filter targets, path-less
+//! operations, mutability checks and atomicity. Value normalization lives in
+//! `values`.
+
+use serde_json::{Map, Value};
+
+use super::values::{
+    append_unique, element_from_filter, enforce_single_primary, normalize, primaries, remove_listed,
+};
+use super::{ENTERPRISE_USER_URN, Op, OpKind, PatchError, PatchOptions};
+use crate::scim::filter::ast::CORE_URN_PREFIX;
+use crate::scim::filter::eval::get_ci;
+use crate::scim::filter::parser::parse_patch_path;
+use crate::scim::filter::{AttrPath, Filter, PatchPath, matches_element};
+
+/// Applies `ops` in order to `resource`, atomically: on any error the resource
+/// is left unchanged (RFC 7644 §3.5.2: "if an error occurs … the original
+/// resource … SHALL be unchanged"). The caller diffs before/after to learn
+/// what changed.
+pub fn apply(resource: &mut Value, ops: &[Op], opts: &PatchOptions<'_>) -> Result<(), PatchError> {
+    if ops.len() > opts.max_operations {
+        let msg = format!(
+            "{} operations exceed the maximum of {}",
+            ops.len(),
+            opts.max_operations
+        );
+        return Err(PatchError::new("tooMany", msg));
+    }
+    let mut work = resource.clone();
+    for (i, op) in ops.iter().enumerate() {
+        apply_op(&mut work, op, opts).map_err(|e| e.at(i))?;
+    }
+    *resource = work;
+    Ok(())
+}
+
+fn apply_op(work: &mut Value, op: &Op, opts: &PatchOptions<'_>) -> Result<(), PatchError> {
+    match &op.path {
+        Some(path) => {
+            check_writable(&path.attr, opts)?;
+            write(work, op.kind, path, op.value.clone(), opts)
+        }
+        None => apply_pathless(work, op, opts),
+    }
+}
+
+fn is_read_only(attr: &AttrPath, opts: &PatchOptions<'_>) -> bool {
+    let (key, top) = (attr.key(), attr.top_key());
+    opts.schema.is_read_only(attr)
+        || opts
+            .read_only
+            .iter()
+            .any(|r| r.eq_ignore_ascii_case(&key) || r.eq_ignore_ascii_case(&top))
+}
+
+/// RFC 7643 §2.2 `mutability: readOnly` → `400 mutability` (RFC 7644 §3.5.2).
+fn check_writable(attr: &AttrPath, opts: &PatchOptions<'_>) -> Result<(), PatchError> {
+    if is_read_only(attr, opts) {
+        return Err(PatchError::new(
+            "mutability",
+            format!("attribute {attr} is readOnly"),
+        ));
+    }
+    Ok(())
+}
+
+/// RFC 7644 §3.5.2.1/§3.5.2.3 without `path`: "the "value" parameter contains a
+/// set of attributes"; each key is handled as if it were the path.
+fn apply_pathless(work: &mut Value, op: &Op, opts: &PatchOptions<'_>) -> Result<(), PatchError> {
+    let Some(Value::Object(attrs)) = &op.value else {
+        return Err(PatchError::new(
+            "invalidValue",
+            "without a \"path\", \"value\" must be an object",
+        ));
+    };
+    for (key, v) in attrs {
+        if key.eq_ignore_ascii_case("schemas") {
+            continue;
+        }
+        match v {
+            Value::Object(ext) if is_schema_key(work, key) => {
+                for (sub_key, sub_v) in ext {
+                    let path = key_path(&format!("{key}:{sub_key}"), opts)?;
+                    pathless_one(work, op.kind, &path, sub_v, opts)?;
+                }
+            }
+            // Entra (aadOptscim062020): {"op":"replace","value":{"name.givenName":"…",
+            // "urn:…:enterprise:2.0:User:employeeNumber":"…"}} — dotted and URN keys.
+            _ => {
+                let path = key_path(key, opts)?;
+                pathless_one(work, op.kind, &path, v, opts)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether a path-less value key names a whole schema (`"urn:…:enterprise:2.0:User": {…}`)
+/// rather than a URN-qualified attribute.
+fn is_schema_key(work: &Value, key: &str) -> bool {
+    let lower = key.to_ascii_lowercase();
+    let listed = get_ci(work, "schemas")
+        .and_then(Value::as_array)
+        .is_some_and(|s| {
+            s.iter()
+                .any(|u| u.as_str().is_some_and(|u| u.eq_ignore_ascii_case(key)))
+        });
+    lower.starts_with("urn:")
+        && (lower == ENTERPRISE_USER_URN.to_ascii_lowercase()
+            || (lower.starts_with(CORE_URN_PREFIX) && lower.matches(':').count() == 7)
+            || listed
+            || get_ci(work, key).is_some())
+}
+
+fn key_path(key: &str, opts: &PatchOptions<'_>) -> Result<PatchPath, PatchError> {
+    parse_patch_path(key, &opts.filter_limits)
+        .map_err(|e| PatchError::new("invalidPath", format!("value key {key:?} is invalid: {e}")))
+}
+
+fn pathless_one(
+    work: &mut Value,
+    kind: OpKind,
+    path: &PatchPath,
+    v: &Value,
+    opts: &PatchOptions<'_>,
+) -> Result<(), PatchError> {
+    if is_read_only(&path.attr, opts) {
+        let unchanged = path.filter.is_none() && current(work, &path.attr) == Some(v);
+        // Okta: {"op":"replace","value":{"id":"G","displayName":"…"}} re-sends read-only `id`.
+        if unchanged || opts.dialect.lenient() {
+            return Ok(());
+        }
+        return Err(PatchError::new(
+            "mutability",
+            format!("attribute {} is readOnly", path.attr),
+        ));
+    }
+    write(work, kind, path, Some(v.clone()), opts)
+}
+
+fn current<'v>(work: &'v Value, attr: &AttrPath) -> Option<&'v Value> {
+    let container = match attr.extension() {
+        Some(urn) => get_ci(work, urn)?,
+        None => work,
+    };
+    let top = get_ci(container, &attr.name)?;
+    match &attr.sub {
+        Some(sub) => get_ci(top, sub),
+        None => Some(top),
+    }
+}
+
+fn existing_key(map: &Map<String, Value>, name: &str) -> Option<String> {
+    if map.contains_key(name) {
+        return Some(name.to_owned());
+    }
+    map.keys().find(|k| k.eq_ignore_ascii_case(name)).cloned()
+}
+
+/// Writes one operation at `path`, normalizing the value first and enforcing
+/// the single-`primary` rule afterwards.
+fn write(
+    work: &mut Value,
+    kind: OpKind,
+    path: &PatchPath,
+    mut value: Option<Value>,
+    opts: &PatchOptions<'_>,
+) -> Result<(), PatchError> {
+    let schema_path = match &path.filter {
+        Some(_) => AttrPath {
+            sub: path.sub.clone(),
+            ..path.attr.clone()
+        },
+        None => path.attr.clone(),
+    };
+    if let Some(v) = value.as_mut() {
+        normalize(&schema_path, v, opts)?;
+    }
+    let Some(map) = container_mut(work, &path.attr, kind != OpKind::Remove)? else {
+        return Ok(());
+    };
+    let key = existing_key(map, &path.attr.name).unwrap_or_else(|| path.attr.name.clone());
+    let before = primaries(map.get(&key));
+    match (&path.filter, &path.attr.sub) {
+        (None, None) => write_attr(map, &key, kind, value)?,
+        (None, Some(sub)) => write_sub(map, &key, sub, kind, value)?,
+        (Some(filter), _) => {
+            let target = Target {
+                attr: &path.attr,
+                filter,
+                sub: path.sub.as_deref(),
+            };
+            write_filtered(map, &key, &target, kind, value, opts)?;
+        }
+    }
+    enforce_single_primary(map.get_mut(&key), &before);
+    Ok(())
+}
+
+/// The object holding `attr`: the resource, or its extension object keyed by
+/// URN (RFC 7643 §3.3), created on writes. `None` when removing from a missing extension.
+fn container_mut<'v>(
+    work: &'v mut Value,
+    attr: &AttrPath,
+    create: bool,
+) -> Result<Option<&'v mut Map<String, Value>>, PatchError> {
+    let Some(root) = work.as_object_mut() else {
+        return Err(PatchError::new(
+            "invalidSyntax",
+            "the resource is not a JSON object",
+        ));
+    };
+    let Some(urn) = attr.extension() else {
+        return Ok(Some(root));
+    };
+    let key = match existing_key(root, urn) {
+        Some(k) => k,
+        None if create => {
+            add_schema(root, urn);
+            urn.to_owned()
+        }
+        None => return Ok(None),
+    };
+    if root.get(&key).is_none_or(Value::is_null) {
+        root.insert(key.clone(), Value::Object(Map::new()));
+    }
+    match root.get_mut(&key) {
+        Some(Value::Object(m)) => Ok(Some(m)),
+        _ => Err(PatchError::new(
+            "invalidPath",
+            format!("extension {urn} is not an object"),
+        )),
+    }
+}
+
+/// Lists a newly written extension in `schemas` (RFC 7643 §3: extensions in use are listed).
+fn add_schema(root: &mut Map<String, Value>, urn: &str) {
+    let key = existing_key(root, "schemas").unwrap_or_else(|| "schemas".to_owned());
+    if let Some(Value::Array(list)) = root.get_mut(&key)
+        && !list
+            .iter()
+            .any(|u| u.as_str().is_some_and(|u| u.eq_ignore_ascii_case(urn)))
+    {
+        list.push(Value::String(urn.to_owned()));
+    }
+}
+
+/// Sets `key`; an empty array or `null` leaves the attribute unassigned (RFC 7643 §2.5).
+fn set(map: &mut Map<String, Value>, key: &str, v: Value) {
+    let v = match v {
+        Value::Array(items) => {
+            let mut unique = Vec::new();
+            append_unique(&mut unique, Value::Array(items));
+            Value::Array(unique)
+        }
+        v => v,
+    };
+    if v.is_null() || v.as_array().is_some_and(Vec::is_empty) {
+        map.remove(key);
+    } else {
+        map.insert(key.to_owned(), v);
+    }
+}
+
+/// Complex values merge: given sub-attributes replace, others stay, `null` removes
+/// (RFC 7644 §3.5.2.1 and §3.5.2.3 for complex targets).
+fn merge(obj: &mut Map<String, Value>, v: Map<String, Value>) {
+    for (k, val) in v {
+        let key = existing_key(obj, &k).unwrap_or(k);
+        if val.is_null() {
+            obj.remove(&key);
+        } else {
+            obj.insert(key, val);
+        }
+    }
+}
+
+/// `attr` without filter or sub-attribute (RFC 7644 §3.5.2.1–3).
+fn write_attr(
+    map: &mut Map<String, Value>,
+    key: &str,
+    kind: OpKind,
+    value: Option<Value>,
+) -> Result<(), PatchError> {
+    let value = value.filter(|v| !v.is_null());
+    match (kind, value) {
+        (OpKind::Remove, Some(listed)) => {
+            // Entra: {"op":"Remove","path":"members","value":[{"$ref":null,"value":"U"}]}
+            match map.get_mut(key) {
+                Some(Value::Array(items)) => remove_listed(items, &listed),
+                None | Some(Value::Null) => {}
+                Some(_) => {
+                    return Err(PatchError::new(
+                        "invalidValue",
+                        format!("{key} is not multi-valued"),
+                    ));
+                }
+            }
+            if map
+                .get(key)
+                .and_then(Value::as_array)
+                .is_some_and(Vec::is_empty)
+            {
+                map.remove(key);
+            }
+        }
+        (OpKind::Remove | OpKind::Replace, None) => {
+            map.remove(key);
+        }
+        (OpKind::Add, None) => {}
+        (OpKind::Add, Some(v)) => match (map.get_mut(key), v) {
+            (Some(Value::Array(items)), v) => append_unique(items, v),
+            (Some(Value::Object(obj)), Value::Object(v)) => merge(obj, v),
+            (_, v) => set(map, key, v),
+        },
+        (OpKind::Replace, Some(v)) => match (map.get_mut(key), v) {
+            (Some(Value::Object(obj)), Value::Object(v)) => merge(obj, v),
+            (_, v) => set(map, key, v),
+        },
+    }
+    Ok(())
+}
+
+/// `attr.sub` (e.g. `name.familyName`): on a multi-valued attribute every element is targeted.
+fn write_sub(
+    map: &mut Map<String, Value>,
+    key: &str,
+    sub: &str,
+    kind: OpKind,
+    value: Option<Value>,
+) -> Result<(), PatchError> {
+    let value = value.filter(|v| !v.is_null());
+    match map.get_mut(key) {
+        Some(Value::Array(items)) => {
+            for item in items.iter_mut() {
+                if let Value::Object(obj) = item {
+                    set_sub(obj, sub, kind, value.clone());
+                }
+            }
+        }
+        Some(Value::Object(obj)) => set_sub(obj, sub, kind, value),
+        None | Some(Value::Null) => {
+            if kind != OpKind::Remove
+                && let Some(v) = value
+            {
+                map.insert(
+                    key.to_owned(),
+                    Value::Object(Map::from_iter([(sub.to_owned(), v)])),
+                );
+            }
+        }
+        Some(_) => {
+            return Err(PatchError::new(
+                "invalidPath",
+                format!("{key} has no sub-attributes"),
+            ));
+        }
+    }
+    if map
+        .get(key)
+        .and_then(Value::as_object)
+        .is_some_and(Map::is_empty)
+    {
+        map.remove(key);
+    }
+    Ok(())
+}
+
+fn set_sub(obj: &mut Map<String, Value>, sub: &str, kind: OpKind, value: Option<Value>) {
+    let key = existing_key(obj, sub).unwrap_or_else(|| sub.to_owned());
+    match (kind, value) {
+        (OpKind::Remove, _) | (OpKind::Replace, None) => {
+            obj.remove(&key);
+        }
+        (OpKind::Add, None) => {}
+        (OpKind::Add, Some(v)) => match obj.get_mut(&key) {
+            Some(Value::Array(items)) => append_unique(items, v),
+            _ => {
+                obj.insert(key, v);
+            }
+        },
+        (OpKind::Replace, Some(v)) => {
+            obj.insert(key, v);
+        }
+    }
+}
+
+/// A value-filter target: `attr[filter]` or `attr[filter].sub`.
+struct Target<'a> {
+    attr: &'a AttrPath,
+    filter: &'a Filter,
+    sub: Option<&'a str>,
+}
+
+/// `attr[filter][.sub]` on a multi-valued attribute (RFC 7644 §3.5.2.1–3).
+fn write_filtered(
+    map: &mut Map<String, Value>,
+    key: &str,
+    t: &Target<'_>,
+    kind: OpKind,
+    value: Option<Value>,
+    opts: &PatchOptions<'_>,
+) -> Result<(), PatchError> {
+    let value = value.filter(|v| !v.is_null());
+    match map.get(key) {
+        Some(Value::Array(_)) => {}
+        None | Some(Value::Null) if kind == OpKind::Remove => return Ok(()),
+        None | Some(Value::Null) => {
+            map.insert(key.to_owned(), Value::Array(Vec::new()));
+        }
+        Some(_) => {
+            return Err(PatchError::new(
+                "invalidPath",
+                format!("{} is not multi-valued", t.attr),
+            ));
+        }
+    }
+    let Some(Value::Array(items)) = map.get_mut(key) else {
+        return Ok(());
+    };
+    let top = AttrPath {
+        sub: None,
+        ..t.attr.clone()
+    };
+    let hits: Vec<bool> = items
+        .iter()
+        .map(|e| matches_element(t.filter, e, &top, opts.schema))
+        .collect();
+    if hits.iter().any(|h| *h) || kind == OpKind::Remove {
+        update_hits(items, &hits, t.sub, kind, value)?;
+    } else if let Some(v) = value {
+        items.push(new_element(t, kind, v)?);
+    }
+    if map
+        .get(key)
+        .and_then(Value::as_array)
+        .is_some_and(Vec::is_empty)
+    {
+        map.remove(key);
+    }
+    Ok(())
+}
+
+fn update_hits(
+    items: &mut Vec<Value>,
+    hits: &[bool],
+    sub: Option<&str>,
+    kind: OpKind,
+    value: Option<Value>,
+) -> Result<(), PatchError> {
+    if sub.is_none() && (kind == OpKind::Remove || value.is_none()) {
+        // "the values matched by the filter are removed" (RFC 7644 §3.5.2.2).
+        let mut it = hits.iter();
+        items.retain(|_| !it.next().copied().unwrap_or(false));
+        return Ok(());
+    }
+    for (item, _) in items.iter_mut().zip(hits).filter(|(_, h)| **h) {
+        match (sub, &value, item) {
+            (Some(s), _, Value::Object(obj)) => set_sub(obj, s, kind, value.clone()),
+            (None, Some(Value::Object(v)), Value::Object(obj)) if kind == OpKind::Add => {
+                merge(obj, v.clone())
+            }
+            (None, Some(v @ Value::Object(_)), item) => *item = v.clone(),
+            (None, Some(_), _) => {
+                return Err(PatchError::new(
+                    "invalidValue",
+                    "the value for a filtered target must be an object",
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// No element matched: `add`, and `replace` with a sub-attribute, create the
+/// element the filter describes (Entra: {"op":"Replace","path":"emails[type eq \"work\"].value",
+/// "value":"…"} on a user without a work email); `replace` without sub-attribute
+/// is `noTarget` (RFC 7644 §3.5.2.3).
+fn new_element(t: &Target<'_>, kind: OpKind, v: Value) -> Result<Value, PatchError> {
+    let no_match = || {
+        PatchError::new(
+            "noTarget",
+            format!("no element of {} matches [{}]", t.attr, t.filter),
+        )
+    };
+    if kind == OpKind::Replace && t.sub.is_none() {
+        return Err(no_match());
+    }
+    let mut element = element_from_filter(t.filter).ok_or_else(no_match)?;
+    match (t.sub, v) {
+        (Some(s), v) => {
+            element.insert(s.to_owned(), v);
+        }
+        (None, Value::Object(v)) => merge(&mut element, v),
+        (None, _) => {
+            return Err(PatchError::new(
+                "invalidValue",
+                "the value for a filtered target must be an object",
+            ));
+        }
+    }
+    Ok(Value::Object(element))
+}

@@ -1,0 +1,205 @@
+//! Value normalization and multi-valued helpers for the PATCH engine.
+//!
+//! This module owns what happens to a PATCH `value` before it is written:
+//! Entra's string booleans and bare `manager` ids, `null` sub-attributes
+//! inside multi-valued elements, element identity for de-duplication, the
+//! element an `add`/`replace` creates from a value filter, and the "at most
+//! one `primary`" rule (RFC 7643 §2.4). It does not walk paths.
+
+use serde_json::{Map, Value};
+
+use super::{Dialect, ENTERPRISE_USER_URN, PatchError, PatchOptions};
+use crate::scim::filter::eval::get_ci;
+use crate::scim::filter::{AttrPath, CompValue, CompareOp, Filter};
+
+/// Normalizes `value` written at schema path `path` (sub-attributes of object
+/// values are visited with `path.sub` set).
+pub fn normalize(
+    path: &AttrPath,
+    value: &mut Value,
+    opts: &PatchOptions<'_>,
+) -> Result<(), PatchError> {
+    if is_manager(path) && value.is_string() {
+        // Entra: {"op":"Add","path":"urn:…:enterprise:2.0:User:manager","value":"<managerId>"}
+        if !opts.dialect.lenient() {
+            return Err(PatchError::new(
+                "invalidValue",
+                "\"manager\" must be an object with a \"value\"",
+            ));
+        }
+        let id = std::mem::take(value);
+        *value = Value::Object(Map::from_iter([("value".to_owned(), id)]));
+    }
+    match value {
+        Value::String(s) if opts.schema.is_boolean(path) => {
+            *value = Value::Bool(string_bool(s, path, opts.dialect)?);
+        }
+        Value::Array(items) => {
+            for item in items.iter_mut() {
+                // Entra: [{"$ref":null,"value":"U"}] — null members of an element mean "no value".
+                if let Value::Object(obj) = item {
+                    obj.retain(|_, v| !v.is_null());
+                }
+                normalize(path, item, opts)?;
+            }
+        }
+        Value::Object(obj) if path.sub.is_none() => {
+            for (k, v) in obj.iter_mut() {
+                let child = AttrPath {
+                    sub: Some(k.clone()),
+                    ..path.clone()
+                };
+                normalize(&child, v, opts)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn is_manager(path: &AttrPath) -> bool {
+    path.sub.is_none()
+        && path.key() == format!("{ENTERPRISE_USER_URN}:manager").to_ascii_lowercase()
+}
+
+/// Entra: {"op":"Replace","path":"active","value":"False"} (also "true"/"false").
+fn string_bool(s: &str, path: &AttrPath, dialect: Dialect) -> Result<bool, PatchError> {
+    let parsed = if s.eq_ignore_ascii_case("true") {
+        Some(true)
+    } else if s.eq_ignore_ascii_case("false") {
+        Some(false)
+    } else {
+        None
+    };
+    match parsed {
+        Some(b) if dialect.lenient() => Ok(b),
+        _ => Err(PatchError::new(
+            "invalidValue",
+            format!("{path} must be a boolean, got {s:?}"),
+        )),
+    }
+}
+
+/// Whether two elements of a multi-valued attribute denote the same value:
+/// equal JSON, or equal `value` (and equal `type` when present), so that
+/// re-adding a member is a no-op (RFC 7644 §3.5.2.1).
+pub fn same_element(a: &Value, b: &Value) -> bool {
+    if a == b {
+        return true;
+    }
+    let (Some(va), Some(vb)) = (get_ci(a, "value"), get_ci(b, "value")) else {
+        return false;
+    };
+    let ty = |v: &Value| {
+        get_ci(v, "type")
+            .and_then(Value::as_str)
+            .map(str::to_lowercase)
+    };
+    va == vb && ty(a) == ty(b)
+}
+
+/// Appends `value` (one element or an array of them) to `items`, skipping duplicates.
+pub fn append_unique(items: &mut Vec<Value>, value: Value) {
+    let new = match value {
+        Value::Array(v) => v,
+        v => vec![v],
+    };
+    for v in new {
+        if !v.is_null() && !items.iter().any(|e| same_element(e, &v)) {
+            items.push(v);
+        }
+    }
+}
+
+/// Removes from `items` every element matching one of `value`'s elements.
+pub fn remove_listed(items: &mut Vec<Value>, value: &Value) {
+    let listed: Vec<&Value> = match value {
+        Value::Array(v) => v.iter().collect(),
+        v => vec![v],
+    };
+    items.retain(|e| {
+        !listed
+            .iter()
+            .any(|l| match (get_ci(e, "value"), get_ci(l, "value")) {
+                (Some(a), Some(b)) => a == b,
+                _ => e == *l,
+            })
+    });
+}
+
+/// Builds the element a value filter describes from its `eq` terms joined by
+/// `and` (`type eq "work"` → `{"type":"work"}`); `None` if the filter uses
+/// anything else, since then no single element is implied.
+pub fn element_from_filter(filter: &Filter) -> Option<Map<String, Value>> {
+    let mut out = Map::new();
+    collect_eq(filter, &mut out).then_some(out)
+}
+
+fn collect_eq(filter: &Filter, out: &mut Map<String, Value>) -> bool {
+    match filter {
+        Filter::And(l, r) => collect_eq(l, out) && collect_eq(r, out),
+        Filter::Compare {
+            path,
+            op: CompareOp::Eq,
+            value,
+        } if path.urn.is_none() && path.sub.is_none() => {
+            let v = match value {
+                CompValue::Null => return false,
+                CompValue::Bool(b) => Value::Bool(*b),
+                CompValue::Number(n) => Value::Number(n.clone()),
+                CompValue::Str(s) => Value::String(s.clone()),
+            };
+            out.insert(path.name.clone(), v);
+            true
+        }
+        _ => false,
+    }
+}
+
+fn is_primary(v: &Value) -> bool {
+    get_ci(v, "primary").and_then(Value::as_bool) == Some(true)
+}
+
+/// The elements marked `primary: true`, snapshotted before an operation.
+pub fn primaries(attr: Option<&Value>) -> Vec<Value> {
+    match attr {
+        Some(Value::Array(items)) => items.iter().filter(|v| is_primary(v)).cloned().collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// RFC 7643 §2.4: "The primary attribute value "true" MUST appear no more than
+/// once." The element the operation made primary wins; others become false.
+pub fn enforce_single_primary(attr: Option<&mut Value>, before: &[Value]) {
+    let Some(Value::Array(items)) = attr else {
+        return;
+    };
+    let flagged: Vec<usize> = items
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| is_primary(v))
+        .map(|(i, _)| i)
+        .collect();
+    if flagged.len() < 2 {
+        return;
+    }
+    let newly = flagged
+        .iter()
+        .rev()
+        .find(|&&i| items.get(i).is_some_and(|v| !before.contains(v)));
+    let keep = newly.or(flagged.first()).copied();
+    for i in flagged {
+        if Some(i) != keep
+            && let Some(Value::Object(obj)) = items.get_mut(i)
+        {
+            let key = obj
+                .keys()
+                .find(|k| k.eq_ignore_ascii_case("primary"))
+                .cloned();
+            obj.insert(
+                key.unwrap_or_else(|| "primary".to_owned()),
+                Value::Bool(false),
+            );
+        }
+    }
+}

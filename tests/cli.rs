@@ -1,0 +1,113 @@
+//! The command line: `check` reports every config error with file:line:col
+//! and exits 1, or prints the effective settings and exits 0; `token`
+//! prints a usable token and its hash.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn sidecar(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_scim-sidecar"))
+        .args(args)
+        .env_remove("SCIM_SIDECAR_CONFIG")
+        .output()
+        .expect("run scim-sidecar")
+}
+
+fn fixture(rel: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn check_reports_every_error_with_its_line() {
+    let path = fixture("invalid/typos.toml");
+    let out = sidecar(&["check", "--config", &path]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for expected in [
+        format!("{path}:3:10: error: `server.listen`: invalid socket address"),
+        format!("{path}:4:23: error: `server.header_read_timeout`: invalid duration"),
+        format!("{path}:7:7: error: `upstream.url`: only `http://` URLs"),
+        format!("{path}:10:6: error: `connections[0].id`"),
+        format!(
+            "{path}:12:11: error: `connections[0].tokens[0]`: tokens are stored as `sha256:<hex>` hashes"
+        ),
+    ] {
+        assert!(err.contains(&expected), "missing {expected:?} in:\n{err}");
+    }
+    assert!(err.contains("5 error(s)"), "{err}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn check_reports_unknown_keys_and_unset_variables() {
+    let path = fixture("invalid/unknown_key.toml");
+    let out = sidecar(&["check", "--config", &path]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("{path}:3:1")), "{err}");
+    assert!(err.contains("unknown field `http_2`"), "{err}");
+
+    let path = fixture("invalid/missing_env.toml");
+    let out = sidecar(&["check", "--config", &path]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("SCIM_SIDECAR_TEST_UNSET_VARIABLE` is not set"),
+        "{err}"
+    );
+    assert!(err.contains(&format!("{path}:5:")), "{err}");
+}
+
+#[test]
+fn check_missing_file_exits_1() {
+    let out = sidecar(&["check", "--config", "/nonexistent/scim.toml"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read config file"));
+}
+
+#[test]
+fn check_prints_effective_settings_for_the_example_config() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/example.toml");
+    let out = Command::new(env!("CARGO_BIN_EXE_scim-sidecar"))
+        .args(["check", "--config", &path.display().to_string()])
+        .env("APP_API_KEY", "demo-app-key")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("base_path /scim/v2"), "{stdout}");
+    assert!(stdout.contains("header_read_timeout 30s"), "{stdout}");
+    assert!(!stdout.contains("demo-app-key"), "a secret was printed");
+}
+
+#[test]
+fn token_prints_a_token_and_its_hash() {
+    let out = sidecar(&["token"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let token = text
+        .lines()
+        .find_map(|l| l.strip_prefix("token:  "))
+        .unwrap();
+    let hash = text
+        .lines()
+        .find_map(|l| l.strip_prefix("config: "))
+        .unwrap();
+    assert!(token.len() >= 43);
+    assert_eq!(hash, scim_sidecar::config::token_hash_string(token));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(sidecar(&["frobnicate"]).status.code(), Some(2));
+    assert_eq!(sidecar(&["check"]).status.code(), Some(2));
+}

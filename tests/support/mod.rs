@@ -1,0 +1,176 @@
+//! Shared test support: starts the real sidecar (`Server::bind` + `serve`)
+//! on 127.0.0.1:0 in-process, in-test upstream apps built from closures, and
+//! a pooled HTTP client. Everything synchronises on bound listeners and
+//! channels, never on sleeps.
+#![allow(dead_code)]
+
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use scim_sidecar::body::Body;
+use scim_sidecar::{Config, Server, State};
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+/// The demo bearer token used by test configs.
+pub const TOKEN: &str = "test-token-0123456789abcdefghijklmnopqrstuv";
+
+/// A running sidecar.
+pub struct Sidecar {
+    pub addr: SocketAddr,
+    pub admin: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    pub task: tokio::task::JoinHandle<Result<(), scim_sidecar::ServeError>>,
+}
+
+impl Sidecar {
+    /// `http://127.0.0.1:port` + path.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// Signals shutdown (graceful drain follows).
+    pub fn shutdown(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+    }
+}
+
+impl Drop for Sidecar {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// A config text for a sidecar in front of `upstream`, with `extra` TOML
+/// appended (tables such as `[users]`).
+pub fn config_text(upstream: SocketAddr, extra: &str) -> String {
+    format!(
+        r#"
+[server]
+listen = "127.0.0.1:0"
+admin_listen = "127.0.0.1:0"
+drain_timeout = "5s"
+
+[upstream]
+url = "http://{upstream}"
+
+[[connections]]
+id = "okta-test"
+idp = "okta"
+tokens = ["{hash}"]
+{extra}
+"#,
+        hash = scim_sidecar::config::token_hash_string(TOKEN)
+    )
+}
+
+/// Loads a config text (panicking with the rendered errors if invalid).
+pub fn load(text: &str) -> Config {
+    let env = |name: &str| std::env::var(name).ok();
+    Config::from_toml(text, &env).unwrap_or_else(|e| panic!("{}", e.render("test.toml", text)))
+}
+
+/// Starts the sidecar with a config.
+pub async fn start(config: Config) -> Sidecar {
+    let server = Server::bind(State::new(config)).await.expect("bind");
+    let addr = server.local_addr();
+    let admin = server.admin_addr();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(server.serve(async move {
+        let _ = stopped.await;
+    }));
+    Sidecar {
+        addr,
+        admin,
+        stop: Some(stop),
+        task,
+    }
+}
+
+/// Starts an in-test upstream serving `handler`; returns its address.
+/// The server runs until the test's runtime ends.
+pub async fn upstream<F, Fut>(handler: F) -> SocketAddr
+where
+    F: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Response<Body>> + Send + 'static,
+{
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind upstream");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let h = handler.clone();
+            tokio::spawn(async move {
+                let svc = service_fn(move |req| {
+                    let h = h.clone();
+                    async move { Ok::<_, Infallible>(h(req).await) }
+                });
+                let _ = auto::Builder::new(TokioExecutor::new())
+                    .serve_connection_with_upgrades(TokioIo::new(stream), svc)
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+/// A pooled HTTP/1.1 client.
+pub fn client() -> Client<HttpConnector, Body> {
+    Client::builder(TokioExecutor::new()).build(HttpConnector::new())
+}
+
+/// An HTTP/2 prior-knowledge client.
+pub fn h2_client() -> Client<HttpConnector, Body> {
+    Client::builder(TokioExecutor::new())
+        .http2_only(true)
+        .build(HttpConnector::new())
+}
+
+/// A body from bytes.
+pub fn body(b: impl Into<Bytes>) -> Body {
+    Full::new(b.into()).map_err(|n| match n {}).boxed()
+}
+
+/// Sends a request and collects the response.
+pub async fn send(
+    client: &Client<HttpConnector, Body>,
+    req: Request<Body>,
+) -> (http::response::Parts, Bytes) {
+    let resp = client.request(req).await.expect("request");
+    let (parts, b) = resp.into_parts();
+    let bytes = b.collect().await.expect("body").to_bytes();
+    (parts, bytes)
+}
+
+/// Parses a JSON body.
+pub fn json(bytes: &Bytes) -> serde_json::Value {
+    serde_json::from_slice(bytes)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(bytes)))
+}
+
+/// A free port that nothing listens on.
+pub async fn closed_port() -> SocketAddr {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let a = l.local_addr().unwrap();
+    drop(l);
+    a
+}
+
+/// Shared counter of requests that reached an upstream.
+pub type Counter = Arc<std::sync::atomic::AtomicUsize>;
