@@ -52,11 +52,17 @@ impl Server {
         };
         let public = bind(state.config.server.listen).await?;
         let admin = bind(state.config.server.admin_listen).await?;
-        Ok(Self {
+        Ok(Self::with_listeners(state, public, admin))
+    }
+
+    /// Uses listeners bound by the caller (the config's addresses are then
+    /// only defaults for reporting).
+    pub fn with_listeners(state: State, public: TcpListener, admin: TcpListener) -> Self {
+        Self {
             state: Arc::new(state),
             public,
             admin,
-        })
+        }
     }
 
     /// The bound public address.

@@ -1,0 +1,575 @@
+//! Compiles `[<resource>.attributes]` rules: resolves each SCIM path
+//! against the static schema (or a declared custom extension), checks
+//! JSONPaths, write paths, value maps, transforms and mutability, and
+//! derives the discovery [`AttributeInfo`]s. Errors are collected, never
+//! returned early.
+
+use serde_json::Value;
+use toml::Spanned;
+
+use crate::config::ConfigError;
+use crate::mapping::path::{ReadPath, ScimPath, WritePath};
+use crate::mapping::raw::{RuleTable, RuleToml, SpStr};
+use crate::mapping::template::Template;
+use crate::mapping::transform::Transform;
+use crate::mapping::{AttrRule, AttributeInfo, Extension, HostType, Source};
+use crate::scim::schema::{self, AttrDef, AttrType, Mutability, Returned, SchemaDef, Uniqueness};
+
+/// Shared state of one compile run.
+pub(crate) struct Ctx<'a> {
+    /// Dotted key prefix, e.g. `users`.
+    pub key: &'a str,
+    pub core: &'static SchemaDef,
+    pub extensions: Vec<Extension>,
+    pub errors: Vec<ConfigError>,
+}
+
+impl Ctx<'_> {
+    /// Records an error like [`Ctx::err`] and yields `None`.
+    pub fn fail<T>(
+        &mut self,
+        sub: &str,
+        span: std::ops::Range<usize>,
+        msg: impl Into<String>,
+    ) -> Option<T> {
+        self.err(sub, span, msg);
+        None
+    }
+
+    /// Records an error at `sub` (a dotted suffix) and `span`.
+    pub fn err(&mut self, sub: &str, span: std::ops::Range<usize>, msg: impl Into<String>) {
+        self.errors
+            .push(ConfigError::at(format!("{}.{sub}", self.key), span, msg));
+    }
+}
+
+/// A TOML key segment, quoted when it is not a bare key.
+pub(crate) fn seg(key: &str) -> String {
+    if !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        key.to_owned()
+    } else {
+        format!("\"{}\"", key.replace('\\', "\\\\").replace('"', "\\\""))
+    }
+}
+
+/// What a SCIM path resolved to.
+#[derive(Clone, Copy)]
+struct Resolved {
+    attr: Def,
+    sub: Option<Def>,
+}
+
+/// A static definition or a custom extension attribute.
+#[derive(Clone, Copy)]
+enum Def {
+    Static(&'static AttrDef),
+    Custom(AttrType),
+}
+
+impl Def {
+    fn ty(self) -> AttrType {
+        match self {
+            Self::Static(d) => d.ty,
+            Self::Custom(t) => t,
+        }
+    }
+    fn multi(self) -> bool {
+        matches!(self, Self::Static(d) if d.multi_valued)
+    }
+    fn mutability(self) -> Mutability {
+        match self {
+            Self::Static(d) => d.mutability,
+            Self::Custom(_) => Mutability::ReadWrite,
+        }
+    }
+    fn sub(self, name: &str) -> Option<&'static AttrDef> {
+        match self {
+            Self::Static(d) => d.sub(name),
+            Self::Custom(_) => None,
+        }
+    }
+    fn name(self, fallback: &str) -> String {
+        match self {
+            Self::Static(d) => d.name.to_owned(),
+            Self::Custom(_) => fallback.to_owned(),
+        }
+    }
+}
+
+/// Resolves and canonicalizes a SCIM path; a lowercase reason on failure.
+fn resolve(ctx: &Ctx<'_>, p: &mut ScimPath) -> Result<Resolved, String> {
+    let attr = match &p.urn {
+        None => ctx
+            .core
+            .attr(&p.attr)
+            .or_else(|| schema::common(&p.attr))
+            .map(Def::Static),
+        Some(urn) => match schema::schema_by_urn(urn) {
+            Some(s) if s.id != ctx.core.id && is_extension_of(ctx.core, s) => {
+                p.urn = Some(s.id.to_owned());
+                s.attr(&p.attr).map(Def::Static)
+            }
+            _ => {
+                let ext = ctx
+                    .extensions
+                    .iter()
+                    .find(|e| e.urn.eq_ignore_ascii_case(urn));
+                let ext = ext.ok_or_else(|| {
+                    format!("unknown schema `{urn}`: declare it under extensions")
+                })?;
+                p.urn = Some(ext.urn.clone());
+                ext.attributes
+                    .iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case(&p.attr))
+                    .map(|(n, t)| {
+                        p.attr = n.clone();
+                        Def::Custom(*t)
+                    })
+            }
+        },
+    };
+    let attr = attr.ok_or_else(|| format!("unknown SCIM attribute `{}`", p.attr))?;
+    p.attr = attr.name(&p.attr);
+    if let Some((sel, _)) = &mut p.selector {
+        if !attr.multi() {
+            return Err(format!(
+                "`{}` is not multi-valued: a selector needs a multi-valued attribute",
+                p.attr
+            ));
+        }
+        *sel = attr
+            .sub(sel)
+            .ok_or_else(|| format!("unknown sub-attribute `{sel}`"))?
+            .name
+            .to_owned();
+    }
+    let sub = match &mut p.sub {
+        Some(s) => {
+            let d = attr
+                .sub(s)
+                .ok_or_else(|| format!("unknown sub-attribute `{}.{s}`", p.attr))?;
+            *s = d.name.to_owned();
+            Some(Def::Static(d))
+        }
+        None => None,
+    };
+    Ok(Resolved { attr, sub })
+}
+
+fn is_extension_of(core: &SchemaDef, ext: &SchemaDef) -> bool {
+    core.id == schema::USER_URN && ext.id == schema::ENTERPRISE_USER_URN
+}
+
+/// Compiles one top-level attribute rule; `None` after recording errors.
+pub(crate) fn compile_rule(
+    ctx: &mut Ctx<'_>,
+    key: &SpStr,
+    rule: &Spanned<RuleToml>,
+) -> Option<AttrRule> {
+    let k = format!("attributes.{}", seg(key.get_ref()));
+    let mut target = match ScimPath::parse(key.get_ref()) {
+        Ok(p) => p,
+        Err(e) => return ctx.fail(&k, key.span(), e),
+    };
+    let res = match resolve(ctx, &mut target) {
+        Ok(r) => r,
+        Err(e) => return ctx.fail(&k, key.span(), e),
+    };
+    let leaf = res.sub.unwrap_or(res.attr);
+    let shape = match (
+        res.attr.multi(),
+        target.selector.is_some(),
+        target.sub.is_some(),
+        res.attr.ty(),
+    ) {
+        (true, false, true, _) => Err(
+            "map a multi-valued sub-attribute with a selector such as `emails[type eq \"work\"].value`, or map the whole attribute with `fields`",
+        ),
+        (true, false, false, _) => Ok(true),
+        (false, _, false, AttrType::Complex) => {
+            Err("map the sub-attributes of a complex attribute, e.g. `name.givenName`")
+        }
+        _ => Ok(false),
+    };
+    let whole = match shape {
+        Ok(w) => w,
+        Err(e) => return ctx.fail(&k, key.span(), e),
+    };
+    let name = key.get_ref().clone();
+    let default_mut = if target.attr == "meta" {
+        Mutability::ReadOnly
+    } else {
+        leaf.mutability().min_with(res.attr.mutability())
+    };
+    let mut r = compile_body(ctx, &k, rule, name, leaf.ty(), default_mut)?;
+    r.target = target;
+    r.multi = whole;
+    if whole {
+        r.fields = compile_fields(ctx, &k, rule, res.attr, r.mutability)?;
+    }
+    Some(r)
+}
+
+trait MinWith {
+    fn min_with(self, parent: Mutability) -> Mutability;
+}
+impl MinWith for Mutability {
+    /// A sub-attribute of a read-only attribute is read-only.
+    fn min_with(self, parent: Mutability) -> Mutability {
+        if parent == Mutability::ReadOnly {
+            parent
+        } else {
+            self
+        }
+    }
+}
+
+/// Compiles the element rules of a whole multi-valued attribute.
+fn compile_fields(
+    ctx: &mut Ctx<'_>,
+    k: &str,
+    rule: &Spanned<RuleToml>,
+    attr: Def,
+    mutability: Mutability,
+) -> Option<Vec<AttrRule>> {
+    let RuleToml::Table(t) = rule.get_ref() else {
+        return ctx.fail(
+            k,
+            rule.span(),
+            "a multi-valued attribute needs `fields`, e.g. fields = { value = \"$.addr\" }",
+        );
+    };
+    let Some(fields) = &t.fields else {
+        return ctx.fail(
+            k,
+            rule.span(),
+            "a multi-valued attribute needs `fields`, e.g. fields = { value = \"$.addr\" }",
+        );
+    };
+    let mut out = Vec::new();
+    let mut ok = true;
+    for (fk, fr) in fields {
+        let kk = format!("{k}.fields.{}", seg(fk.get_ref()));
+        let Some(def) = attr.sub(fk.get_ref()) else {
+            ctx.err(
+                &kk,
+                fk.span(),
+                format!("unknown sub-attribute `{}`", fk.get_ref()),
+            );
+            ok = false;
+            continue;
+        };
+        let m = if mutability == Mutability::ReadOnly {
+            mutability
+        } else {
+            def.mutability
+        };
+        match compile_body(ctx, &kk, fr, def.name.to_owned(), def.ty, m) {
+            Some(mut r) => {
+                r.target = ScimPath {
+                    urn: None,
+                    attr: def.name.to_owned(),
+                    selector: None,
+                    sub: None,
+                };
+                out.push(r);
+            }
+            None => ok = false,
+        }
+    }
+    ok.then_some(out)
+}
+
+/// Compiles the parts of a rule that do not depend on its SCIM shape.
+fn compile_body(
+    ctx: &mut Ctx<'_>,
+    k: &str,
+    rule: &Spanned<RuleToml>,
+    name: String,
+    ty: AttrType,
+    default_mut: Mutability,
+) -> Option<AttrRule> {
+    let table;
+    let t: &RuleTable = match rule.get_ref() {
+        RuleToml::Path(p) => {
+            table = RuleTable {
+                path: Some(Spanned::new(rule.span(), p.clone())),
+                ..RuleTable::default()
+            };
+            &table
+        }
+        RuleToml::Table(t) => t,
+    };
+    let before = ctx.errors.len();
+    let computed =
+        t.template.is_some() || t.constant.is_some() || (t.read.is_some() && t.write.is_none());
+    let mutability = mutability(ctx, k, t, default_mut, computed);
+    let (read, write) = transforms(ctx, k, t);
+    let path_key = if matches!(rule.get_ref(), RuleToml::Path(_)) {
+        k.to_owned()
+    } else {
+        format!("{k}.path")
+    };
+    let source = source(ctx, k, &path_key, rule.span(), t, mutability);
+    let map = value_map(ctx, k, t, ty);
+    let host_type = t.ty.as_ref().and_then(|s| match s.get_ref().as_str() {
+        "string" => Some(HostType::String),
+        "number" => Some(HostType::Number),
+        "integer" => Some(HostType::Integer),
+        "bool" | "boolean" => Some(HostType::Bool),
+        other => ctx.fail(
+            &format!("{k}.type"),
+            s.span(),
+            format!("unknown type `{other}`: use string, number, integer or bool"),
+        ),
+    });
+    let default = t
+        .default
+        .as_ref()
+        .and_then(|d| serde_json::to_value(d).ok());
+    if ctx.errors.len() > before {
+        return None;
+    }
+    Some(AttrRule {
+        target: ScimPath {
+            urn: None,
+            attr: String::new(),
+            selector: None,
+            sub: None,
+        },
+        name,
+        ty,
+        multi: false,
+        mutability,
+        source: source?,
+        map,
+        host_type,
+        read,
+        write,
+        default,
+        fields: Vec::new(),
+    })
+}
+
+fn mutability(
+    ctx: &mut Ctx<'_>,
+    k: &str,
+    t: &RuleTable,
+    default: Mutability,
+    computed: bool,
+) -> Mutability {
+    let Some(m) = &t.mutability else {
+        return if computed {
+            Mutability::ReadOnly
+        } else {
+            default
+        };
+    };
+    let parsed = match m.get_ref().as_str() {
+        "readOnly" => Mutability::ReadOnly,
+        "readWrite" => Mutability::ReadWrite,
+        "writeOnly" => Mutability::WriteOnly,
+        "immutable" => Mutability::Immutable,
+        other => {
+            ctx.err(
+                &format!("{k}.mutability"),
+                m.span(),
+                format!(
+                    "unknown mutability `{other}`: use readOnly, readWrite, writeOnly or immutable"
+                ),
+            );
+            return default;
+        }
+    };
+    if parsed.is_writable() && computed {
+        ctx.err(&format!("{k}.mutability"), m.span(), "a template, constant or read-only transform cannot be inverted: the attribute must be readOnly");
+    } else if parsed.is_writable() && default == Mutability::ReadOnly {
+        ctx.err(
+            &format!("{k}.mutability"),
+            m.span(),
+            "this attribute is readOnly in the SCIM schema",
+        );
+    }
+    parsed
+}
+
+fn transforms(ctx: &mut Ctx<'_>, k: &str, t: &RuleTable) -> (Vec<Transform>, Vec<Transform>) {
+    let mut list = |name: &str, items: &[Spanned<toml::Value>]| -> Vec<Transform> {
+        items
+            .iter()
+            .filter_map(|it| {
+                Transform::parse(it.get_ref())
+                    .map_err(|e| ctx.err(&format!("{k}.{name}"), it.span(), e))
+                    .ok()
+            })
+            .collect()
+    };
+    let both = list("transform", &t.transform);
+    let mut read = both.clone();
+    let mut write: Vec<Transform> = both.into_iter().rev().collect();
+    if let Some(r) = &t.read {
+        read.extend(list("read", r));
+    }
+    if let Some(w) = &t.write {
+        let mut w = list("write", w);
+        w.extend(write);
+        write = w;
+    }
+    (read, write)
+}
+
+fn source(
+    ctx: &mut Ctx<'_>,
+    k: &str,
+    pk: &str,
+    span: std::ops::Range<usize>,
+    t: &RuleTable,
+    m: Mutability,
+) -> Option<Source> {
+    match (&t.path, &t.template, &t.constant) {
+        (Some(p), None, None) => {
+            let read = ReadPath::compile(p.get_ref())
+                .map_err(|e| ctx.err(pk, p.span(), format!("invalid JSONPath: {e}")))
+                .ok()?;
+            let write = if m.is_writable() {
+                let w = WritePath::parse(p.get_ref());
+                let w = w.map_err(|e| ctx.err(pk, p.span(), format!("not a writable path ({e}): use `$.a.b`, `$.a[0]` or `$['key']`, or make the rule readOnly")));
+                Some(w.ok()?)
+            } else {
+                None
+            };
+            Some(Source::Path { read, write })
+        }
+        (None, Some(tpl), None) => Template::parse(tpl.get_ref(), ReadPath::compile)
+            .map(Source::Template)
+            .map_err(|e| {
+                ctx.err(
+                    &format!("{k}.template"),
+                    tpl.span(),
+                    format!("invalid template: {}", e.join("; ")),
+                )
+            })
+            .ok(),
+        (None, None, Some(c)) => serde_json::to_value(c).ok().map(Source::Const),
+        _ => ctx.fail(
+            k,
+            span,
+            "a rule needs exactly one of `path`, `template` or `const`",
+        ),
+    }
+}
+
+fn value_map(ctx: &mut Ctx<'_>, k: &str, t: &RuleTable, ty: AttrType) -> Vec<(String, Value)> {
+    let Some(m) = &t.map else { return Vec::new() };
+    let mut out: Vec<(String, Value)> = Vec::new();
+    for (scim, host) in m.get_ref() {
+        let host = serde_json::to_value(host).unwrap_or(Value::Null);
+        if ty == AttrType::Boolean && scim != "true" && scim != "false" {
+            ctx.err(
+                &format!("{k}.map"),
+                m.span(),
+                format!("`{scim}` is not a boolean: the keys of a boolean map are true and false"),
+            );
+        }
+        if out.iter().any(|(_, h)| *h == host) {
+            ctx.err(
+                &format!("{k}.map"),
+                m.span(),
+                format!("host value {host} is mapped twice, so reading it back is ambiguous"),
+            );
+        }
+        out.push((scim.clone(), host));
+    }
+    out
+}
+
+/// Builds discovery infos from the compiled rules.
+pub(crate) fn attribute_infos(ctx: &Ctx<'_>, rules: &[AttrRule]) -> Vec<AttributeInfo> {
+    let mut out: Vec<AttributeInfo> = Vec::new();
+    for r in rules {
+        let schema_id = r
+            .target
+            .urn
+            .clone()
+            .unwrap_or_else(|| ctx.core.id.to_owned());
+        let def = static_def(ctx.core, &r.target);
+        let idx = match out
+            .iter()
+            .position(|a| a.schema == schema_id && a.name == r.target.attr)
+        {
+            Some(i) => i,
+            None => {
+                out.push(info(&schema_id, &r.target.attr, def, r.ty, r.mutability));
+                out.len() - 1
+            }
+        };
+        let Some(entry) = out.get_mut(idx) else {
+            continue;
+        };
+        let mut subs: Vec<(&str, Mutability)> = r
+            .fields
+            .iter()
+            .map(|f| (f.target.attr.as_str(), f.mutability))
+            .collect();
+        if let Some((sel, _)) = &r.target.selector {
+            subs.push((sel, r.mutability));
+        }
+        if let Some(s) = &r.target.sub {
+            subs.push((s, r.mutability));
+        }
+        for (s, m) in subs {
+            if entry.sub_attributes.iter().any(|x| x.name == s) {
+                continue;
+            }
+            let sd = def.and_then(|d| d.sub(s));
+            entry.sub_attributes.push(info(
+                &schema_id,
+                s,
+                sd,
+                sd.map_or(AttrType::String, |d| d.ty),
+                m,
+            ));
+        }
+        if r.target.sub.is_none() && r.target.selector.is_none() {
+            entry.mutability = r.mutability;
+        }
+    }
+    out
+}
+
+fn static_def(core: &'static SchemaDef, p: &ScimPath) -> Option<&'static AttrDef> {
+    match &p.urn {
+        None => core.attr(&p.attr).or_else(|| schema::common(&p.attr)),
+        Some(u) => schema::schema_by_urn(u).and_then(|s| s.attr(&p.attr)),
+    }
+}
+
+fn info(
+    schema_id: &str,
+    name: &str,
+    def: Option<&'static AttrDef>,
+    ty: AttrType,
+    m: Mutability,
+) -> AttributeInfo {
+    AttributeInfo {
+        schema: schema_id.to_owned(),
+        name: name.to_owned(),
+        ty: def.map_or(ty, |d| d.ty),
+        multi_valued: def.is_some_and(|d| d.multi_valued),
+        mutability: def
+            .filter(|d| d.ty == AttrType::Complex)
+            .map_or(m, |d| d.mutability),
+        returned: def.map_or(Returned::Default, |d| d.returned),
+        uniqueness: def.map_or(Uniqueness::None, |d| d.uniqueness),
+        case_exact: def.is_some_and(|d| d.case_exact),
+        required: def.is_some_and(|d| d.required),
+        canonical_values: def
+            .map(|d| d.canonical_values.iter().map(|s| (*s).to_owned()).collect())
+            .unwrap_or_default(),
+        sub_attributes: Vec::new(),
+    }
+}

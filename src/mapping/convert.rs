@@ -1,0 +1,254 @@
+//! Per-rule value conversion in both directions: value maps, transforms,
+//! SCIM type checks (→ 400 invalidValue) and host type coercions, plus
+//! case-insensitive access to SCIM JSON (RFC 7644 §3.10: attribute names
+//! are case-insensitive).
+
+use serde_json::{Map, Value};
+
+use crate::mapping::template::render_value;
+use crate::mapping::transform::Dir;
+use crate::mapping::{AttrRule, HostType, MapError, Source};
+use crate::scim::schema::AttrType;
+
+/// A member of a JSON object by exact, else case-insensitive, name.
+pub(crate) fn get_ci<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
+    let obj = v.as_object()?;
+    obj.get(key).or_else(|| {
+        obj.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v)
+    })
+}
+
+fn invalid(rule: &AttrRule, message: impl Into<String>) -> MapError {
+    MapError::InvalidValue {
+        attr: rule.name.clone(),
+        message: message.into(),
+    }
+}
+
+fn host_err(rule: &AttrRule, message: impl Into<String>) -> MapError {
+    MapError::HostValue {
+        attr: rule.name.clone(),
+        message: message.into(),
+    }
+}
+
+/// Reads a rule's SCIM value from a host document (`None`: no value).
+pub(crate) fn read_rule(rule: &AttrRule, host: &Value) -> Result<Option<Value>, MapError> {
+    let raw = match &rule.source {
+        Source::Path { read, .. } if rule.multi => {
+            let all = read.all(host);
+            match all.as_slice() {
+                [Value::Array(a)] => Some(Value::Array(a.clone())),
+                [] => None,
+                many => Some(Value::Array(many.iter().map(|v| (*v).clone()).collect())),
+            }
+        }
+        Source::Path { read, .. } => read.one(host).cloned(),
+        Source::Template(t) => render_value(t, host).map(Value::String),
+        Source::Const(c) => return Ok(Some(c.clone())),
+    };
+    if rule.multi {
+        return read_multi(rule, raw);
+    }
+    read_value(rule, raw)
+}
+
+fn read_multi(rule: &AttrRule, raw: Option<Value>) -> Result<Option<Value>, MapError> {
+    let Some(Value::Array(items)) = raw else {
+        return Ok(None);
+    };
+    let mut out = Vec::new();
+    for item in &items {
+        let mut obj = Map::new();
+        for f in &rule.fields {
+            if let Some(v) = read_rule(f, item)? {
+                obj.insert(f.target.attr.clone(), v);
+            }
+        }
+        if !obj.is_empty() {
+            out.push(Value::Object(obj));
+        }
+    }
+    Ok((!out.is_empty()).then_some(Value::Array(out)))
+}
+
+/// Host value → SCIM value: read transforms, reverse value map, SCIM type.
+fn read_value(rule: &AttrRule, raw: Option<Value>) -> Result<Option<Value>, MapError> {
+    let Some(mut v) = raw.filter(|v| !v.is_null()) else {
+        return Ok(rule.default.clone());
+    };
+    for t in &rule.read {
+        v = t.apply(v, Dir::Read).map_err(|e| host_err(rule, e))?;
+    }
+    if !rule.map.is_empty() {
+        let hit = rule
+            .map
+            .iter()
+            .find(|(_, h)| *h == v || text(h).is_some_and(|h| Some(h) == text(&v)));
+        match hit {
+            Some((scim, _)) => v = Value::String(scim.clone()),
+            None => return Ok(rule.default.clone()),
+        }
+    }
+    to_scim_type(rule, v).map(Some)
+}
+
+fn text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn to_scim_type(rule: &AttrRule, v: Value) -> Result<Value, MapError> {
+    match (rule.ty, v) {
+        (AttrType::Boolean, Value::Bool(b)) => Ok(Value::Bool(b)),
+        (AttrType::Boolean, Value::String(s)) if s.eq_ignore_ascii_case("true") => {
+            Ok(Value::Bool(true))
+        }
+        (AttrType::Boolean, Value::String(s)) if s.eq_ignore_ascii_case("false") => {
+            Ok(Value::Bool(false))
+        }
+        (AttrType::Boolean, Value::Number(n)) if n.as_u64().is_some_and(|n| n <= 1) => {
+            Ok(Value::Bool(n.as_u64() == Some(1)))
+        }
+        (AttrType::Boolean, other) => Err(host_err(rule, format!("{other} is not a boolean"))),
+        (AttrType::Integer | AttrType::Decimal, Value::Number(n)) => Ok(Value::Number(n)),
+        (AttrType::Integer | AttrType::Decimal, Value::String(s)) => {
+            serde_json::from_str::<serde_json::Number>(s.trim())
+                .map(Value::Number)
+                .map_err(|_| host_err(rule, "not a number"))
+        }
+        (AttrType::Complex, v) => Ok(v),
+        (_, v @ Value::Array(_)) => Ok(v),
+        (_, v) => text(&v)
+            .map(Value::String)
+            .ok_or_else(|| host_err(rule, "not a scalar")),
+    }
+}
+
+/// SCIM value → host value (`None`: nothing to write). `v` is the value in
+/// the SCIM document; null means "no value".
+pub(crate) fn write_value(rule: &AttrRule, v: Option<&Value>) -> Result<Option<Value>, MapError> {
+    let v = match v.filter(|v| !v.is_null()) {
+        Some(v) => v.clone(),
+        None => match &rule.default {
+            Some(d) => d.clone(),
+            None => return Ok(None),
+        },
+    };
+    if rule.multi {
+        return write_multi(rule, v).map(Some);
+    }
+    let mut v = check_scim_type(rule, v)?;
+    if !rule.map.is_empty() {
+        let key = text(&v).unwrap_or_default();
+        let hit = rule
+            .map
+            .iter()
+            .find(|(s, _)| *s == key)
+            .or_else(|| rule.map.iter().find(|(s, _)| s.eq_ignore_ascii_case(&key)));
+        v = hit
+            .map(|(_, h)| h.clone())
+            .ok_or_else(|| invalid(rule, format!("{key:?} is not an allowed value")))?;
+    }
+    for t in &rule.write {
+        v = t.apply(v, Dir::Write).map_err(|e| invalid(rule, e))?;
+    }
+    match rule.host_type {
+        Some(ht) => coerce_host(rule, ht, v).map(Some),
+        None => Ok(Some(v)),
+    }
+}
+
+fn write_multi(rule: &AttrRule, v: Value) -> Result<Value, MapError> {
+    let Value::Array(items) = v else {
+        return Err(invalid(rule, "expected an array"));
+    };
+    let mut out = Vec::new();
+    for item in &items {
+        if !item.is_object() {
+            return Err(invalid(rule, "expected an array of objects"));
+        }
+        let mut host = Value::Object(Map::new());
+        for f in &rule.fields {
+            let Source::Path { write: Some(w), .. } = &f.source else {
+                continue;
+            };
+            if let Some(hv) = write_value(f, get_ci(item, &f.target.attr))? {
+                w.set(&mut host, hv);
+            }
+        }
+        out.push(host);
+    }
+    Ok(Value::Array(out))
+}
+
+/// Checks (and normalizes) a SCIM input value against the attribute type.
+fn check_scim_type(rule: &AttrRule, v: Value) -> Result<Value, MapError> {
+    let ok = match (&rule.ty, &v) {
+        (AttrType::Boolean, Value::Bool(_)) => true,
+        // Entra: sends `"active": "True"` (AzureAD/SCIMReferenceCode #21).
+        (AttrType::Boolean, Value::String(s)) => {
+            let b = match s.to_ascii_lowercase().as_str() {
+                "true" => true,
+                "false" => false,
+                _ => return Err(invalid(rule, format!("{v} is not a boolean"))),
+            };
+            return Ok(Value::Bool(b));
+        }
+        (AttrType::Integer, Value::Number(n)) => n.is_i64() || n.is_u64(),
+        (AttrType::Decimal, Value::Number(_)) => true,
+        (AttrType::Complex, Value::Object(_)) => true,
+        (
+            AttrType::String | AttrType::Reference | AttrType::DateTime | AttrType::Binary,
+            Value::String(_),
+        ) => true,
+        (_, Value::Array(_)) => rule.write.iter().any(|t| {
+            matches!(
+                t,
+                crate::mapping::transform::Transform::Split(_)
+                    | crate::mapping::transform::Transform::Join(_)
+            )
+        }),
+        _ => false,
+    };
+    if ok {
+        Ok(v)
+    } else {
+        Err(invalid(
+            rule,
+            format!("expected a {} value", rule.ty.as_str()),
+        ))
+    }
+}
+
+fn coerce_host(rule: &AttrRule, ht: HostType, v: Value) -> Result<Value, MapError> {
+    let bad = || invalid(rule, format!("cannot convert {v} for the app"));
+    Ok(match (ht, &v) {
+        (HostType::String, Value::String(_))
+        | (HostType::Bool, Value::Bool(_))
+        | (HostType::Number, Value::Number(_)) => v,
+        (HostType::String, Value::Number(_) | Value::Bool(_)) => {
+            Value::String(text(&v).unwrap_or_default())
+        }
+        (HostType::Integer, Value::Number(n)) if n.is_i64() || n.is_u64() => v,
+        (HostType::Integer, Value::String(s)) => s
+            .trim()
+            .parse::<i64>()
+            .map(Value::from)
+            .map_err(|_| bad())?,
+        (HostType::Number, Value::String(s)) => {
+            serde_json::from_str::<serde_json::Number>(s.trim())
+                .map(Value::Number)
+                .map_err(|_| bad())?
+        }
+        (HostType::Bool, Value::String(s)) if s.eq_ignore_ascii_case("true") => Value::Bool(true),
+        (HostType::Bool, Value::String(s)) if s.eq_ignore_ascii_case("false") => Value::Bool(false),
+        _ => return Err(bad()),
+    })
+}

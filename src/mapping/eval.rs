@@ -1,0 +1,359 @@
+//! Runs a compiled mapping: host JSON → SCIM resource ([`ResourceMapping::to_scim`]),
+//! SCIM resource → host body for create or full replace, the partial body
+//! of changed fields for PATCH-style updates, and unmapped-attribute
+//! detection. Nothing here parses a config string.
+
+use serde_json::{Map, Value};
+
+use crate::mapping::convert::{get_ci, read_rule, write_value};
+use crate::mapping::{AttrRule, MapError, ResourceKind, ResourceMapping, Source};
+use crate::scim::schema::Mutability;
+
+/// The host-side effect of a SCIM change (PATCH or PUT).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct HostChanges {
+    /// Partial host body of the changed fields (cleared fields are `null`);
+    /// `None` when no field changed.
+    pub body: Option<Value>,
+    /// New `active` value when it changed and `active` goes through the
+    /// activate/deactivate endpoints.
+    pub active_change: Option<bool>,
+}
+
+impl ResourceMapping {
+    /// The full SCIM resource for a host resource: `schemas`, `id` (always a
+    /// string), every readable mapped attribute, and `meta` (`resourceType`,
+    /// mapped timestamps, `version` as a weak ETag). Write-only attributes
+    /// are never included; `meta.location` is the caller's.
+    pub fn to_scim(&self, host: &Value) -> Result<Value, MapError> {
+        let mut out = Map::new();
+        for rule in &self.rules {
+            if rule.mutability == Mutability::WriteOnly {
+                continue;
+            }
+            if let Some(v) = read_rule(rule, host)? {
+                place(&mut out, rule, v);
+            }
+        }
+        if out
+            .get("id")
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
+        {
+            return Err(MapError::MissingId);
+        }
+        self.mark_primary(&mut out);
+        let mut schemas = vec![Value::String(self.core.id.to_owned())];
+        schemas.extend(
+            out.keys()
+                .filter(|k| k.starts_with("urn:"))
+                .map(|k| Value::String(k.clone())),
+        );
+        let meta = out
+            .entry("meta")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(m) = meta {
+            let rt = match self.kind {
+                ResourceKind::User => "User",
+                ResourceKind::Group => "Group",
+            };
+            m.insert("resourceType".into(), rt.into());
+            if let Some(Value::String(v)) = m.get_mut("version")
+                && !v.starts_with("W/\"")
+            {
+                *v = format!("W/\"{v}\"");
+            }
+        }
+        out.insert("schemas".into(), Value::Array(schemas));
+        Ok(Value::Object(out))
+    }
+
+    /// A single value produced by selector rules (e.g. the only email) is
+    /// marked `primary: true`, as Okta expects one primary email.
+    fn mark_primary(&self, out: &mut Map<String, Value>) {
+        for rule in self.rules.iter().filter(|r| r.target.selector.is_some()) {
+            let arr = match &rule.target.urn {
+                Some(u) => out.get_mut(u).and_then(|c| c.get_mut(&rule.target.attr)),
+                None => out.get_mut(&rule.target.attr),
+            };
+            if let Some(Value::Array(items)) = arr
+                && let [Value::Object(only)] = items.as_mut_slice()
+            {
+                only.entry("primary").or_insert(Value::Bool(true));
+            }
+        }
+    }
+
+    /// The host body for a create: every writable mapped attribute present
+    /// in `scim` at its host path, plus the configured constants. Absent
+    /// and `null` attributes are omitted (the app's defaults apply).
+    pub fn to_host(&self, scim: &Value) -> Result<Value, MapError> {
+        self.build_host(scim, false)
+    }
+
+    /// The host body for a full replace: like [`Self::to_host`], but every
+    /// writable attribute absent or `null` in `scim` is written as JSON
+    /// `null`, so the app learns that the value was cleared.
+    pub fn to_host_replace(&self, scim: &Value) -> Result<Value, MapError> {
+        self.build_host(scim, true)
+    }
+
+    fn build_host(&self, scim: &Value, nulls: bool) -> Result<Value, MapError> {
+        let mut body = Value::Object(Map::new());
+        for (path, v) in &self.constants {
+            path.set(&mut body, v.clone());
+        }
+        for rule in self.writable_rules() {
+            let Source::Path { write: Some(w), .. } = &rule.source else {
+                continue;
+            };
+            match write_value(rule, scim_value(rule, scim))? {
+                Some(v) => w.set(&mut body, v),
+                None if nulls => w.set(&mut body, Value::Null),
+                None => {}
+            }
+        }
+        Ok(body)
+    }
+
+    fn writable_rules(&self) -> impl Iterator<Item = &AttrRule> {
+        let skip_active = self.active_via_actions();
+        self.rules.iter().filter(move |r| {
+            r.mutability.is_writable()
+                && !(skip_active && r.target.urn.is_none() && r.target.attr == "active")
+        })
+    }
+
+    /// The partial host body of the fields that differ between two SCIM
+    /// resources (before/after a PATCH or PUT), and the `active` change
+    /// when `active` goes through action endpoints. Errors only for
+    /// invalid values in `after`.
+    pub fn changes_to_host(&self, before: &Value, after: &Value) -> Result<HostChanges, MapError> {
+        let mut body = Value::Object(Map::new());
+        let mut changed = false;
+        for rule in self.writable_rules() {
+            let Source::Path { write: Some(w), .. } = &rule.source else {
+                continue;
+            };
+            let old = write_value(rule, scim_value(rule, before)).ok().flatten();
+            let new = write_value(rule, scim_value(rule, after))?;
+            if old != new {
+                w.set(&mut body, new.unwrap_or(Value::Null));
+                changed = true;
+            }
+        }
+        let active_change = if self.active_via_actions() {
+            let (b, a) = (active_of(before), active_of(after));
+            a.filter(|a| b != Some(*a))
+        } else {
+            None
+        };
+        Ok(HostChanges {
+            body: changed.then_some(body),
+            active_change,
+        })
+    }
+
+    /// SCIM attributes present (non-null, non-empty) in an input body that
+    /// no rule covers, as SCIM paths (`nickName`, `name.middleName`,
+    /// `emails[type eq "home"]`, extension URNs). `schemas`, `id`, `meta`
+    /// and schema read-only attributes such as `groups` are ignored.
+    pub fn unmapped_attributes(&self, scim: &Value) -> Vec<String> {
+        let mut out = Vec::new();
+        let Some(obj) = scim.as_object() else {
+            return out;
+        };
+        for (k, v) in obj {
+            if ["schemas", "id", "meta"]
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case(k))
+                || is_empty(v)
+            {
+                continue;
+            }
+            if k.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:")) {
+                let known = self.rules.iter().any(|r| {
+                    r.target
+                        .urn
+                        .as_deref()
+                        .is_some_and(|u| u.eq_ignore_ascii_case(k))
+                });
+                match v.as_object().filter(|_| known) {
+                    Some(inner) => inner
+                        .iter()
+                        .for_each(|(ik, iv)| self.check_attr(Some(k), ik, iv, &mut out)),
+                    None => out.push(k.clone()),
+                }
+            } else {
+                self.check_attr(None, k, v, &mut out);
+            }
+        }
+        out
+    }
+
+    fn check_attr(&self, urn: Option<&str>, attr: &str, v: &Value, out: &mut Vec<String>) {
+        if is_empty(v) {
+            return;
+        }
+        let same_urn = |r: &&AttrRule| match (&r.target.urn, urn) {
+            (None, None) => true,
+            (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+            _ => false,
+        };
+        let rules: Vec<&AttrRule> = self
+            .rules
+            .iter()
+            .filter(same_urn)
+            .filter(|r| r.target.attr.eq_ignore_ascii_case(attr))
+            .collect();
+        let full = |s: String| urn.map_or(s.clone(), |u| format!("{u}:{s}"));
+        if rules.is_empty() {
+            let read_only = urn.is_none()
+                && self
+                    .core
+                    .attr(attr)
+                    .is_some_and(|d| d.mutability == Mutability::ReadOnly);
+            if !read_only {
+                out.push(full(attr.to_owned()));
+            }
+            return;
+        }
+        if rules.iter().any(|r| r.target.sub.is_none()) {
+            return;
+        }
+        match v {
+            Value::Object(m) => m
+                .iter()
+                .filter(|(s, sv)| {
+                    !is_empty(sv)
+                        && !rules.iter().any(|r| {
+                            r.target
+                                .sub
+                                .as_deref()
+                                .is_some_and(|rs| rs.eq_ignore_ascii_case(s))
+                        })
+                })
+                .for_each(|(s, _)| out.push(full(format!("{attr}.{s}")))),
+            Value::Array(items) => items
+                .iter()
+                .filter(|it| {
+                    !rules
+                        .iter()
+                        .any(|r| select(r, std::slice::from_ref(*it)).is_some())
+                })
+                .for_each(|it| {
+                    let ty = get_ci(it, "type").and_then(Value::as_str).unwrap_or("");
+                    out.push(full(format!("{attr}[type eq \"{ty}\"]")));
+                }),
+            _ => out.push(full(attr.to_owned())),
+        }
+    }
+}
+
+fn is_empty(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+        _ => false,
+    }
+}
+
+/// The SCIM `active` value of a resource (bool or Entra's `"True"`).
+pub(crate) fn active_of(scim: &Value) -> Option<bool> {
+    match get_ci(scim, "active")? {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) if s.eq_ignore_ascii_case("true") => Some(true),
+        Value::String(s) if s.eq_ignore_ascii_case("false") => Some(false),
+        _ => None,
+    }
+}
+
+/// The value a rule reads from a SCIM document (case-insensitive names).
+fn scim_value<'a>(rule: &AttrRule, scim: &'a Value) -> Option<&'a Value> {
+    let base = match &rule.target.urn {
+        Some(u) => get_ci(scim, u)?,
+        None => scim,
+    };
+    let v = get_ci(base, &rule.target.attr)?;
+    let v = match &rule.target.selector {
+        Some(_) => select(rule, v.as_array()?)?,
+        None => v,
+    };
+    match &rule.target.sub {
+        Some(s) => get_ci(v, s),
+        None => Some(v),
+    }
+}
+
+/// The element a selector rule addresses: the one whose selector
+/// sub-attribute matches (case-insensitively); else, for a `type` selector,
+/// an element without a `type` that is primary or alone.
+fn select<'a>(rule: &AttrRule, items: &'a [Value]) -> Option<&'a Value> {
+    let (sel, want) = rule.target.selector.as_ref()?;
+    let matches = |it: &&Value| {
+        get_ci(it, sel)
+            .and_then(Value::as_str)
+            .is_some_and(|s| s.eq_ignore_ascii_case(want))
+    };
+    items.iter().find(matches).or_else(|| {
+        let untyped = |it: &&Value| get_ci(it, sel).is_none_or(Value::is_null);
+        let primary = |it: &&Value| get_ci(it, "primary") == Some(&Value::Bool(true));
+        items
+            .iter()
+            .filter(untyped)
+            .find(|it| primary(it) || items.len() == 1)
+    })
+}
+
+/// Places a SCIM value at the rule's target in the output resource.
+fn place(out: &mut Map<String, Value>, rule: &AttrRule, v: Value) {
+    let container = match &rule.target.urn {
+        Some(u) => object_at(out, u),
+        None => Some(out),
+    };
+    let Some(container) = container else { return };
+    let t = &rule.target;
+    match (&t.selector, &t.sub) {
+        (Some((sel, want)), Some(sub)) => {
+            let arr = container
+                .entry(t.attr.clone())
+                .or_insert_with(|| Value::Array(Vec::new()));
+            if !arr.is_array() {
+                *arr = Value::Array(Vec::new());
+            }
+            let Value::Array(items) = arr else { return };
+            let pos = items
+                .iter()
+                .position(|it| it.get(sel).and_then(Value::as_str) == Some(want));
+            let idx = pos.unwrap_or_else(|| {
+                let mut m = Map::new();
+                m.insert(sel.clone(), Value::String(want.clone()));
+                items.push(Value::Object(m));
+                items.len() - 1
+            });
+            if let Some(Value::Object(el)) = items.get_mut(idx) {
+                el.insert(sub.clone(), v);
+            }
+        }
+        (None, Some(sub)) => {
+            if let Some(o) = object_at(container, &t.attr) {
+                o.insert(sub.clone(), v);
+            }
+        }
+        _ => {
+            container.insert(t.attr.clone(), v);
+        }
+    }
+}
+
+/// The object at `key`, created (or replacing a non-object) when needed.
+fn object_at<'a>(m: &'a mut Map<String, Value>, key: &str) -> Option<&'a mut Map<String, Value>> {
+    let slot = m
+        .entry(key.to_owned())
+        .or_insert_with(|| Value::Object(Map::new()));
+    if !slot.is_object() {
+        *slot = Value::Object(Map::new());
+    }
+    slot.as_object_mut()
+}

@@ -1,0 +1,309 @@
+//! The mapping engine: a resource type's TOML mapping (`raw`) is compiled
+//! once at load ([`compile`]) into an immutable [`ResourceMapping`] that
+//! translates host JSON ↔ SCIM JSON, renders request templates, extracts
+//! responses, translates app errors and answers filter push-down lookups.
+//! It does no I/O and knows nothing about HTTP servers, SCIM filters or
+//! PATCH; the SCIM handler sequences the calls.
+
+mod compile;
+mod compile_attr;
+mod convert;
+mod errors;
+mod eval;
+mod ops;
+pub mod path;
+pub mod raw;
+pub mod template;
+pub mod transform;
+
+#[cfg(test)]
+mod tests;
+
+pub use compile::compile;
+pub use errors::{ErrorOutcome, ErrorRule};
+pub use eval::HostChanges;
+pub use ops::{HostRequest, Operation, Page, PageRequest, Paging, PushdownRule};
+pub use template::Vars;
+
+use serde_json::Value;
+
+use crate::scim::schema::{AttrType, Mutability, Returned, SchemaDef, Uniqueness};
+use path::{ReadPath, ScimPath, WritePath};
+use template::Template;
+use transform::Transform;
+
+/// Which resource type a mapping describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResourceKind {
+    /// SCIM Users.
+    User,
+    /// SCIM Groups.
+    Group,
+}
+
+/// The operations a mapping may declare on the app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum OpKind {
+    /// List / search.
+    List,
+    /// Get by id.
+    Get,
+    /// Create.
+    Create,
+    /// Partial update of changed fields.
+    Update,
+    /// Full replace.
+    Replace,
+    /// Delete.
+    Delete,
+    /// Set `active` true via an action endpoint.
+    Activate,
+    /// Set `active` false via an action endpoint.
+    Deactivate,
+}
+
+impl OpKind {
+    /// All kinds, in TOML key order of the reference.
+    pub const ALL: [OpKind; 8] = [
+        Self::List,
+        Self::Get,
+        Self::Create,
+        Self::Update,
+        Self::Replace,
+        Self::Delete,
+        Self::Activate,
+        Self::Deactivate,
+    ];
+
+    /// The TOML key.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::List => "list",
+            Self::Get => "get",
+            Self::Create => "create",
+            Self::Update => "update",
+            Self::Replace => "replace",
+            Self::Delete => "delete",
+            Self::Activate => "activate",
+            Self::Deactivate => "deactivate",
+        }
+    }
+}
+
+/// Policy for SCIM attributes a mapping does not cover.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Unmapped {
+    /// Accept and drop them (default; Okta always sends `password`, `groups`, `locale`).
+    #[default]
+    Ignore,
+    /// Answer 400 naming the attribute.
+    Reject,
+}
+
+/// An error while evaluating a compiled mapping on a request or response.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MapError {
+    /// A SCIM input value has the wrong type or is not allowed (→ 400 invalidValue).
+    #[error("attribute `{attr}`: {message}")]
+    InvalidValue {
+        /// SCIM attribute path.
+        attr: String,
+        /// Lowercase reason.
+        message: String,
+    },
+    /// The app returned a value the mapping cannot convert (→ 502).
+    #[error("app value for `{attr}`: {message}")]
+    HostValue {
+        /// SCIM attribute path.
+        attr: String,
+        /// Lowercase reason.
+        message: String,
+    },
+    /// The app's resource carries no id.
+    #[error("the app's resource has no id")]
+    MissingId,
+    /// A request placeholder needed a value it did not get.
+    #[error("placeholder `{0}` has no value")]
+    MissingVar(String),
+    /// A rendered header value is not a valid HTTP header value.
+    #[error("header `{0}` has an invalid value")]
+    BadHeader(String),
+    /// The app's response does not have the configured shape (→ 502).
+    #[error("unexpected app response: {0}")]
+    BadResponse(String),
+}
+
+/// A SCIM attribute as advertised by discovery: RFC 7643 characteristics
+/// from `scim::schema`, overridden by the rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttributeInfo {
+    /// Schema URN.
+    pub schema: String,
+    /// Attribute name.
+    pub name: String,
+    /// Data type.
+    pub ty: AttrType,
+    /// Whether multi-valued.
+    pub multi_valued: bool,
+    /// Mutability (rule override or schema default).
+    pub mutability: Mutability,
+    /// Returned characteristic.
+    pub returned: Returned,
+    /// Uniqueness.
+    pub uniqueness: Uniqueness,
+    /// Case-exact comparison.
+    pub case_exact: bool,
+    /// Required.
+    pub required: bool,
+    /// Canonical values.
+    pub canonical_values: Vec<String>,
+    /// Mapped sub-attributes.
+    pub sub_attributes: Vec<AttributeInfo>,
+}
+
+/// A custom schema extension declared in the mapping.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Extension {
+    /// Schema URN.
+    pub urn: String,
+    /// Human-readable name.
+    pub name: String,
+    /// Attribute names and types.
+    pub attributes: Vec<(String, AttrType)>,
+}
+
+/// Where a rule's host value comes from.
+#[derive(Debug, Clone)]
+pub(crate) enum Source {
+    /// A host path; `write` is set when the rule is writable.
+    Path {
+        read: ReadPath,
+        write: Option<WritePath>,
+    },
+    /// A read-only value template.
+    Template(Template<ReadPath>),
+    /// A constant SCIM value.
+    Const(Value),
+}
+
+/// The host JSON type a rule writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HostType {
+    String,
+    Number,
+    Integer,
+    Bool,
+}
+
+/// One compiled attribute rule.
+#[derive(Debug, Clone)]
+pub(crate) struct AttrRule {
+    /// SCIM side, with canonical names.
+    pub target: ScimPath,
+    /// The SCIM path for messages, e.g. `emails[type eq "work"].value`.
+    pub name: String,
+    /// SCIM type of the mapped value.
+    pub ty: AttrType,
+    /// Whether the mapped value is a SCIM array (whole multi-valued rule).
+    pub multi: bool,
+    pub mutability: Mutability,
+    pub source: Source,
+    /// (SCIM value as text, host value) pairs.
+    pub map: Vec<(String, Value)>,
+    pub host_type: Option<HostType>,
+    pub read: Vec<Transform>,
+    pub write: Vec<Transform>,
+    pub default: Option<Value>,
+    /// Element rules of a whole multi-valued attribute.
+    pub fields: Vec<AttrRule>,
+}
+
+/// A compiled, immutable resource mapping. Cheap to share (`Send + Sync`).
+#[derive(Debug, Clone)]
+pub struct ResourceMapping {
+    kind: ResourceKind,
+    core: &'static SchemaDef,
+    rules: Vec<AttrRule>,
+    ops: Vec<Operation>,
+    search: Vec<PushdownRule>,
+    errors: Vec<ErrorRule>,
+    constants: Vec<(WritePath, Value)>,
+    unmapped: Unmapped,
+    unique: Vec<String>,
+    extensions: Vec<Extension>,
+    attributes: Vec<AttributeInfo>,
+}
+
+impl ResourceMapping {
+    /// The resource type.
+    pub fn kind(&self) -> ResourceKind {
+        self.kind
+    }
+
+    /// The core schema URN of the resource type.
+    pub fn core_schema(&self) -> &'static str {
+        self.core.id
+    }
+
+    /// The operation of this kind, if configured.
+    pub fn op(&self, kind: OpKind) -> Option<&Operation> {
+        self.ops.iter().find(|o| o.kind() == kind)
+    }
+
+    /// Whether `active` changes go through activate/deactivate endpoints
+    /// (then `to_host`/`changes_to_host` never write the `active` field).
+    pub fn active_via_actions(&self) -> bool {
+        self.op(OpKind::Activate).is_some() && self.op(OpKind::Deactivate).is_some()
+    }
+
+    /// The policy for unmapped SCIM attributes.
+    pub fn unmapped_policy(&self) -> Unmapped {
+        self.unmapped
+    }
+
+    /// SCIM attributes whose push-down lookup must find nothing before a create.
+    pub fn unique_before_create(&self) -> &[String] {
+        &self.unique
+    }
+
+    /// The push-down rule for a canonical SCIM attribute path and operator
+    /// (both case-insensitive), e.g. (`username`, `EQ`).
+    pub fn pushdown(&self, attr: &str, op: &str) -> Option<&PushdownRule> {
+        self.search
+            .iter()
+            .find(|r| r.attr().eq_ignore_ascii_case(attr) && r.op().eq_ignore_ascii_case(op))
+    }
+
+    /// Every push-down rule.
+    pub fn pushdown_rules(&self) -> &[PushdownRule] {
+        &self.search
+    }
+
+    /// The mapped SCIM attributes, for discovery.
+    pub fn attributes(&self) -> impl Iterator<Item = &AttributeInfo> {
+        self.attributes.iter()
+    }
+
+    /// The custom extensions declared in the mapping.
+    pub fn extensions(&self) -> &[Extension] {
+        &self.extensions
+    }
+
+    /// The mutability of a mapped SCIM attribute (`attr` or `attr.sub`),
+    /// `None` when unmapped.
+    pub fn mutability(&self, path: &str) -> Option<Mutability> {
+        let p = ScimPath::parse(path).ok()?;
+        self.rules
+            .iter()
+            .find(|r| {
+                r.target.attr.eq_ignore_ascii_case(&p.attr)
+                    && (p.sub.is_none()
+                        || r.target
+                            .sub
+                            .as_deref()
+                            .zip(p.sub.as_deref())
+                            .is_some_and(|(a, b)| a.eq_ignore_ascii_case(b)))
+            })
+            .map(|r| r.mutability)
+    }
+}

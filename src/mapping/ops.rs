@@ -1,0 +1,358 @@
+//! Compiled operations on the app: request rendering (method, encoded path,
+//! query, headers, wrapped body), response extraction (item, list page,
+//! created id), paging arithmetic, and filter push-down rules.
+
+use http::{HeaderName, HeaderValue, Method};
+use serde_json::Value;
+
+use crate::mapping::path::{ReadPath, WritePath};
+use crate::mapping::template::{Context, Template, Var, Vars};
+use crate::mapping::{ErrorRule, MapError, OpKind, ResourceMapping};
+
+/// A compiled request template on the app's API.
+#[derive(Debug, Clone)]
+pub struct Operation {
+    pub(crate) kind: OpKind,
+    pub(crate) method: Method,
+    pub(crate) path: Template<Var>,
+    pub(crate) query: Vec<(String, Template<Var>)>,
+    pub(crate) headers: Vec<(HeaderName, Template<Var>)>,
+    pub(crate) wrap: Option<WritePath>,
+    pub(crate) item: Option<ReadPath>,
+    pub(crate) then_get: bool,
+    pub(crate) id_path: Option<ReadPath>,
+    pub(crate) errors: Vec<ErrorRule>,
+    pub(crate) list: Option<ListSpec>,
+}
+
+/// List-specific settings.
+#[derive(Debug, Clone)]
+pub(crate) struct ListSpec {
+    pub items: ReadPath,
+    pub total: Option<ReadPath>,
+    pub next: Option<ReadPath>,
+    pub paging: Paging,
+    pub max_page_size: Option<u64>,
+    pub fetch_each: bool,
+}
+
+/// How the app pages its list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Paging {
+    /// `{offset}`/`{limit}`; `base` is the app's first offset (0 or 1).
+    Offset {
+        /// First offset value.
+        base: u64,
+    },
+    /// `{page}` (1-based) and `{per_page}`.
+    Page,
+    /// `{cursor}` from the previous page's `next`.
+    Cursor,
+    /// The app returns everything in one call.
+    None,
+}
+
+/// A rendered request, ready for the host client.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostRequest {
+    /// HTTP method.
+    pub method: Method,
+    /// Encoded path and query, e.g. `/api/users/a%2Fb?x=1`.
+    pub path_and_query: String,
+    /// Operation headers (the global host headers are added by the client).
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// Body, already wrapped per the operation.
+    pub body: Option<Value>,
+}
+
+/// One page of list results.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    /// Host items (unmapped).
+    pub items: Vec<Value>,
+    /// Total count when the app reports one.
+    pub total: Option<u64>,
+    /// Cursor or next link for the following page.
+    pub next_cursor: Option<String>,
+}
+
+/// One host list call of a SCIM page, from [`ResourceMapping::plan_pages`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    /// `{offset}` value (offset paging).
+    pub offset: Option<u64>,
+    /// `{limit}`/`{per_page}` value.
+    pub limit: Option<u64>,
+    /// `{page}` value (page paging).
+    pub page: Option<u64>,
+    /// Items to drop from the start of this host page.
+    pub skip: usize,
+    /// Items to keep after skipping.
+    pub take: usize,
+}
+
+impl Operation {
+    /// The operation kind.
+    pub fn kind(&self) -> OpKind {
+        self.kind
+    }
+
+    /// The HTTP method.
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+
+    /// Whether create is followed by a get (the app returns only an id).
+    pub fn then_get(&self) -> bool {
+        self.then_get
+    }
+
+    /// Renders the request: placeholders in the path are encoded as one path
+    /// segment each, in the query as components; `vars.extra_query` is
+    /// appended; `body` is wrapped per the operation.
+    pub fn render(&self, vars: &Vars<'_>, body: Option<Value>) -> Result<HostRequest, MapError> {
+        let missing = || {
+            MapError::MissingVar(
+                self.path
+                    .vars()
+                    .find(|v| vars.get(v).is_none())
+                    .map(crate::mapping::template::var_name)
+                    .unwrap_or_default(),
+            )
+        };
+        let mut pq = self
+            .path
+            .render(vars, Context::PathSegment)?
+            .ok_or_else(missing)?;
+        let mut sep = if pq.contains('?') { '&' } else { '?' };
+        let rendered = self
+            .query
+            .iter()
+            .map(|(k, t)| Ok((k, t.render(vars, Context::Query)?)));
+        for item in rendered.collect::<Result<Vec<_>, MapError>>()? {
+            if let (k, Some(v)) = item {
+                pq.push(sep);
+                pq.push_str(&crate::mapping::template::encode(k, Context::Query));
+                pq.push('=');
+                pq.push_str(&v);
+                sep = '&';
+            }
+        }
+        for (k, v) in vars.extra_query {
+            pq.push(sep);
+            pq.push_str(&crate::mapping::template::encode(k, Context::Query));
+            pq.push('=');
+            pq.push_str(&crate::mapping::template::encode(v, Context::Query));
+            sep = '&';
+        }
+        let mut headers = Vec::new();
+        for (name, t) in &self.headers {
+            if let Some(v) = t.render(vars, Context::Raw)? {
+                let hv =
+                    HeaderValue::from_str(&v).map_err(|_| MapError::BadHeader(name.to_string()))?;
+                headers.push((name.clone(), hv));
+            }
+        }
+        let body = body.map(|b| match &self.wrap {
+            Some(w) => {
+                let mut out = Value::Null;
+                w.set(&mut out, b);
+                out
+            }
+            None => b,
+        });
+        Ok(HostRequest {
+            method: self.method.clone(),
+            path_and_query: pq,
+            headers,
+            body,
+        })
+    }
+
+    /// The resource in a response body (the `item` path, default the body).
+    pub fn extract_item<'a>(&self, body: &'a Value) -> Option<&'a Value> {
+        match &self.item {
+            Some(p) => p.one(body),
+            None => Some(body),
+        }
+    }
+}
+
+impl ResourceMapping {
+    /// Extracts items, total and next cursor from a list response.
+    pub fn extract_page(&self, body: &Value) -> Result<Page, MapError> {
+        let spec = self
+            .list_spec()
+            .ok_or_else(|| MapError::BadResponse("no list operation".into()))?;
+        let mut items: Vec<Value> = spec.items.all(body).into_iter().cloned().collect();
+        if let [Value::Array(a)] = items.as_slice() {
+            items = a.clone();
+        }
+        let total = match spec.total.as_ref().and_then(|p| p.one(body)) {
+            None => None,
+            Some(Value::Number(n)) => n.as_u64(),
+            Some(Value::String(s)) => s.trim().parse().ok(),
+            Some(_) => None,
+        };
+        let next_cursor = spec
+            .next
+            .as_ref()
+            .and_then(|p| p.one(body))
+            .and_then(|v| match v {
+                Value::String(s) if !s.is_empty() => Some(s.clone()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            });
+        Ok(Page {
+            items,
+            total,
+            next_cursor,
+        })
+    }
+
+    fn list_spec(&self) -> Option<&ListSpec> {
+        self.op(OpKind::List).and_then(|o| o.list.as_ref())
+    }
+
+    /// The list paging style (`Paging::None` without a list op).
+    pub fn paging(&self) -> Paging {
+        self.list_spec().map_or(Paging::None, |s| s.paging)
+    }
+
+    /// The app's page-size cap.
+    pub fn max_page_size(&self) -> Option<u64> {
+        self.list_spec().and_then(|s| s.max_page_size)
+    }
+
+    /// Whether listed items must each be fetched with `get`.
+    pub fn fetch_each(&self) -> bool {
+        self.list_spec().is_some_and(|s| s.fetch_each)
+    }
+
+    /// The id of a created resource: the create op's `id` JSONPath in the
+    /// body (default `$.id`, numbers stringified), else the last segment
+    /// of `Location` (percent-decoded).
+    pub fn created_id(&self, body: Option<&Value>, location: Option<&str>) -> Option<String> {
+        let op = self.op(OpKind::Create)?;
+        let from_body = body.and_then(|b| match &op.id_path {
+            Some(p) => p.one(b),
+            None => b.get("id"),
+        });
+        match from_body {
+            Some(Value::String(s)) if !s.is_empty() => return Some(s.clone()),
+            Some(Value::Number(n)) => return Some(n.to_string()),
+            _ => {}
+        }
+        let loc = location?;
+        let path = loc.split(['?', '#']).next()?.trim_end_matches('/');
+        let last = path.rsplit('/').next().filter(|s| !s.is_empty())?;
+        percent_encoding::percent_decode_str(last)
+            .decode_utf8()
+            .ok()
+            .map(|s| s.into_owned())
+    }
+
+    /// Plans the host list calls for SCIM `startIndex` (1-based) and `count`
+    /// under the paging style and page-size cap. Offset paging maps exactly;
+    /// page paging uses a fixed page size (the cap, else `count`) and skips
+    /// into the first page. Cursor and none paging return one unbounded
+    /// request: the handler walks cursors / slices the full list itself.
+    pub fn plan_pages(&self, start_index: u64, count: u64) -> Vec<PageRequest> {
+        let start = start_index.max(1) - 1;
+        let size = self
+            .max_page_size()
+            .map_or(count, |c| c.min(count.max(1)).max(1));
+        if count == 0 {
+            return Vec::new();
+        }
+        match self.paging() {
+            Paging::Offset { base } => (0..count.div_ceil(size))
+                .map(|i| {
+                    let off = start + i * size;
+                    let take = size.min(count - i * size);
+                    PageRequest {
+                        offset: Some(off + base),
+                        limit: Some(take),
+                        page: None,
+                        skip: 0,
+                        take: take as usize,
+                    }
+                })
+                .collect(),
+            Paging::Page => {
+                let per = self.max_page_size().unwrap_or(count).max(1);
+                let (first, last) = (start / per, (start + count - 1) / per);
+                (first..=last)
+                    .map(|p| {
+                        let lo = (p * per).max(start);
+                        let hi = ((p + 1) * per).min(start + count);
+                        PageRequest {
+                            offset: None,
+                            limit: Some(per),
+                            page: Some(p + 1),
+                            skip: (lo - p * per) as usize,
+                            take: (hi - lo) as usize,
+                        }
+                    })
+                    .collect()
+            }
+            Paging::Cursor | Paging::None => vec![PageRequest {
+                offset: None,
+                limit: self.max_page_size(),
+                page: None,
+                skip: 0,
+                take: count as usize,
+            }],
+        }
+    }
+}
+
+/// A filter push-down rule: `'<attr> <op>'` → query parameters.
+#[derive(Debug, Clone)]
+pub struct PushdownRule {
+    pub(crate) attr: String,
+    pub(crate) op: String,
+    pub(crate) query: Vec<(String, Template<Var>)>,
+    pub(crate) case_insensitive: bool,
+}
+
+impl PushdownRule {
+    /// The canonical SCIM attribute path, e.g. `userName`, `emails.value`.
+    pub fn attr(&self) -> &str {
+        &self.attr
+    }
+
+    /// The lowercase operator, e.g. `eq`.
+    pub fn op(&self) -> &str {
+        &self.op
+    }
+
+    /// Whether the app matches case-insensitively (the handler re-checks
+    /// every answer either way).
+    pub fn case_insensitive(&self) -> bool {
+        self.case_insensitive
+    }
+
+    /// The query parameters for a filter value (unencoded; the list op's
+    /// render encodes them when passed as `Vars::extra_query`). `conn`
+    /// supplies `{conn.<var>}` placeholders.
+    pub fn render_query(
+        &self,
+        value: &str,
+        conn: Option<&std::collections::BTreeMap<String, String>>,
+    ) -> Result<Vec<(String, String)>, MapError> {
+        let vars = Vars {
+            value: Some(value),
+            conn,
+            ..Vars::default()
+        };
+        let mut out = Vec::new();
+        for (k, t) in &self.query {
+            let v = t
+                .render(&vars, Context::Raw)?
+                .ok_or_else(|| MapError::MissingVar(k.clone()))?;
+            out.push((k.clone(), v));
+        }
+        Ok(out)
+    }
+}

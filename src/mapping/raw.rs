@@ -1,0 +1,252 @@
+//! The serde mirror of a resource mapping table (`[users]`, later
+//! `[groups]`): exactly what the TOML says, with `Spanned` on every string
+//! the compiler validates later so its errors can point into the file. No
+//! validation happens here beyond TOML syntax and unknown keys.
+
+use std::collections::BTreeMap;
+
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use toml::Spanned;
+
+/// A string with its byte span in the TOML source.
+pub type SpStr = Spanned<String>;
+
+/// One resource type's mapping: operations, attribute rules, filter
+/// push-down, error translation and policies.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceToml {
+    /// List/search operation.
+    pub list: Option<Spanned<OperationToml>>,
+    /// Get-by-id operation.
+    pub get: Option<Spanned<OperationToml>>,
+    /// Create operation.
+    pub create: Option<Spanned<OperationToml>>,
+    /// Partial update: the body carries only changed fields.
+    pub update: Option<Spanned<OperationToml>>,
+    /// Full replace: the body carries every writable field.
+    pub replace: Option<Spanned<OperationToml>>,
+    /// Delete operation.
+    pub delete: Option<Spanned<OperationToml>>,
+    /// Action endpoint that sets `active` to true.
+    pub activate: Option<Spanned<OperationToml>>,
+    /// Action endpoint that sets `active` to false.
+    pub deactivate: Option<Spanned<OperationToml>>,
+    /// Filter push-down rules keyed by `'<scimAttr> <op>'`.
+    #[serde(default)]
+    pub search: BTreeMap<SpStr, SearchToml>,
+    /// Attribute rules keyed by SCIM path.
+    #[serde(default)]
+    pub attributes: BTreeMap<SpStr, Spanned<RuleToml>>,
+    /// Host fields written into every create/replace body: write path → value.
+    #[serde(default)]
+    pub constants: BTreeMap<SpStr, toml::Value>,
+    /// Resource-wide error rules keyed by `'<status> [<condition>]'`.
+    #[serde(default)]
+    pub errors: BTreeMap<SpStr, Spanned<ErrorToml>>,
+    /// Policy for SCIM attributes the mapping does not cover: `ignore` or `reject`.
+    pub unmapped: Option<SpStr>,
+    /// SCIM attributes that must not already exist (push-down lookup) before a create.
+    #[serde(default)]
+    pub unique: Vec<SpStr>,
+    /// Custom schema extensions.
+    #[serde(default)]
+    pub extensions: Vec<ExtensionToml>,
+}
+
+/// A request template on the app's API. Exactly one method key carries the
+/// path template: `get = "/api/users/{id}"`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperationToml {
+    /// GET with this path template.
+    pub get: Option<SpStr>,
+    /// POST with this path template.
+    pub post: Option<SpStr>,
+    /// PUT with this path template.
+    pub put: Option<SpStr>,
+    /// PATCH with this path template.
+    pub patch: Option<SpStr>,
+    /// DELETE with this path template.
+    pub delete: Option<SpStr>,
+    /// Query parameters: name → template.
+    #[serde(default)]
+    pub query: BTreeMap<String, SpStr>,
+    /// Extra headers: name → template.
+    #[serde(default)]
+    pub headers: BTreeMap<SpStr, SpStr>,
+    /// Write path the request body is wrapped under, e.g. `$.user`.
+    pub wrap: Option<SpStr>,
+    /// JSONPath of the resource in the response (get/create/update), default `$`.
+    pub item: Option<SpStr>,
+    /// JSONPath of the list items (list only), e.g. `$.items[*]`.
+    pub items: Option<SpStr>,
+    /// JSONPath of the total count (list only).
+    pub total: Option<SpStr>,
+    /// Paging style (list only): `offset`, `page`, `cursor` or `none`;
+    /// inferred from the placeholders used when absent.
+    pub paging: Option<SpStr>,
+    /// First offset value for `offset` paging: 0 (default) or 1.
+    pub offset_base: Option<Spanned<i64>>,
+    /// Largest page the app serves (list only).
+    pub max_page_size: Option<Spanned<i64>>,
+    /// JSONPath of the next cursor or next link (cursor paging).
+    pub next: Option<SpStr>,
+    /// Fetch every listed item with `get` (list items are summaries).
+    #[serde(default)]
+    pub fetch_each: bool,
+    /// `"get"`: after create, fetch the resource (create returns only an id).
+    pub then: Option<SpStr>,
+    /// JSONPath of the new id in the create response, default `$.id`.
+    pub id: Option<SpStr>,
+    /// Operation-specific error rules, tried before the resource-wide ones.
+    #[serde(default)]
+    pub errors: BTreeMap<SpStr, Spanned<ErrorToml>>,
+}
+
+/// A filter push-down rule.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchToml {
+    /// Query parameters added to the list call: name → template with `{value}`.
+    pub query: BTreeMap<String, SpStr>,
+    /// Whether the app matches case-insensitively.
+    #[serde(default)]
+    pub case_insensitive: bool,
+}
+
+/// An attribute rule: a bare host JSONPath or a table.
+#[derive(Debug, Clone)]
+pub enum RuleToml {
+    /// `userName = "$.login"`.
+    Path(String),
+    /// `active = { path = …, map = … }`.
+    Table(Box<RuleTable>),
+}
+
+/// The table form of an attribute rule.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleTable {
+    /// Host JSONPath (read) which is also the write path when writable.
+    pub path: Option<SpStr>,
+    /// SCIM value → host value.
+    pub map: Option<Spanned<BTreeMap<String, toml::Value>>>,
+    /// Host JSON type written: `string`, `number`, `integer` or `bool`.
+    #[serde(rename = "type")]
+    pub ty: Option<SpStr>,
+    /// Value used when the source side has none (both directions).
+    pub default: Option<toml::Value>,
+    /// Constant SCIM value (read-only).
+    #[serde(rename = "const")]
+    pub constant: Option<toml::Value>,
+    /// `readOnly`, `readWrite`, `writeOnly` or `immutable`.
+    pub mutability: Option<SpStr>,
+    /// Invertible transforms, applied host→SCIM on read and inverted on write.
+    #[serde(default)]
+    pub transform: Vec<Spanned<toml::Value>>,
+    /// Transforms applied on read only.
+    pub read: Option<Vec<Spanned<toml::Value>>>,
+    /// Transforms applied on write only.
+    pub write: Option<Vec<Spanned<toml::Value>>>,
+    /// Read-only computed value: `"{$.first} {$.last}"`.
+    pub template: Option<SpStr>,
+    /// Per-element rules of a whole multi-valued attribute, relative to
+    /// each host array element: sub-attribute → rule.
+    pub fields: Option<BTreeMap<SpStr, Spanned<RuleToml>>>,
+}
+
+/// An error rule's outcome: `"ok"` or a SCIM error.
+#[derive(Debug, Clone)]
+pub enum ErrorToml {
+    /// `"ok"`: the error means "already done".
+    Word(String),
+    /// A SCIM error.
+    Scim(ScimErrorToml),
+}
+
+/// A SCIM error outcome.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScimErrorToml {
+    /// SCIM HTTP status.
+    pub status: Spanned<i64>,
+    /// SCIM `scimType`.
+    #[serde(rename = "scimType")]
+    pub scim_type: Option<String>,
+    /// Error detail; default names the app's status.
+    pub detail: Option<String>,
+}
+
+/// A custom schema extension.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtensionToml {
+    /// Schema URN.
+    pub urn: SpStr,
+    /// Human-readable name.
+    pub name: Option<String>,
+    /// Attribute name → type (`string`, `boolean`, `integer`, `decimal`, `dateTime`, `reference`).
+    pub attributes: BTreeMap<SpStr, SpStr>,
+}
+
+/// Deserializes "a string or a table" without `untagged` (which would
+/// buffer the input and lose the `Spanned` positions inside the table).
+struct StrOrTable<T>(std::marker::PhantomData<T>);
+
+/// Conversion used by [`StrOrTable`].
+trait FromStrOrTable: Sized {
+    const EXPECTING: &'static str;
+    fn from_string(s: String) -> Self;
+    fn from_table<'de, A: MapAccess<'de>>(map: A) -> Result<Self, A::Error>;
+}
+
+impl<'de, T: FromStrOrTable> Visitor<'de> for StrOrTable<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(T::EXPECTING)
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
+        Ok(T::from_string(v.to_owned()))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+        T::from_table(map)
+    }
+}
+
+impl FromStrOrTable for RuleToml {
+    const EXPECTING: &'static str = "a host JSONPath string or a rule table";
+    fn from_string(s: String) -> Self {
+        Self::Path(s)
+    }
+    fn from_table<'de, A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
+        RuleTable::deserialize(de::value::MapAccessDeserializer::new(map))
+            .map(|t| Self::Table(Box::new(t)))
+    }
+}
+
+impl FromStrOrTable for ErrorToml {
+    const EXPECTING: &'static str = "\"ok\" or a table with status and scimType";
+    fn from_string(s: String) -> Self {
+        Self::Word(s)
+    }
+    fn from_table<'de, A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
+        ScimErrorToml::deserialize(de::value::MapAccessDeserializer::new(map)).map(Self::Scim)
+    }
+}
+
+impl<'de> Deserialize<'de> for RuleToml {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StrOrTable(std::marker::PhantomData))
+    }
+}
+
+impl<'de> Deserialize<'de> for ErrorToml {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StrOrTable(std::marker::PhantomData))
+    }
+}
