@@ -14,6 +14,7 @@ pub mod auth;
 pub mod body;
 pub mod config;
 pub mod error;
+pub mod mapping;
 pub mod proxy;
 pub mod scim;
 pub mod server;

@@ -22,7 +22,9 @@ pub use validate::{parse_token_hash, token_hash_string};
 
 use http::HeaderMap;
 use http::uri::{Authority, Scheme};
+use crate::mapping::ResourceMapping;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
@@ -40,6 +42,8 @@ pub struct Config {
     pub host: HostConfig,
     /// IdP connections and their tokens.
     pub connections: Vec<Connection>,
+    /// The compiled `[users]` mapping, when SCIM Users are served.
+    pub users: Option<Arc<ResourceMapping>>,
 }
 
 /// `[server]`, validated.

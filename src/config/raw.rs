@@ -28,7 +28,7 @@ pub struct RawConfig {
     #[serde(default)]
     pub connections: Vec<Spanned<RawConnection>>,
     /// `[users]`: the User mapping.
-    pub users: Option<toml::Value>,
+    pub users: Option<crate::mapping::raw::ResourceToml>,
 }
 
 /// `[server]`.

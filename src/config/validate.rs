@@ -11,6 +11,8 @@ use http::{HeaderMap, HeaderName, HeaderValue, Uri};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
+use crate::mapping::ResourceKind;
+use std::sync::Arc;
 use std::time::Duration;
 use toml::Spanned;
 
@@ -86,6 +88,13 @@ pub fn load(text: &str, env: EnvLookup<'_>) -> Result<Config, ConfigErrors> {
     let scim = scim(&raw.scim, &mut errs);
     let host = host(&raw.host, &raw.upstream, env, &mut errs);
     let connections = connections(&raw.connections, env, &mut errs);
+    let users = raw.users.as_ref().and_then(|u| {
+        let vars = common_vars(&connections);
+        crate::mapping::compile(u, ResourceKind::User, "users", &vars)
+            .map_err(|e| errs.0.extend(e))
+            .ok()
+            .map(Arc::new)
+    });
     if errs.0.is_empty() {
         Ok(Config {
             server,
@@ -93,10 +102,25 @@ pub fn load(text: &str, env: EnvLookup<'_>) -> Result<Config, ConfigErrors> {
             scim,
             host,
             connections,
+            users,
         })
     } else {
         Err(ConfigErrors(errs.0))
     }
+}
+
+/// The `{conn.<var>}` names every connection defines: a mapping may use
+/// only those, so no connection can render a template with a hole in it.
+fn common_vars(connections: &[Connection]) -> Vec<String> {
+    let Some((first, rest)) = connections.split_first() else {
+        return Vec::new();
+    };
+    first
+        .vars
+        .keys()
+        .filter(|k| rest.iter().all(|c| c.vars.contains_key(*k)))
+        .cloned()
+        .collect()
 }
 
 fn server(raw: &RawServer, errs: &mut Errors) -> ServerConfig {

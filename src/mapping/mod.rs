@@ -7,6 +7,7 @@
 
 mod compile;
 mod compile_attr;
+mod compile_ops;
 mod convert;
 mod errors;
 mod eval;
@@ -98,6 +99,16 @@ pub enum Unmapped {
     Ignore,
     /// Answer 400 naming the attribute.
     Reject,
+}
+
+/// What SCIM DELETE does when the app has no delete operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnDelete {
+    /// Answer 405: the app cannot delete.
+    #[default]
+    Refuse,
+    /// Deactivate the resource instead (it stays readable with `active: false`).
+    Deactivate,
 }
 
 /// An error while evaluating a compiled mapping on a request or response.
@@ -229,6 +240,7 @@ pub struct ResourceMapping {
     errors: Vec<ErrorRule>,
     constants: Vec<(WritePath, Value)>,
     unmapped: Unmapped,
+    on_delete: OnDelete,
     unique: Vec<String>,
     extensions: Vec<Extension>,
     attributes: Vec<AttributeInfo>,
@@ -259,6 +271,11 @@ impl ResourceMapping {
     /// The policy for unmapped SCIM attributes.
     pub fn unmapped_policy(&self) -> Unmapped {
         self.unmapped
+    }
+
+    /// What DELETE does when no `delete` operation is configured.
+    pub fn on_delete(&self) -> OnDelete {
+        self.on_delete
     }
 
     /// SCIM attributes whose push-down lookup must find nothing before a create.

@@ -47,6 +47,9 @@ pub struct ResourceToml {
     pub errors: BTreeMap<SpStr, Spanned<ErrorToml>>,
     /// Policy for SCIM attributes the mapping does not cover: `ignore` or `reject`.
     pub unmapped: Option<SpStr>,
+    /// What SCIM DELETE does when there is no `delete` operation:
+    /// `refuse` (405, default) or `deactivate`.
+    pub on_delete: Option<SpStr>,
     /// SCIM attributes that must not already exist (push-down lookup) before a create.
     #[serde(default)]
     pub unique: Vec<SpStr>,

@@ -490,3 +490,9 @@ fn custom_extensions_and_conn_vars() {
     );
     assert_eq!(errs.len(), 7);
 }
+
+#[test]
+fn compiled_mapping_is_send_and_sync() {
+    fn shareable<T: Send + Sync + 'static>(_: &T) {}
+    shareable(&example());
+}

@@ -7,9 +7,15 @@
 
 pub mod discovery;
 pub mod filter;
+pub mod hostcall;
+pub mod input;
 pub mod patch;
+pub mod projection;
+pub mod query;
+pub mod resource;
 pub mod protocol;
 pub mod route;
+pub mod schema;
 
 use crate::auth::{AuthError, Principal};
 use crate::body::Body;
@@ -19,7 +25,7 @@ use http::header::{ALLOW, CONTENT_TYPE, HeaderValue, WWW_AUTHENTICATE};
 use http::{Method, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use protocol::{error_response, is_json_media_type, json_response};
-use route::Endpoint;
+use route::{Endpoint, ResourceKind};
 
 /// Whether `path` is below the SCIM base path.
 pub fn is_scim_path(base: &str, path: &str) -> bool {
@@ -77,7 +83,7 @@ fn check_media_type(req: &Request<Incoming>) -> Result<(), ScimError> {
 /// Phase 3: the endpoint.
 async fn dispatch(
     state: &State,
-    _principal: Principal,
+    principal: Principal,
     endpoint: Endpoint,
     req: Request<Incoming>,
 ) -> Result<Response<Body>, ScimError> {
@@ -105,10 +111,17 @@ async fn dispatch(
                 .map(|v| json_response(StatusCode::OK, &v))
         }
         Endpoint::Collection(kind) | Endpoint::Search(kind) | Endpoint::Item(kind, _) => {
-            Err(ScimError::not_implemented(format!(
-                "/{} is not configured in this deployment",
-                kind.endpoint()
-            )))
+            let mapping = match kind {
+                ResourceKind::User => state.config.users.as_deref(),
+                ResourceKind::Group => None,
+            };
+            match mapping {
+                Some(m) => Ok(resource::handle(state, principal, m, endpoint, req).await),
+                None => Err(ScimError::not_implemented(format!(
+                    "/{} is not configured in this deployment",
+                    kind.endpoint()
+                ))),
+            }
         }
         Endpoint::Me => Err(ScimError::not_implemented(
             "/Me is not supported: SCIM clients here are provisioning services, not users",

@@ -8,7 +8,7 @@
 use super::ast::AttrPath;
 
 /// Schema characteristics of attributes (RFC 7643 §2.2, §7).
-pub trait AttrInfo {
+pub trait AttrInfo: Sync {
     /// Whether string comparisons on `path` are case-sensitive (`caseExact`).
     fn case_exact(&self, path: &AttrPath) -> bool;
     /// Whether `path` has type `dateTime` and compares as an instant.

@@ -1,0 +1,343 @@
+//! Compiles operation tables (`list`, `get`, `create`, …): method and path
+//! template, query and header templates with their placeholders resolved,
+//! body wrapping, response JSONPaths, paging style and per-operation error
+//! rules.
+
+use http::{HeaderName, Method};
+use toml::Spanned;
+
+use crate::mapping::OpKind;
+use crate::mapping::compile::error_rules;
+use crate::mapping::compile_attr::{Ctx, seg};
+use crate::mapping::ops::{ListSpec, Operation, Paging};
+use crate::mapping::path::{ReadPath, ScimPath, WritePath};
+use crate::mapping::raw::{OperationToml, SpStr};
+use crate::mapping::template::{Template, Var};
+use crate::scim::schema;
+
+/// Resolves a request placeholder name.
+fn resolver<'a>(
+    ctx: &'a Ctx<'_>,
+    kind: Option<OpKind>,
+    conn: &'a [String],
+) -> impl FnMut(&str) -> Result<Var, String> + 'a {
+    move |name: &str| {
+        let paging = kind.is_none_or(|k| k == OpKind::List);
+        match name {
+            "id" if kind != Some(OpKind::List) => Ok(Var::Id),
+            "value" => Ok(Var::Value),
+            "offset" if paging => Ok(Var::Offset),
+            "limit" | "count" | "per_page" if paging => Ok(Var::Limit),
+            "page" if paging => Ok(Var::Page),
+            "cursor" if paging => Ok(Var::Cursor),
+            n if n.starts_with("conn.") => {
+                let v = &n[5..];
+                if conn.iter().any(|c| c == v) {
+                    Ok(Var::Conn(v.to_owned()))
+                } else {
+                    Err(format!("unknown connection variable `{v}`"))
+                }
+            }
+            n => attr_placeholder(ctx, n).ok_or_else(|| format!("unknown placeholder `{{{n}}}`")),
+        }
+    }
+}
+
+fn attr_placeholder(ctx: &Ctx<'_>, n: &str) -> Option<Var> {
+    let p = ScimPath::parse(n).ok().filter(|p| p.selector.is_none())?;
+    if let Some((urn, def, sub)) =
+        schema::lookup_path(ctx.core, n).filter(|(_, d, _)| !d.multi_valued)
+    {
+        let urn = (urn != ctx.core.id).then(|| urn.to_owned());
+        return Some(Var::Attr(ScimPath {
+            urn,
+            attr: def.name.into(),
+            selector: None,
+            sub: sub.map(|s| s.name.to_owned()),
+        }));
+    }
+    let ext = ctx.extensions.iter().find(|e| {
+        p.urn
+            .as_deref()
+            .is_some_and(|u| u.eq_ignore_ascii_case(&e.urn))
+    })?;
+    let (name, _) = ext
+        .attributes
+        .iter()
+        .find(|(a, _)| a.eq_ignore_ascii_case(&p.attr))?;
+    Some(Var::Attr(ScimPath {
+        urn: Some(ext.urn.clone()),
+        attr: name.clone(),
+        selector: None,
+        sub: None,
+    }))
+}
+
+fn template(
+    ctx: &mut Ctx<'_>,
+    k: &str,
+    s: &SpStr,
+    kind: Option<OpKind>,
+    conn: &[String],
+) -> Option<Template<Var>> {
+    let parsed = Template::parse(s.get_ref(), resolver(ctx, kind, conn));
+    parsed.map_err(|e| ctx.err(k, s.span(), e.join("; "))).ok()
+}
+
+fn read_path(ctx: &mut Ctx<'_>, k: &str, s: Option<&SpStr>) -> Option<ReadPath> {
+    let s = s?;
+    ReadPath::compile(s.get_ref())
+        .map_err(|e| ctx.err(k, s.span(), format!("invalid JSONPath: {e}")))
+        .ok()
+}
+
+pub(crate) fn compile_op(
+    ctx: &mut Ctx<'_>,
+    kind: OpKind,
+    op: &Spanned<OperationToml>,
+    conn: &[String],
+) -> Option<Operation> {
+    let k = kind.key();
+    let o = op.get_ref();
+    let (method, path_src) = method_and_path(ctx, k, op)?;
+    let before = ctx.errors.len();
+    let path = template(
+        ctx,
+        &format!("{k}.{}", method.as_str().to_lowercase()),
+        path_src,
+        Some(kind),
+        conn,
+    );
+    if !path_src.get_ref().starts_with('/') {
+        ctx.err(
+            &format!("{k}.{}", method.as_str().to_lowercase()),
+            path_src.span(),
+            "a path must start with `/`",
+        );
+    }
+    let query: Vec<_> = o
+        .query
+        .iter()
+        .filter_map(|(q, t)| {
+            Some((
+                q.clone(),
+                template(ctx, &format!("{k}.query.{}", seg(q)), t, Some(kind), conn)?,
+            ))
+        })
+        .collect();
+    let headers = headers(ctx, k, o, kind, conn);
+    let wrap = o.wrap.as_ref().and_then(|w| {
+        WritePath::parse(w.get_ref())
+            .map_err(|e| {
+                ctx.err(
+                    &format!("{k}.wrap"),
+                    w.span(),
+                    format!("not a writable path: {e}"),
+                )
+            })
+            .ok()
+    });
+    let item = read_path(ctx, &format!("{k}.item"), o.item.as_ref());
+    let id_path = read_path(ctx, &format!("{k}.id"), o.id.as_ref());
+    let then_get = match &o.then {
+        None => false,
+        Some(t) if t.get_ref() == "get" && kind == OpKind::Create => true,
+        Some(t) => {
+            ctx.err(
+                &format!("{k}.then"),
+                t.span(),
+                "only `then = \"get\"` on create is supported",
+            );
+            false
+        }
+    };
+    let errors = error_rules(ctx, &format!("{k}.errors"), &o.errors);
+    let list = list_spec(ctx, kind, op, path.as_ref(), &query);
+    if ctx.errors.len() > before {
+        return None;
+    }
+    Some(Operation {
+        kind,
+        method,
+        path: path?,
+        query,
+        headers,
+        wrap,
+        item,
+        then_get,
+        id_path,
+        errors,
+        list,
+    })
+}
+
+fn headers(
+    ctx: &mut Ctx<'_>,
+    k: &str,
+    o: &OperationToml,
+    kind: OpKind,
+    conn: &[String],
+) -> Vec<(HeaderName, Template<Var>)> {
+    let mut out = Vec::new();
+    for (name, t) in &o.headers {
+        let hk = format!("{k}.headers.{}", seg(name.get_ref()));
+        let Ok(hn) = HeaderName::from_bytes(name.get_ref().as_bytes()) else {
+            ctx.err(&hk, name.span(), "not a valid header name");
+            continue;
+        };
+        if let Some(t) = template(ctx, &hk, t, Some(kind), conn) {
+            out.push((hn, t));
+        }
+    }
+    out
+}
+
+fn list_spec(
+    ctx: &mut Ctx<'_>,
+    kind: OpKind,
+    op: &Spanned<OperationToml>,
+    path: Option<&Template<Var>>,
+    query: &[(String, Template<Var>)],
+) -> Option<ListSpec> {
+    let o = op.get_ref();
+    let list_only = [
+        ("items", o.items.is_some()),
+        ("total", o.total.is_some()),
+        ("paging", o.paging.is_some()),
+        ("next", o.next.is_some()),
+        ("max_page_size", o.max_page_size.is_some()),
+        ("fetch_each", o.fetch_each),
+    ];
+    if kind != OpKind::List {
+        if let Some((name, _)) = list_only.iter().find(|(_, set)| *set) {
+            ctx.err(
+                &format!("{}.{name}", kind.key()),
+                op.span(),
+                format!("`{name}` belongs on the list operation"),
+            );
+        }
+        return None;
+    }
+    let used: Vec<&Var> = path
+        .into_iter()
+        .flat_map(|p| p.vars())
+        .chain(query.iter().flat_map(|(_, t)| t.vars()))
+        .collect();
+    let has = |v: Var| used.iter().any(|u| **u == v);
+    let paging = paging(ctx, o, &has);
+    check_paging(ctx, op, paging, &has);
+    let max_page_size = o
+        .max_page_size
+        .as_ref()
+        .and_then(|m| match u64::try_from(*m.get_ref()) {
+            Ok(n) if n > 0 => Some(n),
+            _ => ctx.fail(
+                "list.max_page_size",
+                m.span(),
+                "max_page_size must be a positive integer",
+            ),
+        });
+    let items = read_path(ctx, "list.items", o.items.as_ref())
+        .unwrap_or(ReadPath::Simple(WritePath::default()));
+    let total = read_path(ctx, "list.total", o.total.as_ref());
+    let next = read_path(ctx, "list.next", o.next.as_ref());
+    Some(ListSpec {
+        items,
+        total,
+        next,
+        paging,
+        max_page_size,
+        fetch_each: o.fetch_each,
+    })
+}
+
+fn check_paging(
+    ctx: &mut Ctx<'_>,
+    op: &Spanned<OperationToml>,
+    paging: Paging,
+    has: &dyn Fn(Var) -> bool,
+) {
+    let need: &[(Var, &str)] = match paging {
+        Paging::Offset { .. } => &[(Var::Offset, "{offset}"), (Var::Limit, "{limit}")],
+        Paging::Page => &[(Var::Page, "{page}")],
+        Paging::Cursor => &[(Var::Cursor, "{cursor}")],
+        Paging::None => &[],
+    };
+    for (v, name) in need {
+        if !has(v.clone()) {
+            ctx.err(
+                "list",
+                op.span(),
+                format!("this paging style needs the placeholder {name} in the path or query"),
+            );
+        }
+    }
+    if paging == Paging::Cursor && op.get_ref().next.is_none() {
+        ctx.err(
+            "list",
+            op.span(),
+            "cursor paging needs `next`, the JSONPath of the next cursor or link",
+        );
+    }
+}
+
+/// The single method key of an operation and its path template.
+fn method_and_path<'a>(
+    ctx: &mut Ctx<'_>,
+    k: &str,
+    op: &'a Spanned<OperationToml>,
+) -> Option<(Method, &'a SpStr)> {
+    let o = op.get_ref();
+    let methods = [
+        (Method::GET, &o.get),
+        (Method::POST, &o.post),
+        (Method::PUT, &o.put),
+        (Method::PATCH, &o.patch),
+        (Method::DELETE, &o.delete),
+    ];
+    let mut given = methods
+        .into_iter()
+        .filter_map(|(m, p)| p.as_ref().map(|p| (m, p)));
+    match (given.next(), given.next()) {
+        (Some(one), None) => Some(one),
+        _ => ctx.fail(
+            k,
+            op.span(),
+            "an operation needs exactly one of get, post, put, patch or delete = \"/path\"",
+        ),
+    }
+}
+
+/// The list's paging style: explicit `paging`, else inferred from the
+/// placeholders used.
+fn paging(ctx: &mut Ctx<'_>, o: &OperationToml, has: &dyn Fn(Var) -> bool) -> Paging {
+    let base = o
+        .offset_base
+        .as_ref()
+        .map_or(Ok(0), |b| match *b.get_ref() {
+            0 | 1 => Ok(*b.get_ref() as u64),
+            _ => Err(b.span()),
+        });
+    let base = base.unwrap_or_else(|span| {
+        ctx.err("list.offset_base", span, "offset_base is 0 or 1");
+        0
+    });
+    match o.paging.as_ref().map(|p| (p.get_ref().as_str(), p.span())) {
+        Some(("offset", _)) => Paging::Offset { base },
+        Some(("page", _)) => Paging::Page,
+        Some(("cursor", _)) => Paging::Cursor,
+        Some(("none", _)) => Paging::None,
+        Some((other, span)) => {
+            ctx.err(
+                "list.paging",
+                span,
+                format!("unknown paging `{other}`: use offset, page, cursor or none"),
+            );
+            Paging::None
+        }
+        None if has(Var::Cursor) => Paging::Cursor,
+        None if has(Var::Page) => Paging::Page,
+        None if has(Var::Offset) => Paging::Offset { base },
+        None => Paging::None,
+    }
+}

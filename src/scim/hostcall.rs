@@ -1,0 +1,169 @@
+//! Calls on the app's own API for SCIM work: renders a mapping operation,
+//! adds the host credentials, sends it through the pooled client within the
+//! request's deadline, reads the answer with a size bound and translates app
+//! errors into SCIM errors (the mapping's rules first, then defaults: app
+//! 404 → 404, 409 → 409 uniqueness, 400/422 → 400 invalidValue, 5xx and
+//! garbage → 502, timeouts → 504). App bodies are never copied into SCIM
+//! error details: they may hold personal data.
+
+use crate::body::full;
+use crate::config::Connection;
+use crate::error::{ScimError, ScimType};
+use crate::mapping::{ErrorOutcome, HostRequest, MapError, OpKind, ResourceMapping, Vars};
+use crate::state::State;
+use crate::upstream::{UpstreamError, send};
+use http::header::{ACCEPT, CONTENT_TYPE, HeaderValue, LOCATION};
+use http::{Request, StatusCode, Uri};
+use http_body_util::{BodyExt, Limited};
+use serde_json::Value;
+use tokio::time::Instant;
+
+/// Largest app response body read, in bytes.
+const MAX_APP_BODY: usize = 16 * 1024 * 1024;
+
+/// Everything needed to call the app for one SCIM request.
+pub struct HostCtx<'a> {
+    /// Shared state (client, host config).
+    pub state: &'a State,
+    /// The resource mapping.
+    pub mapping: &'a ResourceMapping,
+    /// The authenticated connection (for `{conn.*}`).
+    pub conn: &'a Connection,
+    /// The SCIM request's overall deadline.
+    pub deadline: Instant,
+}
+
+/// A successful (or "already done") answer from the app.
+#[derive(Debug)]
+pub struct HostReply {
+    /// The app's status.
+    pub status: StatusCode,
+    /// The parsed JSON body; `None` when empty or not JSON.
+    pub body: Option<Value>,
+    /// The `Location` header, if any.
+    pub location: Option<String>,
+}
+
+impl HostCtx<'_> {
+    /// Vars with the connection filled in.
+    pub fn vars(&self) -> Vars<'_> {
+        Vars {
+            conn: Some(&self.conn.vars),
+            ..Vars::default()
+        }
+    }
+
+    /// Runs operation `kind`; app errors become SCIM errors.
+    pub async fn call(&self, kind: OpKind, vars: &Vars<'_>, body: Option<Value>) -> Result<HostReply, ScimError> {
+        let op = self
+            .mapping
+            .op(kind)
+            .ok_or_else(|| ScimError::internal(format!("the mapping has no `{}` operation", kind.key())))?;
+        let req = op.render(vars, body).map_err(|e| map_error(&e))?;
+        let reply = self.send(req).await?;
+        if reply.status.is_success() {
+            return Ok(reply);
+        }
+        match self.mapping.translate_error(kind, reply.status.as_u16(), reply.body.as_ref()) {
+            ErrorOutcome::Success => Ok(reply),
+            ErrorOutcome::Scim { status, scim_type, detail } => {
+                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+                let scim_type = scim_type.as_deref().and_then(ScimType::parse);
+                Err(ScimError::client(status, scim_type, detail))
+            }
+            ErrorOutcome::Default => Err(default_error(kind, reply.status)),
+        }
+    }
+
+    async fn send(&self, req: HostRequest) -> Result<HostReply, ScimError> {
+        let host = &self.state.config.host;
+        let uri: Uri = format!("{}://{}{}{}", host.scheme, host.authority, host.base_path, req.path_and_query)
+            .parse()
+            .map_err(|_| ScimError::internal("a rendered app URL is invalid"))?;
+        let body = match &req.body {
+            Some(v) => full(serde_json::to_vec(v).map_err(|_| ScimError::internal("cannot encode app body"))?),
+            None => crate::body::empty(),
+        };
+        let mut builder = Request::builder().method(req.method.clone()).uri(uri);
+        if let Some(h) = builder.headers_mut() {
+            h.extend(host.headers.iter().map(|(k, v)| (k.clone(), v.clone())));
+            for (k, v) in req.headers {
+                h.insert(k, v);
+            }
+            h.insert(ACCEPT, HeaderValue::from_static("application/json"));
+            if req.body.is_some() {
+                h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            }
+        }
+        let request = builder.body(body).map_err(|_| ScimError::internal("cannot build app request"))?;
+        let budget = self.remaining()?.min(host.timeout);
+        let exchange = async {
+            let resp = send(&self.state.client, request, budget).await?;
+            let (parts, body) = resp.into_parts();
+            let bytes = Limited::new(body, MAX_APP_BODY)
+                .collect()
+                .await
+                .map_err(|e| UpstreamError::Unreachable(format!("reading the app's answer failed: {e}")))?
+                .to_bytes();
+            Ok::<_, UpstreamError>((parts, bytes))
+        };
+        let (parts, bytes) = match tokio::time::timeout(budget, exchange).await {
+            Err(_) => return Err(upstream_error(&UpstreamError::Timeout(budget))),
+            Ok(Err(e)) => return Err(upstream_error(&e)),
+            Ok(Ok(x)) => x,
+        };
+        tracing::debug!(method = %req.method, status = parts.status.as_u16(), bytes = bytes.len(), "app call");
+        Ok(HostReply {
+            status: parts.status,
+            body: serde_json::from_slice(&bytes).ok(),
+            location: parts.headers.get(LOCATION).and_then(|v| v.to_str().ok()).map(str::to_string),
+        })
+    }
+
+    fn remaining(&self) -> Result<std::time::Duration, ScimError> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            Err(upstream_error(&UpstreamError::Timeout(self.state.config.scim.request_timeout)))
+        } else {
+            Ok(left)
+        }
+    }
+}
+
+/// A failed exchange with the app → 502 or 504.
+pub fn upstream_error(e: &UpstreamError) -> ScimError {
+    tracing::warn!(error = %e, "app call failed");
+    let detail = match e {
+        UpstreamError::Timeout(_) => "the app did not answer in time",
+        UpstreamError::Unreachable(_) => "the app is unreachable",
+    };
+    ScimError::upstream(e.status(), detail)
+}
+
+/// A mapping evaluation error → 400 for bad client values, 502 for bad app data.
+pub fn map_error(e: &MapError) -> ScimError {
+    match e {
+        MapError::InvalidValue { .. } => ScimError::bad_request(ScimType::InvalidValue, e.to_string()),
+        MapError::MissingVar(_) => ScimError::bad_request(ScimType::InvalidValue, e.to_string()),
+        MapError::HostValue { .. } | MapError::MissingId | MapError::BadResponse(_) => {
+            tracing::warn!(error = %e, "the app's answer does not fit the mapping");
+            ScimError::upstream(StatusCode::BAD_GATEWAY, format!("the app's answer does not fit the mapping: {e}"))
+        }
+        MapError::BadHeader(_) => ScimError::bad_request(ScimType::InvalidValue, e.to_string()),
+    }
+}
+
+/// The default SCIM error for an app status no rule matched.
+fn default_error(kind: OpKind, status: StatusCode) -> ScimError {
+    let code = status.as_u16();
+    match code {
+        404 if kind != OpKind::List => ScimError::not_found("resource not found"),
+        409 => ScimError::client(StatusCode::CONFLICT, Some(ScimType::Uniqueness), "the app reports a conflict: a unique value is already in use"),
+        400 | 422 => ScimError::bad_request(ScimType::InvalidValue, format!("the app rejected the values ({code})")),
+        429 => ScimError::client(StatusCode::TOO_MANY_REQUESTS, None, "the app is rate limiting; retry later"),
+        _ => {
+            tracing::warn!(status = code, op = kind.key(), "the app answered with an error");
+            ScimError::upstream(StatusCode::BAD_GATEWAY, format!("the app answered {code} to `{}`", kind.key()))
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! Attribute projection of returned resources (RFC 7644 §3.4.2.5 and §3.9;
+//! RFC 7643 §2.4 `returned`): `attributes` keeps only the named attributes
+//! plus those returned `always` (`id`, `schemas`); `excludedAttributes`
+//! drops the named ones but never an `always` attribute. Attributes returned
+//! `never` (such as `password`) are never in a mapped resource at all.
+//! Names match case-insensitively, with or without the core schema URN, and
+//! may name a sub-attribute (`name.givenName`, `emails.value`) or an
+//! extension attribute (`urn:…:enterprise:2.0:User:department`).
+
+use super::query::Projection;
+use serde_json::{Map, Value};
+
+/// Attributes always returned, whatever the projection.
+const ALWAYS: [&str; 2] = ["id", "schemas"];
+
+/// One requested name: `[urn:]attr[.sub]`, lowercased.
+struct Name {
+    urn: Option<String>,
+    attr: String,
+    sub: Option<String>,
+}
+
+fn parse_name(raw: &str, core_urn: &str) -> Name {
+    let core_prefix = format!("{}:", core_urn.to_ascii_lowercase());
+    let raw = raw.strip_prefix(&core_prefix).unwrap_or(raw);
+    let (urn, rest) = if raw.starts_with("urn:") {
+        match raw.rfind(':') {
+            Some(i) => (Some(raw[..i].to_string()), &raw[i + 1..]),
+            None => (None, raw),
+        }
+    } else {
+        (None, raw)
+    };
+    let (attr, sub) = match rest.split_once('.') {
+        Some((a, s)) => (a.to_string(), Some(s.to_string())),
+        None => (rest.to_string(), None),
+    };
+    Name { urn, attr, sub }
+}
+
+/// Applies a projection to a resource in place.
+pub fn project(resource: &mut Value, p: &Projection, core_urn: &str) {
+    let Value::Object(obj) = resource else { return };
+    if !p.attributes.is_empty() {
+        let names: Vec<Name> = p.attributes.iter().map(|n| parse_name(n, core_urn)).collect();
+        let kept = std::mem::take(obj)
+            .into_iter()
+            .filter_map(|(k, v)| keep(&k, v, &names).map(|v| (k, v)))
+            .collect();
+        *obj = kept;
+    }
+    for name in p.excluded.iter().map(|n| parse_name(n, core_urn)) {
+        exclude(obj, &name);
+    }
+}
+
+/// What of top-level attribute `key` survives an `attributes` list.
+fn keep(key: &str, value: Value, names: &[Name]) -> Option<Value> {
+    let lower = key.to_ascii_lowercase();
+    if ALWAYS.contains(&lower.as_str()) {
+        return Some(value);
+    }
+    if lower.starts_with("urn:") {
+        // An extension object: keep it whole, or only the named attributes.
+        if names.iter().any(|n| n.urn.is_none() && n.attr == lower) {
+            return Some(value);
+        }
+        let wanted: Vec<&Name> = names.iter().filter(|n| n.urn.as_deref() == Some(lower.as_str())).collect();
+        let Value::Object(ext) = value else { return None };
+        let picked: Map<String, Value> = ext
+            .into_iter()
+            .filter_map(|(k, v)| {
+                let kl = k.to_ascii_lowercase();
+                let subs: Vec<&str> = wanted.iter().filter(|n| n.attr == kl).filter_map(|n| n.sub.as_deref()).collect();
+                let whole = wanted.iter().any(|n| n.attr == kl && n.sub.is_none());
+                if whole {
+                    Some((k, v))
+                } else if !subs.is_empty() {
+                    Some((k, keep_subs(v, &subs)))
+                } else {
+                    None
+                }
+            })
+            .collect();
+        return (!picked.is_empty()).then_some(Value::Object(picked));
+    }
+    let matching: Vec<&Name> = names.iter().filter(|n| n.urn.is_none() && n.attr == lower).collect();
+    if matching.is_empty() {
+        return None;
+    }
+    if matching.iter().any(|n| n.sub.is_none()) {
+        return Some(value);
+    }
+    let subs: Vec<&str> = matching.iter().filter_map(|n| n.sub.as_deref()).collect();
+    Some(keep_subs(value, &subs))
+}
+
+/// Keeps only the named sub-attributes of a complex value or of each
+/// element of a multi-valued one.
+fn keep_subs(value: Value, subs: &[&str]) -> Value {
+    match value {
+        Value::Object(o) => Value::Object(
+            o.into_iter()
+                .filter(|(k, _)| subs.iter().any(|s| s.eq_ignore_ascii_case(k)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.into_iter().map(|e| keep_subs(e, subs)).collect()),
+        other => other,
+    }
+}
+
+fn exclude(obj: &mut Map<String, Value>, name: &Name) {
+    if ALWAYS.contains(&name.attr.as_str()) && name.urn.is_none() && name.sub.is_none() {
+        return;
+    }
+    let container = match &name.urn {
+        None => Some(obj),
+        Some(urn) => obj
+            .iter_mut()
+            .find(|(k, _)| k.eq_ignore_ascii_case(urn))
+            .and_then(|(_, v)| v.as_object_mut()),
+    };
+    let Some(container) = container else { return };
+    let Some(key) = container.keys().find(|k| k.eq_ignore_ascii_case(&name.attr)).cloned() else {
+        return;
+    };
+    match &name.sub {
+        None => {
+            container.remove(&key);
+        }
+        Some(sub) => match container.get_mut(&key) {
+            Some(Value::Object(o)) => o.retain(|k, _| !k.eq_ignore_ascii_case(sub)),
+            Some(Value::Array(a)) => a.iter_mut().filter_map(Value::as_object_mut).for_each(|o| {
+                o.retain(|k, _| !k.eq_ignore_ascii_case(sub));
+            }),
+            _ => {}
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+    const ENT: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
+    fn user() -> Value {
+        json!({
+            "schemas": [USER, ENT], "id": "1", "userName": "ada",
+            "name": {"givenName": "Ada", "familyName": "Lovelace"},
+            "emails": [{"type": "work", "value": "a@x", "primary": true}],
+            ENT: {"department": "R&D", "employeeNumber": "7"},
+            "meta": {"resourceType": "User"}
+        })
+    }
+
+    fn proj(attrs: &[&str], excl: &[&str]) -> Projection {
+        Projection {
+            attributes: attrs.iter().map(|s| s.to_ascii_lowercase()).collect(),
+            excluded: excl.iter().map(|s| s.to_ascii_lowercase()).collect(),
+        }
+    }
+
+    #[test]
+    fn attributes_keep_named_and_always() {
+        let mut u = user();
+        project(&mut u, &proj(&["userName", "name.givenName", "emails.value", &format!("{ENT}:department")], &[]), USER);
+        assert_eq!(
+            u,
+            json!({"schemas": [USER, ENT], "id": "1", "userName": "ada", "name": {"givenName": "Ada"},
+                   "emails": [{"value": "a@x"}], ENT: {"department": "R&D"}})
+        );
+    }
+
+    #[test]
+    fn core_urn_prefix_is_accepted() {
+        let mut u = user();
+        project(&mut u, &proj(&[&format!("{USER}:userName")], &[]), USER);
+        assert_eq!(u["userName"], "ada");
+        assert!(u.get("name").is_none());
+    }
+
+    #[test]
+    fn excluded_drops_but_never_always() {
+        let mut u = user();
+        project(&mut u, &proj(&[], &["emails", "id", "name.familyName", &format!("{ENT}:employeeNumber")]), USER);
+        assert!(u.get("emails").is_none());
+        assert_eq!(u["id"], "1");
+        assert_eq!(u["name"], json!({"givenName": "Ada"}));
+        assert_eq!(u[ENT], json!({"department": "R&D"}));
+    }
+}

@@ -1,0 +1,265 @@
+//! Listing and filtering (RFC 7644 §3.4.2): plans how a filter is answered
+//! — pushed down to the app's search where a rule covers one of its `and`
+//! terms, or evaluated by the sidecar over the app's pages up to the scan
+//! limit — and translates SCIM `startIndex`/`count` into the app's paging.
+//! Every pushed-down answer is re-checked with the full filter, so an app
+//! that matches loosely never produces a false match; a filter that cannot
+//! be evaluated within the scan limit is a 400 `invalidFilter`, never an
+//! empty list.
+
+use super::{Ctx, bad_answer};
+use crate::error::{ScimError, ScimType};
+use crate::mapping::{OpKind, Page, Paging, Vars};
+use crate::scim::filter::{AttrInfo, CompValue, CompareOp, DefaultAttrs, Filter, matches};
+use crate::scim::hostcall::map_error;
+use crate::scim::projection::project;
+use crate::scim::protocol::LIST_URN;
+use crate::scim::query::ListQuery;
+use futures_util::{StreamExt, TryStreamExt, stream};
+use serde_json::{Value, json};
+use std::cmp::Ordering;
+
+/// Page size used when the client sends no `count`.
+const DEFAULT_COUNT: u64 = 100;
+/// Page size for walking the app's list when it declares no cap.
+const WALK_PAGE: u64 = 100;
+
+/// Answers a list or search request with a ListResponse.
+pub async fn list(ctx: &Ctx<'_>, q: ListQuery) -> Result<Value, ScimError> {
+    let count = q.count.unwrap_or(DEFAULT_COUNT.min(ctx.state().config.scim.max_page_size as u64));
+    let (resources, total) = match (&q.filter, &q.sort_by) {
+        (None, None) => page(ctx, q.start_index, count).await?,
+        _ => filtered(ctx, &q, count).await?,
+    };
+    let resources: Vec<Value> = resources
+        .into_iter()
+        .map(|mut r| {
+            project(&mut r, &q.projection, ctx.mapping().core_schema());
+            r
+        })
+        .collect();
+    Ok(json!({
+        "schemas": [LIST_URN],
+        "totalResults": total,
+        "startIndex": q.start_index,
+        "itemsPerPage": resources.len(),
+        "Resources": resources,
+    }))
+}
+
+/// Unfiltered listing: one app page (or a few) per SCIM page.
+async fn page(ctx: &Ctx<'_>, start: u64, count: u64) -> Result<(Vec<Value>, u64), ScimError> {
+    let m = ctx.mapping();
+    if matches!(m.paging(), Paging::Cursor | Paging::None) {
+        // The app cannot seek: walk from the start, bounded by the scan limit.
+        let wanted = (start - 1).saturating_add(count);
+        let (items, complete) = walk(ctx, &[], wanted).await?;
+        let total = if complete { items.len() as u64 } else { wanted + 1 };
+        let picked = items.into_iter().skip((start - 1) as usize).take(count as usize).collect();
+        return Ok((map_all(ctx, picked).await?, total));
+    }
+    let plan = m.plan_pages(start, count.max(1));
+    let mut items = Vec::new();
+    let mut total = None;
+    let mut at_end = false;
+    for req in &plan {
+        let vars = Vars { offset: req.offset, limit: req.limit, page: req.page, ..ctx.host.vars() };
+        let page = fetch_page(ctx, &vars).await?;
+        total = total.or(page.total);
+        let got = page.items.len();
+        items.extend(page.items.into_iter().skip(req.skip).take(req.take));
+        if req.limit.is_some_and(|l| (got as u64) < l) {
+            at_end = true;
+            break;
+        }
+    }
+    if count == 0 {
+        items.clear();
+    }
+    let returned = items.len() as u64;
+    // Without a total from the app: exact at the end, otherwise one more
+    // than seen so that clients ask for the next page.
+    let total = total.unwrap_or(if at_end { start - 1 + returned } else { start + returned });
+    Ok((map_all(ctx, items).await?, total))
+}
+
+/// Filtered (or sorted) listing: candidates from a pushed-down search or a
+/// scan, then evaluation, sorting and slicing in the sidecar.
+async fn filtered(ctx: &Ctx<'_>, q: &ListQuery, count: u64) -> Result<(Vec<Value>, u64), ScimError> {
+    let limit = ctx.state().config.scim.filter_scan_limit as u64;
+    let pushed = match &q.filter {
+        Some(f) => pushdown(ctx, f)?,
+        None => None,
+    };
+    let extra = pushed.clone().unwrap_or_default();
+    let (host_items, complete) = walk(ctx, &extra, limit).await?;
+    if !complete {
+        let what = if q.filter.is_some() { "this filter" } else { "sorting" };
+        tracing::info!(limit, pushed_down = pushed.is_some(), "scan limit reached");
+        return Err(ScimError::bad_request(
+            if q.filter.is_some() { ScimType::InvalidFilter } else { ScimType::TooMany },
+            format!("{what} cannot be answered: the app holds more than {limit} candidate resources and cannot search on it"),
+        ));
+    }
+    let mut resources = map_all(ctx, host_items).await?;
+    if let Some(f) = &q.filter {
+        resources.retain(|r| matches(f, r, &DefaultAttrs));
+    }
+    if let Some(by) = &q.sort_by {
+        sort(&mut resources, by, q.descending);
+    }
+    let total = resources.len() as u64;
+    let picked = resources.into_iter().skip((q.start_index - 1) as usize).take(count as usize).collect();
+    Ok((picked, total))
+}
+
+/// The query parameters of a push-down rule covering one `and` term of the
+/// filter (`userName eq "x"`, or Entra's `emails[type eq "work"].value eq
+/// "x"` via its `value` term). A rule whose app search is case-sensitive is
+/// used only for case-exact attributes: otherwise a differently cased
+/// stored value would be missed and the IdP would create a duplicate.
+fn pushdown(ctx: &Ctx<'_>, f: &Filter) -> Result<Option<Vec<(String, String)>>, ScimError> {
+    let mut terms = Vec::new();
+    conjuncts(f, None, &mut terms);
+    for (key, value, case_exact) in terms {
+        let Some(rule) = ctx.mapping().pushdown(&key, "eq") else { continue };
+        if !rule.case_insensitive() && !case_exact {
+            continue;
+        }
+        let query = rule
+            .render_query(&value, Some(&ctx.host.conn.vars))
+            .map_err(|e| map_error(&e))?;
+        return Ok(Some(query));
+    }
+    Ok(None)
+}
+
+/// Collects the `attr eq value` terms reachable through `and` (and inside
+/// value paths) as (lookup key, value, caseExact).
+fn conjuncts(f: &Filter, parent: Option<&str>, out: &mut Vec<(String, String, bool)>) {
+    match f {
+        Filter::And(a, b) => {
+            conjuncts(a, parent, out);
+            conjuncts(b, parent, out);
+        }
+        Filter::ValuePath { path, filter } => conjuncts(filter, Some(&path.key()), out),
+        Filter::Compare { path, op: CompareOp::Eq, value } => {
+            let text = match value {
+                CompValue::Str(s) => s.clone(),
+                CompValue::Number(n) => n.to_string(),
+                CompValue::Bool(b) => b.to_string(),
+                CompValue::Null => return,
+            };
+            let key = match parent {
+                Some(p) => format!("{p}.{}", path.key()),
+                None => path.key(),
+            };
+            let exact = parent.is_none() && DefaultAttrs.case_exact(path);
+            out.push((key, text, exact));
+        }
+        _ => {}
+    }
+}
+
+/// Walks the app's list from the start, collecting up to `limit` items;
+/// `true` when the list was exhausted within the limit.
+async fn walk(ctx: &Ctx<'_>, extra: &[(String, String)], limit: u64) -> Result<(Vec<Value>, bool), ScimError> {
+    let m = ctx.mapping();
+    let size = m.max_page_size().unwrap_or(WALK_PAGE).max(1);
+    let base = match m.paging() {
+        Paging::Offset { base } => base,
+        _ => 0,
+    };
+    let mut items: Vec<Value> = Vec::new();
+    let mut cursor: Option<String> = None;
+    let max_calls = limit / size + 2;
+    for call in 0..max_calls {
+        let vars = Vars {
+            offset: Some(base + items.len() as u64),
+            limit: Some(size),
+            page: Some(call + 1),
+            cursor: cursor.as_deref(),
+            extra_query: extra,
+            ..ctx.host.vars()
+        };
+        let page = fetch_page(ctx, &vars).await?;
+        let got = page.items.len() as u64;
+        items.extend(page.items);
+        if items.len() as u64 > limit {
+            return Ok((items, false));
+        }
+        let done = match m.paging() {
+            Paging::None => true,
+            Paging::Cursor => page.next_cursor.is_none(),
+            Paging::Offset { .. } | Paging::Page => got < size || page.total.is_some_and(|t| items.len() as u64 >= t),
+        };
+        if done {
+            return Ok((items, true));
+        }
+        cursor = page.next_cursor;
+    }
+    Ok((items, false))
+}
+
+async fn fetch_page(ctx: &Ctx<'_>, vars: &Vars<'_>) -> Result<Page, ScimError> {
+    let reply = ctx.host.call(OpKind::List, vars, None).await?;
+    let body = reply.body.ok_or_else(|| bad_answer("list"))?;
+    ctx.mapping().extract_page(&body).map_err(|e| map_error(&e))
+}
+
+/// Maps host items to SCIM resources; with `fetch_each`, fetches each item
+/// in full first (bounded concurrency, order kept).
+async fn map_all(ctx: &Ctx<'_>, items: Vec<Value>) -> Result<Vec<Value>, ScimError> {
+    let m = ctx.mapping();
+    if !m.fetch_each() {
+        return items
+            .iter()
+            .map(|i| m.to_scim(i).map(|r| ctx.finish(r)).map_err(|e| map_error(&e)))
+            .collect();
+    }
+    let ids: Vec<String> = items
+        .iter()
+        .map(|i| m.to_scim(i).map_err(|e| map_error(&e)))
+        .map(|r| r.and_then(|r| r.get("id").and_then(Value::as_str).map(str::to_string).ok_or_else(|| bad_answer("list"))))
+        .collect::<Result<_, _>>()?;
+    stream::iter(ids.into_iter().map(|id| async move { super::fetch(ctx, &id).await }))
+        .buffered(ctx.state().config.host.concurrency)
+        .try_collect()
+        .await
+}
+
+/// Sorts by an attribute (RFC 7644 §3.4.2.3): missing values sort last in
+/// ascending order; strings compare case-insensitively.
+fn sort(resources: &mut [Value], by: &crate::scim::filter::AttrPath, descending: bool) {
+    let key = |r: &Value| -> Option<Value> {
+        let base = match &by.urn {
+            Some(urn) => crate::scim::filter::eval::get_ci(r, urn)?,
+            None => r,
+        };
+        let mut v = crate::scim::filter::eval::get_ci(base, &by.name)?;
+        if let Some(sub) = &by.sub {
+            v = crate::scim::filter::eval::get_ci(v, sub)?;
+        }
+        Some(v.clone())
+    };
+    resources.sort_by(|a, b| {
+        let ord = match (key(a), key(b)) {
+            (Some(x), Some(y)) => compare(&x, &y),
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (None, None) => Ordering::Equal,
+        };
+        if descending { ord.reverse() } else { ord }
+    });
+}
+
+fn compare(a: &Value, b: &Value) -> Ordering {
+    match (a, b) {
+        (Value::String(x), Value::String(y)) => x.to_lowercase().cmp(&y.to_lowercase()),
+        (Value::Number(x), Value::Number(y)) => {
+            x.as_f64().partial_cmp(&y.as_f64()).unwrap_or(Ordering::Equal)
+        }
+        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
+        _ => Ordering::Equal,
+    }
+}

@@ -1,0 +1,272 @@
+//! SCIM resource endpoints (`/Users`, later `/Groups`) over a compiled
+//! mapping, RFC 7644 §3.3–§3.6. Each request reads as named phases: parse
+//! the SCIM input, plan, call the app, map back, respond. Listing and
+//! searching live in [`list`], writes in [`write`]; this module dispatches
+//! and owns reads of one resource and the response shapes.
+
+mod list;
+mod write;
+
+use super::hostcall::{HostCtx, map_error};
+use super::patch::Dialect;
+use super::projection::project;
+use super::protocol::{error_response, json_response};
+use super::query::{self, ListQuery};
+use super::route::Endpoint;
+use crate::auth::Principal;
+use crate::body::Body;
+use crate::config::Idp;
+use crate::error::ScimError;
+use crate::mapping::{OpKind, ResourceMapping};
+use crate::state::State;
+use http::header::{ALLOW, ETAG, HeaderValue, IF_NONE_MATCH, LOCATION};
+use http::{HeaderMap, Method, Request, Response, StatusCode};
+use hyper::body::Incoming;
+use serde_json::Value;
+
+/// One SCIM request's context.
+pub struct Ctx<'a> {
+    /// App calls.
+    pub host: HostCtx<'a>,
+    /// The request dialect of the connection.
+    pub dialect: Dialect,
+    /// Absolute or path URL of the collection, for `meta.location`.
+    pub collection_url: String,
+}
+
+impl Ctx<'_> {
+    fn mapping(&self) -> &ResourceMapping {
+        self.host.mapping
+    }
+
+    fn state(&self) -> &State {
+        self.host.state
+    }
+
+    /// Finishes a mapped resource: `meta.location`.
+    fn finish(&self, mut resource: Value) -> Value {
+        let id = resource.get("id").and_then(Value::as_str).map(str::to_string);
+        if let (Some(id), Some(meta)) = (id, resource.get_mut("meta").and_then(Value::as_object_mut)) {
+            let encoded = percent_encoding::utf8_percent_encode(&id, percent_encoding::NON_ALPHANUMERIC);
+            meta.insert("location".into(), format!("{}/{encoded}", self.collection_url).into());
+        }
+        resource
+    }
+}
+
+/// Handles an endpoint of a resource type; errors become SCIM responses.
+pub async fn handle(
+    state: &State,
+    principal: Principal,
+    mapping: &ResourceMapping,
+    endpoint: Endpoint,
+    req: Request<Incoming>,
+) -> Response<Body> {
+    let Some(conn) = state.config.connections.get(principal.connection) else {
+        return error_response(&ScimError::internal("unknown connection"));
+    };
+    let collection = match &endpoint {
+        Endpoint::Collection(k) | Endpoint::Search(k) | Endpoint::Item(k, _) => k.endpoint(),
+        _ => "Users",
+    };
+    let ctx = Ctx {
+        host: HostCtx {
+            state,
+            mapping,
+            conn,
+            deadline: tokio::time::Instant::now() + state.config.scim.request_timeout,
+        },
+        dialect: match conn.idp {
+            Idp::Okta => Dialect::Okta,
+            Idp::Entra => Dialect::Entra,
+            Idp::Generic => Dialect::Generic,
+        },
+        collection_url: format!("{}{}/{collection}", public_origin(req.headers()), state.config.scim.base_path),
+    };
+    let method = req.method().clone();
+    let result = match (&endpoint, &method) {
+        (Endpoint::Collection(_), &Method::GET) => list_from_query(&ctx, &req).await,
+        (Endpoint::Collection(_), &Method::POST) => write::create(&ctx, req).await,
+        (Endpoint::Search(_), &Method::POST) => list_from_search(&ctx, req).await,
+        (Endpoint::Item(_, id), &Method::GET) => get(&ctx, id, req.uri().query(), req.headers()).await,
+        (Endpoint::Item(_, id), &Method::PUT) => write::replace(&ctx, id, req).await,
+        (Endpoint::Item(_, id), &Method::PATCH) => write::patch(&ctx, id, req).await,
+        (Endpoint::Item(_, id), &Method::DELETE) => write::delete(&ctx, id, req.headers()).await,
+        (Endpoint::Collection(_), _) => return not_allowed("GET, POST"),
+        (Endpoint::Search(_), _) => return not_allowed("POST"),
+        (Endpoint::Item(..), _) => return not_allowed("GET, PUT, PATCH, DELETE"),
+        _ => Err(ScimError::not_found("no such endpoint")),
+    };
+    result.unwrap_or_else(|e| error_response(&e))
+}
+
+/// The scheme and authority the client used, for absolute `meta.location`
+/// URLs; without a `Host` header, locations are paths.
+fn public_origin(headers: &HeaderMap) -> String {
+    let host = headers.get(http::header::HOST).and_then(|h| h.to_str().ok());
+    let proto = headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+        .filter(|p| *p == "https")
+        .unwrap_or("http");
+    match host {
+        Some(h) if !h.is_empty() && !h.contains(['/', ' ']) => format!("{proto}://{h}"),
+        _ => String::new(),
+    }
+}
+
+fn not_allowed(allow: &'static str) -> Response<Body> {
+    let err = ScimError::client(
+        StatusCode::METHOD_NOT_ALLOWED,
+        None,
+        format!("method not allowed here; allowed: {allow}"),
+    );
+    let mut resp = error_response(&err);
+    resp.headers_mut().insert(ALLOW, HeaderValue::from_static(allow));
+    resp
+}
+
+async fn list_from_query(ctx: &Ctx<'_>, req: &Request<Incoming>) -> Result<Response<Body>, ScimError> {
+    let cfg = &ctx.state().config.scim;
+    let q = query::from_query(req.uri().query(), cfg.max_page_size as u64, &Default::default())?;
+    list_response(ctx, q).await
+}
+
+async fn list_from_search(ctx: &Ctx<'_>, req: Request<Incoming>) -> Result<Response<Body>, ScimError> {
+    let cfg = &ctx.state().config.scim;
+    let body = super::input::read_json(req.into_body(), cfg.max_body_bytes).await?;
+    let q = query::from_search_body(&body, cfg.max_page_size as u64, &Default::default())?;
+    list_response(ctx, q).await
+}
+
+async fn list_response(ctx: &Ctx<'_>, q: ListQuery) -> Result<Response<Body>, ScimError> {
+    let body = list::list(ctx, q).await?;
+    Ok(json_response(StatusCode::OK, &body))
+}
+
+/// Fetches one resource by id and maps it.
+async fn fetch(ctx: &Ctx<'_>, id: &str) -> Result<Value, ScimError> {
+    let vars = crate::mapping::Vars {
+        id: Some(id),
+        ..ctx.host.vars()
+    };
+    let reply = ctx.host.call(OpKind::Get, &vars, None).await?;
+    let op = ctx
+        .mapping()
+        .op(OpKind::Get)
+        .ok_or_else(|| ScimError::internal("no get operation"))?;
+    let item = reply
+        .body
+        .as_ref()
+        .and_then(|b| op.extract_item(b))
+        .ok_or_else(|| bad_answer("get"))?;
+    let resource = ctx.mapping().to_scim(item).map_err(|e| map_error(&e))?;
+    Ok(ctx.finish(resource))
+}
+
+/// An app answer without the expected JSON → 502.
+fn bad_answer(op: &str) -> ScimError {
+    tracing::warn!(op, "the app's answer is not the JSON the mapping expects");
+    ScimError::upstream(
+        StatusCode::BAD_GATEWAY,
+        format!("the app's answer to `{op}` is not the JSON the mapping expects"),
+    )
+}
+
+/// `GET /Users/{id}` (RFC 7644 §3.4.1), with `If-None-Match` → 304.
+async fn get(ctx: &Ctx<'_>, id: &str, query: Option<&str>, headers: &HeaderMap) -> Result<Response<Body>, ScimError> {
+    let q = query::from_query(query, 1, &Default::default())?;
+    let resource = fetch(ctx, id).await?;
+    if let (Some(tag), Some(inm)) = (etag(&resource), headers.get(IF_NONE_MATCH)) {
+        if inm.to_str().is_ok_and(|v| etag_matches(v, &tag)) {
+            let mut resp = Response::new(crate::body::empty());
+            *resp.status_mut() = StatusCode::NOT_MODIFIED;
+            set_etag(&mut resp, Some(tag));
+            return Ok(resp);
+        }
+    }
+    Ok(resource_response(ctx, StatusCode::OK, resource, &q.projection, false))
+}
+
+/// A single-resource response: projection, `ETag`, and `Location` on 201.
+fn resource_response(
+    ctx: &Ctx<'_>,
+    status: StatusCode,
+    mut resource: Value,
+    projection: &query::Projection,
+    with_location: bool,
+) -> Response<Body> {
+    let tag = etag(&resource);
+    let location = resource
+        .pointer("/meta/location")
+        .and_then(Value::as_str)
+        .and_then(|l| HeaderValue::from_str(l).ok());
+    project(&mut resource, projection, ctx.mapping().core_schema());
+    let mut resp = json_response(status, &resource);
+    set_etag(&mut resp, tag);
+    if let (true, Some(l)) = (with_location, location) {
+        resp.headers_mut().insert(LOCATION, l);
+    }
+    resp
+}
+
+/// `meta.version` as an entity tag (RFC 7644 §3.14).
+fn etag(resource: &Value) -> Option<String> {
+    resource.pointer("/meta/version").and_then(Value::as_str).map(str::to_string)
+}
+
+fn set_etag(resp: &mut Response<Body>, tag: Option<String>) {
+    if let Some(v) = tag.and_then(|t| HeaderValue::from_str(&t).ok()) {
+        resp.headers_mut().insert(ETAG, v);
+    }
+}
+
+/// Weak comparison of an `If-Match`/`If-None-Match` list against a tag
+/// (RFC 9110 §8.8.3.2); `*` matches any.
+fn etag_matches(header: &str, tag: &str) -> bool {
+    let strip = |t: &str| t.trim().trim_start_matches("W/").to_string();
+    header.split(',').any(|t| t.trim() == "*" || strip(t) == strip(tag))
+}
+
+/// `If-Match` on writes (RFC 7644 §3.14): 412 when the resource changed.
+fn check_if_match(headers: &HeaderMap, current: &Value) -> Result<(), ScimError> {
+    let Some(h) = headers.get(http::header::IF_MATCH) else {
+        return Ok(());
+    };
+    let Some(tag) = etag(current) else {
+        return Ok(());
+    };
+    if h.to_str().is_ok_and(|v| etag_matches(v, &tag)) {
+        Ok(())
+    } else {
+        Err(ScimError::client(
+            StatusCode::PRECONDITION_FAILED,
+            None,
+            "the resource has changed since the version in If-Match",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn etags_compare_weakly() {
+        assert!(etag_matches("W/\"3\"", "W/\"3\""));
+        assert!(etag_matches("\"3\"", "W/\"3\""));
+        assert!(etag_matches("\"1\", W/\"3\"", "W/\"3\""));
+        assert!(etag_matches("*", "W/\"9\""));
+        assert!(!etag_matches("W/\"2\"", "W/\"3\""));
+    }
+
+    #[test]
+    fn origin_from_host() {
+        let mut h = HeaderMap::new();
+        assert_eq!(public_origin(&h), "");
+        h.insert(http::header::HOST, HeaderValue::from_static("idp.example:8443"));
+        assert_eq!(public_origin(&h), "http://idp.example:8443");
+        h.insert("x-forwarded-proto", HeaderValue::from_static("https"));
+        assert_eq!(public_origin(&h), "https://idp.example:8443");
+    }
+}
