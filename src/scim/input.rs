@@ -85,7 +85,26 @@ pub fn normalise_resource(body: Value, core_urn: &str, dialect: Dialect) -> Resu
     if dialect.lenient() {
         wrap_bare_manager(&mut obj);
     }
+    coerce_active(&mut obj, dialect)?;
     Ok(Value::Object(obj))
+}
+
+/// `active` must be a JSON boolean (RFC 7643 §4.1.1). Entra: string
+/// booleans (`"active":"True"`) are read as booleans in the lenient dialects.
+fn coerce_active(obj: &mut Map<String, Value>, dialect: Dialect) -> Result<(), ScimError> {
+    let Some(v) = obj.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case("active")).map(|(_, v)| v) else {
+        return Ok(());
+    };
+    let parsed = match v {
+        Value::Bool(_) => return Ok(()),
+        Value::String(s) if dialect.lenient() && s.eq_ignore_ascii_case("true") => true,
+        Value::String(s) if dialect.lenient() && s.eq_ignore_ascii_case("false") => false,
+        _ => {
+            return Err(ScimError::bad_request(ScimType::InvalidValue, "`active` must be a boolean"));
+        }
+    };
+    *v = Value::Bool(parsed);
+    Ok(())
 }
 
 fn drop_nulls(obj: &mut Map<String, Value>) {
@@ -126,6 +145,16 @@ mod tests {
         let out = normalise_resource(body, USER, Dialect::Entra).unwrap();
         assert_eq!(out, json!({"schemas": [USER, ENTERPRISE_USER_URN], "userName": "a", "name": {"givenName": "A"},
             ENTERPRISE_USER_URN: {"manager": {"value": "1002"}}}));
+    }
+
+    #[test]
+    fn active_must_be_boolean_string_forms_only_when_lenient() {
+        let body = |a: Value| json!({"schemas": [USER], "userName": "a", "active": a});
+        assert_eq!(normalise_resource(body(json!("False")), USER, Dialect::Entra).unwrap()["active"], false);
+        assert_eq!(normalise_resource(body(json!("true")), USER, Dialect::Okta).unwrap()["active"], true);
+        assert!(normalise_resource(body(json!("True")), USER, Dialect::Generic).is_err());
+        assert!(normalise_resource(body(json!("maybe")), USER, Dialect::Entra).is_err());
+        assert!(normalise_resource(body(json!(1)), USER, Dialect::Okta).is_err());
     }
 
     #[test]

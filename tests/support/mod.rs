@@ -174,3 +174,57 @@ pub async fn closed_port() -> SocketAddr {
 
 /// Shared counter of requests that reached an upstream.
 pub type Counter = Arc<std::sync::atomic::AtomicUsize>;
+
+/// The bundled example app, included from `examples/`.
+#[path = "../../examples/demo_app/mod.rs"]
+pub mod demo_app;
+
+/// The example app's API key in tests.
+pub const APP_KEY: &str = "demo-app-key";
+
+/// Starts the bundled example app (seeded) and a sidecar in front of it
+/// configured by `config/example.toml` (ports replaced by test ports).
+pub async fn start_example() -> (Sidecar, demo_app::DemoApp) {
+    start_example_with(|t| t).await
+}
+
+/// Like [`start_example`], with the config text edited first.
+pub async fn start_example_with(edit: impl FnOnce(String) -> String) -> (Sidecar, demo_app::DemoApp) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let app_addr = listener.local_addr().unwrap();
+    let app = demo_app::DemoApp::new(APP_KEY);
+    app.seed();
+    tokio::spawn(app.clone().serve(listener, std::future::pending()));
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/example.toml")).unwrap();
+    let text = text
+        .replace("127.0.0.1:8080", "127.0.0.1:0")
+        .replace("127.0.0.1:9090", "127.0.0.1:0")
+        .replace("127.0.0.1:3000", &app_addr.to_string());
+    let text = edit(text);
+    let env = |name: &str| (name == "APP_API_KEY").then(|| APP_KEY.to_string());
+    let config = Config::from_toml(&text, &env).unwrap_or_else(|e| panic!("{}", e.render("example.toml", &text)));
+    (start(config).await, app)
+}
+
+/// The bearer token of `config/example.toml` (printed by the quickstart).
+pub const EXAMPLE_TOKEN: &str = "demo-token-for-local-testing-only-change-me";
+
+/// A SCIM request builder with the example token and SCIM media type.
+pub fn scim(method: &str, url: &str, body: Option<serde_json::Value>) -> Request<Body> {
+    let b = Request::builder()
+        .method(method)
+        .uri(url)
+        .header("authorization", format!("Bearer {EXAMPLE_TOKEN}"))
+        .header("accept", "application/scim+json");
+    match body {
+        Some(v) => b
+            .header("content-type", "application/scim+json; charset=utf-8")
+            .body(body_bytes(serde_json::to_vec(&v).unwrap()))
+            .unwrap(),
+        None => b.body(body_bytes(Vec::new())).unwrap(),
+    }
+}
+
+fn body_bytes(v: Vec<u8>) -> Body {
+    Full::new(Bytes::from(v)).map_err(|n| match n {}).boxed()
+}

@@ -53,7 +53,10 @@ async fn page(ctx: &Ctx<'_>, start: u64, count: u64) -> Result<(Vec<Value>, u64)
     if matches!(m.paging(), Paging::Cursor | Paging::None) {
         // The app cannot seek: walk from the start, bounded by the scan limit.
         let wanted = (start - 1).saturating_add(count);
-        let (items, complete) = walk(ctx, &[], wanted).await?;
+        // Without paging the one call already returned everything: keep it
+        // all, so the total is exact.
+        let bound = if m.paging() == Paging::None { u64::MAX } else { wanted };
+        let (items, complete) = walk(ctx, &[], bound).await?;
         let total = if complete { items.len() as u64 } else { wanted + 1 };
         let picked = items.into_iter().skip((start - 1) as usize).take(count as usize).collect();
         return Ok((map_all(ctx, picked).await?, total));
@@ -172,7 +175,7 @@ async fn walk(ctx: &Ctx<'_>, extra: &[(String, String)], limit: u64) -> Result<(
     };
     let mut items: Vec<Value> = Vec::new();
     let mut cursor: Option<String> = None;
-    let max_calls = limit / size + 2;
+    let max_calls = (limit / size).saturating_add(2);
     for call in 0..max_calls {
         let vars = Vars {
             offset: Some(base + items.len() as u64),

@@ -1,0 +1,155 @@
+//! What the sidecar does when the app misbehaves or the client sends hostile
+//! input: ids that try to change the app endpoint are encoded as one path
+//! segment; app errors, garbage and timeouts become SCIM 502/504 errors;
+//! filters the app cannot answer are evaluated up to the scan limit and
+//! refused beyond it — never answered with a silent empty list.
+
+mod support;
+
+use http::{Request, Response, StatusCode};
+use hyper::body::Incoming;
+use serde_json::{Value, json};
+use std::sync::{Arc, Mutex};
+use support::*;
+
+const MAPPING: &str = r#"
+[scim]
+filter_scan_limit = 5
+
+[host]
+timeout = "300ms"
+
+[users.list]
+get = "/u"
+items = "$.items[*]"
+paging = "none"
+
+[users.get]
+get = "/u/{id}"
+
+[users.create]
+post = "/u"
+
+[users.update]
+patch = "/u/{id}"
+
+[users.attributes]
+userName = "$.name"
+title = "$.title"
+"#;
+
+/// An app whose list holds `n` users and whose item endpoint misbehaves on
+/// purpose; it records every request path it receives.
+async fn odd_app(n: usize, seen: Arc<Mutex<Vec<String>>>) -> std::net::SocketAddr {
+    upstream(move |req: Request<Incoming>| {
+        let seen = seen.clone();
+        async move {
+            let path = req.uri().path().to_string();
+            seen.lock().unwrap().push(req.uri().to_string());
+            let respond = |status: u16, body: String| Response::builder().status(status).body(support::body(body)).unwrap();
+            match path.as_str() {
+                "/u" => {
+                    let items: Vec<Value> = (0..n)
+                        .map(|i| json!({"id": i, "name": format!("user{i}"), "title": if i % 2 == 0 { json!("Eng") } else { Value::Null }}))
+                        .collect();
+                    respond(200, json!({"items": items}).to_string())
+                }
+                "/u/boom" => respond(500, "internal error with a stack trace and user@example.com".into()),
+                "/u/garbage" => respond(200, "<html>not json</html>".into()),
+                "/u/noid" => respond(200, json!({"name": "x"}).to_string()),
+                "/u/slow" => {
+                    std::future::pending::<()>().await;
+                    unreachable!()
+                }
+                _ => respond(404, json!({"error": "not found"}).to_string()),
+            }
+        }
+    })
+    .await
+}
+
+async fn setup(n: usize) -> (Sidecar, Arc<Mutex<Vec<String>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let app = odd_app(n, seen.clone()).await;
+    (start(load(&config_text(app, MAPPING))).await, seen)
+}
+
+async fn get(sc: &Sidecar, path: &str) -> (StatusCode, Value) {
+    let req = Request::get(sc.url(path))
+        .header("authorization", format!("Bearer {TOKEN}"))
+        .body(body(""))
+        .unwrap();
+    let (parts, bytes) = send(&client(), req).await;
+    (parts.status, json(&bytes))
+}
+
+#[tokio::test]
+async fn hostile_ids_stay_one_encoded_path_segment() {
+    let (sc, seen) = setup(1).await;
+    for (id, expected) in [
+        ("..%2F..%2Fadmin", "/u/..%2F..%2Fadmin"),
+        ("a%2Fb", "/u/a%2Fb"),
+        ("%2E%2E", "/u/%2E%2E"),
+        ("x%0D%0AHost:%20evil", "/u/x%0D%0AHost%3A%20evil"),
+        ("a%3Fq%3D1%23f", "/u/a%3Fq%3D1%23f"),
+        ("%25", "/u/%25"),
+    ] {
+        seen.lock().unwrap().clear();
+        let (status, err) = get(&sc, &format!("/scim/v2/Users/{id}")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{id}: {err}");
+        assert_eq!(err["status"], "404");
+        let paths = seen.lock().unwrap().clone();
+        assert_eq!(paths, vec![expected.to_string()], "{id}");
+    }
+}
+
+#[tokio::test]
+async fn app_failures_become_scim_errors_without_app_data() {
+    let (sc, _) = setup(1).await;
+    let (status, err) = get(&sc, "/scim/v2/Users/boom").await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY);
+    assert_eq!(err["status"], "502");
+    assert!(!err["detail"].as_str().unwrap().contains("user@example.com"), "app body leaked: {err}");
+    let (status, err) = get(&sc, "/scim/v2/Users/garbage").await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{err}");
+    let (status, err) = get(&sc, "/scim/v2/Users/noid").await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{err}");
+    let (status, err) = get(&sc, "/scim/v2/Users/slow").await;
+    assert_eq!(status, StatusCode::GATEWAY_TIMEOUT, "{err}");
+    assert_eq!(err["status"], "504");
+}
+
+#[tokio::test]
+async fn unreachable_app_is_a_scim_502() {
+    let text = config_text(closed_port().await, MAPPING);
+    let sc = start(load(&text)).await;
+    let (status, err) = get(&sc, "/scim/v2/Users?startIndex=1&count=2").await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY);
+    assert_eq!(err["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:Error");
+}
+
+#[tokio::test]
+async fn filters_without_push_down_are_evaluated_within_the_scan_limit() {
+    let (sc, _) = setup(5).await;
+    let (status, list) = get(&sc, "/scim/v2/Users?filter=title%20pr").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list["totalResults"], json!(3));
+    let (status, list) = get(&sc, "/scim/v2/Users?filter=userName%20eq%20%22USER3%22").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list["totalResults"], json!(1), "userName matches case-insensitively");
+    assert_eq!(list["Resources"][0]["id"], "3");
+}
+
+#[tokio::test]
+async fn filters_beyond_the_scan_limit_are_refused_not_emptied() {
+    let (sc, _) = setup(6).await;
+    let (status, err) = get(&sc, "/scim/v2/Users?filter=userName%20eq%20%22nobody%22").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
+    assert_eq!(err["scimType"], "invalidFilter");
+    // Unfiltered paging still works: the app returns everything at once.
+    let (status, list) = get(&sc, "/scim/v2/Users?startIndex=3&count=2").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list["itemsPerPage"], json!(2));
+    assert_eq!(list["totalResults"], json!(6));
+    assert_eq!(list["Resources"][0]["id"], "2");
+}
