@@ -4,7 +4,7 @@
 
 use crate::auth::Authenticator;
 use crate::config::Config;
-use crate::scim::discovery::{Capabilities, Discovery};
+use crate::scim::discovery::Discovery;
 use crate::upstream::{HttpClient, build_client};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -26,12 +26,7 @@ impl State {
     pub fn new(config: Config) -> Self {
         let client = build_client(&config.upstream);
         let auth = Authenticator::new(&config.connections);
-        let discovery = Discovery::new(
-            &config.scim.base_path,
-            Capabilities::default(),
-            vec![],
-            vec![],
-        );
+        let discovery = Discovery::from_config(&config);
         let seed = {
             let mut b = [0u8; 8];
             // A random start keeps request ids distinct across restarts; a

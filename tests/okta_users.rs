@@ -14,9 +14,18 @@ const USER_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const LIST_URN: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 const ERROR_URN: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 
-async fn call(sc: &Sidecar, method: &str, path: &str, body: Option<Value>) -> (StatusCode, http::HeaderMap, Value) {
+async fn call(
+    sc: &Sidecar,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, http::HeaderMap, Value) {
     let (parts, bytes) = send(&client(), scim(method, &sc.url(path), body)).await;
-    let v = if bytes.is_empty() { Value::Null } else { json(&bytes) };
+    let v = if bytes.is_empty() {
+        Value::Null
+    } else {
+        json(&bytes)
+    };
     (parts.status, parts.headers, v)
 }
 
@@ -38,14 +47,19 @@ fn okta_create_body(user_name: &str) -> Value {
 fn app_user_by_login(app: &demo_app::DemoApp, login: &str) -> Vec<Value> {
     app.users()
         .into_iter()
-        .filter(|u| u["login"].as_str().is_some_and(|l| l.eq_ignore_ascii_case(login)))
+        .filter(|u| {
+            u["login"]
+                .as_str()
+                .is_some_and(|l| l.eq_ignore_ascii_case(login))
+        })
         .collect()
 }
 
 #[tokio::test]
 async fn test_connection_lists_with_integer_counters() {
     let (sc, _app) = start_example().await;
-    let (status, headers, body) = call(&sc, "GET", "/scim/v2/Users?startIndex=1&count=2", None).await;
+    let (status, headers, body) =
+        call(&sc, "GET", "/scim/v2/Users?startIndex=1&count=2", None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers["content-type"], "application/scim+json");
     assert_eq!(body["schemas"], json!([LIST_URN]));
@@ -75,7 +89,13 @@ async fn lookup_before_create_decodes_both_space_encodings_and_ignores_case() {
         assert_eq!(body["totalResults"], json!(1), "{path}: {body}");
         assert_eq!(body["Resources"][0]["userName"], "ada.lovelace@example.com");
     }
-    let (status, _, body) = call(&sc, "GET", "/scim/v2/Users?filter=userName%20eq%20%22nobody%40okta.local%22", None).await;
+    let (status, _, body) = call(
+        &sc,
+        "GET",
+        "/scim/v2/Users?filter=userName%20eq%20%22nobody%40okta.local%22",
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["totalResults"], json!(0));
     assert_eq!(body["Resources"], json!([]));
@@ -84,10 +104,21 @@ async fn lookup_before_create_decodes_both_space_encodings_and_ignores_case() {
 #[tokio::test]
 async fn create_then_duplicate_in_other_case_is_409() {
     let (sc, app) = start_example().await;
-    let (status, headers, created) = call(&sc, "POST", "/scim/v2/Users", Some(okta_create_body("test.user@okta.local"))).await;
+    let (status, headers, created) = call(
+        &sc,
+        "POST",
+        "/scim/v2/Users",
+        Some(okta_create_body("test.user@okta.local")),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let id = created["id"].as_str().expect("id").to_string();
-    assert!(headers["location"].to_str().unwrap().ends_with(&format!("/scim/v2/Users/{id}")));
+    assert!(
+        headers["location"]
+            .to_str()
+            .unwrap()
+            .ends_with(&format!("/scim/v2/Users/{id}"))
+    );
     assert_eq!(created["userName"], "test.user@okta.local");
     assert_eq!(created["name"]["givenName"], "Test");
     assert_eq!(created["active"], true);
@@ -102,12 +133,22 @@ async fn create_then_duplicate_in_other_case_is_409() {
     assert_eq!(stored["external_id"], "00ujl29u0le5T6Aj10h7");
     assert_eq!(stored["state"], "ACTIVE");
 
-    let (status, _, err) = call(&sc, "POST", "/scim/v2/Users", Some(okta_create_body("Test.USER@okta.local"))).await;
+    let (status, _, err) = call(
+        &sc,
+        "POST",
+        "/scim/v2/Users",
+        Some(okta_create_body("Test.USER@okta.local")),
+    )
+    .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(err["scimType"], "uniqueness");
     assert_eq!(err["status"], "409");
     assert_eq!(err["schemas"], json!([ERROR_URN]));
-    assert_eq!(app_user_by_login(&app, "test.user@okta.local").len(), 1, "a duplicate was created");
+    assert_eq!(
+        app_user_by_login(&app, "test.user@okta.local").len(),
+        1,
+        "a duplicate was created"
+    );
 
     let (status, _, fetched) = call(&sc, "GET", &format!("/scim/v2/Users/{id}"), None).await;
     assert_eq!(status, StatusCode::OK);
@@ -121,11 +162,21 @@ async fn app_side_uniqueness_error_is_translated_to_409() {
     // the mapping's error rule turns it into 409 uniqueness.
     let (sc, app) = start_example_with(|t| t.replace("unique = [\"userName\"]", "")).await;
     let calls_before = app.request_count();
-    let (status, _, err) = call(&sc, "POST", "/scim/v2/Users", Some(okta_create_body("ADA.LOVELACE@example.com"))).await;
+    let (status, _, err) = call(
+        &sc,
+        "POST",
+        "/scim/v2/Users",
+        Some(okta_create_body("ADA.LOVELACE@example.com")),
+    )
+    .await;
     assert_eq!(status, StatusCode::CONFLICT, "{err}");
     assert_eq!(err["scimType"], "uniqueness");
     assert_eq!(err["detail"], "userName is already taken");
-    assert_eq!(app.request_count(), calls_before + 1, "only the create reached the app");
+    assert_eq!(
+        app.request_count(),
+        calls_before + 1,
+        "only the create reached the app"
+    );
     assert_eq!(app.users().len(), 3);
 }
 
@@ -133,14 +184,26 @@ async fn app_side_uniqueness_error_is_translated_to_409() {
 async fn import_pages_through_every_user_once() {
     let (sc, app) = start_example().await;
     for i in 0..247 {
-        let (status, _, body) = call(&sc, "POST", "/scim/v2/Users", Some(okta_create_body(&format!("user{i:03}@okta.local")))).await;
+        let (status, _, body) = call(
+            &sc,
+            "POST",
+            "/scim/v2/Users",
+            Some(okta_create_body(&format!("user{i:03}@okta.local"))),
+        )
+        .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
     }
     assert_eq!(app.users().len(), 250);
     let mut seen = Vec::new();
     let mut start = 1;
     loop {
-        let (status, _, page) = call(&sc, "GET", &format!("/scim/v2/Users?startIndex={start}&count=100"), None).await;
+        let (status, _, page) = call(
+            &sc,
+            "GET",
+            &format!("/scim/v2/Users?startIndex={start}&count=100"),
+            None,
+        )
+        .await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(page["totalResults"], json!(250));
         assert_eq!(page["startIndex"], json!(start));
@@ -201,7 +264,13 @@ async fn put_deactivation_keeps_the_user_readable_and_findable() {
     let (status, _, got) = call(&sc, "GET", "/scim/v2/Users/1003", None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(got["active"], false);
-    let (_, _, found) = call(&sc, "GET", "/scim/v2/Users?filter=userName%20eq%20%22grace.hopper%40example.com%22", None).await;
+    let (_, _, found) = call(
+        &sc,
+        "GET",
+        "/scim/v2/Users?filter=userName%20eq%20%22grace.hopper%40example.com%22",
+        None,
+    )
+    .await;
     assert_eq!(found["totalResults"], json!(1));
     assert_eq!(found["Resources"][0]["active"], false);
     // A repeated deactivation converges (the app's 409 means "already done").
@@ -234,7 +303,13 @@ async fn patch_deactivation_and_reactivation_without_path() {
 #[tokio::test]
 async fn unknown_ids_malformed_filters_and_bad_tokens() {
     let (sc, _app) = start_example().await;
-    let (status, _, err) = call(&sc, "GET", "/scim/v2/Users/010101001010101011001010101011", None).await;
+    let (status, _, err) = call(
+        &sc,
+        "GET",
+        "/scim/v2/Users/010101001010101011001010101011",
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(err["status"], "404");
     assert_eq!(err["schemas"], json!([ERROR_URN]));
@@ -273,7 +348,10 @@ async fn the_idp_token_never_reaches_the_app_but_the_api_key_does() {
     let (status, _, _) = call(&sc, "GET", "/scim/v2/Users/1001", None).await;
     assert_eq!(status, StatusCode::OK);
     let headers = app.last_request_headers().expect("the app was called");
-    assert!(headers.get("authorization").is_none(), "the IdP's Authorization reached the app");
+    assert!(
+        headers.get("authorization").is_none(),
+        "the IdP's Authorization reached the app"
+    );
     assert_eq!(headers["x-api-key"], APP_KEY);
 }
 
@@ -283,18 +361,54 @@ async fn bad_bodies_get_scim_errors_and_change_nothing() {
     let before = app.users();
     let cases = [
         ("POST", "/scim/v2/Users", "{not json", "invalidSyntax"),
-        ("POST", "/scim/v2/Users", r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":42}"#, "invalidValue"),
-        ("POST", "/scim/v2/Users", r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"]}"#, "invalidValue"),
-        ("POST", "/scim/v2/Users", r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"x@y","active":"maybe"}"#, "invalidValue"),
-        ("PATCH", "/scim/v2/Users/1001", r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"jump","path":"title"}]}"#, "invalidSyntax"),
-        ("PATCH", "/scim/v2/Users/1001", r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"emails[type eq","value":"x"}]}"#, "invalidPath"),
-        ("PATCH", "/scim/v2/Users/1001", r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"id","value":"9"}]}"#, "mutability"),
-        ("PATCH", "/scim/v2/Users/1001", r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"remove"}]}"#, "noTarget"),
+        (
+            "POST",
+            "/scim/v2/Users",
+            r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":42}"#,
+            "invalidValue",
+        ),
+        (
+            "POST",
+            "/scim/v2/Users",
+            r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"]}"#,
+            "invalidValue",
+        ),
+        (
+            "POST",
+            "/scim/v2/Users",
+            r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"x@y","active":"maybe"}"#,
+            "invalidValue",
+        ),
+        (
+            "PATCH",
+            "/scim/v2/Users/1001",
+            r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"jump","path":"title"}]}"#,
+            "invalidSyntax",
+        ),
+        (
+            "PATCH",
+            "/scim/v2/Users/1001",
+            r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"emails[type eq","value":"x"}]}"#,
+            "invalidPath",
+        ),
+        (
+            "PATCH",
+            "/scim/v2/Users/1001",
+            r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"id","value":"9"}]}"#,
+            "mutability",
+        ),
+        (
+            "PATCH",
+            "/scim/v2/Users/1001",
+            r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"remove"}]}"#,
+            "noTarget",
+        ),
     ];
     for (method, path, raw, scim_type) in cases {
         let mut req = scim(method, &sc.url(path), None);
         *req.body_mut() = body(raw.to_string());
-        req.headers_mut().insert("content-type", "application/scim+json".parse().unwrap());
+        req.headers_mut()
+            .insert("content-type", "application/scim+json".parse().unwrap());
         let (parts, bytes) = send(&client(), req).await;
         let err = json(&bytes);
         assert_eq!(parts.status, StatusCode::BAD_REQUEST, "{raw}: {err}");

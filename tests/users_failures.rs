@@ -109,7 +109,10 @@ async fn app_failures_become_scim_errors_without_app_data() {
     let (status, err) = get(&sc, "/scim/v2/Users/boom").await;
     assert_eq!(status, StatusCode::BAD_GATEWAY);
     assert_eq!(err["status"], "502");
-    assert!(!err["detail"].as_str().unwrap().contains("user@example.com"), "app body leaked: {err}");
+    assert!(
+        !err["detail"].as_str().unwrap().contains("user@example.com"),
+        "app body leaked: {err}"
+    );
     let (status, err) = get(&sc, "/scim/v2/Users/garbage").await;
     assert_eq!(status, StatusCode::BAD_GATEWAY, "{err}");
     let (status, err) = get(&sc, "/scim/v2/Users/noid").await;
@@ -125,7 +128,10 @@ async fn unreachable_app_is_a_scim_502() {
     let sc = start(load(&text)).await;
     let (status, err) = get(&sc, "/scim/v2/Users?startIndex=1&count=2").await;
     assert_eq!(status, StatusCode::BAD_GATEWAY);
-    assert_eq!(err["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:Error");
+    assert_eq!(
+        err["schemas"][0],
+        "urn:ietf:params:scim:api:messages:2.0:Error"
+    );
 }
 
 #[tokio::test]
@@ -136,7 +142,11 @@ async fn filters_without_push_down_are_evaluated_within_the_scan_limit() {
     assert_eq!(list["totalResults"], json!(3));
     let (status, list) = get(&sc, "/scim/v2/Users?filter=userName%20eq%20%22USER3%22").await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(list["totalResults"], json!(1), "userName matches case-insensitively");
+    assert_eq!(
+        list["totalResults"],
+        json!(1),
+        "userName matches case-insensitively"
+    );
     assert_eq!(list["Resources"][0]["id"], "3");
 }
 

@@ -20,13 +20,13 @@ pub use net::Cidr;
 pub use render::{line_col, render_errors};
 pub use validate::{parse_token_hash, token_hash_string};
 
+use crate::mapping::ResourceMapping;
 use http::HeaderMap;
 use http::uri::{Authority, Scheme};
-use crate::mapping::ResourceMapping;
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The validated configuration.

@@ -6,12 +6,12 @@ use super::{
     Cidr, Config, ConfigError, ConfigErrors, Connection, EnvLookup, HostConfig, Idp, ScimConfig,
     ServerConfig, UpstreamConfig, expand, parse_duration,
 };
+use crate::mapping::ResourceKind;
 use http::uri::{Authority, Scheme};
 use http::{HeaderMap, HeaderName, HeaderValue, Uri};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
-use crate::mapping::ResourceKind;
 use std::sync::Arc;
 use std::time::Duration;
 use toml::Spanned;

@@ -104,7 +104,10 @@ fn on_delete(ctx: &mut Ctx<'_>, raw: &ResourceToml) -> OnDelete {
     match v.get_ref().as_str() {
         "refuse" => OnDelete::Refuse,
         "deactivate" => {
-            let has_active = raw.attributes.keys().any(|k| k.get_ref().eq_ignore_ascii_case("active"));
+            let has_active = raw
+                .attributes
+                .keys()
+                .any(|k| k.get_ref().eq_ignore_ascii_case("active"));
             if raw.deactivate.is_none() && !has_active {
                 ctx.err(
                     "on_delete",
@@ -115,7 +118,11 @@ fn on_delete(ctx: &mut Ctx<'_>, raw: &ResourceToml) -> OnDelete {
             OnDelete::Deactivate
         }
         other => {
-            ctx.err("on_delete", v.span(), format!("unknown value `{other}`: use refuse or deactivate"));
+            ctx.err(
+                "on_delete",
+                v.span(),
+                format!("unknown value `{other}`: use refuse or deactivate"),
+            );
             OnDelete::Refuse
         }
     }

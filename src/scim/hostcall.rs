@@ -54,19 +54,30 @@ impl HostCtx<'_> {
     }
 
     /// Runs operation `kind`; app errors become SCIM errors.
-    pub async fn call(&self, kind: OpKind, vars: &Vars<'_>, body: Option<Value>) -> Result<HostReply, ScimError> {
-        let op = self
-            .mapping
-            .op(kind)
-            .ok_or_else(|| ScimError::internal(format!("the mapping has no `{}` operation", kind.key())))?;
+    pub async fn call(
+        &self,
+        kind: OpKind,
+        vars: &Vars<'_>,
+        body: Option<Value>,
+    ) -> Result<HostReply, ScimError> {
+        let op = self.mapping.op(kind).ok_or_else(|| {
+            ScimError::internal(format!("the mapping has no `{}` operation", kind.key()))
+        })?;
         let req = op.render(vars, body).map_err(|e| map_error(&e))?;
         let reply = self.send(req).await?;
         if reply.status.is_success() {
             return Ok(reply);
         }
-        match self.mapping.translate_error(kind, reply.status.as_u16(), reply.body.as_ref()) {
+        match self
+            .mapping
+            .translate_error(kind, reply.status.as_u16(), reply.body.as_ref())
+        {
             ErrorOutcome::Success => Ok(reply),
-            ErrorOutcome::Scim { status, scim_type, detail } => {
+            ErrorOutcome::Scim {
+                status,
+                scim_type,
+                detail,
+            } => {
                 let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
                 let scim_type = scim_type.as_deref().and_then(ScimType::parse);
                 Err(ScimError::client(status, scim_type, detail))
@@ -77,11 +88,16 @@ impl HostCtx<'_> {
 
     async fn send(&self, req: HostRequest) -> Result<HostReply, ScimError> {
         let host = &self.state.config.host;
-        let uri: Uri = format!("{}://{}{}{}", host.scheme, host.authority, host.base_path, req.path_and_query)
-            .parse()
-            .map_err(|_| ScimError::internal("a rendered app URL is invalid"))?;
+        let uri: Uri = format!(
+            "{}://{}{}{}",
+            host.scheme, host.authority, host.base_path, req.path_and_query
+        )
+        .parse()
+        .map_err(|_| ScimError::internal("a rendered app URL is invalid"))?;
         let body = match &req.body {
-            Some(v) => full(serde_json::to_vec(v).map_err(|_| ScimError::internal("cannot encode app body"))?),
+            Some(v) => full(
+                serde_json::to_vec(v).map_err(|_| ScimError::internal("cannot encode app body"))?,
+            ),
             None => crate::body::empty(),
         };
         let mut builder = Request::builder().method(req.method.clone()).uri(uri);
@@ -95,7 +111,9 @@ impl HostCtx<'_> {
                 h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
             }
         }
-        let request = builder.body(body).map_err(|_| ScimError::internal("cannot build app request"))?;
+        let request = builder
+            .body(body)
+            .map_err(|_| ScimError::internal("cannot build app request"))?;
         let budget = self.remaining()?.min(host.timeout);
         let exchange = async {
             let resp = send(&self.state.client, request, budget).await?;
@@ -103,7 +121,9 @@ impl HostCtx<'_> {
             let bytes = Limited::new(body, MAX_APP_BODY)
                 .collect()
                 .await
-                .map_err(|e| UpstreamError::Unreachable(format!("reading the app's answer failed: {e}")))?
+                .map_err(|e| {
+                    UpstreamError::Unreachable(format!("reading the app's answer failed: {e}"))
+                })?
                 .to_bytes();
             Ok::<_, UpstreamError>((parts, bytes))
         };
@@ -116,14 +136,20 @@ impl HostCtx<'_> {
         Ok(HostReply {
             status: parts.status,
             body: serde_json::from_slice(&bytes).ok(),
-            location: parts.headers.get(LOCATION).and_then(|v| v.to_str().ok()).map(str::to_string),
+            location: parts
+                .headers
+                .get(LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
         })
     }
 
     fn remaining(&self) -> Result<std::time::Duration, ScimError> {
         let left = self.deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            Err(upstream_error(&UpstreamError::Timeout(self.state.config.scim.request_timeout)))
+            Err(upstream_error(&UpstreamError::Timeout(
+                self.state.config.scim.request_timeout,
+            )))
         } else {
             Ok(left)
         }
@@ -143,11 +169,16 @@ pub fn upstream_error(e: &UpstreamError) -> ScimError {
 /// A mapping evaluation error → 400 for bad client values, 502 for bad app data.
 pub fn map_error(e: &MapError) -> ScimError {
     match e {
-        MapError::InvalidValue { .. } => ScimError::bad_request(ScimType::InvalidValue, e.to_string()),
+        MapError::InvalidValue { .. } => {
+            ScimError::bad_request(ScimType::InvalidValue, e.to_string())
+        }
         MapError::MissingVar(_) => ScimError::bad_request(ScimType::InvalidValue, e.to_string()),
         MapError::HostValue { .. } | MapError::MissingId | MapError::BadResponse(_) => {
             tracing::warn!(error = %e, "the app's answer does not fit the mapping");
-            ScimError::upstream(StatusCode::BAD_GATEWAY, format!("the app's answer does not fit the mapping: {e}"))
+            ScimError::upstream(
+                StatusCode::BAD_GATEWAY,
+                format!("the app's answer does not fit the mapping: {e}"),
+            )
         }
         MapError::BadHeader(_) => ScimError::bad_request(ScimType::InvalidValue, e.to_string()),
     }
@@ -158,12 +189,30 @@ fn default_error(kind: OpKind, status: StatusCode) -> ScimError {
     let code = status.as_u16();
     match code {
         404 if kind != OpKind::List => ScimError::not_found("resource not found"),
-        409 => ScimError::client(StatusCode::CONFLICT, Some(ScimType::Uniqueness), "the app reports a conflict: a unique value is already in use"),
-        400 | 422 => ScimError::bad_request(ScimType::InvalidValue, format!("the app rejected the values ({code})")),
-        429 => ScimError::client(StatusCode::TOO_MANY_REQUESTS, None, "the app is rate limiting; retry later"),
+        409 => ScimError::client(
+            StatusCode::CONFLICT,
+            Some(ScimType::Uniqueness),
+            "the app reports a conflict: a unique value is already in use",
+        ),
+        400 | 422 => ScimError::bad_request(
+            ScimType::InvalidValue,
+            format!("the app rejected the values ({code})"),
+        ),
+        429 => ScimError::client(
+            StatusCode::TOO_MANY_REQUESTS,
+            None,
+            "the app is rate limiting; retry later",
+        ),
         _ => {
-            tracing::warn!(status = code, op = kind.key(), "the app answered with an error");
-            ScimError::upstream(StatusCode::BAD_GATEWAY, format!("the app answered {code} to `{}`", kind.key()))
+            tracing::warn!(
+                status = code,
+                op = kind.key(),
+                "the app answered with an error"
+            );
+            ScimError::upstream(
+                StatusCode::BAD_GATEWAY,
+                format!("the app answered {code} to `{}`", kind.key()),
+            )
         }
     }
 }

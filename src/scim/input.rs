@@ -17,22 +17,38 @@ where
 {
     let bytes = match Limited::new(body, max).collect().await {
         Ok(c) => c.to_bytes(),
-        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
             return Err(ScimError::client(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 None,
                 format!("request body exceeds {max} bytes"),
             ));
         }
-        Err(_) => return Err(ScimError::bad_request(ScimType::InvalidSyntax, "the request body could not be read")),
+        Err(_) => {
+            return Err(ScimError::bad_request(
+                ScimType::InvalidSyntax,
+                "the request body could not be read",
+            ));
+        }
     };
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ScimError::bad_request(ScimType::InvalidSyntax, "a JSON request body is required"));
+        return Err(ScimError::bad_request(
+            ScimType::InvalidSyntax,
+            "a JSON request body is required",
+        ));
     }
     serde_json::from_slice(&bytes).map_err(|e| {
         ScimError::bad_request(
             ScimType::InvalidSyntax,
-            format!("malformed JSON at line {} column {}: {}", e.line(), e.column(), e.classify_str()),
+            format!(
+                "malformed JSON at line {} column {}: {}",
+                e.line(),
+                e.column(),
+                e.classify_str()
+            ),
         )
     })
 }
@@ -60,13 +76,23 @@ impl Classify for serde_json::Error {
 ///   dropped — Entra: create bodies carry `"title":null,"manager":null`;
 /// - Entra: the enterprise `manager` may arrive as a bare id string
 ///   (`"manager":"<id>"`); it becomes `{"value":"<id>"}`.
-pub fn normalise_resource(body: Value, core_urn: &str, dialect: Dialect) -> Result<Value, ScimError> {
+pub fn normalise_resource(
+    body: Value,
+    core_urn: &str,
+    dialect: Dialect,
+) -> Result<Value, ScimError> {
     let Value::Object(mut obj) = body else {
-        return Err(ScimError::bad_request(ScimType::InvalidSyntax, "a resource must be a JSON object"));
+        return Err(ScimError::bad_request(
+            ScimType::InvalidSyntax,
+            "a resource must be a JSON object",
+        ));
     };
     match obj.get("schemas") {
         Some(Value::Array(a)) => {
-            if !a.iter().any(|s| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(core_urn))) {
+            if !a
+                .iter()
+                .any(|s| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(core_urn)))
+            {
                 return Err(ScimError::bad_request(
                     ScimType::InvalidValue,
                     format!("`schemas` must contain {core_urn}"),
@@ -92,7 +118,11 @@ pub fn normalise_resource(body: Value, core_urn: &str, dialect: Dialect) -> Resu
 /// `active` must be a JSON boolean (RFC 7643 §4.1.1). Entra: string
 /// booleans (`"active":"True"`) are read as booleans in the lenient dialects.
 fn coerce_active(obj: &mut Map<String, Value>, dialect: Dialect) -> Result<(), ScimError> {
-    let Some(v) = obj.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case("active")).map(|(_, v)| v) else {
+    let Some(v) = obj
+        .iter_mut()
+        .find(|(k, _)| k.eq_ignore_ascii_case("active"))
+        .map(|(_, v)| v)
+    else {
         return Ok(());
     };
     let parsed = match v {
@@ -100,7 +130,10 @@ fn coerce_active(obj: &mut Map<String, Value>, dialect: Dialect) -> Result<(), S
         Value::String(s) if dialect.lenient() && s.eq_ignore_ascii_case("true") => true,
         Value::String(s) if dialect.lenient() && s.eq_ignore_ascii_case("false") => false,
         _ => {
-            return Err(ScimError::bad_request(ScimType::InvalidValue, "`active` must be a boolean"));
+            return Err(ScimError::bad_request(
+                ScimType::InvalidValue,
+                "`active` must be a boolean",
+            ));
         }
     };
     *v = Value::Bool(parsed);
@@ -122,7 +155,11 @@ fn wrap_bare_manager(obj: &mut Map<String, Value>) {
         .find(|(k, _)| k.eq_ignore_ascii_case(ENTERPRISE_USER_URN))
         .and_then(|(_, v)| v.as_object_mut());
     if let Some(ext) = ext {
-        if let Some(m) = ext.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case("manager")).map(|(_, v)| v) {
+        if let Some(m) = ext
+            .iter_mut()
+            .find(|(k, _)| k.eq_ignore_ascii_case("manager"))
+            .map(|(_, v)| v)
+        {
             if let Value::String(id) = m {
                 *m = serde_json::json!({ "value": id.clone() });
             }
@@ -143,15 +180,24 @@ mod tests {
             "name": {"givenName": "A", "middleName": null},
             ENTERPRISE_USER_URN: {"manager": "1002", "department": null}});
         let out = normalise_resource(body, USER, Dialect::Entra).unwrap();
-        assert_eq!(out, json!({"schemas": [USER, ENTERPRISE_USER_URN], "userName": "a", "name": {"givenName": "A"},
-            ENTERPRISE_USER_URN: {"manager": {"value": "1002"}}}));
+        assert_eq!(
+            out,
+            json!({"schemas": [USER, ENTERPRISE_USER_URN], "userName": "a", "name": {"givenName": "A"},
+            ENTERPRISE_USER_URN: {"manager": {"value": "1002"}}})
+        );
     }
 
     #[test]
     fn active_must_be_boolean_string_forms_only_when_lenient() {
         let body = |a: Value| json!({"schemas": [USER], "userName": "a", "active": a});
-        assert_eq!(normalise_resource(body(json!("False")), USER, Dialect::Entra).unwrap()["active"], false);
-        assert_eq!(normalise_resource(body(json!("true")), USER, Dialect::Okta).unwrap()["active"], true);
+        assert_eq!(
+            normalise_resource(body(json!("False")), USER, Dialect::Entra).unwrap()["active"],
+            false
+        );
+        assert_eq!(
+            normalise_resource(body(json!("true")), USER, Dialect::Okta).unwrap()["active"],
+            true
+        );
         assert!(normalise_resource(body(json!("True")), USER, Dialect::Generic).is_err());
         assert!(normalise_resource(body(json!("maybe")), USER, Dialect::Entra).is_err());
         assert!(normalise_resource(body(json!(1)), USER, Dialect::Okta).is_err());
@@ -159,7 +205,12 @@ mod tests {
 
     #[test]
     fn schemas_are_checked() {
-        let e = normalise_resource(json!({"schemas": ["urn:x"], "userName": "a"}), USER, Dialect::Okta).unwrap_err();
+        let e = normalise_resource(
+            json!({"schemas": ["urn:x"], "userName": "a"}),
+            USER,
+            Dialect::Okta,
+        )
+        .unwrap_err();
         assert_eq!(e.scim_type, Some(ScimType::InvalidValue));
         assert!(normalise_resource(json!({"userName": "a"}), USER, Dialect::Okta).is_ok());
         assert!(normalise_resource(json!({"userName": "a"}), USER, Dialect::Generic).is_err());

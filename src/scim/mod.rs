@@ -11,9 +11,9 @@ pub mod hostcall;
 pub mod input;
 pub mod patch;
 pub mod projection;
+pub mod protocol;
 pub mod query;
 pub mod resource;
-pub mod protocol;
 pub mod route;
 pub mod schema;
 

@@ -42,7 +42,11 @@ fn parse_name(raw: &str, core_urn: &str) -> Name {
 pub fn project(resource: &mut Value, p: &Projection, core_urn: &str) {
     let Value::Object(obj) = resource else { return };
     if !p.attributes.is_empty() {
-        let names: Vec<Name> = p.attributes.iter().map(|n| parse_name(n, core_urn)).collect();
+        let names: Vec<Name> = p
+            .attributes
+            .iter()
+            .map(|n| parse_name(n, core_urn))
+            .collect();
         let kept = std::mem::take(obj)
             .into_iter()
             .filter_map(|(k, v)| keep(&k, v, &names).map(|v| (k, v)))
@@ -65,13 +69,22 @@ fn keep(key: &str, value: Value, names: &[Name]) -> Option<Value> {
         if names.iter().any(|n| n.urn.is_none() && n.attr == lower) {
             return Some(value);
         }
-        let wanted: Vec<&Name> = names.iter().filter(|n| n.urn.as_deref() == Some(lower.as_str())).collect();
-        let Value::Object(ext) = value else { return None };
+        let wanted: Vec<&Name> = names
+            .iter()
+            .filter(|n| n.urn.as_deref() == Some(lower.as_str()))
+            .collect();
+        let Value::Object(ext) = value else {
+            return None;
+        };
         let picked: Map<String, Value> = ext
             .into_iter()
             .filter_map(|(k, v)| {
                 let kl = k.to_ascii_lowercase();
-                let subs: Vec<&str> = wanted.iter().filter(|n| n.attr == kl).filter_map(|n| n.sub.as_deref()).collect();
+                let subs: Vec<&str> = wanted
+                    .iter()
+                    .filter(|n| n.attr == kl)
+                    .filter_map(|n| n.sub.as_deref())
+                    .collect();
                 let whole = wanted.iter().any(|n| n.attr == kl && n.sub.is_none());
                 if whole {
                     Some((k, v))
@@ -84,7 +97,10 @@ fn keep(key: &str, value: Value, names: &[Name]) -> Option<Value> {
             .collect();
         return (!picked.is_empty()).then_some(Value::Object(picked));
     }
-    let matching: Vec<&Name> = names.iter().filter(|n| n.urn.is_none() && n.attr == lower).collect();
+    let matching: Vec<&Name> = names
+        .iter()
+        .filter(|n| n.urn.is_none() && n.attr == lower)
+        .collect();
     if matching.is_empty() {
         return None;
     }
@@ -121,7 +137,11 @@ fn exclude(obj: &mut Map<String, Value>, name: &Name) {
             .and_then(|(_, v)| v.as_object_mut()),
     };
     let Some(container) = container else { return };
-    let Some(key) = container.keys().find(|k| k.eq_ignore_ascii_case(&name.attr)).cloned() else {
+    let Some(key) = container
+        .keys()
+        .find(|k| k.eq_ignore_ascii_case(&name.attr))
+        .cloned()
+    else {
         return;
     };
     match &name.sub {
@@ -166,7 +186,19 @@ mod tests {
     #[test]
     fn attributes_keep_named_and_always() {
         let mut u = user();
-        project(&mut u, &proj(&["userName", "name.givenName", "emails.value", &format!("{ENT}:department")], &[]), USER);
+        project(
+            &mut u,
+            &proj(
+                &[
+                    "userName",
+                    "name.givenName",
+                    "emails.value",
+                    &format!("{ENT}:department"),
+                ],
+                &[],
+            ),
+            USER,
+        );
         assert_eq!(
             u,
             json!({"schemas": [USER, ENT], "id": "1", "userName": "ada", "name": {"givenName": "Ada"},
@@ -185,7 +217,19 @@ mod tests {
     #[test]
     fn excluded_drops_but_never_always() {
         let mut u = user();
-        project(&mut u, &proj(&[], &["emails", "id", "name.familyName", &format!("{ENT}:employeeNumber")]), USER);
+        project(
+            &mut u,
+            &proj(
+                &[],
+                &[
+                    "emails",
+                    "id",
+                    "name.familyName",
+                    &format!("{ENT}:employeeNumber"),
+                ],
+            ),
+            USER,
+        );
         assert!(u.get("emails").is_none());
         assert_eq!(u["id"], "1");
         assert_eq!(u["name"], json!({"givenName": "Ada"}));

@@ -36,7 +36,11 @@ pub struct Projection {
 }
 
 /// Parses a query string of a GET on a collection or item.
-pub fn from_query(query: Option<&str>, max_count: u64, limits: &FilterLimits) -> Result<ListQuery, ScimError> {
+pub fn from_query(
+    query: Option<&str>,
+    max_count: u64,
+    limits: &FilterLimits,
+) -> Result<ListQuery, ScimError> {
     let mut q = ListQuery {
         start_index: 1,
         ..ListQuery::default()
@@ -48,14 +52,26 @@ pub fn from_query(query: Option<&str>, max_count: u64, limits: &FilterLimits) ->
 }
 
 /// Parses a SearchRequest body (`POST …/.search`).
-pub fn from_search_body(body: &Value, max_count: u64, limits: &FilterLimits) -> Result<ListQuery, ScimError> {
-    let obj = body
-        .as_object()
-        .ok_or_else(|| ScimError::bad_request(ScimType::InvalidSyntax, "a SearchRequest must be a JSON object"))?;
+pub fn from_search_body(
+    body: &Value,
+    max_count: u64,
+    limits: &FilterLimits,
+) -> Result<ListQuery, ScimError> {
+    let obj = body.as_object().ok_or_else(|| {
+        ScimError::bad_request(
+            ScimType::InvalidSyntax,
+            "a SearchRequest must be a JSON object",
+        )
+    })?;
     let has_schema = obj
         .get("schemas")
         .and_then(Value::as_array)
-        .is_some_and(|a| a.iter().any(|s| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(SEARCH_URN))));
+        .is_some_and(|a| {
+            a.iter().any(|s| {
+                s.as_str()
+                    .is_some_and(|s| s.eq_ignore_ascii_case(SEARCH_URN))
+            })
+        });
     if !has_schema {
         return Err(ScimError::bad_request(
             ScimType::InvalidSyntax,
@@ -86,25 +102,42 @@ impl Param<'_> {
             Param::Str(s) => Ok((*s).to_string()),
             Param::Json(Value::String(s)) => Ok(s.clone()),
             Param::Json(Value::Number(n)) => Ok(n.to_string()),
-            Param::Json(Value::Array(a)) => Ok(a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(",")),
-            Param::Json(_) => Err(ScimError::bad_request(ScimType::InvalidValue, format!("`{name}` has the wrong type"))),
+            Param::Json(Value::Array(a)) => Ok(a
+                .iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(",")),
+            Param::Json(_) => Err(ScimError::bad_request(
+                ScimType::InvalidValue,
+                format!("`{name}` has the wrong type"),
+            )),
         }
     }
 
     fn integer(&self, name: &str) -> Result<i64, ScimError> {
         let text = self.text(name)?;
-        text.trim()
-            .parse::<i64>()
-            .map_err(|_| ScimError::bad_request(ScimType::InvalidValue, format!("`{name}` must be an integer")))
+        text.trim().parse::<i64>().map_err(|_| {
+            ScimError::bad_request(
+                ScimType::InvalidValue,
+                format!("`{name}` must be an integer"),
+            )
+        })
     }
 }
 
-fn apply(q: &mut ListQuery, key: &str, v: Param<'_>, max_count: u64, limits: &FilterLimits) -> Result<(), ScimError> {
+fn apply(
+    q: &mut ListQuery,
+    key: &str,
+    v: Param<'_>,
+    max_count: u64,
+    limits: &FilterLimits,
+) -> Result<(), ScimError> {
     match key.to_ascii_lowercase().as_str() {
         "filter" => {
             let text = v.text("filter")?;
-            let parsed = filter::parse_with(&text, limits)
-                .map_err(|e| ScimError::bad_request(ScimType::InvalidFilter, format!("invalid filter {e}")))?;
+            let parsed = filter::parse_with(&text, limits).map_err(|e| {
+                ScimError::bad_request(ScimType::InvalidFilter, format!("invalid filter {e}"))
+            })?;
             q.filter = Some(parsed);
         }
         "startindex" => q.start_index = v.integer("startIndex")?.max(1).unsigned_abs(),
@@ -114,8 +147,9 @@ fn apply(q: &mut ListQuery, key: &str, v: Param<'_>, max_count: u64, limits: &Fi
         "excludedattributes" => q.projection.excluded = names(&v.text("excludedAttributes")?),
         "sortby" => {
             let text = v.text("sortBy")?;
-            let path = filter::parser::parse_attr_path(text.trim(), 0)
-                .map_err(|e| ScimError::bad_request(ScimType::InvalidValue, format!("invalid sortBy {e}")))?;
+            let path = filter::parser::parse_attr_path(text.trim(), 0).map_err(|e| {
+                ScimError::bad_request(ScimType::InvalidValue, format!("invalid sortBy {e}"))
+            })?;
             q.sort_by = Some(path);
         }
         "sortorder" => {
@@ -179,7 +213,9 @@ mod tests {
 
     #[test]
     fn projection_and_sort() {
-        let p = q("attributes=userName,name.givenName&sortBy=meta.lastModified&sortOrder=descending").unwrap();
+        let p =
+            q("attributes=userName,name.givenName&sortBy=meta.lastModified&sortOrder=descending")
+                .unwrap();
         assert_eq!(p.projection.attributes, vec!["username", "name.givenname"]);
         assert!(p.descending);
         assert!(p.sort_by.is_some());
@@ -195,6 +231,13 @@ mod tests {
         let p = from_search_body(&body, 200, &FilterLimits::default()).unwrap();
         assert_eq!((p.start_index, p.count), (3, Some(10)));
         assert_eq!(p.projection.excluded, vec!["emails"]);
-        assert!(from_search_body(&serde_json::json!({"filter": "x pr"}), 200, &FilterLimits::default()).is_err());
+        assert!(
+            from_search_body(
+                &serde_json::json!({"filter": "x pr"}),
+                200,
+                &FilterLimits::default()
+            )
+            .is_err()
+        );
     }
 }

@@ -189,20 +189,24 @@ pub async fn start_example() -> (Sidecar, demo_app::DemoApp) {
 }
 
 /// Like [`start_example`], with the config text edited first.
-pub async fn start_example_with(edit: impl FnOnce(String) -> String) -> (Sidecar, demo_app::DemoApp) {
+pub async fn start_example_with(
+    edit: impl FnOnce(String) -> String,
+) -> (Sidecar, demo_app::DemoApp) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let app_addr = listener.local_addr().unwrap();
     let app = demo_app::DemoApp::new(APP_KEY);
     app.seed();
     tokio::spawn(app.clone().serve(listener, std::future::pending()));
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/example.toml")).unwrap();
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/example.toml"))
+        .unwrap();
     let text = text
         .replace("127.0.0.1:8080", "127.0.0.1:0")
         .replace("127.0.0.1:9090", "127.0.0.1:0")
         .replace("127.0.0.1:3000", &app_addr.to_string());
     let text = edit(text);
     let env = |name: &str| (name == "APP_API_KEY").then(|| APP_KEY.to_string());
-    let config = Config::from_toml(&text, &env).unwrap_or_else(|e| panic!("{}", e.render("example.toml", &text)));
+    let config = Config::from_toml(&text, &env)
+        .unwrap_or_else(|e| panic!("{}", e.render("example.toml", &text)));
     (start(config).await, app)
 }
 

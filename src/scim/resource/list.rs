@@ -26,7 +26,9 @@ const WALK_PAGE: u64 = 100;
 
 /// Answers a list or search request with a ListResponse.
 pub async fn list(ctx: &Ctx<'_>, q: ListQuery) -> Result<Value, ScimError> {
-    let count = q.count.unwrap_or(DEFAULT_COUNT.min(ctx.state().config.scim.max_page_size as u64));
+    let count = q
+        .count
+        .unwrap_or(DEFAULT_COUNT.min(ctx.state().config.scim.max_page_size as u64));
     let (resources, total) = match (&q.filter, &q.sort_by) {
         (None, None) => page(ctx, q.start_index, count).await?,
         _ => filtered(ctx, &q, count).await?,
@@ -55,10 +57,22 @@ async fn page(ctx: &Ctx<'_>, start: u64, count: u64) -> Result<(Vec<Value>, u64)
         let wanted = (start - 1).saturating_add(count);
         // Without paging the one call already returned everything: keep it
         // all, so the total is exact.
-        let bound = if m.paging() == Paging::None { u64::MAX } else { wanted };
+        let bound = if m.paging() == Paging::None {
+            u64::MAX
+        } else {
+            wanted
+        };
         let (items, complete) = walk(ctx, &[], bound).await?;
-        let total = if complete { items.len() as u64 } else { wanted + 1 };
-        let picked = items.into_iter().skip((start - 1) as usize).take(count as usize).collect();
+        let total = if complete {
+            items.len() as u64
+        } else {
+            wanted + 1
+        };
+        let picked = items
+            .into_iter()
+            .skip((start - 1) as usize)
+            .take(count as usize)
+            .collect();
         return Ok((map_all(ctx, picked).await?, total));
     }
     let plan = m.plan_pages(start, count.max(1));
@@ -66,7 +80,12 @@ async fn page(ctx: &Ctx<'_>, start: u64, count: u64) -> Result<(Vec<Value>, u64)
     let mut total = None;
     let mut at_end = false;
     for req in &plan {
-        let vars = Vars { offset: req.offset, limit: req.limit, page: req.page, ..ctx.host.vars() };
+        let vars = Vars {
+            offset: req.offset,
+            limit: req.limit,
+            page: req.page,
+            ..ctx.host.vars()
+        };
         let page = fetch_page(ctx, &vars).await?;
         total = total.or(page.total);
         let got = page.items.len();
@@ -82,13 +101,21 @@ async fn page(ctx: &Ctx<'_>, start: u64, count: u64) -> Result<(Vec<Value>, u64)
     let returned = items.len() as u64;
     // Without a total from the app: exact at the end, otherwise one more
     // than seen so that clients ask for the next page.
-    let total = total.unwrap_or(if at_end { start - 1 + returned } else { start + returned });
+    let total = total.unwrap_or(if at_end {
+        start - 1 + returned
+    } else {
+        start + returned
+    });
     Ok((map_all(ctx, items).await?, total))
 }
 
 /// Filtered (or sorted) listing: candidates from a pushed-down search or a
 /// scan, then evaluation, sorting and slicing in the sidecar.
-async fn filtered(ctx: &Ctx<'_>, q: &ListQuery, count: u64) -> Result<(Vec<Value>, u64), ScimError> {
+async fn filtered(
+    ctx: &Ctx<'_>,
+    q: &ListQuery,
+    count: u64,
+) -> Result<(Vec<Value>, u64), ScimError> {
     let limit = ctx.state().config.scim.filter_scan_limit as u64;
     let pushed = match &q.filter {
         Some(f) => pushdown(ctx, f)?,
@@ -97,11 +124,21 @@ async fn filtered(ctx: &Ctx<'_>, q: &ListQuery, count: u64) -> Result<(Vec<Value
     let extra = pushed.clone().unwrap_or_default();
     let (host_items, complete) = walk(ctx, &extra, limit).await?;
     if !complete {
-        let what = if q.filter.is_some() { "this filter" } else { "sorting" };
+        let what = if q.filter.is_some() {
+            "this filter"
+        } else {
+            "sorting"
+        };
         tracing::info!(limit, pushed_down = pushed.is_some(), "scan limit reached");
         return Err(ScimError::bad_request(
-            if q.filter.is_some() { ScimType::InvalidFilter } else { ScimType::TooMany },
-            format!("{what} cannot be answered: the app holds more than {limit} candidate resources and cannot search on it"),
+            if q.filter.is_some() {
+                ScimType::InvalidFilter
+            } else {
+                ScimType::TooMany
+            },
+            format!(
+                "{what} cannot be answered: the app holds more than {limit} candidate resources and cannot search on it"
+            ),
         ));
     }
     let mut resources = map_all(ctx, host_items).await?;
@@ -112,7 +149,11 @@ async fn filtered(ctx: &Ctx<'_>, q: &ListQuery, count: u64) -> Result<(Vec<Value
         sort(&mut resources, by, q.descending);
     }
     let total = resources.len() as u64;
-    let picked = resources.into_iter().skip((q.start_index - 1) as usize).take(count as usize).collect();
+    let picked = resources
+        .into_iter()
+        .skip((q.start_index - 1) as usize)
+        .take(count as usize)
+        .collect();
     Ok((picked, total))
 }
 
@@ -125,7 +166,9 @@ fn pushdown(ctx: &Ctx<'_>, f: &Filter) -> Result<Option<Vec<(String, String)>>, 
     let mut terms = Vec::new();
     conjuncts(f, None, &mut terms);
     for (key, value, case_exact) in terms {
-        let Some(rule) = ctx.mapping().pushdown(&key, "eq") else { continue };
+        let Some(rule) = ctx.mapping().pushdown(&key, "eq") else {
+            continue;
+        };
         if !rule.case_insensitive() && !case_exact {
             continue;
         }
@@ -146,7 +189,11 @@ fn conjuncts(f: &Filter, parent: Option<&str>, out: &mut Vec<(String, String, bo
             conjuncts(b, parent, out);
         }
         Filter::ValuePath { path, filter } => conjuncts(filter, Some(&path.key()), out),
-        Filter::Compare { path, op: CompareOp::Eq, value } => {
+        Filter::Compare {
+            path,
+            op: CompareOp::Eq,
+            value,
+        } => {
             let text = match value {
                 CompValue::Str(s) => s.clone(),
                 CompValue::Number(n) => n.to_string(),
@@ -166,7 +213,11 @@ fn conjuncts(f: &Filter, parent: Option<&str>, out: &mut Vec<(String, String, bo
 
 /// Walks the app's list from the start, collecting up to `limit` items;
 /// `true` when the list was exhausted within the limit.
-async fn walk(ctx: &Ctx<'_>, extra: &[(String, String)], limit: u64) -> Result<(Vec<Value>, bool), ScimError> {
+async fn walk(
+    ctx: &Ctx<'_>,
+    extra: &[(String, String)],
+    limit: u64,
+) -> Result<(Vec<Value>, bool), ScimError> {
     let m = ctx.mapping();
     let size = m.max_page_size().unwrap_or(WALK_PAGE).max(1);
     let base = match m.paging() {
@@ -194,7 +245,9 @@ async fn walk(ctx: &Ctx<'_>, extra: &[(String, String)], limit: u64) -> Result<(
         let done = match m.paging() {
             Paging::None => true,
             Paging::Cursor => page.next_cursor.is_none(),
-            Paging::Offset { .. } | Paging::Page => got < size || page.total.is_some_and(|t| items.len() as u64 >= t),
+            Paging::Offset { .. } | Paging::Page => {
+                got < size || page.total.is_some_and(|t| items.len() as u64 >= t)
+            }
         };
         if done {
             return Ok((items, true));
@@ -217,18 +270,32 @@ async fn map_all(ctx: &Ctx<'_>, items: Vec<Value>) -> Result<Vec<Value>, ScimErr
     if !m.fetch_each() {
         return items
             .iter()
-            .map(|i| m.to_scim(i).map(|r| ctx.finish(r)).map_err(|e| map_error(&e)))
+            .map(|i| {
+                m.to_scim(i)
+                    .map(|r| ctx.finish(r))
+                    .map_err(|e| map_error(&e))
+            })
             .collect();
     }
     let ids: Vec<String> = items
         .iter()
         .map(|i| m.to_scim(i).map_err(|e| map_error(&e)))
-        .map(|r| r.and_then(|r| r.get("id").and_then(Value::as_str).map(str::to_string).ok_or_else(|| bad_answer("list"))))
+        .map(|r| {
+            r.and_then(|r| {
+                r.get("id")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                    .ok_or_else(|| bad_answer("list"))
+            })
+        })
         .collect::<Result<_, _>>()?;
-    stream::iter(ids.into_iter().map(|id| async move { super::fetch(ctx, &id).await }))
-        .buffered(ctx.state().config.host.concurrency)
-        .try_collect()
-        .await
+    stream::iter(
+        ids.into_iter()
+            .map(|id| async move { super::fetch(ctx, &id).await }),
+    )
+    .buffered(ctx.state().config.host.concurrency)
+    .try_collect()
+    .await
 }
 
 /// Sorts by an attribute (RFC 7644 §3.4.2.3): missing values sort last in
@@ -259,9 +326,10 @@ fn sort(resources: &mut [Value], by: &crate::scim::filter::AttrPath, descending:
 fn compare(a: &Value, b: &Value) -> Ordering {
     match (a, b) {
         (Value::String(x), Value::String(y)) => x.to_lowercase().cmp(&y.to_lowercase()),
-        (Value::Number(x), Value::Number(y)) => {
-            x.as_f64().partial_cmp(&y.as_f64()).unwrap_or(Ordering::Equal)
-        }
+        (Value::Number(x), Value::Number(y)) => x
+            .as_f64()
+            .partial_cmp(&y.as_f64())
+            .unwrap_or(Ordering::Equal),
         (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
         _ => Ordering::Equal,
     }

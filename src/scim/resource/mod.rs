@@ -45,10 +45,19 @@ impl Ctx<'_> {
 
     /// Finishes a mapped resource: `meta.location`.
     fn finish(&self, mut resource: Value) -> Value {
-        let id = resource.get("id").and_then(Value::as_str).map(str::to_string);
-        if let (Some(id), Some(meta)) = (id, resource.get_mut("meta").and_then(Value::as_object_mut)) {
-            let encoded = percent_encoding::utf8_percent_encode(&id, percent_encoding::NON_ALPHANUMERIC);
-            meta.insert("location".into(), format!("{}/{encoded}", self.collection_url).into());
+        let id = resource
+            .get("id")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        if let (Some(id), Some(meta)) =
+            (id, resource.get_mut("meta").and_then(Value::as_object_mut))
+        {
+            let encoded =
+                percent_encoding::utf8_percent_encode(&id, percent_encoding::NON_ALPHANUMERIC);
+            meta.insert(
+                "location".into(),
+                format!("{}/{encoded}", self.collection_url).into(),
+            );
         }
         resource
     }
@@ -81,14 +90,20 @@ pub async fn handle(
             Idp::Entra => Dialect::Entra,
             Idp::Generic => Dialect::Generic,
         },
-        collection_url: format!("{}{}/{collection}", public_origin(req.headers()), state.config.scim.base_path),
+        collection_url: format!(
+            "{}{}/{collection}",
+            public_origin(req.headers()),
+            state.config.scim.base_path
+        ),
     };
     let method = req.method().clone();
     let result = match (&endpoint, &method) {
         (Endpoint::Collection(_), &Method::GET) => list_from_query(&ctx, &req).await,
         (Endpoint::Collection(_), &Method::POST) => write::create(&ctx, req).await,
         (Endpoint::Search(_), &Method::POST) => list_from_search(&ctx, req).await,
-        (Endpoint::Item(_, id), &Method::GET) => get(&ctx, id, req.uri().query(), req.headers()).await,
+        (Endpoint::Item(_, id), &Method::GET) => {
+            get(&ctx, id, req.uri().query(), req.headers()).await
+        }
         (Endpoint::Item(_, id), &Method::PUT) => write::replace(&ctx, id, req).await,
         (Endpoint::Item(_, id), &Method::PATCH) => write::patch(&ctx, id, req).await,
         (Endpoint::Item(_, id), &Method::DELETE) => write::delete(&ctx, id, req.headers()).await,
@@ -103,7 +118,9 @@ pub async fn handle(
 /// The scheme and authority the client used, for absolute `meta.location`
 /// URLs; without a `Host` header, locations are paths.
 fn public_origin(headers: &HeaderMap) -> String {
-    let host = headers.get(http::header::HOST).and_then(|h| h.to_str().ok());
+    let host = headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok());
     let proto = headers
         .get("x-forwarded-proto")
         .and_then(|h| h.to_str().ok())
@@ -122,17 +139,28 @@ fn not_allowed(allow: &'static str) -> Response<Body> {
         format!("method not allowed here; allowed: {allow}"),
     );
     let mut resp = error_response(&err);
-    resp.headers_mut().insert(ALLOW, HeaderValue::from_static(allow));
+    resp.headers_mut()
+        .insert(ALLOW, HeaderValue::from_static(allow));
     resp
 }
 
-async fn list_from_query(ctx: &Ctx<'_>, req: &Request<Incoming>) -> Result<Response<Body>, ScimError> {
+async fn list_from_query(
+    ctx: &Ctx<'_>,
+    req: &Request<Incoming>,
+) -> Result<Response<Body>, ScimError> {
     let cfg = &ctx.state().config.scim;
-    let q = query::from_query(req.uri().query(), cfg.max_page_size as u64, &Default::default())?;
+    let q = query::from_query(
+        req.uri().query(),
+        cfg.max_page_size as u64,
+        &Default::default(),
+    )?;
     list_response(ctx, q).await
 }
 
-async fn list_from_search(ctx: &Ctx<'_>, req: Request<Incoming>) -> Result<Response<Body>, ScimError> {
+async fn list_from_search(
+    ctx: &Ctx<'_>,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, ScimError> {
     let cfg = &ctx.state().config.scim;
     let body = super::input::read_json(req.into_body(), cfg.max_body_bytes).await?;
     let q = query::from_search_body(&body, cfg.max_page_size as u64, &Default::default())?;
@@ -174,7 +202,12 @@ fn bad_answer(op: &str) -> ScimError {
 }
 
 /// `GET /Users/{id}` (RFC 7644 §3.4.1), with `If-None-Match` → 304.
-async fn get(ctx: &Ctx<'_>, id: &str, query: Option<&str>, headers: &HeaderMap) -> Result<Response<Body>, ScimError> {
+async fn get(
+    ctx: &Ctx<'_>,
+    id: &str,
+    query: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<Response<Body>, ScimError> {
     let q = query::from_query(query, 1, &Default::default())?;
     let resource = fetch(ctx, id).await?;
     if let (Some(tag), Some(inm)) = (etag(&resource), headers.get(IF_NONE_MATCH)) {
@@ -185,7 +218,13 @@ async fn get(ctx: &Ctx<'_>, id: &str, query: Option<&str>, headers: &HeaderMap) 
             return Ok(resp);
         }
     }
-    Ok(resource_response(ctx, StatusCode::OK, resource, &q.projection, false))
+    Ok(resource_response(
+        ctx,
+        StatusCode::OK,
+        resource,
+        &q.projection,
+        false,
+    ))
 }
 
 /// A single-resource response: projection, `ETag`, and `Location` on 201.
@@ -212,7 +251,10 @@ fn resource_response(
 
 /// `meta.version` as an entity tag (RFC 7644 §3.14).
 fn etag(resource: &Value) -> Option<String> {
-    resource.pointer("/meta/version").and_then(Value::as_str).map(str::to_string)
+    resource
+        .pointer("/meta/version")
+        .and_then(Value::as_str)
+        .map(str::to_string)
 }
 
 fn set_etag(resp: &mut Response<Body>, tag: Option<String>) {
@@ -225,7 +267,9 @@ fn set_etag(resp: &mut Response<Body>, tag: Option<String>) {
 /// (RFC 9110 §8.8.3.2); `*` matches any.
 fn etag_matches(header: &str, tag: &str) -> bool {
     let strip = |t: &str| t.trim().trim_start_matches("W/").to_string();
-    header.split(',').any(|t| t.trim() == "*" || strip(t) == strip(tag))
+    header
+        .split(',')
+        .any(|t| t.trim() == "*" || strip(t) == strip(tag))
 }
 
 /// `If-Match` on writes (RFC 7644 §3.14): 412 when the resource changed.
@@ -264,7 +308,10 @@ mod tests {
     fn origin_from_host() {
         let mut h = HeaderMap::new();
         assert_eq!(public_origin(&h), "");
-        h.insert(http::header::HOST, HeaderValue::from_static("idp.example:8443"));
+        h.insert(
+            http::header::HOST,
+            HeaderValue::from_static("idp.example:8443"),
+        );
         assert_eq!(public_origin(&h), "http://idp.example:8443");
         h.insert("x-forwarded-proto", HeaderValue::from_static("https"));
         assert_eq!(public_origin(&h), "https://idp.example:8443");

@@ -6,13 +6,13 @@
 //! resource back from the app, so the answer is the app's truth.
 
 use super::{Ctx, bad_answer, check_if_match, fetch, resource_response};
+use crate::body::Body;
 use crate::error::{ScimError, ScimType};
 use crate::mapping::{OnDelete, OpKind, Unmapped, Vars};
 use crate::scim::hostcall::map_error;
 use crate::scim::input::{normalise_resource, read_json};
 use crate::scim::patch::{self, PatchOptions};
 use crate::scim::query::{self, Projection};
-use crate::body::Body;
 use http::{HeaderMap, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use serde_json::Value;
@@ -21,7 +21,10 @@ use serde_json::Value;
 /// ignored there (RFC 7643 §3.1: `id` and `meta` are readOnly).
 const READ_ONLY: [&str; 4] = ["id", "meta", "groups", "schemas"];
 
-async fn body_of(ctx: &Ctx<'_>, req: Request<Incoming>) -> Result<(Value, HeaderMap, Projection), ScimError> {
+async fn body_of(
+    ctx: &Ctx<'_>,
+    req: Request<Incoming>,
+) -> Result<(Value, HeaderMap, Projection), ScimError> {
     let cfg = &ctx.state().config.scim;
     let q = query::from_query(req.uri().query(), 1, &Default::default())?;
     let (parts, body) = req.into_parts();
@@ -38,9 +41,24 @@ pub async fn create(ctx: &Ctx<'_>, req: Request<Incoming>) -> Result<Response<Bo
     check_required(&resource, m.core_schema())?;
     check_unique(ctx, &resource).await?;
     let host_body = m.to_host(&resource).map_err(|e| map_error(&e))?;
-    let reply = ctx.host.call(OpKind::Create, &Vars { resource: Some(&resource), ..ctx.host.vars() }, Some(host_body)).await?;
-    let op = m.op(OpKind::Create).ok_or_else(|| ScimError::internal("no create operation"))?;
-    let created = match (op.then_get(), reply.body.as_ref().and_then(|b| op.extract_item(b))) {
+    let reply = ctx
+        .host
+        .call(
+            OpKind::Create,
+            &Vars {
+                resource: Some(&resource),
+                ..ctx.host.vars()
+            },
+            Some(host_body),
+        )
+        .await?;
+    let op = m
+        .op(OpKind::Create)
+        .ok_or_else(|| ScimError::internal("no create operation"))?;
+    let created = match (
+        op.then_get(),
+        reply.body.as_ref().and_then(|b| op.extract_item(b)),
+    ) {
         (false, Some(item)) => ctx.finish(m.to_scim(item).map_err(|e| map_error(&e))?),
         _ => {
             let id = m
@@ -51,7 +69,13 @@ pub async fn create(ctx: &Ctx<'_>, req: Request<Incoming>) -> Result<Response<Bo
     };
     let created = settle_active(ctx, &resource, created).await?;
     tracing::info!(op = "create", "resource created");
-    Ok(resource_response(ctx, StatusCode::CREATED, created, &projection, true))
+    Ok(resource_response(
+        ctx,
+        StatusCode::CREATED,
+        created,
+        &projection,
+        true,
+    ))
 }
 
 /// After a create: an `active: false` that the app's create could not carry
@@ -72,7 +96,11 @@ async fn settle_active(ctx: &Ctx<'_>, wanted: &Value, created: Value) -> Result<
 /// `PUT /Users/{id}` (RFC 7644 §3.5.1): replaces the mapped attributes;
 /// read-only members the client echoes (`id`, `meta`, `groups`, `schemas`)
 /// are ignored.
-pub async fn replace(ctx: &Ctx<'_>, id: &str, req: Request<Incoming>) -> Result<Response<Body>, ScimError> {
+pub async fn replace(
+    ctx: &Ctx<'_>,
+    id: &str,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, ScimError> {
     let (json, headers, projection) = body_of(ctx, req).await?;
     let m = ctx.mapping();
     let mut wanted = normalise_resource(json, m.core_schema(), ctx.dialect)?;
@@ -89,12 +117,22 @@ pub async fn replace(ctx: &Ctx<'_>, id: &str, req: Request<Incoming>) -> Result<
         }
     }
     let after = write_changes(ctx, id, &before, &wanted).await?;
-    Ok(resource_response(ctx, StatusCode::OK, after, &projection, false))
+    Ok(resource_response(
+        ctx,
+        StatusCode::OK,
+        after,
+        &projection,
+        false,
+    ))
 }
 
 /// `PATCH /Users/{id}` (RFC 7644 §3.5.2): the operations are applied to the
 /// current SCIM resource, then only the difference goes to the app.
-pub async fn patch(ctx: &Ctx<'_>, id: &str, req: Request<Incoming>) -> Result<Response<Body>, ScimError> {
+pub async fn patch(
+    ctx: &Ctx<'_>,
+    id: &str,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, ScimError> {
     let (json, headers, projection) = body_of(ctx, req).await?;
     let read_only: Vec<String> = read_only_keys(ctx);
     let opts = PatchOptions {
@@ -110,7 +148,13 @@ pub async fn patch(ctx: &Ctx<'_>, id: &str, req: Request<Incoming>) -> Result<Re
     patch::apply(&mut after, &ops, &opts).map_err(|e| patch_error(&e))?;
     check_unmapped(ctx, &after)?;
     let after = write_changes(ctx, id, &before, &after).await?;
-    Ok(resource_response(ctx, StatusCode::OK, after, &projection, false))
+    Ok(resource_response(
+        ctx,
+        StatusCode::OK,
+        after,
+        &projection,
+        false,
+    ))
 }
 
 /// The attribute keys PATCH may not target: the mapping's read-only rules.
@@ -120,7 +164,11 @@ fn read_only_keys(ctx: &Ctx<'_>) -> Vec<String> {
         .filter(|a| a.mutability == crate::scim::schema::Mutability::ReadOnly)
         .map(|a| {
             let core = a.schema.eq_ignore_ascii_case(ctx.mapping().core_schema());
-            if core { a.name.to_ascii_lowercase() } else { format!("{}:{}", a.schema, a.name).to_ascii_lowercase() }
+            if core {
+                a.name.to_ascii_lowercase()
+            } else {
+                format!("{}:{}", a.schema, a.name).to_ascii_lowercase()
+            }
         })
         .collect()
 }
@@ -132,13 +180,24 @@ fn patch_error(e: &patch::PatchError) -> ScimError {
 
 /// Sends the difference between `before` and `after` to the app and reads
 /// the resource back. Nothing is sent when nothing changed.
-async fn write_changes(ctx: &Ctx<'_>, id: &str, before: &Value, after: &Value) -> Result<Value, ScimError> {
+async fn write_changes(
+    ctx: &Ctx<'_>,
+    id: &str,
+    before: &Value,
+    after: &Value,
+) -> Result<Value, ScimError> {
     let m = ctx.mapping();
-    let changes = m.changes_to_host(before, after).map_err(|e| map_error(&e))?;
+    let changes = m
+        .changes_to_host(before, after)
+        .map_err(|e| map_error(&e))?;
     if changes.body.is_none() && changes.active_change.is_none() {
         return Ok(before.clone());
     }
-    let vars = Vars { id: Some(id), resource: Some(after), ..ctx.host.vars() };
+    let vars = Vars {
+        id: Some(id),
+        resource: Some(after),
+        ..ctx.host.vars()
+    };
     if changes.body.is_some() {
         if m.op(OpKind::Replace).is_some() {
             let full = m.to_host_replace(after).map_err(|e| map_error(&e))?;
@@ -155,16 +214,30 @@ async fn write_changes(ctx: &Ctx<'_>, id: &str, before: &Value, after: &Value) -
 }
 
 async fn set_active(ctx: &Ctx<'_>, id: &str, active: bool) -> Result<(), ScimError> {
-    let kind = if active { OpKind::Activate } else { OpKind::Deactivate };
-    let vars = Vars { id: Some(id), ..ctx.host.vars() };
+    let kind = if active {
+        OpKind::Activate
+    } else {
+        OpKind::Deactivate
+    };
+    let vars = Vars {
+        id: Some(id),
+        ..ctx.host.vars()
+    };
     ctx.host.call(kind, &vars, None).await.map(drop)
 }
 
 /// `DELETE /Users/{id}` (RFC 7644 §3.6): 204. Without a delete operation
 /// the mapping either deactivates instead or refuses with 405.
-pub async fn delete(ctx: &Ctx<'_>, id: &str, headers: &HeaderMap) -> Result<Response<Body>, ScimError> {
+pub async fn delete(
+    ctx: &Ctx<'_>,
+    id: &str,
+    headers: &HeaderMap,
+) -> Result<Response<Body>, ScimError> {
     let m = ctx.mapping();
-    let vars = Vars { id: Some(id), ..ctx.host.vars() };
+    let vars = Vars {
+        id: Some(id),
+        ..ctx.host.vars()
+    };
     if headers.contains_key(http::header::IF_MATCH) {
         let current = fetch(ctx, id).await?;
         check_if_match(headers, &current)?;
@@ -192,7 +265,11 @@ pub async fn delete(ctx: &Ctx<'_>, id: &str, headers: &HeaderMap) -> Result<Resp
 }
 
 fn id_of(resource: &Value) -> Result<String, ScimError> {
-    resource.get("id").and_then(Value::as_str).map(str::to_string).ok_or_else(|| bad_answer("get"))
+    resource
+        .get("id")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| bad_answer("get"))
 }
 
 /// The unmapped-attribute policy: `reject` → 400 naming them; `ignore` →
@@ -210,14 +287,21 @@ fn check_unmapped(ctx: &Ctx<'_>, resource: &Value) -> Result<(), ScimError> {
         }
         Unmapped::Reject => Err(ScimError::bad_request(
             ScimType::InvalidValue,
-            format!("attributes not supported by this deployment: {}", unmapped.join(", ")),
+            format!(
+                "attributes not supported by this deployment: {}",
+                unmapped.join(", ")
+            ),
         )),
     }
 }
 
 /// RFC 7643 `required` core attributes: `userName` (User), `displayName` (Group).
 fn check_required(resource: &Value, core: &str) -> Result<(), ScimError> {
-    let name = if core.ends_with(":Group") { "displayName" } else { "userName" };
+    let name = if core.ends_with(":Group") {
+        "displayName"
+    } else {
+        "userName"
+    };
     let present = resource
         .as_object()
         .and_then(|o| o.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)))
@@ -225,7 +309,10 @@ fn check_required(resource: &Value, core: &str) -> Result<(), ScimError> {
     if present {
         Ok(())
     } else {
-        Err(ScimError::bad_request(ScimType::InvalidValue, format!("`{name}` is required and must be a non-empty string")))
+        Err(ScimError::bad_request(
+            ScimType::InvalidValue,
+            format!("`{name}` is required and must be a non-empty string"),
+        ))
     }
 }
 
@@ -243,11 +330,22 @@ async fn check_unique(ctx: &Ctx<'_>, resource: &Value) -> Result<(), ScimError> 
             continue;
         };
         let filter_text = format!("{attr} eq {}", Value::String(value.to_string()));
-        let filter = crate::scim::filter::parse(&filter_text)
-            .map_err(|e| ScimError::bad_request(ScimType::InvalidValue, format!("`{attr}`: {e}")))?;
-        let q = query::ListQuery { filter: Some(filter.clone()), start_index: 1, count: Some(1), ..Default::default() };
+        let filter = crate::scim::filter::parse(&filter_text).map_err(|e| {
+            ScimError::bad_request(ScimType::InvalidValue, format!("`{attr}`: {e}"))
+        })?;
+        let q = query::ListQuery {
+            filter: Some(filter.clone()),
+            start_index: 1,
+            count: Some(1),
+            ..Default::default()
+        };
         let found = super::list::list(ctx, q).await?;
-        if found.get("totalResults").and_then(Value::as_u64).unwrap_or(0) > 0 {
+        if found
+            .get("totalResults")
+            .and_then(Value::as_u64)
+            .unwrap_or(0)
+            > 0
+        {
             return Err(ScimError::client(
                 StatusCode::CONFLICT,
                 Some(ScimType::Uniqueness),

@@ -1,0 +1,229 @@
+//! Discovery generated from the mapping (RFC 7644 §4): `/Schemas` for
+//! `config/example.toml` lists exactly its mapped attributes with their
+//! characteristics, `/ResourceTypes` names the extensions in use, and
+//! `/ServiceProviderConfig` states what this deployment really supports.
+
+mod support;
+
+use http::StatusCode;
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+use support::*;
+
+async fn get(sc: &Sidecar, path: &str) -> (StatusCode, Value) {
+    let (parts, bytes) = send(&client(), scim("GET", &sc.url(path), None)).await;
+    (parts.status, json(&bytes))
+}
+
+fn attr<'a>(schema: &'a Value, name: &str) -> &'a Value {
+    schema["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == name)
+        .unwrap_or_else(|| panic!("{name} not in schema"))
+}
+
+#[tokio::test]
+async fn schemas_list_exactly_the_mapped_attributes() {
+    let (sc, _) = start_example().await;
+    let (status, list) = get(&sc, "/scim/v2/Schemas").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        list["schemas"][0],
+        "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+    );
+    assert_eq!(list["totalResults"], json!(2));
+    let user = &list["Resources"][0];
+    assert_eq!(user["id"], "urn:ietf:params:scim:schemas:core:2.0:User");
+    assert_eq!(user["description"], "User Account");
+    let names: BTreeSet<&str> = user["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    let expected: BTreeSet<&str> = [
+        "userName",
+        "externalId",
+        "name",
+        "displayName",
+        "title",
+        "locale",
+        "emails",
+        "phoneNumbers",
+        "active",
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(names, expected, "only mapped attributes are advertised");
+
+    let user_name = attr(user, "userName");
+    assert_eq!(user_name["caseExact"], false);
+    assert_eq!(user_name["uniqueness"], "server");
+    assert_eq!(user_name["required"], true);
+    let name = attr(user, "name");
+    let subs: BTreeSet<&str> = name["subAttributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        subs,
+        ["familyName", "formatted", "givenName"]
+            .into_iter()
+            .collect()
+    );
+    let formatted = name["subAttributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "formatted")
+        .unwrap();
+    assert_eq!(
+        formatted["mutability"], "readOnly",
+        "a template is read-only"
+    );
+    assert_eq!(attr(user, "emails")["multiValued"], true);
+    assert_eq!(attr(user, "active")["type"], "boolean");
+
+    let ent = &list["Resources"][1];
+    assert_eq!(
+        ent["id"],
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+    );
+    assert_eq!(ent["attributes"].as_array().unwrap().len(), 1);
+    assert_eq!(attr(ent, "department")["type"], "string");
+
+    let (status, one) = get(
+        &sc,
+        "/scim/v2/Schemas/urn:ietf:params:scim:schemas:core:2.0:User",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(&one, user);
+    let (status, _) = get(&sc, "/scim/v2/Schemas/urn:nope").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn resource_types_and_service_provider_config_tell_the_truth() {
+    let (sc, _) = start_example().await;
+    let (status, rts) = get(&sc, "/scim/v2/ResourceTypes").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        rts["totalResults"],
+        json!(1),
+        "no Groups mapping, so no Group resource type"
+    );
+    let user = &rts["Resources"][0];
+    assert_eq!(user["endpoint"], "/Users");
+    assert_eq!(user["schema"], "urn:ietf:params:scim:schemas:core:2.0:User");
+    assert_eq!(
+        user["schemaExtensions"][0]["schema"],
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+    );
+    let (_, one) = get(&sc, "/scim/v2/ResourceTypes/User").await;
+    assert_eq!(&one, user);
+
+    let (_, spc) = get(&sc, "/scim/v2/ServiceProviderConfig").await;
+    assert_eq!(spc["patch"]["supported"], true);
+    assert_eq!(spc["filter"]["supported"], true);
+    assert_eq!(spc["filter"]["maxResults"], json!(200));
+    assert_eq!(spc["etag"]["supported"], true, "meta.version is mapped");
+    assert_eq!(spc["bulk"]["supported"], false);
+    assert_eq!(spc["changePassword"]["supported"], false);
+    assert!(spc["bulk"]["maxOperations"].is_number() && spc["bulk"]["maxPayloadSize"].is_number());
+}
+
+#[tokio::test]
+async fn projection_and_etags_on_reads() {
+    let (sc, _) = start_example().await;
+    let (_, list) = get(
+        &sc,
+        "/scim/v2/Users?attributes=userName,name.givenName&count=1",
+    )
+    .await;
+    let first = &list["Resources"][0];
+    let keys: BTreeSet<&str> = first
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        ["id", "name", "schemas", "userName"].into_iter().collect()
+    );
+    assert_eq!(first["name"], json!({"givenName": "Ada"}));
+
+    let (_, one) = get(
+        &sc,
+        "/scim/v2/Users/1001?excludedAttributes=emails,phoneNumbers,id",
+    )
+    .await;
+    assert!(one.get("emails").is_none() && one.get("phoneNumbers").is_none());
+    assert_eq!(one["id"], "1001", "id is returned always");
+
+    let (parts, _) = send(&client(), scim("GET", &sc.url("/scim/v2/Users/1001"), None)).await;
+    let tag = parts.headers["etag"].to_str().unwrap().to_string();
+    assert_eq!(tag, "W/\"1\"");
+    let mut req = scim("GET", &sc.url("/scim/v2/Users/1001"), None);
+    req.headers_mut()
+        .insert("if-none-match", tag.parse().unwrap());
+    let (parts, bytes) = send(&client(), req).await;
+    assert_eq!(parts.status, StatusCode::NOT_MODIFIED);
+    assert!(bytes.is_empty());
+
+    let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "path": "title", "value": "Countess"}]});
+    let mut req = scim("PATCH", &sc.url("/scim/v2/Users/1001"), Some(patch.clone()));
+    req.headers_mut()
+        .insert("if-match", "W/\"7\"".parse().unwrap());
+    let (parts, _) = send(&client(), req).await;
+    assert_eq!(parts.status, StatusCode::PRECONDITION_FAILED);
+    let mut req = scim("PATCH", &sc.url("/scim/v2/Users/1001"), Some(patch));
+    req.headers_mut().insert("if-match", tag.parse().unwrap());
+    let (parts, bytes) = send(&client(), req).await;
+    assert_eq!(parts.status, StatusCode::OK);
+    assert_eq!(json(&bytes)["title"], "Countess");
+    assert_eq!(parts.headers["etag"], "W/\"2\"");
+}
+
+#[tokio::test]
+async fn search_endpoint_and_sorting() {
+    let (sc, _) = start_example().await;
+    let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+        "filter": "name.familyName sw \"T\" or title eq \"Engineer\"", "sortBy": "userName", "sortOrder": "descending",
+        "attributes": ["userName"]});
+    let (parts, bytes) = send(
+        &client(),
+        scim("POST", &sc.url("/scim/v2/Users/.search"), Some(body)),
+    )
+    .await;
+    assert_eq!(parts.status, StatusCode::OK);
+    let list = json(&bytes);
+    assert_eq!(list["totalResults"], json!(2));
+    assert_eq!(list["Resources"][0]["userName"], "alan.turing@example.com");
+    assert_eq!(list["Resources"][1]["userName"], "ada.lovelace@example.com");
+    let (_, sorted) = get(
+        &sc,
+        "/scim/v2/Users?sortBy=name.givenName&attributes=userName",
+    )
+    .await;
+    let order: Vec<&str> = sorted["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["userName"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        order,
+        vec![
+            "ada.lovelace@example.com",
+            "alan.turing@example.com",
+            "grace.hopper@example.com"
+        ]
+    );
+}
