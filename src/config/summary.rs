@@ -79,5 +79,34 @@ pub fn summary(c: &Config) -> String {
             vars.join(", ")
         );
     }
+    if let Some(users) = &c.users {
+        users_summary(s_, users);
+    } else {
+        let _ = writeln!(s_, "users: not mapped (/Users answers 501)");
+    }
     s
+}
+
+fn users_summary(s: &mut String, m: &crate::mapping::ResourceMapping) {
+    use crate::mapping::OpKind;
+    let ops: Vec<&str> = OpKind::ALL
+        .iter()
+        .filter(|k| m.op(**k).is_some())
+        .map(|k| k.key())
+        .collect();
+    let search: Vec<String> = m
+        .pushdown_rules()
+        .iter()
+        .map(|r| format!("{} {}", r.attr(), r.op()))
+        .collect();
+    let _ = writeln!(s, "users:");
+    let _ = writeln!(s, "  operations [{}]", ops.join(", "));
+    let _ = writeln!(
+        s,
+        "  attributes {} mapped, push-down [{}], unmapped {:?}, on_delete {:?}",
+        m.attributes().count(),
+        search.join(", "),
+        m.unmapped_policy(),
+        m.on_delete()
+    );
 }
