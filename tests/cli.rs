@@ -111,3 +111,23 @@ fn usage_errors_exit_2() {
     assert_eq!(sidecar(&["frobnicate"]).status.code(), Some(2));
     assert_eq!(sidecar(&["check"]).status.code(), Some(2));
 }
+
+#[test]
+fn check_reports_mapping_errors_with_positions() {
+    let path = fixture("invalid/mapping.toml");
+    let out = sidecar(&["check", "--config", &path]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for expected in [
+        format!("{path}:11:17: error: `users.list.query.org`: unknown connection variable `org`"),
+        format!("{path}:12:9: error: `users.list.items`: invalid JSONPath"),
+        format!("{path}:22:1: error: `users.attributes.nickname_typo`: unknown SCIM attribute"),
+        format!(
+            "{path}:23:53: error: `users.attributes.\"name.givenName\".mutability`: unknown mutability"
+        ),
+        "missing operation: declare `update` (changed fields) or `replace` (full body)".to_string(),
+    ] {
+        assert!(err.contains(&expected), "missing {expected:?} in:\n{err}");
+    }
+    assert!(err.contains("5 error(s)"), "{err}");
+}

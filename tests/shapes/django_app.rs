@@ -159,7 +159,11 @@ impl DjangoApp {
 
     async fn handle(&self, req: Request<Incoming>) -> Response<Body> {
         let (parts, body) = req.into_parts();
-        let bytes = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+        let bytes = body
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
         let body: Option<Value> = serde_json::from_slice(&bytes).ok();
         let query: HashMap<String, String> = parts
             .uri
@@ -237,11 +241,17 @@ fn list(s: &Store, q: &HashMap<String, String>) -> Response<Body> {
         .and_then(|l| l.parse::<usize>().ok())
         .unwrap_or(20)
         .clamp(1, MAX_LIMIT);
-    let offset = q.get("offset").and_then(|o| o.parse::<usize>().ok()).unwrap_or(0);
+    let offset = q
+        .get("offset")
+        .and_then(|o| o.parse::<usize>().ok())
+        .unwrap_or(0);
     let matching: Vec<&Value> = s
         .accounts
         .iter()
-        .filter(|a| q.get("username").is_none_or(|u| a["username"] == u.as_str()))
+        .filter(|a| {
+            q.get("username")
+                .is_none_or(|u| a["username"] == u.as_str())
+        })
         .collect();
     let count = matching.len();
     let results: Vec<&Value> = matching.into_iter().skip(offset).take(limit).collect();
@@ -264,9 +274,9 @@ fn list(s: &Store, q: &HashMap<String, String>) -> Response<Body> {
 /// Serializer validation: copies the writable fields of `body` onto
 /// `account`; the resulting username must be present and unique (case-
 /// sensitively, like Django's `unique=True`).
-fn apply(s: &Store, account: &mut Value, body: Option<Value>) -> Result<(), Response<Body>> {
+fn apply(s: &Store, account: &mut Value, body: Option<Value>) -> Result<(), (u16, Value)> {
     let Some(Value::Object(input)) = body else {
-        return Err(reply(
+        return Err((
             400,
             json!({"non_field_errors": ["Invalid data. Expected a dictionary."]}),
         ));
@@ -299,15 +309,15 @@ fn apply(s: &Store, account: &mut Value, body: Option<Value>) -> Result<(), Resp
     if errors.is_empty() {
         Ok(())
     } else {
-        Err(reply(400, Value::Object(errors)))
+        Err((400, Value::Object(errors)))
     }
 }
 
 fn create(s: &mut Store, body: Option<Value>) -> Response<Body> {
     let mut account = s.new_account();
-    if let Err(r) = apply(s, &mut account, body) {
+    if let Err((status, v)) = apply(s, &mut account, body) {
         s.created -= 1;
-        return r;
+        return reply(status, v);
     }
     s.accounts.push(account.clone());
     reply(201, account)
@@ -320,8 +330,8 @@ fn replace(s: &mut Store, idx: usize, body: Option<Value>) -> Response<Body> {
     if body.as_ref().is_some_and(|b| b.get("username").is_none()) {
         return reply(400, json!({"username": ["This field is required."]}));
     }
-    if let Err(r) = apply(s, &mut account, body) {
-        return r;
+    if let Err((status, v)) = apply(s, &mut account, body) {
+        return reply(status, v);
     }
     s.accounts[idx] = account.clone();
     reply(200, account)

@@ -112,7 +112,11 @@ impl RailsApp {
         let s = self.store.lock().unwrap();
         s.users
             .values()
-            .filter(|u| u["email"].as_str().is_some_and(|e| e.eq_ignore_ascii_case(email)))
+            .filter(|u| {
+                u["email"]
+                    .as_str()
+                    .is_some_and(|e| e.eq_ignore_ascii_case(email))
+            })
             .cloned()
             .collect()
     }
@@ -144,7 +148,11 @@ impl RailsApp {
 
     async fn handle(&self, req: Request<Incoming>) -> Response<Body> {
         let (parts, body) = req.into_parts();
-        let bytes = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+        let bytes = body
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
         let body: Option<Value> = serde_json::from_slice(&bytes).ok();
         let query: HashMap<String, String> = parts
             .uri
@@ -208,7 +216,11 @@ fn reply(status: u16, v: Value) -> Response<Body> {
 }
 
 fn list(s: &Store, q: &HashMap<String, String>) -> Response<Body> {
-    let page = q.get("page").and_then(|p| p.parse::<usize>().ok()).unwrap_or(1).max(1);
+    let page = q
+        .get("page")
+        .and_then(|p| p.parse::<usize>().ok())
+        .unwrap_or(1)
+        .max(1);
     let per_page = q
         .get("per_page")
         .and_then(|p| p.parse::<usize>().ok())
@@ -218,7 +230,9 @@ fn list(s: &Store, q: &HashMap<String, String>) -> Response<Body> {
         .users
         .values()
         .filter(|u| match q.get("email") {
-            Some(e) => u["email"].as_str().is_some_and(|x| x.eq_ignore_ascii_case(e)),
+            Some(e) => u["email"]
+                .as_str()
+                .is_some_and(|x| x.eq_ignore_ascii_case(e)),
             None => true,
         })
         .collect();
@@ -243,10 +257,10 @@ fn list(s: &Store, q: &HashMap<String, String>) -> Response<Body> {
 
 /// `params.require(:user).permit(...)`: the permitted fields, or a 400
 /// like `ActionController::ParameterMissing`.
-fn permitted(body: Option<Value>) -> Result<Map<String, Value>, Response<Body>> {
+fn permitted(body: Option<Value>) -> Result<Map<String, Value>, (u16, Value)> {
     let Some(Value::Object(user)) = body.and_then(|mut b| b.get_mut("user").map(Value::take))
     else {
-        return Err(reply(
+        return Err((
             400,
             json!({"error": "param is missing or the value is empty: user"}),
         ));
@@ -258,7 +272,7 @@ fn permitted(body: Option<Value>) -> Result<Map<String, Value>, Response<Body>> 
 }
 
 /// ActiveRecord validations on the record as it would be saved.
-fn validate(s: &Store, record: &Value, id: Option<u64>) -> Result<(), Response<Body>> {
+fn validate(s: &Store, record: &Value, id: Option<u64>) -> Result<(), (u16, Value)> {
     let mut errors = Map::new();
     match record["email"].as_str() {
         None | Some("") => {
@@ -288,14 +302,14 @@ fn validate(s: &Store, record: &Value, id: Option<u64>) -> Result<(), Response<B
     if errors.is_empty() {
         Ok(())
     } else {
-        Err(reply(422, json!({ "errors": errors })))
+        Err((422, json!({ "errors": errors })))
     }
 }
 
 fn create(s: &mut Store, body: Option<Value>) -> Response<Body> {
     let fields = match permitted(body) {
         Ok(f) => f,
-        Err(r) => return r,
+        Err((status, v)) => return reply(status, v),
     };
     let mut record = json!({
         "id": null, "email": null, "first_name": null, "last_name": null,
@@ -304,8 +318,8 @@ fn create(s: &mut Store, body: Option<Value>) -> Response<Body> {
     for (k, v) in fields {
         record[k] = v;
     }
-    if let Err(r) = validate(s, &record, None) {
-        return r;
+    if let Err((status, v)) = validate(s, &record, None) {
+        return reply(status, v);
     }
     s.next_id += 1;
     let id = s.next_id;
@@ -320,14 +334,14 @@ fn create(s: &mut Store, body: Option<Value>) -> Response<Body> {
 fn update(s: &mut Store, id: u64, body: Option<Value>) -> Response<Body> {
     let fields = match permitted(body) {
         Ok(f) => f,
-        Err(r) => return r,
+        Err((status, v)) => return reply(status, v),
     };
     let mut record = s.users[&id].clone();
     for (k, v) in fields {
         record[k] = v;
     }
-    if let Err(r) = validate(s, &record, Some(id)) {
-        return r;
+    if let Err((status, v)) = validate(s, &record, Some(id)) {
+        return reply(status, v);
     }
     record["updated_at"] = json!(s.now());
     s.users.insert(id, record.clone());

@@ -226,7 +226,9 @@ async fn walk(
     };
     let mut items: Vec<Value> = Vec::new();
     let mut cursor: Option<String> = None;
-    let max_calls = (limit / size).saturating_add(2);
+    // Every call that does not end the walk adds at least one item, so
+    // this bounds the calls even for apps with tiny pages.
+    let max_calls = limit.saturating_add(2);
     for call in 0..max_calls {
         let vars = Vars {
             offset: Some(base + items.len() as u64),
@@ -242,13 +244,17 @@ async fn walk(
         if items.len() as u64 > limit {
             return Ok((items, false));
         }
-        let done = match m.paging() {
-            Paging::None => true,
-            Paging::Cursor => page.next_cursor.is_none(),
-            Paging::Offset { .. } | Paging::Page => {
-                got < size || page.total.is_some_and(|t| items.len() as u64 >= t)
-            }
-        };
+        let seen = items.len() as u64;
+        let done = got == 0
+            || match m.paging() {
+                Paging::None => true,
+                Paging::Cursor => page.next_cursor.is_none(),
+                // A short page ends the list, unless the app's total says
+                // more exist: an app that caps pages below our size is
+                // walked on from where it stopped.
+                Paging::Offset { .. } => page.total.map_or(got < size, |t| seen >= t),
+                Paging::Page => got < size || page.total.is_some_and(|t| seen >= t),
+            };
         if done {
             return Ok((items, true));
         }

@@ -1,0 +1,191 @@
+//! Mapping features the bundled app does not exercise, against an in-test
+//! app: cursor paging, summary lists fetched item by item (`fetch_each`),
+//! request bodies wrapped under a key, an app error that means "already
+//! done" (`"ok"`), and DELETE refused with 405 when the app cannot delete.
+
+mod support;
+
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use serde_json::{Value, json};
+use std::sync::{Arc, Mutex};
+use support::*;
+
+const MAPPING: &str = r#"
+[users.list]
+get = "/people"
+query = { cursor = "{cursor}" }
+items = "$.data[*]"
+next = "$.next_cursor"
+fetch_each = true
+
+[users.get]
+get = "/people/{id}"
+item = "$.person"
+
+[users.create]
+post = "/people"
+wrap = "$.person"
+item = "$.person"
+
+[users.update]
+patch = "/people/{id}"
+wrap = "$.person"
+errors = { '409 $.code == "unchanged"' = "ok" }
+
+[users.attributes]
+userName = "$.handle"
+"name.givenName" = "$.given"
+"#;
+
+type Store = Arc<Mutex<Vec<Value>>>;
+
+/// People pages of 2 behind an opaque cursor; list items are summaries.
+async fn people_app(store: Store, bodies: Arc<Mutex<Vec<Value>>>) -> std::net::SocketAddr {
+    upstream(move |req: Request<Incoming>| {
+        let (store, bodies) = (store.clone(), bodies.clone());
+        async move {
+            let method = req.method().clone();
+            let path = req.uri().path().to_string();
+            let query = req.uri().query().unwrap_or("").to_string();
+            let body: Value =
+                serde_json::from_slice(&req.into_body().collect().await.unwrap().to_bytes())
+                    .unwrap_or(Value::Null);
+            if !body.is_null() {
+                bodies.lock().unwrap().push(body.clone());
+            }
+            let reply = |status: u16, v: Value| {
+                Response::builder()
+                    .status(status)
+                    .body(support::body(v.to_string()))
+                    .unwrap()
+            };
+            let mut people = store.lock().unwrap();
+            match (method, path.as_str()) {
+                (Method::GET, "/people") => {
+                    let start: usize = query
+                        .strip_prefix("cursor=c")
+                        .and_then(|n| n.parse().ok())
+                        .unwrap_or(0);
+                    let page: Vec<Value> = people
+                        .iter()
+                        .skip(start)
+                        .take(2)
+                        .map(|p| json!({"id": p["id"]}))
+                        .collect();
+                    let next = (start + 2 < people.len()).then(|| format!("c{}", start + 2));
+                    reply(200, json!({"data": page, "next_cursor": next}))
+                }
+                (Method::POST, "/people") => {
+                    let mut p = body["person"].clone();
+                    p["id"] = json!(format!("p{}", people.len() + 1));
+                    people.push(p.clone());
+                    reply(201, json!({"person": p}))
+                }
+                (Method::GET, p) => match people
+                    .iter()
+                    .find(|x| format!("/people/{}", x["id"].as_str().unwrap()) == p)
+                {
+                    Some(x) => reply(200, json!({"person": x})),
+                    None => reply(404, json!({"code": "missing"})),
+                },
+                (Method::PATCH, p) => reply(409, json!({"code": "unchanged", "path": p})),
+                _ => reply(405, json!({})),
+            }
+        }
+    })
+    .await
+}
+
+async fn setup(n: usize) -> (Sidecar, Store, Arc<Mutex<Vec<Value>>>) {
+    let store: Store = Arc::new(Mutex::new(
+        (1..=n).map(|i| json!({"id": format!("p{i}"), "handle": format!("h{i}"), "given": format!("G{i}")})).collect(),
+    ));
+    let bodies = Arc::new(Mutex::new(Vec::new()));
+    let app = people_app(store.clone(), bodies.clone()).await;
+    (start(load(&config_text(app, MAPPING))).await, store, bodies)
+}
+
+async fn call(sc: &Sidecar, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+    let mut b = Request::builder()
+        .method(method)
+        .uri(sc.url(path))
+        .header("authorization", format!("Bearer {TOKEN}"));
+    if body.is_some() {
+        b = b.header("content-type", "application/scim+json");
+    }
+    let req = b
+        .body(support::body(
+            body.map(|v| v.to_string()).unwrap_or_default(),
+        ))
+        .unwrap();
+    let (parts, bytes) = send(&client(), req).await;
+    (
+        parts.status,
+        if bytes.is_empty() {
+            Value::Null
+        } else {
+            json(&bytes)
+        },
+    )
+}
+
+#[tokio::test]
+async fn cursor_paging_with_summaries_fetched_in_full() {
+    let (sc, _, _) = setup(5).await;
+    let (status, list) = call(&sc, "GET", "/scim/v2/Users?startIndex=2&count=3", None).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    let ids: Vec<&str> = list["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec!["p2", "p3", "p4"]);
+    assert_eq!(
+        list["Resources"][0]["name"]["givenName"], "G2",
+        "summaries were fetched in full"
+    );
+    assert_eq!(list["Resources"][2]["userName"], "h4");
+    let (_, all) = call(&sc, "GET", "/scim/v2/Users?count=10", None).await;
+    assert_eq!(all["totalResults"], json!(5));
+    assert_eq!(all["itemsPerPage"], json!(5));
+}
+
+#[tokio::test]
+async fn wrapped_create_and_already_done_update() {
+    let (sc, store, bodies) = setup(1).await;
+    let user = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "new", "name": {"givenName": "Nia"}});
+    let (status, created) = call(&sc, "POST", "/scim/v2/Users", Some(user)).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["id"], "p2");
+    assert_eq!(
+        bodies.lock().unwrap().last().unwrap(),
+        &json!({"person": {"handle": "new", "given": "Nia"}})
+    );
+    assert_eq!(store.lock().unwrap()[1]["handle"], "new");
+
+    let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "path": "name.givenName", "value": "Nina"}]});
+    let (status, body) = call(&sc, "PATCH", "/scim/v2/Users/p2", Some(patch)).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the app's 409 `unchanged` counts as done: {body}"
+    );
+    assert_eq!(
+        bodies.lock().unwrap().last().unwrap(),
+        &json!({"person": {"given": "Nina"}}),
+        "only the change was sent"
+    );
+}
+
+#[tokio::test]
+async fn delete_without_an_app_delete_is_405() {
+    let (sc, store, _) = setup(1).await;
+    let (status, err) = call(&sc, "DELETE", "/scim/v2/Users/p1", None).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(err["status"], "405");
+    assert_eq!(store.lock().unwrap().len(), 1);
+}
