@@ -9,7 +9,8 @@
 //! checked, and every call the app received must carry the app's
 //! credentials from `[host] headers`, never the IdP's bearer token. The
 //! shipped configs are read from disk with only addresses and the token
-//! hash replaced, and `scim-sidecar check` must accept all three.
+//! hash replaced; `scim-sidecar check` must accept all three, and the guide
+//! must show each of them as it is.
 
 mod support;
 
@@ -802,6 +803,21 @@ fn check_accepts_every_shipped_config_and_names_missing_secrets() {
         assert!(
             stderr.contains(&format!("`{var}` is not set")),
             "{file}:\n{stderr}"
+        );
+    }
+}
+
+#[test]
+fn the_guide_shows_the_shipped_configs_verbatim() {
+    let guide =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/mapping.md"))
+            .unwrap();
+    for file in ["example.toml", "rails.toml", "django.toml"] {
+        let text = std::fs::read_to_string(config_path(file)).unwrap();
+        let block = format!("```toml\n{}\n```", text.trim_end());
+        assert!(
+            guide.contains(&block),
+            "docs/mapping.md does not show config/{file} as it is"
         );
     }
 }

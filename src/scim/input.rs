@@ -150,20 +150,19 @@ fn drop_nulls(obj: &mut Map<String, Value>) {
 }
 
 fn wrap_bare_manager(obj: &mut Map<String, Value>) {
-    let ext = obj
+    let manager = obj
         .iter_mut()
         .find(|(k, _)| k.eq_ignore_ascii_case(ENTERPRISE_USER_URN))
-        .and_then(|(_, v)| v.as_object_mut());
-    if let Some(ext) = ext {
-        if let Some(m) = ext
-            .iter_mut()
-            .find(|(k, _)| k.eq_ignore_ascii_case("manager"))
-            .map(|(_, v)| v)
-        {
-            if let Value::String(id) = m {
-                *m = serde_json::json!({ "value": id.clone() });
-            }
-        }
+        .and_then(|(_, v)| v.as_object_mut())
+        .and_then(|ext| {
+            ext.iter_mut()
+                .find(|(k, _)| k.eq_ignore_ascii_case("manager"))
+                .map(|(_, v)| v)
+        });
+    if let Some(m) = manager
+        && let Value::String(id) = m
+    {
+        *m = serde_json::json!({ "value": id.clone() });
     }
 }
 

@@ -210,13 +210,13 @@ async fn get(
 ) -> Result<Response<Body>, ScimError> {
     let q = query::from_query(query, 1, &Default::default())?;
     let resource = fetch(ctx, id).await?;
-    if let (Some(tag), Some(inm)) = (etag(&resource), headers.get(IF_NONE_MATCH)) {
-        if inm.to_str().is_ok_and(|v| etag_matches(v, &tag)) {
-            let mut resp = Response::new(crate::body::empty());
-            *resp.status_mut() = StatusCode::NOT_MODIFIED;
-            set_etag(&mut resp, Some(tag));
-            return Ok(resp);
-        }
+    if let (Some(tag), Some(inm)) = (etag(&resource), headers.get(IF_NONE_MATCH))
+        && inm.to_str().is_ok_and(|v| etag_matches(v, &tag))
+    {
+        let mut resp = Response::new(crate::body::empty());
+        *resp.status_mut() = StatusCode::NOT_MODIFIED;
+        set_etag(&mut resp, Some(tag));
+        return Ok(resp);
     }
     Ok(resource_response(
         ctx,
