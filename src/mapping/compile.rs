@@ -370,9 +370,22 @@ fn outcome(ctx: &mut Ctx<'_>, k: &str, val: &Spanned<ErrorToml>) -> Option<Error
                 .detail
                 .clone()
                 .unwrap_or_else(|| format!("the app rejected the request ({status})"));
+            let scim_type = match &s.scim_type {
+                None => None,
+                Some(t) => match crate::error::ScimType::parse(t.get_ref()) {
+                    Some(parsed) => Some(parsed.as_str().to_string()),
+                    None => {
+                        return ctx.fail(
+                            &format!("{k}.scimType"),
+                            t.span(),
+                            format!("unknown scimType `{}` (RFC 7644 §3.12: e.g. uniqueness, invalidValue, mutability)", t.get_ref()),
+                        );
+                    }
+                },
+            };
             Some(ErrorOutcome::Scim {
                 status,
-                scim_type: s.scim_type.clone(),
+                scim_type,
                 detail,
             })
         }

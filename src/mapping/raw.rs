@@ -177,7 +177,7 @@ pub struct ScimErrorToml {
     pub status: Spanned<i64>,
     /// SCIM `scimType`.
     #[serde(rename = "scimType")]
-    pub scim_type: Option<String>,
+    pub scim_type: Option<SpStr>,
     /// Error detail; default names the app's status.
     pub detail: Option<String>,
 }

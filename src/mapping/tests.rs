@@ -496,3 +496,26 @@ fn compiled_mapping_is_send_and_sync() {
     fn shareable<T: Send + Sync + 'static>(_: &T) {}
     shareable(&example());
 }
+
+#[test]
+fn error_rules_name_a_known_scim_type() {
+    let src = r#"
+[users]
+list = { get = "/u", items = "$[*]" }
+get = { get = "/u/{id}" }
+create = { post = "/u" }
+update = { patch = "/u/{id}" }
+
+[users.attributes]
+userName = "$.login"
+
+[users.errors]
+'422' = { status = 409, scimType = "uniquenes" }
+'400' = { status = 400, scimType = "INVALIDVALUE" }
+"#;
+    let errs = compile_src(src).unwrap_err();
+    assert_eq!(errs.len(), 1, "{errs:#?}");
+    assert_eq!(errs[0].key, "users.errors.422.scimType");
+    assert!(errs[0].message.contains("unknown scimType `uniquenes`"));
+    assert_eq!(&src[errs[0].span.clone().unwrap()], "\"uniquenes\"");
+}
