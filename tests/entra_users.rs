@@ -138,6 +138,31 @@ async fn capitalised_replace_ops_update_the_app() {
 }
 
 #[tokio::test]
+async fn computed_attributes_in_a_patch_do_not_fail_it() {
+    // Entra's default mappings send name.formatted (Join of the names); the
+    // example maps it as a read-only template.
+    let (sc, app) = start_entra().await;
+    let body = ops(json!([
+        {"op": "Replace", "path": "name.givenName", "value": "Augusta Ada"},
+        {"op": "Replace", "path": "name.formatted", "value": "Augusta Ada Lovelace"}
+    ]));
+    let (status, user) = call(&sc, "PATCH", "/scim/v2/Users/1001", Some(body.clone())).await;
+    assert_eq!(status, StatusCode::OK, "{user}");
+    assert_eq!(user["name"]["formatted"], "Augusta Ada Lovelace");
+    assert_eq!(app.user("1001").unwrap()["profile"]["first"], "Augusta Ada");
+    // The strict dialect refuses the same request without changing anything.
+    let (sc, app) = start_example_with(|t| t.replace("idp = \"okta\"", "idp = \"generic\"")).await;
+    let (parts, bytes) = send(
+        &client(),
+        scim("PATCH", &sc.url("/scim/v2/Users/1001"), Some(body)),
+    )
+    .await;
+    assert_eq!(parts.status, StatusCode::BAD_REQUEST);
+    assert_eq!(json(&bytes)["scimType"], "mutability");
+    assert_eq!(app.user("1001").unwrap()["profile"]["first"], "Ada");
+}
+
+#[tokio::test]
 async fn string_boolean_disable_and_enable() {
     let (sc, app) = start_entra().await;
     let (status, user) = call(

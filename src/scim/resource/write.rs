@@ -134,7 +134,18 @@ pub async fn patch(
     req: Request<Incoming>,
 ) -> Result<Response<Body>, ScimError> {
     let (json, headers, projection) = body_of(ctx, req).await?;
-    let read_only: Vec<String> = read_only_keys(ctx);
+    // Entra: its default attribute mappings PATCH computed attributes too
+    // (`{"op":"Replace","path":"name.formatted","value":"Ada Lovelace"}`,
+    // built by Join(" ", givenName, surname)). In the lenient dialects such
+    // a change to a read-only mapped attribute is not an error: the diff
+    // below never writes read-only rules, and the answer shows the app's
+    // computed value. `generic` stays strict (400 mutability); `id` and
+    // `meta` are refused in every dialect by the PATCH engine itself.
+    let read_only: Vec<String> = if ctx.dialect.lenient() {
+        Vec::new()
+    } else {
+        read_only_keys(ctx)
+    };
     let opts = PatchOptions {
         dialect: ctx.dialect,
         max_operations: ctx.state().config.scim.max_patch_operations,
@@ -159,18 +170,25 @@ pub async fn patch(
 
 /// The attribute keys PATCH may not target: the mapping's read-only rules.
 fn read_only_keys(ctx: &Ctx<'_>) -> Vec<String> {
-    ctx.mapping()
-        .attributes()
-        .filter(|a| a.mutability == crate::scim::schema::Mutability::ReadOnly)
-        .map(|a| {
-            let core = a.schema.eq_ignore_ascii_case(ctx.mapping().core_schema());
-            if core {
-                a.name.to_ascii_lowercase()
-            } else {
-                format!("{}:{}", a.schema, a.name).to_ascii_lowercase()
-            }
-        })
-        .collect()
+    use crate::scim::schema::Mutability::ReadOnly;
+    let core = ctx.mapping().core_schema();
+    let key = |schema: &str, name: &str| {
+        if schema.eq_ignore_ascii_case(core) {
+            name.to_ascii_lowercase()
+        } else {
+            format!("{schema}:{name}").to_ascii_lowercase()
+        }
+    };
+    let mut keys = Vec::new();
+    for a in ctx.mapping().attributes() {
+        if a.mutability == ReadOnly {
+            keys.push(key(&a.schema, &a.name));
+        }
+        for sub in a.sub_attributes.iter().filter(|s| s.mutability == ReadOnly) {
+            keys.push(key(&a.schema, &format!("{}.{}", a.name, sub.name)));
+        }
+    }
+    keys
 }
 
 fn patch_error(e: &patch::PatchError) -> ScimError {
