@@ -13,6 +13,7 @@ pub mod admin;
 pub mod auth;
 pub mod body;
 pub mod config;
+pub mod dryrun;
 pub mod error;
 pub mod mapping;
 pub mod proxy;

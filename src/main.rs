@@ -46,6 +46,24 @@ enum Command {
     },
     /// Print a new random bearer token and the `sha256:` form for the config.
     Token,
+    /// Dry-run the [users] mapping on a JSON file (no app, no IdP needed).
+    Map {
+        /// Config file.
+        #[arg(long, short, env = "SCIM_SIDECAR_CONFIG")]
+        config: PathBuf,
+        /// A SCIM User: print the host body a create would send, and the
+        /// SCIM attributes the mapping does not cover.
+        #[arg(
+            long,
+            value_name = "FILE",
+            conflicts_with = "to_scim",
+            required_unless_present = "to_scim"
+        )]
+        to_host: Option<PathBuf>,
+        /// A host record: print the SCIM User the IdP would see.
+        #[arg(long, value_name = "FILE")]
+        to_scim: Option<PathBuf>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -60,6 +78,11 @@ fn main() -> ExitCode {
         Command::Run { config, log_format } => run(&config, log_format),
         Command::Check { config } => check(&config),
         Command::Token => token(),
+        Command::Map {
+            config,
+            to_host,
+            to_scim,
+        } => map(&config, to_host, to_scim),
     }
 }
 
@@ -96,6 +119,48 @@ fn token() -> ExitCode {
         }
         Err(e) => {
             eprintln!("error: the OS random number generator failed: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn map(config: &std::path::Path, to_host: Option<PathBuf>, to_scim: Option<PathBuf>) -> ExitCode {
+    use scim_sidecar::dryrun::{self, Direction};
+    let config = match load(config) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let (direction, file) = match (to_host, to_scim) {
+        (Some(f), _) => (Direction::ToHost, f),
+        (None, Some(f)) => (Direction::ToScim, f),
+        (None, None) => return ExitCode::from(2),
+    };
+    let input = match std::fs::read_to_string(&file)
+        .map_err(|e| e.to_string())
+        .and_then(|t| serde_json::from_str(&t).map_err(|e| format!("invalid JSON: {e}")))
+    {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("error: {}: {e}", file.display());
+            return ExitCode::from(1);
+        }
+    };
+    match dryrun::run(&config, direction, &input) {
+        Ok(out) => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&out.output).unwrap_or_default()
+            );
+            if !out.unmapped.is_empty() {
+                eprintln!(
+                    "not mapped (ignored or rejected per `unmapped`): {}",
+                    out.unmapped.join(", ")
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
             ExitCode::from(1)
         }
     }

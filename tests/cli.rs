@@ -131,3 +131,61 @@ fn check_reports_mapping_errors_with_positions() {
     }
     assert!(err.contains("5 error(s)"), "{err}");
 }
+
+#[test]
+fn map_dry_runs_the_users_mapping_both_ways() {
+    let dir = std::env::temp_dir().join(format!("scim-sidecar-map-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let scim = dir.join("user.json");
+    std::fs::write(
+        &scim,
+        r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"a@x.com","name":{"givenName":"A"},"password":"p","nickName":"n"}"#,
+    )
+    .unwrap();
+    let host = dir.join("host.json");
+    std::fs::write(
+        &host,
+        r#"{"id": 9, "login": "b@x.com", "state": "SUSPENDED"}"#,
+    )
+    .unwrap();
+    let config = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("config/example.toml")
+        .display()
+        .to_string();
+    let run = |flag: &str, file: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_scim-sidecar"))
+            .args([
+                "map",
+                "--config",
+                &config,
+                flag,
+                &file.display().to_string(),
+            ])
+            .env("APP_API_KEY", "k")
+            .output()
+            .unwrap()
+    };
+    let out = run("--to-host", &scim);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let body: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({"login": "a@x.com", "profile": {"first": "A"}})
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nickName, password"));
+    let out = run("--to-scim", &host);
+    assert_eq!(out.status.code(), Some(0));
+    let user: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (user["id"].as_str(), user["active"].as_bool()),
+        (Some("9"), Some(false))
+    );
+    std::fs::write(&host, "not json").unwrap();
+    assert_eq!(run("--to-scim", &host).status.code(), Some(1));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,83 @@
+//! Dry runs of a mapping without an app or an IdP, for mapping authors
+//! (`scim-sidecar map`): a SCIM resource → the host body the create would
+//! send, with the SCIM attributes the mapping does not cover; or a host
+//! record → the SCIM resource the IdP would see.
+
+use crate::config::Config;
+use crate::mapping::ResourceMapping;
+use serde_json::Value;
+
+/// Which way to map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// SCIM resource → host create body.
+    ToHost,
+    /// Host record → SCIM resource.
+    ToScim,
+}
+
+/// The result of a dry run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DryRun {
+    /// The mapped document.
+    pub output: Value,
+    /// SCIM attributes in the input that no rule covers (to-host only).
+    pub unmapped: Vec<String>,
+}
+
+/// Maps `input` with the config's `[users]` mapping.
+pub fn run(config: &Config, direction: Direction, input: &Value) -> Result<DryRun, String> {
+    let m: &ResourceMapping = config
+        .users
+        .as_deref()
+        .ok_or_else(|| "the config has no [users] mapping".to_string())?;
+    match direction {
+        Direction::ToHost => Ok(DryRun {
+            output: m.to_host(input).map_err(|e| e.to_string())?,
+            unmapped: m.unmapped_attributes(input),
+        }),
+        Direction::ToScim => Ok(DryRun {
+            output: m.to_scim(input).map_err(|e| e.to_string())?,
+            unmapped: Vec::new(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn config() -> Config {
+        let text = include_str!("../config/example.toml");
+        Config::from_toml(text, &|_| Some("k".into())).expect("example config")
+    }
+
+    #[test]
+    fn to_host_lists_unmapped_attributes() {
+        let scim = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "a@x",
+            "name": {"givenName": "A"}, "password": "p", "nickName": "n"});
+        let out = run(&config(), Direction::ToHost, &scim).unwrap();
+        assert_eq!(out.output["login"], "a@x");
+        assert_eq!(out.output["profile"]["first"], "A");
+        assert!(
+            out.unmapped.contains(&"password".to_string()),
+            "{:?}",
+            out.unmapped
+        );
+        assert!(
+            out.unmapped.contains(&"nickName".to_string()),
+            "{:?}",
+            out.unmapped
+        );
+    }
+
+    #[test]
+    fn to_scim_maps_a_host_record() {
+        let host = json!({"id": 7, "login": "b@x", "state": "SUSPENDED"});
+        let out = run(&config(), Direction::ToScim, &host).unwrap();
+        assert_eq!(out.output["id"], "7");
+        assert_eq!(out.output["active"], false);
+        assert!(run(&config(), Direction::ToScim, &json!({"login": "x"})).is_err());
+    }
+}
