@@ -15,6 +15,7 @@ use support::*;
 const MAPPING: &str = r#"
 [scim]
 filter_scan_limit = 5
+request_timeout = "1s"
 
 [host]
 timeout = "300ms"
@@ -162,4 +163,24 @@ async fn filters_beyond_the_scan_limit_are_refused_not_emptied() {
     assert_eq!(list["itemsPerPage"], json!(2));
     assert_eq!(list["totalResults"], json!(6));
     assert_eq!(list["Resources"][0]["id"], "2");
+}
+
+#[tokio::test]
+async fn a_body_that_never_arrives_is_408() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (sc, seen) = setup(1).await;
+    let mut stream = tokio::net::TcpStream::connect(sc.addr).await.unwrap();
+    let head = format!(
+        "POST /scim/v2/Users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n\
+         Content-Type: application/scim+json\r\nContent-Length: 100\r\n\r\n{{\"userName\""
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut buf = vec![0u8; 1024];
+    let read =
+        tokio::time::timeout(std::time::Duration::from_secs(20), stream.read(&mut buf)).await;
+    let n = read.expect("the sidecar answered").unwrap();
+    let text = String::from_utf8_lossy(&buf[..n]);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(text.contains("\"status\":\"408\""), "{text}");
+    assert!(seen.lock().unwrap().is_empty(), "nothing reached the app");
 }

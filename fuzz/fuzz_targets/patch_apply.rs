@@ -96,11 +96,20 @@ fn entries<'v>(v: &'v Value, name: &str) -> Vec<(&'v String, &'v Value)> {
         .unwrap_or_default()
 }
 
+/// Whether an element is `"primary": true`, looking the key up the way the
+/// library does (exact key first, else the first case-insensitive match), so
+/// that ambiguous duplicates such as `{"primary":false,"PRIMARY":true}` are
+/// not reported.
 fn primary_true(v: &Value) -> bool {
-    v.as_object().is_some_and(|o| {
+    let Some(o) = v.as_object() else {
+        return false;
+    };
+    let p = o.get("primary").or_else(|| {
         o.iter()
-            .any(|(k, v)| k.eq_ignore_ascii_case("primary") && v == &Value::Bool(true))
-    })
+            .find(|(k, _)| k.eq_ignore_ascii_case("primary"))
+            .map(|(_, v)| v)
+    });
+    p == Some(&Value::Bool(true))
 }
 
 fn check_primaries(map: &Map<String, Value>, where_: &str, ctx: &str) {

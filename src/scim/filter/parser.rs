@@ -241,6 +241,14 @@ impl<'a> Parser<'a> {
         let (mut inner, sub) = self.parse_brackets(&path, pos)?;
         if let Some(sub) = sub {
             // Entra: `emails[type eq "work"].value eq "…"` (idp-behavior §3.1(c)).
+            // The term is folded into the brackets, where a bare `not` would
+            // read as the operator: refuse it as a name (found by fuzzing).
+            if sub.eq_ignore_ascii_case("not") {
+                return Err(FilterError::new(
+                    pos,
+                    "`not` cannot name a sub-attribute after a value filter",
+                ));
+            }
             let sub_pos = self.pos();
             let rest = self.parse_attr_exp(&sub, sub_pos, true)?;
             inner = Filter::And(Box::new(inner), Box::new(rest));

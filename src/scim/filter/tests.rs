@@ -527,3 +527,17 @@ proptest! {
         let _ = parse_path(&input);
     }
 }
+
+/// Found by fuzzing: a sub-attribute named `not` after a value filter
+/// printed as `emails[type pr and not pr]`, which does not re-parse.
+#[test]
+fn value_path_sub_named_not_is_rejected() {
+    for input in [
+        r#"emails[type pr].not pr"#,
+        r#"emails[type eq "work"].NOT eq "x""#,
+    ] {
+        assert!(parse(input).is_err(), "{input}");
+    }
+    let ok = parse(r#"emails[type pr].pr pr"#).expect("a sub-attribute named pr is fine");
+    assert_eq!(parse(&ok.to_string()).unwrap(), ok);
+}

@@ -43,6 +43,20 @@ impl Ctx<'_> {
         self.host.state
     }
 
+    /// Reads the request's JSON body within the request deadline (a client
+    /// that sends its body too slowly gets 408).
+    async fn read_body(&self, body: Incoming, max: usize) -> Result<Value, ScimError> {
+        match tokio::time::timeout_at(self.host.deadline, super::input::read_json(body, max)).await
+        {
+            Ok(result) => result,
+            Err(_) => Err(ScimError::client(
+                StatusCode::REQUEST_TIMEOUT,
+                None,
+                "the request body did not arrive in time",
+            )),
+        }
+    }
+
     /// Finishes a mapped resource: `meta.location`.
     fn finish(&self, mut resource: Value) -> Value {
         let id = resource
@@ -162,7 +176,7 @@ async fn list_from_search(
     req: Request<Incoming>,
 ) -> Result<Response<Body>, ScimError> {
     let cfg = &ctx.state().config.scim;
-    let body = super::input::read_json(req.into_body(), cfg.max_body_bytes).await?;
+    let body = ctx.read_body(req.into_body(), cfg.max_body_bytes).await?;
     let q = query::from_search_body(&body, cfg.max_page_size as u64, &Default::default())?;
     list_response(ctx, q).await
 }

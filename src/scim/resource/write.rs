@@ -10,7 +10,7 @@ use crate::body::Body;
 use crate::error::{ScimError, ScimType};
 use crate::mapping::{OnDelete, OpKind, Unmapped, Vars};
 use crate::scim::hostcall::map_error;
-use crate::scim::input::{normalise_resource, read_json};
+use crate::scim::input::normalise_resource;
 use crate::scim::patch::{self, PatchOptions};
 use crate::scim::query::{self, Projection};
 use http::{HeaderMap, Request, Response, StatusCode};
@@ -28,7 +28,7 @@ async fn body_of(
     let cfg = &ctx.state().config.scim;
     let q = query::from_query(req.uri().query(), 1, &Default::default())?;
     let (parts, body) = req.into_parts();
-    let json = read_json(body, cfg.max_body_bytes).await?;
+    let json = ctx.read_body(body, cfg.max_body_bytes).await?;
     Ok((json, parts.headers, q.projection))
 }
 
