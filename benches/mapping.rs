@@ -51,7 +51,10 @@ fn typical_patch(b: Bencher<'_, '_>) {
         {"op": "Replace", "path": "name.familyName", "value": "Byron"},
         {"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "ada@byron.example"},
         {"op": "Replace", "path": "active", "value": "False"}]});
-    let opts = PatchOptions { dialect: Dialect::Entra, ..PatchOptions::default() };
+    let opts = PatchOptions {
+        dialect: Dialect::Entra,
+        ..PatchOptions::default()
+    };
     b.bench(|| {
         let ops = parse(black_box(&body), &opts).expect("parses");
         let mut after = before.clone();

@@ -3,6 +3,8 @@
 //! case-insensitive access to SCIM JSON (RFC 7644 §3.10: attribute names
 //! are case-insensitive).
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 use crate::mapping::template::render_value;
@@ -83,10 +85,11 @@ fn read_value(rule: &AttrRule, raw: Option<Value>) -> Result<Option<Value>, MapE
         v = t.apply(v, Dir::Read).map_err(|e| host_err(rule, e))?;
     }
     if !rule.map.is_empty() {
+        let v_text = text(&v);
         let hit = rule
             .map
             .iter()
-            .find(|(_, h)| *h == v || text(h).is_some_and(|h| Some(h) == text(&v)));
+            .find(|(_, h)| *h == v || text(h).is_some_and(|h| Some(h) == v_text));
         match hit {
             Some((scim, _)) => v = Value::String(scim.clone()),
             None => return Ok(rule.default.clone()),
@@ -95,11 +98,12 @@ fn read_value(rule: &AttrRule, raw: Option<Value>) -> Result<Option<Value>, MapE
     to_scim_type(rule, v).map(Some)
 }
 
-fn text(v: &Value) -> Option<String> {
+/// The text of a scalar: strings as they are, numbers and booleans printed.
+fn text(v: &Value) -> Option<Cow<'_, str>> {
     match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
+        Value::String(s) => Some(Cow::Borrowed(s)),
+        Value::Number(n) => Some(Cow::Owned(n.to_string())),
+        Value::Bool(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
         _ => None,
     }
 }
@@ -124,9 +128,9 @@ fn to_scim_type(rule: &AttrRule, v: Value) -> Result<Value, MapError> {
                 .map_err(|_| host_err(rule, "not a number"))
         }
         (AttrType::Complex, v) => Ok(v),
-        (_, v @ Value::Array(_)) => Ok(v),
+        (_, v @ (Value::Array(_) | Value::String(_))) => Ok(v),
         (_, v) => text(&v)
-            .map(Value::String)
+            .map(|t| Value::String(t.into_owned()))
             .ok_or_else(|| host_err(rule, "not a scalar")),
     }
 }
@@ -152,9 +156,8 @@ pub(crate) fn write_value(rule: &AttrRule, v: Option<&Value>) -> Result<Option<V
             .iter()
             .find(|(s, _)| *s == key)
             .or_else(|| rule.map.iter().find(|(s, _)| s.eq_ignore_ascii_case(&key)));
-        v = hit
-            .map(|(_, h)| h.clone())
-            .ok_or_else(|| invalid(rule, format!("{key:?} is not an allowed value")))?;
+        let hit = hit.map(|(_, h)| h.clone());
+        v = hit.ok_or_else(|| invalid(rule, format!("{key:?} is not an allowed value")))?;
     }
     for t in &rule.write {
         v = t.apply(v, Dir::Write).map_err(|e| invalid(rule, e))?;
@@ -194,10 +197,12 @@ fn check_scim_type(rule: &AttrRule, v: Value) -> Result<Value, MapError> {
         (AttrType::Boolean, Value::Bool(_)) => true,
         // Entra: sends `"active": "True"` (AzureAD/SCIMReferenceCode #21).
         (AttrType::Boolean, Value::String(s)) => {
-            let b = match s.to_ascii_lowercase().as_str() {
-                "true" => true,
-                "false" => false,
-                _ => return Err(invalid(rule, format!("{v} is not a boolean"))),
+            let b = if s.eq_ignore_ascii_case("true") {
+                true
+            } else if s.eq_ignore_ascii_case("false") {
+                false
+            } else {
+                return Err(invalid(rule, format!("{v} is not a boolean")));
             };
             return Ok(Value::Bool(b));
         }
@@ -234,7 +239,7 @@ fn coerce_host(rule: &AttrRule, ht: HostType, v: Value) -> Result<Value, MapErro
         | (HostType::Bool, Value::Bool(_))
         | (HostType::Number, Value::Number(_)) => v,
         (HostType::String, Value::Number(_) | Value::Bool(_)) => {
-            Value::String(text(&v).unwrap_or_default())
+            Value::String(text(&v).unwrap_or_default().into_owned())
         }
         (HostType::Integer, Value::Number(n)) if n.is_i64() || n.is_u64() => v,
         (HostType::Integer, Value::String(s)) => s

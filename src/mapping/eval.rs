@@ -135,8 +135,13 @@ impl ResourceMapping {
             let Source::Path { write: Some(w), .. } = &rule.source else {
                 continue;
             };
-            let old = write_value(rule, scim_value(rule, before)).ok().flatten();
-            let new = write_value(rule, scim_value(rule, after))?;
+            let (was, is) = (scim_value(rule, before), scim_value(rule, after));
+            let new = write_value(rule, is)?;
+            // `write_value` is pure: an unchanged SCIM value maps to the same host value.
+            if was == is {
+                continue;
+            }
+            let old = write_value(rule, was).ok().flatten();
             if old != new {
                 w.set(&mut body, new.unwrap_or(Value::Null));
                 changed = true;
@@ -316,13 +321,9 @@ fn place(out: &mut Map<String, Value>, rule: &AttrRule, v: Value) {
     let t = &rule.target;
     match (&t.selector, &t.sub) {
         (Some((sel, want)), Some(sub)) => {
-            let arr = container
-                .entry(t.attr.clone())
-                .or_insert_with(|| Value::Array(Vec::new()));
-            if !arr.is_array() {
-                *arr = Value::Array(Vec::new());
-            }
-            let Value::Array(items) = arr else { return };
+            let Some(items) = array_at(container, &t.attr) else {
+                return;
+            };
             let pos = items
                 .iter()
                 .position(|it| it.get(sel).and_then(Value::as_str) == Some(want));
@@ -349,11 +350,28 @@ fn place(out: &mut Map<String, Value>, rule: &AttrRule, v: Value) {
 
 /// The object at `key`, created (or replacing a non-object) when needed.
 fn object_at<'a>(m: &'a mut Map<String, Value>, key: &str) -> Option<&'a mut Map<String, Value>> {
-    let slot = m
-        .entry(key.to_owned())
-        .or_insert_with(|| Value::Object(Map::new()));
-    if !slot.is_object() {
-        *slot = Value::Object(Map::new());
+    slot_of(m, key, Value::is_object, || Value::Object(Map::new()))?.as_object_mut()
+}
+
+/// The array at `key`, created (or replacing a non-array) when needed.
+fn array_at<'a>(m: &'a mut Map<String, Value>, key: &str) -> Option<&'a mut Vec<Value>> {
+    slot_of(m, key, Value::is_array, || Value::Array(Vec::new()))?.as_array_mut()
+}
+
+/// The member `key`, set to `empty()` when missing or not of the kind
+/// `fits` accepts; the key is copied only when the member is inserted.
+fn slot_of<'a>(
+    m: &'a mut Map<String, Value>,
+    key: &str,
+    fits: fn(&Value) -> bool,
+    empty: fn() -> Value,
+) -> Option<&'a mut Value> {
+    if !m.contains_key(key) {
+        m.insert(key.to_owned(), empty());
     }
-    slot.as_object_mut()
+    let slot = m.get_mut(key)?;
+    if !fits(slot) {
+        *slot = empty();
+    }
+    Some(slot)
 }

@@ -179,10 +179,45 @@ fn to_epoch(v: &Value, per_sec: i64) -> Result<Value, String> {
 pub fn format_rfc3339(secs: i64, millis: u32) -> String {
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     let (y, m, d) = civil_from_days(days);
-    let time = format!("{:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60);
-    match millis {
-        0 => format!("{y:04}-{m:02}-{d:02}T{time}Z"),
-        ms => format!("{y:04}-{m:02}-{d:02}T{time}.{ms:03}Z"),
+    if !(0..=9999).contains(&y) {
+        let time = format!("{:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60);
+        return match millis {
+            0 => format!("{y:04}-{m:02}-{d:02}T{time}Z"),
+            ms => format!("{y:04}-{m:02}-{d:02}T{time}.{ms:03}Z"),
+        };
+    }
+    let mut out = String::with_capacity(24);
+    push_digits(&mut out, y, 4);
+    out.push('-');
+    push_digits(&mut out, m, 2);
+    out.push('-');
+    push_digits(&mut out, d, 2);
+    out.push('T');
+    push_digits(&mut out, rem / 3600, 2);
+    out.push(':');
+    push_digits(&mut out, rem % 3600 / 60, 2);
+    out.push(':');
+    push_digits(&mut out, rem % 60, 2);
+    if millis != 0 {
+        out.push('.');
+        push_digits(&mut out, i64::from(millis), 3);
+    }
+    out.push('Z');
+    out
+}
+
+/// Appends `n` zero-padded to at least `width` digits, like `{n:0width$}`
+/// for a non-negative `n`, without a temporary string.
+fn push_digits(out: &mut String, n: i64, width: u32) {
+    let n = n.unsigned_abs();
+    let digits = n.checked_ilog10().unwrap_or(0) + 1;
+    for _ in digits..width {
+        out.push('0');
+    }
+    let mut div = 10u64.pow(digits - 1);
+    while div > 0 {
+        out.push(char::from(b'0' + (n / div % 10) as u8));
+        div /= 10;
     }
 }
 
@@ -286,6 +321,37 @@ mod tests {
             json!("1969-12-31T23:59:59Z")
         );
         assert!(t.apply(json!("yesterday"), Dir::Write).is_err());
+    }
+
+    #[test]
+    fn rfc3339_formatting_matches_the_padded_format() {
+        let reference = |secs: i64, millis: u32| {
+            let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+            let (y, m, d) = civil_from_days(days);
+            let time = format!("{:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60);
+            match millis {
+                0 => format!("{y:04}-{m:02}-{d:02}T{time}Z"),
+                ms => format!("{y:04}-{m:02}-{d:02}T{time}.{ms:03}Z"),
+            }
+        };
+        let secs = [
+            0,
+            -1,
+            59,
+            86_399,
+            951_782_400,
+            1_764_000_000,
+            -62_167_219_200,
+            -62_167_219_201,
+            253_402_300_799,
+            253_402_300_800,
+            i64::from(i32::MAX) * 1000,
+        ];
+        for s in secs {
+            for ms in [0, 1, 9, 10, 99, 100, 999, 1000, 12_345] {
+                assert_eq!(format_rfc3339(s, ms), reference(s, ms), "{s} {ms}");
+            }
+        }
     }
 
     #[test]

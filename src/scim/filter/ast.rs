@@ -43,9 +43,11 @@ impl AttrPath {
     /// True when the URN names a core schema (or is absent): such attributes
     /// live at the top level of the resource (RFC 7643 §3).
     pub fn is_core(&self) -> bool {
-        self.urn
-            .as_deref()
-            .is_none_or(|u| u.to_ascii_lowercase().starts_with(CORE_URN_PREFIX))
+        self.urn.as_deref().is_none_or(|u| {
+            u.as_bytes()
+                .get(..CORE_URN_PREFIX.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(CORE_URN_PREFIX.as_bytes()))
+        })
     }
 
     /// The extension URN when the attribute lives in an extension object.
@@ -70,16 +72,48 @@ impl AttrPath {
             out.push('.');
             out.push_str(sub);
         }
-        out.to_ascii_lowercase()
+        out.make_ascii_lowercase();
+        out
     }
 
     /// The lowercased key of the top-level attribute (without sub-attribute).
     pub fn top_key(&self) -> String {
-        AttrPath {
-            sub: None,
-            ..self.clone()
+        let mut out = String::new();
+        if let Some(urn) = self.extension() {
+            out.push_str(urn);
+            out.push(':');
         }
-        .key()
+        out.push_str(&self.name);
+        out.make_ascii_lowercase();
+        out
+    }
+
+    /// Whether [`Self::key`] equals `other` ignoring ASCII case, without
+    /// building the key.
+    pub fn key_eq_ignore_case(&self, other: &str) -> bool {
+        self.key_parts_eq(other, self.sub.as_deref())
+    }
+
+    /// Whether [`Self::top_key`] equals `other` ignoring ASCII case, without
+    /// building the key.
+    pub fn top_key_eq_ignore_case(&self, other: &str) -> bool {
+        self.key_parts_eq(other, None)
+    }
+
+    /// Compares `[extension ":"] name ["." sub]` with `other`, part by part.
+    fn key_parts_eq(&self, other: &str, sub: Option<&str>) -> bool {
+        let mut rest = other.as_bytes();
+        let mut eat = |part: &str| match rest.get(..part.len()) {
+            Some(head) if head.eq_ignore_ascii_case(part.as_bytes()) => {
+                rest = &rest[part.len()..];
+                true
+            }
+            _ => false,
+        };
+        let ext_ok = self.extension().is_none_or(|urn| eat(urn) && eat(":"));
+        let name_ok = ext_ok && eat(&self.name);
+        let sub_ok = name_ok && sub.is_none_or(|s| eat(".") && eat(s));
+        sub_ok && rest.is_empty()
     }
 }
 

@@ -20,7 +20,9 @@ pub trait AttrInfo: Sync {
     }
     /// Whether `path` is `mutability: readOnly` (RFC 7643 §2.2).
     fn is_read_only(&self, path: &AttrPath) -> bool {
-        matches!(path.top_key().as_str(), "id" | "meta" | "groups")
+        ["id", "meta", "groups"]
+            .iter()
+            .any(|k| path.top_key_eq_ignore_case(k))
     }
 }
 
@@ -34,7 +36,9 @@ pub struct DefaultAttrs;
 
 impl AttrInfo for DefaultAttrs {
     fn case_exact(&self, path: &AttrPath) -> bool {
-        matches!(path.key().as_str(), "id" | "externalid" | "meta.version")
+        ["id", "externalid", "meta.version"]
+            .iter()
+            .any(|k| path.key_eq_ignore_case(k))
             || path
                 .sub
                 .as_deref()
@@ -42,11 +46,13 @@ impl AttrInfo for DefaultAttrs {
     }
 
     fn is_datetime(&self, path: &AttrPath) -> bool {
-        matches!(path.key().as_str(), "meta.created" | "meta.lastmodified")
+        ["meta.created", "meta.lastmodified"]
+            .iter()
+            .any(|k| path.key_eq_ignore_case(k))
     }
 
     fn is_boolean(&self, path: &AttrPath) -> bool {
-        path.key() == "active"
+        path.key_eq_ignore_case("active")
             || path
                 .sub
                 .as_deref()

@@ -120,6 +120,12 @@ fn lex_string(input: &str, start: usize) -> Result<(String, usize), FilterError>
     let raw = input
         .get(start..=i)
         .ok_or_else(|| FilterError::new(start, "unterminated string"))?;
+    // Without escapes and control characters the JSON string is its content.
+    if let Some(plain) = raw.get(1..raw.len() - 1)
+        && !plain.bytes().any(|b| b == b'\\' || b < 0x20)
+    {
+        return Ok((plain.to_owned(), i + 1));
+    }
     let s: String = serde_json::from_str(raw)
         .map_err(|e| FilterError::new(start, format!("invalid string literal: {e}")))?;
     Ok((s, i + 1))

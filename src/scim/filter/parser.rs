@@ -81,8 +81,13 @@ impl<'a> Parser<'a> {
         matches!(self.peek(), Some(Token { tok: Tok::Word(w), .. }) if w.eq_ignore_ascii_case(kw))
     }
 
+    /// Consumes the current token. Tokens are only ever looked at from the
+    /// current position on, so the consumed one is moved out, not cloned.
     fn next(&mut self) -> Option<Token> {
-        let t = self.toks.get(self.i).cloned();
+        let t = self.toks.get_mut(self.i).map(|t| Token {
+            tok: std::mem::replace(&mut t.tok, Tok::Dot),
+            pos: t.pos,
+        });
         self.i += 1;
         t
     }

@@ -6,8 +6,11 @@
 //! operations, mutability checks and atomicity. Value normalization lives in
 //! `values`.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
+use super::undo::Undo;
 use super::values::{
     append_unique, element_from_filter, enforce_single_primary, normalize, primaries, remove_listed,
 };
@@ -30,11 +33,14 @@ pub fn apply(resource: &mut Value, ops: &[Op], opts: &PatchOptions<'_>) -> Resul
         );
         return Err(PatchError::new("tooMany", msg));
     }
-    let mut work = resource.clone();
+    let mut undo = Undo::default();
     for (i, op) in ops.iter().enumerate() {
-        apply_op(&mut work, op, opts).map_err(|e| e.at(i))?;
+        undo.record(resource, op);
+        if let Err(e) = apply_op(resource, op, opts) {
+            undo.restore(resource);
+            return Err(e.at(i));
+        }
     }
-    *resource = work;
     Ok(())
 }
 
@@ -49,12 +55,11 @@ fn apply_op(work: &mut Value, op: &Op, opts: &PatchOptions<'_>) -> Result<(), Pa
 }
 
 fn is_read_only(attr: &AttrPath, opts: &PatchOptions<'_>) -> bool {
-    let (key, top) = (attr.key(), attr.top_key());
     opts.schema.is_read_only(attr)
         || opts
             .read_only
             .iter()
-            .any(|r| r.eq_ignore_ascii_case(&key) || r.eq_ignore_ascii_case(&top))
+            .any(|r| attr.key_eq_ignore_case(r) || attr.top_key_eq_ignore_case(r))
 }
 
 /// RFC 7643 §2.2 `mutability: readOnly` → `400 mutability` (RFC 7644 §3.5.2).
@@ -170,15 +175,17 @@ fn write(
     mut value: Option<Value>,
     opts: &PatchOptions<'_>,
 ) -> Result<(), PatchError> {
-    let schema_path = match &path.filter {
-        Some(_) => AttrPath {
-            sub: path.sub.clone(),
-            ..path.attr.clone()
-        },
-        None => path.attr.clone(),
-    };
     if let Some(v) = value.as_mut() {
-        normalize(&schema_path, v, opts)?;
+        match &path.filter {
+            Some(_) => {
+                let schema_path = AttrPath {
+                    sub: path.sub.clone(),
+                    ..path.attr.clone()
+                };
+                normalize(&schema_path, v, opts)?;
+            }
+            None => normalize(&path.attr, v, opts)?,
+        }
     }
     let Some(map) = container_mut(work, &path.attr, kind != OpKind::Remove)? else {
         return Ok(());
@@ -422,9 +429,12 @@ fn write_filtered(
     let Some(Value::Array(items)) = map.get_mut(key) else {
         return Ok(());
     };
-    let top = AttrPath {
-        sub: None,
-        ..t.attr.clone()
+    let top = match t.attr.sub {
+        None => Cow::Borrowed(t.attr),
+        Some(_) => Cow::Owned(AttrPath {
+            sub: None,
+            ..t.attr.clone()
+        }),
     };
     let hits: Vec<bool> = items
         .iter()

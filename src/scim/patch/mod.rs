@@ -15,6 +15,7 @@
 
 mod apply;
 mod members;
+mod undo;
 mod values;
 
 #[cfg(test)]
@@ -194,21 +195,20 @@ fn parse_op(op: &Value, opts: &PatchOptions<'_>) -> Result<Op, PatchError> {
         ));
     }
     // Entra: {"op":"Replace",…} — op names are matched case-insensitively.
-    let kind = match get("op")
-        .and_then(Value::as_str)
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        Some("add") => OpKind::Add,
-        Some("replace") => OpKind::Replace,
-        Some("remove") => OpKind::Remove,
-        _ => {
-            return Err(PatchError::new(
-                "invalidSyntax",
-                "\"op\" must be \"add\", \"replace\" or \"remove\"",
-            ));
-        }
-    };
+    let name = get("op").and_then(Value::as_str).unwrap_or_default();
+    let kind = [
+        ("add", OpKind::Add),
+        ("replace", OpKind::Replace),
+        ("remove", OpKind::Remove),
+    ]
+    .into_iter()
+    .find_map(|(n, k)| name.eq_ignore_ascii_case(n).then_some(k))
+    .ok_or_else(|| {
+        PatchError::new(
+            "invalidSyntax",
+            "\"op\" must be \"add\", \"replace\" or \"remove\"",
+        )
+    })?;
     let path = match get("path") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => {

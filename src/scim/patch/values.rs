@@ -8,7 +8,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{Dialect, ENTERPRISE_USER_URN, PatchError, PatchOptions};
+use super::{Dialect, PatchError, PatchOptions};
 use crate::scim::filter::eval::get_ci;
 use crate::scim::filter::{AttrPath, CompValue, CompareOp, Filter};
 
@@ -57,9 +57,11 @@ pub fn normalize(
     Ok(())
 }
 
+/// The [`AttrPath::key`] of the Enterprise User `manager` attribute.
+const MANAGER_KEY: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:user:manager";
+
 fn is_manager(path: &AttrPath) -> bool {
-    path.sub.is_none()
-        && path.key() == format!("{ENTERPRISE_USER_URN}:manager").to_ascii_lowercase()
+    path.sub.is_none() && path.key_eq_ignore_case(MANAGER_KEY)
 }
 
 /// Entra: {"op":"Replace","path":"active","value":"False"} (also "true"/"false").
@@ -90,12 +92,15 @@ pub fn same_element(a: &Value, b: &Value) -> bool {
     let (Some(va), Some(vb)) = (get_ci(a, "value"), get_ci(b, "value")) else {
         return false;
     };
-    let ty = |v: &Value| {
-        get_ci(v, "type")
-            .and_then(Value::as_str)
-            .map(str::to_lowercase)
-    };
-    va == vb && ty(a) == ty(b)
+    va == vb
+        && match (element_type(a), element_type(b)) {
+            (Some(x), Some(y)) => x == y || x.to_lowercase() == y.to_lowercase(),
+            (x, y) => x == y,
+        }
+}
+
+fn element_type(v: &Value) -> Option<&str> {
+    get_ci(v, "type").and_then(Value::as_str)
 }
 
 /// Appends `value` (one element or an array of them) to `items`, skipping duplicates.
@@ -201,5 +206,23 @@ pub fn enforce_single_primary(attr: Option<&mut Value>, before: &[Value]) {
                 Value::Bool(false),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manager_key_is_the_enterprise_manager_key() {
+        let urn = super::super::ENTERPRISE_USER_URN;
+        assert_eq!(MANAGER_KEY, format!("{urn}:manager").to_ascii_lowercase());
+        let path = AttrPath {
+            urn: Some(urn.to_owned()),
+            name: "Manager".into(),
+            sub: None,
+        };
+        assert!(is_manager(&path));
+        assert_eq!(path.key(), MANAGER_KEY);
     }
 }

@@ -1,0 +1,116 @@
+//! The undo log that makes [`apply`](super::apply) atomic without cloning
+//! the whole resource.
+//!
+//! An operation with a `path` only changes the top-level members whose names
+//! match, case-insensitively, its attribute name, or (for extension
+//! attributes) its URN and `schemas`. Before each such operation the log
+//! saves the original members of every name group it has not seen yet; on
+//! error it deletes the members of those groups and puts the originals back,
+//! which leaves the resource exactly as it was. Path-less operations and
+//! non-object resources fall back to a full snapshot.
+
+use serde_json::Value;
+
+use super::Op;
+
+/// Originals of the top-level members touched so far.
+#[derive(Default)]
+pub(super) struct Undo<'o> {
+    /// Name groups saved so far (compared ignoring ASCII case).
+    names: Vec<&'o str>,
+    /// The original members of those groups.
+    saved: Vec<(String, Value)>,
+    /// A full copy, taken before the first operation the log cannot scope.
+    full: Option<Value>,
+}
+
+impl<'o> Undo<'o> {
+    /// Saves what `op` may change in `resource` before it is applied.
+    pub(super) fn record(&mut self, resource: &Value, op: &'o Op) {
+        if self.full.is_some() {
+            return;
+        }
+        let (Some(root), Some(path)) = (resource.as_object(), op.path.as_ref()) else {
+            self.full = Some(resource.clone());
+            return;
+        };
+        let groups = match path.attr.extension() {
+            Some(urn) => [Some(urn), Some("schemas")],
+            None => [Some(path.attr.name.as_str()), None],
+        };
+        for name in groups.into_iter().flatten() {
+            if self.names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+                continue;
+            }
+            self.names.push(name);
+            self.saved.extend(
+                root.iter()
+                    .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+                    .map(|(k, v)| (k.clone(), v.clone())),
+            );
+        }
+    }
+
+    /// Puts `resource` back in the state it had before the first recorded operation.
+    pub(super) fn restore(self, resource: &mut Value) {
+        if let Some(full) = self.full {
+            *resource = full;
+        }
+        let Some(root) = resource.as_object_mut() else {
+            return;
+        };
+        root.retain(|k, _| !self.names.iter().any(|n| n.eq_ignore_ascii_case(k)));
+        root.extend(self.saved);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::scim::patch::{Dialect, PatchOptions, apply, parse};
+
+    fn fails_unchanged(resource: serde_json::Value, ops: serde_json::Value) {
+        let opts = PatchOptions {
+            dialect: Dialect::Entra,
+            ..PatchOptions::default()
+        };
+        let body = json!({"schemas": [crate::scim::patch::PATCH_OP_URN], "Operations": ops});
+        let parsed = parse(&body, &opts).expect("parses");
+        let mut r = resource.clone();
+        assert!(apply(&mut r, &parsed, &opts).is_err());
+        assert_eq!(r, resource);
+    }
+
+    #[test]
+    fn failed_patches_restore_touched_members() {
+        let ext = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+        let user = json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "id": "1", "userName": "a", "NAME": {"givenName": "A"}, "name": {"familyName": "B"},
+            "emails": [{"type": "work", "value": "a@x", "primary": true}]
+        });
+        fails_unchanged(
+            user.clone(),
+            json!([
+                {"op": "replace", "path": "name.givenName", "value": "C"},
+                {"op": "add", "path": format!("{ext}:department"), "value": "R"},
+                {"op": "add", "path": "Emails", "value": [{"value": "b@x", "primary": true}]},
+                {"op": "remove", "path": "nickName"},
+                {"op": "replace", "path": "id", "value": "2"}
+            ]),
+        );
+        fails_unchanged(
+            user,
+            json!([
+                {"op": "add", "path": "title", "value": "T"},
+                {"op": "replace", "value": {"displayName": "D", "userName": "z"}},
+                {"op": "replace", "path": "emails[type eq \"home\"]", "value": {"value": "c@x"}}
+            ]),
+        );
+        fails_unchanged(
+            json!([1, 2]),
+            json!([{"op": "add", "path": "title", "value": "T"}]),
+        );
+    }
+}
