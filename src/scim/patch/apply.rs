@@ -25,14 +25,7 @@ use crate::scim::filter::{AttrPath, Filter, PatchPath, matches_element};
 /// resource … SHALL be unchanged"). The caller diffs before/after to learn
 /// what changed.
 pub fn apply(resource: &mut Value, ops: &[Op], opts: &PatchOptions<'_>) -> Result<(), PatchError> {
-    if ops.len() > opts.max_operations {
-        let msg = format!(
-            "{} operations exceed the maximum of {}",
-            ops.len(),
-            opts.max_operations
-        );
-        return Err(PatchError::new("tooMany", msg));
-    }
+    super::check_op_count(ops.len(), opts)?;
     let mut undo = Undo::default();
     for (i, op) in ops.iter().enumerate() {
         undo.record(resource, op);

@@ -117,6 +117,19 @@ impl std::fmt::Debug for PatchOptions<'_> {
     }
 }
 
+/// RFC 7644 §3.5.2 leaves the operation count unbounded; ours is capped
+/// (`400 tooMany`) so one request cannot hold the sidecar for long.
+pub(crate) fn check_op_count(n: usize, opts: &PatchOptions<'_>) -> Result<(), PatchError> {
+    if n > opts.max_operations {
+        let msg = format!(
+            "{n} operations exceed the maximum of {}",
+            opts.max_operations
+        );
+        return Err(PatchError::new("tooMany", msg));
+    }
+    Ok(())
+}
+
 /// A rejected PATCH; always HTTP 400 with this `scimType` (RFC 7644 §3.12).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{detail}")]
@@ -172,14 +185,7 @@ pub fn parse(body: &Value, opts: &PatchOptions<'_>) -> Result<Vec<Op>, PatchErro
     if ops.is_empty() {
         return Err(syntax("\"Operations\" must contain at least one operation"));
     }
-    if ops.len() > opts.max_operations {
-        let msg = format!(
-            "{} operations exceed the maximum of {}",
-            ops.len(),
-            opts.max_operations
-        );
-        return Err(PatchError::new("tooMany", msg));
-    }
+    check_op_count(ops.len(), opts)?;
     ops.iter()
         .enumerate()
         .map(|(i, op)| parse_op(op, opts).map_err(|e| e.at(i)))
