@@ -162,6 +162,8 @@ async fn handle(
         id = %request_id,
         method = %req.method(),
         route = if is_scim { "scim" } else { "pass" },
+        conn = tracing::field::Empty,
+        token = tracing::field::Empty,
     );
     async move {
         let started = Instant::now();

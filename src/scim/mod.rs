@@ -36,7 +36,16 @@ pub fn is_scim_path(base: &str, path: &str) -> bool {
 /// Handles one SCIM request; never fails.
 pub async fn handle(state: &State, req: Request<Incoming>) -> Response<Body> {
     let principal = match state.auth.authenticate(req.headers()) {
-        Ok(p) => p,
+        Ok(p) => {
+            // Which connection and which of its tokens (by index, for
+            // rotation) — never the token itself.
+            let span = tracing::Span::current();
+            if let Some(c) = state.config.connections.get(p.connection) {
+                span.record("conn", c.id.as_str());
+            }
+            span.record("token", p.token);
+            p
+        }
         Err(e) => return unauthorized(e),
     };
     if let Err(e) = check_media_type(&req) {
