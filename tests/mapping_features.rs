@@ -47,6 +47,7 @@ async fn people_app(store: Store, bodies: Arc<Mutex<Vec<Value>>>) -> std::net::S
         let (store, bodies) = (store.clone(), bodies.clone());
         async move {
             let method = req.method().clone();
+            let own = req.headers().get("host").and_then(|h| h.to_str().ok()).unwrap_or("").to_string();
             let path = req.uri().path().to_string();
             let query = req.uri().query().unwrap_or("").to_string();
             let body: Value =
@@ -75,7 +76,13 @@ async fn people_app(store: Store, bodies: Arc<Mutex<Vec<Value>>>) -> std::net::S
                         .map(|p| json!({"id": p["id"]}))
                         .collect();
                     let next = (start + 2 < people.len()).then(|| format!("c{}", start + 2));
-                    reply(200, json!({"data": page, "next_cursor": next}))
+                    let link = next.as_ref().map(|c| format!("/people?cursor={c}"));
+                    let absolute = next.as_ref().map(|c| format!("http://{own}/people?cursor={c}"));
+                    let elsewhere = next.as_ref().map(|c| format!("http://evil.example/people?cursor={c}"));
+                    reply(
+                        200,
+                        json!({"data": page, "next_cursor": next, "next_link": link, "next_url": absolute, "elsewhere": elsewhere}),
+                    )
                 }
                 (Method::POST, "/people") => {
                     let mut p = body["person"].clone();
@@ -99,12 +106,20 @@ async fn people_app(store: Store, bodies: Arc<Mutex<Vec<Value>>>) -> std::net::S
 }
 
 async fn setup(n: usize) -> (Sidecar, Store, Arc<Mutex<Vec<Value>>>) {
+    setup_with(n, MAPPING.to_string()).await
+}
+
+async fn setup_with(n: usize, mapping: String) -> (Sidecar, Store, Arc<Mutex<Vec<Value>>>) {
     let store: Store = Arc::new(Mutex::new(
         (1..=n).map(|i| json!({"id": format!("p{i}"), "handle": format!("h{i}"), "given": format!("G{i}")})).collect(),
     ));
     let bodies = Arc::new(Mutex::new(Vec::new()));
     let app = people_app(store.clone(), bodies.clone()).await;
-    (start(load(&config_text(app, MAPPING))).await, store, bodies)
+    (
+        start(load(&config_text(app, &mapping))).await,
+        store,
+        bodies,
+    )
 }
 
 async fn call(sc: &Sidecar, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
@@ -188,4 +203,28 @@ async fn delete_without_an_app_delete_is_405() {
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(err["status"], "405");
     assert_eq!(store.lock().unwrap().len(), 1);
+}
+
+/// A list whose `next` is a link (relative or absolute on the app's origin)
+/// is followed; a link to another origin is refused, so the app's
+/// credentials never leave it.
+#[tokio::test]
+async fn next_links_are_followed_on_the_apps_origin_only() {
+    for next in ["$.next_link", "$.next_url"] {
+        let mapping = MAPPING
+            .replace("query = { cursor = \"{cursor}\" }\n", "")
+            .replace("$.next_cursor", next);
+        let (sc, _, _) = setup_with(5, mapping).await;
+        let (status, all) = call(&sc, "GET", "/scim/v2/Users?count=10", None).await;
+        assert_eq!(status, StatusCode::OK, "{next}: {all}");
+        assert_eq!(all["totalResults"], json!(5), "{next}");
+        assert_eq!(all["Resources"][4]["id"], "p5");
+    }
+    let mapping = MAPPING
+        .replace("query = { cursor = \"{cursor}\" }\n", "")
+        .replace("$.next_cursor", "$.elsewhere");
+    let (sc, _, _) = setup_with(5, mapping).await;
+    let (status, err) = call(&sc, "GET", "/scim/v2/Users?count=10", None).await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{err}");
+    assert!(err["detail"].as_str().unwrap().contains("another origin"));
 }

@@ -260,8 +260,8 @@ fn check_paging(
     let need: &[(Var, &str)] = match paging {
         Paging::Offset { .. } => &[(Var::Offset, "{offset}"), (Var::Limit, "{limit}")],
         Paging::Page => &[(Var::Page, "{page}")],
-        Paging::Cursor => &[(Var::Cursor, "{cursor}")],
-        Paging::None => &[],
+        // Without `{cursor}`, `next` must hold a link the sidecar follows.
+        Paging::Cursor | Paging::None => &[],
     };
     for (v, name) in need {
         if !has(v.clone()) {
@@ -338,6 +338,7 @@ fn paging(ctx: &mut Ctx<'_>, o: &OperationToml, has: &dyn Fn(Var) -> bool) -> Pa
         None if has(Var::Cursor) => Paging::Cursor,
         None if has(Var::Page) => Paging::Page,
         None if has(Var::Offset) => Paging::Offset { base },
+        None if o.next.is_some() => Paging::Cursor,
         None => Paging::None,
     }
 }

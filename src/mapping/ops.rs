@@ -102,6 +102,16 @@ impl Operation {
         &self.method
     }
 
+    /// Whether the path or query uses `{cursor}` (cursor paging that sends
+    /// the token back; without it, `next` must be a link).
+    pub fn uses_cursor(&self) -> bool {
+        self.path.vars().any(|v| *v == Var::Cursor)
+            || self
+                .query
+                .iter()
+                .any(|(_, t)| t.vars().any(|v| *v == Var::Cursor))
+    }
+
     /// Whether create is followed by a get (the app returns only an id).
     pub fn then_get(&self) -> bool {
         self.then_get

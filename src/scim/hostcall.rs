@@ -64,7 +64,58 @@ impl HostCtx<'_> {
             ScimError::internal(format!("the mapping has no `{}` operation", kind.key()))
         })?;
         let req = op.render(vars, body).map_err(|e| map_error(&e))?;
-        let reply = self.send(req).await?;
+        let uri = self.app_uri(&req.path_and_query)?;
+        self.exchange(kind, req, uri).await
+    }
+
+    /// Follows a next-page link from a list answer (cursor paging whose
+    /// `next` is a URL or an absolute path, as Django REST framework and
+    /// many others return). The link must point at the app's own origin:
+    /// the host credentials are never sent anywhere else.
+    pub async fn follow(&self, link: &str, vars: &Vars<'_>) -> Result<HostReply, ScimError> {
+        let host = &self.state.config.host;
+        let target: Uri = link
+            .parse()
+            .map_err(|_| bad_link("the app's next-page link is not a valid URL"))?;
+        if let Some(authority) = target.authority() {
+            let same = target.scheme() == Some(&host.scheme) && authority == &host.authority;
+            if !same {
+                return Err(bad_link(
+                    "the app's next-page link points at another origin; it is not followed",
+                ));
+            }
+        }
+        let path = target.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        let uri: Uri = format!("{}://{}{path}", host.scheme, host.authority)
+            .parse()
+            .map_err(|_| bad_link("the app's next-page link is not a valid URL"))?;
+        let op = self
+            .mapping
+            .op(OpKind::List)
+            .ok_or_else(|| ScimError::internal("the mapping has no `list` operation"))?;
+        let req = op.render(vars, None).map_err(|e| map_error(&e))?;
+        self.exchange(OpKind::List, req, uri).await
+    }
+
+    /// The app URL of a rendered path, below the host base path.
+    fn app_uri(&self, path_and_query: &str) -> Result<Uri, ScimError> {
+        let host = &self.state.config.host;
+        format!(
+            "{}://{}{}{path_and_query}",
+            host.scheme, host.authority, host.base_path
+        )
+        .parse()
+        .map_err(|_| ScimError::internal("a rendered app URL is invalid"))
+    }
+
+    /// Sends a rendered request to `uri`; app errors become SCIM errors.
+    async fn exchange(
+        &self,
+        kind: OpKind,
+        req: HostRequest,
+        uri: Uri,
+    ) -> Result<HostReply, ScimError> {
+        let reply = self.send(req, uri).await?;
         if reply.status.is_success() {
             return Ok(reply);
         }
@@ -86,14 +137,8 @@ impl HostCtx<'_> {
         }
     }
 
-    async fn send(&self, req: HostRequest) -> Result<HostReply, ScimError> {
+    async fn send(&self, req: HostRequest, uri: Uri) -> Result<HostReply, ScimError> {
         let host = &self.state.config.host;
-        let uri: Uri = format!(
-            "{}://{}{}{}",
-            host.scheme, host.authority, host.base_path, req.path_and_query
-        )
-        .parse()
-        .map_err(|_| ScimError::internal("a rendered app URL is invalid"))?;
         let body = match &req.body {
             Some(v) => full(
                 serde_json::to_vec(v).map_err(|_| ScimError::internal("cannot encode app body"))?,
@@ -154,6 +199,11 @@ impl HostCtx<'_> {
             Ok(left)
         }
     }
+}
+
+fn bad_link(detail: &str) -> ScimError {
+    tracing::warn!(detail, "next-page link not followed");
+    ScimError::upstream(StatusCode::BAD_GATEWAY, detail)
 }
 
 /// A failed exchange with the app → 502 or 504.

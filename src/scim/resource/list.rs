@@ -226,6 +226,7 @@ async fn walk(
     };
     let mut items: Vec<Value> = Vec::new();
     let mut cursor: Option<String> = None;
+    let uses_cursor = m.op(OpKind::List).is_some_and(|op| op.uses_cursor());
     // Every call that does not end the walk adds at least one item, so
     // this bounds the calls even for apps with tiny pages.
     let max_calls = limit.saturating_add(2);
@@ -238,7 +239,13 @@ async fn walk(
             extra_query: extra,
             ..ctx.host.vars()
         };
-        let page = fetch_page(ctx, &vars).await?;
+        let page = match cursor.as_deref() {
+            Some(link) if is_link(link) => follow_page(ctx, link, &vars).await?,
+            Some(_) if !uses_cursor => {
+                return Err(bad_answer("list (a `next` value that is not a link)"));
+            }
+            _ => fetch_page(ctx, &vars).await?,
+        };
         let got = page.items.len() as u64;
         items.extend(page.items);
         if items.len() as u64 > limit {
@@ -261,6 +268,17 @@ async fn walk(
         cursor = page.next_cursor;
     }
     Ok((items, false))
+}
+
+/// Whether a `next` value is a link to follow rather than a cursor token.
+fn is_link(next: &str) -> bool {
+    next.starts_with('/') || next.starts_with("http://") || next.starts_with("https://")
+}
+
+async fn follow_page(ctx: &Ctx<'_>, link: &str, vars: &Vars<'_>) -> Result<Page, ScimError> {
+    let reply = ctx.host.follow(link, vars).await?;
+    let body = reply.body.ok_or_else(|| bad_answer("list"))?;
+    ctx.mapping().extract_page(&body).map_err(|e| map_error(&e))
 }
 
 async fn fetch_page(ctx: &Ctx<'_>, vars: &Vars<'_>) -> Result<Page, ScimError> {
