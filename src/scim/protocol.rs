@@ -2,7 +2,7 @@
 //! SCIM Error bodies (RFC 7644 §3.12) and JSON responses.
 
 use crate::body::{Body, full};
-use crate::error::ScimError;
+use crate::error::{ErrorSource, ScimError, ScimType};
 use http::header::{CONTENT_TYPE, HeaderValue};
 use http::{Response, StatusCode};
 use serde_json::{Value, json};
@@ -31,8 +31,24 @@ pub fn error_body(err: &ScimError) -> Value {
     body
 }
 
-/// A SCIM error response.
+/// A SCIM error response. The error's source decides the log level:
+/// client mistakes at debug (their details may echo input), app failures
+/// at warn, faults of the sidecar at error.
 pub fn error_response(err: &ScimError) -> Response<Body> {
+    let (status, scim_type, source) = (
+        err.status.as_u16(),
+        err.scim_type.map(ScimType::as_str),
+        err.source.label(),
+    );
+    match err.source {
+        ErrorSource::Client => {
+            tracing::debug!(status, scim_type, source, detail = %err.detail, "scim error")
+        }
+        ErrorSource::Upstream => tracing::warn!(status, source, detail = %err.detail, "scim error"),
+        ErrorSource::Internal => {
+            tracing::error!(status, source, detail = %err.detail, "scim error")
+        }
+    }
     json_response(err.status, &error_body(err))
 }
 
@@ -58,7 +74,6 @@ pub fn is_json_media_type(value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::ScimType;
 
     #[test]
     fn error_body_has_string_status_and_scim_type() {
