@@ -228,3 +228,20 @@ async fn next_links_are_followed_on_the_apps_origin_only() {
     assert_eq!(status, StatusCode::BAD_GATEWAY, "{err}");
     assert!(err["detail"].as_str().unwrap().contains("another origin"));
 }
+
+#[tokio::test]
+async fn cursor_paging_refuses_start_indexes_beyond_the_scan_limit() {
+    let (sc, _, _) = setup(3).await;
+    let (status, err) = call(
+        &sc,
+        "GET",
+        "/scim/v2/Users?startIndex=9000000000000000000&count=1",
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
+    assert_eq!(err["scimType"], "tooMany");
+    let (status, list) = call(&sc, "GET", "/scim/v2/Users?startIndex=3&count=5", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list["itemsPerPage"], json!(1));
+}

@@ -184,3 +184,49 @@ async fn a_body_that_never_arrives_is_408() {
     assert!(text.contains("\"status\":\"408\""), "{text}");
     assert!(seen.lock().unwrap().is_empty(), "nothing reached the app");
 }
+
+#[tokio::test]
+async fn filters_on_unmapped_attributes_are_invalid_not_empty() {
+    let (sc, seen) = setup(3).await;
+    let (status, err) = get(&sc, "/scim/v2/Users?filter=nickName%20eq%20%22x%22").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
+    assert_eq!(err["scimType"], "invalidFilter");
+    assert!(err["detail"].as_str().unwrap().contains("nickName"));
+    assert!(seen.lock().unwrap().is_empty(), "the app was not asked");
+}
+
+/// An app that caps its pages at 2 while the mapping declares 5, and
+/// reports its total: the sidecar must not skip records silently.
+#[tokio::test]
+async fn pages_shorter_than_declared_are_a_502_not_a_gap() {
+    let app = upstream(|req: Request<Incoming>| async move {
+        let q = req.uri().query().unwrap_or("").to_string();
+        let offset: usize = q
+            .split('&')
+            .find_map(|p| p.strip_prefix("offset="))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let items: Vec<Value> = (offset..5)
+            .take(2)
+            .map(|i| json!({"id": i, "name": format!("u{i}"), "title": "t"}))
+            .collect();
+        Response::new(body(json!({"items": items, "total": 5}).to_string()))
+    })
+    .await;
+    let mapping = MAPPING.replace(
+        "get = \"/u\"\nitems = \"$.items[*]\"\npaging = \"none\"",
+        "get = \"/u\"\nquery = { offset = \"{offset}\", limit = \"{limit}\" }\nitems = \"$.items[*]\"\ntotal = \"$.total\"\nmax_page_size = 5",
+    );
+    assert_ne!(mapping, MAPPING);
+    let sc = start(load(&config_text(app, &mapping))).await;
+    let (status, err) = get(&sc, "/scim/v2/Users?startIndex=1&count=5").await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{err}");
+    assert!(err["detail"].as_str().unwrap().contains("max_page_size"));
+    let (status, err) = get(&sc, "/scim/v2/Users?filter=title%20pr").await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "offset walks continue from where a short page stopped: {err}"
+    );
+    assert_eq!(err["totalResults"], json!(5));
+}

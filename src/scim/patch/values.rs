@@ -84,8 +84,11 @@ fn string_bool(s: &str, path: &AttrPath, dialect: Dialect) -> Result<bool, Patch
 
 /// Whether two elements of a multi-valued attribute denote the same value:
 /// equal JSON, or equal `value` (and equal `type` when present), so that
-/// re-adding a member is a no-op (RFC 7644 §3.5.2.1).
-pub fn same_element(a: &Value, b: &Value) -> bool {
+/// re-adding a member is a no-op (RFC 7644 §3.5.2.1). [`append_unique`]
+/// indexes elements by a key with exactly this equality; this pairwise
+/// form is its specification, checked against it in the tests.
+#[cfg(test)]
+fn same_element(a: &Value, b: &Value) -> bool {
     if a == b {
         return true;
     }
@@ -103,16 +106,36 @@ fn element_type(v: &Value) -> Option<&str> {
     get_ci(v, "type").and_then(Value::as_str)
 }
 
-/// Appends `value` (one element or an array of them) to `items`, skipping duplicates.
+/// Appends `value` (one element or an array of them) to `items`, skipping
+/// duplicates (equal JSON, or equal `value` and case-folded `type`). Uses a hash index, so an
+/// add of n elements costs O(n), not O(n²): a 1 MiB body of members must
+/// not hold a worker for seconds.
 pub fn append_unique(items: &mut Vec<Value>, value: Value) {
     let new = match value {
         Value::Array(v) => v,
         v => vec![v],
     };
+    let mut seen: std::collections::HashSet<String> = items.iter().map(element_key).collect();
     for v in new {
-        if !v.is_null() && !items.iter().any(|e| same_element(e, &v)) {
+        if !v.is_null() && seen.insert(element_key(&v)) {
             items.push(v);
         }
+    }
+}
+
+/// A key equal for two elements exactly when they are duplicates: the
+/// `value` and case-folded `type` when there is a `value`, else the whole
+/// element (serde_json's maps are ordered, so equal objects print equally).
+fn element_key(v: &Value) -> String {
+    match get_ci(v, "value") {
+        Some(value) => format!(
+            "v{}|{}",
+            value,
+            element_type(v)
+                .map(str::to_lowercase)
+                .unwrap_or_else(|| "\u{0}".into())
+        ),
+        None => format!("j{v}"),
     }
 }
 
@@ -224,5 +247,33 @@ mod tests {
         };
         assert!(is_manager(&path));
         assert_eq!(path.key(), MANAGER_KEY);
+    }
+}
+
+#[cfg(test)]
+mod scale_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn append_unique_dedupes_like_same_element_at_scale() {
+        let mut items = vec![
+            json!({"value": "u1", "type": "Work"}),
+            json!({"display": "no value"}),
+        ];
+        let mut added: Vec<Value> = (0..20_000)
+            .map(|i| json!({"value": format!("u{}", i % 10_000)}))
+            .collect();
+        added.push(json!({"value": "u1", "type": "work"}));
+        added.push(json!({"display": "no value"}));
+        added.push(json!({"value": 7}));
+        append_unique(&mut items, Value::Array(added));
+        // u0..u9999 untyped (10 000) + the two originals + the number 7.
+        assert_eq!(items.len(), 10_003);
+        for (i, a) in items.iter().enumerate().take(50) {
+            for b in items.iter().skip(i + 1).take(50) {
+                assert!(!same_element(a, b), "{a} ~ {b}");
+            }
+        }
     }
 }

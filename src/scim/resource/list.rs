@@ -26,6 +26,9 @@ const WALK_PAGE: u64 = 100;
 
 /// Answers a list or search request with a ListResponse.
 pub async fn list(ctx: &Ctx<'_>, q: ListQuery) -> Result<Value, ScimError> {
+    if let Some(f) = &q.filter {
+        super::filter_check::check(ctx.mapping(), f)?;
+    }
     let count = q
         .count
         .unwrap_or(DEFAULT_COUNT.min(ctx.state().config.scim.max_page_size as u64));
@@ -57,8 +60,16 @@ async fn page(ctx: &Ctx<'_>, start: u64, count: u64) -> Result<(Vec<Value>, u64)
         let wanted = (start - 1).saturating_add(count);
         // Without paging the one call already returned everything: keep it
         // all, so the total is exact.
+        let scan_limit = ctx.state().config.scim.filter_scan_limit as u64;
         let bound = if m.paging() == Paging::None {
             u64::MAX
+        } else if wanted > scan_limit {
+            return Err(ScimError::bad_request(
+                ScimType::TooMany,
+                format!(
+                    "the app pages with cursors, so reaching startIndex {start} means reading more than the scan limit of {scan_limit} resources"
+                ),
+            ));
         } else {
             wanted
         };
@@ -90,7 +101,18 @@ async fn page(ctx: &Ctx<'_>, start: u64, count: u64) -> Result<(Vec<Value>, u64)
         total = total.or(page.total);
         let got = page.items.len();
         items.extend(page.items.into_iter().skip(req.skip).take(req.take));
-        if req.limit.is_some_and(|l| (got as u64) < l) {
+        if let Some(limit) = req.limit.filter(|l| (got as u64) < *l) {
+            // A short page is the end, unless the app's total says records
+            // follow it: then the app caps pages below our size and the
+            // next SCIM page would skip records.
+            let reached = match (req.offset, req.page) {
+                (Some(offset), _) => offset.saturating_sub(base_offset(m)) + got as u64,
+                (None, Some(page)) => (page - 1) * limit + got as u64,
+                (None, None) => got as u64,
+            };
+            if page.total.is_some_and(|t| t > reached) {
+                return Err(short_pages(limit));
+            }
             at_end = true;
             break;
         }
@@ -260,7 +282,14 @@ async fn walk(
                 // more exist: an app that caps pages below our size is
                 // walked on from where it stopped.
                 Paging::Offset { .. } => page.total.map_or(got < size, |t| seen >= t),
-                Paging::Page => got < size || page.total.is_some_and(|t| seen >= t),
+                // Pages are numbered by our size: a short page with more
+                // to come means the app caps below it, and walking on by
+                // page number would skip records.
+                Paging::Page => match page.total {
+                    Some(t) if got < size && seen < t => return Err(short_pages(size)),
+                    Some(t) => seen >= t,
+                    None => got < size,
+                },
             };
         if done {
             return Ok((items, true));
@@ -268,6 +297,28 @@ async fn walk(
         cursor = page.next_cursor;
     }
     Ok((items, false))
+}
+
+fn base_offset(m: &crate::mapping::ResourceMapping) -> u64 {
+    match m.paging() {
+        Paging::Offset { base } => base,
+        _ => 0,
+    }
+}
+
+/// The app returned fewer records than asked while its total says more
+/// exist: the mapping's `max_page_size` is above the app's real cap.
+fn short_pages(size: u64) -> ScimError {
+    tracing::warn!(
+        size,
+        "the app returns shorter pages than requested; set max_page_size to its cap"
+    );
+    ScimError::upstream(
+        http::StatusCode::BAD_GATEWAY,
+        format!(
+            "the app returned a short page for a page size of {size} while its total says more exist; the mapping's max_page_size must be the app's page cap"
+        ),
+    )
 }
 
 /// Whether a `next` value is a link to follow rather than a cursor token.

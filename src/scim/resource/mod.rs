@@ -4,6 +4,7 @@
 //! searching live in [`list`], writes in [`write`]; this module dispatches
 //! and owns reads of one resource and the response shapes.
 
+mod filter_check;
 mod list;
 mod write;
 
