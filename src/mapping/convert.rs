@@ -120,7 +120,10 @@ fn to_scim_type(rule: &AttrRule, v: Value) -> Result<Value, MapError> {
         (AttrType::Boolean, Value::Number(n)) if n.as_u64().is_some_and(|n| n <= 1) => {
             Ok(Value::Bool(n.as_u64() == Some(1)))
         }
-        (AttrType::Boolean, other) => Err(host_err(rule, format!("{other} is not a boolean"))),
+        (AttrType::Boolean, other) => Err(host_err(
+            rule,
+            format!("got {} instead of a boolean", json_type(&other)),
+        )),
         (AttrType::Integer | AttrType::Decimal, Value::Number(n)) => Ok(Value::Number(n)),
         (AttrType::Integer | AttrType::Decimal, Value::String(s)) => {
             serde_json::from_str::<serde_json::Number>(s.trim())
@@ -157,7 +160,13 @@ pub(crate) fn write_value(rule: &AttrRule, v: Option<&Value>) -> Result<Option<V
             .find(|(s, _)| *s == key)
             .or_else(|| rule.map.iter().find(|(s, _)| s.eq_ignore_ascii_case(&key)));
         let hit = hit.map(|(_, h)| h.clone());
-        v = hit.ok_or_else(|| invalid(rule, format!("{key:?} is not an allowed value")))?;
+        v = hit.ok_or_else(|| {
+            let allowed: Vec<&str> = rule.map.iter().map(|(s, _)| s.as_str()).collect();
+            invalid(
+                rule,
+                format!("the value is not one of {}", allowed.join(", ")),
+            )
+        })?;
     }
     for t in &rule.write {
         v = t.apply(v, Dir::Write).map_err(|e| invalid(rule, e))?;
@@ -202,7 +211,7 @@ fn check_scim_type(rule: &AttrRule, v: Value) -> Result<Value, MapError> {
             } else if s.eq_ignore_ascii_case("false") {
                 false
             } else {
-                return Err(invalid(rule, format!("{v} is not a boolean")));
+                return Err(invalid(rule, "expected a boolean".to_string()));
             };
             return Ok(Value::Bool(b));
         }
@@ -233,7 +242,12 @@ fn check_scim_type(rule: &AttrRule, v: Value) -> Result<Value, MapError> {
 }
 
 fn coerce_host(rule: &AttrRule, ht: HostType, v: Value) -> Result<Value, MapError> {
-    let bad = || invalid(rule, format!("cannot convert {v} for the app"));
+    let bad = || {
+        invalid(
+            rule,
+            format!("cannot convert a {} for the app", json_type(&v)),
+        )
+    };
     Ok(match (ht, &v) {
         (HostType::String, Value::String(_))
         | (HostType::Bool, Value::Bool(_))
@@ -256,4 +270,17 @@ fn coerce_host(rule: &AttrRule, ht: HostType, v: Value) -> Result<Value, MapErro
         (HostType::Bool, Value::String(s)) if s.eq_ignore_ascii_case("false") => Value::Bool(false),
         _ => return Err(bad()),
     })
+}
+
+/// The JSON type of a value, for messages: values themselves may be
+/// personal data and never appear in errors or logs.
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
 }

@@ -68,10 +68,21 @@ pub struct ClientInfo {
     pub tls: bool,
 }
 
+/// Other client-address headers apps and frameworks honour (RFC 7239
+/// `Forwarded`, nginx's `X-Real-IP`, …): dropped when the peer is not a
+/// trusted proxy, since only a proxy may vouch for them.
+const OTHER_FORWARDING: [&str; 4] = [
+    "forwarded",
+    "x-real-ip",
+    "x-forwarded-port",
+    "x-forwarded-prefix",
+];
+
 /// Sets `X-Forwarded-For`, `-Proto` and `-Host`. From a trusted proxy the
 /// incoming values are kept and the peer is appended to the `For` chain;
-/// from anyone else the incoming values are replaced, so a client cannot
-/// forge its address to the app.
+/// from anyone else the incoming values are replaced (and the other
+/// forwarding headers removed), so a client cannot forge its address to
+/// the app.
 pub fn set_forwarded(
     headers: &mut HeaderMap,
     client: ClientInfo,
@@ -79,6 +90,11 @@ pub fn set_forwarded(
     trusted: &[Cidr],
 ) {
     let is_trusted = trusted.iter().any(|c| c.contains(client.peer));
+    if !is_trusted {
+        for name in OTHER_FORWARDING {
+            headers.remove(name);
+        }
+    }
     let peer = client.peer.to_string();
     let prior: Vec<String> = headers
         .get_all(X_FORWARDED_FOR)
@@ -149,6 +165,8 @@ mod tests {
         let mut h = map(&[
             ("x-forwarded-for", "6.6.6.6"),
             ("x-forwarded-proto", "https"),
+            ("forwarded", "for=10.0.0.1;proto=https"),
+            ("x-real-ip", "10.0.0.1"),
         ]);
         let client = ClientInfo {
             peer: "10.1.2.3".parse().unwrap(),
@@ -160,6 +178,7 @@ mod tests {
             Some(HeaderValue::from_static("app.example")),
             &[],
         );
+        assert!(h.get("forwarded").is_none() && h.get("x-real-ip").is_none());
         assert_eq!(h.get(X_FORWARDED_FOR).unwrap(), "10.1.2.3");
         assert_eq!(h.get(X_FORWARDED_PROTO).unwrap(), "http");
         assert_eq!(h.get(X_FORWARDED_HOST).unwrap(), "app.example");

@@ -93,7 +93,9 @@ pub fn classify(rest: &str) -> Endpoint {
 }
 
 /// Decodes one path segment. Ids never contain an undecoded `/` (that would
-/// be a deeper path) and must be valid UTF-8 and non-empty.
+/// be a deeper path), must be valid UTF-8 and non-empty, and are never only
+/// dots: even encoded as `%2E%2E`, a `..` segment may be normalised away by
+/// a proxy in front of the app (RFC 3986 §6.2.2.2) and address its parent.
 fn decode_segment(segment: &str) -> Option<String> {
     if segment.is_empty() || segment.contains('/') {
         return None;
@@ -102,7 +104,7 @@ fn decode_segment(segment: &str) -> Option<String> {
         .decode_utf8()
         .ok()
         .map(|s| s.into_owned())
-        .filter(|s| !s.is_empty())
+        .filter(|s| !s.is_empty() && !s.bytes().all(|b| b == b'.'))
 }
 
 #[cfg(test)]
@@ -151,5 +153,11 @@ mod tests {
         );
         assert_eq!(classify("/Users/a/b"), Endpoint::Unknown);
         assert_eq!(classify("/Users/%ff"), Endpoint::Unknown);
+        assert_eq!(classify("/Users/%2E%2E"), Endpoint::Unknown);
+        assert_eq!(classify("/Users/."), Endpoint::Unknown);
+        assert_eq!(
+            classify("/Users/a.b"),
+            Endpoint::Item(ResourceKind::User, "a.b".into())
+        );
     }
 }
