@@ -551,7 +551,8 @@ async fn django_scan_beyond_the_limit_is_refused_not_missed() {
     .await;
     assert_scim_error(status, &err, StatusCode::BAD_REQUEST, Some("invalidFilter"));
     // The pre-create uniqueness lookup is the same scan: creates are
-    // refused too rather than risking a duplicate.
+    // refused too rather than risking a duplicate — as a limit of the
+    // sidecar (500), not as a bad filter the IdP never sent.
     let (status, err) = call(
         &sc,
         "POST",
@@ -559,7 +560,13 @@ async fn django_scan_beyond_the_limit_is_refused_not_missed() {
         Some(okta_create_body("new.user")),
     )
     .await;
-    assert_scim_error(status, &err, StatusCode::BAD_REQUEST, Some("invalidFilter"));
+    assert_scim_error(status, &err, StatusCode::INTERNAL_SERVER_ERROR, None);
+    assert!(
+        err["detail"]
+            .as_str()
+            .unwrap()
+            .contains("cannot verify that userName is unique")
+    );
     assert_eq!(app.len(), 8);
     assert!(app.seen().iter().all(|s| s.method == Method::GET));
 }

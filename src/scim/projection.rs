@@ -20,6 +20,22 @@ struct Name {
     sub: Option<String>,
 }
 
+impl Name {
+    /// Whether this name is exactly `urn` (lowercased): a whole extension.
+    /// The parser split it at its last `:`, so rejoin before comparing.
+    fn names_whole(&self, urn: &str) -> bool {
+        self.sub.is_none()
+            && match &self.urn {
+                None => self.attr == urn,
+                Some(u) => {
+                    urn.len() == u.len() + 1 + self.attr.len()
+                        && urn.starts_with(u.as_str())
+                        && urn.ends_with(&format!(":{}", self.attr))
+                }
+            }
+    }
+}
+
 fn parse_name(raw: &str, core_urn: &str) -> Name {
     let core_prefix = format!("{}:", core_urn.to_ascii_lowercase());
     let raw = raw.strip_prefix(&core_prefix).unwrap_or(raw);
@@ -66,7 +82,7 @@ fn keep(key: &str, value: Value, names: &[Name]) -> Option<Value> {
     }
     if lower.starts_with("urn:") {
         // An extension object: keep it whole, or only the named attributes.
-        if names.iter().any(|n| n.urn.is_none() && n.attr == lower) {
+        if names.iter().any(|n| n.names_whole(&lower)) {
             return Some(value);
         }
         let wanted: Vec<&Name> = names
@@ -127,6 +143,15 @@ fn keep_subs(value: Value, subs: &[&str]) -> Value {
 
 fn exclude(obj: &mut Map<String, Value>, name: &Name) {
     if ALWAYS.contains(&name.attr.as_str()) && name.urn.is_none() && name.sub.is_none() {
+        return;
+    }
+    // A whole extension, named by its URN alone.
+    if let Some(key) = obj
+        .keys()
+        .find(|k| k.starts_with("urn:") && name.names_whole(&k.to_ascii_lowercase()))
+        .cloned()
+    {
+        obj.remove(&key);
         return;
     }
     let container = match &name.urn {
@@ -234,5 +259,17 @@ mod tests {
         assert_eq!(u["id"], "1");
         assert_eq!(u["name"], json!({"givenName": "Ada"}));
         assert_eq!(u[ENT], json!({"department": "R&D"}));
+    }
+
+    #[test]
+    fn a_whole_extension_is_named_by_its_urn() {
+        let mut u = user();
+        project(&mut u, &proj(&[ENT], &[]), USER);
+        assert_eq!(u[ENT]["department"], "R&D");
+        assert!(u.get("userName").is_none());
+        let mut u = user();
+        project(&mut u, &proj(&[], &[ENT]), USER);
+        assert!(u.get(ENT).is_none());
+        assert_eq!(u["userName"], "ada");
     }
 }

@@ -357,7 +357,21 @@ async fn check_unique(ctx: &Ctx<'_>, resource: &Value) -> Result<(), ScimError> 
             count: Some(1),
             ..Default::default()
         };
-        let found = super::list::list(ctx, q).await?;
+        // The lookup's own 400s (scan limit, unmapped attribute) are not the
+        // client's fault: the create cannot be checked, so it is refused as
+        // a sidecar limitation rather than answered as a bad filter.
+        let found = super::list::list(ctx, q).await.map_err(|e| {
+            if e.scim_type == Some(ScimType::InvalidFilter)
+                || e.scim_type == Some(ScimType::TooMany)
+            {
+                ScimError::internal(format!(
+                    "cannot verify that {attr} is unique before creating: {}",
+                    e.detail
+                ))
+            } else {
+                e
+            }
+        })?;
         if found
             .get("totalResults")
             .and_then(Value::as_u64)
