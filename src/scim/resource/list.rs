@@ -11,7 +11,7 @@ use super::{Ctx, bad_answer};
 use crate::error::{ScimError, ScimType};
 use crate::mapping::{OpKind, Page, Paging, Vars};
 use crate::scim::filter::{AttrInfo, CompValue, CompareOp, DefaultAttrs, Filter, matches};
-use crate::scim::hostcall::map_error;
+use crate::scim::hostcall::{HostReply, map_error};
 use crate::scim::projection::project;
 use crate::scim::protocol::LIST_URN;
 use crate::scim::query::ListQuery;
@@ -327,13 +327,15 @@ fn is_link(next: &str) -> bool {
 }
 
 async fn follow_page(ctx: &Ctx<'_>, link: &str, vars: &Vars<'_>) -> Result<Page, ScimError> {
-    let reply = ctx.host.follow(link, vars).await?;
-    let body = reply.body.ok_or_else(|| bad_answer("list"))?;
-    ctx.mapping().extract_page(&body).map_err(|e| map_error(&e))
+    page_of(ctx, ctx.host.follow(link, vars).await?)
 }
 
 async fn fetch_page(ctx: &Ctx<'_>, vars: &Vars<'_>) -> Result<Page, ScimError> {
-    let reply = ctx.host.call(OpKind::List, vars, None).await?;
+    page_of(ctx, ctx.host.call(OpKind::List, vars, None).await?)
+}
+
+/// The page in a list answer.
+fn page_of(ctx: &Ctx<'_>, reply: HostReply) -> Result<Page, ScimError> {
     let body = reply.body.ok_or_else(|| bad_answer("list"))?;
     ctx.mapping().extract_page(&body).map_err(|e| map_error(&e))
 }

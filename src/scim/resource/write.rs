@@ -9,6 +9,7 @@ use super::{Ctx, bad_answer, check_if_match, fetch, resource_response};
 use crate::body::Body;
 use crate::error::{ScimError, ScimType};
 use crate::mapping::{OnDelete, OpKind, Unmapped, Vars};
+use crate::scim::filter::eval::get_ci;
 use crate::scim::hostcall::map_error;
 use crate::scim::input::normalise_resource;
 use crate::scim::patch::{self, PatchOptions};
@@ -320,10 +321,9 @@ fn check_required(resource: &Value, core: &str) -> Result<(), ScimError> {
     } else {
         "userName"
     };
-    let present = resource
-        .as_object()
-        .and_then(|o| o.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)))
-        .is_some_and(|(_, v)| v.as_str().is_some_and(|s| !s.trim().is_empty()));
+    let present = get_ci(resource, name)
+        .and_then(Value::as_str)
+        .is_some_and(|s| !s.trim().is_empty());
     if present {
         Ok(())
     } else {
@@ -340,11 +340,7 @@ fn check_required(resource: &Value, core: &str) -> Result<(), ScimError> {
 /// `caseExact: false`).
 async fn check_unique(ctx: &Ctx<'_>, resource: &Value) -> Result<(), ScimError> {
     for attr in ctx.mapping().unique_before_create() {
-        let Some(value) = resource
-            .as_object()
-            .and_then(|o| o.iter().find(|(k, _)| k.eq_ignore_ascii_case(attr)))
-            .and_then(|(_, v)| v.as_str())
-        else {
+        let Some(value) = get_ci(resource, attr).and_then(Value::as_str) else {
             continue;
         };
         let filter_text = format!("{attr} eq {}", Value::String(value.to_string()));
