@@ -3,7 +3,7 @@
 //! recorded in docs/benchmarks.md.
 
 use divan::{Bencher, black_box};
-use scim_sidecar::scim::filter::{DefaultAttrs, matches, parse};
+use scim_sidecar::protocol::filter::{DefaultAttrs, matches, parse};
 use serde_json::json;
 
 fn main() {

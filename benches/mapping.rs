@@ -6,7 +6,7 @@
 use divan::{Bencher, black_box};
 use scim_sidecar::Config;
 use scim_sidecar::mapping::ResourceMapping;
-use scim_sidecar::scim::patch::{Dialect, PatchOptions, apply, parse};
+use scim_sidecar::protocol::patch::{Dialect, PatchOptions, apply, parse};
 use serde_json::{Value, json};
 use std::sync::Arc;
 

@@ -2,7 +2,7 @@
 //! (RFC 7644 §3.5.2). Run with `cargo bench --bench patch`.
 
 use divan::{Bencher, black_box};
-use scim_sidecar::scim::patch::{Dialect, PatchOptions, apply, parse};
+use scim_sidecar::protocol::patch::{Dialect, PatchOptions, apply, parse};
 use serde_json::{Value, json};
 
 fn main() {

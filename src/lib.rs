@@ -9,23 +9,25 @@
 #![forbid(unsafe_code)]
 #![deny(rust_2018_idioms)]
 
-pub mod admin;
 pub mod auth;
 pub mod body;
 pub mod config;
 pub mod dryrun;
 pub mod error;
+pub mod host;
+pub mod http;
 pub mod mapping;
+pub mod protocol;
 pub mod proxy;
+pub mod schema;
 pub mod scim;
-pub mod server;
 pub mod state;
 pub mod telemetry;
 pub mod token;
 pub mod upstream;
 
 pub use config::Config;
-pub use server::{ServeError, Server};
+pub use http::server::{ServeError, Server};
 pub use state::State;
 
 use std::future::Future;

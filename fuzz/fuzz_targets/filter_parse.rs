@@ -17,7 +17,7 @@
 use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
-use scim_sidecar::scim::filter::{DefaultAttrs, Filter, FilterLimits, matches, parse_with};
+use scim_sidecar::protocol::filter::{DefaultAttrs, Filter, FilterLimits, matches, parse_with};
 use serde_json::Value;
 
 static USER: LazyLock<Value> = LazyLock::new(|| {

@@ -22,7 +22,7 @@
 use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
-use scim_sidecar::scim::patch::{self, Dialect, Op, PatchOptions};
+use scim_sidecar::protocol::patch::{self, Dialect, Op, PatchOptions};
 use serde_json::{Map, Value, json};
 
 static USER: LazyLock<Value> = LazyLock::new(|| {

@@ -9,7 +9,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use scim_sidecar::scim::filter::{FilterLimits, parse_path, parser::parse_patch_path};
+use scim_sidecar::protocol::filter::{FilterLimits, parse_path, parser::parse_patch_path};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(input) = std::str::from_utf8(data) else {

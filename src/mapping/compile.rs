@@ -16,7 +16,7 @@ use crate::mapping::template::{Template, Var};
 use crate::mapping::{
     AttrRule, Extension, OnDelete, OpKind, ResourceKind, ResourceMapping, Source, Unmapped,
 };
-use crate::scim::schema::{self, AttrType, Mutability};
+use crate::schema::{self, AttrType, Mutability};
 
 /// Compiles `raw` (the `[<key>]` table) for `kind`. `known_conn_vars` are
 /// the variable names every connection defines (`{conn.<var>}`).

@@ -13,7 +13,7 @@ use crate::mapping::raw::{RuleTable, RuleToml, SpStr};
 use crate::mapping::template::Template;
 use crate::mapping::transform::Transform;
 use crate::mapping::{AttrRule, AttributeInfo, Extension, HostType, Source};
-use crate::scim::schema::{self, AttrDef, AttrType, Mutability, Returned, SchemaDef, Uniqueness};
+use crate::schema::{self, AttrDef, AttrType, Mutability, Returned, SchemaDef, Uniqueness};
 
 /// Shared state of one compile run.
 pub(crate) struct Ctx<'a> {

@@ -13,7 +13,7 @@ use crate::mapping::ops::{ListSpec, Operation, Paging};
 use crate::mapping::path::{ReadPath, ScimPath, WritePath};
 use crate::mapping::raw::{OperationToml, SpStr};
 use crate::mapping::template::{Template, Var};
-use crate::scim::schema;
+use crate::schema;
 
 /// Resolves a request placeholder name.
 fn resolver<'a>(

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::mapping::template::render_value;
 use crate::mapping::transform::Dir;
 use crate::mapping::{AttrRule, HostType, MapError, Source};
-use crate::scim::schema::AttrType;
+use crate::schema::AttrType;
 
 /// A member of a JSON object by exact, else case-insensitive, name.
 pub(crate) fn get_ci<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {

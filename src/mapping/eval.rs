@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::mapping::convert::{get_ci, read_rule, write_value};
 use crate::mapping::{AttrRule, MapError, ResourceKind, ResourceMapping, Source};
-use crate::scim::schema::Mutability;
+use crate::schema::Mutability;
 
 /// The host-side effect of a SCIM change (PATCH or PUT).
 #[derive(Debug, Clone, PartialEq, Default)]

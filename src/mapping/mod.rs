@@ -28,7 +28,7 @@ pub use template::Vars;
 
 use serde_json::Value;
 
-use crate::scim::schema::{AttrType, Mutability, Returned, SchemaDef, Uniqueness};
+use crate::schema::{AttrType, Mutability, Returned, SchemaDef, Uniqueness};
 use path::{ReadPath, ScimPath, WritePath};
 use template::Template;
 use transform::Transform;

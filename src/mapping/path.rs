@@ -228,7 +228,7 @@ impl ScimPath {
     /// `urn:…:attr…` forms.
     pub fn parse(src: &str) -> Result<Self, String> {
         let head_end = src.find('[').unwrap_or(src.len());
-        let (urn, attr_start) = match crate::scim::schema::split_urn(&src[..head_end]) {
+        let (urn, attr_start) = match crate::schema::split_urn(&src[..head_end]) {
             (Some(u), _) => (Some(u.to_owned()), u.len() + 1),
             (None, _) => (None, 0),
         };

@@ -12,7 +12,7 @@ use crate::mapping::{
     ErrorOutcome, OpKind, PageRequest, Paging, ResourceKind, ResourceMapping, Unmapped, Vars,
     compile,
 };
-use crate::scim::schema::{ENTERPRISE_USER_URN, Mutability, USER_URN};
+use crate::schema::{ENTERPRISE_USER_URN, Mutability, USER_URN};
 
 const EXAMPLE: &str = include_str!("testdata/example.toml");
 

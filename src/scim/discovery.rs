@@ -5,11 +5,11 @@
 //! mapping), so an IdP that reads the schema — Entra's schema discovery —
 //! offers only what this deployment really stores.
 
-use super::protocol::LIST_URN;
-use super::schema::{ENTERPRISE_USER_URN, GROUP_URN, USER_URN};
 use crate::config::Config;
 use crate::error::ScimError;
 use crate::mapping::{AttributeInfo, ResourceMapping};
+use crate::protocol::LIST_URN;
+use crate::schema::{ENTERPRISE_USER_URN, GROUP_URN, USER_URN};
 use serde_json::{Value, json};
 
 /// The discovery documents of one deployment.

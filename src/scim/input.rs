@@ -3,8 +3,8 @@
 //! (POST/PUT) that IdPs send in non-RFC shapes.
 
 use crate::error::{ScimError, ScimType};
-use crate::scim::patch::Dialect;
-use crate::scim::schema::ENTERPRISE_USER_URN;
+use crate::protocol::patch::Dialect;
+use crate::schema::ENTERPRISE_USER_URN;
 use http::StatusCode;
 use http_body_util::{BodyExt, Limited};
 use serde_json::{Map, Value};

@@ -6,16 +6,10 @@
 //! `Authorization` header never reaches it.
 
 pub mod discovery;
-pub mod filter;
-pub mod hostcall;
 pub mod input;
-pub mod patch;
-pub mod projection;
-pub mod protocol;
-pub mod query;
 pub mod resource;
+pub mod response;
 pub mod route;
-pub mod schema;
 
 use crate::auth::{AuthError, Principal};
 use crate::body::Body;
@@ -24,7 +18,7 @@ use crate::state::State;
 use http::header::{ALLOW, CONTENT_TYPE, HeaderValue, WWW_AUTHENTICATE};
 use http::{Method, Request, Response, StatusCode};
 use hyper::body::Incoming;
-use protocol::{error_response, is_json_media_type, json_response};
+use response::{error_response, is_json_media_type, json_response};
 use route::{Endpoint, ResourceKind};
 
 /// Whether `path` is below the SCIM base path.

@@ -7,7 +7,7 @@
 
 use crate::error::{ScimError, ScimType};
 use crate::mapping::{AttributeInfo, ResourceMapping};
-use crate::scim::filter::{AttrPath, Filter};
+use crate::protocol::filter::{AttrPath, Filter};
 
 /// Checks every attribute path of `f` against the mapping.
 pub fn check(m: &ResourceMapping, f: &Filter) -> Result<(), ScimError> {
@@ -78,7 +78,7 @@ fn unknown(path: &AttrPath) -> ScimError {
 mod tests {
     use super::*;
     use crate::config::Config;
-    use crate::scim::filter::parse;
+    use crate::protocol::filter::parse;
 
     fn mapping() -> std::sync::Arc<ResourceMapping> {
         let text = include_str!("../../../config/example.toml");

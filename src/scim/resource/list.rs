@@ -9,12 +9,12 @@
 
 use super::{Ctx, bad_answer};
 use crate::error::{ScimError, ScimType};
+use crate::host::{HostReply, map_error};
 use crate::mapping::{OpKind, Page, Paging, Vars};
-use crate::scim::filter::{AttrInfo, CompValue, CompareOp, DefaultAttrs, Filter, matches};
-use crate::scim::hostcall::{HostReply, map_error};
-use crate::scim::projection::project;
-use crate::scim::protocol::LIST_URN;
-use crate::scim::query::ListQuery;
+use crate::protocol::LIST_URN;
+use crate::protocol::filter::{AttrInfo, CompValue, CompareOp, DefaultAttrs, Filter, matches};
+use crate::protocol::projection::project;
+use crate::protocol::query::ListQuery;
 use futures_util::{StreamExt, TryStreamExt, stream};
 use serde_json::{Value, json};
 use std::cmp::Ordering;
@@ -377,15 +377,15 @@ async fn map_all(ctx: &Ctx<'_>, items: Vec<Value>) -> Result<Vec<Value>, ScimErr
 
 /// Sorts by an attribute (RFC 7644 §3.4.2.3): missing values sort last in
 /// ascending order; strings compare case-insensitively.
-fn sort(resources: &mut [Value], by: &crate::scim::filter::AttrPath, descending: bool) {
+fn sort(resources: &mut [Value], by: &crate::protocol::filter::AttrPath, descending: bool) {
     let key = |r: &Value| -> Option<Value> {
         let base = match &by.urn {
-            Some(urn) => crate::scim::filter::eval::get_ci(r, urn)?,
+            Some(urn) => crate::protocol::filter::eval::get_ci(r, urn)?,
             None => r,
         };
-        let mut v = crate::scim::filter::eval::get_ci(base, &by.name)?;
+        let mut v = crate::protocol::filter::eval::get_ci(base, &by.name)?;
         if let Some(sub) = &by.sub {
-            v = crate::scim::filter::eval::get_ci(v, sub)?;
+            v = crate::protocol::filter::eval::get_ci(v, sub)?;
         }
         Some(v.clone())
     };

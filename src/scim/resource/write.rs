@@ -8,12 +8,12 @@
 use super::{Ctx, bad_answer, check_if_match, fetch, resource_response};
 use crate::body::Body;
 use crate::error::{ScimError, ScimType};
+use crate::host::map_error;
 use crate::mapping::{OnDelete, OpKind, Unmapped, Vars};
-use crate::scim::filter::eval::get_ci;
-use crate::scim::hostcall::map_error;
+use crate::protocol::filter::eval::get_ci;
+use crate::protocol::patch::{self, PatchOptions};
+use crate::protocol::query::{self, Projection};
 use crate::scim::input::normalise_resource;
-use crate::scim::patch::{self, PatchOptions};
-use crate::scim::query::{self, Projection};
 use http::{HeaderMap, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use serde_json::Value;
@@ -171,7 +171,7 @@ pub async fn patch(
 
 /// The attribute keys PATCH may not target: the mapping's read-only rules.
 fn read_only_keys(ctx: &Ctx<'_>) -> Vec<String> {
-    use crate::scim::schema::Mutability::ReadOnly;
+    use crate::schema::Mutability::ReadOnly;
     let core = ctx.mapping().core_schema();
     let key = |schema: &str, name: &str| {
         if schema.eq_ignore_ascii_case(core) {
@@ -344,7 +344,7 @@ async fn check_unique(ctx: &Ctx<'_>, resource: &Value) -> Result<(), ScimError> 
             continue;
         };
         let filter_text = format!("{attr} eq {}", Value::String(value.to_string()));
-        let filter = crate::scim::filter::parse(&filter_text).map_err(|e| {
+        let filter = crate::protocol::filter::parse(&filter_text).map_err(|e| {
             ScimError::bad_request(ScimType::InvalidValue, format!("`{attr}`: {e}"))
         })?;
         let q = query::ListQuery {

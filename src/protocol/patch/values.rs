@@ -9,8 +9,8 @@
 use serde_json::{Map, Value};
 
 use super::{Dialect, PatchError, PatchOptions};
-use crate::scim::filter::eval::get_ci;
-use crate::scim::filter::{AttrPath, CompValue, CompareOp, Filter};
+use crate::protocol::filter::eval::get_ci;
+use crate::protocol::filter::{AttrPath, CompValue, CompareOp, Filter};
 
 /// Normalizes `value` written at schema path `path` (sub-attributes of object
 /// values are visited with `path.sub` set).

@@ -9,8 +9,8 @@
 use serde_json::{Map, Value};
 
 use super::{Op, OpKind, PatchError};
-use crate::scim::filter::eval::get_ci;
-use crate::scim::filter::{CompValue, CompareOp, Filter};
+use crate::protocol::filter::eval::get_ci;
+use crate::protocol::filter::{CompValue, CompareOp, Filter};
 
 /// The membership effect of a PATCH on a Group, in operation order.
 #[derive(Debug, Clone, Default, PartialEq)]

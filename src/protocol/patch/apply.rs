@@ -15,10 +15,10 @@ use super::values::{
     append_unique, element_from_filter, enforce_single_primary, normalize, primaries, remove_listed,
 };
 use super::{ENTERPRISE_USER_URN, Op, OpKind, PatchError, PatchOptions};
-use crate::scim::filter::ast::CORE_URN_PREFIX;
-use crate::scim::filter::eval::get_ci;
-use crate::scim::filter::parser::parse_patch_path;
-use crate::scim::filter::{AttrPath, Filter, PatchPath, matches_element};
+use crate::protocol::filter::ast::CORE_URN_PREFIX;
+use crate::protocol::filter::eval::get_ci;
+use crate::protocol::filter::parser::parse_patch_path;
+use crate::protocol::filter::{AttrPath, Filter, PatchPath, matches_element};
 
 /// Applies `ops` in order to `resource`, atomically: on any error the resource
 /// is left unchanged (RFC 7644 §3.5.2: "if an error occurs … the original

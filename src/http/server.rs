@@ -3,8 +3,8 @@
 //! deadlines apply, and graceful shutdown — stop accepting, let in-flight
 //! requests finish up to the drain deadline, then return.
 
-use crate::admin;
 use crate::body::Body;
+use crate::http::admin;
 use crate::proxy::{self, headers::ClientInfo};
 use crate::scim;
 use crate::state::State;

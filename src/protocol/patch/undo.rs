@@ -68,14 +68,14 @@ impl<'o> Undo<'o> {
 mod tests {
     use serde_json::json;
 
-    use crate::scim::patch::{Dialect, PatchOptions, apply, parse};
+    use crate::protocol::patch::{Dialect, PatchOptions, apply, parse};
 
     fn fails_unchanged(resource: serde_json::Value, ops: serde_json::Value) {
         let opts = PatchOptions {
             dialect: Dialect::Entra,
             ..PatchOptions::default()
         };
-        let body = json!({"schemas": [crate::scim::patch::PATCH_OP_URN], "Operations": ops});
+        let body = json!({"schemas": [crate::protocol::patch::PATCH_OP_URN], "Operations": ops});
         let parsed = parse(&body, &opts).expect("parses");
         let mut r = resource.clone();
         assert!(apply(&mut r, &parsed, &opts).is_err());

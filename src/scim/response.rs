@@ -1,23 +1,15 @@
-//! SCIM wire basics shared by every endpoint: schema URNs, the media type,
-//! SCIM Error bodies (RFC 7644 §3.12) and JSON responses.
+//! SCIM responses shared by every endpoint: the media type, SCIM Error
+//! bodies (RFC 7644 §3.12) and JSON responses.
 
 use crate::body::{Body, full};
 use crate::error::{ErrorSource, ScimError, ScimType};
+use crate::protocol::ERROR_URN;
 use http::header::{CONTENT_TYPE, HeaderValue};
 use http::{Response, StatusCode};
 use serde_json::{Value, json};
 
 /// `application/scim+json` (RFC 7644 §3.1).
 pub const SCIM_MEDIA_TYPE: &str = "application/scim+json";
-/// Error message schema.
-pub const ERROR_URN: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
-/// ListResponse message schema.
-pub const LIST_URN: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
-/// PatchOp message schema.
-pub const PATCH_URN: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-/// SearchRequest message schema.
-pub const SEARCH_URN: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
-
 /// The JSON body of a SCIM error: `status` is a string (RFC 7644 §3.12).
 pub fn error_body(err: &ScimError) -> Value {
     let mut body = json!({

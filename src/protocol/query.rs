@@ -4,8 +4,8 @@
 //! and Entra send `filter=userName+eq+%22…%22`) or from a SearchRequest
 //! body (RFC 7644 §3.4.3).
 
+use super::SEARCH_URN;
 use super::filter::{self, Filter, FilterLimits};
-use super::protocol::SEARCH_URN;
 use crate::error::{ScimError, ScimType};
 use serde_json::Value;
 

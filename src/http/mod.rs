@@ -1,0 +1,5 @@
+//! The HTTP edge: the public and admin listeners, their accept loops,
+//! connection limits and graceful shutdown.
+
+pub mod admin;
+pub mod server;
