@@ -3,7 +3,8 @@
 //! recorded in docs/benchmarks.md.
 
 use divan::{Bencher, black_box};
-use scim_sidecar::protocol::filter::{DefaultAttrs, matches, parse};
+use scim_sidecar::protocol::filter::{matches, parse};
+use scim_sidecar::schema::ResourceSchema;
 use serde_json::json;
 
 fn main() {
@@ -38,8 +39,9 @@ fn parse_and_evaluate(b: Bencher<'_, '_>, case: &(&str, &str)) {
         "emails": [{"type": "work", "value": "test.user@example.com", "primary": true}],
         "meta": {"lastModified": "2024-01-01T00:00:00Z"}
     });
+    let schema = ResourceSchema::rfc7643_user();
     b.bench(|| {
         let f = parse(black_box(case.1)).expect("valid filter");
-        matches(&f, black_box(&user), &DefaultAttrs)
+        matches(&f, black_box(&user), &schema)
     });
 }

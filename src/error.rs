@@ -88,6 +88,12 @@ impl ScimType {
     }
 }
 
+impl fmt::Display for ScimType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// An error answered to a SCIM client as a SCIM Error response.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScimError {

@@ -17,8 +17,11 @@
 use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
-use scim_sidecar::protocol::filter::{DefaultAttrs, Filter, FilterLimits, matches, parse_with};
+use scim_sidecar::protocol::filter::{Filter, FilterLimits, matches, parse_with};
+use scim_sidecar::schema::ResourceSchema;
 use serde_json::Value;
+
+static SCHEMA: LazyLock<ResourceSchema> = LazyLock::new(ResourceSchema::rfc7643_user);
 
 static USER: LazyLock<Value> = LazyLock::new(|| {
     serde_json::json!({
@@ -91,10 +94,10 @@ fuzz_target!(|data: &[u8]| {
     );
 
     // Evaluation against a fixed user.
-    let schema = DefaultAttrs;
+    let schema = &*SCHEMA;
     let user = &*USER;
-    let m = matches(&filter, user, &schema);
-    assert_eq!(m, matches(&filter, user, &schema), "matches is not deterministic");
+    let m = matches(&filter, user, schema);
+    assert_eq!(m, matches(&filter, user, schema), "matches is not deterministic");
     assert_eq!(m, matches(&reparsed, user, &schema));
     let not = Filter::Not(Box::new(filter.clone()));
     assert_eq!(!m, matches(&not, user, &schema), "not (f) != !f for {input:?}");

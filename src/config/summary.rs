@@ -104,7 +104,10 @@ fn users_summary(s: &mut String, m: &crate::mapping::ResourceMapping) {
     let _ = writeln!(
         s,
         "  attributes {} mapped, push-down [{}], unmapped {:?}, on_delete {:?}",
-        m.attributes().count(),
+        m.schema()
+            .schemas()
+            .map(|s| s.attributes.len())
+            .sum::<usize>(),
         search.join(", "),
         m.unmapped_policy(),
         m.on_delete()

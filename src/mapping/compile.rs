@@ -6,8 +6,9 @@
 use toml::Spanned;
 
 use crate::config::ConfigError;
-use crate::mapping::compile_attr::{Ctx, attribute_infos, compile_rule, seg};
+use crate::mapping::compile_attr::{Ctx, compile_rule, seg};
 use crate::mapping::compile_ops::compile_op;
+use crate::mapping::compile_schema::build_schema;
 use crate::mapping::errors::{ErrorOutcome, ErrorRule, parse_key};
 use crate::mapping::ops::{Operation, PushdownRule};
 use crate::mapping::path::{ReadPath, ScimPath, WritePath};
@@ -78,7 +79,7 @@ pub fn compile(
     if !ctx.errors.is_empty() {
         return Err(ctx.errors);
     }
-    let attributes = attribute_infos(&ctx, &rules);
+    let schema = build_schema(&ctx, &rules, &unique);
     Ok(ResourceMapping {
         kind,
         core,
@@ -90,8 +91,7 @@ pub fn compile(
         unmapped,
         on_delete,
         unique,
-        extensions: ctx.extensions,
-        attributes,
+        schema,
     })
 }
 

@@ -1,8 +1,7 @@
 //! Compiles `[<resource>.attributes]` rules: resolves each SCIM path
 //! against the static schema (or a declared custom extension), checks
-//! JSONPaths, write paths, value maps, transforms and mutability, and
-//! derives the discovery [`AttributeInfo`]s. Errors are collected, never
-//! returned early.
+//! JSONPaths, write paths, value maps, transforms and mutability. Errors
+//! are collected, never returned early.
 
 use serde_json::Value;
 use toml::Spanned;
@@ -12,8 +11,8 @@ use crate::mapping::path::{ReadPath, ScimPath, WritePath};
 use crate::mapping::raw::{RuleTable, RuleToml, SpStr};
 use crate::mapping::template::Template;
 use crate::mapping::transform::Transform;
-use crate::mapping::{AttrRule, AttributeInfo, Extension, HostType, Source};
-use crate::schema::{self, AttrDef, AttrType, Mutability, Returned, SchemaDef, Uniqueness};
+use crate::mapping::{AttrRule, Extension, HostType, Source};
+use crate::schema::{self, AttrDef, AttrType, Mutability, SchemaDef};
 
 /// Shared state of one compile run.
 pub(crate) struct Ctx<'a> {
@@ -485,91 +484,4 @@ fn value_map(ctx: &mut Ctx<'_>, k: &str, t: &RuleTable, ty: AttrType) -> Vec<(St
         out.push((scim.clone(), host));
     }
     out
-}
-
-/// Builds discovery infos from the compiled rules.
-pub(crate) fn attribute_infos(ctx: &Ctx<'_>, rules: &[AttrRule]) -> Vec<AttributeInfo> {
-    let mut out: Vec<AttributeInfo> = Vec::new();
-    for r in rules {
-        let schema_id = r
-            .target
-            .urn
-            .clone()
-            .unwrap_or_else(|| ctx.core.id.to_owned());
-        let def = static_def(ctx.core, &r.target);
-        let idx = match out
-            .iter()
-            .position(|a| a.schema == schema_id && a.name == r.target.attr)
-        {
-            Some(i) => i,
-            None => {
-                out.push(info(&schema_id, &r.target.attr, def, r.ty, r.mutability));
-                out.len() - 1
-            }
-        };
-        let Some(entry) = out.get_mut(idx) else {
-            continue;
-        };
-        let mut subs: Vec<(&str, Mutability)> = r
-            .fields
-            .iter()
-            .map(|f| (f.target.attr.as_str(), f.mutability))
-            .collect();
-        if let Some((sel, _)) = &r.target.selector {
-            subs.push((sel, r.mutability));
-        }
-        if let Some(s) = &r.target.sub {
-            subs.push((s, r.mutability));
-        }
-        for (s, m) in subs {
-            if entry.sub_attributes.iter().any(|x| x.name == s) {
-                continue;
-            }
-            let sd = def.and_then(|d| d.sub(s));
-            entry.sub_attributes.push(info(
-                &schema_id,
-                s,
-                sd,
-                sd.map_or(AttrType::String, |d| d.ty),
-                m,
-            ));
-        }
-        if r.target.sub.is_none() && r.target.selector.is_none() {
-            entry.mutability = r.mutability;
-        }
-    }
-    out
-}
-
-fn static_def(core: &'static SchemaDef, p: &ScimPath) -> Option<&'static AttrDef> {
-    match &p.urn {
-        None => core.attr(&p.attr).or_else(|| schema::common(&p.attr)),
-        Some(u) => schema::schema_by_urn(u).and_then(|s| s.attr(&p.attr)),
-    }
-}
-
-fn info(
-    schema_id: &str,
-    name: &str,
-    def: Option<&'static AttrDef>,
-    ty: AttrType,
-    m: Mutability,
-) -> AttributeInfo {
-    AttributeInfo {
-        schema: schema_id.to_owned(),
-        name: name.to_owned(),
-        ty: def.map_or(ty, |d| d.ty),
-        multi_valued: def.is_some_and(|d| d.multi_valued),
-        mutability: def
-            .filter(|d| d.ty == AttrType::Complex)
-            .map_or(m, |d| d.mutability),
-        returned: def.map_or(Returned::Default, |d| d.returned),
-        uniqueness: def.map_or(Uniqueness::None, |d| d.uniqueness),
-        case_exact: def.is_some_and(|d| d.case_exact),
-        required: def.is_some_and(|d| d.required),
-        canonical_values: def
-            .map(|d| d.canonical_values.iter().map(|s| (*s).to_owned()).collect())
-            .unwrap_or_default(),
-        sub_attributes: Vec::new(),
-    }
 }

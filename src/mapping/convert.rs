@@ -11,16 +11,7 @@ use crate::mapping::template::render_value;
 use crate::mapping::transform::Dir;
 use crate::mapping::{AttrRule, HostType, MapError, Source};
 use crate::schema::AttrType;
-
-/// A member of a JSON object by exact, else case-insensitive, name.
-pub(crate) fn get_ci<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
-    let obj = v.as_object()?;
-    obj.get(key).or_else(|| {
-        obj.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v)
-    })
-}
+pub(crate) use crate::schema::get_ci;
 
 fn invalid(rule: &AttrRule, message: impl Into<String>) -> MapError {
     MapError::InvalidValue {

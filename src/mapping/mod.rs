@@ -8,6 +8,7 @@
 mod compile;
 mod compile_attr;
 mod compile_ops;
+mod compile_schema;
 mod convert;
 mod errors;
 mod eval;
@@ -28,7 +29,7 @@ pub use template::Vars;
 
 use serde_json::Value;
 
-use crate::schema::{AttrType, Mutability, Returned, SchemaDef, Uniqueness};
+use crate::schema::{AttrType, Mutability, ResourceSchema, SchemaDef};
 use path::{ReadPath, ScimPath, WritePath};
 use template::Template;
 use transform::Transform;
@@ -144,34 +145,6 @@ pub enum MapError {
     BadResponse(String),
 }
 
-/// A SCIM attribute as advertised by discovery: RFC 7643 characteristics
-/// from `scim::schema`, overridden by the rule.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AttributeInfo {
-    /// Schema URN.
-    pub schema: String,
-    /// Attribute name.
-    pub name: String,
-    /// Data type.
-    pub ty: AttrType,
-    /// Whether multi-valued.
-    pub multi_valued: bool,
-    /// Mutability (rule override or schema default).
-    pub mutability: Mutability,
-    /// Returned characteristic.
-    pub returned: Returned,
-    /// Uniqueness.
-    pub uniqueness: Uniqueness,
-    /// Case-exact comparison.
-    pub case_exact: bool,
-    /// Required.
-    pub required: bool,
-    /// Canonical values.
-    pub canonical_values: Vec<String>,
-    /// Mapped sub-attributes.
-    pub sub_attributes: Vec<AttributeInfo>,
-}
-
 /// A custom schema extension declared in the mapping.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Extension {
@@ -242,8 +215,7 @@ pub struct ResourceMapping {
     unmapped: Unmapped,
     on_delete: OnDelete,
     unique: Vec<String>,
-    extensions: Vec<Extension>,
-    attributes: Vec<AttributeInfo>,
+    schema: ResourceSchema,
 }
 
 impl ResourceMapping {
@@ -296,31 +268,31 @@ impl ResourceMapping {
         &self.search
     }
 
-    /// The mapped SCIM attributes, for discovery.
-    pub fn attributes(&self) -> impl Iterator<Item = &AttributeInfo> {
-        self.attributes.iter()
+    /// Whether `meta.version` is mapped (responses carry ETags).
+    pub fn maps_version(&self) -> bool {
+        self.version_rule().is_some()
     }
 
-    /// The custom extensions declared in the mapping.
-    pub fn extensions(&self) -> &[Extension] {
-        &self.extensions
+    fn version_rule(&self) -> Option<&AttrRule> {
+        self.rules.iter().find(|r| {
+            r.target.urn.is_none()
+                && r.target.attr == "meta"
+                && r.target.sub.as_deref() == Some("version")
+        })
     }
 
-    /// The mutability of a mapped SCIM attribute (`attr` or `attr.sub`),
-    /// `None` when unmapped.
-    pub fn mutability(&self, path: &str) -> Option<Mutability> {
-        let p = ScimPath::parse(path).ok()?;
-        self.rules
-            .iter()
-            .find(|r| {
-                r.target.attr.eq_ignore_ascii_case(&p.attr)
-                    && (p.sub.is_none()
-                        || r.target
-                            .sub
-                            .as_deref()
-                            .zip(p.sub.as_deref())
-                            .is_some_and(|(a, b)| a.eq_ignore_ascii_case(b)))
-            })
-            .map(|r| r.mutability)
+    /// The app's own version of a host resource, as the app wrote it (the
+    /// value an update sends back as its precondition), when mapped.
+    pub fn host_version(&self, host: &Value) -> Option<Value> {
+        match &self.version_rule()?.source {
+            Source::Path { read, .. } => read.one(host).cloned(),
+            _ => None,
+        }
+    }
+
+    /// The compiled schema: every attribute a response can carry, with
+    /// the characteristics the sidecar enforces.
+    pub fn schema(&self) -> &ResourceSchema {
+        &self.schema
     }
 }

@@ -364,7 +364,8 @@ fn errors_translate_with_ok_and_defaults() {
 #[test]
 fn discovery_lists_mapped_attributes() {
     let m = example();
-    let name = m.attributes().find(|a| a.name == "name").unwrap();
+    let s = m.schema();
+    let name = s.attribute(None, "name").unwrap();
     let mut subs: Vec<&str> = name
         .sub_attributes
         .iter()
@@ -378,14 +379,14 @@ fn discovery_lists_mapped_attributes() {
         .find(|s| s.name == "formatted")
         .unwrap();
     assert_eq!(formatted.mutability, Mutability::ReadOnly);
-    let user_name = m.attributes().find(|a| a.name == "userName").unwrap();
+    let user_name = s.attribute(None, "userName").unwrap();
     assert!(user_name.required && !user_name.case_exact);
     assert!(
-        m.attributes()
-            .any(|a| a.schema == ENTERPRISE_USER_URN && a.name == "department")
+        s.attribute(Some(ENTERPRISE_USER_URN), "department")
+            .is_some()
     );
-    assert!(!m.attributes().any(|a| a.name == "password"));
-    assert_eq!(m.mutability("id"), Some(Mutability::ReadOnly));
+    assert!(s.attribute(None, "password").is_none());
+    assert_eq!(s.mutability(None, "id", None), Some(Mutability::ReadOnly));
 }
 
 #[test]

@@ -13,10 +13,11 @@ use std::cmp::Ordering;
 use serde_json::Value;
 
 use super::ast::{AttrPath, CompValue, CompareOp, Filter};
-use super::attrs::AttrInfo;
+use crate::schema::ResourceSchema;
+pub use crate::schema::get_ci;
 
 /// Whether `resource` satisfies `filter` (RFC 7644 §3.4.2.2).
-pub fn matches(filter: &Filter, resource: &Value, schema: &dyn AttrInfo) -> bool {
+pub fn matches(filter: &Filter, resource: &Value, schema: &ResourceSchema) -> bool {
     eval(filter, resource, None, schema)
 }
 
@@ -26,12 +27,12 @@ pub fn matches_element(
     filter: &Filter,
     element: &Value,
     parent: &AttrPath,
-    schema: &dyn AttrInfo,
+    schema: &ResourceSchema,
 ) -> bool {
     eval(filter, element, Some(parent), schema)
 }
 
-fn eval(filter: &Filter, ctx: &Value, parent: Option<&AttrPath>, schema: &dyn AttrInfo) -> bool {
+fn eval(filter: &Filter, ctx: &Value, parent: Option<&AttrPath>, schema: &ResourceSchema) -> bool {
     match filter {
         Filter::And(l, r) => eval(l, ctx, parent, schema) && eval(r, ctx, parent, schema),
         Filter::Or(l, r) => eval(l, ctx, parent, schema) || eval(r, ctx, parent, schema),
@@ -58,16 +59,6 @@ fn full_path(parent: Option<&AttrPath>, path: &AttrPath) -> AttrPath {
         },
         None => path.clone(),
     }
-}
-
-/// Looks `key` up case-insensitively (RFC 7643 §2.1: names are case-insensitive).
-pub fn get_ci<'v>(obj: &'v Value, key: &str) -> Option<&'v Value> {
-    let map = obj.as_object()?;
-    map.get(key).or_else(|| {
-        map.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v)
-    })
 }
 
 /// The value of the top-level attribute of `path` (ignoring its sub-attribute).
@@ -128,7 +119,7 @@ fn compare_any(
     op: CompareOp,
     lit: &CompValue,
     path: &AttrPath,
-    schema: &dyn AttrInfo,
+    schema: &ResourceSchema,
 ) -> bool {
     let present: Vec<&Value> = vals.iter().copied().filter(|v| is_present(v)).collect();
     match (op, lit) {
@@ -146,7 +137,7 @@ fn compare_one(
     op: CompareOp,
     lit: &CompValue,
     path: &AttrPath,
-    schema: &dyn AttrInfo,
+    schema: &ResourceSchema,
 ) -> bool {
     // A multi-valued complex attribute compared without sub-attribute uses `value`.
     let attr = match attr {
@@ -171,14 +162,14 @@ fn compare_one(
     }
 }
 
-fn compare_str(a: &str, b: &str, op: CompareOp, path: &AttrPath, schema: &dyn AttrInfo) -> bool {
-    if schema.is_datetime(path)
+fn compare_str(a: &str, b: &str, op: CompareOp, path: &AttrPath, schema: &ResourceSchema) -> bool {
+    if path.is_datetime_in(schema)
         && let (Some(x), Some(y)) = (parse_datetime(a), parse_datetime(b))
         && !matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew)
     {
         return ordered(op, x.cmp(&y));
     }
-    let (a, b) = if schema.case_exact(path) {
+    let (a, b) = if path.case_exact_in(schema) {
         (a.to_owned(), b.to_owned())
     } else {
         (a.to_lowercase(), b.to_lowercase())

@@ -18,7 +18,6 @@ pub mod parser;
 mod tests;
 
 pub use ast::{AttrPath, CompValue, CompareOp, Filter};
-pub use attrs::{AttrInfo, DefaultAttrs};
 pub use eval::{matches, matches_element};
 
 /// Bounds applied while parsing, so hostile input is rejected in bounded time

@@ -294,7 +294,11 @@ fn user() -> Value {
 }
 
 fn m(filter: &str) -> bool {
-    matches(&p(filter), &user(), &DefaultAttrs)
+    matches(
+        &p(filter),
+        &user(),
+        &crate::schema::ResourceSchema::rfc7643_user(),
+    )
 }
 
 /// RFC 7644 §3.4.2.2 with RFC 7643 §2.2 caseExact: userName is case-insensitive,
@@ -387,23 +391,27 @@ fn idp_filter_shapes() {
     assert!(matches(
         &p(r#"displayName eq "Test SCIMv2""#),
         &group,
-        &DefaultAttrs
+        &crate::schema::ResourceSchema::rfc7643_user()
     ));
     assert!(matches(
         &p(r#"DisplayName eq "test scimv2""#),
         &group,
-        &DefaultAttrs
+        &crate::schema::ResourceSchema::rfc7643_user()
     ));
-    assert!(matches(&p(r#"members eq "u2""#), &group, &DefaultAttrs));
+    assert!(matches(
+        &p(r#"members eq "u2""#),
+        &group,
+        &crate::schema::ResourceSchema::rfc7643_user()
+    ));
     assert!(matches(
         &p(r#"members.value eq "u1" and displayName eq "Test SCIMv2""#),
         &group,
-        &DefaultAttrs
+        &crate::schema::ResourceSchema::rfc7643_user()
     ));
     assert!(!matches(
         &p(r#"members.value eq "u3""#),
         &group,
-        &DefaultAttrs
+        &crate::schema::ResourceSchema::rfc7643_user()
     ));
 }
 
@@ -522,7 +530,7 @@ proptest! {
     #[test]
     fn filterish_input_never_panics(input in r#"[a-z \[\]().:"\\0-9-]{0,80}|(not|and|or|eq|pr|\(|\)|\[|\]|"x"|1|a|\.| ){0,30}"#) {
         if let Ok(f) = parse(&input) {
-            let _ = matches(&f, &user(), &DefaultAttrs);
+            let _ = matches(&f, &user(), &crate::schema::ResourceSchema::rfc7643_user());
         }
         let _ = parse_path(&input);
     }

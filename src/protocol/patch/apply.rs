@@ -8,6 +8,7 @@
 
 use std::borrow::Cow;
 
+use crate::error::ScimType;
 use serde_json::{Map, Value};
 
 use super::undo::Undo;
@@ -16,9 +17,9 @@ use super::values::{
 };
 use super::{ENTERPRISE_USER_URN, Op, OpKind, PatchError, PatchOptions};
 use crate::protocol::filter::ast::CORE_URN_PREFIX;
-use crate::protocol::filter::eval::get_ci;
 use crate::protocol::filter::parser::parse_patch_path;
 use crate::protocol::filter::{AttrPath, Filter, PatchPath, matches_element};
+use crate::schema::get_ci;
 
 /// Applies `ops` in order to `resource`, atomically: on any error the resource
 /// is left unchanged (RFC 7644 §3.5.2: "if an error occurs … the original
@@ -47,19 +48,25 @@ fn apply_op(work: &mut Value, op: &Op, opts: &PatchOptions<'_>) -> Result<(), Pa
     }
 }
 
+/// Whether the schema makes `attr` readOnly. In the lenient dialects an
+/// attribute that RFC 7643 defines as writable but the mapping computes
+/// (a template or constant) is not: the change is applied to the working
+/// copy and never written to the app.
+// Entra: its default attribute mappings PATCH computed attributes too
+// (`{"op":"Replace","path":"name.formatted","value":"Ada Lovelace"}`, built by
+// Join(" ", givenName, surname)); answering 400 would fail every update.
 fn is_read_only(attr: &AttrPath, opts: &PatchOptions<'_>) -> bool {
-    opts.schema.is_read_only(attr)
-        || opts
-            .read_only
-            .iter()
-            .any(|r| attr.key_eq_ignore_case(r) || attr.top_key_eq_ignore_case(r))
+    if !attr.is_read_only_in(opts.schema) {
+        return false;
+    }
+    !(opts.dialect.lenient() && attr.rfc_writable(opts.schema))
 }
 
 /// RFC 7643 §2.2 `mutability: readOnly` → `400 mutability` (RFC 7644 §3.5.2).
 fn check_writable(attr: &AttrPath, opts: &PatchOptions<'_>) -> Result<(), PatchError> {
     if is_read_only(attr, opts) {
         return Err(PatchError::new(
-            "mutability",
+            ScimType::Mutability,
             format!("attribute {attr} is readOnly"),
         ));
     }
@@ -71,7 +78,7 @@ fn check_writable(attr: &AttrPath, opts: &PatchOptions<'_>) -> Result<(), PatchE
 fn apply_pathless(work: &mut Value, op: &Op, opts: &PatchOptions<'_>) -> Result<(), PatchError> {
     let Some(Value::Object(attrs)) = &op.value else {
         return Err(PatchError::new(
-            "invalidValue",
+            ScimType::InvalidValue,
             "without a \"path\", \"value\" must be an object",
         ));
     };
@@ -115,8 +122,12 @@ fn is_schema_key(work: &Value, key: &str) -> bool {
 }
 
 fn key_path(key: &str, opts: &PatchOptions<'_>) -> Result<PatchPath, PatchError> {
-    parse_patch_path(key, &opts.filter_limits)
-        .map_err(|e| PatchError::new("invalidPath", format!("value key {key:?} is invalid: {e}")))
+    parse_patch_path(key, &opts.filter_limits).map_err(|e| {
+        PatchError::new(
+            ScimType::InvalidPath,
+            format!("value key {key:?} is invalid: {e}"),
+        )
+    })
 }
 
 fn pathless_one(
@@ -133,7 +144,7 @@ fn pathless_one(
             return Ok(());
         }
         return Err(PatchError::new(
-            "mutability",
+            ScimType::Mutability,
             format!("attribute {} is readOnly", path.attr),
         ));
     }
@@ -210,7 +221,7 @@ fn container_mut<'v>(
 ) -> Result<Option<&'v mut Map<String, Value>>, PatchError> {
     let Some(root) = work.as_object_mut() else {
         return Err(PatchError::new(
-            "invalidSyntax",
+            ScimType::InvalidSyntax,
             "the resource is not a JSON object",
         ));
     };
@@ -231,7 +242,7 @@ fn container_mut<'v>(
     match root.get_mut(&key) {
         Some(Value::Object(m)) => Ok(Some(m)),
         _ => Err(PatchError::new(
-            "invalidPath",
+            ScimType::InvalidPath,
             format!("extension {urn} is not an object"),
         )),
     }
@@ -295,7 +306,7 @@ fn write_attr(
                 None | Some(Value::Null) => {}
                 Some(_) => {
                     return Err(PatchError::new(
-                        "invalidValue",
+                        ScimType::InvalidValue,
                         format!("{key} is not multi-valued"),
                     ));
                 }
@@ -355,7 +366,7 @@ fn write_sub(
         }
         Some(_) => {
             return Err(PatchError::new(
-                "invalidPath",
+                ScimType::InvalidPath,
                 format!("{key} has no sub-attributes"),
             ));
         }
@@ -414,7 +425,7 @@ fn write_filtered(
         }
         Some(_) => {
             return Err(PatchError::new(
-                "invalidPath",
+                ScimType::InvalidPath,
                 format!("{} is not multi-valued", t.attr),
             ));
         }
@@ -470,7 +481,7 @@ fn update_hits(
             (None, Some(v @ Value::Object(_)), item) => *item = v.clone(),
             (None, Some(_), _) => {
                 return Err(PatchError::new(
-                    "invalidValue",
+                    ScimType::InvalidValue,
                     "the value for a filtered target must be an object",
                 ));
             }
@@ -487,7 +498,7 @@ fn update_hits(
 fn new_element(t: &Target<'_>, kind: OpKind, v: Value) -> Result<Value, PatchError> {
     let no_match = || {
         PatchError::new(
-            "noTarget",
+            ScimType::NoTarget,
             format!("no element of {} matches [{}]", t.attr, t.filter),
         )
     };
@@ -502,7 +513,7 @@ fn new_element(t: &Target<'_>, kind: OpKind, v: Value) -> Result<Value, PatchErr
         (None, Value::Object(v)) => merge(&mut element, v),
         (None, _) => {
             return Err(PatchError::new(
-                "invalidValue",
+                ScimType::InvalidValue,
                 "the value for a filtered target must be an object",
             ));
         }

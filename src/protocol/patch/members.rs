@@ -6,11 +6,12 @@
 //! Entra shapes of idp-behavior.md §2.2(k) and §3.1(j); every other operation
 //! is passed through untouched in `other_ops`.
 
+use crate::error::ScimType;
 use serde_json::{Map, Value};
 
 use super::{Op, OpKind, PatchError};
-use crate::protocol::filter::eval::get_ci;
 use crate::protocol::filter::{CompValue, CompareOp, Filter};
+use crate::schema::get_ci;
 
 /// The membership effect of a PATCH on a Group, in operation order.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -139,7 +140,7 @@ fn ids(v: &Value) -> Result<Vec<String>, PatchError> {
             Some(id) => push_unique(&mut out, id.to_owned()),
             None => {
                 return Err(PatchError::new(
-                    "invalidValue",
+                    ScimType::InvalidValue,
                     "each member must be an object with a string \"value\"",
                 ));
             }

@@ -23,7 +23,10 @@ mod tests;
 
 use serde_json::Value;
 
-use super::filter::{AttrInfo, DefaultAttrs, FilterLimits, PatchPath, parser::parse_patch_path};
+use super::filter::{FilterLimits, PatchPath, parser::parse_patch_path};
+use crate::error::ScimType;
+use crate::schema::ResourceSchema;
+use std::sync::LazyLock;
 
 pub use apply::apply;
 pub use members::{MemberChanges, member_changes};
@@ -75,7 +78,8 @@ impl Dialect {
     }
 }
 
-static DEFAULT_ATTRS: DefaultAttrs = DefaultAttrs;
+/// The full RFC 7643 User schema, for callers without a mapping.
+static RFC_USER: LazyLock<ResourceSchema> = LazyLock::new(ResourceSchema::rfc7643_user);
 
 /// Options for [`parse`] and [`apply`].
 #[derive(Clone, Copy)]
@@ -84,13 +88,8 @@ pub struct PatchOptions<'a> {
     pub dialect: Dialect,
     /// Maximum operations per request; more → `400 tooMany`.
     pub max_operations: usize,
-    /// Extra read-only attribute keys declared by the caller, in
-    /// [`AttrPath::key`](super::filter::AttrPath::key) form (`"username"`,
-    /// `"name.formatted"`, `"urn:…:user:employeenumber"`); a top-level key
-    /// also protects its sub-attributes.
-    pub read_only: &'a [String],
-    /// Attribute characteristics (booleans, caseExact, readOnly).
-    pub schema: &'a dyn AttrInfo,
+    /// The resource's compiled schema: booleans, caseExact, readOnly.
+    pub schema: &'a ResourceSchema,
     /// Limits for the paths and value filters in `path`.
     pub filter_limits: FilterLimits,
 }
@@ -100,8 +99,7 @@ impl Default for PatchOptions<'static> {
         Self {
             dialect: Dialect::Generic,
             max_operations: 1000,
-            read_only: &[],
-            schema: &DEFAULT_ATTRS,
+            schema: &RFC_USER,
             filter_limits: FilterLimits::default(),
         }
     }
@@ -112,7 +110,6 @@ impl std::fmt::Debug for PatchOptions<'_> {
         f.debug_struct("PatchOptions")
             .field("dialect", &self.dialect)
             .field("max_operations", &self.max_operations)
-            .field("read_only", &self.read_only)
             .finish_non_exhaustive()
     }
 }
@@ -125,7 +122,7 @@ pub(crate) fn check_op_count(n: usize, opts: &PatchOptions<'_>) -> Result<(), Pa
             "{n} operations exceed the maximum of {}",
             opts.max_operations
         );
-        return Err(PatchError::new("tooMany", msg));
+        return Err(PatchError::new(ScimType::TooMany, msg));
     }
     Ok(())
 }
@@ -135,14 +132,14 @@ pub(crate) fn check_op_count(n: usize, opts: &PatchOptions<'_>) -> Result<(), Pa
 #[error("{detail}")]
 pub struct PatchError {
     /// `invalidSyntax`, `invalidPath`, `invalidValue`, `noTarget`, `mutability` or `tooMany`.
-    pub scim_type: &'static str,
+    pub scim_type: ScimType,
     /// Names the operation index and the problem.
     pub detail: String,
 }
 
 impl PatchError {
     /// Creates an error with the given `scimType`.
-    pub fn new(scim_type: &'static str, detail: impl Into<String>) -> Self {
+    pub fn new(scim_type: ScimType, detail: impl Into<String>) -> Self {
         Self {
             scim_type,
             detail: detail.into(),
@@ -162,7 +159,7 @@ impl PatchError {
 /// [`PATCH_OP_URN`], `Operations` must be a non-empty array of at most
 /// `opts.max_operations` ops; `op` is matched case-insensitively.
 pub fn parse(body: &Value, opts: &PatchOptions<'_>) -> Result<Vec<Op>, PatchError> {
-    let syntax = |m: &str| PatchError::new("invalidSyntax", m);
+    let syntax = |m: &str| PatchError::new(ScimType::InvalidSyntax, m);
     if !body.is_object() {
         return Err(syntax("the request body must be a JSON object"));
     }
@@ -196,7 +193,7 @@ fn parse_op(op: &Value, opts: &PatchOptions<'_>) -> Result<Op, PatchError> {
     let get = |k: &str| super::filter::eval::get_ci(op, k);
     if !op.is_object() {
         return Err(PatchError::new(
-            "invalidSyntax",
+            ScimType::InvalidSyntax,
             "an operation must be a JSON object",
         ));
     }
@@ -211,18 +208,21 @@ fn parse_op(op: &Value, opts: &PatchOptions<'_>) -> Result<Op, PatchError> {
     .find_map(|(n, k)| name.eq_ignore_ascii_case(n).then_some(k))
     .ok_or_else(|| {
         PatchError::new(
-            "invalidSyntax",
+            ScimType::InvalidSyntax,
             "\"op\" must be \"add\", \"replace\" or \"remove\"",
         )
     })?;
     let path = match get("path") {
         None | Some(Value::Null) => None,
-        Some(Value::String(s)) => {
-            Some(parse_patch_path(s, &opts.filter_limits).map_err(|e| {
-                PatchError::new("invalidPath", format!("path {s:?} is invalid: {e}"))
-            })?)
+        Some(Value::String(s)) => Some(parse_patch_path(s, &opts.filter_limits).map_err(|e| {
+            PatchError::new(ScimType::InvalidPath, format!("path {s:?} is invalid: {e}"))
+        })?),
+        Some(_) => {
+            return Err(PatchError::new(
+                ScimType::InvalidPath,
+                "\"path\" must be a string",
+            ));
         }
-        Some(_) => return Err(PatchError::new("invalidPath", "\"path\" must be a string")),
     };
     let value = get("value").cloned();
     check_shape(kind, path.as_ref(), value.as_ref(), opts.dialect)?;
@@ -237,24 +237,33 @@ fn check_shape(
     dialect: Dialect,
 ) -> Result<(), PatchError> {
     match (kind, path) {
-        (OpKind::Remove, None) => Err(PatchError::new("noTarget", "remove requires a \"path\"")),
+        (OpKind::Remove, None) => Err(PatchError::new(
+            ScimType::NoTarget,
+            "remove requires a \"path\"",
+        )),
         (OpKind::Remove, Some(p)) => match value {
             None | Some(Value::Null) => Ok(()),
             // Entra: {"op":"Remove","path":"members","value":[{"$ref":null,"value":"U"}]}
             Some(_) if dialect.lenient() && p.filter.is_none() && p.attr.sub.is_none() => Ok(()),
             Some(_) => Err(PatchError::new(
-                "invalidValue",
+                ScimType::InvalidValue,
                 "remove does not take a \"value\"",
             )),
         },
         (_, Some(_)) if value.is_none() => Err(PatchError::new(
-            "invalidValue",
+            ScimType::InvalidValue,
             "add and replace require a \"value\"",
         )),
         (_, None) if !value.is_some_and(Value::is_object) => Err(PatchError::new(
-            "invalidValue",
+            ScimType::InvalidValue,
             "without a \"path\", \"value\" must be an object of attributes",
         )),
         _ => Ok(()),
+    }
+}
+
+impl From<PatchError> for crate::error::ScimError {
+    fn from(e: PatchError) -> Self {
+        Self::bad_request(e.scim_type, e.detail)
     }
 }

@@ -6,11 +6,12 @@
 //! element an `add`/`replace` creates from a value filter, and the "at most
 //! one `primary`" rule (RFC 7643 §2.4). It does not walk paths.
 
+use crate::error::ScimType;
 use serde_json::{Map, Value};
 
 use super::{Dialect, PatchError, PatchOptions};
-use crate::protocol::filter::eval::get_ci;
 use crate::protocol::filter::{AttrPath, CompValue, CompareOp, Filter};
+use crate::schema::get_ci;
 
 /// Normalizes `value` written at schema path `path` (sub-attributes of object
 /// values are visited with `path.sub` set).
@@ -23,7 +24,7 @@ pub fn normalize(
         // Entra: {"op":"Add","path":"urn:…:enterprise:2.0:User:manager","value":"<managerId>"}
         if !opts.dialect.lenient() {
             return Err(PatchError::new(
-                "invalidValue",
+                ScimType::InvalidValue,
                 "\"manager\" must be an object with a \"value\"",
             ));
         }
@@ -31,7 +32,7 @@ pub fn normalize(
         *value = Value::Object(Map::from_iter([("value".to_owned(), id)]));
     }
     match value {
-        Value::String(s) if opts.schema.is_boolean(path) => {
+        Value::String(s) if path.is_boolean_in(opts.schema) => {
             *value = Value::Bool(string_bool(s, path, opts.dialect)?);
         }
         Value::Array(items) => {
@@ -76,7 +77,7 @@ fn string_bool(s: &str, path: &AttrPath, dialect: Dialect) -> Result<bool, Patch
     match parsed {
         Some(b) if dialect.lenient() => Ok(b),
         _ => Err(PatchError::new(
-            "invalidValue",
+            ScimType::InvalidValue,
             format!("{path} must be a boolean, got {s:?}"),
         )),
     }

@@ -6,7 +6,7 @@
 //! cannot be evaluated).
 
 use crate::error::{ScimError, ScimType};
-use crate::mapping::{AttributeInfo, ResourceMapping};
+use crate::mapping::ResourceMapping;
 use crate::protocol::filter::{AttrPath, Filter};
 
 /// Checks every attribute path of `f` against the mapping.
@@ -46,25 +46,15 @@ fn known(m: &ResourceMapping, path: &AttrPath, inner_sub: Option<&str>) -> Resul
     {
         return Ok(());
     }
-    let schema = path.extension().unwrap_or(m.core_schema());
     let attr = m
-        .attributes()
-        .find(|a| a.schema.eq_ignore_ascii_case(schema) && a.name.eq_ignore_ascii_case(&path.name))
+        .schema()
+        .attribute(path.extension(), &path.name)
         .ok_or_else(|| unknown(path))?;
     match path.sub.as_deref().or(inner_sub) {
         None => Ok(()),
-        Some(sub) if has_sub(attr, sub) => Ok(()),
+        Some(sub) if attr.sub(sub).is_some() => Ok(()),
         Some(_) => Err(unknown(path)),
     }
-}
-
-/// A mapped sub-attribute, or `primary` of a multi-valued attribute (the
-/// sidecar marks a single selected value primary).
-fn has_sub(attr: &AttributeInfo, sub: &str) -> bool {
-    attr.sub_attributes
-        .iter()
-        .any(|s| s.name.eq_ignore_ascii_case(sub))
-        || (attr.multi_valued && sub.eq_ignore_ascii_case("primary"))
 }
 
 fn unknown(path: &AttrPath) -> ScimError {

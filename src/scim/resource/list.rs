@@ -12,7 +12,7 @@ use crate::error::{ScimError, ScimType};
 use crate::host::{HostReply, map_error};
 use crate::mapping::{OpKind, Page, Paging, Vars};
 use crate::protocol::LIST_URN;
-use crate::protocol::filter::{AttrInfo, CompValue, CompareOp, DefaultAttrs, Filter, matches};
+use crate::protocol::filter::{CompValue, CompareOp, Filter, matches};
 use crate::protocol::projection::project;
 use crate::protocol::query::ListQuery;
 use futures_util::{StreamExt, TryStreamExt, stream};
@@ -165,7 +165,8 @@ async fn filtered(
     }
     let mut resources = map_all(ctx, host_items).await?;
     if let Some(f) = &q.filter {
-        resources.retain(|r| matches(f, r, &DefaultAttrs));
+        let schema = ctx.mapping().schema();
+        resources.retain(|r| matches(f, r, schema));
     }
     if let Some(by) = &q.sort_by {
         sort(&mut resources, by, q.descending);
@@ -186,7 +187,7 @@ async fn filtered(
 /// stored value would be missed and the IdP would create a duplicate.
 fn pushdown(ctx: &Ctx<'_>, f: &Filter) -> Result<Option<Vec<(String, String)>>, ScimError> {
     let mut terms = Vec::new();
-    conjuncts(f, None, &mut terms);
+    conjuncts(ctx.mapping().schema(), f, None, &mut terms);
     for (key, value, case_exact) in terms {
         let Some(rule) = ctx.mapping().pushdown(&key, "eq") else {
             continue;
@@ -204,13 +205,18 @@ fn pushdown(ctx: &Ctx<'_>, f: &Filter) -> Result<Option<Vec<(String, String)>>, 
 
 /// Collects the `attr eq value` terms reachable through `and` (and inside
 /// value paths) as (lookup key, value, caseExact).
-fn conjuncts(f: &Filter, parent: Option<&str>, out: &mut Vec<(String, String, bool)>) {
+fn conjuncts(
+    schema: &crate::schema::ResourceSchema,
+    f: &Filter,
+    parent: Option<&str>,
+    out: &mut Vec<(String, String, bool)>,
+) {
     match f {
         Filter::And(a, b) => {
-            conjuncts(a, parent, out);
-            conjuncts(b, parent, out);
+            conjuncts(schema, a, parent, out);
+            conjuncts(schema, b, parent, out);
         }
-        Filter::ValuePath { path, filter } => conjuncts(filter, Some(&path.key()), out),
+        Filter::ValuePath { path, filter } => conjuncts(schema, filter, Some(&path.key()), out),
         Filter::Compare {
             path,
             op: CompareOp::Eq,
@@ -226,7 +232,7 @@ fn conjuncts(f: &Filter, parent: Option<&str>, out: &mut Vec<(String, String, bo
                 Some(p) => format!("{p}.{}", path.key()),
                 None => path.key(),
             };
-            let exact = parent.is_none() && DefaultAttrs.case_exact(path);
+            let exact = parent.is_none() && path.case_exact_in(schema);
             out.push((key, text, exact));
         }
         _ => {}

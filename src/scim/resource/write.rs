@@ -10,9 +10,9 @@ use crate::body::Body;
 use crate::error::{ScimError, ScimType};
 use crate::host::map_error;
 use crate::mapping::{OnDelete, OpKind, Unmapped, Vars};
-use crate::protocol::filter::eval::get_ci;
 use crate::protocol::patch::{self, PatchOptions};
 use crate::protocol::query::{self, Projection};
+use crate::schema::get_ci;
 use crate::scim::input::normalise_resource;
 use http::{HeaderMap, Request, Response, StatusCode};
 use hyper::body::Incoming;
@@ -135,29 +135,17 @@ pub async fn patch(
     req: Request<Incoming>,
 ) -> Result<Response<Body>, ScimError> {
     let (json, headers, projection) = body_of(ctx, req).await?;
-    // Entra: its default attribute mappings PATCH computed attributes too
-    // (`{"op":"Replace","path":"name.formatted","value":"Ada Lovelace"}`,
-    // built by Join(" ", givenName, surname)). In the lenient dialects such
-    // a change to a read-only mapped attribute is not an error: the diff
-    // below never writes read-only rules, and the answer shows the app's
-    // computed value. `generic` stays strict (400 mutability); `id` and
-    // `meta` are refused in every dialect by the PATCH engine itself.
-    let read_only: Vec<String> = if ctx.dialect.lenient() {
-        Vec::new()
-    } else {
-        read_only_keys(ctx)
-    };
     let opts = PatchOptions {
         dialect: ctx.dialect,
         max_operations: ctx.state().config.scim.max_patch_operations,
-        read_only: &read_only,
+        schema: ctx.mapping().schema(),
         ..PatchOptions::default()
     };
-    let ops = patch::parse(&json, &opts).map_err(|e| patch_error(&e))?;
+    let ops = patch::parse(&json, &opts).map_err(ScimError::from)?;
     let before = fetch(ctx, id).await?;
     check_if_match(&headers, &before)?;
     let mut after = before.clone();
-    patch::apply(&mut after, &ops, &opts).map_err(|e| patch_error(&e))?;
+    patch::apply(&mut after, &ops, &opts).map_err(ScimError::from)?;
     check_unmapped(ctx, &after)?;
     let after = write_changes(ctx, id, &before, &after).await?;
     Ok(resource_response(
@@ -167,34 +155,6 @@ pub async fn patch(
         &projection,
         false,
     ))
-}
-
-/// The attribute keys PATCH may not target: the mapping's read-only rules.
-fn read_only_keys(ctx: &Ctx<'_>) -> Vec<String> {
-    use crate::schema::Mutability::ReadOnly;
-    let core = ctx.mapping().core_schema();
-    let key = |schema: &str, name: &str| {
-        if schema.eq_ignore_ascii_case(core) {
-            name.to_ascii_lowercase()
-        } else {
-            format!("{schema}:{name}").to_ascii_lowercase()
-        }
-    };
-    let mut keys = Vec::new();
-    for a in ctx.mapping().attributes() {
-        if a.mutability == ReadOnly {
-            keys.push(key(&a.schema, &a.name));
-        }
-        for sub in a.sub_attributes.iter().filter(|s| s.mutability == ReadOnly) {
-            keys.push(key(&a.schema, &format!("{}.{}", a.name, sub.name)));
-        }
-    }
-    keys
-}
-
-fn patch_error(e: &patch::PatchError) -> ScimError {
-    let t = ScimType::parse(e.scim_type).unwrap_or(ScimType::InvalidValue);
-    ScimError::bad_request(t, e.detail.clone())
 }
 
 /// Sends the difference between `before` and `after` to the app and reads

@@ -136,14 +136,15 @@ fn entra_string_booleans() {
         json!([{"op": "replace", "path": "active", "value": "False"}]),
         Dialect::Generic,
     );
-    assert_eq!(e.scim_type, "invalidValue");
+    assert_eq!(e.scim_type.as_str(), "invalidValue");
     assert_eq!(
         fail(
             &user(),
             json!([{"op": "Replace", "path": "active", "value": "nope"}]),
             Dialect::Entra
         )
-        .scim_type,
+        .scim_type
+        .as_str(),
         "invalidValue"
     );
     let u = ok(
@@ -169,7 +170,7 @@ fn entra_manager_string() {
         json!([{"op": "add", "path": format!("{ENT}:manager"), "value": "m-42"}]),
         Dialect::Generic,
     );
-    assert_eq!(e.scim_type, "invalidValue");
+    assert_eq!(e.scim_type.as_str(), "invalidValue");
 }
 
 /// idp-behavior §3.1(j) and §3.2: Entra members with `$ref: null`; remove with a value array.
@@ -192,7 +193,7 @@ fn entra_member_shapes() {
         json!([{"op": "remove", "path": "members", "value": [{"value": "u1"}]}]),
         Dialect::Generic,
     );
-    assert_eq!(e.scim_type, "invalidValue");
+    assert_eq!(e.scim_type.as_str(), "invalidValue");
     let g = ok(
         &group(),
         json!([{"op": "Replace", "path": "displayName", "value": "New"}]),
@@ -280,7 +281,10 @@ fn member_changes_shapes() {
         &o,
     )
     .unwrap();
-    assert_eq!(member_changes(&ops).unwrap_err().scim_type, "invalidValue");
+    assert_eq!(
+        member_changes(&ops).unwrap_err().scim_type.as_str(),
+        "invalidValue"
+    );
 }
 
 fn json_strategy() -> impl Strategy<Value = Value> {

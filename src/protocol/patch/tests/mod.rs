@@ -32,7 +32,7 @@ pub(super) fn run(res: &Value, ops: Value, dialect: Dialect) -> Result<Value, Pa
 pub(super) fn ok(res: &Value, ops: Value, dialect: Dialect) -> Value {
     match run(res, ops, dialect) {
         Ok(v) => v,
-        Err(e) => panic!("{}: {}", e.scim_type, e.detail),
+        Err(e) => panic!("{}: {}", e.scim_type.as_str(), e.detail),
     }
 }
 
@@ -70,13 +70,13 @@ fn parse_rejects_bad_envelopes() {
         &o,
     )
     .unwrap_err();
-    assert_eq!(e.scim_type, "invalidSyntax");
+    assert_eq!(e.scim_type.as_str(), "invalidSyntax");
     assert_eq!(
-        parse(&body(json!([])), &o).unwrap_err().scim_type,
+        parse(&body(json!([])), &o).unwrap_err().scim_type.as_str(),
         "invalidSyntax"
     );
     assert_eq!(
-        parse(&body(json!({})), &o).unwrap_err().scim_type,
+        parse(&body(json!({})), &o).unwrap_err().scim_type.as_str(),
         "invalidSyntax"
     );
     let e = parse(&body(json!([{"op": "move", "path": "x"}])), &o).unwrap_err();
@@ -85,7 +85,7 @@ fn parse_rejects_bad_envelopes() {
         r#"Operations[0]: "op" must be "add", "replace" or "remove""#
     );
     let e = parse(&body(json!([{"op": "add", "path": "x", "value": 1}, {"op": "add", "path": "x", "value": 1}, {"op": "replace", "path": "emails[type eq", "value": 1}])), &o).unwrap_err();
-    assert_eq!(e.scim_type, "invalidPath");
+    assert_eq!(e.scim_type.as_str(), "invalidPath");
     assert_eq!(
         e.detail,
         r#"Operations[2]: path "emails[type eq" is invalid: at position 14: expected a value (string, number, true, false or null) after "eq""#
@@ -93,13 +93,15 @@ fn parse_rejects_bad_envelopes() {
     assert_eq!(
         parse(&body(json!([{"op": "add", "path": "x"}])), &o)
             .unwrap_err()
-            .scim_type,
+            .scim_type
+            .as_str(),
         "invalidValue"
     );
     assert_eq!(
         parse(&body(json!([{"op": "replace", "value": "x"}])), &o)
             .unwrap_err()
-            .scim_type,
+            .scim_type
+            .as_str(),
         "invalidValue"
     );
 }
@@ -109,7 +111,7 @@ fn parse_rejects_bad_envelopes() {
 fn remove_without_path_is_no_target() {
     let e = fail(&user(), json!([{"op": "remove"}]), Dialect::Okta);
     assert_eq!(
-        (e.scim_type, e.detail.as_str()),
+        (e.scim_type.as_str(), e.detail.as_str()),
         ("noTarget", r#"Operations[0]: remove requires a "path""#)
     );
 }
@@ -122,7 +124,10 @@ fn too_many_operations() {
         ..PatchOptions::default()
     };
     let ops = json!([{"op": "remove", "path": "a"}, {"op": "remove", "path": "b"}, {"op": "remove", "path": "c"}]);
-    assert_eq!(parse(&body(ops), &o).unwrap_err().scim_type, "tooMany");
+    assert_eq!(
+        parse(&body(ops), &o).unwrap_err().scim_type.as_str(),
+        "tooMany"
+    );
     let parsed = parse(
         &body(json!([{"op": "remove", "path": "a"}])),
         &PatchOptions::default(),
@@ -130,7 +135,10 @@ fn too_many_operations() {
     .unwrap();
     let three = [parsed.clone(), parsed.clone(), parsed].concat();
     assert_eq!(
-        apply(&mut user(), &three, &o).unwrap_err().scim_type,
+        apply(&mut user(), &three, &o)
+            .unwrap_err()
+            .scim_type
+            .as_str(),
         "tooMany"
     );
 }
@@ -284,7 +292,7 @@ fn replace_filter_without_match_is_no_target() {
         json!([{"op": "replace", "path": "emails[type eq \"other\"]", "value": {"value": "x"}}]),
         Dialect::Generic,
     );
-    assert_eq!(e.scim_type, "noTarget");
+    assert_eq!(e.scim_type.as_str(), "noTarget");
     assert!(
         e.detail
             .starts_with("Operations[0]: no element of emails matches"),
@@ -313,14 +321,15 @@ fn read_only_attributes() {
             json!([{"op": "replace", "path": path, "value": "x"}]),
             Dialect::Entra,
         );
-        assert_eq!(e.scim_type, "mutability", "{path}");
+        assert_eq!(e.scim_type.as_str(), "mutability", "{path}");
     }
-    let ro = vec![
-        "username".to_owned(),
-        format!("{ENT}:employeenumber").to_ascii_lowercase(),
-    ];
+    // A mapping that computes userName and employeeNumber makes them readOnly.
+    let mut schema = crate::schema::ResourceSchema::rfc7643_user();
+    for (urn, name) in [(None, "userName"), (Some(ENT), "employeeNumber")] {
+        schema.attribute_mut(urn, name).unwrap().mutability = crate::schema::Mutability::ReadOnly;
+    }
     let o = PatchOptions {
-        read_only: &ro,
+        schema: &schema,
         ..PatchOptions::default()
     };
     for path in ["userName".to_owned(), format!("{ENT}:employeeNumber")] {
@@ -330,7 +339,7 @@ fn read_only_attributes() {
         )
         .unwrap();
         assert_eq!(
-            apply(&mut user(), &ops, &o).unwrap_err().scim_type,
+            apply(&mut user(), &ops, &o).unwrap_err().scim_type.as_str(),
             "mutability"
         );
     }
@@ -339,7 +348,7 @@ fn read_only_attributes() {
         json!([{"op": "replace", "value": {"id": "other"}}]),
         Dialect::Generic,
     );
-    assert_eq!(e.scim_type, "mutability");
+    assert_eq!(e.scim_type.as_str(), "mutability");
 }
 
 /// RFC 7643 §2.4: at most one `primary: true`; the newly set element wins.
