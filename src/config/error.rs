@@ -45,3 +45,13 @@ impl fmt::Display for ConfigError {
         }
     }
 }
+
+impl From<crate::mapping::CompileError> for ConfigError {
+    fn from(e: crate::mapping::CompileError) -> Self {
+        Self {
+            key: e.key,
+            span: e.span,
+            message: e.message,
+        }
+    }
+}

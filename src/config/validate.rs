@@ -91,7 +91,7 @@ pub fn load(text: &str, env: EnvLookup<'_>) -> Result<Config, ConfigErrors> {
     let users = raw.users.as_ref().and_then(|u| {
         let vars = common_vars(&connections);
         crate::mapping::compile(u, ResourceKind::User, "users", &vars)
-            .map_err(|e| errs.0.extend(e))
+            .map_err(|e| errs.0.extend(e.into_iter().map(ConfigError::from)))
             .ok()
             .map(Arc::new)
     });

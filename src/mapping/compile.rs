@@ -1,18 +1,18 @@
 //! Compiles a resource's raw TOML mapping into a [`ResourceMapping`]:
 //! operations, filter push-down, error rules, constants and policies (the
 //! attribute rules are compiled in `compile_attr`). Every problem becomes a
-//! [`ConfigError`] with its dotted key and span; all are collected.
+//! [`CompileError`] with its dotted key and span; all are collected.
 
 use toml::Spanned;
 
-use crate::config::ConfigError;
+use crate::mapping::CompileError;
 use crate::mapping::compile_attr::{Ctx, compile_rule, seg};
-use crate::mapping::compile_ops::compile_op;
+use crate::mapping::compile_ops::{compile_op, error_rules};
 use crate::mapping::compile_schema::build_schema;
-use crate::mapping::errors::{ErrorOutcome, ErrorRule, parse_key};
+
 use crate::mapping::ops::{Operation, PushdownRule};
 use crate::mapping::path::{ReadPath, ScimPath, WritePath};
-use crate::mapping::raw::{ErrorToml, OperationToml, ResourceToml, SpStr};
+use crate::mapping::raw::{OperationToml, ResourceToml};
 use crate::mapping::template::{Template, Var};
 use crate::mapping::{
     AttrRule, Extension, OnDelete, OpKind, ResourceKind, ResourceMapping, Source, Unmapped,
@@ -26,7 +26,7 @@ pub fn compile(
     kind: ResourceKind,
     key: &str,
     known_conn_vars: &[String],
-) -> Result<ResourceMapping, Vec<ConfigError>> {
+) -> Result<ResourceMapping, Vec<CompileError>> {
     let core = match kind {
         ResourceKind::User => &schema::USER_SCHEMA,
         ResourceKind::Group => &schema::GROUP_SCHEMA,
@@ -169,14 +169,14 @@ fn op_field(raw: &ResourceToml, k: OpKind) -> Option<&Spanned<OperationToml>> {
 fn required_ops(ctx: &mut Ctx<'_>, kind: ResourceKind, raw: &ResourceToml) {
     for k in [OpKind::List, OpKind::Get, OpKind::Create] {
         if op_field(raw, k).is_none() {
-            ctx.errors.push(ConfigError::key(
+            ctx.errors.push(CompileError::key(
                 format!("{}.{}", ctx.key, k.key()),
                 format!("missing required operation `{}`", k.key()),
             ));
         }
     }
     if raw.update.is_none() && raw.replace.is_none() {
-        ctx.errors.push(ConfigError::key(
+        ctx.errors.push(CompileError::key(
             ctx.key.to_owned(),
             "missing operation: declare `update` (changed fields) or `replace` (full body)",
         ));
@@ -323,73 +323,6 @@ fn canonical_attr(ctx: &Ctx<'_>, attr: &str) -> Option<String> {
         .iter()
         .find(|(a, _)| a.eq_ignore_ascii_case(name))?;
     Some(format!("{}:{n}", ext.urn))
-}
-
-pub(crate) fn error_rules(
-    ctx: &mut Ctx<'_>,
-    k: &str,
-    raw: &std::collections::BTreeMap<SpStr, Spanned<ErrorToml>>,
-) -> Vec<ErrorRule> {
-    let mut out = Vec::new();
-    for (key, val) in raw {
-        let ek = format!("{k}.{}", seg(key.get_ref()));
-        let parsed = parse_key(key.get_ref()).map_err(|e| ctx.err(&ek, key.span(), e));
-        let outcome = outcome(ctx, &ek, val);
-        if let (Ok((status, cond)), Some(outcome)) = (parsed, outcome) {
-            out.push(ErrorRule {
-                status,
-                cond,
-                outcome,
-            });
-        }
-    }
-    out.sort_by_key(ErrorRule::specificity);
-    out
-}
-
-fn outcome(ctx: &mut Ctx<'_>, k: &str, val: &Spanned<ErrorToml>) -> Option<ErrorOutcome> {
-    match val.get_ref() {
-        ErrorToml::Word(w) if w == "ok" => Some(ErrorOutcome::Success),
-        ErrorToml::Word(w) => ctx.fail(
-            k,
-            val.span(),
-            format!("`{w}` is not an outcome: use \"ok\" or {{ status = …, scimType = … }}"),
-        ),
-        ErrorToml::Scim(s) => {
-            let status = u16::try_from(*s.status.get_ref())
-                .ok()
-                .filter(|n| (400..=599).contains(n));
-            let Some(status) = status else {
-                return ctx.fail(
-                    &format!("{k}.status"),
-                    s.status.span(),
-                    "status must be a 4xx or 5xx code",
-                );
-            };
-            let detail = s
-                .detail
-                .clone()
-                .unwrap_or_else(|| format!("the app rejected the request ({status})"));
-            let scim_type = match &s.scim_type {
-                None => None,
-                Some(t) => match crate::error::ScimType::parse(t.get_ref()) {
-                    Some(parsed) => Some(parsed.as_str().to_string()),
-                    None => {
-                        return ctx.fail(
-                            &format!("{k}.scimType"),
-                            t.span(),
-                            format!("unknown scimType `{}` (RFC 7644 §3.12: e.g. uniqueness, invalidValue, mutability)", t.get_ref()),
-                        );
-                    }
-                },
-            };
-            Some(ErrorOutcome::Scim {
-                status,
-                scim_type,
-                detail,
-            })
-        }
-    }
 }
 
 fn constants(ctx: &mut Ctx<'_>, raw: &ResourceToml) -> Vec<(WritePath, serde_json::Value)> {

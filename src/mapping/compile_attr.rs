@@ -6,7 +6,7 @@
 use serde_json::Value;
 use toml::Spanned;
 
-use crate::config::ConfigError;
+use crate::mapping::CompileError;
 use crate::mapping::path::{ReadPath, ScimPath, WritePath};
 use crate::mapping::raw::{RuleTable, RuleToml, SpStr};
 use crate::mapping::template::Template;
@@ -20,7 +20,7 @@ pub(crate) struct Ctx<'a> {
     pub key: &'a str,
     pub core: &'static SchemaDef,
     pub extensions: Vec<Extension>,
-    pub errors: Vec<ConfigError>,
+    pub errors: Vec<CompileError>,
 }
 
 impl Ctx<'_> {
@@ -38,7 +38,7 @@ impl Ctx<'_> {
     /// Records an error at `sub` (a dotted suffix) and `span`.
     pub fn err(&mut self, sub: &str, span: std::ops::Range<usize>, msg: impl Into<String>) {
         self.errors
-            .push(ConfigError::at(format!("{}.{sub}", self.key), span, msg));
+            .push(CompileError::at(format!("{}.{sub}", self.key), span, msg));
     }
 }
 

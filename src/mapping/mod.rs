@@ -10,6 +10,7 @@ mod compile_attr;
 mod compile_ops;
 mod compile_schema;
 mod convert;
+mod diagnostic;
 mod errors;
 mod eval;
 mod ops;
@@ -22,6 +23,7 @@ pub mod transform;
 mod tests;
 
 pub use compile::compile;
+pub use diagnostic::CompileError;
 pub use errors::{ErrorOutcome, ErrorRule};
 pub use eval::HostChanges;
 pub use ops::{HostRequest, Operation, Page, PageRequest, Paging, PushdownRule};

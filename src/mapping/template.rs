@@ -163,12 +163,12 @@ impl Vars<'_> {
 /// A scalar SCIM value at `path` (no selectors), stringified.
 fn scim_scalar(resource: &Value, path: &ScimPath) -> Option<String> {
     let base = match &path.urn {
-        Some(urn) => crate::mapping::convert::get_ci(resource, urn)?,
+        Some(urn) => crate::schema::get_ci(resource, urn)?,
         None => resource,
     };
-    let mut v = crate::mapping::convert::get_ci(base, &path.attr)?;
+    let mut v = crate::schema::get_ci(base, &path.attr)?;
     if let Some(sub) = &path.sub {
-        v = crate::mapping::convert::get_ci(v, sub)?;
+        v = crate::schema::get_ci(v, sub)?;
     }
     match v {
         Value::String(s) => Some(s.clone()),

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::config::ConfigError;
+use crate::mapping::CompileError;
 use crate::mapping::raw::ResourceToml;
 use crate::mapping::{
     ErrorOutcome, OpKind, PageRequest, Paging, ResourceKind, ResourceMapping, Unmapped, Vars,
@@ -21,8 +21,8 @@ struct File {
     users: ResourceToml,
 }
 
-fn compile_src(src: &str) -> Result<ResourceMapping, Vec<ConfigError>> {
-    let f: File = toml::from_str(src).map_err(|e| vec![ConfigError::key("", e.to_string())])?;
+fn compile_src(src: &str) -> Result<ResourceMapping, Vec<CompileError>> {
+    let f: File = toml::from_str(src).map_err(|e| vec![CompileError::key("", e.to_string())])?;
     compile(
         &f.users,
         ResourceKind::User,
@@ -412,7 +412,7 @@ title = { path = "$.t", transform = ["rot13"] }
             .find(|e| e.key == key)
             .unwrap_or_else(|| panic!("no error for {key}: {errs:#?}"))
     };
-    let text = |e: &ConfigError| &src[e.span.clone().unwrap()];
+    let text = |e: &CompileError| &src[e.span.clone().unwrap()];
     assert_eq!(text(find("users.unmapped")), "\"sometimes\"");
     assert_eq!(text(find("users.list.query.q")), "\"{bogus}\"");
     assert!(

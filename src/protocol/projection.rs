@@ -1,17 +1,16 @@
 //! Attribute projection of returned resources (RFC 7644 §3.4.2.5 and §3.9;
 //! RFC 7643 §2.4 `returned`): `attributes` keeps only the named attributes
-//! plus those returned `always` (`id`, `schemas`); `excludedAttributes`
-//! drops the named ones but never an `always` attribute. Attributes returned
-//! `never` (such as `password`) are never in a mapped resource at all.
+//! plus those the schema returns `always` (`id`) and `schemas`;
+//! `excludedAttributes` drops the named ones but never an `always`
+//! attribute. Attributes returned `never` (such as `password`) are always
+//! dropped, and those returned on `request` only when named.
 //! Names match case-insensitively, with or without the core schema URN, and
 //! may name a sub-attribute (`name.givenName`, `emails.value`) or an
 //! extension attribute (`urn:…:enterprise:2.0:User:department`).
 
 use super::query::Projection;
+use crate::schema::{ResourceSchema, Returned};
 use serde_json::{Map, Value};
-
-/// Attributes always returned, whatever the projection.
-const ALWAYS: [&str; 2] = ["id", "schemas"];
 
 /// One requested name: `[urn:]attr[.sub]`, lowercased.
 struct Name {
@@ -55,8 +54,31 @@ fn parse_name(raw: &str, core_urn: &str) -> Name {
 }
 
 /// Applies a projection to a resource in place.
-pub fn project(resource: &mut Value, p: &Projection, core_urn: &str) {
+pub fn project(resource: &mut Value, p: &Projection, schema: &ResourceSchema) {
     let Value::Object(obj) = resource else { return };
+    let core_urn = schema.core_urn();
+    let returned = |key: &str| {
+        schema
+            .attribute(None, key)
+            .map_or(Returned::Default, |a| a.returned)
+    };
+    let named = |key: &str| {
+        p.attributes
+            .iter()
+            .any(|n| parse_name(n, core_urn).attr == key.to_ascii_lowercase())
+    };
+    obj.retain(|k, _| match returned(k) {
+        Returned::Never => false,
+        Returned::Request => named(k),
+        _ => true,
+    });
+    let always: Vec<String> = std::iter::once("schemas".to_owned())
+        .chain(
+            obj.keys()
+                .filter(|k| returned(k) == Returned::Always)
+                .map(|k| k.to_ascii_lowercase()),
+        )
+        .collect();
     if !p.attributes.is_empty() {
         let names: Vec<Name> = p
             .attributes
@@ -65,19 +87,19 @@ pub fn project(resource: &mut Value, p: &Projection, core_urn: &str) {
             .collect();
         let kept = std::mem::take(obj)
             .into_iter()
-            .filter_map(|(k, v)| keep(&k, v, &names).map(|v| (k, v)))
+            .filter_map(|(k, v)| keep(&k, v, &names, &always).map(|v| (k, v)))
             .collect();
         *obj = kept;
     }
     for name in p.excluded.iter().map(|n| parse_name(n, core_urn)) {
-        exclude(obj, &name);
+        exclude(obj, &name, &always);
     }
 }
 
 /// What of top-level attribute `key` survives an `attributes` list.
-fn keep(key: &str, value: Value, names: &[Name]) -> Option<Value> {
+fn keep(key: &str, value: Value, names: &[Name], always: &[String]) -> Option<Value> {
     let lower = key.to_ascii_lowercase();
-    if ALWAYS.contains(&lower.as_str()) {
+    if always.contains(&lower) {
         return Some(value);
     }
     if lower.starts_with("urn:") {
@@ -141,8 +163,8 @@ fn keep_subs(value: Value, subs: &[&str]) -> Value {
     }
 }
 
-fn exclude(obj: &mut Map<String, Value>, name: &Name) {
-    if ALWAYS.contains(&name.attr.as_str()) && name.urn.is_none() && name.sub.is_none() {
+fn exclude(obj: &mut Map<String, Value>, name: &Name, always: &[String]) {
+    if always.contains(&name.attr) && name.urn.is_none() && name.sub.is_none() {
         return;
     }
     // A whole extension, named by its URN alone.
@@ -222,7 +244,7 @@ mod tests {
                 ],
                 &[],
             ),
-            USER,
+            &ResourceSchema::rfc7643_user(),
         );
         assert_eq!(
             u,
@@ -234,7 +256,11 @@ mod tests {
     #[test]
     fn core_urn_prefix_is_accepted() {
         let mut u = user();
-        project(&mut u, &proj(&[&format!("{USER}:userName")], &[]), USER);
+        project(
+            &mut u,
+            &proj(&[&format!("{USER}:userName")], &[]),
+            &ResourceSchema::rfc7643_user(),
+        );
         assert_eq!(u["userName"], "ada");
         assert!(u.get("name").is_none());
     }
@@ -253,7 +279,7 @@ mod tests {
                     &format!("{ENT}:employeeNumber"),
                 ],
             ),
-            USER,
+            &ResourceSchema::rfc7643_user(),
         );
         assert!(u.get("emails").is_none());
         assert_eq!(u["id"], "1");
@@ -264,12 +290,28 @@ mod tests {
     #[test]
     fn a_whole_extension_is_named_by_its_urn() {
         let mut u = user();
-        project(&mut u, &proj(&[ENT], &[]), USER);
+        project(&mut u, &proj(&[ENT], &[]), &ResourceSchema::rfc7643_user());
         assert_eq!(u[ENT]["department"], "R&D");
         assert!(u.get("userName").is_none());
         let mut u = user();
-        project(&mut u, &proj(&[], &[ENT]), USER);
+        project(&mut u, &proj(&[], &[ENT]), &ResourceSchema::rfc7643_user());
         assert!(u.get(ENT).is_none());
         assert_eq!(u["userName"], "ada");
+    }
+
+    #[test]
+    fn returned_never_is_dropped_and_request_only_when_named() {
+        let mut schema = ResourceSchema::rfc7643_user();
+        schema.attribute_mut(None, "title").unwrap().returned = Returned::Request;
+        let mut u = user();
+        u["password"] = json!("secret");
+        u["title"] = json!("Countess");
+        project(&mut u, &proj(&[], &[]), &schema);
+        assert!(u.get("password").is_none());
+        assert!(u.get("title").is_none());
+        let mut u = user();
+        u["title"] = json!("Countess");
+        project(&mut u, &proj(&["title"], &[]), &schema);
+        assert_eq!(u["title"], "Countess");
     }
 }

@@ -39,7 +39,7 @@ pub async fn list(ctx: &Ctx<'_>, q: ListQuery) -> Result<Value, ScimError> {
     let resources: Vec<Value> = resources
         .into_iter()
         .map(|mut r| {
-            project(&mut r, &q.projection, ctx.mapping().core_schema());
+            project(&mut r, &q.projection, ctx.mapping().schema());
             r
         })
         .collect();

@@ -255,7 +255,7 @@ fn resource_response(
         .pointer("/meta/location")
         .and_then(Value::as_str)
         .and_then(|l| HeaderValue::from_str(l).ok());
-    project(&mut resource, projection, ctx.mapping().core_schema());
+    project(&mut resource, projection, ctx.mapping().schema());
     let mut resp = json_response(status, &resource);
     set_etag(&mut resp, tag);
     if let (true, Some(l)) = (with_location, location) {
