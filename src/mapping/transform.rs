@@ -4,6 +4,7 @@
 //! write functions in reverse order on write. The host value is the one
 //! that carries the prefix, the separator-joined string, the epoch number.
 
+use crate::schema::datetime::{format_rfc3339_nanos, parse_rfc3339_nanos};
 use serde_json::Value;
 
 /// A named transform with its arguments.
@@ -161,138 +162,18 @@ fn from_epoch(v: &Value, per_sec: i64) -> Result<Value, String> {
         _ => None,
     }
     .ok_or("expected an epoch number")?;
-    Ok(Value::String(format_rfc3339(
-        n.div_euclid(per_sec),
-        (n.rem_euclid(per_sec) * 1000 / per_sec) as u32,
-    )))
+    let nanos = i128::from(n) * (1_000_000_000 / i128::from(per_sec));
+    format_rfc3339_nanos(nanos)
+        .map(Value::String)
+        .ok_or_else(|| "the epoch value is outside the years 0 to 9999".into())
 }
 
 fn to_epoch(v: &Value, per_sec: i64) -> Result<Value, String> {
     let s = v.as_str().ok_or("expected an RFC 3339 timestamp")?;
-    let (secs, millis) = parse_rfc3339(s).ok_or("expected an RFC 3339 timestamp")?;
-    Ok(Value::from(
-        secs * per_sec + i64::from(millis) * per_sec / 1000,
-    ))
-}
-
-/// Formats Unix seconds (+ milliseconds) as `YYYY-MM-DDTHH:MM:SS[.mmm]Z`.
-pub fn format_rfc3339(secs: i64, millis: u32) -> String {
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let (y, m, d) = civil_from_days(days);
-    if !(0..=9999).contains(&y) {
-        let time = format!("{:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60);
-        return match millis {
-            0 => format!("{y:04}-{m:02}-{d:02}T{time}Z"),
-            ms => format!("{y:04}-{m:02}-{d:02}T{time}.{ms:03}Z"),
-        };
-    }
-    let mut out = String::with_capacity(24);
-    push_digits(&mut out, y, 4);
-    out.push('-');
-    push_digits(&mut out, m, 2);
-    out.push('-');
-    push_digits(&mut out, d, 2);
-    out.push('T');
-    push_digits(&mut out, rem / 3600, 2);
-    out.push(':');
-    push_digits(&mut out, rem % 3600 / 60, 2);
-    out.push(':');
-    push_digits(&mut out, rem % 60, 2);
-    if millis != 0 {
-        out.push('.');
-        push_digits(&mut out, i64::from(millis), 3);
-    }
-    out.push('Z');
-    out
-}
-
-/// Appends `n` zero-padded to at least `width` digits, like `{n:0width$}`
-/// for a non-negative `n`, without a temporary string.
-fn push_digits(out: &mut String, n: i64, width: u32) {
-    let n = n.unsigned_abs();
-    let digits = n.checked_ilog10().unwrap_or(0) + 1;
-    for _ in digits..width {
-        out.push('0');
-    }
-    let mut div = 10u64.pow(digits - 1);
-    while div > 0 {
-        out.push(char::from(b'0' + (n / div % 10) as u8));
-        div /= 10;
-    }
-}
-
-/// Parses an RFC 3339 timestamp into Unix seconds and milliseconds.
-pub fn parse_rfc3339(s: &str) -> Option<(i64, u32)> {
-    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
-    let b = s.as_bytes();
-    if b.len() < 20
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || !matches!(b[10], b'T' | b't' | b' ')
-        || b[13] != b':'
-        || b[16] != b':'
-    {
-        return None;
-    }
-    let (y, mo, d, h, mi, sec) = (
-        num(0..4)?,
-        num(5..7)?,
-        num(8..10)?,
-        num(11..13)?,
-        num(14..16)?,
-        num(17..19)?,
-    );
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
-        return None;
-    }
-    let mut rest = &s[19..];
-    let mut millis = 0u32;
-    if let Some(frac) = rest.strip_prefix('.') {
-        let n = frac.bytes().take_while(u8::is_ascii_digit).count();
-        let digits = format!("{:0<3}", &frac[..n.min(3)]);
-        millis = digits.parse().ok()?;
-        rest = &frac[n..];
-    }
-    let offset = match rest {
-        "Z" | "z" => 0,
-        _ => {
-            let sign = match rest.as_bytes().first()? {
-                b'+' => 1,
-                b'-' => -1,
-                _ => return None,
-            };
-            let (oh, om) = (
-                rest.get(1..3)?.parse::<i64>().ok()?,
-                rest.get(4..6)?.parse::<i64>().ok()?,
-            );
-            sign * (oh * 3600 + om * 60)
-        }
-    };
-    let days = days_from_civil(y, mo, d);
-    Some((days * 86_400 + h * 3600 + mi * 60 + sec - offset, millis))
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The inverse of [`days_from_civil`].
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
+    let nanos = parse_rfc3339_nanos(s).ok_or("expected an RFC 3339 timestamp")?;
+    i64::try_from(nanos.div_euclid(1_000_000_000 / i128::from(per_sec)))
+        .map(Value::from)
+        .map_err(|_| "the timestamp is out of range".into())
 }
 
 #[cfg(test)]
@@ -321,37 +202,6 @@ mod tests {
             json!("1969-12-31T23:59:59Z")
         );
         assert!(t.apply(json!("yesterday"), Dir::Write).is_err());
-    }
-
-    #[test]
-    fn rfc3339_formatting_matches_the_padded_format() {
-        let reference = |secs: i64, millis: u32| {
-            let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-            let (y, m, d) = civil_from_days(days);
-            let time = format!("{:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60);
-            match millis {
-                0 => format!("{y:04}-{m:02}-{d:02}T{time}Z"),
-                ms => format!("{y:04}-{m:02}-{d:02}T{time}.{ms:03}Z"),
-            }
-        };
-        let secs = [
-            0,
-            -1,
-            59,
-            86_399,
-            951_782_400,
-            1_764_000_000,
-            -62_167_219_200,
-            -62_167_219_201,
-            253_402_300_799,
-            253_402_300_800,
-            i64::from(i32::MAX) * 1000,
-        ];
-        for s in secs {
-            for ms in [0, 1, 9, 10, 99, 100, 999, 1000, 12_345] {
-                assert_eq!(format_rfc3339(s, ms), reference(s, ms), "{s} {ms}");
-            }
-        }
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! nothing about mappings, HTTP or protocol messages.
 
 mod compiled;
+pub mod datetime;
 mod rfc7643;
 
 pub use compiled::{Attribute, Resolved, ResourceSchema, Schema};

@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use super::ast::{AttrPath, CompValue, CompareOp, Filter};
 use crate::schema::ResourceSchema;
+use crate::schema::datetime::parse_rfc3339_nanos;
 pub use crate::schema::get_ci;
 
 /// Whether `resource` satisfies `filter` (RFC 7644 §3.4.2.2).
@@ -164,7 +165,7 @@ fn compare_one(
 
 fn compare_str(a: &str, b: &str, op: CompareOp, path: &AttrPath, schema: &ResourceSchema) -> bool {
     if path.is_datetime_in(schema)
-        && let (Some(x), Some(y)) = (parse_datetime(a), parse_datetime(b))
+        && let (Some(x), Some(y)) = (parse_rfc3339_nanos(a), parse_rfc3339_nanos(b))
         && !matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew)
     {
         return ordered(op, x.cmp(&y));
@@ -192,68 +193,4 @@ fn ordered(op: CompareOp, o: Ordering) -> bool {
         CompareOp::Le => o != Ordering::Greater,
         CompareOp::Co | CompareOp::Sw | CompareOp::Ew => false,
     }
-}
-
-/// Parses an RFC 3339 date-time (`xsd:dateTime` with offset, RFC 7643 §2.3.5)
-/// into nanoseconds since the Unix epoch. Returns `None` when malformed.
-pub fn parse_datetime(s: &str) -> Option<i128> {
-    let b = s.as_bytes();
-    let num = |from: usize, len: usize| -> Option<i64> {
-        let part = s.get(from..from + len)?;
-        if !part.bytes().all(|c| c.is_ascii_digit()) {
-            return None;
-        }
-        part.parse().ok()
-    };
-    let sep_ok = b.get(4) == Some(&b'-')
-        && b.get(7) == Some(&b'-')
-        && b.get(13) == Some(&b':')
-        && b.get(16) == Some(&b':');
-    if !sep_ok || !matches!(b.get(10), Some(b'T' | b't' | b' ')) {
-        return None;
-    }
-    let (y, mo, d) = (num(0, 4)?, num(5, 2)?, num(8, 2)?);
-    let (h, mi, sec) = (num(11, 2)?, num(14, 2)?, num(17, 2)?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
-        return None;
-    }
-    let mut i = 19;
-    let mut nanos: i128 = 0;
-    if b.get(i) == Some(&b'.') {
-        i += 1;
-        let start = i;
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
-            if i - start < 9 {
-                nanos = nanos * 10 + i128::from(b.get(i).copied().unwrap_or(b'0') - b'0');
-            }
-            i += 1;
-        }
-        if i == start {
-            return None;
-        }
-        nanos *= 10_i128.pow(9u32.saturating_sub(u32::try_from(i - start).unwrap_or(9)));
-    }
-    let offset_secs = match b.get(i) {
-        Some(b'Z' | b'z') if i + 1 == b.len() => 0,
-        Some(&sign @ (b'+' | b'-')) if i + 6 == b.len() && b.get(i + 3) == Some(&b':') => {
-            let (oh, om) = (num(i + 1, 2)?, num(i + 4, 2)?);
-            let off = oh * 3600 + om * 60;
-            if sign == b'-' { -off } else { off }
-        }
-        _ => return None,
-    };
-    let days = days_from_civil(y, mo, d);
-    let secs = days * 86_400 + h * 3600 + mi * 60 + sec - offset_secs;
-    Some(i128::from(secs) * 1_000_000_000 + nanos)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
