@@ -105,6 +105,9 @@ pub struct ScimError {
     pub detail: String,
     /// Who caused it.
     pub source: ErrorSource,
+    /// Seconds after which a retry may succeed, sent as `Retry-After`
+    /// (RFC 9110 §10.2.3) on 429 and 503 answers.
+    pub retry_after: Option<u64>,
 }
 
 impl ScimError {
@@ -119,6 +122,7 @@ impl ScimError {
             scim_type,
             detail: detail.into(),
             source: ErrorSource::Client,
+            retry_after: None,
         }
     }
 
@@ -149,6 +153,7 @@ impl ScimError {
             scim_type: None,
             detail: detail.into(),
             source: ErrorSource::Upstream,
+            retry_after: None,
         }
     }
 
@@ -159,7 +164,22 @@ impl ScimError {
             scim_type: None,
             detail: detail.into(),
             source: ErrorSource::Internal,
+            retry_after: None,
         }
+    }
+
+    /// The same error with a `Retry-After` of `secs` seconds (at least 1).
+    pub fn with_retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs.max(1));
+        self
+    }
+
+    /// The same error with `note` appended to its detail.
+    pub fn with_note(mut self, note: &str) -> Self {
+        if !note.is_empty() {
+            self.detail = format!("{}; {note}", self.detail);
+        }
+        self
     }
 }
 

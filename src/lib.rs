@@ -17,6 +17,7 @@ pub mod error;
 pub mod host;
 pub mod http;
 pub mod mapping;
+pub mod plan;
 pub mod protocol;
 pub mod proxy;
 pub mod schema;

@@ -5,6 +5,7 @@
 use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::scim::discovery::Discovery;
+use crate::scim::locks::WriteLocks;
 use crate::upstream::{HttpClient, build_client};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -18,6 +19,8 @@ pub struct State {
     pub auth: Authenticator,
     /// Discovery documents.
     pub discovery: Discovery,
+    /// Per-resource write serialisation; lives as long as the process.
+    pub write_locks: WriteLocks,
     next_request_id: AtomicU64,
 }
 
@@ -39,6 +42,7 @@ impl State {
             client,
             auth,
             discovery,
+            write_locks: WriteLocks::default(),
             next_request_id: AtomicU64::new(seed),
         }
     }

@@ -159,7 +159,9 @@ async fn create_then_duplicate_in_other_case_is_409() {
 #[tokio::test]
 async fn app_side_uniqueness_error_is_translated_to_409() {
     // Without the pre-create lookup, the app's own `422 taken` answers and
-    // the mapping's error rule turns it into 409 uniqueness.
+    // the mapping's error rule turns it into 409 uniqueness. Only then does
+    // the sidecar look the holder up (it could be its own half-made
+    // account); this one is not, so the app's answer stands.
     let (sc, app) = start_example_with(|t| t.replace("unique = [\"userName\"]", "")).await;
     let calls_before = app.request_count();
     let (status, _, err) = call(
@@ -174,8 +176,8 @@ async fn app_side_uniqueness_error_is_translated_to_409() {
     assert_eq!(err["detail"], "userName is already taken");
     assert_eq!(
         app.request_count(),
-        calls_before + 1,
-        "only the create reached the app"
+        calls_before + 3,
+        "the create, then the holder's lookup and read"
     );
     assert_eq!(app.users().len(), 3);
 }

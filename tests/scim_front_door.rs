@@ -163,7 +163,7 @@ async fn discovery_endpoints_answer_and_refuse_writes() {
                 StatusCode::METHOD_NOT_ALLOWED,
                 "{method} {path}"
             );
-            assert_eq!(parts.headers["allow"], "GET");
+            assert_eq!(parts.headers["allow"], "GET, HEAD");
             assert_eq!(json(&bytes)["status"], "405");
         }
     }

@@ -688,7 +688,11 @@ async fn django_okta_provisioning_lifecycle() {
     assert_eq!(stored["is_active"], false);
     assert_eq!(stored["username"], login);
     let methods: Vec<Method> = app.seen().into_iter().map(|s| s.method).collect();
-    assert_eq!(methods, [Method::GET, Method::PUT, Method::GET]);
+    assert_eq!(
+        methods,
+        [Method::GET, Method::PUT],
+        "read, then one full PUT"
+    );
     let (status, got) = call(&sc, "GET", &format!("/scim/v2/Users/{id}"), None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(got["active"], false);
@@ -728,7 +732,12 @@ async fn django_app_side_uniqueness_error_is_translated_to_409() {
     .await;
     assert_scim_error(status, &err, StatusCode::CONFLICT, Some("uniqueness"));
     assert_eq!(err["detail"], "a user with this username already exists");
-    assert_eq!(app.seen().len(), 1, "only the create reached the app");
+    let seen = app.seen();
+    assert_eq!(seen[0].method, Method::POST, "no lookup before the create");
+    assert!(
+        seen[1..].iter().all(|s| s.method == Method::GET),
+        "after the app's refusal only reads (looking for a half-made account)"
+    );
     assert_eq!(app.len(), 3);
     let (status, created) = call(
         &sc,

@@ -1,21 +1,29 @@
 //! Calls on the app's own API for SCIM work: renders a mapping operation,
 //! adds the host credentials, sends it through the pooled client within the
-//! request's deadline, reads the answer with a size bound and translates app
-//! errors into SCIM errors (the mapping's rules first, then defaults: app
-//! 404 → 404, 409 → 409 uniqueness, 400/422 → 400 invalidValue, 5xx and
-//! garbage → 502, timeouts → 504). App bodies are never copied into SCIM
-//! error details: they may hold personal data.
+//! request's deadline, reads the answer with a size bound and classifies
+//! the app's answer: success, a stale precondition ([`CallError::Conflict`]),
+//! push-back ([`CallError::Busy`] for 429/503, retried here when the call is
+//! safe to repeat, honouring `Retry-After`), or a SCIM error (the mapping's
+//! rules first, then defaults: 404 → 404, 409 → 409 uniqueness, 400/422 →
+//! 400 invalidValue, other errors and garbage → 502, timeouts → 504). App
+//! bodies are never copied into SCIM error details: they may hold personal
+//! data. [`exec`] runs write plans on top of these calls.
+
+pub mod exec;
+mod retry;
 
 use crate::body::full;
 use crate::config::Connection;
 use crate::error::{ScimError, ScimType};
 use crate::mapping::{ErrorOutcome, HostRequest, MapError, OpKind, ResourceMapping, Vars};
+use crate::plan::Repeat;
 use crate::state::State;
 use crate::upstream::{UpstreamError, send};
-use http::header::{ACCEPT, CONTENT_TYPE, HeaderValue, LOCATION};
+use http::header::{ACCEPT, CONTENT_TYPE, HeaderValue, LOCATION, RETRY_AFTER};
 use http::{Request, StatusCode, Uri};
 use http_body_util::{BodyExt, Limited};
 use serde_json::Value;
+use std::time::Duration;
 use tokio::time::Instant;
 
 /// Largest app response body read, in bytes.
@@ -44,6 +52,79 @@ pub struct HostReply {
     pub location: Option<String>,
 }
 
+/// Why an app call did not succeed.
+#[derive(Debug)]
+pub enum CallError {
+    /// The call's precondition failed: the resource changed since it was
+    /// read (the app's 412, or an answer the mapping marks `"conflict"`).
+    Conflict,
+    /// The app pushed back (429 or 503), possibly with `Retry-After`.
+    Busy {
+        /// The app's status.
+        status: StatusCode,
+        /// The app's `Retry-After`, when it sent one.
+        retry_after: Option<Duration>,
+    },
+    /// Any other failure, as the SCIM error to answer.
+    Failed(ScimError),
+}
+
+impl From<ScimError> for CallError {
+    fn from(e: ScimError) -> Self {
+        Self::Failed(e)
+    }
+}
+
+impl From<CallError> for ScimError {
+    fn from(e: CallError) -> Self {
+        match e {
+            CallError::Failed(e) => e,
+            // RFC 6585 §4 / RFC 9110 §15.6.4: tell the IdP when to come back.
+            CallError::Busy {
+                status,
+                retry_after,
+            } => {
+                let secs = retry_after.map_or(1, |d| d.as_secs_f64().ceil() as u64);
+                let status = if status == StatusCode::TOO_MANY_REQUESTS {
+                    status
+                } else {
+                    StatusCode::SERVICE_UNAVAILABLE
+                };
+                ScimError::client(
+                    status,
+                    None,
+                    format!("the app is busy ({}); retry later", status.as_u16()),
+                )
+                .with_retry_after(secs)
+            }
+            CallError::Conflict => ScimError::upstream(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the resource kept changing in the app while it was written; retry",
+            )
+            .with_retry_after(1),
+        }
+    }
+}
+
+impl From<MapError> for ScimError {
+    /// Bad client values are 400 `invalidValue`; app data that does not fit
+    /// the mapping is 502.
+    fn from(e: MapError) -> Self {
+        match &e {
+            MapError::InvalidValue { .. } | MapError::MissingVar(_) | MapError::BadHeader(_) => {
+                ScimError::bad_request(ScimType::InvalidValue, e.to_string())
+            }
+            MapError::HostValue { .. } | MapError::MissingId | MapError::BadResponse(_) => {
+                tracing::warn!(error = %e, "the app's answer does not fit the mapping");
+                ScimError::upstream(
+                    StatusCode::BAD_GATEWAY,
+                    format!("the app's answer does not fit the mapping: {e}"),
+                )
+            }
+        }
+    }
+}
+
 impl HostCtx<'_> {
     /// Vars with the connection filled in.
     pub fn vars(&self) -> Vars<'_> {
@@ -53,19 +134,27 @@ impl HostCtx<'_> {
         }
     }
 
-    /// Runs operation `kind`; app errors become SCIM errors.
+    /// A read (`list`, `get`): retried while the app pushes back and the
+    /// deadline allows; every failure is a SCIM error.
+    pub async fn read(&self, kind: OpKind, vars: &Vars<'_>) -> Result<HostReply, ScimError> {
+        Ok(self.call(kind, vars, None, Repeat::Safe).await?)
+    }
+
+    /// Runs operation `kind`; retried on 429/503 when `repeat` is safe.
     pub async fn call(
         &self,
         kind: OpKind,
         vars: &Vars<'_>,
         body: Option<Value>,
-    ) -> Result<HostReply, ScimError> {
+        repeat: Repeat,
+    ) -> Result<HostReply, CallError> {
         let op = self.mapping.op(kind).ok_or_else(|| {
             ScimError::internal(format!("the mapping has no `{}` operation", kind.key()))
         })?;
-        let req = op.render(vars, body).map_err(|e| map_error(&e))?;
+        let req = op.render(vars, body).map_err(ScimError::from)?;
         let uri = self.app_uri(&req.path_and_query)?;
-        self.exchange(kind, req, uri).await
+        self.with_retries(repeat, || self.exchange(kind, req.clone(), uri.clone()))
+            .await
     }
 
     /// Follows a next-page link from a list answer (cursor paging whose
@@ -93,8 +182,13 @@ impl HostCtx<'_> {
             .mapping
             .op(OpKind::List)
             .ok_or_else(|| ScimError::internal("the mapping has no `list` operation"))?;
-        let req = op.render(vars, None).map_err(|e| map_error(&e))?;
-        self.exchange(OpKind::List, req, uri).await
+        let req = op.render(vars, None)?;
+        let reply = self
+            .with_retries(Repeat::Safe, || {
+                self.exchange(OpKind::List, req.clone(), uri.clone())
+            })
+            .await?;
+        Ok(reply)
     }
 
     /// The app URL of a rendered path, below the host base path.
@@ -108,36 +202,53 @@ impl HostCtx<'_> {
         .map_err(|_| ScimError::internal("a rendered app URL is invalid"))
     }
 
-    /// Sends a rendered request to `uri`; app errors become SCIM errors.
+    /// Sends a rendered request to `uri` once and classifies the answer.
     async fn exchange(
         &self,
         kind: OpKind,
         req: HostRequest,
         uri: Uri,
-    ) -> Result<HostReply, ScimError> {
-        let reply = self.send(req, uri).await?;
+    ) -> Result<HostReply, CallError> {
+        let (reply, retry_after) = self.send(req, uri).await?;
         if reply.status.is_success() {
             return Ok(reply);
         }
+        let status = reply.status;
         match self
             .mapping
-            .translate_error(kind, reply.status.as_u16(), reply.body.as_ref())
+            .translate_error(kind, status.as_u16(), reply.body.as_ref())
         {
             ErrorOutcome::Success => Ok(reply),
+            ErrorOutcome::Conflict => Err(CallError::Conflict),
             ErrorOutcome::Scim {
                 status,
                 scim_type,
                 detail,
             } => {
                 let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
-                let scim_type = scim_type.as_deref().and_then(ScimType::parse);
-                Err(ScimError::client(status, scim_type, detail))
+                Err(ScimError::client(status, scim_type, detail).into())
             }
-            ErrorOutcome::Default => Err(default_error(kind, reply.status)),
+            ErrorOutcome::Default => {
+                let versioned = self.mapping.op(kind).is_some_and(|o| o.uses_version());
+                match status {
+                    StatusCode::PRECONDITION_FAILED if versioned => Err(CallError::Conflict),
+                    StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => {
+                        Err(CallError::Busy {
+                            status,
+                            retry_after,
+                        })
+                    }
+                    _ => Err(default_error(kind, status).into()),
+                }
+            }
         }
     }
 
-    async fn send(&self, req: HostRequest, uri: Uri) -> Result<HostReply, ScimError> {
+    async fn send(
+        &self,
+        req: HostRequest,
+        uri: Uri,
+    ) -> Result<(HostReply, Option<Duration>), ScimError> {
         let host = &self.state.config.host;
         let body = match &req.body {
             Some(v) => full(
@@ -178,7 +289,8 @@ impl HostCtx<'_> {
             Ok(Ok(x)) => x,
         };
         tracing::debug!(method = %req.method, status = parts.status.as_u16(), bytes = bytes.len(), "app call");
-        Ok(HostReply {
+        let retry_after = retry::retry_after(&parts.headers, RETRY_AFTER);
+        let reply = HostReply {
             status: parts.status,
             body: serde_json::from_slice(&bytes).ok(),
             location: parts
@@ -186,10 +298,11 @@ impl HostCtx<'_> {
                 .get(LOCATION)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string),
-        })
+        };
+        Ok((reply, retry_after))
     }
 
-    fn remaining(&self) -> Result<std::time::Duration, ScimError> {
+    fn remaining(&self) -> Result<Duration, ScimError> {
         let left = self.deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             Err(upstream_error(&UpstreamError::Timeout(
@@ -216,24 +329,6 @@ pub fn upstream_error(e: &UpstreamError) -> ScimError {
     ScimError::upstream(e.status(), detail)
 }
 
-/// A mapping evaluation error → 400 for bad client values, 502 for bad app data.
-pub fn map_error(e: &MapError) -> ScimError {
-    match e {
-        MapError::InvalidValue { .. } => {
-            ScimError::bad_request(ScimType::InvalidValue, e.to_string())
-        }
-        MapError::MissingVar(_) => ScimError::bad_request(ScimType::InvalidValue, e.to_string()),
-        MapError::HostValue { .. } | MapError::MissingId | MapError::BadResponse(_) => {
-            tracing::warn!(error = %e, "the app's answer does not fit the mapping");
-            ScimError::upstream(
-                StatusCode::BAD_GATEWAY,
-                format!("the app's answer does not fit the mapping: {e}"),
-            )
-        }
-        MapError::BadHeader(_) => ScimError::bad_request(ScimType::InvalidValue, e.to_string()),
-    }
-}
-
 /// The default SCIM error for an app status no rule matched.
 fn default_error(kind: OpKind, status: StatusCode) -> ScimError {
     let code = status.as_u16();
@@ -247,11 +342,6 @@ fn default_error(kind: OpKind, status: StatusCode) -> ScimError {
         400 | 422 => ScimError::bad_request(
             ScimType::InvalidValue,
             format!("the app rejected the values ({code})"),
-        ),
-        429 => ScimError::client(
-            StatusCode::TOO_MANY_REQUESTS,
-            None,
-            "the app is rate limiting; retry later",
         ),
         _ => {
             tracing::warn!(

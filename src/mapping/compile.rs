@@ -15,7 +15,8 @@ use crate::mapping::path::{ReadPath, ScimPath, WritePath};
 use crate::mapping::raw::{OperationToml, ResourceToml};
 use crate::mapping::template::{Template, Var};
 use crate::mapping::{
-    AttrRule, Extension, OnDelete, OpKind, ResourceKind, ResourceMapping, Source, Unmapped,
+    AttrRule, Extension, OnCreateConflict, OnDelete, OnFailedCreate, OpKind, ResourceKind,
+    ResourceMapping, Source, Unmapped,
 };
 use crate::schema::{self, AttrType, Mutability};
 
@@ -75,6 +76,34 @@ pub fn compile(
         }
     };
     let on_delete = on_delete(&mut ctx, raw);
+    let on_create_conflict = policy(
+        &mut ctx,
+        "on_create_conflict",
+        raw.on_create_conflict.as_ref(),
+        &[
+            ("error", OnCreateConflict::Error),
+            ("adopt", OnCreateConflict::Adopt),
+        ],
+    );
+    let on_failed_create = policy(
+        &mut ctx,
+        "on_failed_create",
+        raw.on_failed_create.as_ref(),
+        &[
+            ("keep", OnFailedCreate::Keep),
+            ("delete", OnFailedCreate::Delete),
+        ],
+    );
+    if on_failed_create == OnFailedCreate::Delete
+        && raw.delete.is_none()
+        && let Some(v) = &raw.on_failed_create
+    {
+        ctx.err(
+            "on_failed_create",
+            v.span(),
+            "`delete` needs a `delete` operation",
+        );
+    }
     let unique = unique(&mut ctx, raw, &search);
     if !ctx.errors.is_empty() {
         return Err(ctx.errors);
@@ -90,9 +119,39 @@ pub fn compile(
         constants,
         unmapped,
         on_delete,
+        on_create_conflict,
+        on_failed_create,
         unique,
         schema,
     })
+}
+
+/// A policy key: one of `choices` (the first is the default).
+fn policy<T: Copy>(
+    ctx: &mut Ctx<'_>,
+    key: &str,
+    value: Option<&Spanned<String>>,
+    choices: &[(&str, T)],
+) -> T {
+    let Some(v) = value else {
+        return choices[0].1;
+    };
+    match choices.iter().find(|(name, _)| *name == v.get_ref()) {
+        Some((_, t)) => *t,
+        None => {
+            let names: Vec<&str> = choices.iter().map(|(n, _)| *n).collect();
+            ctx.err(
+                key,
+                v.span(),
+                format!(
+                    "unknown value `{}`: use {}",
+                    v.get_ref(),
+                    names.join(" or ")
+                ),
+            );
+            choices[0].1
+        }
+    }
 }
 
 /// `on_delete`: only meaningful without a `delete` operation; `deactivate`

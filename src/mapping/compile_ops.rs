@@ -30,6 +30,9 @@ fn resolver<'a>(
             "limit" | "count" | "per_page" if paging => Ok(Var::Limit),
             "page" if paging => Ok(Var::Page),
             "cursor" if paging => Ok(Var::Cursor),
+            "version" if !paging && kind != Some(OpKind::Create) && kind != Some(OpKind::Get) => {
+                Ok(Var::Version)
+            }
             n if n.starts_with("conn.") => {
                 let v = &n[5..];
                 if conn.iter().any(|c| c == v) {
@@ -153,6 +156,8 @@ pub(crate) fn compile_op(
     };
     let errors = error_rules(ctx, &format!("{k}.errors"), &o.errors);
     let list = list_spec(ctx, kind, op, path.as_ref(), &query);
+    let version_field = version_field(ctx, k, kind, o);
+    let accepts = accepts(ctx, k, kind, o);
     if ctx.errors.len() > before {
         return None;
     }
@@ -168,7 +173,70 @@ pub(crate) fn compile_op(
         id_path,
         errors,
         list,
+        version_field,
+        accepts,
     })
+}
+
+/// `version_field`: a write path, on calls that change an existing resource.
+fn version_field(ctx: &mut Ctx<'_>, k: &str, kind: OpKind, o: &OperationToml) -> Option<WritePath> {
+    let f = o.version_field.as_ref()?;
+    if matches!(kind, OpKind::List | OpKind::Get | OpKind::Create) {
+        return ctx.fail(
+            &format!("{k}.version_field"),
+            f.span(),
+            "a version precondition belongs on calls that change an existing resource",
+        );
+    }
+    WritePath::parse(f.get_ref())
+        .map_err(|e| {
+            ctx.err(
+                &format!("{k}.version_field"),
+                f.span(),
+                format!("not a writable path: {e}"),
+            )
+        })
+        .ok()
+}
+
+/// `accepts` (create only): top-level SCIM attributes, canonicalised.
+fn accepts(ctx: &mut Ctx<'_>, k: &str, kind: OpKind, o: &OperationToml) -> Option<Vec<String>> {
+    let list = o.accepts.as_ref()?;
+    let mut out = Vec::new();
+    for (i, a) in list.iter().enumerate() {
+        let key = format!("{k}.accepts[{i}]");
+        if kind != OpKind::Create {
+            ctx.err(&key, a.span(), "`accepts` belongs on `create`");
+            continue;
+        }
+        let (urn, name) = schema::split_urn(a.get_ref());
+        let known = match urn {
+            None => ctx
+                .core
+                .attr(name)
+                .or_else(|| schema::common(name))
+                .is_some(),
+            Some(u) => {
+                schema::schema_by_urn(u).is_some_and(|s| s.attr(name).is_some())
+                    || ctx.extensions.iter().any(|e| {
+                        e.urn.eq_ignore_ascii_case(u)
+                            && e.attributes
+                                .iter()
+                                .any(|(n, _)| n.eq_ignore_ascii_case(name))
+                    })
+            }
+        };
+        if !known || name.contains('.') {
+            ctx.err(
+                &key,
+                a.span(),
+                format!("`{}` is not a top-level SCIM attribute", a.get_ref()),
+            );
+            continue;
+        }
+        out.push(a.get_ref().to_ascii_lowercase());
+    }
+    Some(out)
 }
 
 fn headers(
@@ -239,16 +307,33 @@ fn list_spec(
         });
     let items = read_path(ctx, "list.items", o.items.as_ref())
         .unwrap_or(ReadPath::Simple(WritePath::default()));
+    let items_source = o.items.as_ref().map_or("$", |s| s.get_ref().as_str());
+    let items_container = container_of(items_source).and_then(|c| ReadPath::compile(c).ok());
     let total = read_path(ctx, "list.total", o.total.as_ref());
     let next = read_path(ctx, "list.next", o.next.as_ref());
     Some(ListSpec {
         items,
+        items_source: items_source.to_owned(),
+        items_container,
         total,
         next,
         paging,
         max_page_size,
         fetch_each: o.fetch_each,
     })
+}
+
+/// The path of the array a wildcard or filter `items` path selects from
+/// (`$.data.items` for `$.data.items[*]`), so an answer whose array is
+/// empty can be told apart from one that lacks it.
+fn container_of(items: &str) -> Option<&str> {
+    let t = items.trim_end();
+    if let Some(base) = t.strip_suffix(".*") {
+        return Some(base);
+    }
+    let open = t.strip_suffix(']')?.rfind('[')?;
+    let inner = t[open + 1..t.len() - 1].trim();
+    (inner == "*" || inner.starts_with('?')).then(|| &t[..open])
 }
 
 fn check_paging(
@@ -368,10 +453,11 @@ pub(crate) fn error_rules(
 fn outcome(ctx: &mut Ctx<'_>, k: &str, val: &Spanned<ErrorToml>) -> Option<ErrorOutcome> {
     match val.get_ref() {
         ErrorToml::Word(w) if w == "ok" => Some(ErrorOutcome::Success),
+        ErrorToml::Word(w) if w == "conflict" => Some(ErrorOutcome::Conflict),
         ErrorToml::Word(w) => ctx.fail(
             k,
             val.span(),
-            format!("`{w}` is not an outcome: use \"ok\" or {{ status = …, scimType = … }}"),
+            format!("`{w}` is not an outcome: use \"ok\", \"conflict\" or {{ status = …, scimType = … }}"),
         ),
         ErrorToml::Scim(s) => {
             let status = u16::try_from(*s.status.get_ref())
@@ -391,7 +477,7 @@ fn outcome(ctx: &mut Ctx<'_>, k: &str, val: &Spanned<ErrorToml>) -> Option<Error
             let scim_type = match &s.scim_type {
                 None => None,
                 Some(t) => match crate::error::ScimType::parse(t.get_ref()) {
-                    Some(parsed) => Some(parsed.as_str().to_string()),
+                    Some(parsed) => Some(parsed),
                     None => {
                         return ctx.fail(
                             &format!("{k}.scimType"),

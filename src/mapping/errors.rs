@@ -13,12 +13,15 @@ use crate::mapping::{OpKind, ResourceMapping};
 pub enum ErrorOutcome {
     /// The error means "already done": treat the call as successful.
     Success,
+    /// The call's precondition failed: the resource changed since it was
+    /// read (a stale version). The sidecar re-reads and re-applies.
+    Conflict,
     /// Answer this SCIM error.
     Scim {
         /// SCIM status.
         status: u16,
         /// SCIM `scimType`.
-        scim_type: Option<String>,
+        scim_type: Option<crate::error::ScimType>,
         /// Error detail.
         detail: String,
     },

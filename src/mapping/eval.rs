@@ -6,7 +6,7 @@
 use serde_json::{Map, Value};
 
 use crate::mapping::convert::{get_ci, read_rule, write_value};
-use crate::mapping::{AttrRule, MapError, ResourceKind, ResourceMapping, Source};
+use crate::mapping::{AttrRule, MapError, OpKind, ResourceKind, ResourceMapping, Source};
 use crate::schema::Mutability;
 
 /// The host-side effect of a SCIM change (PATCH or PUT).
@@ -18,6 +18,16 @@ pub struct HostChanges {
     /// New `active` value when it changed and `active` goes through the
     /// activate/deactivate endpoints.
     pub active_change: Option<bool>,
+    /// The SCIM attributes whose host value changed (rule names, e.g.
+    /// `name.givenName`, `emails[type eq "work"].value`), `active` included.
+    pub attributes: Vec<String>,
+}
+
+impl HostChanges {
+    /// Whether nothing changed.
+    pub fn is_empty(&self) -> bool {
+        self.body.is_none() && self.active_change.is_none()
+    }
 }
 
 impl ResourceMapping {
@@ -84,6 +94,24 @@ impl ResourceMapping {
         }
     }
 
+    /// The SCIM resource an app that stored `scim` exactly under `id` would
+    /// return: what a create answers when the app's own read-back fails.
+    pub fn as_stored(&self, scim: &Value, id: &str) -> Result<Value, MapError> {
+        let mut host = self.to_host(scim)?;
+        let id_rule = self
+            .rules
+            .iter()
+            .find(|r| r.target.urn.is_none() && r.target.attr == "id");
+        match id_rule.map(|r| &r.source) {
+            Some(Source::Path { read, .. }) => match read.as_write_path() {
+                Some(p) => p.set(&mut host, Value::String(id.to_owned())),
+                None => return Err(MapError::MissingId),
+            },
+            _ => return Err(MapError::MissingId),
+        }
+        self.to_scim(&host)
+    }
+
     /// The host body for a create: every writable mapped attribute present
     /// in `scim` at its host path, plus the configured constants. Absent
     /// and `null` attributes are omitted (the app's defaults apply).
@@ -98,12 +126,64 @@ impl ResourceMapping {
         self.build_host(scim, true)
     }
 
+    /// The create call's body and, when the create operation `accepts`
+    /// only some attributes, the partial body of the others for an update
+    /// right after (`None` when nothing is left for it).
+    pub fn to_host_create(&self, scim: &Value) -> Result<(Value, Option<Value>), MapError> {
+        let accepts = self.op(OpKind::Create).and_then(|o| o.accepts());
+        let Some(accepts) = accepts else {
+            return Ok((self.to_host(scim)?, None));
+        };
+        let takes = |r: &AttrRule| accepts.iter().any(|a| *a == top_key(r));
+        let first = self.build_host_where(scim, false, true, &takes)?;
+        let rest = self.build_host_where(scim, false, false, &|r| !takes(r))?;
+        let rest = rest
+            .as_object()
+            .is_some_and(|o| !o.is_empty())
+            .then_some(rest);
+        Ok((first, rest))
+    }
+
+    /// The SCIM attributes (rule names) that `scim` gives a value to and
+    /// that a write sends to the app; `active` is left out when it is an
+    /// action.
+    pub fn writable_attributes(&self, scim: &Value) -> Vec<String> {
+        self.writable_rules()
+            .filter(|r| matches!(r.source, Source::Path { write: Some(_), .. }))
+            .filter(|r| scim_value(r, scim).is_some_and(|v| !v.is_null()) || r.default.is_some())
+            .map(|r| r.name.clone())
+            .collect()
+    }
+
+    /// Whether the create call itself writes the SCIM attribute `rule`
+    /// names (the top-level attribute of a rule name such as
+    /// `emails[type eq "work"].value`).
+    pub fn create_writes(&self, attribute: &str) -> bool {
+        let Some(rule) = self.rules.iter().find(|r| r.name == attribute) else {
+            return attribute != "active" || !self.active_via_actions();
+        };
+        let accepts = self.op(OpKind::Create).and_then(|o| o.accepts());
+        accepts.is_none_or(|a| a.iter().any(|k| *k == top_key(rule)))
+    }
+
     fn build_host(&self, scim: &Value, nulls: bool) -> Result<Value, MapError> {
+        self.build_host_where(scim, nulls, true, &|_| true)
+    }
+
+    fn build_host_where(
+        &self,
+        scim: &Value,
+        nulls: bool,
+        constants: bool,
+        keep: &dyn Fn(&AttrRule) -> bool,
+    ) -> Result<Value, MapError> {
         let mut body = Value::Object(Map::new());
-        for (path, v) in &self.constants {
-            path.set(&mut body, v.clone());
+        if constants {
+            for (path, v) in &self.constants {
+                path.set(&mut body, v.clone());
+            }
         }
-        for rule in self.writable_rules() {
+        for rule in self.writable_rules().filter(|r| keep(r)) {
             let Source::Path { write: Some(w), .. } = &rule.source else {
                 continue;
             };
@@ -131,6 +211,7 @@ impl ResourceMapping {
     pub fn changes_to_host(&self, before: &Value, after: &Value) -> Result<HostChanges, MapError> {
         let mut body = Value::Object(Map::new());
         let mut changed = false;
+        let mut attributes = Vec::new();
         for rule in self.writable_rules() {
             let Source::Path { write: Some(w), .. } = &rule.source else {
                 continue;
@@ -145,6 +226,7 @@ impl ResourceMapping {
             if old != new {
                 w.set(&mut body, new.unwrap_or(Value::Null));
                 changed = true;
+                attributes.push(rule.name.clone());
             }
         }
         let active_change = if self.active_via_actions() {
@@ -153,9 +235,13 @@ impl ResourceMapping {
         } else {
             None
         };
+        if active_change.is_some() {
+            attributes.push("active".into());
+        }
         Ok(HostChanges {
             body: changed.then_some(body),
             active_change,
+            attributes,
         })
     }
 
@@ -255,6 +341,15 @@ impl ResourceMapping {
     }
 }
 
+/// The `accepts` key of a rule's top-level attribute: `attr` or
+/// `urn:…:attr`, lowercased.
+fn top_key(r: &AttrRule) -> String {
+    match &r.target.urn {
+        Some(u) => format!("{u}:{}", r.target.attr).to_ascii_lowercase(),
+        None => r.target.attr.to_ascii_lowercase(),
+    }
+}
+
 fn is_empty(v: &Value) -> bool {
     match v {
         Value::Null => true,
@@ -265,7 +360,7 @@ fn is_empty(v: &Value) -> bool {
 }
 
 /// The SCIM `active` value of a resource (bool or Entra's `"True"`).
-pub(crate) fn active_of(scim: &Value) -> Option<bool> {
+pub fn active_of(scim: &Value) -> Option<bool> {
     match get_ci(scim, "active")? {
         Value::Bool(b) => Some(*b),
         Value::String(s) if s.eq_ignore_ascii_case("true") => Some(true),

@@ -25,7 +25,7 @@ mod tests;
 pub use compile::compile;
 pub use diagnostic::CompileError;
 pub use errors::{ErrorOutcome, ErrorRule};
-pub use eval::HostChanges;
+pub use eval::{HostChanges, active_of};
 pub use ops::{HostRequest, Operation, Page, PageRequest, Paging, PushdownRule};
 pub use template::Vars;
 
@@ -112,6 +112,27 @@ pub enum OnDelete {
     Refuse,
     /// Deactivate the resource instead (it stays readable with `active: false`).
     Deactivate,
+}
+
+/// What a create does when an existing account holds its unique values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnCreateConflict {
+    /// Answer 409 `uniqueness`.
+    #[default]
+    Error,
+    /// Adopt the account: update it to the IdP's values and answer 201
+    /// (accounts made by SSO just-in-time login or by hand before SCIM).
+    Adopt,
+}
+
+/// What happens to a new account when a later step of its create fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnFailedCreate {
+    /// Keep it: the IdP's replay of the create recognises and completes it.
+    #[default]
+    Keep,
+    /// Delete it again, so the replay starts over.
+    Delete,
 }
 
 /// An error while evaluating a compiled mapping on a request or response.
@@ -216,6 +237,8 @@ pub struct ResourceMapping {
     constants: Vec<(WritePath, Value)>,
     unmapped: Unmapped,
     on_delete: OnDelete,
+    on_create_conflict: OnCreateConflict,
+    on_failed_create: OnFailedCreate,
     unique: Vec<String>,
     schema: ResourceSchema,
 }
@@ -250,6 +273,16 @@ impl ResourceMapping {
     /// What DELETE does when no `delete` operation is configured.
     pub fn on_delete(&self) -> OnDelete {
         self.on_delete
+    }
+
+    /// What a create does when an existing account holds its unique values.
+    pub fn on_create_conflict(&self) -> OnCreateConflict {
+        self.on_create_conflict
+    }
+
+    /// What happens to a new account when a later step of its create fails.
+    pub fn on_failed_create(&self) -> OnFailedCreate {
+        self.on_failed_create
     }
 
     /// SCIM attributes whose push-down lookup must find nothing before a create.

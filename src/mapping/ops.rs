@@ -23,12 +23,18 @@ pub struct Operation {
     pub(crate) id_path: Option<ReadPath>,
     pub(crate) errors: Vec<ErrorRule>,
     pub(crate) list: Option<ListSpec>,
+    pub(crate) version_field: Option<WritePath>,
+    pub(crate) accepts: Option<Vec<String>>,
 }
 
 /// List-specific settings.
 #[derive(Debug, Clone)]
 pub(crate) struct ListSpec {
     pub items: ReadPath,
+    /// The `items` JSONPath as written, for messages.
+    pub items_source: String,
+    /// The array `items` selects from, when `items` is a wildcard or filter.
+    pub items_container: Option<ReadPath>,
     pub total: Option<ReadPath>,
     pub next: Option<ReadPath>,
     pub paging: Paging,
@@ -117,6 +123,31 @@ impl Operation {
         self.then_get
     }
 
+    /// Whether the call carries the app's version of the resource as a
+    /// precondition (`{version}` in the path, query or headers, or a
+    /// `version_field` in the body).
+    pub fn uses_version(&self) -> bool {
+        let in_tpl = |t: &Template<Var>| t.vars().any(|v| *v == Var::Version);
+        self.version_field.is_some()
+            || in_tpl(&self.path)
+            || self.query.iter().any(|(_, t)| in_tpl(t))
+            || self.headers.iter().any(|(_, t)| in_tpl(t))
+    }
+
+    /// Whether one of the operation's own error rules reads an app error
+    /// as "already done", which makes repeating the call harmless.
+    pub fn has_success_rule(&self) -> bool {
+        self.errors
+            .iter()
+            .any(|r| r.outcome == crate::mapping::ErrorOutcome::Success)
+    }
+
+    /// Create only: the SCIM attributes (lowercased `attr` or
+    /// `urn:…:attr`) the create call accepts; `None` for all of them.
+    pub fn accepts(&self) -> Option<&[String]> {
+        self.accepts.as_deref()
+    }
+
     /// Renders the request: placeholders in the path are encoded as one path
     /// segment each, in the query as components; `vars.extra_query` is
     /// appended; `body` is wrapped per the operation.
@@ -163,6 +194,14 @@ impl Operation {
                 headers.push((name.clone(), hv));
             }
         }
+        let body = match (&self.version_field, vars.version) {
+            (Some(field), Some(v)) => {
+                let mut b = body.unwrap_or_else(|| Value::Object(serde_json::Map::new()));
+                field.set(&mut b, v.clone());
+                Some(b)
+            }
+            _ => body,
+        };
         let body = body.map(|b| match &self.wrap {
             Some(w) => {
                 let mut out = Value::Null;
@@ -195,8 +234,26 @@ impl ResourceMapping {
             .list_spec()
             .ok_or_else(|| MapError::BadResponse("no list operation".into()))?;
         let mut items: Vec<Value> = spec.items.all(body).into_iter().cloned().collect();
+        let mut has_list = false;
         if let [Value::Array(a)] = items.as_slice() {
             items = a.clone();
+            has_list = true;
+        }
+        // An answer without the list is not an empty list: an app in
+        // maintenance mode answering `200 {"error": …}` must not make an
+        // IdP believe a user does not exist (and create a duplicate).
+        let has_list = has_list
+            || !items.is_empty()
+            || spec
+                .items_container
+                .as_ref()
+                .and_then(|c| c.one(body))
+                .is_some_and(|c| c.is_array() || c.is_object());
+        if !has_list {
+            return Err(MapError::BadResponse(format!(
+                "the list answer has nothing at `{}`",
+                spec.items_source
+            )));
         }
         let total = match spec.total.as_ref().and_then(|p| p.one(body)) {
             None => None,

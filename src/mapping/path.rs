@@ -185,6 +185,14 @@ impl ReadPath {
         }
     }
 
+    /// The restricted path, when this is one (it can then be written).
+    pub fn as_write_path(&self) -> Option<&WritePath> {
+        match self {
+            Self::Simple(p) => Some(p),
+            Self::Query(_) => None,
+        }
+    }
+
     /// The first non-null match.
     pub fn one<'a>(&self, doc: &'a Value) -> Option<&'a Value> {
         match self {

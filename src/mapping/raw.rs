@@ -50,6 +50,13 @@ pub struct ResourceToml {
     /// What SCIM DELETE does when there is no `delete` operation:
     /// `refuse` (405, default) or `deactivate`.
     pub on_delete: Option<SpStr>,
+    /// What a create does when `unique` finds an existing account that is
+    /// not one this sidecar left half-made: `error` (409, default) or
+    /// `adopt` (update it to the IdP's values and answer 201).
+    pub on_create_conflict: Option<SpStr>,
+    /// What happens to a new account when a later step of its create
+    /// fails: `keep` (default; the IdP's retry completes it) or `delete`.
+    pub on_failed_create: Option<SpStr>,
     /// SCIM attributes that must not already exist (push-down lookup) before a create.
     #[serde(default)]
     pub unique: Vec<SpStr>,
@@ -103,6 +110,12 @@ pub struct OperationToml {
     pub then: Option<SpStr>,
     /// JSONPath of the new id in the create response, default `$.id`.
     pub id: Option<SpStr>,
+    /// Write path in the request body that carries the app's version of
+    /// the resource as read (optimistic locking, e.g. `$.lock_version`).
+    pub version_field: Option<SpStr>,
+    /// Create only: the SCIM attributes the app's create call accepts;
+    /// the other writable attributes follow in an `update` right after.
+    pub accepts: Option<Vec<SpStr>>,
     /// Operation-specific error rules, tried before the resource-wide ones.
     #[serde(default)]
     pub errors: BTreeMap<SpStr, Spanned<ErrorToml>>,

@@ -117,6 +117,9 @@ pub enum Var {
     Cursor,
     /// `{conn.<name>}`: a connection variable.
     Conn(String),
+    /// `{version}`: the app's version of the resource as last read (a
+    /// precondition such as `If-Match` or `?expected_version=`).
+    Version,
     /// `{userName}`, `{name.givenName}`: a value of the SCIM resource.
     Attr(ScimPath),
 }
@@ -140,6 +143,8 @@ pub struct Vars<'a> {
     pub conn: Option<&'a BTreeMap<String, String>>,
     /// The SCIM resource for attribute placeholders.
     pub resource: Option<&'a Value>,
+    /// `{version}`: the app's version of the resource, as the app wrote it.
+    pub version: Option<&'a Value>,
     /// Extra query parameters appended verbatim (push-down rules).
     pub extra_query: &'a [(String, String)],
 }
@@ -155,6 +160,11 @@ impl Vars<'_> {
             Var::Page => self.page.map(|n| n.to_string()),
             Var::Cursor => self.cursor.map(str::to_owned),
             Var::Conn(name) => self.conn.and_then(|c| c.get(name)).cloned(),
+            Var::Version => self.version.and_then(|v| match v {
+                Value::String(s) => Some(s.clone()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            }),
             Var::Attr(p) => self.resource.and_then(|r| scim_scalar(r, p)),
         }
     }
@@ -234,6 +244,7 @@ pub fn var_name(v: &Var) -> String {
         Var::Page => "page".into(),
         Var::Cursor => "cursor".into(),
         Var::Conn(n) => format!("conn.{n}"),
+        Var::Version => "version".into(),
         Var::Attr(p) => p.attr.clone(),
     }
 }

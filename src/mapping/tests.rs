@@ -337,7 +337,7 @@ fn errors_translate_with_ok_and_defaults() {
         m.translate_error(OpKind::Create, 422, Some(&taken)),
         ErrorOutcome::Scim {
             status: 409,
-            scim_type: Some("uniqueness".into()),
+            scim_type: Some(crate::error::ScimType::Uniqueness),
             detail: "userName is already taken".into()
         }
     );

@@ -7,6 +7,7 @@
 
 pub mod discovery;
 pub mod input;
+pub mod locks;
 pub mod resource;
 pub mod response;
 pub mod route;
@@ -16,10 +17,10 @@ use crate::body::Body;
 use crate::error::ScimError;
 use crate::state::State;
 use http::header::{ALLOW, CONTENT_TYPE, HeaderValue, WWW_AUTHENTICATE};
-use http::{Method, Request, Response, StatusCode};
+use http::{Request, Response, StatusCode};
 use hyper::body::Incoming;
 use response::{error_response, is_json_media_type, json_response};
-use route::{Endpoint, ResourceKind};
+use route::{Action, Endpoint, NoRoute, ResourceKind};
 
 /// Whether `path` is below the SCIM base path.
 pub fn is_scim_path(base: &str, path: &str) -> bool {
@@ -52,11 +53,13 @@ pub async fn handle(state: &State, req: Request<Incoming>) -> Response<Body> {
         .unwrap_or("")
         .to_string();
     let endpoint = route::classify(&rest);
-    match dispatch(state, principal, endpoint, req).await {
+    let action = match route::route(&endpoint, req.method()) {
+        Ok(a) => a,
+        Err(NoRoute::MethodNotAllowed(allow)) => return method_not_allowed(&allow),
+        Err(NoRoute::NotServed) => return error_response(&not_served(&endpoint, &req)),
+    };
+    match dispatch(state, principal, endpoint, action, req).await {
         Ok(resp) => resp,
-        Err(e) if e.status == StatusCode::METHOD_NOT_ALLOWED => {
-            with_allow(error_response(&e), "GET")
-        }
         Err(e) => error_response(&e),
     }
 }
@@ -83,87 +86,71 @@ fn check_media_type(req: &Request<Incoming>) -> Result<(), ScimError> {
     }
 }
 
-/// Phase 3: the endpoint.
+/// Phase 3: the action.
 async fn dispatch(
     state: &State,
     principal: Principal,
     endpoint: Endpoint,
+    action: Action,
     req: Request<Incoming>,
 ) -> Result<Response<Body>, ScimError> {
-    let method = req.method().clone();
-    match endpoint {
-        Endpoint::ServiceProviderConfig => {
-            read_only(&method)?;
-            Ok(json_response(
-                StatusCode::OK,
-                &state.discovery.service_provider_config,
-            ))
-        }
-        Endpoint::ResourceTypes(name) => {
-            read_only(&method)?;
-            state
-                .discovery
-                .resource_types(name.as_deref())
-                .map(|v| json_response(StatusCode::OK, &v))
-        }
-        Endpoint::Schemas(urn) => {
-            read_only(&method)?;
-            state
-                .discovery
-                .schemas(urn.as_deref())
-                .map(|v| json_response(StatusCode::OK, &v))
-        }
-        Endpoint::Collection(kind) | Endpoint::Search(kind) | Endpoint::Item(kind, _) => {
+    match (action, &endpoint) {
+        (Action::ServiceProviderConfig, _) => Ok(json_response(
+            StatusCode::OK,
+            &state.discovery.service_provider_config,
+        )),
+        (Action::ResourceTypes, Endpoint::ResourceTypes(name)) => state
+            .discovery
+            .resource_types(name.as_deref())
+            .map(|v| json_response(StatusCode::OK, &v)),
+        (Action::Schemas, Endpoint::Schemas(urn)) => state
+            .discovery
+            .schemas(urn.as_deref())
+            .map(|v| json_response(StatusCode::OK, &v)),
+        (_, Endpoint::Collection(kind) | Endpoint::Search(kind) | Endpoint::Item(kind, _)) => {
             let mapping = match kind {
                 ResourceKind::User => state.config.users.as_deref(),
                 ResourceKind::Group => None,
             };
             match mapping {
-                Some(m) => Ok(resource::handle(state, principal, m, endpoint, req).await),
+                Some(m) => Ok(resource::handle(state, principal, m, endpoint, action, req).await),
                 None => Err(ScimError::not_implemented(format!(
                     "/{} is not configured in this deployment",
                     kind.endpoint()
                 ))),
             }
         }
-        Endpoint::Me => Err(ScimError::not_implemented(
+        _ => Err(ScimError::internal(
+            "the route table and the endpoint disagree",
+        )),
+    }
+}
+
+/// The answer for an endpoint that has no methods.
+fn not_served(endpoint: &Endpoint, req: &Request<Incoming>) -> ScimError {
+    match endpoint {
+        Endpoint::Me => ScimError::not_implemented(
             "/Me is not supported: SCIM clients here are provisioning services, not users",
-        )),
-        Endpoint::Bulk => Err(ScimError::not_implemented(
-            "bulk operations are not supported",
-        )),
-        Endpoint::RootSearch => Err(ScimError::not_implemented(
+        ),
+        Endpoint::Bulk => ScimError::not_implemented("bulk operations are not supported"),
+        Endpoint::RootSearch => ScimError::not_implemented(
             "searching at the service root is not supported; use /Users/.search",
-        )),
-        Endpoint::Unknown => Err(ScimError::not_found(format!(
-            "no SCIM endpoint at {}",
-            req.uri().path()
-        ))),
+        ),
+        _ => ScimError::not_found(format!("no SCIM endpoint at {}", req.uri().path())),
     }
 }
 
-/// Discovery endpoints are read-only (RFC 7644 §4): other methods get 405.
-fn read_only(method: &Method) -> Result<(), ScimError> {
-    if method == Method::GET || method == Method::HEAD {
-        Ok(())
-    } else {
-        Err(method_not_allowed("GET"))
-    }
-}
-
-/// A 405 SCIM error; `handle` adds the `Allow` header.
-fn method_not_allowed(allow: &'static str) -> ScimError {
-    ScimError::client(
+/// A 405 SCIM error with `Allow` (RFC 9110 §15.5.6).
+pub fn method_not_allowed(allow: &str) -> Response<Body> {
+    let e = ScimError::client(
         StatusCode::METHOD_NOT_ALLOWED,
         None,
         format!("method not allowed here; allowed: {allow}"),
-    )
-}
-
-/// Adds `Allow` to 405 responses (RFC 9110 §15.5.6).
-fn with_allow(mut resp: Response<Body>, allow: &'static str) -> Response<Body> {
-    resp.headers_mut()
-        .insert(ALLOW, HeaderValue::from_static(allow));
+    );
+    let mut resp = error_response(&e);
+    if let Ok(v) = HeaderValue::from_str(allow) {
+        resp.headers_mut().insert(ALLOW, v);
+    }
     resp
 }
 

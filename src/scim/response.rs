@@ -41,7 +41,12 @@ pub fn error_response(err: &ScimError) -> Response<Body> {
             tracing::error!(status, source, detail = %err.detail, "scim error")
         }
     }
-    json_response(err.status, &error_body(err))
+    let mut resp = json_response(err.status, &error_body(err));
+    if let Some(secs) = err.retry_after {
+        resp.headers_mut()
+            .insert(http::header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    resp
 }
 
 /// A `application/scim+json` response with a JSON body.

@@ -1,8 +1,11 @@
-//! Classifies a SCIM request path (below the base path) into an endpoint.
-//! Resource names match case-insensitively (Entra's reference tests send
-//! `/users`); ids are percent-decoded here and re-encoded as a single path
-//! segment whenever they are sent to the app.
+//! The SCIM route table: a request path (below the base path) is
+//! classified into an [`Endpoint`], and [`route`] picks the [`Action`] for
+//! its method from one table that also yields the `Allow` header of a 405
+//! (RFC 9110 §15.5.6). Resource names match case-insensitively (Entra's
+//! reference tests send `/users`); ids are percent-decoded here and
+//! re-encoded as a single path segment whenever they are sent to the app.
 
+use http::Method;
 use percent_encoding::percent_decode_str;
 
 /// The SCIM resource types served.
@@ -47,6 +50,90 @@ pub enum Endpoint {
     RootSearch,
     /// Anything else.
     Unknown,
+}
+
+/// What answers a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// `GET /ServiceProviderConfig`.
+    ServiceProviderConfig,
+    /// `GET /ResourceTypes[/{name}]`.
+    ResourceTypes,
+    /// `GET /Schemas[/{urn}]`.
+    Schemas,
+    /// `GET /Users`: list and filter (RFC 7644 §3.4.2).
+    List,
+    /// `POST /Users`: create (RFC 7644 §3.3).
+    Create,
+    /// `POST /Users/.search` (RFC 7644 §3.4.3).
+    Search,
+    /// `GET /Users/{id}` (RFC 7644 §3.4.1).
+    Get,
+    /// `PUT /Users/{id}` (RFC 7644 §3.5.1).
+    Replace,
+    /// `PATCH /Users/{id}` (RFC 7644 §3.5.2).
+    Patch,
+    /// `DELETE /Users/{id}` (RFC 7644 §3.6).
+    Delete,
+}
+
+/// The route table: the methods each endpoint answers.
+fn methods(endpoint: &Endpoint) -> &'static [(&'static str, Action)] {
+    use Action as A;
+    match endpoint {
+        Endpoint::ServiceProviderConfig => &[("GET", A::ServiceProviderConfig)],
+        Endpoint::ResourceTypes(_) => &[("GET", A::ResourceTypes)],
+        Endpoint::Schemas(_) => &[("GET", A::Schemas)],
+        Endpoint::Collection(_) => &[("GET", A::List), ("POST", A::Create)],
+        Endpoint::Search(_) => &[("POST", A::Search)],
+        Endpoint::Item(..) => &[
+            ("GET", A::Get),
+            ("PUT", A::Replace),
+            ("PATCH", A::Patch),
+            ("DELETE", A::Delete),
+        ],
+        Endpoint::Me | Endpoint::Bulk | Endpoint::RootSearch | Endpoint::Unknown => &[],
+    }
+}
+
+/// Why a request has no action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoRoute {
+    /// The endpoint exists but not for this method; the `Allow` value.
+    MethodNotAllowed(String),
+    /// The endpoint is not served.
+    NotServed,
+}
+
+/// The action for `method` on `endpoint`. `HEAD` is answered wherever
+/// `GET` is (RFC 9110 §9.3.2).
+pub fn route(endpoint: &Endpoint, method: &Method) -> Result<Action, NoRoute> {
+    let table = methods(endpoint);
+    if table.is_empty() {
+        return Err(NoRoute::NotServed);
+    }
+    let wanted = if method == Method::HEAD {
+        "GET"
+    } else {
+        method.as_str()
+    };
+    table
+        .iter()
+        .find(|(m, _)| *m == wanted)
+        .map(|(_, a)| *a)
+        .ok_or_else(|| NoRoute::MethodNotAllowed(allow(endpoint)))
+}
+
+/// The `Allow` value of an endpoint: its methods, with `HEAD` after `GET`.
+pub fn allow(endpoint: &Endpoint) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for (m, _) in methods(endpoint) {
+        out.push(m);
+        if *m == "GET" {
+            out.push("HEAD");
+        }
+    }
+    out.join(", ")
 }
 
 /// Classifies `rest`, the path after the base path (empty or starting with `/`).
@@ -139,6 +226,27 @@ mod tests {
         assert_eq!(classify("/.search"), Endpoint::RootSearch);
         assert_eq!(classify(""), Endpoint::Unknown);
         assert_eq!(classify("/Nope"), Endpoint::Unknown);
+    }
+
+    #[test]
+    fn one_table_routes_and_names_allowed_methods() {
+        let item = Endpoint::Item(ResourceKind::User, "1".into());
+        assert_eq!(route(&item, &Method::PATCH), Ok(Action::Patch));
+        assert_eq!(route(&item, &Method::HEAD), Ok(Action::Get));
+        assert_eq!(
+            route(&item, &Method::POST),
+            Err(NoRoute::MethodNotAllowed(
+                "GET, HEAD, PUT, PATCH, DELETE".into()
+            ))
+        );
+        assert_eq!(
+            route(&Endpoint::Schemas(None), &Method::POST),
+            Err(NoRoute::MethodNotAllowed("GET, HEAD".into()))
+        );
+        assert_eq!(
+            route(&Endpoint::Bulk, &Method::POST),
+            Err(NoRoute::NotServed)
+        );
     }
 
     #[test]

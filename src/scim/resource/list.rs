@@ -9,7 +9,7 @@
 
 use super::{Ctx, bad_answer};
 use crate::error::{ScimError, ScimType};
-use crate::host::{HostReply, map_error};
+use crate::host::HostReply;
 use crate::mapping::{OpKind, Page, Paging, Vars};
 use crate::protocol::LIST_URN;
 use crate::protocol::filter::{CompValue, CompareOp, Filter, matches};
@@ -197,7 +197,7 @@ fn pushdown(ctx: &Ctx<'_>, f: &Filter) -> Result<Option<Vec<(String, String)>>, 
         }
         let query = rule
             .render_query(&value, Some(&ctx.host.conn.vars))
-            .map_err(|e| map_error(&e))?;
+            .map_err(ScimError::from)?;
         return Ok(Some(query));
     }
     Ok(None)
@@ -280,6 +280,11 @@ async fn walk(
             return Ok((items, false));
         }
         let seen = items.len() as u64;
+        if got == 0 && page.total.is_some_and(|t| seen < t) {
+            // The app's total says more exist but its page is empty: a
+            // filtered lookup must not answer "none" from a broken walk.
+            return Err(short_pages(size));
+        }
         let done = got == 0
             || match m.paging() {
                 Paging::None => true,
@@ -337,13 +342,13 @@ async fn follow_page(ctx: &Ctx<'_>, link: &str, vars: &Vars<'_>) -> Result<Page,
 }
 
 async fn fetch_page(ctx: &Ctx<'_>, vars: &Vars<'_>) -> Result<Page, ScimError> {
-    page_of(ctx, ctx.host.call(OpKind::List, vars, None).await?)
+    page_of(ctx, ctx.host.read(OpKind::List, vars).await?)
 }
 
 /// The page in a list answer.
 fn page_of(ctx: &Ctx<'_>, reply: HostReply) -> Result<Page, ScimError> {
     let body = reply.body.ok_or_else(|| bad_answer("list"))?;
-    ctx.mapping().extract_page(&body).map_err(|e| map_error(&e))
+    ctx.mapping().extract_page(&body).map_err(ScimError::from)
 }
 
 /// Maps host items to SCIM resources; with `fetch_each`, fetches each item
@@ -353,16 +358,12 @@ async fn map_all(ctx: &Ctx<'_>, items: Vec<Value>) -> Result<Vec<Value>, ScimErr
     if !m.fetch_each() {
         return items
             .iter()
-            .map(|i| {
-                m.to_scim(i)
-                    .map(|r| ctx.finish(r))
-                    .map_err(|e| map_error(&e))
-            })
+            .map(|i| m.to_scim(i).map(|r| ctx.finish(r)).map_err(ScimError::from))
             .collect();
     }
     let ids: Vec<String> = items
         .iter()
-        .map(|i| m.to_scim(i).map_err(|e| map_error(&e)))
+        .map(|i| m.to_scim(i).map_err(ScimError::from))
         .map(|r| {
             r.and_then(|r| {
                 r.get("id")

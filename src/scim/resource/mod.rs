@@ -1,27 +1,31 @@
 //! SCIM resource endpoints (`/Users`, later `/Groups`) over a compiled
 //! mapping, RFC 7644 §3.3–§3.6. Each request reads as named phases: parse
-//! the SCIM input, plan, call the app, map back, respond. Listing and
-//! searching live in [`list`], writes in [`write`]; this module dispatches
-//! and owns reads of one resource and the response shapes.
+//! the SCIM input, lock, read, plan, call the app, map back, respond.
+//! Listing and searching live in [`list`], creates in [`create`], replace,
+//! PATCH and delete in [`update`], the input checks in [`checks`]; this
+//! module dispatches and owns reads of one resource and the response
+//! shapes.
 
+mod checks;
+mod create;
 mod filter_check;
 mod list;
-mod write;
+mod update;
 
 use super::response::{error_response, json_response};
-use super::route::Endpoint;
+use super::route::{Action, Endpoint};
 use crate::auth::Principal;
 use crate::body::Body;
 use crate::config::Idp;
 use crate::error::ScimError;
-use crate::host::{HostCtx, map_error};
+use crate::host::HostCtx;
 use crate::mapping::{OpKind, ResourceMapping};
 use crate::protocol::patch::Dialect;
 use crate::protocol::projection::project;
 use crate::protocol::query::{self, ListQuery};
 use crate::state::State;
-use http::header::{ALLOW, ETAG, HeaderValue, IF_NONE_MATCH, LOCATION};
-use http::{HeaderMap, Method, Request, Response, StatusCode};
+use http::header::{ETAG, HeaderValue, IF_NONE_MATCH, LOCATION};
+use http::{HeaderMap, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use serde_json::Value;
 
@@ -58,6 +62,22 @@ impl Ctx<'_> {
         }
     }
 
+    /// Takes the write locks on `keys` for the rest of the request (within
+    /// its deadline): concurrent writes to one resource run one at a time.
+    async fn lock(
+        &self,
+        keys: Vec<String>,
+    ) -> Result<Vec<crate::scim::locks::KeyGuard<'_>>, ScimError> {
+        self.state()
+            .write_locks
+            .lock_all(keys, self.host.deadline)
+            .await
+            .map_err(|e| {
+                ScimError::client(StatusCode::SERVICE_UNAVAILABLE, None, e.to_string())
+                    .with_retry_after(1)
+            })
+    }
+
     /// Finishes a mapped resource: `meta.location`.
     fn finish(&self, mut resource: Value) -> Value {
         let id = resource
@@ -78,12 +98,13 @@ impl Ctx<'_> {
     }
 }
 
-/// Handles an endpoint of a resource type; errors become SCIM responses.
+/// Handles an action on a resource type; errors become SCIM responses.
 pub async fn handle(
     state: &State,
     principal: Principal,
     mapping: &ResourceMapping,
     endpoint: Endpoint,
+    action: Action,
     req: Request<Incoming>,
 ) -> Response<Body> {
     let Some(conn) = state.config.connections.get(principal.connection) else {
@@ -111,21 +132,19 @@ pub async fn handle(
             state.config.scim.base_path
         ),
     };
-    let method = req.method().clone();
-    let result = match (&endpoint, &method) {
-        (Endpoint::Collection(_), &Method::GET) => list_from_query(&ctx, &req).await,
-        (Endpoint::Collection(_), &Method::POST) => write::create(&ctx, req).await,
-        (Endpoint::Search(_), &Method::POST) => list_from_search(&ctx, req).await,
-        (Endpoint::Item(_, id), &Method::GET) => {
-            get(&ctx, id, req.uri().query(), req.headers()).await
-        }
-        (Endpoint::Item(_, id), &Method::PUT) => write::replace(&ctx, id, req).await,
-        (Endpoint::Item(_, id), &Method::PATCH) => write::patch(&ctx, id, req).await,
-        (Endpoint::Item(_, id), &Method::DELETE) => write::delete(&ctx, id, req.headers()).await,
-        (Endpoint::Collection(_), _) => return not_allowed("GET, POST"),
-        (Endpoint::Search(_), _) => return not_allowed("POST"),
-        (Endpoint::Item(..), _) => return not_allowed("GET, PUT, PATCH, DELETE"),
-        _ => Err(ScimError::not_found("no such endpoint")),
+    let id = match &endpoint {
+        Endpoint::Item(_, id) => id.as_str(),
+        _ => "",
+    };
+    let result = match action {
+        Action::List => list_from_query(&ctx, &req).await,
+        Action::Search => list_from_search(&ctx, req).await,
+        Action::Create => create::create(&ctx, req).await,
+        Action::Get => get(&ctx, id, req.uri().query(), req.headers()).await,
+        Action::Replace => update::replace(&ctx, id, req).await,
+        Action::Patch => update::patch(&ctx, id, req).await,
+        Action::Delete => update::delete(&ctx, id, req.headers()).await,
+        _ => Err(ScimError::internal("not a resource action")),
     };
     result.unwrap_or_else(|e| error_response(&e))
 }
@@ -145,18 +164,6 @@ fn public_origin(headers: &HeaderMap) -> String {
         Some(h) if !h.is_empty() && !h.contains(['/', ' ']) => format!("{proto}://{h}"),
         _ => String::new(),
     }
-}
-
-fn not_allowed(allow: &'static str) -> Response<Body> {
-    let err = ScimError::client(
-        StatusCode::METHOD_NOT_ALLOWED,
-        None,
-        format!("method not allowed here; allowed: {allow}"),
-    );
-    let mut resp = error_response(&err);
-    resp.headers_mut()
-        .insert(ALLOW, HeaderValue::from_static(allow));
-    resp
 }
 
 async fn list_from_query(
@@ -187,13 +194,23 @@ async fn list_response(ctx: &Ctx<'_>, q: ListQuery) -> Result<Response<Body>, Sc
     Ok(json_response(StatusCode::OK, &body))
 }
 
-/// Fetches one resource by id and maps it.
-async fn fetch(ctx: &Ctx<'_>, id: &str) -> Result<Value, ScimError> {
+/// A resource as the app holds it now: its host JSON (for the app's
+/// version) and its SCIM form.
+#[derive(Debug, Clone)]
+pub struct Current {
+    /// The app's JSON of the resource.
+    pub host: Value,
+    /// The mapped SCIM resource, `meta.location` included.
+    pub scim: Value,
+}
+
+/// Reads one resource by id from the app and maps it.
+async fn fetch_current(ctx: &Ctx<'_>, id: &str) -> Result<Current, ScimError> {
     let vars = crate::mapping::Vars {
         id: Some(id),
         ..ctx.host.vars()
     };
-    let reply = ctx.host.call(OpKind::Get, &vars, None).await?;
+    let reply = ctx.host.read(OpKind::Get, &vars).await?;
     let op = ctx
         .mapping()
         .op(OpKind::Get)
@@ -203,8 +220,38 @@ async fn fetch(ctx: &Ctx<'_>, id: &str) -> Result<Value, ScimError> {
         .as_ref()
         .and_then(|b| op.extract_item(b))
         .ok_or_else(|| bad_answer("get"))?;
-    let resource = ctx.mapping().to_scim(item).map_err(|e| map_error(&e))?;
-    Ok(ctx.finish(resource))
+    let scim = ctx.finish(ctx.mapping().to_scim(item)?);
+    Ok(Current {
+        host: item.clone(),
+        scim,
+    })
+}
+
+/// Reads one resource by id and maps it.
+async fn fetch(ctx: &Ctx<'_>, id: &str) -> Result<Value, ScimError> {
+    fetch_current(ctx, id).await.map(|c| c.scim)
+}
+
+/// Reads a write request: its JSON body (within the deadline), headers and
+/// the projection asked for in its query.
+async fn body_of(
+    ctx: &Ctx<'_>,
+    req: Request<Incoming>,
+) -> Result<(Value, HeaderMap, query::Projection), ScimError> {
+    let cfg = &ctx.state().config.scim;
+    let q = query::from_query(req.uri().query(), 1, &Default::default())?;
+    let (parts, body) = req.into_parts();
+    let json = ctx.read_body(body, cfg.max_body_bytes).await?;
+    Ok((json, parts.headers, q.projection))
+}
+
+/// The `id` of a mapped resource.
+fn id_of(resource: &Value) -> Result<String, ScimError> {
+    resource
+        .get("id")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| bad_answer("get"))
 }
 
 /// An app answer without the expected JSON → 502.

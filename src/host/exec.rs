@@ -1,0 +1,181 @@
+//! Runs a [`WritePlan`] on the app, step by step: each step's condition is
+//! checked against what is known of the resource, the app's version is
+//! sent where the step carries a precondition, a step that is safe to
+//! repeat is retried while the app pushes back, and what each answer says
+//! about the resource (its id, its state, its new version) is carried to
+//! the next step. When a step fails, the error says which steps the app
+//! already applied, so the IdP's replay of the same request can finish the
+//! job (see the resource handlers).
+
+use serde_json::Value;
+
+use super::{CallError, HostCtx, HostReply};
+use crate::error::ScimError;
+use crate::mapping::{OpKind, Vars, active_of};
+use crate::plan::{Condition, Purpose, Step, WritePlan};
+
+/// What is known of the resource while a plan runs.
+#[derive(Debug, Clone, Default)]
+pub struct Known {
+    /// The resource id (given for updates, learnt from a create).
+    pub id: Option<String>,
+    /// The SCIM resource as last seen (read before, or mapped from an answer).
+    pub scim: Option<Value>,
+    /// The app's version as last seen, for preconditions.
+    pub version: Option<Value>,
+    /// The last app answer that carried the whole resource (host JSON).
+    pub item: Option<Value>,
+}
+
+/// A plan that stopped at a failing step.
+#[derive(Debug)]
+pub struct Stopped {
+    /// Why.
+    pub error: CallError,
+    /// The step that failed.
+    pub failed: Purpose,
+    /// The steps the app applied before it.
+    pub applied: Vec<Purpose>,
+    /// The steps not attempted after it.
+    pub pending: Vec<Purpose>,
+    /// What was known when it stopped (the id of a created resource).
+    pub known: Known,
+}
+
+impl Stopped {
+    /// The SCIM error for the IdP, naming what the app applied.
+    pub fn into_scim_error(self) -> ScimError {
+        let note = self.note();
+        ScimError::from(self.error).with_note(&note)
+    }
+
+    /// `the app applied: create (id 17); not applied: deactivate`.
+    pub fn note(&self) -> String {
+        let names = |v: &[Purpose]| v.iter().map(|p| p.label()).collect::<Vec<_>>().join(", ");
+        if self.applied.is_empty() {
+            return String::new();
+        }
+        let id = self
+            .known
+            .id
+            .as_deref()
+            .map(|i| format!(" (id {i})"))
+            .unwrap_or_default();
+        let mut pending = vec![self.failed];
+        pending.extend(&self.pending);
+        format!(
+            "the app applied: {}{id}; not applied: {}; sending the same request again completes it",
+            names(&self.applied),
+            names(&pending),
+        )
+    }
+}
+
+/// Runs `plan` with `known` as the starting knowledge; `resource` is the
+/// SCIM resource for attribute placeholders in templates.
+pub async fn run(
+    host: &HostCtx<'_>,
+    plan: &WritePlan,
+    mut known: Known,
+    resource: &Value,
+) -> Result<Known, Box<Stopped>> {
+    let mut applied = Vec::new();
+    for (i, step) in plan.steps.iter().enumerate() {
+        if !should_run(step, &known) {
+            tracing::debug!(
+                step = step.purpose.label(),
+                "step skipped: already in the wanted state"
+            );
+            continue;
+        }
+        match run_step(host, step, &known, resource).await {
+            Ok(reply) => {
+                learn(host, step, &reply, &mut known);
+                applied.push(step.purpose);
+            }
+            Err(error) => {
+                return Err(Box::new(Stopped {
+                    error,
+                    failed: step.purpose,
+                    applied,
+                    pending: plan.steps[i + 1..].iter().map(|s| s.purpose).collect(),
+                    known,
+                }));
+            }
+        }
+    }
+    Ok(known)
+}
+
+fn should_run(step: &Step, known: &Known) -> bool {
+    match step.when {
+        Condition::Always => true,
+        Condition::ActiveIsNot { want, if_unknown } => {
+            match known.scim.as_ref().and_then(active_of) {
+                Some(active) => active != want,
+                None => if_unknown,
+            }
+        }
+    }
+}
+
+async fn run_step(
+    host: &HostCtx<'_>,
+    step: &Step,
+    known: &Known,
+    resource: &Value,
+) -> Result<HostReply, CallError> {
+    let vars = Vars {
+        id: known.id.as_deref(),
+        resource: Some(resource),
+        version: known.version.as_ref().filter(|_| step.precondition),
+        ..host.vars()
+    };
+    tracing::debug!(
+        step = step.purpose.label(),
+        op = step.op.key(),
+        attributes = step.changes.len(),
+        precondition = step.precondition,
+        "app write"
+    );
+    host.call(step.op, &vars, step.body.clone(), step.repeat)
+        .await
+}
+
+/// Updates the knowledge from a step's answer: a create's id, the
+/// resource when the answer carries it, the `active` an action set.
+fn learn(host: &HostCtx<'_>, step: &Step, reply: &HostReply, known: &mut Known) {
+    let m = host.mapping;
+    if step.op == OpKind::Create {
+        known.id = m.created_id(reply.body.as_ref(), reply.location.as_deref());
+    }
+    let item = m
+        .op(step.op)
+        .filter(|op| !(step.op == OpKind::Create && op.then_get()))
+        .and_then(|op| reply.body.as_ref().and_then(|b| op.extract_item(b)))
+        .filter(|item| item.is_object());
+    match item.and_then(|i| m.to_scim(i).ok().map(|s| (i, s))) {
+        Some((item, scim)) => {
+            known.version = m.host_version(item);
+            known.id = known
+                .id
+                .take()
+                .or_else(|| scim.get("id").and_then(Value::as_str).map(str::to_owned));
+            known.scim = Some(scim);
+            known.item = Some(item.clone());
+        }
+        None => {
+            // The change happened but its new version is unknown: later
+            // steps carry no stale precondition, and the last answer that
+            // carried the resource no longer shows it.
+            known.version = None;
+            known.item = None;
+            if matches!(step.purpose, Purpose::Activate | Purpose::Deactivate)
+                && let Some(Value::Object(o)) = known.scim.as_mut()
+            {
+                let active = step.purpose == Purpose::Activate;
+                o.insert("active".into(), Value::Bool(active));
+            }
+        }
+    }
+}

@@ -1,0 +1,310 @@
+//! Write plans: what a SCIM write (create, replace, PATCH, delete) does to
+//! the app, as a small typed value built before any call is made. Each
+//! step is one app call with its purpose, the SCIM attributes it changes,
+//! whether it carries the app's version as a precondition and whether it
+//! is safe to repeat. The planner picks the fewest calls the mapping
+//! allows (`active` rides in the create body when it is a field, an action
+//! call only when it is an action). The plan is what runs, what debug logs
+//! show and what `explain` prints. Building a plan is pure: no I/O, no
+//! HTTP; the host layer executes it.
+
+use std::fmt;
+
+use http::Method;
+use serde_json::Value;
+
+use crate::mapping::{MapError, OnDelete, OpKind, Operation, ResourceMapping};
+
+/// Why a step exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// Create the resource.
+    Create,
+    /// Set the attributes the create call does not accept.
+    CompleteCreate,
+    /// Send the changed fields.
+    Update,
+    /// Send the full replacement body.
+    Replace,
+    /// Set `active` to true through the app's action.
+    Activate,
+    /// Set `active` to false through the app's action.
+    Deactivate,
+    /// Delete the resource.
+    Delete,
+}
+
+impl Purpose {
+    /// A short label for logs and `explain`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Create => "create",
+            Self::CompleteCreate => "complete create",
+            Self::Update => "update",
+            Self::Replace => "replace",
+            Self::Activate => "activate",
+            Self::Deactivate => "deactivate",
+            Self::Delete => "delete",
+        }
+    }
+}
+
+/// Whether a step may be sent again after the app refused it with 429/503
+/// or after a failure the IdP will replay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Repeat {
+    /// Sending it twice has the effect of sending it once (GET, PUT,
+    /// DELETE, a PATCH of absolute values, an action whose "already done"
+    /// answer the mapping reads as success).
+    Safe,
+    /// Sending it twice may do it twice (a POST create).
+    Once,
+}
+
+/// When a step runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Condition {
+    /// Always.
+    Always,
+    /// Only when the resource's `active` is not `want`; when the state is
+    /// unknown, run if `if_unknown`.
+    ActiveIsNot {
+        /// The wanted value.
+        want: bool,
+        /// Whether to run when the state is not known.
+        if_unknown: bool,
+    },
+}
+
+/// One app call of a plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    /// The mapping operation called.
+    pub op: OpKind,
+    /// Why.
+    pub purpose: Purpose,
+    /// The host request body, before wrapping.
+    pub body: Option<Value>,
+    /// The SCIM attributes this step writes.
+    pub changes: Vec<String>,
+    /// Whether the call carries the app's version as a precondition.
+    pub precondition: bool,
+    /// Whether the step is safe to repeat.
+    pub repeat: Repeat,
+    /// When it runs.
+    pub when: Condition,
+}
+
+/// The app calls of one SCIM write, in order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct WritePlan {
+    /// The steps.
+    pub steps: Vec<Step>,
+}
+
+impl WritePlan {
+    /// Whether the plan makes no call.
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+
+    /// The SCIM attributes the plan writes, in step order.
+    pub fn changes(&self) -> impl Iterator<Item = &str> {
+        self.steps
+            .iter()
+            .flat_map(|s| s.changes.iter().map(String::as_str))
+    }
+}
+
+impl fmt::Display for WritePlan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.steps.is_empty() {
+            return f.write_str("no app call: nothing changes");
+        }
+        for (i, s) in self.steps.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{}. {}", i + 1, s.purpose.label())?;
+            if !s.changes.is_empty() {
+                write!(f, " ({})", s.changes.join(", "))?;
+            }
+            if s.precondition {
+                f.write_str(" if unchanged")?;
+            }
+            if let Condition::ActiveIsNot { want, if_unknown } = s.when {
+                let state = if want { "inactive" } else { "active" };
+                let unknown = if if_unknown { " or unknown" } else { "" };
+                write!(f, " when {state}{unknown}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How a step may be repeated: by its method, or because the mapping reads
+/// the app's "already done" answer as success.
+fn repeat_of(op: &Operation) -> Repeat {
+    if *op.method() != Method::POST || op.has_success_rule() {
+        Repeat::Safe
+    } else {
+        Repeat::Once
+    }
+}
+
+fn step(
+    m: &ResourceMapping,
+    kind: OpKind,
+    purpose: Purpose,
+    body: Option<Value>,
+    changes: Vec<String>,
+    when: Condition,
+) -> Option<Step> {
+    let op = m.op(kind)?;
+    Some(Step {
+        op: kind,
+        purpose,
+        body,
+        changes,
+        precondition: op.uses_version(),
+        repeat: repeat_of(op),
+        when,
+    })
+}
+
+fn action(m: &ResourceMapping, active: bool, when: Condition) -> Option<Step> {
+    let (kind, purpose) = if active {
+        (OpKind::Activate, Purpose::Activate)
+    } else {
+        (OpKind::Deactivate, Purpose::Deactivate)
+    };
+    step(m, kind, purpose, None, vec!["active".into()], when)
+}
+
+/// The plan of a create (RFC 7644 §3.3) of `wanted`: the create call with
+/// every attribute it accepts (`active` included when it is a field);
+/// an update with the rest when the create call accepts only some; and,
+/// when `active` is an action, the action unless the new account already
+/// has the wanted state (an account is assumed active when its state is
+/// not known).
+pub fn create(m: &ResourceMapping, wanted: &Value) -> Result<WritePlan, MapError> {
+    let (first, rest) = m.to_host_create(wanted)?;
+    let written = |w: bool| {
+        m.writable_attributes(wanted)
+            .into_iter()
+            .filter(|a| m.create_writes(a) == w)
+            .collect::<Vec<_>>()
+    };
+    let mut steps = Vec::new();
+    let created = written(true);
+    steps.extend(step(
+        m,
+        OpKind::Create,
+        Purpose::Create,
+        Some(first),
+        created,
+        Condition::Always,
+    ));
+    if let Some(rest) = rest {
+        let (kind, purpose) = (update_kind(m), Purpose::CompleteCreate);
+        steps.extend(step(
+            m,
+            kind,
+            purpose,
+            Some(rest),
+            written(false),
+            Condition::Always,
+        ));
+    }
+    if m.active_via_actions()
+        && let Some(want) = crate::mapping::active_of(wanted)
+    {
+        let when = Condition::ActiveIsNot {
+            want,
+            if_unknown: !want,
+        };
+        steps.extend(action(m, want, when));
+    }
+    Ok(WritePlan { steps })
+}
+
+/// The operation that sends changed fields: `update`, else `replace`.
+fn update_kind(m: &ResourceMapping) -> OpKind {
+    if m.op(OpKind::Update).is_some() {
+        OpKind::Update
+    } else {
+        OpKind::Replace
+    }
+}
+
+/// The plan that turns the resource `before` into `after` (a PUT or a
+/// PATCH already applied, RFC 7644 §3.5): one update with only the changed
+/// fields (or one full replace where the mapping has `replace`), and the
+/// `active` action when `active` is an action and changed. Empty when
+/// nothing the mapping stores changes.
+pub fn update(m: &ResourceMapping, before: &Value, after: &Value) -> Result<WritePlan, MapError> {
+    let changes = m.changes_to_host(before, after)?;
+    let mut steps = Vec::new();
+    let fields: Vec<String> = changes
+        .attributes
+        .iter()
+        .filter(|a| changes.active_change.is_none() || *a != "active")
+        .cloned()
+        .collect();
+    if changes.body.is_some() {
+        let s = if m.op(OpKind::Replace).is_some() {
+            let full = m.to_host_replace(after)?;
+            step(
+                m,
+                OpKind::Replace,
+                Purpose::Replace,
+                Some(full),
+                fields,
+                Condition::Always,
+            )
+        } else {
+            step(
+                m,
+                OpKind::Update,
+                Purpose::Update,
+                changes.body,
+                fields,
+                Condition::Always,
+            )
+        };
+        steps.extend(s);
+    }
+    if let Some(active) = changes.active_change {
+        steps.extend(action(m, active, Condition::Always));
+    }
+    Ok(WritePlan { steps })
+}
+
+/// The plan of a DELETE (RFC 7644 §3.6): the app's delete, or — with
+/// `on_delete = "deactivate"` — the plan that sets `active` to false on
+/// `current`. `None` when the mapping can do neither.
+pub fn delete(m: &ResourceMapping, current: Option<&Value>) -> Result<Option<WritePlan>, MapError> {
+    if let Some(s) = step(
+        m,
+        OpKind::Delete,
+        Purpose::Delete,
+        None,
+        Vec::new(),
+        Condition::Always,
+    ) {
+        return Ok(Some(WritePlan { steps: vec![s] }));
+    }
+    match (m.on_delete(), current) {
+        (OnDelete::Deactivate, Some(before)) => {
+            let mut after = before.clone();
+            if let Value::Object(o) = &mut after {
+                o.insert("active".into(), Value::Bool(false));
+            }
+            update(m, before, &after).map(Some)
+        }
+        _ => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests;

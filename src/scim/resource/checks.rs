@@ -1,0 +1,319 @@
+//! Checks of a SCIM write's input against the compiled schema, before any
+//! app call: attributes the mapping does not cover (`unmapped` policy),
+//! `required` attributes, and mutability (RFC 7643 §2.2, RFC 7644 §3.5.1
+//! and §3.5.2): a PUT ignores readOnly values and may not change an
+//! immutable value that is set; a PATCH may not change a readOnly or an
+//! immutable value that is set (`400 mutability`).
+
+use serde_json::{Map, Value};
+
+use super::Ctx;
+use crate::error::{ScimError, ScimType};
+use crate::mapping::Unmapped;
+use crate::schema::{Attribute, Mutability, ResourceSchema, get_ci};
+
+/// How the new state of a resource was computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteKind {
+    /// A full replacement (PUT).
+    Replace,
+    /// Operations applied to the current state (PATCH).
+    Patch,
+}
+
+/// The unmapped-attribute policy: `reject` → 400 naming them; `ignore` →
+/// dropped, counted in the debug log (Okta always sends `password`,
+/// `groups`, `locale`).
+pub fn unmapped(ctx: &Ctx<'_>, resource: &Value) -> Result<(), ScimError> {
+    let unmapped = ctx.mapping().unmapped_attributes(resource);
+    if unmapped.is_empty() {
+        return Ok(());
+    }
+    match ctx.mapping().unmapped_policy() {
+        Unmapped::Ignore => {
+            tracing::debug!(count = unmapped.len(), attributes = ?unmapped, "unmapped attributes ignored");
+            Ok(())
+        }
+        Unmapped::Reject => Err(ScimError::bad_request(
+            ScimType::InvalidValue,
+            format!(
+                "attributes not supported by this deployment: {}",
+                unmapped.join(", ")
+            ),
+        )),
+    }
+}
+
+/// RFC 7643 `required` attributes of the core schema must have a value
+/// (`userName` for a User, `displayName` for a Group).
+pub fn required(schema: &ResourceSchema, resource: &Value) -> Result<(), ScimError> {
+    for a in schema.core.attributes.iter().filter(|a| a.required) {
+        let present = match get_ci(resource, &a.name) {
+            Some(Value::String(s)) => !s.trim().is_empty(),
+            Some(Value::Null) | None => false,
+            Some(_) => true,
+        };
+        if !present {
+            return Err(ScimError::bad_request(
+                ScimType::InvalidValue,
+                format!("`{}` is required and must be a non-empty string", a.name),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Enforces mutability between the current resource and its new state:
+/// readOnly values come from `before` whatever `after` says (for a PATCH
+/// the engine has already refused readOnly targets the dialect does not
+/// tolerate); an immutable value that is set may not change (a PUT that
+/// leaves it out keeps it).
+pub fn mutability(
+    schema: &ResourceSchema,
+    before: &Value,
+    after: &mut Value,
+    kind: WriteKind,
+) -> Result<(), ScimError> {
+    let (Value::Object(b), Value::Object(a)) = (before, after) else {
+        return Ok(());
+    };
+    for s in schema.schemas() {
+        let core = s.id == schema.core.id;
+        let (bc, ac) = if core {
+            (Some(b), Some(&mut *a))
+        } else {
+            (
+                get_ci_obj(b, &s.id),
+                container(a, &s.id, b.contains_key(&s.id)),
+            )
+        };
+        let (Some(bc), Some(ac)) = (bc, ac) else {
+            continue;
+        };
+        for attr in &s.attributes {
+            settle(attr, bc, ac, kind)?;
+        }
+    }
+    for attr in &schema.common {
+        if attr.mutability == Mutability::ReadOnly {
+            restore(b, a, &attr.name);
+        }
+    }
+    Ok(())
+}
+
+/// One attribute (and the sub-attributes of a singular complex one).
+fn settle(
+    attr: &Attribute,
+    before: &Map<String, Value>,
+    after: &mut Map<String, Value>,
+    kind: WriteKind,
+) -> Result<(), ScimError> {
+    match attr.mutability {
+        Mutability::ReadOnly => restore(before, after, &attr.name),
+        Mutability::Immutable => immutable(attr, before, after, kind)?,
+        _ if attr.ty == crate::schema::AttrType::Complex && !attr.multi_valued => {
+            let b = get_ci_obj(before, &attr.name);
+            let has_after = find_ci(after, &attr.name).is_some();
+            if let Some(b) = b
+                && let Some(a) =
+                    container(after, &attr.name, has_after || kind == WriteKind::Replace)
+            {
+                for sub in &attr.sub_attributes {
+                    settle(sub, b, a, kind)?;
+                }
+                if a.is_empty() {
+                    remove_ci(after, &attr.name);
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn immutable(
+    attr: &Attribute,
+    before: &Map<String, Value>,
+    after: &mut Map<String, Value>,
+    kind: WriteKind,
+) -> Result<(), ScimError> {
+    let set = |m: &Map<String, Value>| {
+        find_ci(m, &attr.name)
+            .map(|(_, v)| v.clone())
+            .filter(|v| !v.is_null())
+    };
+    let (Some(old), new) = (set(before), set(after)) else {
+        return Ok(()); // never set: the first value may be written
+    };
+    match new {
+        None if kind == WriteKind::Replace => {
+            after.insert(attr.name.clone(), old);
+            Ok(())
+        }
+        Some(new) if same(attr, &old, &new) => Ok(()),
+        _ => Err(ScimError::bad_request(
+            ScimType::Mutability,
+            format!("`{}` is immutable: it cannot change once set", attr.name),
+        )),
+    }
+}
+
+/// Equality honouring `caseExact` for strings.
+fn same(attr: &Attribute, a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::String(x), Value::String(y)) if !attr.case_exact => x.eq_ignore_ascii_case(y),
+        _ => a == b,
+    }
+}
+
+/// Sets `after[name]` to `before[name]` (or removes it).
+fn restore(before: &Map<String, Value>, after: &mut Map<String, Value>, name: &str) {
+    remove_ci(after, name);
+    if let Some((k, v)) = find_ci(before, name) {
+        after.insert(k.clone(), v.clone());
+    }
+}
+
+fn find_ci<'m>(m: &'m Map<String, Value>, name: &str) -> Option<(&'m String, &'m Value)> {
+    m.get_key_value(name)
+        .or_else(|| m.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)))
+}
+
+fn remove_ci(m: &mut Map<String, Value>, name: &str) {
+    let keys: Vec<String> = m
+        .keys()
+        .filter(|k| k.eq_ignore_ascii_case(name))
+        .cloned()
+        .collect();
+    for k in keys {
+        m.remove(&k);
+    }
+}
+
+fn get_ci_obj<'m>(m: &'m Map<String, Value>, name: &str) -> Option<&'m Map<String, Value>> {
+    find_ci(m, name).and_then(|(_, v)| v.as_object())
+}
+
+/// The object at `name` in `m` (created when `create`), or `None`.
+fn container<'m>(
+    m: &'m mut Map<String, Value>,
+    name: &str,
+    create: bool,
+) -> Option<&'m mut Map<String, Value>> {
+    let key = find_ci(m, name).map(|(k, _)| k.clone());
+    let key = match key {
+        Some(k) => k,
+        None if create => {
+            m.insert(name.to_owned(), Value::Object(Map::new()));
+            name.to_owned()
+        }
+        None => return None,
+    };
+    m.get_mut(&key)?.as_object_mut()
+}
+
+/// Every value of the attribute path `path` (`userName`, `emails.value`,
+/// `urn:…:employeeNumber`) in a SCIM resource, as filter literals, looking
+/// through multi-valued attributes.
+pub fn values_at(resource: &Value, path: &str) -> Vec<Value> {
+    let (urn, rest) = crate::schema::split_urn(path);
+    let base = match urn {
+        Some(u) => match get_ci(resource, u) {
+            Some(b) => b,
+            None => return Vec::new(),
+        },
+        None => resource,
+    };
+    let (name, sub) = match rest.split_once('.') {
+        Some((a, b)) => (a, Some(b)),
+        None => (rest, None),
+    };
+    let Some(top) = get_ci(base, name) else {
+        return Vec::new();
+    };
+    let tops: Vec<&Value> = match top {
+        Value::Array(items) => items.iter().collect(),
+        v => vec![v],
+    };
+    tops.into_iter()
+        .filter_map(|v| match sub {
+            Some(s) => get_ci(v, s),
+            None => Some(v),
+        })
+        .filter(|v| matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_)))
+        .cloned()
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn schema() -> ResourceSchema {
+        let mut s = ResourceSchema::rfc7643_user();
+        s.core.attributes.push(crate::schema::Attribute {
+            mutability: Mutability::Immutable,
+            ..crate::schema::Attribute::custom("employeeKey", crate::schema::AttrType::String)
+        });
+        let name = s.attribute_mut(None, "name").unwrap();
+        name.sub_attributes
+            .iter_mut()
+            .find(|a| a.name == "formatted")
+            .unwrap()
+            .mutability = Mutability::ReadOnly;
+        s
+    }
+
+    #[test]
+    fn read_only_values_come_from_the_app() {
+        let before = json!({"id": "1", "userName": "a", "name": {"formatted": "A B", "givenName": "A"}, "meta": {"version": "W/\"1\""}});
+        let mut after = json!({"id": "2", "userName": "a", "name": {"formatted": "X", "givenName": "B"}, "meta": {}});
+        mutability(&schema(), &before, &mut after, WriteKind::Replace).unwrap();
+        assert_eq!(after["id"], "1");
+        assert_eq!(after["meta"]["version"], "W/\"1\"");
+        assert_eq!(after["name"], json!({"formatted": "A B", "givenName": "B"}));
+    }
+
+    #[test]
+    fn immutable_values_may_be_set_once_and_kept_but_not_changed() {
+        let s = schema();
+        let unset = json!({"userName": "a"});
+        let mut first = json!({"userName": "a", "employeeKey": "K1"});
+        mutability(&s, &unset, &mut first, WriteKind::Patch).unwrap();
+        let set = json!({"userName": "a", "employeeKey": "K1"});
+        let mut omitted = json!({"userName": "b"});
+        mutability(&s, &set, &mut omitted, WriteKind::Replace).unwrap();
+        assert_eq!(
+            omitted["employeeKey"], "K1",
+            "a PUT that leaves it out keeps it"
+        );
+        let mut same = json!({"userName": "a", "employeeKey": "k1"});
+        mutability(&s, &set, &mut same, WriteKind::Replace).unwrap();
+        for kind in [WriteKind::Replace, WriteKind::Patch] {
+            let mut changed = json!({"userName": "a", "employeeKey": "K2"});
+            let e = mutability(&s, &set, &mut changed, kind).unwrap_err();
+            assert_eq!(e.scim_type, Some(ScimType::Mutability));
+        }
+        let mut removed = json!({"userName": "a"});
+        let e = mutability(&s, &set, &mut removed, WriteKind::Patch).unwrap_err();
+        assert_eq!(e.scim_type, Some(ScimType::Mutability));
+    }
+
+    #[test]
+    fn values_look_through_multi_valued_attributes() {
+        let r = json!({"userName": "a", "emails": [{"value": "x@y"}, {"value": "z@y"}],
+                       "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"employeeNumber": 7}});
+        assert_eq!(values_at(&r, "userName"), [json!("a")]);
+        assert_eq!(values_at(&r, "emails.value"), [json!("x@y"), json!("z@y")]);
+        assert_eq!(
+            values_at(
+                &r,
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber"
+            ),
+            [json!(7)]
+        );
+        assert!(values_at(&r, "title").is_empty());
+    }
+}

@@ -1,0 +1,353 @@
+//! Creates (RFC 7644 §3.3), safe to replay. A create claims its unique
+//! values (a keyed lock), looks for an account that already holds them,
+//! and then either runs the create plan or converges on what exists:
+//!
+//! - an account this sidecar left half-made (its first create call
+//!   succeeded, a later step failed) is recognised — every attribute the
+//!   create call writes is already as asked, a later step's attributes are
+//!   not, and no other `externalId` is set — and completed: 201, never a
+//!   409 that Okta and Entra would retry for ever (an account already
+//!   exactly as asked is a duplicate: 409, as RFC 7644 §3.3 says);
+//! - with `on_create_conflict = "adopt"`, any other holder (an account made
+//!   by SSO just-in-time login or by hand) is updated to the IdP's values
+//!   and answered 201;
+//! - otherwise 409 `uniqueness`.
+//!
+//! When a step after the create call fails, the error names what was
+//! applied, and the new account is kept for the replay to complete, or
+//! deleted again with `on_failed_create = "delete"`.
+
+use http::{Request, Response, StatusCode};
+use hyper::body::Incoming;
+use serde_json::{Map, Value};
+
+use super::checks::{self, values_at};
+use super::{Ctx, Current, bad_answer, body_of, fetch, fetch_current, resource_response};
+use crate::body::Body;
+use crate::error::{ScimError, ScimType};
+use crate::host::CallError;
+use crate::host::exec::{self, Known, Stopped};
+use crate::mapping::{MapError, OnCreateConflict, OnFailedCreate, ResourceMapping};
+use crate::plan;
+use crate::protocol::query::ListQuery;
+use crate::schema::{Mutability, get_ci};
+use crate::scim::input::normalise_resource;
+
+/// `POST /Users`: 201 with the created (or completed, or adopted) resource.
+pub async fn create(ctx: &Ctx<'_>, req: Request<Incoming>) -> Result<Response<Body>, ScimError> {
+    let (json, _, projection) = body_of(ctx, req).await?;
+    let m = ctx.mapping();
+    let wanted = normalise_resource(json, m.core_schema(), ctx.dialect)?;
+    checks::unmapped(ctx, &wanted)?;
+    checks::required(m.schema(), &wanted)?;
+    let _claims = ctx.lock(claim_keys(m, &wanted)).await?;
+    let resource = match find_existing(ctx, &wanted, m.unique_before_create()).await? {
+        Some(existing) => converge(ctx, existing, &wanted).await?,
+        None => fresh(ctx, &wanted).await?,
+    };
+    Ok(resource_response(
+        ctx,
+        StatusCode::CREATED,
+        resource,
+        &projection,
+        true,
+    ))
+}
+
+/// The lock keys of a create: each unique value it claims (the userName at
+/// least), lowercased where the attribute is not caseExact.
+fn claim_keys(m: &ResourceMapping, wanted: &Value) -> Vec<String> {
+    let mut attrs: Vec<&str> = m
+        .unique_before_create()
+        .iter()
+        .map(String::as_str)
+        .collect();
+    if attrs.is_empty() {
+        attrs.push("userName");
+    }
+    let mut keys = Vec::new();
+    for attr in attrs {
+        let exact = m.schema().case_exact(None, attr, None);
+        for v in values_at(wanted, attr) {
+            let text = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+            let text = if exact { text } else { text.to_lowercase() };
+            keys.push(format!("c:{}:{text}", attr.to_ascii_lowercase()));
+        }
+    }
+    keys
+}
+
+/// The account that holds one of `wanted`'s values of `attrs`, looked up
+/// through the list operation (pushed down or scanned, and re-checked).
+/// A lookup that cannot be made is an error, never "nothing found".
+async fn find_existing(
+    ctx: &Ctx<'_>,
+    wanted: &Value,
+    attrs: &[String],
+) -> Result<Option<Current>, ScimError> {
+    for attr in attrs {
+        for value in values_at(wanted, attr) {
+            let text = format!("{attr} eq {value}");
+            let filter = crate::protocol::filter::parse(&text).map_err(|e| {
+                ScimError::bad_request(ScimType::InvalidValue, format!("`{attr}`: {e}"))
+            })?;
+            let q = ListQuery {
+                filter: Some(filter),
+                start_index: 1,
+                count: Some(1),
+                ..Default::default()
+            };
+            let found = super::list::list(ctx, q)
+                .await
+                .map_err(|e| unverifiable(attr, e))?;
+            let id = found
+                .pointer("/Resources/0/id")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            if let Some(id) = id {
+                return fetch_current(ctx, &id).await.map(Some);
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// A lookup's own 400s (scan limit, unmapped attribute) are not the
+/// client's fault: the create cannot be checked, so it is refused as a
+/// sidecar limitation rather than answered as a bad filter.
+fn unverifiable(attr: &str, e: ScimError) -> ScimError {
+    if matches!(
+        e.scim_type,
+        Some(ScimType::InvalidFilter | ScimType::TooMany)
+    ) {
+        ScimError::internal(format!(
+            "cannot verify that {attr} is unique before creating: {}",
+            e.detail
+        ))
+    } else {
+        e
+    }
+}
+
+/// A create with no existing holder: run the plan, then read back.
+async fn fresh(ctx: &Ctx<'_>, wanted: &Value) -> Result<Value, ScimError> {
+    let m = ctx.mapping();
+    let plan = plan::create(m, wanted)?;
+    tracing::debug!(%plan, "create plan");
+    match exec::run(&ctx.host, &plan, Known::default(), wanted).await {
+        Ok(known) => {
+            tracing::info!(op = "create", steps = plan.steps.len(), "resource created");
+            read_back_created(ctx, known, wanted).await
+        }
+        Err(stopped) if stopped.applied.is_empty() => {
+            // Nothing happened in the app. An app that enforces uniqueness
+            // itself may hold this sidecar's half-made account: look.
+            if is_uniqueness(&stopped.error) && m.unique_before_create().is_empty() {
+                let by_name = ["userName".to_owned()];
+                if let Ok(Some(existing)) = find_existing(ctx, wanted, &by_name).await
+                    && decide(m, &existing.scim, wanted)? != Decision::Conflict
+                {
+                    return converge(ctx, existing, wanted).await;
+                }
+            }
+            Err(stopped.into_scim_error())
+        }
+        Err(stopped) => Err(undo(ctx, *stopped).await),
+    }
+}
+
+fn is_uniqueness(e: &CallError) -> bool {
+    matches!(e, CallError::Failed(s) if s.scim_type == Some(ScimType::Uniqueness))
+}
+
+/// A later step of a create failed: keep the account for the replay to
+/// complete, or delete it again (`on_failed_create = "delete"`).
+async fn undo(ctx: &Ctx<'_>, stopped: Stopped) -> ScimError {
+    let m = ctx.mapping();
+    let id = stopped.known.id.clone();
+    if m.on_failed_create() != OnFailedCreate::Delete {
+        return stopped.into_scim_error();
+    }
+    let Some(id) = id else {
+        return stopped.into_scim_error();
+    };
+    let undone = match plan::delete(m, None) {
+        Ok(Some(p)) => {
+            let known = Known {
+                id: Some(id),
+                ..Known::default()
+            };
+            exec::run(&ctx.host, &p, known, &Value::Null).await.is_ok()
+        }
+        _ => false,
+    };
+    let note = if undone {
+        "the new account was deleted again; sending the same request again creates it"
+    } else {
+        "deleting the new account again failed; sending the same request again completes it"
+    };
+    tracing::warn!(undone, "a create failed after its first step");
+    ScimError::from(stopped.error).with_note(note)
+}
+
+/// What to do with an existing holder of a create's unique values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Decision {
+    /// It is this sidecar's half-made account of the same request: finish it.
+    Complete,
+    /// Adopt another account (`on_create_conflict = "adopt"`).
+    Adopt,
+    /// 409 `uniqueness`.
+    Conflict,
+}
+
+fn decide(m: &ResourceMapping, existing: &Value, wanted: &Value) -> Result<Decision, MapError> {
+    // Another IdP identity (a different externalId) is never completed.
+    let other_identity = m.schema().attribute(None, "externalId").is_some()
+        && match (get_ci(existing, "externalId"), get_ci(wanted, "externalId")) {
+            (Some(Value::String(a)), Some(Value::String(b))) => a != b,
+            _ => false,
+        };
+    let target = overlay(existing, &without_write_only(m, wanted, |_| true));
+    let changes = m.changes_to_host(existing, &target)?;
+    let first_step_matches = changes.attributes.iter().all(|a| !m.create_writes(a));
+    Ok(
+        if !other_identity && first_step_matches && !changes.is_empty() {
+            Decision::Complete
+        } else if m.on_create_conflict() == OnCreateConflict::Adopt {
+            Decision::Adopt
+        } else {
+            Decision::Conflict
+        },
+    )
+}
+
+/// Completes or adopts `existing`, or refuses with 409.
+async fn converge(ctx: &Ctx<'_>, existing: Current, wanted: &Value) -> Result<Value, ScimError> {
+    let m = ctx.mapping();
+    let decision = decide(m, &existing.scim, wanted)?;
+    let attr = m
+        .unique_before_create()
+        .first()
+        .map_or("userName", String::as_str);
+    if decision == Decision::Conflict {
+        return Err(ScimError::client(
+            StatusCode::CONFLICT,
+            Some(ScimType::Uniqueness),
+            format!("a resource with this {attr} already exists"),
+        ));
+    }
+    let id = super::id_of(&existing.scim)?;
+    let _held = ctx.lock(vec![format!("u:{id}")]).await?;
+    // A completion does not send again what the create call already
+    // wrote and the app cannot show (a password).
+    let mut target = match decision {
+        Decision::Complete => overlay(
+            &existing.scim,
+            &without_write_only(m, wanted, |a| m.create_writes(a)),
+        ),
+        _ => overlay(&existing.scim, wanted),
+    };
+    checks::mutability(
+        m.schema(),
+        &existing.scim,
+        &mut target,
+        checks::WriteKind::Replace,
+    )?;
+    let plan = plan::update(m, &existing.scim, &target)?;
+    tracing::info!(decision = ?decision, %plan, "create converges on an existing account");
+    let known = Known {
+        id: Some(id.clone()),
+        version: m.host_version(&existing.host),
+        scim: Some(existing.scim),
+        item: None,
+    };
+    exec::run(&ctx.host, &plan, known, &target)
+        .await
+        .map_err(|s| s.into_scim_error())?;
+    fetch(ctx, &id).await
+}
+
+/// `wanted` without the writeOnly attributes for which `drop` holds.
+fn without_write_only(m: &ResourceMapping, wanted: &Value, drop: impl Fn(&str) -> bool) -> Value {
+    let mut out = wanted.clone();
+    if let Value::Object(o) = &mut out {
+        for a in &m.schema().core.attributes {
+            if a.mutability == Mutability::WriteOnly && drop(&a.name) {
+                o.retain(|k, _| !k.eq_ignore_ascii_case(&a.name));
+            }
+        }
+    }
+    out
+}
+
+/// `base` with `top`'s attributes laid over it: complex values merge,
+/// everything else (multi-valued attributes included) is replaced.
+fn overlay(base: &Value, top: &Value) -> Value {
+    let (Value::Object(b), Value::Object(t)) = (base, top) else {
+        return top.clone();
+    };
+    let mut out: Map<String, Value> = b.clone();
+    for (k, v) in t {
+        if ["schemas", "id", "meta"]
+            .iter()
+            .any(|r| r.eq_ignore_ascii_case(k))
+        {
+            continue;
+        }
+        let key = out
+            .keys()
+            .find(|x| x.eq_ignore_ascii_case(k))
+            .cloned()
+            .unwrap_or_else(|| k.clone());
+        let merged = match (out.get(&key), v) {
+            (Some(old @ Value::Object(_)), Value::Object(_)) => overlay(old, v),
+            _ => v.clone(),
+        };
+        out.insert(key, merged);
+    }
+    Value::Object(out)
+}
+
+/// The resource after a create: what the create answer carried when
+/// nothing changed it since, else the app's read-back; when that fails
+/// after the app accepted the create, the resource as stored (the values
+/// the app accepted, under the id it gave), so the IdP learns the id.
+async fn read_back_created(
+    ctx: &Ctx<'_>,
+    known: Known,
+    wanted: &Value,
+) -> Result<Value, ScimError> {
+    let id = known.id.clone().ok_or_else(|| bad_answer("create"))?;
+    if let (Some(scim), Some(_)) = (known.scim, known.item) {
+        return Ok(ctx.finish(scim));
+    }
+    match fetch(ctx, &id).await {
+        Ok(r) => Ok(r),
+        Err(e) => {
+            tracing::warn!(
+                status = e.status.as_u16(),
+                "reading a created resource back failed; answering what the app accepted"
+            );
+            Ok(ctx.finish(ctx.mapping().as_stored(wanted, &id)?))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn overlay_merges_complex_values_and_replaces_lists() {
+        let base = json!({"id": "1", "name": {"givenName": "A", "middleName": "M"},
+                          "emails": [{"value": "a@x"}], "title": "T"});
+        let top = json!({"id": "9", "name": {"givenName": "B"}, "emails": [{"value": "b@x"}]});
+        assert_eq!(
+            overlay(&base, &top),
+            json!({"id": "1", "name": {"givenName": "B", "middleName": "M"},
+                   "emails": [{"value": "b@x"}], "title": "T"})
+        );
+    }
+}

@@ -1,0 +1,205 @@
+//! Replace (RFC 7644 §3.5.1), PATCH (§3.5.2) and delete (§3.6) of one
+//! resource. A write holds the resource's lock, reads the app's current
+//! state, computes the new state (the PUT body with readOnly values kept,
+//! or the PATCH operations applied), checks it, plans only what changed
+//! and runs the plan with the app's version as a precondition where the
+//! mapping names one. When the app answers that the resource changed in
+//! between, the write is computed again on fresh state (PATCH operations
+//! are relative, so re-applying them is their meaning) — unless the IdP
+//! sent `If-Match`, which then fails with 412 as RFC 7644 §3.14 asks.
+
+use http::{HeaderMap, Request, Response, StatusCode};
+use hyper::body::Incoming;
+use serde_json::Value;
+
+use super::checks::{self, WriteKind};
+use super::{Ctx, Current, body_of, check_if_match, fetch, fetch_current, resource_response};
+use crate::body::Body;
+use crate::error::ScimError;
+use crate::host::CallError;
+use crate::host::exec::{self, Known};
+use crate::plan;
+use crate::protocol::patch::{self, PatchOptions};
+use crate::scim::input::normalise_resource;
+
+/// Attempts of one write when the app reports a concurrent change.
+const MAX_WRITE_ATTEMPTS: usize = 4;
+
+/// `PUT /Users/{id}`: replaces the mapped attributes; readOnly members the
+/// client echoes (`id`, `meta`, `groups`) are ignored (RFC 7644 §3.5.1).
+pub async fn replace(
+    ctx: &Ctx<'_>,
+    id: &str,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, ScimError> {
+    let (json, headers, projection) = body_of(ctx, req).await?;
+    let m = ctx.mapping();
+    let wanted = normalise_resource(json, m.core_schema(), ctx.dialect)?;
+    checks::unmapped(ctx, &wanted)?;
+    checks::required(m.schema(), &wanted)?;
+    let after = write(ctx, id, &headers, |current| {
+        let mut after = wanted.clone();
+        checks::mutability(m.schema(), current, &mut after, WriteKind::Replace)?;
+        Ok(after)
+    })
+    .await?;
+    Ok(resource_response(
+        ctx,
+        StatusCode::OK,
+        after,
+        &projection,
+        false,
+    ))
+}
+
+/// `PATCH /Users/{id}`: the operations are applied to the current SCIM
+/// resource, then only the difference goes to the app.
+pub async fn patch(
+    ctx: &Ctx<'_>,
+    id: &str,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, ScimError> {
+    let (json, headers, projection) = body_of(ctx, req).await?;
+    let m = ctx.mapping();
+    let opts = PatchOptions {
+        dialect: ctx.dialect,
+        max_operations: ctx.state().config.scim.max_patch_operations,
+        schema: m.schema(),
+        ..PatchOptions::default()
+    };
+    let ops = patch::parse(&json, &opts)?;
+    let after = write(ctx, id, &headers, |current| {
+        let mut after = current.clone();
+        patch::apply(&mut after, &ops, &opts)?;
+        checks::mutability(m.schema(), current, &mut after, WriteKind::Patch)?;
+        checks::unmapped(ctx, &after)?;
+        Ok(after)
+    })
+    .await?;
+    Ok(resource_response(
+        ctx,
+        StatusCode::OK,
+        after,
+        &projection,
+        false,
+    ))
+}
+
+/// Locks the resource, then reads, computes, plans and runs until the
+/// plan applies on the state it was computed from; answers the resource
+/// as the app holds it afterwards.
+async fn write(
+    ctx: &Ctx<'_>,
+    id: &str,
+    headers: &HeaderMap,
+    compute: impl Fn(&Value) -> Result<Value, ScimError>,
+) -> Result<Value, ScimError> {
+    let _held = ctx.lock(vec![format!("u:{id}")]).await?;
+    let m = ctx.mapping();
+    for attempt in 1..=MAX_WRITE_ATTEMPTS {
+        let current = fetch_current(ctx, id).await?;
+        check_if_match(headers, &current.scim)?;
+        let after = compute(&current.scim)?;
+        let plan = plan::update(m, &current.scim, &after)?;
+        if plan.is_empty() {
+            return Ok(current.scim);
+        }
+        tracing::debug!(%plan, attempt, "write plan");
+        match exec::run(&ctx.host, &plan, known(id, &current, ctx), &after).await {
+            Ok(known) => {
+                tracing::info!(op = "update", steps = plan.steps.len(), "resource updated");
+                return read_back(ctx, id, known).await;
+            }
+            Err(s) if matches!(s.error, CallError::Conflict) && s.applied.is_empty() => {
+                tracing::info!(
+                    attempt,
+                    "the resource changed in the app meanwhile; re-applying"
+                );
+            }
+            Err(s) => return Err(s.into_scim_error()),
+        }
+    }
+    Err(CallError::Conflict.into())
+}
+
+fn known(id: &str, current: &Current, ctx: &Ctx<'_>) -> Known {
+    Known {
+        id: Some(id.to_owned()),
+        scim: Some(current.scim.clone()),
+        version: ctx.mapping().host_version(&current.host),
+        item: None,
+    }
+}
+
+/// The resource after a write: the app's read-back; when that fails, the
+/// last answer of the plan that carried the whole resource.
+async fn read_back(ctx: &Ctx<'_>, id: &str, known: Known) -> Result<Value, ScimError> {
+    match fetch(ctx, id).await {
+        Ok(r) => Ok(r),
+        Err(e) => match known.scim.filter(|_| known.item.is_some()) {
+            Some(scim) => {
+                tracing::warn!(
+                    status = e.status.as_u16(),
+                    "read-back failed; answering the app's write answer"
+                );
+                Ok(ctx.finish(scim))
+            }
+            None => Err(e.with_note("the change was applied; reading it back failed")),
+        },
+    }
+}
+
+/// `DELETE /Users/{id}`: 204. Without a delete operation the mapping
+/// either deactivates instead or refuses with 405.
+pub async fn delete(
+    ctx: &Ctx<'_>,
+    id: &str,
+    headers: &HeaderMap,
+) -> Result<Response<Body>, ScimError> {
+    let m = ctx.mapping();
+    let _held = ctx.lock(vec![format!("u:{id}")]).await?;
+    let needs_current = headers.contains_key(http::header::IF_MATCH)
+        || m.op(crate::mapping::OpKind::Delete)
+            .is_none_or(|o| o.uses_version());
+    let current = match needs_current {
+        true => Some(fetch_current(ctx, id).await?),
+        false => None,
+    };
+    if let Some(c) = &current {
+        check_if_match(headers, &c.scim)?;
+    }
+    let Some(plan) = plan::delete(m, current.as_ref().map(|c| &c.scim))? else {
+        return Ok(refused_delete());
+    };
+    let start = match &current {
+        Some(c) => known(id, c, ctx),
+        None => Known {
+            id: Some(id.to_owned()),
+            ..Known::default()
+        },
+    };
+    let after = current.as_ref().map_or(Value::Null, |c| c.scim.clone());
+    exec::run(&ctx.host, &plan, start, &after)
+        .await
+        .map_err(|s| s.into_scim_error())?;
+    tracing::info!(op = "delete", "resource deleted");
+    let mut resp = Response::new(crate::body::empty());
+    *resp.status_mut() = StatusCode::NO_CONTENT;
+    Ok(resp)
+}
+
+/// The app cannot delete: 405 with the methods this item does allow
+/// (RFC 9110 §15.5.6).
+fn refused_delete() -> Response<Body> {
+    let e = ScimError::client(
+        StatusCode::METHOD_NOT_ALLOWED,
+        None,
+        "this app does not support deleting resources; deactivate them with active=false",
+    );
+    let mut resp = crate::scim::response::error_response(&e);
+    resp.headers_mut().insert(
+        http::header::ALLOW,
+        http::HeaderValue::from_static("GET, HEAD, PUT, PATCH"),
+    );
+    resp
+}
