@@ -208,8 +208,14 @@ impl DemoApp {
         }
         let (parts, body) = request.into_parts();
         let query = parts.uri.query();
+        let if_match = parts
+            .headers
+            .get(http::header::IF_MATCH)
+            .and_then(|v| v.to_str().ok());
         match rest {
-            ["users", tail @ ..] => users::route(self, &parts.method, tail, query, body).await,
+            ["users", tail @ ..] => {
+                users::route(self, &parts.method, tail, query, if_match, body).await
+            }
             ["teams", tail @ ..] => teams::route(self, &parts.method, tail, query, body).await,
             _ => Err(ApiError::not_found("no such endpoint")),
         }

@@ -87,6 +87,15 @@ impl ApiError {
         Self::new(StatusCode::CONFLICT, code, message)
     }
 
+    /// 412 `stale`: the `If-Match` version is not the current one.
+    pub(super) fn stale() -> Self {
+        Self::new(
+            StatusCode::PRECONDITION_FAILED,
+            "stale",
+            "the user changed since the version in If-Match",
+        )
+    }
+
     /// 422 `taken`: a unique field already has this value.
     pub(super) fn taken(field: &'static str, message: impl Into<String>) -> Self {
         let mut error = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "taken", message);

@@ -1,6 +1,8 @@
 //! The `/api/users` endpoints: list with filters and paging, create (201 with
 //! only the id and a `Location`), get, merge-patch, delete, and the
-//! suspend/unsuspend actions with their 409s.
+//! suspend/unsuspend actions with their 409s. PATCH and DELETE honour
+//! `If-Match: <version>` (optimistic locking: 412 `stale` when the user's
+//! `version` moved on).
 
 use http::header::{HeaderValue, LOCATION};
 use http::{Method, StatusCode};
@@ -18,6 +20,7 @@ pub(super) async fn route(
     method: &Method,
     rest: &[&str],
     query: Option<&str>,
+    if_match: Option<&str>,
     body: Incoming,
 ) -> Result<Reply, ApiError> {
     match (rest, method) {
@@ -25,8 +28,8 @@ pub(super) async fn route(
         ([], &Method::POST) => create(app, body).await,
         ([], _) => Err(ApiError::method_not_allowed("GET, POST")),
         ([id], &Method::GET) => get(app, id),
-        ([id], &Method::PATCH) => patch(app, id, body).await,
-        ([id], &Method::DELETE) => delete(app, id),
+        ([id], &Method::PATCH) => patch(app, id, if_match, body).await,
+        ([id], &Method::DELETE) => delete(app, id, if_match),
         ([_], _) => Err(ApiError::method_not_allowed("GET, PATCH, DELETE")),
         ([id, "suspend"], &Method::POST) => set_state(app, id, State::Suspended),
         ([id, "unsuspend"], &Method::POST) => set_state(app, id, State::Active),
@@ -74,22 +77,44 @@ fn get(app: &DemoApp, raw: &str) -> Result<Reply, ApiError> {
     Ok(reply::json(StatusCode::OK, &user.to_json()))
 }
 
+/// 412 unless `If-Match` (when sent) names the user's current version;
+/// quotes and a weak `W/` prefix are accepted.
+fn check_version(current: u64, if_match: Option<&str>) -> Result<(), ApiError> {
+    let Some(tag) = if_match else { return Ok(()) };
+    let tag = tag.trim().trim_start_matches("W/").trim_matches('"');
+    if tag == "*" || tag == current.to_string() {
+        Ok(())
+    } else {
+        Err(ApiError::stale())
+    }
+}
+
 /// `PATCH /api/users/{id}` with a JSON merge-patch body → 200 full user.
-async fn patch(app: &DemoApp, raw: &str, body: Incoming) -> Result<Reply, ApiError> {
+async fn patch(
+    app: &DemoApp,
+    raw: &str,
+    if_match: Option<&str>,
+    body: Incoming,
+) -> Result<Reply, ApiError> {
     let id = parse_user_id(raw).ok_or_else(|| no_such_user(raw))?;
     let bytes = reply::read_body(body).await?;
     let patch = reply::parse_object(&bytes);
     let mut store = app.store();
     let current = store.user(id).ok_or_else(|| user_not_found(id))?;
+    check_version(current.version, if_match)?;
     let fields = current.fields.patched(&patch?)?;
     let user = store.update_user(id, fields)?;
     Ok(reply::json(StatusCode::OK, &user))
 }
 
 /// `DELETE /api/users/{id}` → 204.
-fn delete(app: &DemoApp, raw: &str) -> Result<Reply, ApiError> {
+fn delete(app: &DemoApp, raw: &str, if_match: Option<&str>) -> Result<Reply, ApiError> {
     let id = parse_user_id(raw).ok_or_else(|| no_such_user(raw))?;
-    app.store().delete_user(id)?;
+    let mut store = app.store();
+    if let Some(current) = store.user(id) {
+        check_version(current.version, if_match)?;
+    }
+    store.delete_user(id)?;
     Ok(reply::no_content())
 }
 

@@ -156,12 +156,7 @@ fn deletes_delete_or_deactivate() {
 
 #[test]
 fn version_preconditions_are_marked() {
-    let m = example_with(|t| {
-        t.replace(
-            "patch = \"/api/users/{id}\"       # JSON merge patch of the changed fields",
-            "patch = \"/api/users/{id}\"\nheaders = { \"If-Match\" = \"{version}\" }",
-        )
-    });
+    let m = example();
     let before = json!({"id": "1", "userName": "ada", "title": "Countess"});
     let after = json!({"id": "1", "userName": "ada", "title": "Analyst"});
     let p = update(&m, &before, &after).unwrap();
