@@ -159,8 +159,11 @@ impl ResourceMapping {
     /// names (the top-level attribute of a rule name such as
     /// `emails[type eq "work"].value`).
     pub fn create_writes(&self, attribute: &str) -> bool {
+        if attribute == "active" && self.active_via_actions() {
+            return false;
+        }
         let Some(rule) = self.rules.iter().find(|r| r.name == attribute) else {
-            return attribute != "active" || !self.active_via_actions();
+            return true;
         };
         let accepts = self.op(OpKind::Create).and_then(|o| o.accepts());
         accepts.is_none_or(|a| a.iter().any(|k| *k == top_key(rule)))

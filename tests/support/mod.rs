@@ -1,8 +1,15 @@
 //! Shared test support: starts the real sidecar (`Server::bind` + `serve`)
-//! on 127.0.0.1:0 in-process, in-test upstream apps built from closures, and
-//! a pooled HTTP client. Everything synchronises on bound listeners and
-//! channels, never on sleeps.
+//! on 127.0.0.1:0 in-process, in-test upstream apps built from closures, a
+//! pooled HTTP client, the one SCIM request helper ([`call`]) that checks
+//! every answer as a strict SCIM client would ([`strict`]), a recording
+//! harness for in-test apps ([`record`]) and a fault-injecting proxy
+//! ([`faults`]). Everything synchronises on bound listeners and channels,
+//! never on sleeps.
 #![allow(dead_code)]
+
+pub mod faults;
+pub mod record;
+pub mod strict;
 
 use bytes::Bytes;
 use http::{Request, Response};
@@ -31,9 +38,18 @@ pub struct Sidecar {
     pub admin: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     pub task: tokio::task::JoinHandle<Result<(), scim_sidecar::ServeError>>,
+    /// The bearer token [`call`] sends.
+    pub token: String,
+    discovery: tokio::sync::OnceCell<strict::Discovery>,
 }
 
 impl Sidecar {
+    /// The same sidecar, called with another bearer token.
+    pub fn with_token(mut self, token: &str) -> Self {
+        self.token = token.to_owned();
+        self
+    }
+
     /// `http://127.0.0.1:port` + path.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
@@ -96,7 +112,122 @@ pub async fn start(config: Config) -> Sidecar {
         admin,
         stop: Some(stop),
         task,
+        token: TOKEN.to_owned(),
+        discovery: tokio::sync::OnceCell::new(),
     }
+}
+
+/// A SCIM answer.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: http::StatusCode,
+    pub headers: http::HeaderMap,
+    pub body: serde_json::Value,
+}
+
+/// Sends a SCIM request with the sidecar's token (and a SCIM media type
+/// when there is a body); the answer is checked as a strict SCIM client
+/// would before it is returned.
+pub async fn call(
+    sc: &Sidecar,
+    method: &str,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> (http::StatusCode, serde_json::Value) {
+    let r = call_with(sc, method, path, body, &[]).await;
+    (r.status, r.body)
+}
+
+/// Like [`call`], with extra request headers, returning the headers too.
+pub async fn call_with(
+    sc: &Sidecar,
+    method: &str,
+    path: &str,
+    body: Option<serde_json::Value>,
+    headers: &[(&str, &str)],
+) -> Reply {
+    let mut req = scim(method, &sc.url(path), body);
+    let auth = format!("Bearer {}", sc.token).parse().unwrap();
+    req.headers_mut().insert("authorization", auth);
+    for (k, v) in headers {
+        let name = http::HeaderName::from_bytes(k.as_bytes()).unwrap();
+        req.headers_mut().insert(name, v.parse().unwrap());
+    }
+    let (parts, bytes) = send(&client(), req).await;
+    let body = if bytes.is_empty() {
+        serde_json::Value::Null
+    } else {
+        json(&bytes)
+    };
+    if let Some(d) = discovery(sc, path).await {
+        let ct = parts
+            .headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok());
+        strict::check(
+            d,
+            parts.status.as_u16(),
+            ct,
+            &body,
+            &format!("{method} {path}"),
+        );
+    }
+    Reply {
+        status: parts.status,
+        headers: parts.headers,
+        body,
+    }
+}
+
+/// The sidecar's own `/Schemas` and `/ResourceTypes`, read once, for the
+/// SCIM base path that `path` lies under.
+async fn discovery<'s>(sc: &'s Sidecar, path: &str) -> Option<&'s strict::Discovery> {
+    let base = scim_base(path)?;
+    let d = sc
+        .discovery
+        .get_or_init(|| async {
+            let get = |what: &str| {
+                let url = sc.url(&format!("{base}/{what}"));
+                let token = sc.token.clone();
+                async move {
+                    let mut req = scim("GET", &url, None);
+                    req.headers_mut()
+                        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+                    let (parts, bytes) = send(&client(), req).await;
+                    assert_eq!(parts.status, 200, "GET {url}");
+                    json(&bytes)["Resources"]
+                        .as_array()
+                        .cloned()
+                        .unwrap_or_default()
+                }
+            };
+            strict::Discovery {
+                schemas: get("Schemas").await,
+                resource_types: get("ResourceTypes").await,
+            }
+        })
+        .await;
+    Some(d)
+}
+
+/// The SCIM base path of a request path (everything before its endpoint).
+fn scim_base(path: &str) -> Option<String> {
+    let path = path.split('?').next()?;
+    let endpoints = [
+        "users",
+        "groups",
+        "schemas",
+        "resourcetypes",
+        "serviceproviderconfig",
+        "me",
+        "bulk",
+        ".search",
+    ];
+    let segments: Vec<&str> = path.split('/').collect();
+    let i = segments
+        .iter()
+        .position(|s| endpoints.contains(&s.to_ascii_lowercase().as_str()))?;
+    Some(segments[..i].join("/"))
 }
 
 /// Starts an in-test upstream serving `handler`; returns its address.
@@ -188,6 +319,37 @@ pub async fn start_example() -> (Sidecar, demo_app::DemoApp) {
     start_example_with(|t| t).await
 }
 
+/// Starts the bundled example app (seeded) behind a fault-injecting proxy,
+/// and a sidecar in front configured by `config/example.toml` edited by
+/// `edit`.
+pub async fn start_example_faulty(
+    edit: impl FnOnce(String) -> String,
+) -> (Sidecar, demo_app::DemoApp, faults::FaultProxy) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let app_addr = listener.local_addr().unwrap();
+    let app = demo_app::DemoApp::new(APP_KEY);
+    app.seed();
+    tokio::spawn(app.clone().serve(listener, std::future::pending()));
+    let proxy = faults::FaultProxy::start(app_addr).await;
+    let sc = start_example_config(&proxy.addr.to_string(), edit).await;
+    (sc, app, proxy)
+}
+
+/// A sidecar configured by `config/example.toml` for an app at `app`.
+pub async fn start_example_config(app: &str, edit: impl FnOnce(String) -> String) -> Sidecar {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/example.toml"))
+        .unwrap();
+    let text = text
+        .replace("127.0.0.1:8080", "127.0.0.1:0")
+        .replace("127.0.0.1:9090", "127.0.0.1:0")
+        .replace("127.0.0.1:3000", app);
+    let text = edit(text);
+    let env = |name: &str| (name == "APP_API_KEY").then(|| APP_KEY.to_string());
+    let config = Config::from_toml(&text, &env)
+        .unwrap_or_else(|e| panic!("{}", e.render("example.toml", &text)));
+    start(config).await.with_token(EXAMPLE_TOKEN)
+}
+
 /// Like [`start_example`], with the config text edited first.
 pub async fn start_example_with(
     edit: impl FnOnce(String) -> String,
@@ -197,17 +359,8 @@ pub async fn start_example_with(
     let app = demo_app::DemoApp::new(APP_KEY);
     app.seed();
     tokio::spawn(app.clone().serve(listener, std::future::pending()));
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/example.toml"))
-        .unwrap();
-    let text = text
-        .replace("127.0.0.1:8080", "127.0.0.1:0")
-        .replace("127.0.0.1:9090", "127.0.0.1:0")
-        .replace("127.0.0.1:3000", &app_addr.to_string());
-    let text = edit(text);
-    let env = |name: &str| (name == "APP_API_KEY").then(|| APP_KEY.to_string());
-    let config = Config::from_toml(&text, &env)
-        .unwrap_or_else(|e| panic!("{}", e.render("example.toml", &text)));
-    (start(config).await, app)
+    let sc = start_example_config(&app_addr.to_string(), edit).await;
+    (sc, app)
 }
 
 /// The bearer token of `config/example.toml` (printed by the quickstart).
