@@ -493,6 +493,46 @@ fn custom_extensions_and_conn_vars() {
 }
 
 #[test]
+fn custom_extension_types_drive_filters_and_schemas() {
+    const ACME: &str = "urn:example:params:scim:schemas:extension:acme:2.0:User";
+    let src = format!(
+        "{EXAMPLE}\n[[users.extensions]]\nurn = \"{ACME}\"\nattributes = {{ hiredAt = \"dateTime\", remote = \"boolean\" }}\n"
+    )
+    .replace(
+        "title            = \"$.profile.title\"",
+        &format!("title = \"$.profile.title\"\n\"{ACME}:hiredAt\" = \"$.hired\"\n\"{ACME}:remote\" = \"$.remote\""),
+    );
+    let m = compile_src(&src).unwrap();
+    let mut host = host_user();
+    host["hired"] = json!("2024-01-01T09:30:00+01:00");
+    host["remote"] = json!("true");
+    let scim = m.to_scim(&host).unwrap();
+    assert_eq!(scim[ACME]["remote"], json!(true), "a real JSON boolean");
+    let hits = |f: &str| crate::protocol::filter::matches(&crate::protocol::filter::parse(f).unwrap(), &scim, m.schema());
+    // 09:30+01:00 is 08:30Z: compared as instants, not as strings.
+    assert!(hits(&format!(r#"{ACME}:hiredAt lt "2024-01-01T08:45:00Z""#)));
+    assert!(!hits(&format!(r#"{ACME}:hiredAt gt "2024-01-01T08:45:00Z""#)));
+    assert!(hits(&format!("{ACME}:remote eq true")));
+    let ext = m.schema().schema(ACME).unwrap();
+    assert_eq!(ext.attr("hiredAt").unwrap().ty, crate::schema::AttrType::DateTime);
+}
+
+#[test]
+fn the_schema_declares_what_responses_carry() {
+    let m = example();
+    let s = m.schema();
+    let emails = s.attribute(None, "emails").unwrap();
+    let subs: Vec<&str> = emails.sub_attributes.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(subs, ["value", "type", "primary"]);
+    assert_eq!(emails.sub("type").unwrap().canonical_values, ["work"]);
+    let phone_types = &s.attribute(None, "phoneNumbers").unwrap().sub("type").unwrap().canonical_values;
+    assert_eq!(phone_types, &["mobile", "work"], "what the value map can store");
+    assert_eq!(s.attribute(None, "userName").unwrap().uniqueness, crate::schema::Uniqueness::Server);
+    let scim = m.to_scim(&host_user()).unwrap();
+    assert_eq!(scim["emails"][0]["primary"], json!(true));
+}
+
+#[test]
 fn compiled_mapping_is_send_and_sync() {
     fn shareable<T: Send + Sync + 'static>(_: &T) {}
     shareable(&example());

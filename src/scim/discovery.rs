@@ -147,6 +147,35 @@ fn service_provider_config(base_path: &str, caps: Capabilities) -> Value {
 mod tests {
     use super::*;
 
+    fn example_with(edit: impl FnOnce(String) -> String) -> Discovery {
+        let text = edit(include_str!("../../config/example.toml").to_owned());
+        let config = Config::from_toml(&text, &|_| Some("k".into()))
+            .unwrap_or_else(|e| panic!("{}", e.render("example.toml", &text)));
+        Discovery::from_config(&config)
+    }
+
+    #[test]
+    fn change_password_is_supported_exactly_when_password_is_mapped() {
+        let without = example_with(|t| t);
+        assert_eq!(without.service_provider_config["changePassword"]["supported"], false);
+        let with = example_with(|t| {
+            t.replace(
+                "locale            = \"$.locale\"",
+                "locale            = \"$.locale\"\npassword          = \"$.password\"",
+            )
+        });
+        assert_eq!(with.service_provider_config["changePassword"]["supported"], true);
+        let user = with.schemas(Some(crate::schema::USER_URN)).unwrap();
+        let password = user["attributes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["name"] == "password")
+            .unwrap();
+        assert_eq!(password["mutability"], "writeOnly");
+        assert_eq!(password["returned"], "never");
+    }
+
     #[test]
     fn lists_and_selects_case_insensitively() {
         let d = Discovery::new(
