@@ -508,13 +508,26 @@ fn custom_extension_types_drive_filters_and_schemas() {
     host["remote"] = json!("true");
     let scim = m.to_scim(&host).unwrap();
     assert_eq!(scim[ACME]["remote"], json!(true), "a real JSON boolean");
-    let hits = |f: &str| crate::protocol::filter::matches(&crate::protocol::filter::parse(f).unwrap(), &scim, m.schema());
+    let hits = |f: &str| {
+        crate::protocol::filter::matches(
+            &crate::protocol::filter::parse(f).unwrap(),
+            &scim,
+            m.schema(),
+        )
+    };
     // 09:30+01:00 is 08:30Z: compared as instants, not as strings.
-    assert!(hits(&format!(r#"{ACME}:hiredAt lt "2024-01-01T08:45:00Z""#)));
-    assert!(!hits(&format!(r#"{ACME}:hiredAt gt "2024-01-01T08:45:00Z""#)));
+    assert!(hits(&format!(
+        r#"{ACME}:hiredAt lt "2024-01-01T08:45:00Z""#
+    )));
+    assert!(!hits(&format!(
+        r#"{ACME}:hiredAt gt "2024-01-01T08:45:00Z""#
+    )));
     assert!(hits(&format!("{ACME}:remote eq true")));
     let ext = m.schema().schema(ACME).unwrap();
-    assert_eq!(ext.attr("hiredAt").unwrap().ty, crate::schema::AttrType::DateTime);
+    assert_eq!(
+        ext.attr("hiredAt").unwrap().ty,
+        crate::schema::AttrType::DateTime
+    );
 }
 
 #[test]
@@ -522,12 +535,28 @@ fn the_schema_declares_what_responses_carry() {
     let m = example();
     let s = m.schema();
     let emails = s.attribute(None, "emails").unwrap();
-    let subs: Vec<&str> = emails.sub_attributes.iter().map(|a| a.name.as_str()).collect();
+    let subs: Vec<&str> = emails
+        .sub_attributes
+        .iter()
+        .map(|a| a.name.as_str())
+        .collect();
     assert_eq!(subs, ["value", "type", "primary"]);
     assert_eq!(emails.sub("type").unwrap().canonical_values, ["work"]);
-    let phone_types = &s.attribute(None, "phoneNumbers").unwrap().sub("type").unwrap().canonical_values;
-    assert_eq!(phone_types, &["mobile", "work"], "what the value map can store");
-    assert_eq!(s.attribute(None, "userName").unwrap().uniqueness, crate::schema::Uniqueness::Server);
+    let phone_types = &s
+        .attribute(None, "phoneNumbers")
+        .unwrap()
+        .sub("type")
+        .unwrap()
+        .canonical_values;
+    assert_eq!(
+        phone_types,
+        &["mobile", "work"],
+        "what the value map can store"
+    );
+    assert_eq!(
+        s.attribute(None, "userName").unwrap().uniqueness,
+        crate::schema::Uniqueness::Server
+    );
     let scim = m.to_scim(&host_user()).unwrap();
     assert_eq!(scim["emails"][0]["primary"], json!(true));
 }

@@ -157,14 +157,20 @@ mod tests {
     #[test]
     fn change_password_is_supported_exactly_when_password_is_mapped() {
         let without = example_with(|t| t);
-        assert_eq!(without.service_provider_config["changePassword"]["supported"], false);
+        assert_eq!(
+            without.service_provider_config["changePassword"]["supported"],
+            false
+        );
         let with = example_with(|t| {
             t.replace(
                 "locale            = \"$.locale\"",
                 "locale            = \"$.locale\"\npassword          = \"$.password\"",
             )
         });
-        assert_eq!(with.service_provider_config["changePassword"]["supported"], true);
+        assert_eq!(
+            with.service_provider_config["changePassword"]["supported"],
+            true
+        );
         let user = with.schemas(Some(crate::schema::USER_URN)).unwrap();
         let password = user["attributes"]
             .as_array()
