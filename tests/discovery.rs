@@ -33,7 +33,7 @@ async fn schemas_list_exactly_the_mapped_attributes() {
         list["schemas"][0],
         "urn:ietf:params:scim:api:messages:2.0:ListResponse"
     );
-    assert_eq!(list["totalResults"], json!(2));
+    assert_eq!(list["totalResults"], json!(3), "User, EnterpriseUser, Group");
     let user = &list["Resources"][0];
     assert_eq!(user["id"], "urn:ietf:params:scim:schemas:core:2.0:User");
     assert_eq!(user["description"], "User Account");
@@ -112,12 +112,11 @@ async fn resource_types_and_service_provider_config_tell_the_truth() {
     let (sc, _) = start_example().await;
     let (status, rts) = get(&sc, "/scim/v2/ResourceTypes").await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(
-        rts["totalResults"],
-        json!(1),
-        "no Groups mapping, so no Group resource type"
-    );
+    assert_eq!(rts["totalResults"], json!(2), "Users and Groups are mapped");
     let user = &rts["Resources"][0];
+    let group = &rts["Resources"][1];
+    assert_eq!(group["endpoint"], "/Groups");
+    assert_eq!(group["schemaExtensions"], json!([]));
     assert_eq!(user["endpoint"], "/Users");
     assert_eq!(user["schema"], "urn:ietf:params:scim:schemas:core:2.0:User");
     assert_eq!(

@@ -44,6 +44,8 @@ pub struct Config {
     pub connections: Vec<Connection>,
     /// The compiled `[users]` mapping, when SCIM Users are served.
     pub users: Option<Arc<ResourceMapping>>,
+    /// The compiled `[groups]` mapping, when SCIM Groups are served.
+    pub groups: Option<Arc<ResourceMapping>>,
 }
 
 /// `[server]`, validated.

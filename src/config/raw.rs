@@ -29,6 +29,8 @@ pub struct RawConfig {
     pub connections: Vec<Spanned<RawConnection>>,
     /// `[users]`: the User mapping.
     pub users: Option<crate::mapping::raw::ResourceToml>,
+    /// `[groups]`: the Group mapping.
+    pub groups: Option<crate::mapping::raw::ResourceToml>,
 }
 
 /// `[server]`.

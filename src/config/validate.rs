@@ -88,13 +88,27 @@ pub fn load(text: &str, env: EnvLookup<'_>) -> Result<Config, ConfigErrors> {
     let scim = scim(&raw.scim, &mut errs);
     let host = host(&raw.host, &raw.upstream, env, &mut errs);
     let connections = connections(&raw.connections, env, &mut errs);
-    let users = raw.users.as_ref().and_then(|u| {
-        let vars = common_vars(&connections);
-        crate::mapping::compile(u, ResourceKind::User, "users", &vars)
-            .map_err(|e| errs.0.extend(e.into_iter().map(ConfigError::from)))
-            .ok()
-            .map(Arc::new)
-    });
+    let vars = common_vars(&connections);
+    let mut compile = |raw: Option<&crate::mapping::raw::ResourceToml>, kind, key| {
+        raw.and_then(|r| {
+            crate::mapping::compile(r, kind, key, &vars)
+                .map_err(|e| errs.0.extend(e.into_iter().map(ConfigError::from)))
+                .ok()
+        })
+    };
+    let mut users = compile(raw.users.as_ref(), ResourceKind::User, "users");
+    let groups = compile(raw.groups.as_ref(), ResourceKind::Group, "groups");
+    if groups.as_ref().is_some_and(|g| g.roles().is_some()) {
+        match users.as_mut() {
+            Some(u) => u.declare_group_links(),
+            None => errs.0.push(ConfigError::key(
+                "groups.roles",
+                "groups stored as roles need a [users] mapping",
+            )),
+        }
+    }
+    let users = users.map(Arc::new);
+    let groups = groups.map(Arc::new);
     if errs.0.is_empty() {
         Ok(Config {
             server,
@@ -103,6 +117,7 @@ pub fn load(text: &str, env: EnvLookup<'_>) -> Result<Config, ConfigErrors> {
             host,
             connections,
             users,
+            groups,
         })
     } else {
         Err(ConfigErrors(errs.0))

@@ -126,9 +126,11 @@ async fn run_step(
     resource: &Value,
 ) -> Result<HostReply, CallError> {
     let vars = Vars {
-        id: known.id.as_deref(),
+        id: step.target.as_deref().or(known.id.as_deref()),
         resource: Some(resource),
         version: known.version.as_ref().filter(|_| step.precondition),
+        member: step.member.as_deref(),
+        role: step.role.as_deref(),
         ..host.vars()
     };
     tracing::debug!(
@@ -146,6 +148,9 @@ async fn run_step(
 /// resource when the answer carries it, the `active` an action set.
 fn learn(host: &HostCtx<'_>, step: &Step, reply: &HostReply, known: &mut Known) {
     let m = host.mapping;
+    if matches!(step.op, OpKind::MemberAdd | OpKind::MemberRemove) || step.target.is_some() {
+        return; // a member call says nothing about the resource itself
+    }
     if step.op == OpKind::Create {
         known.id = m.created_id(reply.body.as_ref(), reply.location.as_deref());
     }

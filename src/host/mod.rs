@@ -161,7 +161,12 @@ impl HostCtx<'_> {
     /// `next` is a URL or an absolute path, as Django REST framework and
     /// many others return). The link must point at the app's own origin:
     /// the host credentials are never sent anywhere else.
-    pub async fn follow(&self, link: &str, vars: &Vars<'_>) -> Result<HostReply, ScimError> {
+    pub async fn follow(
+        &self,
+        kind: OpKind,
+        link: &str,
+        vars: &Vars<'_>,
+    ) -> Result<HostReply, ScimError> {
         let host = &self.state.config.host;
         let target: Uri = link
             .parse()
@@ -180,13 +185,11 @@ impl HostCtx<'_> {
             .map_err(|_| bad_link("the app's next-page link is not a valid URL"))?;
         let op = self
             .mapping
-            .op(OpKind::List)
-            .ok_or_else(|| ScimError::internal("the mapping has no `list` operation"))?;
+            .op(kind)
+            .ok_or_else(|| ScimError::internal("the mapping has no list operation"))?;
         let req = op.render(vars, None)?;
         let reply = self
-            .with_retries(Repeat::Safe, || {
-                self.exchange(OpKind::List, req.clone(), uri.clone())
-            })
+            .with_retries(Repeat::Safe, || self.exchange(kind, req.clone(), uri.clone()))
             .await?;
         Ok(reply)
     }
@@ -333,7 +336,7 @@ pub fn upstream_error(e: &UpstreamError) -> ScimError {
 fn default_error(kind: OpKind, status: StatusCode) -> ScimError {
     let code = status.as_u16();
     match code {
-        404 if kind != OpKind::List => ScimError::not_found("resource not found"),
+        404 if !kind.is_list() => ScimError::not_found("resource not found"),
         409 => ScimError::client(
             StatusCode::CONFLICT,
             Some(ScimType::Uniqueness),

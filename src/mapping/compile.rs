@@ -8,7 +8,8 @@ use toml::Spanned;
 use crate::mapping::CompileError;
 use crate::mapping::compile_attr::{Ctx, compile_rule, seg};
 use crate::mapping::compile_ops::{compile_op, error_rules};
-use crate::mapping::compile_schema::build_schema;
+use crate::mapping::compile_groups::membership;
+use crate::mapping::compile_schema::{build_schema, declare_members};
 
 use crate::mapping::ops::{Operation, PushdownRule};
 use crate::mapping::path::{ReadPath, ScimPath, WritePath};
@@ -55,6 +56,7 @@ pub fn compile(
         .filter_map(|&k| op_field(raw, k).map(|o| (k, o)))
         .filter_map(|(k, o)| compile_op(&mut ctx, k, o, known_conn_vars))
         .collect();
+    let (members, roles) = membership(&mut ctx, kind, raw, known_conn_vars);
     required_ops(&mut ctx, kind, raw);
     let search = search(&mut ctx, raw, known_conn_vars);
     let errors = error_rules(&mut ctx, "errors", &raw.errors);
@@ -108,7 +110,17 @@ pub fn compile(
     if !ctx.errors.is_empty() {
         return Err(ctx.errors);
     }
-    let schema = build_schema(&ctx, &rules, &unique);
+    let mut schema = build_schema(&ctx, &rules, &unique);
+    if kind == ResourceKind::Group && (members.is_some() || roles.is_some()) {
+        let display = roles.is_some() || members.as_ref().is_some_and(|m| m.has_display());
+        declare_members(&mut schema, display);
+    }
+    if roles.is_some()
+        && let Some(d) = schema.attribute_mut(None, "displayName")
+    {
+        // A group stands for a role: its name cannot change.
+        d.mutability = crate::schema::Mutability::Immutable;
+    }
     Ok(ResourceMapping {
         kind,
         core,
@@ -122,6 +134,8 @@ pub fn compile(
         on_create_conflict,
         on_failed_create,
         unique,
+        members,
+        roles,
         schema,
     })
 }
@@ -222,10 +236,35 @@ fn op_field(raw: &ResourceToml, k: OpKind) -> Option<&Spanned<OperationToml>> {
         OpKind::Delete => raw.delete.as_ref(),
         OpKind::Activate => raw.activate.as_ref(),
         OpKind::Deactivate => raw.deactivate.as_ref(),
+        OpKind::MembersList => raw.members.as_ref().and_then(|m| m.list.as_ref()),
+        OpKind::MemberAdd => raw
+            .members
+            .as_ref()
+            .and_then(|m| m.add.as_ref())
+            .or_else(|| raw.roles.as_ref().and_then(|r| r.get_ref().add.as_ref())),
+        OpKind::MemberRemove => raw
+            .members
+            .as_ref()
+            .and_then(|m| m.remove.as_ref())
+            .or_else(|| raw.roles.as_ref().and_then(|r| r.get_ref().remove.as_ref())),
     }
 }
 
 fn required_ops(ctx: &mut Ctx<'_>, kind: ResourceKind, raw: &ResourceToml) {
+    if kind == ResourceKind::Group && raw.roles.is_some() {
+        // Groups as roles live on users: they have no operations of their own.
+        let own = OpKind::ALL
+            .iter()
+            .filter(|k| !matches!(k, OpKind::MemberAdd | OpKind::MemberRemove))
+            .find(|&&k| op_field(raw, k).is_some());
+        if let Some(k) = own {
+            ctx.errors.push(CompileError::key(
+                format!("{}.{}", ctx.key, k.key()),
+                "groups stored as roles are read and written through [users]; remove this operation",
+            ));
+        }
+        return;
+    }
     for k in [OpKind::List, OpKind::Get, OpKind::Create] {
         if op_field(raw, k).is_none() {
             ctx.errors.push(CompileError::key(
@@ -256,7 +295,14 @@ fn required_ops(ctx: &mut Ctx<'_>, kind: ResourceKind, raw: &ResourceToml) {
             "declare both `activate` and `deactivate`, or neither",
         );
     }
-    let _ = kind;
+    if kind == ResourceKind::Group && raw.attributes.keys().any(|k| {
+        k.get_ref().eq_ignore_ascii_case("members")
+    }) {
+        ctx.errors.push(CompileError::key(
+            format!("{}.attributes.members", ctx.key),
+            "group members are mapped under [groups.members] or [groups.roles]",
+        ));
+    }
 }
 
 fn extensions(ctx: &mut Ctx<'_>, raw: &ResourceToml) -> Vec<Extension> {

@@ -22,9 +22,12 @@ fn resolver<'a>(
     conn: &'a [String],
 ) -> impl FnMut(&str) -> Result<Var, String> + 'a {
     move |name: &str| {
-        let paging = kind.is_none_or(|k| k == OpKind::List);
+        let paging = kind.is_none_or(OpKind::is_list);
+        let member_op = matches!(kind, Some(OpKind::MemberAdd | OpKind::MemberRemove));
         match name {
             "id" if kind != Some(OpKind::List) => Ok(Var::Id),
+            "member" if member_op => Ok(Var::Member),
+            "role" if member_op => Ok(Var::Role),
             "value" => Ok(Var::Value),
             "offset" if paging => Ok(Var::Offset),
             "limit" | "count" | "per_page" if paging => Ok(Var::Limit),
@@ -158,6 +161,7 @@ pub(crate) fn compile_op(
     let list = list_spec(ctx, kind, op, path.as_ref(), &query);
     let version_field = version_field(ctx, k, kind, o);
     let accepts = accepts(ctx, k, kind, o);
+    let batch = batch(ctx, k, kind, o, &path);
     if ctx.errors.len() > before {
         return None;
     }
@@ -175,7 +179,30 @@ pub(crate) fn compile_op(
         list,
         version_field,
         accepts,
+        batch,
     })
+}
+
+/// `batch`: member add/remove calls that take many member ids at once, as
+/// an array at this path of the body (instead of `{member}` in the path).
+fn batch(
+    ctx: &mut Ctx<'_>,
+    k: &str,
+    kind: OpKind,
+    o: &OperationToml,
+    path: &Option<Template<Var>>,
+) -> Option<WritePath> {
+    let b = o.batch.as_ref()?;
+    let key = format!("{k}.batch");
+    if !matches!(kind, OpKind::MemberAdd | OpKind::MemberRemove) {
+        return ctx.fail(&key, b.span(), "`batch` belongs on members.add and members.remove");
+    }
+    if path.as_ref().is_some_and(|p| p.vars().any(|v| *v == Var::Member)) {
+        return ctx.fail(&key, b.span(), "a batch call names no single `{member}`");
+    }
+    WritePath::parse(b.get_ref())
+        .map_err(|e| ctx.err(&key, b.span(), format!("not a writable path: {e}")))
+        .ok()
 }
 
 /// `version_field`: a write path, on calls that change an existing resource.
@@ -276,7 +303,7 @@ fn list_spec(
         ("max_page_size", o.max_page_size.is_some()),
         ("fetch_each", o.fetch_each),
     ];
-    if kind != OpKind::List {
+    if !kind.is_list() {
         if let Some((name, _)) = list_only.iter().find(|(_, set)| *set) {
             ctx.err(
                 &format!("{}.{name}", kind.key()),

@@ -191,6 +191,28 @@ fn settle_parents(s: &mut ResourceSchema) {
     }
 }
 
+/// Declares `members` (RFC 7643 §4.2) as the group handlers return it:
+/// `value`, `$ref`, `type` (always `User` here) and, when the app names
+/// members, `display`.
+pub(crate) fn declare_members(s: &mut ResourceSchema, display: bool) {
+    let Some(def) = schema::GROUP_SCHEMA.attr("members") else {
+        return;
+    };
+    let mut members = Attribute::from_def(def);
+    members.mutability = Mutability::ReadWrite;
+    for name in ["value", "$ref", "type"] {
+        members.ensure_sub(name, def.sub(name));
+    }
+    if display {
+        members.ensure_sub("display", def.sub("display"));
+    }
+    if let Some(t) = members.sub_attributes.iter_mut().find(|a| a.name == "type") {
+        t.canonical_values = vec!["User".into()];
+    }
+    s.core.attributes.retain(|a| a.name != "members");
+    s.core.attributes.push(members);
+}
+
 /// `uniqueness: server` for an attribute the sidecar checks before writes.
 fn mark_unique(s: &mut ResourceSchema, path: &str) {
     let (urn, rest) = schema::split_urn(path);

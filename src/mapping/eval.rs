@@ -258,10 +258,13 @@ impl ResourceMapping {
             return out;
         };
         for (k, v) in obj {
+            let membership = k.eq_ignore_ascii_case("members")
+                && (self.members.is_some() || self.roles.is_some());
             if ["schemas", "id", "meta"]
                 .iter()
                 .any(|s| s.eq_ignore_ascii_case(k))
                 || is_empty(v)
+                || membership
             {
                 continue;
             }

@@ -7,12 +7,14 @@
 
 mod compile;
 mod compile_attr;
+mod compile_groups;
 mod compile_ops;
 mod compile_schema;
 mod convert;
 mod diagnostic;
 mod errors;
 mod eval;
+pub mod groups;
 mod ops;
 pub mod path;
 pub mod raw;
@@ -64,11 +66,17 @@ pub enum OpKind {
     Activate,
     /// Set `active` false via an action endpoint.
     Deactivate,
+    /// List a group's members.
+    MembersList,
+    /// Add a member to a group (or a role to a user).
+    MemberAdd,
+    /// Remove a member from a group (or a role from a user).
+    MemberRemove,
 }
 
 impl OpKind {
     /// All kinds, in TOML key order of the reference.
-    pub const ALL: [OpKind; 8] = [
+    pub const ALL: [OpKind; 11] = [
         Self::List,
         Self::Get,
         Self::Create,
@@ -77,6 +85,9 @@ impl OpKind {
         Self::Delete,
         Self::Activate,
         Self::Deactivate,
+        Self::MembersList,
+        Self::MemberAdd,
+        Self::MemberRemove,
     ];
 
     /// The TOML key.
@@ -90,7 +101,15 @@ impl OpKind {
             Self::Delete => "delete",
             Self::Activate => "activate",
             Self::Deactivate => "deactivate",
+            Self::MembersList => "members.list",
+            Self::MemberAdd => "members.add",
+            Self::MemberRemove => "members.remove",
         }
+    }
+
+    /// Whether the operation reads pages of a list.
+    pub fn is_list(self) -> bool {
+        matches!(self, Self::List | Self::MembersList)
     }
 }
 
@@ -240,6 +259,8 @@ pub struct ResourceMapping {
     on_create_conflict: OnCreateConflict,
     on_failed_create: OnFailedCreate,
     unique: Vec<String>,
+    members: Option<groups::MembersSpec>,
+    roles: Option<groups::RolesSpec>,
     schema: ResourceSchema,
 }
 
@@ -273,6 +294,33 @@ impl ResourceMapping {
     /// What DELETE does when no `delete` operation is configured.
     pub fn on_delete(&self) -> OnDelete {
         self.on_delete
+    }
+
+    /// Users, when groups are roles: declares the readOnly `groups`
+    /// attribute (RFC 7643 §4.1.2) that links a user to the groups it is in.
+    pub fn declare_group_links(&mut self) {
+        let Some(def) = crate::schema::USER_SCHEMA.attr("groups") else {
+            return;
+        };
+        let mut groups = crate::schema::Attribute::from_def(def);
+        for name in ["value", "$ref", "display", "type"] {
+            groups.ensure_sub(name, def.sub(name));
+        }
+        if let Some(t) = groups.sub_attributes.iter_mut().find(|a| a.name == "type") {
+            t.canonical_values = vec!["direct".into()];
+        }
+        self.schema.core.attributes.retain(|a| a.name != "groups");
+        self.schema.core.attributes.push(groups);
+    }
+
+    /// Groups: members through the app's member endpoints.
+    pub fn members(&self) -> Option<&groups::MembersSpec> {
+        self.members.as_ref()
+    }
+
+    /// Groups: groups stored as role values on users.
+    pub fn roles(&self) -> Option<&groups::RolesSpec> {
+        self.roles.as_ref()
     }
 
     /// What a create does when an existing account holds its unique values.

@@ -25,6 +25,7 @@ pub struct Operation {
     pub(crate) list: Option<ListSpec>,
     pub(crate) version_field: Option<WritePath>,
     pub(crate) accepts: Option<Vec<String>>,
+    pub(crate) batch: Option<WritePath>,
 }
 
 /// List-specific settings.
@@ -134,6 +135,12 @@ impl Operation {
             || self.headers.iter().any(|(_, t)| in_tpl(t))
     }
 
+    /// Member add/remove: the body path of the member id array of a batch
+    /// call; `None` for one call per member.
+    pub fn batch(&self) -> Option<&WritePath> {
+        self.batch.as_ref()
+    }
+
     /// Whether one of the operation's own error rules reads an app error
     /// as "already done", which makes repeating the call harmless.
     pub fn has_success_rule(&self) -> bool {
@@ -230,8 +237,14 @@ impl Operation {
 impl ResourceMapping {
     /// Extracts items, total and next cursor from a list response.
     pub fn extract_page(&self, body: &Value) -> Result<Page, MapError> {
+        self.extract_page_of(OpKind::List, body)
+    }
+
+    /// Extracts a page from the answer of the list operation `kind`
+    /// (`List`, or a group's `MembersList`).
+    pub fn extract_page_of(&self, kind: OpKind, body: &Value) -> Result<Page, MapError> {
         let spec = self
-            .list_spec()
+            .list_spec_of(kind)
             .ok_or_else(|| MapError::BadResponse("no list operation".into()))?;
         let mut items: Vec<Value> = spec.items.all(body).into_iter().cloned().collect();
         let mut has_list = false;
@@ -278,17 +291,31 @@ impl ResourceMapping {
     }
 
     fn list_spec(&self) -> Option<&ListSpec> {
-        self.op(OpKind::List).and_then(|o| o.list.as_ref())
+        self.list_spec_of(OpKind::List)
+    }
+
+    fn list_spec_of(&self, kind: OpKind) -> Option<&ListSpec> {
+        self.op(kind).and_then(|o| o.list.as_ref())
     }
 
     /// The list paging style (`Paging::None` without a list op).
     pub fn paging(&self) -> Paging {
-        self.list_spec().map_or(Paging::None, |s| s.paging)
+        self.paging_of(OpKind::List)
+    }
+
+    /// The paging style of the list operation `kind`.
+    pub fn paging_of(&self, kind: OpKind) -> Paging {
+        self.list_spec_of(kind).map_or(Paging::None, |s| s.paging)
     }
 
     /// The app's page-size cap.
     pub fn max_page_size(&self) -> Option<u64> {
-        self.list_spec().and_then(|s| s.max_page_size)
+        self.max_page_size_of(OpKind::List)
+    }
+
+    /// The page-size cap of the list operation `kind`.
+    pub fn max_page_size_of(&self, kind: OpKind) -> Option<u64> {
+        self.list_spec_of(kind).and_then(|s| s.max_page_size)
     }
 
     /// Whether listed items must each be fetched with `get`.

@@ -63,6 +63,52 @@ pub struct ResourceToml {
     /// Custom schema extensions.
     #[serde(default)]
     pub extensions: Vec<ExtensionToml>,
+    /// Groups only: membership through the app's member endpoints.
+    pub members: Option<MembersToml>,
+    /// Groups only: groups stored as role values on users.
+    pub roles: Option<Spanned<RolesToml>>,
+}
+
+/// `[groups.members]`: a group's members through the app's endpoints.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MembersToml {
+    /// JSONPath of the member's (user's) id in a listed member element.
+    pub value: SpStr,
+    /// JSONPath of a display name in a listed member element.
+    pub display: Option<SpStr>,
+    /// Most members returned with a group (beyond it: 400 tooMany, use
+    /// `excludedAttributes=members`).
+    pub max: Option<Spanned<i64>>,
+    /// The member listing (paged like `list`).
+    pub list: Option<Spanned<OperationToml>>,
+    /// Add one member (`{member}`) or many (`batch`).
+    pub add: Option<Spanned<OperationToml>>,
+    /// Remove one member (`{member}`) or many (`batch`).
+    pub remove: Option<Spanned<OperationToml>>,
+}
+
+/// `[groups.roles]`: each group is a role value held on users.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RolesToml {
+    /// Host path of the role values on a user (an array of strings).
+    pub field: Option<SpStr>,
+    /// Group displayName → role value.
+    #[serde(default)]
+    pub names: BTreeMap<String, SpStr>,
+    /// Other displayNames: `reject` (default) or `pass` (used as role values).
+    pub unknown: Option<SpStr>,
+    /// Query parameters of the users list that find a role's holders
+    /// (`{value}` is the role).
+    #[serde(default)]
+    pub search: BTreeMap<String, SpStr>,
+    /// Role-assignment endpoint (`{member}`, `{role}`), instead of writing `field`.
+    pub add: Option<Spanned<OperationToml>>,
+    /// Role-removal endpoint (`{member}`, `{role}`).
+    pub remove: Option<Spanned<OperationToml>>,
+    /// Most members returned with a group.
+    pub max: Option<Spanned<i64>>,
 }
 
 /// A request template on the app's API. Exactly one method key carries the
@@ -116,6 +162,9 @@ pub struct OperationToml {
     /// Create only: the SCIM attributes the app's create call accepts;
     /// the other writable attributes follow in an `update` right after.
     pub accepts: Option<Vec<SpStr>>,
+    /// Member add/remove only: the body path of an array of member ids,
+    /// for apps that add or remove many members in one call.
+    pub batch: Option<SpStr>,
     /// Operation-specific error rules, tried before the resource-wide ones.
     #[serde(default)]
     pub errors: BTreeMap<SpStr, Spanned<ErrorToml>>,

@@ -120,6 +120,10 @@ pub enum Var {
     /// `{version}`: the app's version of the resource as last read (a
     /// precondition such as `If-Match` or `?expected_version=`).
     Version,
+    /// `{member}`: the id of a group member being added or removed.
+    Member,
+    /// `{role}`: the role value a group stands for (groups as roles).
+    Role,
     /// `{userName}`, `{name.givenName}`: a value of the SCIM resource.
     Attr(ScimPath),
 }
@@ -145,6 +149,10 @@ pub struct Vars<'a> {
     pub resource: Option<&'a Value>,
     /// `{version}`: the app's version of the resource, as the app wrote it.
     pub version: Option<&'a Value>,
+    /// `{member}`.
+    pub member: Option<&'a str>,
+    /// `{role}`.
+    pub role: Option<&'a str>,
     /// Extra query parameters appended verbatim (push-down rules).
     pub extra_query: &'a [(String, String)],
 }
@@ -160,6 +168,8 @@ impl Vars<'_> {
             Var::Page => self.page.map(|n| n.to_string()),
             Var::Cursor => self.cursor.map(str::to_owned),
             Var::Conn(name) => self.conn.and_then(|c| c.get(name)).cloned(),
+            Var::Member => self.member.map(str::to_owned),
+            Var::Role => self.role.map(str::to_owned),
             Var::Version => self.version.and_then(|v| match v {
                 Value::String(s) => Some(s.clone()),
                 Value::Number(n) => Some(n.to_string()),
@@ -245,6 +255,8 @@ pub fn var_name(v: &Var) -> String {
         Var::Cursor => "cursor".into(),
         Var::Conn(n) => format!("conn.{n}"),
         Var::Version => "version".into(),
+        Var::Member => "member".into(),
+        Var::Role => "role".into(),
         Var::Attr(p) => p.attr.clone(),
     }
 }

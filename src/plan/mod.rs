@@ -32,6 +32,10 @@ pub enum Purpose {
     Deactivate,
     /// Delete the resource.
     Delete,
+    /// Add group members.
+    AddMembers,
+    /// Remove group members.
+    RemoveMembers,
 }
 
 impl Purpose {
@@ -45,6 +49,8 @@ impl Purpose {
             Self::Activate => "activate",
             Self::Deactivate => "deactivate",
             Self::Delete => "delete",
+            Self::AddMembers => "add members",
+            Self::RemoveMembers => "remove members",
         }
     }
 }
@@ -93,6 +99,13 @@ pub struct Step {
     pub repeat: Repeat,
     /// When it runs.
     pub when: Condition,
+    /// The `{member}` of a member call.
+    pub member: Option<String>,
+    /// The `{role}` of a role call (groups as roles).
+    pub role: Option<String>,
+    /// The `{id}` when it is not the resource's own (a member's user id
+    /// when a group's membership is written on users).
+    pub target: Option<String>,
 }
 
 /// The app calls of one SCIM write, in order.
@@ -129,6 +142,12 @@ impl fmt::Display for WritePlan {
             if !s.changes.is_empty() {
                 write!(f, " ({})", s.changes.join(", "))?;
             }
+            if let Some(m) = &s.member {
+                write!(f, " {m}")?;
+            }
+            if let Some(t) = &s.target {
+                write!(f, " on {t}")?;
+            }
             if s.precondition {
                 f.write_str(" if unchanged")?;
             }
@@ -152,7 +171,7 @@ fn repeat_of(op: &Operation) -> Repeat {
     }
 }
 
-fn step(
+pub(crate) fn step(
     m: &ResourceMapping,
     kind: OpKind,
     purpose: Purpose,
@@ -169,6 +188,9 @@ fn step(
         precondition: op.uses_version(),
         repeat: repeat_of(op),
         when,
+        member: None,
+        role: None,
+        target: None,
     })
 }
 
@@ -305,6 +327,10 @@ pub fn delete(m: &ResourceMapping, current: Option<&Value>) -> Result<Option<Wri
         _ => Ok(None),
     }
 }
+
+mod members;
+
+pub use members::{membership, role_grants};
 
 #[cfg(test)]
 mod tests;

@@ -42,7 +42,10 @@ impl Discovery {
     /// Generates the documents for a validated config.
     pub fn from_config(config: &Config) -> Self {
         let base = config.scim.base_path.as_str();
-        let mappings: Vec<&ResourceMapping> = config.users.as_deref().into_iter().collect();
+        let mappings: Vec<&ResourceMapping> = [config.users.as_deref(), config.groups.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect();
         let mut resource_types = Vec::new();
         let mut schemas: Vec<Value> = Vec::new();
         for m in &mappings {
@@ -59,7 +62,7 @@ impl Discovery {
             patch: any,
             filter_max_results: any.then_some(config.scim.max_page_size),
             sort: any,
-            etag: any && mappings.iter().all(|m| maps_version(m)),
+            etag: mappings.iter().any(|m| maps_version(m)),
             change_password: mappings.iter().any(|m| m.schema().can_change_password()),
         };
         Self::new(base, caps, resource_types, schemas)

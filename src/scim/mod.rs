@@ -110,7 +110,7 @@ async fn dispatch(
         (_, Endpoint::Collection(kind) | Endpoint::Search(kind) | Endpoint::Item(kind, _)) => {
             let mapping = match kind {
                 ResourceKind::User => state.config.users.as_deref(),
-                ResourceKind::Group => None,
+                ResourceKind::Group => state.config.groups.as_deref(),
             };
             match mapping {
                 Some(m) => Ok(resource::handle(state, principal, m, endpoint, action, req).await),

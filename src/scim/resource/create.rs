@@ -22,6 +22,7 @@ use hyper::body::Incoming;
 use serde_json::{Map, Value};
 
 use super::checks::{self, values_at};
+use super::members::{self, MemberEdit};
 use super::{Ctx, Current, bad_answer, body_of, fetch, fetch_current, resource_response};
 use crate::body::Body;
 use crate::error::{ScimError, ScimType};
@@ -37,14 +38,23 @@ use crate::scim::input::normalise_resource;
 pub async fn create(ctx: &Ctx<'_>, req: Request<Incoming>) -> Result<Response<Body>, ScimError> {
     let (json, _, projection) = body_of(ctx, req).await?;
     let m = ctx.mapping();
-    let wanted = normalise_resource(json, m.core_schema(), ctx.dialect)?;
+    let mut wanted = normalise_resource(json, m.core_schema(), ctx.dialect)?;
+    let edit = match members::managed(ctx) {
+        true => MemberEdit::Replace(members::ids_of(take_members(&mut wanted).as_ref())?),
+        false => MemberEdit::None,
+    };
     checks::unmapped(ctx, &wanted)?;
     checks::required(m.schema(), &wanted)?;
     let _claims = ctx.lock(claim_keys(m, &wanted)).await?;
-    let resource = match find_existing(ctx, &wanted, m.unique_before_create()).await? {
-        Some(existing) => converge(ctx, existing, &wanted).await?,
-        None => fresh(ctx, &wanted).await?,
+    let mut resource = match find_existing(ctx, &wanted, m.unique_before_create()).await? {
+        Some(existing) => converge(ctx, existing, &wanted, &edit).await?,
+        None => fresh(ctx, &wanted, &edit).await?,
     };
+    if let (MemberEdit::Replace(ids), Value::Object(o)) = (&edit, &mut resource) {
+        let users = members::users_url(ctx);
+        let list = ids.iter().map(|i| members::member_value(&users, i, None)).collect();
+        o.insert("members".into(), Value::Array(list));
+    }
     Ok(resource_response(
         ctx,
         StatusCode::CREATED,
@@ -129,10 +139,20 @@ fn unverifiable(attr: &str, e: ScimError) -> ScimError {
     }
 }
 
-/// A create with no existing holder: run the plan, then read back.
-async fn fresh(ctx: &Ctx<'_>, wanted: &Value) -> Result<Value, ScimError> {
+/// Removes and returns a resource's `members` (any case).
+fn take_members(resource: &mut Value) -> Option<Value> {
+    let o = resource.as_object_mut()?;
+    let key = o.keys().find(|k| k.eq_ignore_ascii_case("members")).cloned()?;
+    o.remove(&key)
+}
+
+/// A create with no existing holder: run the plan (the create, then its
+/// initial members), then read back.
+async fn fresh(ctx: &Ctx<'_>, wanted: &Value, edit: &MemberEdit) -> Result<Value, ScimError> {
     let m = ctx.mapping();
-    let plan = plan::create(m, wanted)?;
+    let mut plan = plan::create(m, wanted)?;
+    let (member_steps, _) = members::steps(ctx, None, edit).await?;
+    plan.steps.extend(member_steps);
     tracing::debug!(%plan, "create plan");
     match exec::run(&ctx.host, &plan, Known::default(), wanted).await {
         Ok(known) => {
@@ -145,9 +165,9 @@ async fn fresh(ctx: &Ctx<'_>, wanted: &Value) -> Result<Value, ScimError> {
             if is_uniqueness(&stopped.error) && m.unique_before_create().is_empty() {
                 let by_name = ["userName".to_owned()];
                 if let Ok(Some(existing)) = find_existing(ctx, wanted, &by_name).await
-                    && decide(m, &existing.scim, wanted)? != Decision::Conflict
+                    && decide(m, &existing.scim, wanted, false)? != Decision::Conflict
                 {
-                    return converge(ctx, existing, wanted).await;
+                    return converge(ctx, existing, wanted, edit).await;
                 }
             }
             Err(stopped.into_scim_error())
@@ -201,7 +221,13 @@ enum Decision {
     Conflict,
 }
 
-fn decide(m: &ResourceMapping, existing: &Value, wanted: &Value) -> Result<Decision, MapError> {
+/// `members_pending`: a group's member list still differs from the one asked.
+fn decide(
+    m: &ResourceMapping,
+    existing: &Value,
+    wanted: &Value,
+    members_pending: bool,
+) -> Result<Decision, MapError> {
     // Another IdP identity (a different externalId) is never completed.
     let other_identity = m.schema().attribute(None, "externalId").is_some()
         && match (get_ci(existing, "externalId"), get_ci(wanted, "externalId")) {
@@ -211,21 +237,30 @@ fn decide(m: &ResourceMapping, existing: &Value, wanted: &Value) -> Result<Decis
     let target = overlay(existing, &without_write_only(m, wanted, |_| true));
     let changes = m.changes_to_host(existing, &target)?;
     let first_step_matches = changes.attributes.iter().all(|a| !m.create_writes(a));
-    Ok(
-        if !other_identity && first_step_matches && !changes.is_empty() {
-            Decision::Complete
-        } else if m.on_create_conflict() == OnCreateConflict::Adopt {
-            Decision::Adopt
-        } else {
-            Decision::Conflict
-        },
-    )
+    let remaining = !changes.is_empty() || members_pending;
+    Ok(if !other_identity && first_step_matches && remaining {
+        Decision::Complete
+    } else if m.on_create_conflict() == OnCreateConflict::Adopt {
+        Decision::Adopt
+    } else {
+        Decision::Conflict
+    })
 }
 
 /// Completes or adopts `existing`, or refuses with 409.
-async fn converge(ctx: &Ctx<'_>, existing: Current, wanted: &Value) -> Result<Value, ScimError> {
+async fn converge(
+    ctx: &Ctx<'_>,
+    existing: Current,
+    wanted: &Value,
+    edit: &MemberEdit,
+) -> Result<Value, ScimError> {
     let m = ctx.mapping();
-    let decision = decide(m, &existing.scim, wanted)?;
+    let id = super::id_of(&existing.scim)?;
+    let (member_steps, _) = match edit {
+        MemberEdit::None => (Vec::new(), None),
+        _ => members::steps(ctx, Some(&id), edit).await?,
+    };
+    let decision = decide(m, &existing.scim, wanted, !member_steps.is_empty())?;
     let attr = m
         .unique_before_create()
         .first()
@@ -237,8 +272,7 @@ async fn converge(ctx: &Ctx<'_>, existing: Current, wanted: &Value) -> Result<Va
             format!("a resource with this {attr} already exists"),
         ));
     }
-    let id = super::id_of(&existing.scim)?;
-    let _held = ctx.lock(vec![format!("u:{id}")]).await?;
+    let _held = ctx.lock(vec![ctx.lock_key(&id)]).await?;
     // A completion does not send again what the create call already
     // wrote and the app cannot show (a password).
     let mut target = match decision {
@@ -254,7 +288,8 @@ async fn converge(ctx: &Ctx<'_>, existing: Current, wanted: &Value) -> Result<Va
         &mut target,
         checks::WriteKind::Replace,
     )?;
-    let plan = plan::update(m, &existing.scim, &target)?;
+    let mut plan = plan::update(m, &existing.scim, &target)?;
+    plan.steps.extend(member_steps);
     tracing::info!(decision = ?decision, %plan, "create converges on an existing account");
     let known = Known {
         id: Some(id.clone()),

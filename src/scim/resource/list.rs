@@ -32,10 +32,13 @@ pub async fn list(ctx: &Ctx<'_>, q: ListQuery) -> Result<Value, ScimError> {
     let count = q
         .count
         .unwrap_or(DEFAULT_COUNT.min(ctx.state().config.scim.max_page_size as u64));
-    let (resources, total) = match (&q.filter, &q.sort_by) {
+    let (mut resources, total) = match (&q.filter, &q.sort_by) {
         (None, None) => page(ctx, q.start_index, count).await?,
         _ => filtered(ctx, &q, count).await?,
     };
+    if super::members::wanted(&q.projection) {
+        super::members::attach_all(ctx, &mut resources).await?;
+    }
     let resources: Vec<Value> = resources
         .into_iter()
         .map(|mut r| {
@@ -139,6 +142,16 @@ async fn filtered(
     count: u64,
 ) -> Result<(Vec<Value>, u64), ScimError> {
     let limit = ctx.state().config.scim.filter_scan_limit as u64;
+    // `id eq "…"` (Entra's membership check `id eq G and members eq U`)
+    // is one read of that resource, however many the app holds.
+    if let Some(id) = q.filter.as_ref().and_then(id_term) {
+        let found = match super::fetch_current(ctx, &id).await {
+            Ok(c) => vec![c.scim],
+            Err(e) if e.status == http::StatusCode::NOT_FOUND => Vec::new(),
+            Err(e) => return Err(e),
+        };
+        return finish_filtered(ctx, q, count, found).await;
+    }
     let pushed = match &q.filter {
         Some(f) => pushdown(ctx, f)?,
         None => None,
@@ -163,8 +176,22 @@ async fn filtered(
             ),
         ));
     }
-    let mut resources = map_all(ctx, host_items).await?;
+    let resources = map_all(ctx, host_items).await?;
+    finish_filtered(ctx, q, count, resources).await
+}
+
+/// Evaluates the filter on the candidates (their members read first when
+/// the filter names `members`), sorts and slices.
+async fn finish_filtered(
+    ctx: &Ctx<'_>,
+    q: &ListQuery,
+    count: u64,
+    mut resources: Vec<Value>,
+) -> Result<(Vec<Value>, u64), ScimError> {
     if let Some(f) = &q.filter {
+        if names_members(f) {
+            super::members::attach_all(ctx, &mut resources).await?;
+        }
         let schema = ctx.mapping().schema();
         resources.retain(|r| matches(f, r, schema));
     }
@@ -178,6 +205,32 @@ async fn filtered(
         .take(count as usize)
         .collect();
     Ok((picked, total))
+}
+
+/// The id of an `id eq "…"` term reachable through `and`.
+fn id_term(f: &Filter) -> Option<String> {
+    match f {
+        Filter::And(a, b) => id_term(a).or_else(|| id_term(b)),
+        Filter::Compare {
+            path,
+            op: CompareOp::Eq,
+            value: CompValue::Str(s),
+        } if path.is_core() && path.sub.is_none() && path.name.eq_ignore_ascii_case("id") => {
+            Some(s.clone())
+        }
+        _ => None,
+    }
+}
+
+/// Whether a filter names the `members` attribute anywhere.
+fn names_members(f: &Filter) -> bool {
+    match f {
+        Filter::And(a, b) | Filter::Or(a, b) => names_members(a) || names_members(b),
+        Filter::Not(inner) => names_members(inner),
+        Filter::Compare { path, .. } | Filter::Present(path) | Filter::ValuePath { path, .. } => {
+            path.is_core() && path.name.eq_ignore_ascii_case("members")
+        }
+    }
 }
 
 /// The query parameters of a push-down rule covering one `and` term of the
@@ -246,15 +299,28 @@ async fn walk(
     extra: &[(String, String)],
     limit: u64,
 ) -> Result<(Vec<Value>, bool), ScimError> {
+    walk_list(ctx, OpKind::List, None, extra, limit).await
+}
+
+/// Walks the list operation `kind` (`List`, or `MembersList` of the group
+/// `id`) from the start, collecting up to `limit` items; `true` when the
+/// list was exhausted within the limit.
+pub(super) async fn walk_list(
+    ctx: &Ctx<'_>,
+    kind: OpKind,
+    id: Option<&str>,
+    extra: &[(String, String)],
+    limit: u64,
+) -> Result<(Vec<Value>, bool), ScimError> {
     let m = ctx.mapping();
-    let size = m.max_page_size().unwrap_or(WALK_PAGE).max(1);
-    let base = match m.paging() {
+    let size = m.max_page_size_of(kind).unwrap_or(WALK_PAGE).max(1);
+    let base = match m.paging_of(kind) {
         Paging::Offset { base } => base,
         _ => 0,
     };
     let mut items: Vec<Value> = Vec::new();
     let mut cursor: Option<String> = None;
-    let uses_cursor = m.op(OpKind::List).is_some_and(|op| op.uses_cursor());
+    let uses_cursor = m.op(kind).is_some_and(|op| op.uses_cursor());
     // Every call that does not end the walk adds at least one item, so
     // this bounds the calls even for apps with tiny pages.
     let max_calls = limit.saturating_add(2);
@@ -265,14 +331,15 @@ async fn walk(
             page: Some(call + 1),
             cursor: cursor.as_deref(),
             extra_query: extra,
+            id,
             ..ctx.host.vars()
         };
         let page = match cursor.as_deref() {
-            Some(link) if is_link(link) => follow_page(ctx, link, &vars).await?,
+            Some(link) if is_link(link) => follow_page(ctx, kind, link, &vars).await?,
             Some(_) if !uses_cursor => {
                 return Err(bad_answer("list (a `next` value that is not a link)"));
             }
-            _ => fetch_page(ctx, &vars).await?,
+            _ => fetch_page_of(ctx, kind, &vars).await?,
         };
         let got = page.items.len() as u64;
         items.extend(page.items);
@@ -286,7 +353,7 @@ async fn walk(
             return Err(short_pages(size));
         }
         let done = got == 0
-            || match m.paging() {
+            || match m.paging_of(kind) {
                 Paging::None => true,
                 Paging::Cursor => page.next_cursor.is_none(),
                 // A short page ends the list, unless the app's total says
@@ -337,18 +404,29 @@ fn is_link(next: &str) -> bool {
     next.starts_with('/') || next.starts_with("http://") || next.starts_with("https://")
 }
 
-async fn follow_page(ctx: &Ctx<'_>, link: &str, vars: &Vars<'_>) -> Result<Page, ScimError> {
-    page_of(ctx, ctx.host.follow(link, vars).await?)
+async fn follow_page(
+    ctx: &Ctx<'_>,
+    kind: OpKind,
+    link: &str,
+    vars: &Vars<'_>,
+) -> Result<Page, ScimError> {
+    page_of(ctx, kind, ctx.host.follow(kind, link, vars).await?)
 }
 
 async fn fetch_page(ctx: &Ctx<'_>, vars: &Vars<'_>) -> Result<Page, ScimError> {
-    page_of(ctx, ctx.host.read(OpKind::List, vars).await?)
+    fetch_page_of(ctx, OpKind::List, vars).await
+}
+
+async fn fetch_page_of(ctx: &Ctx<'_>, kind: OpKind, vars: &Vars<'_>) -> Result<Page, ScimError> {
+    page_of(ctx, kind, ctx.host.read(kind, vars).await?)
 }
 
 /// The page in a list answer.
-fn page_of(ctx: &Ctx<'_>, reply: HostReply) -> Result<Page, ScimError> {
-    let body = reply.body.ok_or_else(|| bad_answer("list"))?;
-    ctx.mapping().extract_page(&body).map_err(ScimError::from)
+fn page_of(ctx: &Ctx<'_>, kind: OpKind, reply: HostReply) -> Result<Page, ScimError> {
+    let body = reply.body.ok_or_else(|| bad_answer(kind.key()))?;
+    ctx.mapping()
+        .extract_page_of(kind, &body)
+        .map_err(ScimError::from)
 }
 
 /// Maps host items to SCIM resources; with `fetch_each`, fetches each item
@@ -358,7 +436,7 @@ async fn map_all(ctx: &Ctx<'_>, items: Vec<Value>) -> Result<Vec<Value>, ScimErr
     if !m.fetch_each() {
         return items
             .iter()
-            .map(|i| m.to_scim(i).map(|r| ctx.finish(r)).map_err(ScimError::from))
+            .map(|i| ctx.resource_of(i))
             .collect();
     }
     let ids: Vec<String> = items

@@ -10,6 +10,8 @@ mod checks;
 mod create;
 mod filter_check;
 mod list;
+mod members;
+mod roles;
 mod update;
 
 use super::response::{error_response, json_response};
@@ -78,6 +80,27 @@ impl Ctx<'_> {
             })
     }
 
+    /// The write-lock key of resource `id` of this type.
+    fn lock_key(&self, id: &str) -> String {
+        format!("{}:{id}", self.mapping().schema().name)
+    }
+
+    /// The SCIM resource of a host resource: mapped, with a user's `groups`
+    /// when groups are roles, and `meta.location`.
+    fn resource_of(&self, host: &Value) -> Result<Value, ScimError> {
+        let mut scim = self.mapping().to_scim(host)?;
+        let groups = self.state().config.groups.as_deref();
+        if let (Some(spec), crate::mapping::ResourceKind::User) =
+            (groups.and_then(|g| g.roles()), self.mapping().kind())
+        {
+            let linked = roles::user_groups(self, spec, host);
+            if let (false, Value::Object(o)) = (linked.is_empty(), &mut scim) {
+                o.insert("groups".into(), Value::Array(linked));
+            }
+        }
+        Ok(self.finish(scim))
+    }
+
     /// Finishes a mapped resource: `meta.location`.
     fn finish(&self, mut resource: Value) -> Value {
         let id = resource
@@ -136,6 +159,11 @@ pub async fn handle(
         Endpoint::Item(_, id) => id.as_str(),
         _ => "",
     };
+    if mapping.roles().is_some() {
+        return roles_action(&ctx, action, id, req)
+            .await
+            .unwrap_or_else(|e| error_response(&e));
+    }
     let result = match action {
         Action::List => list_from_query(&ctx, &req).await,
         Action::Search => list_from_search(&ctx, req).await,
@@ -147,6 +175,36 @@ pub async fn handle(
         _ => Err(ScimError::internal("not a resource action")),
     };
     result.unwrap_or_else(|e| error_response(&e))
+}
+
+/// An action on groups stored as roles.
+async fn roles_action(
+    ctx: &Ctx<'_>,
+    action: Action,
+    id: &str,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, ScimError> {
+    let cfg = &ctx.state().config.scim;
+    match action {
+        Action::List => {
+            let q = query::from_query(req.uri().query(), cfg.max_page_size as u64, &Default::default())?;
+            Ok(json_response(StatusCode::OK, &roles::list(ctx, q).await?))
+        }
+        Action::Search => {
+            let body = ctx.read_body(req.into_body(), cfg.max_body_bytes).await?;
+            let q = query::from_search_body(&body, cfg.max_page_size as u64, &Default::default())?;
+            Ok(json_response(StatusCode::OK, &roles::list(ctx, q).await?))
+        }
+        Action::Get => {
+            let q = query::from_query(req.uri().query(), 1, &Default::default())?;
+            roles::get(ctx, id, &q.projection).await
+        }
+        Action::Create => roles::create(ctx, req).await,
+        Action::Replace => roles::replace(ctx, id, req).await,
+        Action::Patch => roles::patch(ctx, id, req).await,
+        Action::Delete => roles::delete(ctx, id).await,
+        _ => Err(ScimError::internal("not a resource action")),
+    }
 }
 
 /// The scheme and authority the client used, for absolute `meta.location`
@@ -220,7 +278,7 @@ async fn fetch_current(ctx: &Ctx<'_>, id: &str) -> Result<Current, ScimError> {
         .as_ref()
         .and_then(|b| op.extract_item(b))
         .ok_or_else(|| bad_answer("get"))?;
-    let scim = ctx.finish(ctx.mapping().to_scim(item)?);
+    let scim = ctx.resource_of(item)?;
     Ok(Current {
         host: item.clone(),
         scim,
@@ -271,7 +329,8 @@ async fn get(
     headers: &HeaderMap,
 ) -> Result<Response<Body>, ScimError> {
     let q = query::from_query(query, 1, &Default::default())?;
-    let resource = fetch(ctx, id).await?;
+    let mut resource = fetch(ctx, id).await?;
+    members::attach(ctx, &mut resource, &q.projection).await?;
     if let (Some(tag), Some(inm)) = (etag(&resource), headers.get(IF_NONE_MATCH))
         && inm.to_str().is_ok_and(|v| etag_matches(v, &tag))
     {

@@ -13,6 +13,7 @@ use hyper::body::Incoming;
 use serde_json::Value;
 
 use super::checks::{self, WriteKind};
+use super::members::{self, MemberEdit};
 use super::{Ctx, Current, body_of, check_if_match, fetch, fetch_current, resource_response};
 use crate::body::Body;
 use crate::error::ScimError;
@@ -34,22 +35,31 @@ pub async fn replace(
 ) -> Result<Response<Body>, ScimError> {
     let (json, headers, projection) = body_of(ctx, req).await?;
     let m = ctx.mapping();
-    let wanted = normalise_resource(json, m.core_schema(), ctx.dialect)?;
+    let mut wanted = normalise_resource(json, m.core_schema(), ctx.dialect)?;
+    // RFC 7644 §3.5.1: a replacement without `members` empties the group.
+    let edit = match members::managed(ctx) {
+        true => MemberEdit::Replace(members::ids_of(take_members(&mut wanted).as_ref())?),
+        false => MemberEdit::None,
+    };
     checks::unmapped(ctx, &wanted)?;
     checks::required(m.schema(), &wanted)?;
-    let after = write(ctx, id, &headers, |current| {
+    let (mut after, shown) = write(ctx, id, &headers, &edit, |current| {
         let mut after = wanted.clone();
         checks::mutability(m.schema(), current, &mut after, WriteKind::Replace)?;
         Ok(after)
     })
     .await?;
-    Ok(resource_response(
-        ctx,
-        StatusCode::OK,
-        after,
-        &projection,
-        false,
-    ))
+    if let (Some(list), Value::Object(o)) = (shown, &mut after) {
+        o.insert("members".into(), Value::Array(list));
+    }
+    Ok(resource_response(ctx, StatusCode::OK, after, &projection, false))
+}
+
+/// Removes and returns a resource's `members` (any case).
+fn take_members(resource: &mut Value) -> Option<Value> {
+    let o = resource.as_object_mut()?;
+    let key = o.keys().find(|k| k.eq_ignore_ascii_case("members")).cloned()?;
+    o.remove(&key)
 }
 
 /// `PATCH /Users/{id}`: the operations are applied to the current SCIM
@@ -60,6 +70,7 @@ pub async fn patch(
     req: Request<Incoming>,
 ) -> Result<Response<Body>, ScimError> {
     let (json, headers, projection) = body_of(ctx, req).await?;
+    let explicit = !projection.attributes.is_empty() || !projection.excluded.is_empty();
     let m = ctx.mapping();
     let opts = PatchOptions {
         dialect: ctx.dialect,
@@ -67,8 +78,14 @@ pub async fn patch(
         schema: m.schema(),
         ..PatchOptions::default()
     };
-    let ops = patch::parse(&json, &opts)?;
-    let after = write(ctx, id, &headers, |current| {
+    let mut ops = patch::parse(&json, &opts)?;
+    let mut edit = MemberEdit::None;
+    if members::managed(ctx) {
+        let changes = patch::member_changes(&ops)?;
+        edit = MemberEdit::from_patch(&changes);
+        ops = changes.other_ops;
+    }
+    let (mut after, _) = write(ctx, id, &headers, &edit, |current| {
         let mut after = current.clone();
         patch::apply(&mut after, &ops, &opts)?;
         checks::mutability(m.schema(), current, &mut after, WriteKind::Patch)?;
@@ -76,13 +93,17 @@ pub async fn patch(
         Ok(after)
     })
     .await?;
-    Ok(resource_response(
-        ctx,
-        StatusCode::OK,
-        after,
-        &projection,
-        false,
-    ))
+    if members::managed(ctx) {
+        // RFC 7644 §3.5.2 allows 204: a group's member list is not read
+        // back after every membership change unless the IdP asks for it.
+        if !explicit {
+            let mut resp = Response::new(crate::body::empty());
+            *resp.status_mut() = StatusCode::NO_CONTENT;
+            return Ok(resp);
+        }
+        members::attach(ctx, &mut after, &projection).await?;
+    }
+    Ok(resource_response(ctx, StatusCode::OK, after, &projection, false))
 }
 
 /// Locks the resource, then reads, computes, plans and runs until the
@@ -92,23 +113,26 @@ async fn write(
     ctx: &Ctx<'_>,
     id: &str,
     headers: &HeaderMap,
+    edit: &MemberEdit,
     compute: impl Fn(&Value) -> Result<Value, ScimError>,
-) -> Result<Value, ScimError> {
-    let _held = ctx.lock(vec![format!("u:{id}")]).await?;
+) -> Result<(Value, Option<Vec<Value>>), ScimError> {
+    let _held = ctx.lock(vec![ctx.lock_key(id)]).await?;
     let m = ctx.mapping();
     for attempt in 1..=MAX_WRITE_ATTEMPTS {
         let current = fetch_current(ctx, id).await?;
         check_if_match(headers, &current.scim)?;
         let after = compute(&current.scim)?;
-        let plan = plan::update(m, &current.scim, &after)?;
+        let mut plan = plan::update(m, &current.scim, &after)?;
+        let (member_steps, shown) = members::steps(ctx, Some(id), edit).await?;
+        plan.steps.extend(member_steps);
         if plan.is_empty() {
-            return Ok(current.scim);
+            return Ok((current.scim, shown));
         }
         tracing::debug!(%plan, attempt, "write plan");
         match exec::run(&ctx.host, &plan, known(id, &current, ctx), &after).await {
             Ok(known) => {
                 tracing::info!(op = "update", steps = plan.steps.len(), "resource updated");
-                return read_back(ctx, id, known).await;
+                return Ok((read_back(ctx, id, known).await?, shown));
             }
             Err(s) if matches!(s.error, CallError::Conflict) && s.applied.is_empty() => {
                 tracing::info!(
@@ -157,7 +181,7 @@ pub async fn delete(
     headers: &HeaderMap,
 ) -> Result<Response<Body>, ScimError> {
     let m = ctx.mapping();
-    let _held = ctx.lock(vec![format!("u:{id}")]).await?;
+    let _held = ctx.lock(vec![ctx.lock_key(id)]).await?;
     let needs_current = headers.contains_key(http::header::IF_MATCH)
         || m.op(crate::mapping::OpKind::Delete)
             .is_none_or(|o| o.uses_version());

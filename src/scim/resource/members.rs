@@ -1,0 +1,226 @@
+//! Group members over the app's member endpoints (RFC 7643 §4.2 `members`;
+//! idp-behavior: Okta's add/remove/replace, Entra's value-array removes):
+//! reading a group's members page by page up to the mapping's cap,
+//! checking that new member ids exist before the first write, and turning
+//! a PATCH's or PUT's membership edit into O(k) member calls. A PATCH
+//! never lists the group; a full replacement (PUT, or PATCH `replace`
+//! `members`) lists it once to compute the difference.
+
+use http::StatusCode;
+use serde_json::{Value, json};
+
+use super::{Ctx, list};
+use crate::error::{ScimError, ScimType};
+use crate::host::HostCtx;
+use crate::mapping::{OpKind, Vars};
+use crate::plan::{self, Step};
+use crate::protocol::patch::MemberChanges;
+use crate::protocol::query::Projection;
+use crate::schema::get_ci;
+
+/// A write's effect on membership.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum MemberEdit {
+    /// Membership is not touched.
+    #[default]
+    None,
+    /// Add and remove these member ids.
+    Change {
+        /// Ids to add.
+        add: Vec<String>,
+        /// Ids to remove.
+        remove: Vec<String>,
+    },
+    /// The member list becomes exactly these ids.
+    Replace(Vec<String>),
+}
+
+impl MemberEdit {
+    /// The edit of a PATCH's membership operations.
+    pub fn from_patch(c: &MemberChanges) -> Self {
+        match &c.replace_all {
+            Some(all) => Self::Replace(all.clone()),
+            None if c.add.is_empty() && c.remove.is_empty() => Self::None,
+            None => Self::Change {
+                add: c.add.clone(),
+                remove: c.remove.clone(),
+            },
+        }
+    }
+}
+
+/// Whether the group mapping stores members (through member endpoints).
+pub fn managed(ctx: &Ctx<'_>) -> bool {
+    ctx.mapping().members().is_some()
+}
+
+/// The member ids of a SCIM `members` value (`[{"value": "U"}, …]`);
+/// 400 `invalidValue` for anything else.
+pub fn ids_of(members: Option<&Value>) -> Result<Vec<String>, ScimError> {
+    let bad = || {
+        ScimError::bad_request(
+            ScimType::InvalidValue,
+            "`members` must be an array of objects with a string `value`",
+        )
+    };
+    let Some(v) = members.filter(|v| !v.is_null()) else {
+        return Ok(Vec::new());
+    };
+    let mut out: Vec<String> = Vec::new();
+    for m in v.as_array().ok_or_else(bad)? {
+        let id = get_ci(m, "value").and_then(Value::as_str).ok_or_else(bad)?;
+        if !out.iter().any(|o| o == id) {
+            out.push(id.to_owned());
+        }
+    }
+    Ok(out)
+}
+
+/// Whether a response with this projection shows `members`.
+pub fn wanted(p: &Projection) -> bool {
+    let named = |list: &[String]| {
+        list.iter()
+            .any(|n| n == "members" || n.starts_with("members."))
+    };
+    !p.excluded.iter().any(|n| n == "members") && (p.attributes.is_empty() || named(&p.attributes))
+}
+
+/// A group's members as SCIM values, read page by page; more than the
+/// mapping's `max` is 400 `tooMany` (the IdP should exclude members).
+pub async fn load(ctx: &Ctx<'_>, group: &str) -> Result<Vec<Value>, ScimError> {
+    let Some(spec) = ctx.mapping().members() else {
+        return Ok(Vec::new());
+    };
+    let limit = spec.max as u64;
+    let (items, complete) = list::walk_list(ctx, OpKind::MembersList, Some(group), &[], limit).await?;
+    if !complete {
+        return Err(ScimError::bad_request(
+            ScimType::TooMany,
+            format!(
+                "the group has more than {limit} members; ask with excludedAttributes=members"
+            ),
+        ));
+    }
+    let users = users_url(ctx);
+    Ok(items
+        .iter()
+        .filter_map(|e| spec.member_of(e))
+        .map(|(id, display)| member_value(&users, &id, display))
+        .collect())
+}
+
+/// One SCIM member value: `value`, `$ref`, `type` and, when known, `display`.
+pub fn member_value(users_url: &str, id: &str, display: Option<String>) -> Value {
+    let encoded = percent_encoding::utf8_percent_encode(id, percent_encoding::NON_ALPHANUMERIC);
+    let mut v = json!({"value": id, "$ref": format!("{users_url}/{encoded}"), "type": "User"});
+    if let (Some(d), Some(o)) = (display, v.as_object_mut()) {
+        o.insert("display".into(), Value::String(d));
+    }
+    v
+}
+
+/// The URL of `/Users` next to this collection, for member `$ref`s.
+pub fn users_url(ctx: &Ctx<'_>) -> String {
+    let base = ctx
+        .collection_url
+        .rsplit_once('/')
+        .map_or("", |(b, _)| b);
+    format!("{base}/Users")
+}
+
+/// Adds `members` to a group resource when the projection shows them.
+pub async fn attach(ctx: &Ctx<'_>, resource: &mut Value, p: &Projection) -> Result<(), ScimError> {
+    if !managed(ctx) || !wanted(p) {
+        return Ok(());
+    }
+    let id = super::id_of(resource)?;
+    let members = load(ctx, &id).await?;
+    if let Value::Object(o) = resource {
+        o.insert("members".into(), Value::Array(members));
+    }
+    Ok(())
+}
+
+/// Adds `members` to every group resource that lacks it.
+pub async fn attach_all(ctx: &Ctx<'_>, resources: &mut [Value]) -> Result<(), ScimError> {
+    if !managed(ctx) {
+        return Ok(());
+    }
+    for r in resources.iter_mut().filter(|r| r.get("members").is_none()) {
+        let id = super::id_of(r)?;
+        let members = load(ctx, &id).await?;
+        if let Value::Object(o) = r {
+            o.insert("members".into(), Value::Array(members));
+        }
+    }
+    Ok(())
+}
+
+/// The member calls of `edit` on group `group`, after checking that every
+/// member to add exists; with the member list that results when it is
+/// known (a replacement lists the group once to compute the difference).
+pub async fn steps(
+    ctx: &Ctx<'_>,
+    group: Option<&str>,
+    edit: &MemberEdit,
+) -> Result<(Vec<Step>, Option<Vec<Value>>), ScimError> {
+    let (add, remove, result) = match edit {
+        MemberEdit::None => return Ok((Vec::new(), None)),
+        MemberEdit::Change { add, remove } => (add.clone(), remove.clone(), None),
+        MemberEdit::Replace(all) => {
+            let current = match group {
+                Some(g) => load(ctx, g).await?,
+                None => Vec::new(),
+            };
+            let have: Vec<String> = ids_of(Some(&Value::Array(current.clone())))?;
+            let add: Vec<String> = all.iter().filter(|i| !have.contains(i)).cloned().collect();
+            let remove: Vec<String> = have.iter().filter(|i| !all.contains(i)).cloned().collect();
+            let users = users_url(ctx);
+            let result = all
+                .iter()
+                .map(|id| {
+                    current
+                        .iter()
+                        .find(|m| m["value"] == id.as_str())
+                        .cloned()
+                        .unwrap_or_else(|| member_value(&users, id, None))
+                })
+                .collect();
+            (add, remove, Some(result))
+        }
+    };
+    check_users_exist(ctx, &add).await?;
+    Ok((plan::membership(ctx.mapping(), &add, &remove), result))
+}
+
+/// 400 `invalidValue` naming the first member id the app does not know,
+/// before any write (O(k) reads of the users being added).
+pub async fn check_users_exist(ctx: &Ctx<'_>, ids: &[String]) -> Result<(), ScimError> {
+    let state = ctx.state();
+    let Some(users) = state.config.users.as_deref() else {
+        return Ok(());
+    };
+    let host = HostCtx {
+        state,
+        mapping: users,
+        conn: ctx.host.conn,
+        deadline: ctx.host.deadline,
+    };
+    for id in ids {
+        let vars = Vars {
+            id: Some(id),
+            ..host.vars()
+        };
+        match host.read(OpKind::Get, &vars).await {
+            Ok(_) => {}
+            Err(e) if e.status == StatusCode::NOT_FOUND => {
+                return Err(ScimError::bad_request(
+                    ScimType::InvalidValue,
+                    format!("member `{id}` is not a user of this app"),
+                ));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
