@@ -33,7 +33,11 @@ async fn schemas_list_exactly_the_mapped_attributes() {
         list["schemas"][0],
         "urn:ietf:params:scim:api:messages:2.0:ListResponse"
     );
-    assert_eq!(list["totalResults"], json!(3), "User, EnterpriseUser, Group");
+    assert_eq!(
+        list["totalResults"],
+        json!(3),
+        "User, EnterpriseUser, Group"
+    );
     let user = &list["Resources"][0];
     assert_eq!(user["id"], "urn:ietf:params:scim:schemas:core:2.0:User");
     assert_eq!(user["description"], "User Account");

@@ -152,6 +152,26 @@ impl DemoApp {
         parse_team_id(id).and_then(|id| store.team(id).map(|t| t.to_json()))
     }
 
+    /// Adds a team named `name` whose members are `count` new users
+    /// (`member-<name>-<i>@example.com`); returns the team id. For tests of
+    /// large groups.
+    pub fn seed_team(&self, name: &str, count: usize) -> String {
+        let mut store = self.store();
+        let team = store.create_team(name.to_owned()).unwrap_or_default();
+        let team_id = team["id"].as_str().and_then(parse_team_id).unwrap_or(0);
+        for i in 0..count {
+            let login = format!("member-{}-{i}@example.com", name.to_lowercase());
+            let body = json!({"login": login});
+            let Value::Object(body) = body else { continue };
+            if let Ok(fields) = UserFields::from_object(body)
+                && let Ok(user) = store.create_user(fields)
+            {
+                let _ = store.add_member(team_id, Some(user));
+            }
+        }
+        team["id"].as_str().unwrap_or_default().to_owned()
+    }
+
     /// The user ids of a team's members, in numeric order.
     pub fn team_members(&self, id: &str) -> Option<Vec<String>> {
         let store = self.store();

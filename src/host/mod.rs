@@ -189,7 +189,9 @@ impl HostCtx<'_> {
             .ok_or_else(|| ScimError::internal("the mapping has no list operation"))?;
         let req = op.render(vars, None)?;
         let reply = self
-            .with_retries(Repeat::Safe, || self.exchange(kind, req.clone(), uri.clone()))
+            .with_retries(Repeat::Safe, || {
+                self.exchange(kind, req.clone(), uri.clone())
+            })
             .await?;
         Ok(reply)
     }

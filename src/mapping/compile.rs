@@ -7,9 +7,9 @@ use toml::Spanned;
 
 use crate::mapping::CompileError;
 use crate::mapping::compile_attr::{Ctx, compile_rule, seg};
-use crate::mapping::compile_ops::{compile_op, error_rules};
 use crate::mapping::compile_groups::membership;
-use crate::mapping::compile_schema::{build_schema, declare_members};
+use crate::mapping::compile_ops::{compile_op, error_rules};
+use crate::mapping::compile_schema::{build_schema, declare_members, declare_role_name};
 
 use crate::mapping::ops::{Operation, PushdownRule};
 use crate::mapping::path::{ReadPath, ScimPath, WritePath};
@@ -115,11 +115,8 @@ pub fn compile(
         let display = roles.is_some() || members.as_ref().is_some_and(|m| m.has_display());
         declare_members(&mut schema, display);
     }
-    if roles.is_some()
-        && let Some(d) = schema.attribute_mut(None, "displayName")
-    {
-        // A group stands for a role: its name cannot change.
-        d.mutability = crate::schema::Mutability::Immutable;
+    if roles.is_some() {
+        declare_role_name(&mut schema);
     }
     Ok(ResourceMapping {
         kind,
@@ -252,6 +249,12 @@ fn op_field(raw: &ResourceToml, k: OpKind) -> Option<&Spanned<OperationToml>> {
 
 fn required_ops(ctx: &mut Ctx<'_>, kind: ResourceKind, raw: &ResourceToml) {
     if kind == ResourceKind::Group && raw.roles.is_some() {
+        if !raw.attributes.is_empty() {
+            ctx.errors.push(CompileError::key(
+                format!("{}.attributes", ctx.key),
+                "groups stored as roles have no attributes of their own: a group is its role's name",
+            ));
+        }
         // Groups as roles live on users: they have no operations of their own.
         let own = OpKind::ALL
             .iter()
@@ -295,9 +298,12 @@ fn required_ops(ctx: &mut Ctx<'_>, kind: ResourceKind, raw: &ResourceToml) {
             "declare both `activate` and `deactivate`, or neither",
         );
     }
-    if kind == ResourceKind::Group && raw.attributes.keys().any(|k| {
-        k.get_ref().eq_ignore_ascii_case("members")
-    }) {
+    if kind == ResourceKind::Group
+        && raw
+            .attributes
+            .keys()
+            .any(|k| k.get_ref().eq_ignore_ascii_case("members"))
+    {
         ctx.errors.push(CompileError::key(
             format!("{}.attributes.members", ctx.key),
             "group members are mapped under [groups.members] or [groups.roles]",

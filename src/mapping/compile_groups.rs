@@ -32,7 +32,11 @@ pub(crate) fn membership(
     }
     match (&raw.members, &raw.roles) {
         (Some(_), Some(r)) => {
-            ctx.err("roles", r.span(), "declare [groups.members] or [groups.roles], not both");
+            ctx.err(
+                "roles",
+                r.span(),
+                "declare [groups.members] or [groups.roles], not both",
+            );
             (None, None)
         }
         (Some(m), None) => (members(ctx, m), None),
@@ -64,11 +68,23 @@ fn members(ctx: &mut Ctx<'_>, m: &MembersToml) -> Option<MembersSpec> {
         }
     }
     let value = ReadPath::compile(m.value.get_ref())
-        .map_err(|e| ctx.err("members.value", m.value.span(), format!("invalid JSONPath: {e}")))
+        .map_err(|e| {
+            ctx.err(
+                "members.value",
+                m.value.span(),
+                format!("invalid JSONPath: {e}"),
+            )
+        })
         .ok();
     let display = m.display.as_ref().and_then(|d| {
         ReadPath::compile(d.get_ref())
-            .map_err(|e| ctx.err("members.display", d.span(), format!("invalid JSONPath: {e}")))
+            .map_err(|e| {
+                ctx.err(
+                    "members.display",
+                    d.span(),
+                    format!("invalid JSONPath: {e}"),
+                )
+            })
             .ok()
     });
     let max = max(ctx, "members.max", m.max.as_ref());

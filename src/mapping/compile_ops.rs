@@ -195,9 +195,16 @@ fn batch(
     let b = o.batch.as_ref()?;
     let key = format!("{k}.batch");
     if !matches!(kind, OpKind::MemberAdd | OpKind::MemberRemove) {
-        return ctx.fail(&key, b.span(), "`batch` belongs on members.add and members.remove");
+        return ctx.fail(
+            &key,
+            b.span(),
+            "`batch` belongs on members.add and members.remove",
+        );
     }
-    if path.as_ref().is_some_and(|p| p.vars().any(|v| *v == Var::Member)) {
+    if path
+        .as_ref()
+        .is_some_and(|p| p.vars().any(|v| *v == Var::Member))
+    {
         return ctx.fail(&key, b.span(), "a batch call names no single `{member}`");
     }
     WritePath::parse(b.get_ref())

@@ -213,6 +213,19 @@ pub(crate) fn declare_members(s: &mut ResourceSchema, display: bool) {
     s.core.attributes.push(members);
 }
 
+/// Groups as roles: `displayName` names a role, so it is declared (the
+/// group has no attribute rules) and immutable.
+pub(crate) fn declare_role_name(s: &mut ResourceSchema) {
+    let Some(def) = schema::GROUP_SCHEMA.attr("displayName") else {
+        return;
+    };
+    let mut name = Attribute::from_def(def);
+    name.mutability = Mutability::Immutable;
+    name.uniqueness = Uniqueness::Server;
+    s.core.attributes.retain(|a| a.name != "displayName");
+    s.core.attributes.insert(0, name);
+}
+
 /// `uniqueness: server` for an attribute the sidecar checks before writes.
 fn mark_unique(s: &mut ResourceSchema, path: &str) {
     let (urn, rest) = schema::split_urn(path);

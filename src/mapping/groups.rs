@@ -15,9 +15,9 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use crate::mapping::MapError;
 use crate::mapping::path::{ReadPath, WritePath};
 use crate::mapping::template::{Context, Template, Var, Vars};
-use crate::mapping::MapError;
 
 /// Members through the app's member endpoints.
 #[derive(Debug, Clone)]

@@ -28,11 +28,25 @@ pub fn membership(m: &ResourceMapping, add: &[String], remove: &[String]) -> Vec
                 let list = ids.iter().cloned().map(Value::String).collect();
                 path.set(&mut body, Value::Array(list));
                 let changes = vec!["members".into()];
-                steps.extend(step(m, kind, purpose, Some(body), changes, Condition::Always));
+                steps.extend(step(
+                    m,
+                    kind,
+                    purpose,
+                    Some(body),
+                    changes,
+                    Condition::Always,
+                ));
             }
             None => {
                 for id in ids {
-                    let s = step(m, kind, purpose, None, vec!["members".into()], Condition::Always);
+                    let s = step(
+                        m,
+                        kind,
+                        purpose,
+                        None,
+                        vec!["members".into()],
+                        Condition::Always,
+                    );
                     steps.extend(s.map(|s| Step {
                         member: Some(id.clone()),
                         ..s
@@ -46,14 +60,26 @@ pub fn membership(m: &ResourceMapping, add: &[String], remove: &[String]) -> Vec
 
 /// Groups as roles through role endpoints: the steps that grant `role` to
 /// `add` and take it from `remove` (user ids).
-pub fn role_grants(m: &ResourceMapping, role: &str, add: &[String], remove: &[String]) -> Vec<Step> {
+pub fn role_grants(
+    m: &ResourceMapping,
+    role: &str,
+    add: &[String],
+    remove: &[String],
+) -> Vec<Step> {
     let mut steps = Vec::new();
     for (kind, purpose, ids) in [
         (OpKind::MemberRemove, Purpose::RemoveMembers, remove),
         (OpKind::MemberAdd, Purpose::AddMembers, add),
     ] {
         for id in ids {
-            let s = step(m, kind, purpose, None, vec!["members".into()], Condition::Always);
+            let s = step(
+                m,
+                kind,
+                purpose,
+                None,
+                vec!["members".into()],
+                Condition::Always,
+            );
             steps.extend(s.map(|s| Step {
                 member: Some(id.clone()),
                 role: Some(role.to_owned()),

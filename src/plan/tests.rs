@@ -163,3 +163,42 @@ fn version_preconditions_are_marked() {
     assert!(p.steps[0].precondition);
     assert!(p.to_string().contains("if unchanged"));
 }
+
+fn groups_with(edit: impl FnOnce(String) -> String) -> Arc<ResourceMapping> {
+    let text = edit(include_str!("../../config/example.toml").to_owned());
+    let config = Config::from_toml(&text, &|_| Some("k".into()))
+        .unwrap_or_else(|e| panic!("{}", e.render("example.toml", &text)));
+    config.groups.expect("groups")
+}
+
+#[test]
+fn membership_is_one_call_per_member_or_one_batch() {
+    let m = groups_with(|t| t);
+    let steps = membership(&m, &["u1".into(), "u2".into()], &["u3".into()]);
+    let shape: Vec<(Purpose, Option<&str>)> = steps
+        .iter()
+        .map(|s| (s.purpose, s.member.as_deref()))
+        .collect();
+    assert_eq!(
+        shape,
+        [
+            (Purpose::RemoveMembers, Some("u3")),
+            (Purpose::AddMembers, Some("u1")),
+            (Purpose::AddMembers, Some("u2")),
+        ]
+    );
+    assert!(
+        steps.iter().all(|s| s.repeat == Repeat::Safe),
+        "PUT, and DELETE with an ok rule"
+    );
+    let batch = groups_with(|t| {
+        t.replace(
+            "put = \"/api/teams/{id}/members/{member}\"      # idempotent in this app",
+            "post = \"/api/teams/{id}/members\"\nbatch = \"$.user_ids\"",
+        )
+    });
+    let steps = membership(&batch, &["u1".into(), "u2".into()], &[]);
+    assert_eq!(steps.len(), 1);
+    assert_eq!(steps[0].body, Some(json!({"user_ids": ["u1", "u2"]})));
+    assert!(membership(&batch, &[], &[]).is_empty());
+}

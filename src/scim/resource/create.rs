@@ -52,7 +52,10 @@ pub async fn create(ctx: &Ctx<'_>, req: Request<Incoming>) -> Result<Response<Bo
     };
     if let (MemberEdit::Replace(ids), Value::Object(o)) = (&edit, &mut resource) {
         let users = members::users_url(ctx);
-        let list = ids.iter().map(|i| members::member_value(&users, i, None)).collect();
+        let list = ids
+            .iter()
+            .map(|i| members::member_value(&users, i, None))
+            .collect();
         o.insert("members".into(), Value::Array(list));
     }
     Ok(resource_response(
@@ -142,7 +145,10 @@ fn unverifiable(attr: &str, e: ScimError) -> ScimError {
 /// Removes and returns a resource's `members` (any case).
 fn take_members(resource: &mut Value) -> Option<Value> {
     let o = resource.as_object_mut()?;
-    let key = o.keys().find(|k| k.eq_ignore_ascii_case("members")).cloned()?;
+    let key = o
+        .keys()
+        .find(|k| k.eq_ignore_ascii_case("members"))
+        .cloned()?;
     o.remove(&key)
 }
 

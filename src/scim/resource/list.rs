@@ -434,10 +434,7 @@ fn page_of(ctx: &Ctx<'_>, kind: OpKind, reply: HostReply) -> Result<Page, ScimEr
 async fn map_all(ctx: &Ctx<'_>, items: Vec<Value>) -> Result<Vec<Value>, ScimError> {
     let m = ctx.mapping();
     if !m.fetch_each() {
-        return items
-            .iter()
-            .map(|i| ctx.resource_of(i))
-            .collect();
+        return items.iter().map(|i| ctx.resource_of(i)).collect();
     }
     let ids: Vec<String> = items
         .iter()

@@ -92,13 +92,12 @@ pub async fn load(ctx: &Ctx<'_>, group: &str) -> Result<Vec<Value>, ScimError> {
         return Ok(Vec::new());
     };
     let limit = spec.max as u64;
-    let (items, complete) = list::walk_list(ctx, OpKind::MembersList, Some(group), &[], limit).await?;
+    let (items, complete) =
+        list::walk_list(ctx, OpKind::MembersList, Some(group), &[], limit).await?;
     if !complete {
         return Err(ScimError::bad_request(
             ScimType::TooMany,
-            format!(
-                "the group has more than {limit} members; ask with excludedAttributes=members"
-            ),
+            format!("the group has more than {limit} members; ask with excludedAttributes=members"),
         ));
     }
     let users = users_url(ctx);
@@ -121,10 +120,7 @@ pub fn member_value(users_url: &str, id: &str, display: Option<String>) -> Value
 
 /// The URL of `/Users` next to this collection, for member `$ref`s.
 pub fn users_url(ctx: &Ctx<'_>) -> String {
-    let base = ctx
-        .collection_url
-        .rsplit_once('/')
-        .map_or("", |(b, _)| b);
+    let base = ctx.collection_url.rsplit_once('/').map_or("", |(b, _)| b);
     format!("{base}/Users")
 }
 

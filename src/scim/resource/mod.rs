@@ -187,7 +187,11 @@ async fn roles_action(
     let cfg = &ctx.state().config.scim;
     match action {
         Action::List => {
-            let q = query::from_query(req.uri().query(), cfg.max_page_size as u64, &Default::default())?;
+            let q = query::from_query(
+                req.uri().query(),
+                cfg.max_page_size as u64,
+                &Default::default(),
+            )?;
             Ok(json_response(StatusCode::OK, &roles::list(ctx, q).await?))
         }
         Action::Search => {

@@ -22,11 +22,11 @@ use crate::host::{CallError, HostCtx};
 use crate::mapping::groups::RolesSpec;
 use crate::mapping::{OpKind, ResourceMapping};
 use crate::plan::{self, Condition, Purpose, Repeat, Step, WritePlan};
+use crate::protocol::LIST_URN;
 use crate::protocol::filter::matches;
 use crate::protocol::patch::{self, PatchOptions};
 use crate::protocol::projection::project;
 use crate::protocol::query::{ListQuery, Projection};
-use crate::protocol::LIST_URN;
 use crate::schema::{GROUP_URN, get_ci};
 use crate::scim::input::normalise_resource;
 
@@ -88,11 +88,14 @@ async fn holders(ctx: &Ctx<'_>, role: &str) -> Result<Vec<Value>, ScimError> {
     let uctx = users_ctx(ctx, users);
     let query = spec.search_query(role, Some(&ctx.host.conn.vars))?;
     let limit = ctx.state().config.scim.filter_scan_limit.min(spec.max) as u64;
-    let (items, complete) = super::list::walk_list(&uctx, OpKind::List, None, &query, limit).await?;
+    let (items, complete) =
+        super::list::walk_list(&uctx, OpKind::List, None, &query, limit).await?;
     if !complete {
         return Err(ScimError::bad_request(
             ScimType::TooMany,
-            format!("more than {limit} users would have to be read for this group's members; ask with excludedAttributes=members"),
+            format!(
+                "more than {limit} users would have to be read for this group's members; ask with excludedAttributes=members"
+            ),
         ));
     }
     let mut out = Vec::new();
@@ -106,7 +109,9 @@ async fn holders(ctx: &Ctx<'_>, role: &str) -> Result<Vec<Value>, ScimError> {
         if spec.roles_of(&host).iter().any(|r| r == role) {
             let scim = users.to_scim(&host)?;
             let id = id_of(&scim)?;
-            let name = get_ci(&scim, "userName").and_then(Value::as_str).map(str::to_owned);
+            let name = get_ci(&scim, "userName")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
             out.push(members::member_value(&uctx.collection_url, &id, name));
         }
     }
@@ -115,10 +120,7 @@ async fn holders(ctx: &Ctx<'_>, role: &str) -> Result<Vec<Value>, ScimError> {
 
 /// `groups` of a user whose roles stand for groups (RFC 7643 §4.1.2).
 pub fn user_groups(ctx: &Ctx<'_>, spec: &RolesSpec, host: &Value) -> Vec<Value> {
-    let base = ctx
-        .collection_url
-        .rsplit_once('/')
-        .map_or("", |(b, _)| b);
+    let base = ctx.collection_url.rsplit_once('/').map_or("", |(b, _)| b);
     spec.roles_of(host)
         .into_iter()
         .filter_map(|role| {
@@ -161,12 +163,18 @@ pub async fn list(ctx: &Ctx<'_>, q: ListQuery) -> Result<Value, ScimError> {
         candidates.push(group(ctx, &role, &name));
     }
     let needs_members = members::wanted(&q.projection)
-        || q.filter.as_ref().is_some_and(|f| f.to_string().to_ascii_lowercase().contains("members"));
+        || q.filter
+            .as_ref()
+            .is_some_and(|f| f.to_string().to_ascii_lowercase().contains("members"));
     if let Some(f) = &q.filter {
         let schema = ctx.mapping().schema();
         let mut kept = Vec::new();
         for c in candidates {
-            let c = if needs_members { with_members(ctx, c, &Projection::default()).await? } else { c };
+            let c = if needs_members {
+                with_members(ctx, c, &Projection::default()).await?
+            } else {
+                c
+            };
             if matches(f, &c, schema) {
                 kept.push(c);
             }
@@ -176,7 +184,11 @@ pub async fn list(ctx: &Ctx<'_>, q: ListQuery) -> Result<Value, ScimError> {
     let total = candidates.len();
     let count = q.count.unwrap_or(100) as usize;
     let mut page = Vec::new();
-    for c in candidates.into_iter().skip((q.start_index - 1) as usize).take(count) {
+    for c in candidates
+        .into_iter()
+        .skip((q.start_index - 1) as usize)
+        .take(count)
+    {
         let mut c = match c.get("members") {
             None => with_members(ctx, c, &q.projection).await?,
             Some(_) => c,
@@ -219,7 +231,10 @@ fn parse_body(ctx: &Ctx<'_>, json: Value) -> Result<(String, String, Vec<String>
     let m = ctx.mapping();
     let mut wanted = normalise_resource(json, m.core_schema(), ctx.dialect)?;
     let list = wanted.as_object_mut().and_then(|o| {
-        let k = o.keys().find(|k| k.eq_ignore_ascii_case("members")).cloned()?;
+        let k = o
+            .keys()
+            .find(|k| k.eq_ignore_ascii_case("members"))
+            .cloned()?;
         o.remove(&k)
     });
     checks::unmapped(ctx, &wanted)?;
@@ -247,7 +262,9 @@ pub async fn create(ctx: &Ctx<'_>, req: Request<Incoming>) -> Result<Response<Bo
     tracing::info!(op = "create", members = add.len(), "role group created");
     let mut g = group(ctx, &role, &name);
     if let Value::Object(o) = &mut g {
-        let list = add.iter().map(|i| members::member_value(&members::users_url(ctx), i, None));
+        let list = add
+            .iter()
+            .map(|i| members::member_value(&members::users_url(ctx), i, None));
         o.insert("members".into(), Value::Array(list.collect()));
     }
     Ok(resource_response(ctx, StatusCode::CREATED, g, &p, true))
@@ -345,7 +362,12 @@ pub async fn delete(ctx: &Ctx<'_>, id: &str) -> Result<Response<Body>, ScimError
 /// Grants `role` to `add` and takes it from `remove`, after checking that
 /// every user to add exists: through the role endpoints, or one locked,
 /// version-checked write of each user's role field.
-async fn grant(ctx: &Ctx<'_>, role: &str, add: &[String], remove: &[String]) -> Result<(), ScimError> {
+async fn grant(
+    ctx: &Ctx<'_>,
+    role: &str,
+    add: &[String],
+    remove: &[String],
+) -> Result<(), ScimError> {
     let spec = spec(ctx)?;
     if !spec.writes_field() {
         members::check_users_exist(ctx, add).await?;
@@ -393,16 +415,26 @@ async fn set_role(
         let Some(body) = spec.user_body(&current.host, role, present) else {
             return Ok(()); // already as asked: a replay converges here
         };
-        let kind = if users.op(OpKind::Update).is_some() { OpKind::Update } else { OpKind::Replace };
+        let kind = if users.op(OpKind::Update).is_some() {
+            OpKind::Update
+        } else {
+            OpKind::Replace
+        };
         let body = if kind == OpKind::Replace {
             merged_replace(users, &current.host, body)?
         } else {
             body
         };
-        let op = users.op(kind).ok_or_else(|| ScimError::internal("no user update"))?;
+        let op = users
+            .op(kind)
+            .ok_or_else(|| ScimError::internal("no user update"))?;
         let step = Step {
             op: kind,
-            purpose: if present { Purpose::AddMembers } else { Purpose::RemoveMembers },
+            purpose: if present {
+                Purpose::AddMembers
+            } else {
+                Purpose::RemoveMembers
+            },
             body: Some(body),
             changes: vec!["groups".into()],
             precondition: op.uses_version(),

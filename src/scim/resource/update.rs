@@ -52,13 +52,22 @@ pub async fn replace(
     if let (Some(list), Value::Object(o)) = (shown, &mut after) {
         o.insert("members".into(), Value::Array(list));
     }
-    Ok(resource_response(ctx, StatusCode::OK, after, &projection, false))
+    Ok(resource_response(
+        ctx,
+        StatusCode::OK,
+        after,
+        &projection,
+        false,
+    ))
 }
 
 /// Removes and returns a resource's `members` (any case).
 fn take_members(resource: &mut Value) -> Option<Value> {
     let o = resource.as_object_mut()?;
-    let key = o.keys().find(|k| k.eq_ignore_ascii_case("members")).cloned()?;
+    let key = o
+        .keys()
+        .find(|k| k.eq_ignore_ascii_case("members"))
+        .cloned()?;
     o.remove(&key)
 }
 
@@ -103,7 +112,13 @@ pub async fn patch(
         }
         members::attach(ctx, &mut after, &projection).await?;
     }
-    Ok(resource_response(ctx, StatusCode::OK, after, &projection, false))
+    Ok(resource_response(
+        ctx,
+        StatusCode::OK,
+        after,
+        &projection,
+        false,
+    ))
 }
 
 /// Locks the resource, then reads, computes, plans and runs until the
@@ -132,6 +147,14 @@ async fn write(
         match exec::run(&ctx.host, &plan, known(id, &current, ctx), &after).await {
             Ok(known) => {
                 tracing::info!(op = "update", steps = plan.steps.len(), "resource updated");
+                // Member calls leave the group itself as it was read.
+                let only_members = plan
+                    .steps
+                    .iter()
+                    .all(|s| s.member.is_some() || s.changes == ["members"]);
+                if only_members {
+                    return Ok((current.scim, shown));
+                }
                 return Ok((read_back(ctx, id, known).await?, shown));
             }
             Err(s) if matches!(s.error, CallError::Conflict) && s.applied.is_empty() => {
