@@ -14,21 +14,6 @@ const USER_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const LIST_URN: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 const ERROR_URN: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 
-async fn call(
-    sc: &Sidecar,
-    method: &str,
-    path: &str,
-    body: Option<Value>,
-) -> (StatusCode, http::HeaderMap, Value) {
-    let (parts, bytes) = send(&client(), scim(method, &sc.url(path), body)).await;
-    let v = if bytes.is_empty() {
-        Value::Null
-    } else {
-        json(&bytes)
-    };
-    (parts.status, parts.headers, v)
-}
-
 fn okta_create_body(user_name: &str) -> Value {
     json!({
         "schemas": [USER_URN],
@@ -58,8 +43,11 @@ fn app_user_by_login(app: &demo_app::DemoApp, login: &str) -> Vec<Value> {
 #[tokio::test]
 async fn test_connection_lists_with_integer_counters() {
     let (sc, _app) = start_example().await;
-    let (status, headers, body) =
-        call(&sc, "GET", "/scim/v2/Users?startIndex=1&count=2", None).await;
+    let Reply {
+        status,
+        headers,
+        body,
+    } = call_with(&sc, "GET", "/scim/v2/Users?startIndex=1&count=2", None, &[]).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers["content-type"], "application/scim+json");
     assert_eq!(body["schemas"], json!([LIST_URN]));
@@ -84,12 +72,12 @@ async fn lookup_before_create_decodes_both_space_encodings_and_ignores_case() {
         "/scim/v2/Users?filter=userName+eq+%22ada.lovelace%40example.com%22",
         "/scim/v2/Users?filter=USERNAME%20EQ%20%22ADA.Lovelace%40Example.com%22",
     ] {
-        let (status, _, body) = call(&sc, "GET", path, None).await;
+        let (status, body) = call(&sc, "GET", path, None).await;
         assert_eq!(status, StatusCode::OK, "{path}");
         assert_eq!(body["totalResults"], json!(1), "{path}: {body}");
         assert_eq!(body["Resources"][0]["userName"], "ada.lovelace@example.com");
     }
-    let (status, _, body) = call(
+    let (status, body) = call(
         &sc,
         "GET",
         "/scim/v2/Users?filter=userName%20eq%20%22nobody%40okta.local%22",
@@ -104,11 +92,16 @@ async fn lookup_before_create_decodes_both_space_encodings_and_ignores_case() {
 #[tokio::test]
 async fn create_then_duplicate_in_other_case_is_409() {
     let (sc, app) = start_example().await;
-    let (status, headers, created) = call(
+    let Reply {
+        status,
+        headers,
+        body: created,
+    } = call_with(
         &sc,
         "POST",
         "/scim/v2/Users",
         Some(okta_create_body("test.user@okta.local")),
+        &[],
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
@@ -133,7 +126,7 @@ async fn create_then_duplicate_in_other_case_is_409() {
     assert_eq!(stored["external_id"], "00ujl29u0le5T6Aj10h7");
     assert_eq!(stored["state"], "ACTIVE");
 
-    let (status, _, err) = call(
+    let (status, err) = call(
         &sc,
         "POST",
         "/scim/v2/Users",
@@ -150,7 +143,7 @@ async fn create_then_duplicate_in_other_case_is_409() {
         "a duplicate was created"
     );
 
-    let (status, _, fetched) = call(&sc, "GET", &format!("/scim/v2/Users/{id}"), None).await;
+    let (status, fetched) = call(&sc, "GET", &format!("/scim/v2/Users/{id}"), None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(fetched["id"], id.as_str());
     assert_eq!(fetched["userName"], "test.user@okta.local");
@@ -164,7 +157,7 @@ async fn app_side_uniqueness_error_is_translated_to_409() {
     // account); this one is not, so the app's answer stands.
     let (sc, app) = start_example_with(|t| t.replace("unique = [\"userName\"]", "")).await;
     let calls_before = app.request_count();
-    let (status, _, err) = call(
+    let (status, err) = call(
         &sc,
         "POST",
         "/scim/v2/Users",
@@ -186,7 +179,7 @@ async fn app_side_uniqueness_error_is_translated_to_409() {
 async fn import_pages_through_every_user_once() {
     let (sc, app) = start_example().await;
     for i in 0..247 {
-        let (status, _, body) = call(
+        let (status, body) = call(
             &sc,
             "POST",
             "/scim/v2/Users",
@@ -199,7 +192,7 @@ async fn import_pages_through_every_user_once() {
     let mut seen = Vec::new();
     let mut start = 1;
     loop {
-        let (status, _, page) = call(
+        let (status, page) = call(
             &sc,
             "GET",
             &format!("/scim/v2/Users?startIndex={start}&count=100"),
@@ -223,7 +216,7 @@ async fn import_pages_through_every_user_once() {
     unique.dedup();
     assert_eq!(unique.len(), 250, "a user appeared twice");
     // A count above the app's cap of 100 is filled with several app calls.
-    let (_, _, big) = call(&sc, "GET", "/scim/v2/Users?startIndex=51&count=150", None).await;
+    let (_, big) = call(&sc, "GET", "/scim/v2/Users?startIndex=51&count=150", None).await;
     assert_eq!(big["itemsPerPage"], json!(150));
     assert_eq!(big["Resources"][0]["id"], seen[50].as_str());
 }
@@ -231,12 +224,12 @@ async fn import_pages_through_every_user_once() {
 #[tokio::test]
 async fn get_then_put_updates_the_profile_and_ignores_read_only_echoes() {
     let (sc, app) = start_example().await;
-    let (_, _, mut user) = call(&sc, "GET", "/scim/v2/Users/1002", None).await;
+    let (_, mut user) = call(&sc, "GET", "/scim/v2/Users/1002", None).await;
     // Okta PUTs back what it got, with its changes patched in.
     user["name"]["givenName"] = json!("Alan M.");
     user["title"] = json!("Mathematician");
     user["groups"] = json!([{"value": "t1", "display": "Engineering"}]);
-    let (status, _, updated) = call(&sc, "PUT", "/scim/v2/Users/1002", Some(user.clone())).await;
+    let (status, updated) = call(&sc, "PUT", "/scim/v2/Users/1002", Some(user.clone())).await;
     assert_eq!(status, StatusCode::OK, "{updated}");
     assert_eq!(updated["name"]["givenName"], "Alan M.");
     assert_eq!(updated["title"], "Mathematician");
@@ -248,7 +241,7 @@ async fn get_then_put_updates_the_profile_and_ignores_read_only_echoes() {
     // PUT replaces: an attribute left out is cleared in the app.
     let mut without_title = updated.clone();
     without_title.as_object_mut().unwrap().remove("title");
-    let (status, _, cleared) = call(&sc, "PUT", "/scim/v2/Users/1002", Some(without_title)).await;
+    let (status, cleared) = call(&sc, "PUT", "/scim/v2/Users/1002", Some(without_title)).await;
     assert_eq!(status, StatusCode::OK);
     assert!(cleared.get("title").is_none());
     assert!(app.user("1002").unwrap()["profile"]["title"].is_null());
@@ -257,16 +250,16 @@ async fn get_then_put_updates_the_profile_and_ignores_read_only_echoes() {
 #[tokio::test]
 async fn put_deactivation_keeps_the_user_readable_and_findable() {
     let (sc, app) = start_example().await;
-    let (_, _, mut user) = call(&sc, "GET", "/scim/v2/Users/1003", None).await;
+    let (_, mut user) = call(&sc, "GET", "/scim/v2/Users/1003", None).await;
     user["active"] = json!(false);
-    let (status, _, after) = call(&sc, "PUT", "/scim/v2/Users/1003", Some(user.clone())).await;
+    let (status, after) = call(&sc, "PUT", "/scim/v2/Users/1003", Some(user.clone())).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(after["active"], false);
     assert_eq!(app.user("1003").unwrap()["state"], "SUSPENDED");
-    let (status, _, got) = call(&sc, "GET", "/scim/v2/Users/1003", None).await;
+    let (status, got) = call(&sc, "GET", "/scim/v2/Users/1003", None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(got["active"], false);
-    let (_, _, found) = call(
+    let (_, found) = call(
         &sc,
         "GET",
         "/scim/v2/Users?filter=userName%20eq%20%22grace.hopper%40example.com%22",
@@ -276,10 +269,10 @@ async fn put_deactivation_keeps_the_user_readable_and_findable() {
     assert_eq!(found["totalResults"], json!(1));
     assert_eq!(found["Resources"][0]["active"], false);
     // A repeated deactivation converges (the app's 409 means "already done").
-    let (status, _, _) = call(&sc, "PUT", "/scim/v2/Users/1003", Some(user.clone())).await;
+    let (status, _) = call(&sc, "PUT", "/scim/v2/Users/1003", Some(user.clone())).await;
     assert_eq!(status, StatusCode::OK);
     user["active"] = json!(true);
-    let (status, _, after) = call(&sc, "PUT", "/scim/v2/Users/1003", Some(user)).await;
+    let (status, after) = call(&sc, "PUT", "/scim/v2/Users/1003", Some(user)).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(after["active"], true);
     assert_eq!(app.user("1003").unwrap()["state"], "ACTIVE");
@@ -292,11 +285,11 @@ async fn patch_deactivation_and_reactivation_without_path() {
         json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
                "Operations": [{"op": "replace", "value": {"active": active}}]})
     };
-    let (status, _, body) = call(&sc, "PATCH", "/scim/v2/Users/1001", Some(patch(false))).await;
+    let (status, body) = call(&sc, "PATCH", "/scim/v2/Users/1001", Some(patch(false))).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["active"], false);
     assert_eq!(app.user("1001").unwrap()["state"], "SUSPENDED");
-    let (status, _, body) = call(&sc, "PATCH", "/scim/v2/Users/1001", Some(patch(true))).await;
+    let (status, body) = call(&sc, "PATCH", "/scim/v2/Users/1001", Some(patch(true))).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["active"], true);
     assert_eq!(app.user("1001").unwrap()["state"], "ACTIVE");
@@ -305,7 +298,7 @@ async fn patch_deactivation_and_reactivation_without_path() {
 #[tokio::test]
 async fn unknown_ids_malformed_filters_and_bad_tokens() {
     let (sc, _app) = start_example().await;
-    let (status, _, err) = call(
+    let (status, err) = call(
         &sc,
         "GET",
         "/scim/v2/Users/010101001010101011001010101011",
@@ -317,17 +310,21 @@ async fn unknown_ids_malformed_filters_and_bad_tokens() {
     assert_eq!(err["schemas"], json!([ERROR_URN]));
     assert!(err["detail"].as_str().is_some_and(|d| !d.is_empty()));
 
-    let (status, _, err) = call(&sc, "GET", "/scim/v2/Users?filter=RANDOMUSERNAMECAPS", None).await;
+    let (status, err) = call(&sc, "GET", "/scim/v2/Users?filter=RANDOMUSERNAMECAPS", None).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(err["scimType"], "invalidFilter");
 
-    let req = http::Request::get(sc.url("/scim/v2/Users"))
-        .header("authorization", "non-token")
-        .body(body(""))
-        .unwrap();
-    let (parts, bytes) = send(&client(), req).await;
-    assert_eq!(parts.status, StatusCode::UNAUTHORIZED);
-    let err = json(&bytes);
+    // A malformed Authorization header replaces the sidecar's token.
+    let r = call_with(
+        &sc,
+        "GET",
+        "/scim/v2/Users",
+        None,
+        &[("authorization", "non-token")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let err = r.body;
     assert_eq!(err["status"], "401");
     assert!(err["detail"].is_string());
 }
@@ -335,19 +332,19 @@ async fn unknown_ids_malformed_filters_and_bad_tokens() {
 #[tokio::test]
 async fn delete_is_204_then_404_and_the_app_forgets_the_user() {
     let (sc, app) = start_example().await;
-    let (status, _, _) = call(&sc, "DELETE", "/scim/v2/Users/1002", None).await;
+    let (status, _) = call(&sc, "DELETE", "/scim/v2/Users/1002", None).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert!(app.user("1002").is_none());
-    let (status, _, _) = call(&sc, "GET", "/scim/v2/Users/1002", None).await;
+    let (status, _) = call(&sc, "GET", "/scim/v2/Users/1002", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _, _) = call(&sc, "DELETE", "/scim/v2/Users/1002", None).await;
+    let (status, _) = call(&sc, "DELETE", "/scim/v2/Users/1002", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
 async fn the_idp_token_never_reaches_the_app_but_the_api_key_does() {
     let (sc, app) = start_example().await;
-    let (status, _, _) = call(&sc, "GET", "/scim/v2/Users/1001", None).await;
+    let (status, _) = call(&sc, "GET", "/scim/v2/Users/1001", None).await;
     assert_eq!(status, StatusCode::OK);
     let headers = app.last_request_headers().expect("the app was called");
     assert!(
@@ -407,14 +404,17 @@ async fn bad_bodies_get_scim_errors_and_change_nothing() {
         ),
     ];
     for (method, path, raw, scim_type) in cases {
-        let mut req = scim(method, &sc.url(path), None);
-        *req.body_mut() = body(raw.to_string());
-        req.headers_mut()
-            .insert("content-type", "application/scim+json".parse().unwrap());
-        let (parts, bytes) = send(&client(), req).await;
-        let err = json(&bytes);
-        assert_eq!(parts.status, StatusCode::BAD_REQUEST, "{raw}: {err}");
-        assert_eq!(err["scimType"], scim_type, "{raw}: {err}");
+        // Raw bytes: the first body is not JSON, so no helper can send it.
+        let req = http::Request::builder()
+            .method(method)
+            .uri(sc.url(path))
+            .header("authorization", format!("Bearer {}", sc.token))
+            .header("content-type", "application/scim+json")
+            .body(body(raw.to_string()))
+            .unwrap();
+        let r = call_raw(&sc, req).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{raw}: {}", r.body);
+        assert_eq!(r.body["scimType"], scim_type, "{raw}: {}", r.body);
     }
     assert_eq!(app.users(), before, "a rejected request changed the app");
 }

@@ -153,13 +153,26 @@ pub async fn call_with(
         let name = http::HeaderName::from_bytes(k.as_bytes()).unwrap();
         req.headers_mut().insert(name, v.parse().unwrap());
     }
+    call_raw(sc, req).await
+}
+
+/// Sends a request built by hand, for what [`call_with`] cannot send (no
+/// `Authorization` header, a body that is not JSON, another media type),
+/// and checks the answer as [`call_with`] does.
+pub async fn call_raw(sc: &Sidecar, req: Request<Body>) -> Reply {
+    let method = req.method().clone();
+    let path = req
+        .uri()
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_owned();
     let (parts, bytes) = send(&client(), req).await;
     let body = if bytes.is_empty() {
         serde_json::Value::Null
     } else {
         json(&bytes)
     };
-    if let Some(d) = discovery(sc, path).await {
+    if let Some(d) = discovery(sc, &path).await {
         let ct = parts
             .headers
             .get("content-type")
