@@ -16,31 +16,15 @@ const ENT: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 const PATCH_URN: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
 async fn start_entra() -> (Sidecar, demo_app::DemoApp) {
-    start_example_with(|t| {
+    let (sc, app) = start_example_with(|t| {
         let conn = format!(
             "[[connections]]\nid = \"entra-tenant\"\nidp = \"entra\"\ntokens = [\"{}\"]\n\n# ---------------------------------------------------------------- users",
             scim_sidecar::config::token_hash_string(ENTRA_TOKEN)
         );
         t.replace("# ---------------------------------------------------------------- users", &conn)
     })
-    .await
-}
-
-async fn call(sc: &Sidecar, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-    let mut req = scim(method, &sc.url(path), body);
-    req.headers_mut().insert(
-        "authorization",
-        format!("Bearer {ENTRA_TOKEN}").parse().unwrap(),
-    );
-    let (parts, bytes) = send(&client(), req).await;
-    (
-        parts.status,
-        if bytes.is_empty() {
-            Value::Null
-        } else {
-            json(&bytes)
-        },
-    )
+    .await;
+    (sc.with_token(ENTRA_TOKEN), app)
 }
 
 fn entra_create() -> Value {
@@ -152,13 +136,9 @@ async fn computed_attributes_in_a_patch_do_not_fail_it() {
     assert_eq!(app.user("1001").unwrap()["profile"]["first"], "Augusta Ada");
     // The strict dialect refuses the same request without changing anything.
     let (sc, app) = start_example_with(|t| t.replace("idp = \"okta\"", "idp = \"generic\"")).await;
-    let (parts, bytes) = send(
-        &client(),
-        scim("PATCH", &sc.url("/scim/v2/Users/1001"), Some(body)),
-    )
-    .await;
-    assert_eq!(parts.status, StatusCode::BAD_REQUEST);
-    assert_eq!(json(&bytes)["scimType"], "mutability");
+    let (status, err) = call(&sc, "PATCH", "/scim/v2/Users/1001", Some(body)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
+    assert_eq!(err["scimType"], "mutability");
     assert_eq!(app.user("1001").unwrap()["profile"]["first"], "Ada");
 }
 
@@ -286,20 +266,16 @@ async fn lower_case_endpoint_and_entra_email_filter() {
 #[tokio::test]
 async fn generic_dialect_is_strict_about_string_booleans() {
     let (sc, app) = start_example_with(|t| t.replace("idp = \"okta\"", "idp = \"generic\"")).await;
-    let req = scim(
+    let (status, err) = call(
+        &sc,
         "PATCH",
-        &sc.url("/scim/v2/Users/1001"),
+        "/scim/v2/Users/1001",
         Some(ops(
             json!([{"op": "Replace", "path": "active", "value": "False"}]),
         )),
-    );
-    let (parts, bytes) = send(&client(), req).await;
-    assert_eq!(
-        parts.status,
-        StatusCode::BAD_REQUEST,
-        "{}",
-        String::from_utf8_lossy(&bytes)
-    );
-    assert_eq!(json(&bytes)["scimType"], "invalidValue");
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
+    assert_eq!(err["scimType"], "invalidValue");
     assert_eq!(app.user("1001").unwrap()["state"], "ACTIVE");
 }
