@@ -10,6 +10,7 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
+use support::record::{Recorder, Seen};
 use support::*;
 
 const MAPPING: &str = r#"
@@ -42,20 +43,20 @@ userName = "$.handle"
 type Store = Arc<Mutex<Vec<Value>>>;
 
 /// People pages of 2 behind an opaque cursor; list items are summaries.
-async fn people_app(store: Store, bodies: Arc<Mutex<Vec<Value>>>) -> std::net::SocketAddr {
+/// Every request is recorded.
+async fn people_app(store: Store, rec: Recorder) -> std::net::SocketAddr {
     upstream(move |req: Request<Incoming>| {
-        let (store, bodies) = (store.clone(), bodies.clone());
+        let (store, rec) = (store.clone(), rec.clone());
         async move {
-            let method = req.method().clone();
-            let own = req.headers().get("host").and_then(|h| h.to_str().ok()).unwrap_or("").to_string();
-            let path = req.uri().path().to_string();
-            let query = req.uri().query().unwrap_or("").to_string();
-            let body: Value =
-                serde_json::from_slice(&req.into_body().collect().await.unwrap().to_bytes())
-                    .unwrap_or(Value::Null);
-            if !body.is_null() {
-                bodies.lock().unwrap().push(body.clone());
-            }
+            let (parts, body) = req.into_parts();
+            let bytes = body.collect().await.unwrap().to_bytes();
+            let seen = Seen::new(&parts, &bytes);
+            rec.record(seen.clone());
+            let method = parts.method;
+            let own = parts.headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("").to_string();
+            let path = seen.path;
+            let query = parts.uri.query().unwrap_or("").to_string();
+            let body = seen.body.unwrap_or(Value::Null);
             let reply = |status: u16, v: Value| {
                 Response::builder()
                     .status(status)
@@ -105,45 +106,26 @@ async fn people_app(store: Store, bodies: Arc<Mutex<Vec<Value>>>) -> std::net::S
     .await
 }
 
-async fn setup(n: usize) -> (Sidecar, Store, Arc<Mutex<Vec<Value>>>) {
+async fn setup(n: usize) -> (Sidecar, Store, Recorder) {
     setup_with(n, MAPPING.to_string()).await
 }
 
-async fn setup_with(n: usize, mapping: String) -> (Sidecar, Store, Arc<Mutex<Vec<Value>>>) {
+async fn setup_with(n: usize, mapping: String) -> (Sidecar, Store, Recorder) {
     let store: Store = Arc::new(Mutex::new(
         (1..=n).map(|i| json!({"id": format!("p{i}"), "handle": format!("h{i}"), "given": format!("G{i}")})).collect(),
     ));
-    let bodies = Arc::new(Mutex::new(Vec::new()));
-    let app = people_app(store.clone(), bodies.clone()).await;
-    (
-        start(load(&config_text(app, &mapping))).await,
-        store,
-        bodies,
-    )
+    let rec = Recorder::default();
+    let app = people_app(store.clone(), rec.clone()).await;
+    (start(load(&config_text(app, &mapping))).await, store, rec)
 }
 
-async fn call(sc: &Sidecar, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-    let mut b = Request::builder()
-        .method(method)
-        .uri(sc.url(path))
-        .header("authorization", format!("Bearer {TOKEN}"));
-    if body.is_some() {
-        b = b.header("content-type", "application/scim+json");
-    }
-    let req = b
-        .body(support::body(
-            body.map(|v| v.to_string()).unwrap_or_default(),
-        ))
-        .unwrap();
-    let (parts, bytes) = send(&client(), req).await;
-    (
-        parts.status,
-        if bytes.is_empty() {
-            Value::Null
-        } else {
-            json(&bytes)
-        },
-    )
+/// The bodies of the `method` calls the app received, in order.
+fn bodies(rec: &Recorder, method: Method) -> Vec<Option<Value>> {
+    rec.seen()
+        .into_iter()
+        .filter(|s| s.method == method)
+        .map(|s| s.body)
+        .collect()
 }
 
 #[tokio::test]
@@ -170,14 +152,14 @@ async fn cursor_paging_with_summaries_fetched_in_full() {
 
 #[tokio::test]
 async fn wrapped_create_and_already_done_update() {
-    let (sc, store, bodies) = setup(1).await;
+    let (sc, store, rec) = setup(1).await;
     let user = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "new", "name": {"givenName": "Nia"}});
     let (status, created) = call(&sc, "POST", "/scim/v2/Users", Some(user)).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     assert_eq!(created["id"], "p2");
     assert_eq!(
-        bodies.lock().unwrap().last().unwrap(),
-        &json!({"person": {"handle": "new", "given": "Nia"}})
+        bodies(&rec, Method::POST),
+        [Some(json!({"person": {"handle": "new", "given": "Nia"}}))]
     );
     assert_eq!(store.lock().unwrap()[1]["handle"], "new");
 
@@ -190,19 +172,24 @@ async fn wrapped_create_and_already_done_update() {
         "the app's 409 `unchanged` counts as done: {body}"
     );
     assert_eq!(
-        bodies.lock().unwrap().last().unwrap(),
-        &json!({"person": {"given": "Nina"}}),
-        "only the change was sent"
+        bodies(&rec, Method::PATCH),
+        [Some(json!({"person": {"given": "Nina"}}))],
+        "only the change was sent, once"
     );
 }
 
 #[tokio::test]
 async fn delete_without_an_app_delete_is_405() {
-    let (sc, store, _) = setup(1).await;
+    let (sc, store, rec) = setup(1).await;
     let (status, err) = call(&sc, "DELETE", "/scim/v2/Users/p1", None).await;
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(err["status"], "405");
     assert_eq!(store.lock().unwrap().len(), 1);
+    assert!(
+        rec.seen().iter().all(|s| s.method == Method::GET),
+        "only reads reached the app: {:?}",
+        rec.calls()
+    );
 }
 
 /// A list whose `next` is a link (relative or absolute on the app's origin)
