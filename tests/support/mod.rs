@@ -193,7 +193,8 @@ pub async fn call_raw(sc: &Sidecar, req: Request<Body>) -> Reply {
 }
 
 /// The sidecar's own `/Schemas` and `/ResourceTypes`, read once, for the
-/// SCIM base path that `path` lies under.
+/// SCIM base path that `path` lies under; both documents are checked
+/// themselves (RFC 7643 §6, §7) before anything is checked against them.
 async fn discovery<'s>(sc: &'s Sidecar, path: &str) -> Option<&'s strict::Discovery> {
     let base = scim_base(path)?;
     let d = sc
@@ -208,16 +209,23 @@ async fn discovery<'s>(sc: &'s Sidecar, path: &str) -> Option<&'s strict::Discov
                         .insert("authorization", format!("Bearer {token}").parse().unwrap());
                     let (parts, bytes) = send(&client(), req).await;
                     assert_eq!(parts.status, 200, "GET {url}");
-                    json(&bytes)["Resources"]
-                        .as_array()
-                        .cloned()
-                        .unwrap_or_default()
+                    let ct = parts.headers.get("content-type").cloned();
+                    (url, ct, json(&bytes))
                 }
             };
-            strict::Discovery {
-                schemas: get("Schemas").await,
-                resource_types: get("ResourceTypes").await,
+            let schemas = get("Schemas").await;
+            let types = get("ResourceTypes").await;
+            let resources =
+                |v: &serde_json::Value| v["Resources"].as_array().cloned().unwrap_or_default();
+            let d = strict::Discovery {
+                schemas: resources(&schemas.2),
+                resource_types: resources(&types.2),
+            };
+            for (url, ct, body) in [&schemas, &types] {
+                let ct = ct.as_ref().and_then(|v| v.to_str().ok());
+                strict::check(&d, 200, ct, body, &format!("GET {url}"));
             }
+            d
         })
         .await;
     Some(d)

@@ -3,10 +3,15 @@
 //! bodies) and every resource checked against the sidecar's own `/Schemas`
 //! and `/ResourceTypes` (RFC 7643 §7): each attribute and sub-attribute
 //! declared, of its declared type and plurality, within its
-//! `canonicalValues`, never one that is `returned: never`; extension
+//! `canonicalValues`, never one that is `returned: never` or `writeOnly`;
+//! extension
 //! objects named in `schemas`; `id` and `meta` as RFC 7643 §3.1 defines.
-//! The shared request helper runs it on every answer, so each test that
-//! talks SCIM also checks that discovery tells the truth.
+//! Discovery's own `Schema` and `ResourceType` resources are checked as
+//! RFC 7643 §6 and §7 define them ([`discovery`]). The shared request
+//! helper runs it on every answer, so each test that talks SCIM also
+//! checks that discovery tells the truth.
+
+mod discovery;
 
 use serde_json::{Map, Value};
 
@@ -21,6 +26,8 @@ pub struct Discovery {
 
 const LIST_URN: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 const ERROR_URN: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
+const SCHEMA_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:Schema";
+const RESOURCE_TYPE_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:ResourceType";
 const SCIM_TYPES: [&str; 10] = [
     "invalidFilter",
     "tooMany",
@@ -50,8 +57,8 @@ pub fn check(d: &Discovery, status: u16, content_type: Option<&str>, body: &Valu
             error_body(status, body, &mut problems);
         } else if has_schema(body, LIST_URN) {
             list(d, body, &mut problems);
-        } else if body.get("id").is_some() && body.get("meta").is_some() {
-            resource(d, body, "", &mut problems);
+        } else if body.get("id").is_some() {
+            any_resource(d, body, "", &mut problems);
         }
     }
     assert!(
@@ -101,9 +108,19 @@ fn list(d: &Discovery, body: &Value, p: &mut Vec<String>) {
         p.push("`totalResults` is smaller than the page".into());
     }
     for (i, r) in resources.into_iter().flatten().enumerate() {
-        if r.get("meta").and_then(|m| m.get("resourceType")).is_some() {
-            resource(d, r, &format!("Resources[{i}]."), p);
-        }
+        any_resource(d, r, &format!("Resources[{i}]."), p);
+    }
+}
+
+/// Discovery's own resources are described by RFC 7643 (§6, §7, §8.7.2),
+/// not by `/ResourceTypes`; every other resource by its resource type.
+fn any_resource(d: &Discovery, r: &Value, at: &str, p: &mut Vec<String>) {
+    if has_schema(r, SCHEMA_URN) {
+        discovery::schema(d, r, at, p);
+    } else if has_schema(r, RESOURCE_TYPE_URN) {
+        discovery::resource_type(d, r, at, p);
+    } else {
+        resource(d, r, at, p);
     }
 }
 
@@ -113,25 +130,34 @@ fn resource(d: &Discovery, r: &Value, at: &str, p: &mut Vec<String>) {
         p.push(format!("{at}: not an object"));
         return;
     };
-    let rt_name = r["meta"]["resourceType"].as_str().unwrap_or("");
-    let Some(rt) = d.resource_types.iter().find(|t| t["name"] == rt_name) else {
+    let listed: Vec<&str> = r["schemas"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    // `meta` may be left out by `attributes`; then `schemas` names the type.
+    let rt = match r["meta"]["resourceType"].as_str() {
+        Some(name) => d.resource_types.iter().find(|t| t["name"] == name),
+        None => d
+            .resource_types
+            .iter()
+            .find(|t| t["schema"].as_str().is_some_and(|c| listed.contains(&c))),
+    };
+    let Some(rt) = rt else {
         p.push(format!(
-            "{at}meta.resourceType {rt_name:?} is not in /ResourceTypes"
+            "{at}meta.resourceType {} / schemas {listed:?}: no resource type in /ResourceTypes",
+            r["meta"]["resourceType"]
         ));
         return;
     };
+    let rt_name = rt["name"].as_str().unwrap_or("");
     let core = rt["schema"].as_str().unwrap_or("");
     let extensions: Vec<&str> = rt["schemaExtensions"]
         .as_array()
         .into_iter()
         .flatten()
         .filter_map(|e| e["schema"].as_str())
-        .collect();
-    let listed: Vec<&str> = r["schemas"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
         .collect();
     if !listed.contains(&core) {
         p.push(format!("{at}schemas does not list the core schema {core}"));
@@ -171,14 +197,19 @@ fn resource(d: &Discovery, r: &Value, at: &str, p: &mut Vec<String>) {
     }
 }
 
-/// RFC 7643 §3.1: `id` and `meta`.
+/// RFC 7643 §3.1: `id` (returned always) and `meta` (returned by default,
+/// so a projection may leave it out).
 fn common(r: &Value, at: &str, p: &mut Vec<String>) {
     if r["id"].as_str().is_none_or(str::is_empty) {
         p.push(format!("{at}id is not a non-empty string"));
     }
-    let Some(meta) = r["meta"].as_object() else {
-        p.push(format!("{at}meta is not an object"));
-        return;
+    let meta = match r.get("meta") {
+        None => return,
+        Some(Value::Object(meta)) => meta,
+        Some(_) => {
+            p.push(format!("{at}meta is not an object"));
+            return;
+        }
     };
     for (k, v) in meta {
         let ok = match k.as_str() {
@@ -230,6 +261,11 @@ fn attributes(doc: &Value, v: &Value, at: &str, p: &mut Vec<String>) {
 fn value(def: &Value, v: &Value, at: &str, p: &mut Vec<String>) {
     if def["returned"] == "never" {
         p.push(format!("{at}: returned although `returned: never`"));
+    }
+    if def["mutability"] == "writeOnly" {
+        p.push(format!(
+            "{at}: returned although `writeOnly` (RFC 7643 §2.2: SHALL NOT be returned)"
+        ));
     }
     if def["multiValued"] == true {
         match v.as_array() {
