@@ -10,11 +10,6 @@ use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use support::*;
 
-async fn get(sc: &Sidecar, path: &str) -> (StatusCode, Value) {
-    let (parts, bytes) = send(&client(), scim("GET", &sc.url(path), None)).await;
-    (parts.status, json(&bytes))
-}
-
 fn attr<'a>(schema: &'a Value, name: &str) -> &'a Value {
     schema["attributes"]
         .as_array()
@@ -27,7 +22,7 @@ fn attr<'a>(schema: &'a Value, name: &str) -> &'a Value {
 #[tokio::test]
 async fn schemas_list_exactly_the_mapped_attributes() {
     let (sc, _) = start_example().await;
-    let (status, list) = get(&sc, "/scim/v2/Schemas").await;
+    let (status, list) = call(&sc, "GET", "/scim/v2/Schemas", None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         list["schemas"][0],
@@ -100,21 +95,23 @@ async fn schemas_list_exactly_the_mapped_attributes() {
     assert_eq!(ent["attributes"].as_array().unwrap().len(), 1);
     assert_eq!(attr(ent, "department")["type"], "string");
 
-    let (status, one) = get(
+    let (status, one) = call(
         &sc,
+        "GET",
         "/scim/v2/Schemas/urn:ietf:params:scim:schemas:core:2.0:User",
+        None,
     )
     .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(&one, user);
-    let (status, _) = get(&sc, "/scim/v2/Schemas/urn:nope").await;
+    let (status, _) = call(&sc, "GET", "/scim/v2/Schemas/urn:nope", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
 async fn resource_types_and_service_provider_config_tell_the_truth() {
     let (sc, _) = start_example().await;
-    let (status, rts) = get(&sc, "/scim/v2/ResourceTypes").await;
+    let (status, rts) = call(&sc, "GET", "/scim/v2/ResourceTypes", None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(rts["totalResults"], json!(2), "Users and Groups are mapped");
     let user = &rts["Resources"][0];
@@ -127,10 +124,10 @@ async fn resource_types_and_service_provider_config_tell_the_truth() {
         user["schemaExtensions"][0]["schema"],
         "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
     );
-    let (_, one) = get(&sc, "/scim/v2/ResourceTypes/User").await;
+    let (_, one) = call(&sc, "GET", "/scim/v2/ResourceTypes/User", None).await;
     assert_eq!(&one, user);
 
-    let (_, spc) = get(&sc, "/scim/v2/ServiceProviderConfig").await;
+    let (_, spc) = call(&sc, "GET", "/scim/v2/ServiceProviderConfig", None).await;
     assert_eq!(spc["patch"]["supported"], true);
     assert_eq!(spc["filter"]["supported"], true);
     assert_eq!(spc["filter"]["maxResults"], json!(200));
@@ -143,9 +140,11 @@ async fn resource_types_and_service_provider_config_tell_the_truth() {
 #[tokio::test]
 async fn projection_and_etags_on_reads() {
     let (sc, _) = start_example().await;
-    let (_, list) = get(
+    let (_, list) = call(
         &sc,
+        "GET",
         "/scim/v2/Users?attributes=userName,name.givenName&count=1",
+        None,
     )
     .await;
     let first = &list["Resources"][0];
@@ -161,37 +160,52 @@ async fn projection_and_etags_on_reads() {
     );
     assert_eq!(first["name"], json!({"givenName": "Ada"}));
 
-    let (_, one) = get(
+    let (_, one) = call(
         &sc,
+        "GET",
         "/scim/v2/Users/1001?excludedAttributes=emails,phoneNumbers,id",
+        None,
     )
     .await;
     assert!(one.get("emails").is_none() && one.get("phoneNumbers").is_none());
     assert_eq!(one["id"], "1001", "id is returned always");
 
-    let (parts, _) = send(&client(), scim("GET", &sc.url("/scim/v2/Users/1001"), None)).await;
-    let tag = parts.headers["etag"].to_str().unwrap().to_string();
+    let got = call_with(&sc, "GET", "/scim/v2/Users/1001", None, &[]).await;
+    let tag = got.headers["etag"].to_str().unwrap().to_string();
     assert_eq!(tag, "W/\"1\"");
-    let mut req = scim("GET", &sc.url("/scim/v2/Users/1001"), None);
-    req.headers_mut()
-        .insert("if-none-match", tag.parse().unwrap());
-    let (parts, bytes) = send(&client(), req).await;
-    assert_eq!(parts.status, StatusCode::NOT_MODIFIED);
-    assert!(bytes.is_empty());
+    let r = call_with(
+        &sc,
+        "GET",
+        "/scim/v2/Users/1001",
+        None,
+        &[("if-none-match", &tag)],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_MODIFIED);
+    assert!(r.body.is_null(), "a 304 has no body: {}", r.body);
 
     let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
         "Operations": [{"op": "replace", "path": "title", "value": "Countess"}]});
-    let mut req = scim("PATCH", &sc.url("/scim/v2/Users/1001"), Some(patch.clone()));
-    req.headers_mut()
-        .insert("if-match", "W/\"7\"".parse().unwrap());
-    let (parts, _) = send(&client(), req).await;
-    assert_eq!(parts.status, StatusCode::PRECONDITION_FAILED);
-    let mut req = scim("PATCH", &sc.url("/scim/v2/Users/1001"), Some(patch));
-    req.headers_mut().insert("if-match", tag.parse().unwrap());
-    let (parts, bytes) = send(&client(), req).await;
-    assert_eq!(parts.status, StatusCode::OK);
-    assert_eq!(json(&bytes)["title"], "Countess");
-    assert_eq!(parts.headers["etag"], "W/\"2\"");
+    let r = call_with(
+        &sc,
+        "PATCH",
+        "/scim/v2/Users/1001",
+        Some(patch.clone()),
+        &[("if-match", "W/\"7\"")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::PRECONDITION_FAILED);
+    let r = call_with(
+        &sc,
+        "PATCH",
+        "/scim/v2/Users/1001",
+        Some(patch),
+        &[("if-match", &tag)],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body["title"], "Countess");
+    assert_eq!(r.headers["etag"], "W/\"2\"");
 }
 
 #[tokio::test]
@@ -200,19 +214,16 @@ async fn search_endpoint_and_sorting() {
     let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
         "filter": "name.familyName sw \"T\" or title eq \"Engineer\"", "sortBy": "userName", "sortOrder": "descending",
         "attributes": ["userName"]});
-    let (parts, bytes) = send(
-        &client(),
-        scim("POST", &sc.url("/scim/v2/Users/.search"), Some(body)),
-    )
-    .await;
-    assert_eq!(parts.status, StatusCode::OK);
-    let list = json(&bytes);
+    let (status, list) = call(&sc, "POST", "/scim/v2/Users/.search", Some(body)).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
     assert_eq!(list["totalResults"], json!(2));
     assert_eq!(list["Resources"][0]["userName"], "alan.turing@example.com");
     assert_eq!(list["Resources"][1]["userName"], "ada.lovelace@example.com");
-    let (_, sorted) = get(
+    let (_, sorted) = call(
         &sc,
+        "GET",
         "/scim/v2/Users?sortBy=name.givenName&attributes=userName",
+        None,
     )
     .await;
     let order: Vec<&str> = sorted["Resources"]
