@@ -8,8 +8,9 @@
 //! DELETE (405), a case-sensitive unique username (`400 {"username": ["A
 //! user with that username already exists."]}`), `date_joined` in epoch
 //! milliseconds, trailing slashes required, and `Authorization: Bearer …`.
-//! Every request is recorded.
+//! Every request is recorded ([`Recorder`]).
 
+use crate::support::record::{Recorder, Seen};
 use http::{Method, Request, Response};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
@@ -39,22 +40,11 @@ const WRITABLE: [(&str, bool); 6] = [
     ("department", true),
 ];
 
-/// A request as the app received it.
-#[derive(Debug, Clone)]
-pub struct Seen {
-    pub method: Method,
-    pub path: String,
-    pub query: HashMap<String, String>,
-    pub authorization: Option<String>,
-    pub body: Option<Value>,
-}
-
 #[derive(Default)]
 struct Store {
     /// Accounts in `date_joined` order (the queryset's ordering).
     accounts: Vec<Value>,
     created: u64,
-    seen: Vec<Seen>,
 }
 
 impl Store {
@@ -92,6 +82,8 @@ impl Store {
 #[derive(Clone, Default)]
 pub struct DjangoApp {
     store: Arc<Mutex<Store>>,
+    /// Every request the app received.
+    pub recorder: Recorder,
 }
 
 impl DjangoApp {
@@ -137,16 +129,6 @@ impl DjangoApp {
         self.store.lock().unwrap().accounts.len()
     }
 
-    /// Every request received so far.
-    pub fn seen(&self) -> Vec<Seen> {
-        self.store.lock().unwrap().seen.clone()
-    }
-
-    /// Forgets the recorded requests.
-    pub fn clear_seen(&self) {
-        self.store.lock().unwrap().seen.clear();
-    }
-
     /// Serves the app on 127.0.0.1:0; returns its address.
     pub async fn serve(&self) -> SocketAddr {
         let app = self.clone();
@@ -164,26 +146,16 @@ impl DjangoApp {
             .await
             .map(|b| b.to_bytes())
             .unwrap_or_default();
-        let body: Option<Value> = serde_json::from_slice(&bytes).ok();
-        let query: HashMap<String, String> = parts
-            .uri
-            .query()
-            .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
-            .unwrap_or_default();
-        let authorization = parts
-            .headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        let path = parts.uri.path().to_string();
+        let seen = Seen::new(&parts, &bytes);
+        self.recorder.record(seen.clone());
+        let Seen {
+            query,
+            authorization,
+            body,
+            path,
+            ..
+        } = seen;
         let mut s = self.store.lock().unwrap();
-        s.seen.push(Seen {
-            method: parts.method.clone(),
-            path: path.clone(),
-            query: query.clone(),
-            authorization: authorization.clone(),
-            body: body.clone(),
-        });
         if authorization.as_deref() != Some(&format!("Bearer {API_TOKEN}")) {
             return reply(
                 401,

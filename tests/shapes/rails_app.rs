@@ -6,8 +6,10 @@
 //! `POST /users.json` (201 with the full record), strong parameters (unknown
 //! keys dropped), ActiveRecord-style validation errors (`422 {"errors":
 //! {"email": ["has already been taken"]}}`, uniqueness case-insensitive) and
-//! `Authorization: Token token="…"`. Every request is recorded.
+//! `Authorization: Token token="…"`. Every request is recorded
+//! ([`Recorder`]).
 
+use crate::support::record::{Recorder, Seen};
 use http::{Method, Request, Response};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
@@ -33,22 +35,11 @@ const PERMITTED: [&str; 6] = [
     "emails",
 ];
 
-/// A request as the app received it.
-#[derive(Debug, Clone)]
-pub struct Seen {
-    pub method: Method,
-    pub path: String,
-    pub query: HashMap<String, String>,
-    pub authorization: Option<String>,
-    pub body: Option<Value>,
-}
-
 #[derive(Default)]
 struct Store {
     users: BTreeMap<u64, Value>,
     next_id: u64,
     clock: u64,
-    seen: Vec<Seen>,
 }
 
 impl Store {
@@ -77,6 +68,8 @@ impl Store {
 #[derive(Clone, Default)]
 pub struct RailsApp {
     store: Arc<Mutex<Store>>,
+    /// Every request the app received.
+    pub recorder: Recorder,
 }
 
 impl RailsApp {
@@ -126,16 +119,6 @@ impl RailsApp {
         self.store.lock().unwrap().users.len()
     }
 
-    /// Every request received so far.
-    pub fn seen(&self) -> Vec<Seen> {
-        self.store.lock().unwrap().seen.clone()
-    }
-
-    /// Forgets the recorded requests.
-    pub fn clear_seen(&self) {
-        self.store.lock().unwrap().seen.clear();
-    }
-
     /// Serves the app on 127.0.0.1:0; returns its address.
     pub async fn serve(&self) -> SocketAddr {
         let app = self.clone();
@@ -153,26 +136,16 @@ impl RailsApp {
             .await
             .map(|b| b.to_bytes())
             .unwrap_or_default();
-        let body: Option<Value> = serde_json::from_slice(&bytes).ok();
-        let query: HashMap<String, String> = parts
-            .uri
-            .query()
-            .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
-            .unwrap_or_default();
-        let authorization = parts
-            .headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        let path = parts.uri.path().to_string();
+        let seen = Seen::new(&parts, &bytes);
+        self.recorder.record(seen.clone());
+        let Seen {
+            query,
+            authorization,
+            body,
+            path,
+            ..
+        } = seen;
         let mut s = self.store.lock().unwrap();
-        s.seen.push(Seen {
-            method: parts.method.clone(),
-            path: path.clone(),
-            query: query.clone(),
-            authorization: authorization.clone(),
-            body: body.clone(),
-        });
         if authorization.as_deref() != Some(&format!("Token token=\"{API_TOKEN}\"")) {
             return reply(401, json!({"error": "HTTP Token: Access denied."}));
         }

@@ -40,6 +40,8 @@ pub struct Sidecar {
     pub task: tokio::task::JoinHandle<Result<(), scim_sidecar::ServeError>>,
     /// The bearer token [`call`] sends.
     pub token: String,
+    /// Headers [`call`] sends with every request (an IdP's own, say).
+    pub headers: Vec<(String, String)>,
     discovery: tokio::sync::OnceCell<strict::Discovery>,
 }
 
@@ -47,6 +49,15 @@ impl Sidecar {
     /// The same sidecar, called with another bearer token.
     pub fn with_token(mut self, token: &str) -> Self {
         self.token = token.to_owned();
+        self
+    }
+
+    /// The same sidecar, called with these headers on every request.
+    pub fn with_headers(mut self, headers: &[(&str, &str)]) -> Self {
+        self.headers = headers
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         self
     }
 
@@ -113,6 +124,7 @@ pub async fn start(config: Config) -> Sidecar {
         stop: Some(stop),
         task,
         token: TOKEN.to_owned(),
+        headers: Vec::new(),
         discovery: tokio::sync::OnceCell::new(),
     }
 }
@@ -138,7 +150,8 @@ pub async fn call(
     (r.status, r.body)
 }
 
-/// Like [`call`], with extra request headers, returning the headers too.
+/// Like [`call`], with extra request headers (after the sidecar's own
+/// [`Sidecar::headers`]), returning the answer's headers too.
 pub async fn call_with(
     sc: &Sidecar,
     method: &str,
@@ -149,7 +162,8 @@ pub async fn call_with(
     let mut req = scim(method, &sc.url(path), body);
     let auth = format!("Bearer {}", sc.token).parse().unwrap();
     req.headers_mut().insert("authorization", auth);
-    for (k, v) in headers {
+    let own = sc.headers.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+    for (k, v) in own.chain(headers.iter().copied()) {
         let name = http::HeaderName::from_bytes(k.as_bytes()).unwrap();
         req.headers_mut().insert(name, v.parse().unwrap());
     }
