@@ -9,7 +9,7 @@ mod support;
 use http::{Request, Response, StatusCode};
 use hyper::body::Incoming;
 use serde_json::{Value, json};
-use std::sync::{Arc, Mutex};
+use support::record::{Recorder, Seen};
 use support::*;
 
 const MAPPING: &str = r#"
@@ -40,13 +40,13 @@ title = "$.title"
 "#;
 
 /// An app whose list holds `n` users and whose item endpoint misbehaves on
-/// purpose; it records every request path it receives.
-async fn odd_app(n: usize, seen: Arc<Mutex<Vec<String>>>) -> std::net::SocketAddr {
+/// purpose; it records every request it receives.
+async fn odd_app(n: usize, rec: Recorder) -> std::net::SocketAddr {
     upstream(move |req: Request<Incoming>| {
-        let seen = seen.clone();
+        let rec = rec.clone();
         async move {
             let path = req.uri().path().to_string();
-            seen.lock().unwrap().push(req.uri().to_string());
+            rec.record(Seen::new(&req.into_parts().0, &[]));
             let respond = |status: u16, body: String| Response::builder().status(status).body(support::body(body)).unwrap();
             match path.as_str() {
                 "/u" => {
@@ -69,19 +69,10 @@ async fn odd_app(n: usize, seen: Arc<Mutex<Vec<String>>>) -> std::net::SocketAdd
     .await
 }
 
-async fn setup(n: usize) -> (Sidecar, Arc<Mutex<Vec<String>>>) {
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let app = odd_app(n, seen.clone()).await;
-    (start(load(&config_text(app, MAPPING))).await, seen)
-}
-
-async fn get(sc: &Sidecar, path: &str) -> (StatusCode, Value) {
-    let req = Request::get(sc.url(path))
-        .header("authorization", format!("Bearer {TOKEN}"))
-        .body(body(""))
-        .unwrap();
-    let (parts, bytes) = send(&client(), req).await;
-    (parts.status, json(&bytes))
+async fn setup(n: usize) -> (Sidecar, Recorder) {
+    let rec = Recorder::default();
+    let app = odd_app(n, rec.clone()).await;
+    (start(load(&config_text(app, MAPPING))).await, rec)
 }
 
 #[tokio::test]
@@ -94,37 +85,37 @@ async fn hostile_ids_stay_one_encoded_path_segment() {
         ("a%3Fq%3D1%23f", "/u/a%3Fq%3D1%23f"),
         ("%25", "/u/%25"),
     ] {
-        seen.lock().unwrap().clear();
-        let (status, err) = get(&sc, &format!("/scim/v2/Users/{id}")).await;
+        seen.clear();
+        let (status, err) = call(&sc, "GET", &format!("/scim/v2/Users/{id}"), None).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{id}: {err}");
         assert_eq!(err["status"], "404");
-        let paths = seen.lock().unwrap().clone();
-        assert_eq!(paths, vec![expected.to_string()], "{id}");
+        assert_eq!(seen.calls(), [format!("GET {expected}")], "{id}");
+        assert!(seen.seen()[0].query.is_empty(), "{id}");
     }
     // Dot-only ids never reach the app at all.
     for id in ["%2E%2E", ".", "%2e"] {
-        seen.lock().unwrap().clear();
-        let (status, _) = get(&sc, &format!("/scim/v2/Users/{id}")).await;
+        seen.clear();
+        let (status, _) = call(&sc, "GET", &format!("/scim/v2/Users/{id}"), None).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{id}");
-        assert!(seen.lock().unwrap().is_empty(), "{id} reached the app");
+        assert!(seen.seen().is_empty(), "{id} reached the app");
     }
 }
 
 #[tokio::test]
 async fn app_failures_become_scim_errors_without_app_data() {
     let (sc, _) = setup(1).await;
-    let (status, err) = get(&sc, "/scim/v2/Users/boom").await;
+    let (status, err) = call(&sc, "GET", "/scim/v2/Users/boom", None).await;
     assert_eq!(status, StatusCode::BAD_GATEWAY);
     assert_eq!(err["status"], "502");
     assert!(
         !err["detail"].as_str().unwrap().contains("user@example.com"),
         "app body leaked: {err}"
     );
-    let (status, err) = get(&sc, "/scim/v2/Users/garbage").await;
+    let (status, err) = call(&sc, "GET", "/scim/v2/Users/garbage", None).await;
     assert_eq!(status, StatusCode::BAD_GATEWAY, "{err}");
-    let (status, err) = get(&sc, "/scim/v2/Users/noid").await;
+    let (status, err) = call(&sc, "GET", "/scim/v2/Users/noid", None).await;
     assert_eq!(status, StatusCode::BAD_GATEWAY, "{err}");
-    let (status, err) = get(&sc, "/scim/v2/Users/slow").await;
+    let (status, err) = call(&sc, "GET", "/scim/v2/Users/slow", None).await;
     assert_eq!(status, StatusCode::GATEWAY_TIMEOUT, "{err}");
     assert_eq!(err["status"], "504");
 }
@@ -133,7 +124,7 @@ async fn app_failures_become_scim_errors_without_app_data() {
 async fn unreachable_app_is_a_scim_502() {
     let text = config_text(closed_port().await, MAPPING);
     let sc = start(load(&text)).await;
-    let (status, err) = get(&sc, "/scim/v2/Users?startIndex=1&count=2").await;
+    let (status, err) = call(&sc, "GET", "/scim/v2/Users?startIndex=1&count=2", None).await;
     assert_eq!(status, StatusCode::BAD_GATEWAY);
     assert_eq!(
         err["schemas"][0],
@@ -144,10 +135,16 @@ async fn unreachable_app_is_a_scim_502() {
 #[tokio::test]
 async fn filters_without_push_down_are_evaluated_within_the_scan_limit() {
     let (sc, _) = setup(5).await;
-    let (status, list) = get(&sc, "/scim/v2/Users?filter=title%20pr").await;
+    let (status, list) = call(&sc, "GET", "/scim/v2/Users?filter=title%20pr", None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(list["totalResults"], json!(3));
-    let (status, list) = get(&sc, "/scim/v2/Users?filter=userName%20eq%20%22USER3%22").await;
+    let (status, list) = call(
+        &sc,
+        "GET",
+        "/scim/v2/Users?filter=userName%20eq%20%22USER3%22",
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         list["totalResults"],
@@ -160,11 +157,17 @@ async fn filters_without_push_down_are_evaluated_within_the_scan_limit() {
 #[tokio::test]
 async fn filters_beyond_the_scan_limit_are_refused_not_emptied() {
     let (sc, _) = setup(6).await;
-    let (status, err) = get(&sc, "/scim/v2/Users?filter=userName%20eq%20%22nobody%22").await;
+    let (status, err) = call(
+        &sc,
+        "GET",
+        "/scim/v2/Users?filter=userName%20eq%20%22nobody%22",
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
     assert_eq!(err["scimType"], "invalidFilter");
     // Unfiltered paging still works: the app returns everything at once.
-    let (status, list) = get(&sc, "/scim/v2/Users?startIndex=3&count=2").await;
+    let (status, list) = call(&sc, "GET", "/scim/v2/Users?startIndex=3&count=2", None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(list["itemsPerPage"], json!(2));
     assert_eq!(list["totalResults"], json!(6));
@@ -175,6 +178,7 @@ async fn filters_beyond_the_scan_limit_are_refused_not_emptied() {
 async fn a_body_that_never_arrives_is_408() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let (sc, seen) = setup(1).await;
+    // Raw TCP: a body shorter than its Content-Length, which no helper sends.
     let mut stream = tokio::net::TcpStream::connect(sc.addr).await.unwrap();
     let head = format!(
         "POST /scim/v2/Users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n\
@@ -188,17 +192,23 @@ async fn a_body_that_never_arrives_is_408() {
     let text = String::from_utf8_lossy(&buf[..n]);
     assert!(text.starts_with("HTTP/1.1 408"), "{text}");
     assert!(text.contains("\"status\":\"408\""), "{text}");
-    assert!(seen.lock().unwrap().is_empty(), "nothing reached the app");
+    assert!(seen.seen().is_empty(), "nothing reached the app");
 }
 
 #[tokio::test]
 async fn filters_on_unmapped_attributes_are_invalid_not_empty() {
     let (sc, seen) = setup(3).await;
-    let (status, err) = get(&sc, "/scim/v2/Users?filter=nickName%20eq%20%22x%22").await;
+    let (status, err) = call(
+        &sc,
+        "GET",
+        "/scim/v2/Users?filter=nickName%20eq%20%22x%22",
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
     assert_eq!(err["scimType"], "invalidFilter");
     assert!(err["detail"].as_str().unwrap().contains("nickName"));
-    assert!(seen.lock().unwrap().is_empty(), "the app was not asked");
+    assert!(seen.seen().is_empty(), "the app was not asked");
 }
 
 /// An app that caps its pages at 2 while the mapping declares 5, and
@@ -225,10 +235,10 @@ async fn pages_shorter_than_declared_are_a_502_not_a_gap() {
     );
     assert_ne!(mapping, MAPPING);
     let sc = start(load(&config_text(app, &mapping))).await;
-    let (status, err) = get(&sc, "/scim/v2/Users?startIndex=1&count=5").await;
+    let (status, err) = call(&sc, "GET", "/scim/v2/Users?startIndex=1&count=5", None).await;
     assert_eq!(status, StatusCode::BAD_GATEWAY, "{err}");
     assert!(err["detail"].as_str().unwrap().contains("max_page_size"));
-    let (status, err) = get(&sc, "/scim/v2/Users?filter=title%20pr").await;
+    let (status, err) = call(&sc, "GET", "/scim/v2/Users?filter=title%20pr", None).await;
     assert_eq!(
         status,
         StatusCode::OK,
