@@ -6,24 +6,27 @@ mod support;
 
 use http::{Request, Response, StatusCode};
 use hyper::body::Incoming;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use serde_json::json;
+use support::record::{Recorder, Seen};
 use support::*;
 
-async fn counted_sidecar() -> (Sidecar, Counter) {
-    let hits: Counter = Arc::new(AtomicUsize::new(0));
-    let h = hits.clone();
-    let up = upstream(move |_req: Request<Incoming>| {
-        let h = h.clone();
+/// A sidecar without resource mappings in front of an app that records
+/// every request it gets.
+async fn recorded_sidecar() -> (Sidecar, Recorder) {
+    let rec = Recorder::default();
+    let r = rec.clone();
+    let up = upstream(move |req: Request<Incoming>| {
+        let r = r.clone();
         async move {
-            h.fetch_add(1, Ordering::SeqCst);
+            r.record(Seen::new(&req.into_parts().0, &[]));
             Response::new(body("app"))
         }
     })
     .await;
-    (start(load(&config_text(up, ""))).await, hits)
+    (start(load(&config_text(up, ""))).await, rec)
 }
 
+/// A GET with the given Authorization header, or none.
 fn get(sc: &Sidecar, path: &str, auth: Option<&str>) -> Request<scim_sidecar::body::Body> {
     let mut b = Request::get(sc.url(path));
     if let Some(a) = auth {
@@ -32,14 +35,9 @@ fn get(sc: &Sidecar, path: &str, auth: Option<&str>) -> Request<scim_sidecar::bo
     b.body(body("")).unwrap()
 }
 
-fn bearer() -> String {
-    format!("Bearer {TOKEN}")
-}
-
 #[tokio::test]
 async fn unauthenticated_requests_get_scim_401s() {
-    let (sc, hits) = counted_sidecar().await;
-    let c = client();
+    let (sc, app) = recorded_sidecar().await;
     for (auth, challenge) in [
         (None, "Bearer realm=\"scim\""),
         (
@@ -64,35 +62,31 @@ async fn unauthenticated_requests_get_scim_401s() {
             "/scim/v2/Nope",
             "/scim/v2",
         ] {
-            let (parts, bytes) = send(&c, get(&sc, path, auth)).await;
-            assert_eq!(parts.status, StatusCode::UNAUTHORIZED, "{auth:?} {path}");
-            assert_eq!(parts.headers["www-authenticate"], challenge);
-            assert_eq!(parts.headers["content-type"], "application/scim+json");
-            let b = json(&bytes);
+            // Raw: missing and malformed credentials instead of the token.
+            let r = call_raw(&sc, get(&sc, path, auth)).await;
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{auth:?} {path}");
+            assert_eq!(r.headers["www-authenticate"], challenge);
+            assert_eq!(r.headers["content-type"], "application/scim+json");
+            let b = &r.body;
             assert_eq!(
                 b["schemas"][0],
                 "urn:ietf:params:scim:api:messages:2.0:Error"
             );
             assert_eq!(b["status"], "401");
             assert!(b["detail"].as_str().is_some_and(|d| !d.is_empty()));
-            assert!(
-                !bytes.windows(11).any(|w| w == b"wrong-token"),
-                "token echoed"
-            );
+            assert!(!b.to_string().contains("wrong-token"), "token echoed");
         }
     }
-    assert_eq!(
-        hits.load(Ordering::SeqCst),
-        0,
-        "a SCIM request reached the app"
+    assert!(
+        app.seen().is_empty(),
+        "a SCIM request reached the app: {:?}",
+        app.calls()
     );
 }
 
 #[tokio::test]
 async fn scim_requests_never_reach_the_app() {
-    let (sc, hits) = counted_sidecar().await;
-    let c = client();
-    let auth = bearer();
+    let (sc, app) = recorded_sidecar().await;
     for (method, path) in [
         ("GET", "/scim/v2/Users"),
         ("POST", "/scim/v2/Users"),
@@ -102,43 +96,35 @@ async fn scim_requests_never_reach_the_app() {
         ("DELETE", "/scim/v2/Schemas"),
         ("GET", "/scim/v2/ServiceProviderConfig"),
     ] {
-        let req = Request::builder()
-            .method(method)
-            .uri(sc.url(path))
-            .header("authorization", &auth)
-            .header("content-type", "application/scim+json")
-            .body(body("{}"))
-            .unwrap();
-        let (parts, _) = send(&c, req).await;
+        let r = call_with(&sc, method, path, Some(json!({})), &[]).await;
         assert_eq!(
-            parts.headers["content-type"], "application/scim+json",
+            r.headers["content-type"], "application/scim+json",
             "{method} {path}"
         );
     }
-    assert_eq!(hits.load(Ordering::SeqCst), 0);
-    // The same client still reaches the app outside the base path.
-    let (parts, _) = send(&c, get(&sc, "/scim/v2x", Some(&auth))).await;
+    assert!(app.seen().is_empty(), "{:?}", app.calls());
+    // The same client still reaches the app outside the base path (raw:
+    // not a SCIM request).
+    let bearer = format!("Bearer {}", sc.token);
+    let (parts, _) = send(&client(), get(&sc, "/scim/v2x", Some(&bearer))).await;
     assert_eq!(parts.status, StatusCode::OK);
-    assert_eq!(hits.load(Ordering::SeqCst), 1);
+    assert_eq!(app.calls(), ["GET /scim/v2x"]);
+    assert_eq!(app.seen()[0].authorization.as_deref(), Some(&*bearer));
 }
 
 #[tokio::test]
 async fn discovery_endpoints_answer_and_refuse_writes() {
-    let (sc, _) = counted_sidecar().await;
-    let c = client();
-    let auth = bearer();
-    let (parts, bytes) = send(&c, get(&sc, "/scim/v2/ServiceProviderConfig", Some(&auth))).await;
-    assert_eq!(parts.status, StatusCode::OK);
-    let spc = json(&bytes);
+    let (sc, _) = recorded_sidecar().await;
+    let (status, spc) = call(&sc, "GET", "/scim/v2/ServiceProviderConfig", None).await;
+    assert_eq!(status, StatusCode::OK);
     assert_eq!(
         spc["schemas"][0],
         "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
     );
     assert_eq!(spc["authenticationSchemes"][0]["type"], "oauthbearertoken");
     for path in ["/scim/v2/ResourceTypes", "/scim/v2/Schemas"] {
-        let (parts, bytes) = send(&c, get(&sc, path, Some(&auth))).await;
-        assert_eq!(parts.status, StatusCode::OK);
-        let list = json(&bytes);
+        let (status, list) = call(&sc, "GET", path, None).await;
+        assert_eq!(status, StatusCode::OK);
         assert_eq!(
             list["schemas"][0],
             "urn:ietf:params:scim:api:messages:2.0:ListResponse"
@@ -151,45 +137,42 @@ async fn discovery_endpoints_answer_and_refuse_writes() {
             "/scim/v2/ResourceTypes",
             "/scim/v2/Schemas",
         ] {
+            // Raw: no media type and a body that is not JSON; the method
+            // is refused before either is looked at.
             let req = Request::builder()
                 .method(method)
                 .uri(sc.url(path))
-                .header("authorization", &auth)
+                .header("authorization", format!("Bearer {}", sc.token))
                 .body(body("test"))
                 .unwrap();
-            let (parts, bytes) = send(&c, req).await;
-            assert_eq!(
-                parts.status,
-                StatusCode::METHOD_NOT_ALLOWED,
-                "{method} {path}"
-            );
-            assert_eq!(parts.headers["allow"], "GET, HEAD");
-            assert_eq!(json(&bytes)["status"], "405");
+            let r = call_raw(&sc, req).await;
+            assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+            assert_eq!(r.headers["allow"], "GET, HEAD");
+            assert_eq!(r.body["status"], "405");
         }
     }
 }
 
 #[tokio::test]
 async fn unknown_paths_and_bad_media_types_are_scim_errors() {
-    let (sc, _) = counted_sidecar().await;
-    let c = client();
-    let auth = bearer();
-    let (parts, bytes) = send(&c, get(&sc, "/scim/v2/Widgets", Some(&auth))).await;
-    assert_eq!(parts.status, StatusCode::NOT_FOUND);
-    assert_eq!(json(&bytes)["status"], "404");
-    let (parts, bytes) = send(&c, get(&sc, "/scim/v2/Me", Some(&auth))).await;
-    assert_eq!(parts.status, StatusCode::NOT_IMPLEMENTED);
-    assert_eq!(json(&bytes)["status"], "501");
-    let (parts, _) = send(&c, get(&sc, "/scim/v2/Bulk", Some(&auth))).await;
-    assert_eq!(parts.status, StatusCode::NOT_IMPLEMENTED);
+    let (sc, _) = recorded_sidecar().await;
+    let (status, err) = call(&sc, "GET", "/scim/v2/Widgets", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(err["status"], "404");
+    let (status, err) = call(&sc, "GET", "/scim/v2/Me", None).await;
+    assert_eq!(status, StatusCode::NOT_IMPLEMENTED);
+    assert_eq!(err["status"], "501");
+    let (status, _) = call(&sc, "GET", "/scim/v2/Bulk", None).await;
+    assert_eq!(status, StatusCode::NOT_IMPLEMENTED);
+    // Raw: a media type the helper never sends.
     let req = Request::post(sc.url("/scim/v2/Users"))
-        .header("authorization", &auth)
+        .header("authorization", format!("Bearer {}", sc.token))
         .header("content-type", "text/xml")
         .body(body("<user/>"))
         .unwrap();
-    let (parts, bytes) = send(&c, req).await;
-    assert_eq!(parts.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    assert_eq!(json(&bytes)["status"], "415");
+    let r = call_raw(&sc, req).await;
+    assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(r.body["status"], "415");
 }
 
 #[tokio::test]
@@ -200,16 +183,13 @@ async fn custom_base_path_is_honoured() {
         config_text(up, "")
     );
     let sc = start(load(&text)).await;
-    let c = client();
-    let (parts, _) = send(
-        &c,
-        get(&sc, "/idp/scim/ServiceProviderConfig", Some(&bearer())),
-    )
-    .await;
-    assert_eq!(parts.status, StatusCode::OK);
+    let (status, _) = call(&sc, "GET", "/idp/scim/ServiceProviderConfig", None).await;
+    assert_eq!(status, StatusCode::OK);
+    // Raw: under this base path the default one is an ordinary app path.
+    let bearer = format!("Bearer {}", sc.token);
     let (parts, bytes) = send(
-        &c,
-        get(&sc, "/scim/v2/ServiceProviderConfig", Some(&bearer())),
+        &client(),
+        get(&sc, "/scim/v2/ServiceProviderConfig", Some(&bearer)),
     )
     .await;
     assert_eq!(parts.status, StatusCode::OK);

@@ -25,7 +25,6 @@ use scim_sidecar::{Config, Server, State};
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
@@ -337,9 +336,6 @@ pub async fn closed_port() -> SocketAddr {
     drop(l);
     a
 }
-
-/// Shared counter of requests that reached an upstream.
-pub type Counter = Arc<std::sync::atomic::AtomicUsize>;
 
 /// The bundled example app, included from `examples/`.
 #[path = "../../examples/demo_app/mod.rs"]
