@@ -13,6 +13,7 @@
 
 mod discovery;
 
+use http::HeaderMap;
 use serde_json::{Map, Value};
 
 /// The discovery documents a response is checked against.
@@ -42,14 +43,14 @@ const SCIM_TYPES: [&str; 10] = [
 ];
 
 /// Checks one SCIM answer; panics with every problem found.
-pub fn check(d: &Discovery, status: u16, content_type: Option<&str>, body: &Value, what: &str) {
+pub fn check(d: &Discovery, status: u16, headers: &HeaderMap, body: &Value, what: &str) {
     let mut problems = Vec::new();
     if body.is_null() {
-        if ![204, 304].contains(&status) && status < 500 {
+        if ![204, 304].contains(&status) {
             problems.push(format!("a {status} answer without a body"));
         }
     } else {
-        let ct = content_type.unwrap_or("");
+        let ct = header(headers, "content-type").unwrap_or("");
         if !ct.starts_with("application/scim+json") {
             problems.push(format!("content type {ct:?} is not application/scim+json"));
         }
@@ -59,6 +60,9 @@ pub fn check(d: &Discovery, status: u16, content_type: Option<&str>, body: &Valu
             list(d, body, &mut problems);
         } else if body.get("id").is_some() {
             any_resource(d, body, "", &mut problems);
+            if !is_discovery(body) {
+                resource_headers(status, headers, body, &mut problems);
+            }
         }
     }
     assert!(
@@ -66,6 +70,37 @@ pub fn check(d: &Discovery, status: u16, content_type: Option<&str>, body: &Valu
         "{what}: a strict SCIM client rejects this answer ({status}):\n  {}\n{body}",
         problems.join("\n  ")
     );
+}
+
+fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// RFC 7644 §3.3: a created resource's URI is both the `Location` header
+/// and `meta.location`; §3.14: an `ETag` header wherever `meta.version`
+/// is given, with the same value.
+fn resource_headers(status: u16, headers: &HeaderMap, r: &Value, p: &mut Vec<String>) {
+    let location = r["meta"]["location"].as_str();
+    if status == 201 {
+        match (header(headers, "location"), location) {
+            (Some(h), Some(m)) if h == m => {}
+            (h, m) => p.push(format!(
+                "201: Location header {h:?} and meta.location {m:?} are not one URI"
+            )),
+        }
+    }
+    if let Some(version) = r["meta"]["version"].as_str()
+        && header(headers, "etag") != Some(version)
+    {
+        p.push(format!(
+            "ETag header {:?} is not meta.version {version:?}",
+            header(headers, "etag")
+        ));
+    }
+}
+
+fn is_discovery(r: &Value) -> bool {
+    has_schema(r, SCHEMA_URN) || has_schema(r, RESOURCE_TYPE_URN)
 }
 
 fn has_schema(body: &Value, urn: &str) -> bool {
@@ -92,14 +127,21 @@ fn error_body(status: u16, body: &Value, p: &mut Vec<String>) {
     }
 }
 
-/// RFC 7644 §3.4.2: integer counters and resources.
+/// RFC 7644 §3.4.2: integer counters (a 1-based `startIndex`) and
+/// `Resources`, required whenever `totalResults` is not zero.
 fn list(d: &Discovery, body: &Value, p: &mut Vec<String>) {
     for k in ["totalResults", "startIndex", "itemsPerPage"] {
         if !body[k].is_u64() {
             p.push(format!("`{k}` is not a non-negative integer"));
         }
     }
+    if body["startIndex"].as_u64() == Some(0) {
+        p.push("`startIndex` is 0, not 1-based".into());
+    }
     let resources = body["Resources"].as_array();
+    if resources.is_none() && body["totalResults"].as_u64().is_some_and(|t| t > 0) {
+        p.push("`Resources` missing while `totalResults` is not zero".into());
+    }
     let n = resources.map_or(0, Vec::len) as u64;
     if body["itemsPerPage"].as_u64() != Some(n) {
         p.push("`itemsPerPage` is not the number of Resources".into());
@@ -115,6 +157,14 @@ fn list(d: &Discovery, body: &Value, p: &mut Vec<String>) {
 /// Discovery's own resources are described by RFC 7643 (§6, §7, §8.7.2),
 /// not by `/ResourceTypes`; every other resource by its resource type.
 fn any_resource(d: &Discovery, r: &Value, at: &str, p: &mut Vec<String>) {
+    let listed: Vec<&Value> = r["schemas"].as_array().into_iter().flatten().collect();
+    if listed
+        .iter()
+        .enumerate()
+        .any(|(i, s)| listed[..i].contains(s))
+    {
+        p.push(format!("{at}schemas lists a URI twice (RFC 7643 §3)"));
+    }
     if has_schema(r, SCHEMA_URN) {
         discovery::schema(d, r, at, p);
     } else if has_schema(r, RESOURCE_TYPE_URN) {
@@ -269,10 +319,18 @@ fn value(def: &Value, v: &Value, at: &str, p: &mut Vec<String>) {
     }
     if def["multiValued"] == true {
         match v.as_array() {
-            Some(items) => items
-                .iter()
-                .enumerate()
-                .for_each(|(i, it)| single(def, it, &format!("{at}[{i}]"), p)),
+            Some(items) => {
+                items
+                    .iter()
+                    .enumerate()
+                    .for_each(|(i, it)| single(def, it, &format!("{at}[{i}]"), p));
+                let primaries = items.iter().filter(|it| it["primary"] == true).count();
+                if primaries > 1 {
+                    p.push(format!(
+                        "{at}: {primaries} values are primary (RFC 7643 §2.4: at most one)"
+                    ));
+                }
+            }
             None => p.push(format!("{at}: multiValued but not an array")),
         }
     } else {
@@ -311,7 +369,7 @@ fn single(def: &Value, v: &Value, at: &str, p: &mut Vec<String>) {
 fn sub_values(def: &Value, obj: &Map<String, Value>, at: &str, p: &mut Vec<String>) {
     for (k, sv) in obj {
         match sub_of(def, k) {
-            Some(sd) => single(sd, sv, &format!("{at}.{k}"), p),
+            Some(sd) => value(sd, sv, &format!("{at}.{k}"), p),
             None => p.push(format!("{at}.{k}: sub-attribute not declared")),
         }
     }
