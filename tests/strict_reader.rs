@@ -374,6 +374,13 @@ fn discovery_documents_follow_rfc7643() {
     );
     let bad = with(attr("nick", "string"), json!({"mutability": "sometimes"}));
     rejects(200, &h, &schema_with(bad), "mutability \"sometimes\"");
+    let promised = with(attr("pin", "string"), json!({"mutability": "writeOnly"}));
+    rejects(
+        200,
+        &h,
+        &schema_with(promised),
+        "writeOnly but returned \"default\"",
+    );
     rejects(
         200,
         &h,

@@ -3,13 +3,14 @@
 //! can carry, with RFC 7643's characteristics overridden by the mapping
 //! (mutability, custom extension types), `canonicalValues` narrowed to the
 //! values the mapping can store, `primary` declared wherever the sidecar
-//! marks one, and `uniqueness: server` for attributes it checks before
-//! writing.
+//! marks one, `uniqueness: server` for attributes it checks before
+//! writing, and `returned: never` for attributes it never returns.
 
 use crate::mapping::compile_attr::Ctx;
 use crate::mapping::{AttrRule, Source};
 use crate::schema::{
-    self, AttrDef, AttrType, Attribute, ENTERPRISE_USER_URN, Mutability, ResourceSchema, Uniqueness,
+    self, AttrDef, AttrType, Attribute, ENTERPRISE_USER_URN, Mutability, ResourceSchema, Returned,
+    Uniqueness,
 };
 
 /// The schema of the resource mapped by `rules`; `unique` lists the
@@ -50,6 +51,7 @@ pub(crate) fn build_schema(ctx: &Ctx<'_>, rules: &[AttrRule], unique: &[String])
         }
     }
     settle_parents(&mut s);
+    never_return_write_only(&mut s);
     for u in unique {
         mark_unique(&mut s, u);
     }
@@ -224,6 +226,24 @@ pub(crate) fn declare_role_name(s: &mut ResourceSchema) {
     name.uniqueness = Uniqueness::Server;
     s.core.attributes.retain(|a| a.name != "displayName");
     s.core.attributes.insert(0, name);
+}
+
+/// RFC 7643 §2.2: the values of a `writeOnly` attribute "SHALL NOT be
+/// returned", so one made writeOnly by the mapping is `returned: never`
+/// (never `default`, which would promise it in every answer).
+fn never_return_write_only(s: &mut ResourceSchema) {
+    fn walk(attrs: &mut [Attribute]) {
+        for a in attrs {
+            if a.mutability == Mutability::WriteOnly {
+                a.returned = Returned::Never;
+            }
+            walk(&mut a.sub_attributes);
+        }
+    }
+    walk(&mut s.core.attributes);
+    for e in &mut s.extensions {
+        walk(&mut e.attributes);
+    }
 }
 
 /// `uniqueness: server` for an attribute the sidecar checks before writes.

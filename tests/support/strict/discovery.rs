@@ -1,7 +1,8 @@
 //! Discovery's own resources as RFC 7643 defines them: a `Schema` (§7:
 //! every attribute with a known type and characteristics from §2.2,
-//! `referenceTypes` exactly on references, `subAttributes` only on complex
-//! attributes and never nested, §2.3.8; names unique ignoring case, §2.1)
+//! writeOnly ones `returned: never`, `referenceTypes` exactly on
+//! references, `subAttributes` only on complex attributes and never
+//! nested, §2.3.8; names unique ignoring case, §2.1)
 //! and a `ResourceType` (§6: name, endpoint, a core schema and extensions
 //! that `/Schemas` serves).
 
@@ -71,6 +72,11 @@ fn definition(a: &Value, at: &str, top: bool, p: &mut Vec<String>) {
         {
             p.push(format!("{at}: {key} {v} is not one of {allowed:?}"));
         }
+    }
+    // §2.2: writeOnly values "SHALL NOT be returned"; any `returned` but
+    // `never` promises them.
+    if a["mutability"] == "writeOnly" && a["returned"] != "never" {
+        p.push(format!("{at}: writeOnly but returned {}", a["returned"]));
     }
     if let Some(c) = a.get("canonicalValues")
         && !c.as_array().is_some_and(|c| c.iter().all(Value::is_string))
