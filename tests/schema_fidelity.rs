@@ -15,6 +15,7 @@ use support::record::{Recorder, Seen};
 use support::*;
 
 const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+const ACME: &str = "urn:example:params:scim:schemas:extension:acme:2.0:User";
 
 /// Operations for an app at `/u` whose records are `record` (id 1).
 const OPS: &str = r#"
@@ -115,4 +116,96 @@ async fn write_only_attributes_are_declared_never_returned() {
         .map(|s| s.body)
         .collect();
     assert_eq!(posts, [Some(json!({"login": "ada", "title": "Countess"}))]);
+}
+
+/// GET /Users/1 with the app storing `record`.
+async fn read(attributes: &str, record: Value) -> (StatusCode, Value) {
+    let (sc, _) = sidecar(attributes, record).await;
+    call(&sc, "GET", "/scim/v2/Users/1", None).await
+}
+
+/// The app's value for the attribute `attr` does not fit: a 502 naming it.
+#[track_caller]
+fn refused(answer: (StatusCode, Value), attr: &str, why: &str) {
+    let (status, err) = answer;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{err}");
+    let detail = err["detail"].as_str().unwrap();
+    assert!(detail.contains(&format!("`{attr}`")), "{detail}");
+    assert!(detail.contains(why), "{detail}");
+}
+
+const CREATED: &str = r#""meta.created" = "$.created""#;
+
+#[tokio::test]
+async fn date_times_are_rfc3339_or_refused() {
+    let ok = read(
+        CREATED,
+        json!({"id": 1, "login": "a", "created": "2024-05-01T14:00:00.5+02:00"}),
+    );
+    let (status, user) = ok.await;
+    assert_eq!(status, StatusCode::OK, "{user}");
+    assert_eq!(user["meta"]["created"], "2024-05-01T14:00:00.5+02:00");
+    for created in [
+        json!("2024-05-01 12:00:00"),
+        json!("2024-05-01T12:00:00"),
+        json!(1714564800),
+    ] {
+        let record = json!({"id": 1, "login": "a", "created": created});
+        refused(read(CREATED, record).await, "meta.created", "RFC 3339");
+    }
+    let badge = format!(r#""{ACME}:badgeIssued" = "$.issued""#);
+    let record = json!({"id": 1, "login": "a", "issued": "yesterday"});
+    refused(
+        read(&badge, record).await,
+        &format!("{ACME}:badgeIssued"),
+        "RFC 3339",
+    );
+}
+
+#[tokio::test]
+async fn a_date_time_a_client_writes_must_be_rfc3339() {
+    let badge = format!(r#""{ACME}:badgeIssued" = "$.issued""#);
+    let (sc, app) = sidecar(&badge, json!({"id": 1, "login": "a"})).await;
+    let new = json!({"schemas": [USER, ACME], "userName": "a", ACME: {"badgeIssued": "yesterday"}});
+    let (status, err) = call(&sc, "POST", "/scim/v2/Users", Some(new)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
+    assert_eq!(err["scimType"], "invalidValue");
+    assert!(
+        app.seen().iter().all(|s| s.method == Method::GET),
+        "{:?}",
+        app.calls()
+    );
+}
+
+#[tokio::test]
+async fn integers_are_whole_numbers_or_refused() {
+    let clearance = format!(r#""{ACME}:clearance" = "$.level""#);
+    for (level, read_as) in [
+        (json!(3), json!(3)),
+        (json!(3.0), json!(3)),
+        (json!("4"), json!(4)),
+    ] {
+        let record = json!({"id": 1, "login": "a", "level": level});
+        let (status, user) = read(&clearance, record).await;
+        assert_eq!(status, StatusCode::OK, "{user}");
+        assert_eq!(user[ACME]["clearance"], read_as, "{level}");
+    }
+    let attr = format!("{ACME}:clearance");
+    for level in [json!(3.5), json!("3.5"), json!(true)] {
+        let record = json!({"id": 1, "login": "a", "level": level});
+        refused(read(&clearance, record).await, &attr, "");
+    }
+}
+
+#[tokio::test]
+async fn single_valued_attributes_never_carry_arrays() {
+    let record = json!({"id": 1, "login": "a", "title": ["Countess", "Mathematician"]});
+    refused(read(r#"title = "$.title""#, record).await, "title", "array");
+    let record = json!({"id": 1, "login": "a", "level": [1, 2]});
+    let clearance = format!(r#""{ACME}:clearance" = "$.level""#);
+    refused(
+        read(&clearance, record).await,
+        &format!("{ACME}:clearance"),
+        "",
+    );
 }

@@ -1,7 +1,8 @@
 //! Per-rule value conversion in both directions: value maps, transforms,
-//! SCIM type checks (→ 400 invalidValue) and host type coercions, plus
-//! case-insensitive access to SCIM JSON (RFC 7644 §3.10: attribute names
-//! are case-insensitive).
+//! SCIM type checks (→ 400 invalidValue), app values read as their SCIM
+//! type or refused (→ 502, never an answer `/Schemas` does not allow) and
+//! host type coercions, plus case-insensitive access to SCIM JSON
+//! (RFC 7644 §3.10: attribute names are case-insensitive).
 
 use std::borrow::Cow;
 
@@ -11,6 +12,7 @@ use crate::mapping::template::render_value;
 use crate::mapping::transform::Dir;
 use crate::mapping::{AttrRule, HostType, MapError, Source};
 use crate::schema::AttrType;
+use crate::schema::datetime::parse_rfc3339_nanos;
 pub(crate) use crate::schema::get_ci;
 
 fn invalid(rule: &AttrRule, message: impl Into<String>) -> MapError {
@@ -115,17 +117,61 @@ fn to_scim_type(rule: &AttrRule, v: Value) -> Result<Value, MapError> {
             rule,
             format!("got {} instead of a boolean", json_type(&other)),
         )),
-        (AttrType::Integer | AttrType::Decimal, Value::Number(n)) => Ok(Value::Number(n)),
-        (AttrType::Integer | AttrType::Decimal, Value::String(s)) => {
-            serde_json::from_str::<serde_json::Number>(s.trim())
-                .map(Value::Number)
-                .map_err(|_| host_err(rule, "not a number"))
+        (AttrType::Integer | AttrType::Decimal, Value::Number(n)) => {
+            whole_if_integer(rule, Value::Number(n))
         }
+        (AttrType::Integer | AttrType::Decimal, Value::String(s)) => {
+            let n = serde_json::from_str::<serde_json::Number>(s.trim())
+                .map_err(|_| host_err(rule, "not a number"))?;
+            whole_if_integer(rule, Value::Number(n))
+        }
+        (AttrType::Integer | AttrType::Decimal, other) => Err(host_err(
+            rule,
+            format!("got {} instead of a number", json_type(&other)),
+        )),
         (AttrType::Complex, v) => Ok(v),
-        (_, v @ (Value::Array(_) | Value::String(_))) => Ok(v),
+        // A `split` read transform makes the array on purpose.
+        (_, v @ Value::Array(_)) if splits(rule) => Ok(v),
+        // RFC 7643 §2.4: only multi-valued attributes hold arrays.
+        (ty, Value::Array(_)) => Err(host_err(
+            rule,
+            format!("got an array instead of a {}", ty.as_str()),
+        )),
+        (AttrType::DateTime, v) => date_time(rule, v),
+        (_, v @ Value::String(_)) => Ok(v),
         (_, v) => text(&v)
             .map(|t| Value::String(t.into_owned()))
             .ok_or_else(|| host_err(rule, "not a scalar")),
+    }
+}
+
+fn splits(rule: &AttrRule) -> bool {
+    rule.read
+        .iter()
+        .any(|t| matches!(t, crate::mapping::transform::Transform::Split(_)))
+}
+
+/// RFC 7643 §2.3.4: an integer has no fractional digits (`3.0` reads as
+/// `3`, `3.5` is not an integer).
+fn whole_if_integer(rule: &AttrRule, v: Value) -> Result<Value, MapError> {
+    let Value::Number(n) = &v else { return Ok(v) };
+    if rule.ty != AttrType::Integer || n.is_i64() || n.is_u64() {
+        return Ok(v);
+    }
+    match n.as_f64() {
+        Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(Value::from(f as i64)),
+        _ => Err(host_err(rule, format!("{n} is not a whole number"))),
+    }
+}
+
+/// RFC 7643 §2.3.5: a dateTime is sent as RFC 3339, with a time zone.
+fn date_time(rule: &AttrRule, v: Value) -> Result<Value, MapError> {
+    match &v {
+        Value::String(s) if parse_rfc3339_nanos(s).is_some() => Ok(v),
+        _ => Err(host_err(
+            rule,
+            "not an RFC 3339 dateTime with a time zone (epoch numbers need a transform such as epoch_seconds)",
+        )),
     }
 }
 
@@ -209,10 +255,8 @@ fn check_scim_type(rule: &AttrRule, v: Value) -> Result<Value, MapError> {
         (AttrType::Integer, Value::Number(n)) => n.is_i64() || n.is_u64(),
         (AttrType::Decimal, Value::Number(_)) => true,
         (AttrType::Complex, Value::Object(_)) => true,
-        (
-            AttrType::String | AttrType::Reference | AttrType::DateTime | AttrType::Binary,
-            Value::String(_),
-        ) => true,
+        (AttrType::DateTime, Value::String(s)) => parse_rfc3339_nanos(s).is_some(),
+        (AttrType::String | AttrType::Reference | AttrType::Binary, Value::String(_)) => true,
         (_, Value::Array(_)) => rule.write.iter().any(|t| {
             matches!(
                 t,
