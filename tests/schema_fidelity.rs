@@ -209,3 +209,59 @@ async fn single_valued_attributes_never_carry_arrays() {
         "",
     );
 }
+
+/// The config errors of a mapping, rendered; empty when it loads.
+fn config_errors(attributes: &str) -> String {
+    let mapping = format!("{OPS}\n[users.attributes]\nuserName = \"$.login\"\n{attributes}");
+    let app = "127.0.0.1:9".parse().unwrap(); // never called: only loaded
+    let text = config_text(app, &mapping);
+    match scim_sidecar::Config::from_toml(&text, &|_: &str| None) {
+        Ok(_) => String::new(),
+        Err(e) => e.render("test.toml", &text),
+    }
+}
+
+#[test]
+fn defaults_are_values_the_attribute_can_hold() {
+    for (rule, why) in [
+        (
+            r#"title = { path = "$.t", map = { lead = "L" }, default = "intern" }"#,
+            "the default \"intern\" is not one of the map's keys (lead)",
+        ),
+        (
+            r#"active = { path = "$.s", default = "maybe" }"#,
+            "the default \"maybe\" is not a SCIM boolean value",
+        ),
+        (
+            &format!(r#""{ACME}:clearance" = {{ path = "$.k", default = 2.5 }}"#),
+            "the default 2.5 is not a SCIM integer value",
+        ),
+        (
+            &format!(r#""{ACME}:badgeIssued" = {{ path = "$.i", default = "soon" }}"#),
+            "the default \"soon\" is not a SCIM dateTime value",
+        ),
+    ] {
+        let errors = config_errors(rule);
+        assert!(errors.contains(why), "{rule}:\n{errors}");
+        assert!(errors.contains(".default`"), "{rule}:\n{errors}");
+    }
+    let fine = r#"title = { path = "$.t", map = { lead = "L" }, default = "LEAD" }"#;
+    assert_eq!(config_errors(fine), "");
+}
+
+#[tokio::test]
+async fn defaults_are_read_in_their_scim_form() {
+    let rules = r#"
+active = { path = "$.state", map = { true = "on", false = "off" }, default = "False" }
+title = { path = "$.title", map = { lead = "L", member = "M" }, default = "MEMBER" }
+"#;
+    let (status, user) = read(rules, json!({"id": 1, "login": "a", "state": "??"})).await;
+    assert_eq!(status, StatusCode::OK, "{user}");
+    assert_eq!(user["active"], false);
+    assert_eq!(user["title"], "member");
+    let title = {
+        let (sc, _) = sidecar(rules, json!({"id": 1, "login": "a"})).await;
+        declared(&sc, "title").await
+    };
+    assert_eq!(title["canonicalValues"], json!(["lead", "member"]));
+}

@@ -330,6 +330,14 @@ fn compile_body(
         .default
         .as_ref()
         .and_then(|d| serde_json::to_value(d).ok());
+    let default = match default {
+        // A whole multi-valued attribute's default is not checked here.
+        Some(d) if ty != AttrType::Complex => match scim_default(ty, &map, d) {
+            Ok(v) => Some(v),
+            Err(e) => ctx.fail(&format!("{k}.default"), rule.span(), e),
+        },
+        d => d,
+    };
     if ctx.errors.len() > before {
         return None;
     }
@@ -352,6 +360,64 @@ fn compile_body(
         default,
         fields: Vec::new(),
     })
+}
+
+/// A rule's `default` is a SCIM value (read when the app has none, written
+/// when the client sends none), so it must be one the attribute can hold:
+/// of its type (RFC 7643 §2.3) and, with a value map, one of the map's
+/// keys, which are the attribute's `canonicalValues`. It is kept in its
+/// SCIM form (`"true"` for a boolean becomes `true`).
+fn scim_default(ty: AttrType, map: &[(String, Value)], d: Value) -> Result<Value, String> {
+    if !map.is_empty() {
+        let key = match &d {
+            Value::String(s) => s.clone(),
+            Value::Bool(b) => b.to_string(),
+            Value::Number(n) => n.to_string(),
+            _ => String::new(),
+        };
+        let hit = map
+            .iter()
+            .find(|(k, _)| *k == key)
+            .or_else(|| map.iter().find(|(k, _)| k.eq_ignore_ascii_case(&key)));
+        let Some((k, _)) = hit else {
+            let keys: Vec<&str> = map.iter().map(|(k, _)| k.as_str()).collect();
+            return Err(format!(
+                "the default {d} is not one of the map's keys ({})",
+                keys.join(", ")
+            ));
+        };
+        let v = match ty {
+            AttrType::Integer | AttrType::Decimal => serde_json::from_str(k)
+                .map(Value::Number)
+                .unwrap_or_else(|_| Value::String(k.clone())),
+            _ => Value::String(k.clone()),
+        };
+        return scim_default(ty, &[], v);
+    }
+    let ok = match (ty, &d) {
+        (AttrType::Boolean, Value::Bool(_)) => return Ok(d),
+        (AttrType::Boolean, Value::String(s)) if s.eq_ignore_ascii_case("true") => {
+            return Ok(Value::Bool(true));
+        }
+        (AttrType::Boolean, Value::String(s)) if s.eq_ignore_ascii_case("false") => {
+            return Ok(Value::Bool(false));
+        }
+        (AttrType::Integer, Value::Number(n)) => n.is_i64() || n.is_u64(),
+        (AttrType::Decimal, Value::Number(_)) => true,
+        (AttrType::DateTime, Value::String(s)) => {
+            schema::datetime::parse_rfc3339_nanos(s).is_some()
+        }
+        (AttrType::String | AttrType::Reference | AttrType::Binary, Value::String(_)) => true,
+        _ => false,
+    };
+    if ok {
+        Ok(d)
+    } else {
+        Err(format!(
+            "the default {d} is not a SCIM {} value",
+            ty.as_str()
+        ))
+    }
 }
 
 fn mutability(
