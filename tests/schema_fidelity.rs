@@ -3,7 +3,9 @@
 //! makes writeOnly are declared `returned: never`, and an app value SCIM
 //! cannot carry as its attribute's type (a dateTime that is not RFC 3339,
 //! a fraction for an integer, an array for a single value) is a 502 that
-//! names the attribute, never a 200 a strict client would refuse.
+//! names the attribute, never a 200 a strict client would refuse. A
+//! default is a value its attribute can hold, and at most one value of a
+//! multi-valued attribute is primary.
 
 mod support;
 
@@ -264,4 +266,23 @@ title = { path = "$.title", map = { lead = "L", member = "M" }, default = "MEMBE
         declared(&sc, "title").await
     };
     assert_eq!(title["canonicalValues"], json!(["lead", "member"]));
+}
+
+#[tokio::test]
+async fn at_most_one_value_is_primary() {
+    let emails =
+        r#"emails = { path = "$.emails", fields = { value = "$.address", primary = "$.main" } }"#;
+    let record = json!({"id": 1, "login": "a", "emails": [
+        {"address": "a@work.example", "main": true},
+        {"address": "a@home.example", "main": true},
+        {"address": "a@old.example", "main": false}]});
+    let (status, user) = read(emails, record).await;
+    assert_eq!(status, StatusCode::OK, "{user}");
+    let primary: Vec<&Value> = user["emails"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["primary"])
+        .collect();
+    assert_eq!(primary, [&json!(true), &json!(false), &json!(false)]);
 }

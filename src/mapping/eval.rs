@@ -53,6 +53,7 @@ impl ResourceMapping {
             return Err(MapError::MissingId);
         }
         self.mark_primary(&mut out);
+        one_primary(&mut out);
         let mut schemas = vec![Value::String(self.core.id.to_owned())];
         schemas.extend(
             out.keys()
@@ -343,6 +344,29 @@ impl ResourceMapping {
                     out.push(full(format!("{attr}[type eq \"{ty}\"]")));
                 }),
             _ => out.push(full(attr.to_owned())),
+        }
+    }
+}
+
+/// RFC 7643 §2.4: `"primary": true` appears at most once in a
+/// multi-valued attribute. When the app marks several, the first stays
+/// primary and the others are answered as `false`.
+fn one_primary(out: &mut Map<String, Value>) {
+    for v in out.values_mut() {
+        match v {
+            Value::Array(items) => {
+                let mut seen = false;
+                for it in items.iter_mut() {
+                    if let Some(p) = it.get_mut("primary")
+                        && *p == Value::Bool(true)
+                    {
+                        *p = Value::Bool(!seen);
+                        seen = true;
+                    }
+                }
+            }
+            Value::Object(ext) => one_primary(ext),
+            _ => {}
         }
     }
 }
