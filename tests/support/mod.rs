@@ -1,7 +1,8 @@
 //! Shared test support: starts the real sidecar (`Server::bind` + `serve`)
 //! on 127.0.0.1:0 in-process, in-test upstream apps built from closures, a
-//! pooled HTTP client, the one SCIM request helper ([`call`]) that checks
-//! every answer as a strict SCIM client would ([`strict`]), a recording
+//! pooled HTTP client, the one SCIM request helper ([`call`], [`call_with`],
+//! and [`call_raw`] for requests only a hand can build) that checks every
+//! answer as a strict SCIM client would ([`strict`]), a recording
 //! harness for in-test apps ([`record`]) and a fault-injecting proxy
 //! ([`faults`]). Everything synchronises on bound listeners and channels,
 //! never on sleeps.

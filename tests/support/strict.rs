@@ -1,15 +1,15 @@
 //! A strict SCIM client's view of every response: the message rules of
-//! RFC 7644 (§3.1 media type, §3.4.2 ListResponse counters, §3.12 error
+//! RFC 7644 (§3.1 media type, §3.3 a created resource's `Location`, §3.14
+//! `ETag` as `meta.version`, §3.4.2 ListResponse counters, §3.12 error
 //! bodies) and every resource checked against the sidecar's own `/Schemas`
 //! and `/ResourceTypes` (RFC 7643 §7): each attribute and sub-attribute
 //! declared, of its declared type and plurality, within its
-//! `canonicalValues`, never one that is `returned: never` or `writeOnly`;
-//! extension
-//! objects named in `schemas`; `id` and `meta` as RFC 7643 §3.1 defines.
-//! Discovery's own `Schema` and `ResourceType` resources are checked as
-//! RFC 7643 §6 and §7 define them ([`discovery`]). The shared request
-//! helper runs it on every answer, so each test that talks SCIM also
-//! checks that discovery tells the truth.
+//! `canonicalValues`, never one that is `returned: never` or `writeOnly`,
+//! at most one `primary` value; extension objects named in `schemas`;
+//! `id` and `meta` as RFC 7643 §3.1 defines. Discovery's own `Schema` and
+//! `ResourceType` resources are checked as RFC 7643 §6 and §7 define them
+//! ([`discovery`]). The shared request helper runs it on every answer, so
+//! each test that talks SCIM also checks that discovery tells the truth.
 
 mod discovery;
 
