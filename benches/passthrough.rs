@@ -44,7 +44,7 @@ async fn sidecar(upstream: SocketAddr) -> SocketAddr {
     let text = format!(
         "[server]\nlisten = \"127.0.0.1:0\"\nadmin_listen = \"127.0.0.1:0\"\n[upstream]\nurl = \"http://{upstream}\"\n\
          [[connections]]\nid = \"bench\"\ntokens = [\"{}\"]\n",
-        scim_sidecar::config::token_hash_string("bench-token")
+        scim_sidecar::auth::token_hash_string("bench-token")
     );
     let config = Config::from_toml(&text, &|_| None).expect("bench config");
     let server = Server::bind(State::new(config))

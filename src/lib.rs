@@ -24,7 +24,6 @@ pub mod schema;
 pub mod scim;
 pub mod state;
 pub mod telemetry;
-pub mod token;
 pub mod upstream;
 
 pub use config::Config;

@@ -111,7 +111,7 @@ fn check(path: &std::path::Path) -> ExitCode {
 }
 
 fn token() -> ExitCode {
-    match scim_sidecar::token::generate() {
+    match scim_sidecar::auth::generate() {
         Ok(t) => {
             println!("token:  {}", t.token);
             println!("config: {}", t.hash);

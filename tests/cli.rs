@@ -103,7 +103,7 @@ fn token_prints_a_token_and_its_hash() {
         .find_map(|l| l.strip_prefix("config: "))
         .unwrap();
     assert!(token.len() >= 43);
-    assert_eq!(hash, scim_sidecar::config::token_hash_string(token));
+    assert_eq!(hash, scim_sidecar::auth::token_hash_string(token));
 }
 
 #[test]

@@ -19,7 +19,7 @@ async fn start_entra() -> (Sidecar, demo_app::DemoApp) {
     let (sc, app) = start_example_with(|t| {
         let conn = format!(
             "[[connections]]\nid = \"entra-tenant\"\nidp = \"entra\"\ntokens = [\"{}\"]\n\n# ---------------------------------------------------------------- users",
-            scim_sidecar::config::token_hash_string(ENTRA_TOKEN)
+            scim_sidecar::auth::token_hash_string(ENTRA_TOKEN)
         );
         t.replace("# ---------------------------------------------------------------- users", &conn)
     })

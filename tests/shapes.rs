@@ -56,7 +56,7 @@ fn config_path(file: &str) -> String {
 /// instead of silently testing something else.
 fn retarget(file: &str, app: SocketAddr) -> String {
     let text = std::fs::read_to_string(config_path(file)).unwrap();
-    let hash = scim_sidecar::config::token_hash_string(TOKEN);
+    let hash = scim_sidecar::auth::token_hash_string(TOKEN);
     let mut hits = [0; 4];
     let lines: Vec<String> = text
         .lines()

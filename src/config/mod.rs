@@ -18,7 +18,6 @@ pub use env::{EnvLookup, expand};
 pub use error::ConfigError;
 pub use net::Cidr;
 pub use render::{line_col, render_errors};
-pub use validate::{parse_token_hash, token_hash_string};
 
 use crate::mapping::ResourceMapping;
 use http::HeaderMap;

@@ -6,10 +6,10 @@ use super::{
     Cidr, Config, ConfigError, ConfigErrors, Connection, EnvLookup, HostConfig, Idp, ScimConfig,
     ServerConfig, UpstreamConfig, expand, parse_duration,
 };
+use crate::auth::parse_token_hash;
 use crate::mapping::ResourceKind;
 use http::uri::{Authority, Scheme};
 use http::{HeaderMap, HeaderName, HeaderValue, Uri};
-use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -486,39 +486,4 @@ fn connection(i: usize, c: &RawConnection, env: EnvLookup<'_>, errs: &mut Errors
         token_hashes,
         vars,
     }
-}
-
-/// Parses `sha256:<64 hex digits>`. A plain token is refused with advice:
-/// the config holds only hashes.
-pub fn parse_token_hash(text: &str) -> Result<[u8; 32], String> {
-    let Some(hex) = text.strip_prefix("sha256:") else {
-        return Err(
-            "tokens are stored as `sha256:<hex>` hashes; `scim-sidecar token` prints one".into(),
-        );
-    };
-    let bytes = hex.as_bytes();
-    if bytes.len() != 64 {
-        return Err("a sha256 hash has 64 hex digits".into());
-    }
-    let mut out = [0u8; 32];
-    for (i, pair) in bytes.chunks(2).enumerate() {
-        let hi = hex_val(pair[0]);
-        let lo = hex_val(pair[1]);
-        match (hi, lo) {
-            (Some(h), Some(l)) => out[i] = h << 4 | l,
-            _ => return Err("a sha256 hash has only hex digits".into()),
-        }
-    }
-    Ok(out)
-}
-
-fn hex_val(b: u8) -> Option<u8> {
-    (b as char).to_digit(16).and_then(|d| u8::try_from(d).ok())
-}
-
-/// The `sha256:<hex>` form of a token, as the config stores it.
-pub fn token_hash_string(token: &str) -> String {
-    let digest = Sha256::digest(token.as_bytes());
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    format!("sha256:{hex}")
 }

@@ -99,7 +99,7 @@ idp = "okta"
 tokens = ["{hash}"]
 {extra}
 "#,
-        hash = scim_sidecar::config::token_hash_string(TOKEN)
+        hash = scim_sidecar::auth::token_hash_string(TOKEN)
     )
 }
 

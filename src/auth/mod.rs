@@ -3,11 +3,15 @@
 //! in constant time against every configured digest, so neither the token
 //! length nor which digest matched leaks through timing. Tokens are never
 //! logged; a match is identified by its connection and token index.
+//! Generating tokens and their stored form live in [`token`].
+
+mod token;
+
+pub use token::{NewToken, generate, parse_token_hash, token_digest, token_hash_string};
 
 use crate::config::Connection;
 use http::HeaderMap;
 use http::header::AUTHORIZATION;
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 /// The authenticated caller of a SCIM request.
@@ -85,7 +89,7 @@ impl Authenticator {
 
     /// Finds the principal of a raw token, comparing against every digest.
     pub fn check(&self, token: &[u8]) -> Option<Principal> {
-        let presented: [u8; 32] = Sha256::digest(token).into();
+        let presented = token_digest(token);
         let mut found = None;
         for (digest, principal) in &self.digests {
             if bool::from(digest.ct_eq(&presented)) {
@@ -129,7 +133,7 @@ fn trim_spaces(mut v: &[u8]) -> &[u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Idp, parse_token_hash, token_hash_string};
+    use crate::config::Idp;
     use http::HeaderValue;
 
     fn auth() -> Authenticator {
