@@ -60,7 +60,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let public = bind(sidecar_port, sidecar_fixed).await?;
     let admin = bind(admin_port, admin_fixed).await?;
     let server =
-        scim_sidecar::Server::with_listeners(scim_sidecar::State::new(config), public, admin);
+        scim_sidecar::Server::with_listeners(scim_sidecar::State::new(config), public, admin)?;
     let addr = server.local_addr();
     let admin = server.admin_addr();
     print_banner(addr, admin, app_addr);

@@ -16,6 +16,7 @@ pub mod dryrun;
 pub mod error;
 pub mod host;
 pub mod http;
+pub mod limits;
 pub mod mapping;
 pub mod plan;
 pub mod protocol;

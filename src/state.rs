@@ -1,35 +1,83 @@
-//! The shared state of a running sidecar: the validated config and
-//! everything built from it once at start-up (the pooled client, the token
-//! table, the discovery documents). Handlers receive it as `Arc<State>`.
+//! The state of a running sidecar, in two lifetimes. [`State`] lives as
+//! long as the process: the pooled client to the app, the crypto provider,
+//! the per-resource write locks, request ids, reload counters. [`Runtime`] is everything built from one
+//! config — the config itself, the token table, the base-path routes, the
+//! discovery documents and the limiters — compiled off the request path
+//! and swapped atomically (arc-swap) on reload. A request loads the
+//! runtime once and uses that one snapshot to the end, so a reload never
+//! changes the rules under a request in flight.
 
 use crate::auth::Authenticator;
 use crate::config::Config;
+use crate::limits::Limits;
+use crate::scim::base_path::BasePaths;
 use crate::scim::discovery::Discovery;
 use crate::scim::locks::WriteLocks;
 use crate::upstream::{HttpClient, build_client};
+use arc_swap::ArcSwap;
+use rustls::crypto::CryptoProvider;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::sync::watch;
 
-/// Everything a request handler needs.
-pub struct State {
+/// Everything built from one config.
+pub struct Runtime {
     /// The validated config.
     pub config: Config,
-    /// Pooled client to the app.
-    pub client: HttpClient,
     /// Accepted bearer tokens.
     pub auth: Authenticator,
+    /// The SCIM base paths and the connections served on each.
+    pub base_paths: BasePaths,
     /// Discovery documents.
     pub discovery: Discovery,
+    /// Rate and concurrency limits.
+    pub limits: Limits,
+}
+
+impl Runtime {
+    /// Compiles a runtime from a validated config.
+    pub fn new(config: Config) -> Self {
+        Self {
+            auth: Authenticator::new(&config.connections),
+            base_paths: BasePaths::new(&config),
+            discovery: Discovery::from_config(&config),
+            limits: Limits::new(&config),
+            config,
+        }
+    }
+}
+
+/// Counts of configuration reloads, observable by tests and logs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReloadStats {
+    /// Reloads applied.
+    pub applied: u64,
+    /// Reloads refused because the new config was invalid.
+    pub rejected: u64,
+}
+
+/// The process-lifetime state; handlers receive it as `Arc<State>`.
+pub struct State {
+    /// Pooled client to the app (survives reloads, and so does its pool).
+    pub client: HttpClient,
+    /// The rustls crypto provider for every TLS config the sidecar builds.
+    pub crypto: Arc<CryptoProvider>,
     /// Per-resource write serialisation; lives as long as the process.
     pub write_locks: WriteLocks,
+    runtime: ArcSwap<Runtime>,
+    reloads: watch::Sender<ReloadStats>,
     next_request_id: AtomicU64,
 }
 
 impl State {
-    /// Builds the state from a validated config.
+    /// Builds the state from a validated config with the ring provider.
     pub fn new(config: Config) -> Self {
-        let client = build_client(&config.upstream);
-        let auth = Authenticator::new(&config.connections);
-        let discovery = Discovery::from_config(&config);
+        Self::with_provider(config, Arc::new(rustls::crypto::ring::default_provider()))
+    }
+
+    /// Builds the state with a given crypto provider.
+    pub fn with_provider(config: Config, crypto: Arc<CryptoProvider>) -> Self {
+        let client = build_client(&config.upstream, crypto.clone());
         let seed = {
             let mut b = [0u8; 8];
             // A random start keeps request ids distinct across restarts; a
@@ -38,13 +86,41 @@ impl State {
             u64::from_le_bytes(b) >> 16
         };
         Self {
-            config,
             client,
-            auth,
-            discovery,
+            crypto,
             write_locks: WriteLocks::default(),
+            runtime: ArcSwap::from_pointee(Runtime::new(config)),
+            reloads: watch::Sender::new(ReloadStats::default()),
             next_request_id: AtomicU64::new(seed),
         }
+    }
+
+    /// The current runtime: load it once per request.
+    pub fn runtime(&self) -> Arc<Runtime> {
+        self.runtime.load_full()
+    }
+
+    /// Swaps in a runtime compiled from `config`. Settings read only at
+    /// start-up (listeners, TLS files, the app client's TLS and pool) are
+    /// reported when they differ: they take effect on restart.
+    pub fn apply(&self, config: Config) {
+        let old = self.runtime();
+        for what in restart_only_changes(&old.config, &config) {
+            tracing::warn!(setting = what, "changed setting takes effect on restart");
+        }
+        let runtime = Runtime::new(config);
+        self.runtime.store(Arc::new(runtime));
+        self.reloads.send_modify(|s| s.applied += 1);
+    }
+
+    /// Records a refused reload.
+    pub fn reject_reload(&self) {
+        self.reloads.send_modify(|s| s.rejected += 1);
+    }
+
+    /// Watches the reload counters.
+    pub fn reloads(&self) -> watch::Receiver<ReloadStats> {
+        self.reloads.subscribe()
     }
 
     /// A fresh request id for logs and the `X-Request-Id` header.
@@ -54,4 +130,35 @@ impl State {
             self.next_request_id.fetch_add(1, Ordering::Relaxed)
         )
     }
+}
+
+/// Settings a reload cannot change in a running process.
+fn restart_only_changes(old: &Config, new: &Config) -> Vec<&'static str> {
+    let (o, n) = (&old.server, &new.server);
+    let (ou, nu) = (&old.upstream, &new.upstream);
+    [
+        ("server.listen", o.listen != n.listen),
+        ("server.admin_listen", o.admin_listen != n.admin_listen),
+        ("server.tls", o.tls != n.tls),
+        (
+            "server.max_connections",
+            o.max_connections != n.max_connections,
+        ),
+        ("upstream.ca_file", ou.ca_pem != nu.ca_pem),
+        (
+            "upstream.connect_timeout",
+            ou.connect_timeout != nu.connect_timeout,
+        ),
+        (
+            "upstream.pool_idle_timeout",
+            ou.pool_idle_timeout != nu.pool_idle_timeout,
+        ),
+        (
+            "upstream.pool_max_idle",
+            ou.pool_max_idle != nu.pool_max_idle,
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(name, changed)| changed.then_some(name))
+    .collect()
 }

@@ -30,7 +30,7 @@ fn check_reports_every_error_with_its_line() {
     for expected in [
         format!("{path}:3:10: error: `server.listen`: invalid socket address"),
         format!("{path}:4:23: error: `server.header_read_timeout`: invalid duration"),
-        format!("{path}:7:7: error: `upstream.url`: only `http://` URLs"),
+        format!("{path}:7:7: error: `upstream.url`: the app's URL must be `http://` or `https://`"),
         format!("{path}:10:6: error: `connections[0].id`"),
         format!(
             "{path}:12:11: error: `connections[0].tokens[0]`: tokens are stored as `sha256:<hex>` hashes"

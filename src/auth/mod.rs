@@ -145,6 +145,8 @@ mod tests {
                 .map(|t| parse_token_hash(&token_hash_string(t)).unwrap())
                 .collect(),
             vars: Default::default(),
+            base_path: "/scim/v2".into(),
+            rate_limit: None,
         };
         Authenticator::new(&[conn("a", &["tok-a1", "tok-a2"]), conn("b", &["tok-b"])])
     }

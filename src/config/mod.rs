@@ -4,9 +4,11 @@
 //! [`Config::from_file`] touches the filesystem. Every problem is collected
 //! with its TOML location, so `check` can report them all at once.
 
+mod connections;
 mod duration;
 mod env;
 mod error;
+mod files;
 mod net;
 pub mod raw;
 mod render;
@@ -24,7 +26,7 @@ use http::HeaderMap;
 use http::uri::{Authority, Scheme};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -45,6 +47,32 @@ pub struct Config {
     pub users: Option<Arc<ResourceMapping>>,
     /// The compiled `[groups]` mapping, when SCIM Groups are served.
     pub groups: Option<Arc<ResourceMapping>>,
+    /// Files read besides the config file itself (connection files, token
+    /// files, CA file), which a reload watches too.
+    pub sources: Vec<PathBuf>,
+    /// SHA-256 over every text the config was loaded from: a reload whose
+    /// sources did not change is skipped.
+    pub fingerprint: [u8; 32],
+}
+
+/// A sustained rate with a burst, for governor quotas.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimit {
+    /// Requests per second (may be below 1).
+    pub per_second: f64,
+    /// Requests allowed at once above the sustained rate.
+    pub burst: u32,
+}
+
+/// `[server.tls]`, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsConfig {
+    /// PEM certificate chain, leaf first.
+    pub cert: PathBuf,
+    /// PEM private key.
+    pub key: PathBuf,
+    /// Deadline for the TLS handshake.
+    pub handshake_timeout: Duration,
 }
 
 /// `[server]`, validated.
@@ -62,12 +90,24 @@ pub struct ServerConfig {
     pub max_header_bytes: usize,
     /// HTTP/2 streams allowed at once per connection.
     pub http2_max_concurrent_streams: u32,
+    /// `scheme://authority` clients use, for `meta.location` and `Location`.
+    pub public_origin: Option<String>,
+    /// A connection with no request in flight is closed after this.
+    pub idle_timeout: Duration,
+    /// HTTP/2 keep-alive ping interval.
+    pub http2_keep_alive_interval: Duration,
+    /// HTTP/2 keep-alive ping acknowledgement deadline.
+    pub http2_keep_alive_timeout: Duration,
+    /// Client connections open at once on the public port.
+    pub max_connections: usize,
+    /// TLS on the public port; plain HTTP without it.
+    pub tls: Option<TlsConfig>,
 }
 
 /// `[upstream]`, validated.
 #[derive(Debug, Clone)]
 pub struct UpstreamConfig {
-    /// `http` (TLS to the app comes with a later feature).
+    /// `http` or `https`.
     pub scheme: Scheme,
     /// Host and port of the app.
     pub authority: Authority,
@@ -83,6 +123,8 @@ pub struct UpstreamConfig {
     pub trusted_proxies: Vec<Cidr>,
     /// App path requested by `/readyz`.
     pub health_path: Option<String>,
+    /// PEM CA certificates trusted for `https://` instead of the system roots.
+    pub ca_pem: Option<Vec<u8>>,
 }
 
 /// `[scim]`, validated.
@@ -100,6 +142,8 @@ pub struct ScimConfig {
     pub max_page_size: usize,
     /// Most PATCH operations per request.
     pub max_patch_operations: usize,
+    /// Failed authentications allowed per client address.
+    pub failed_auth_limit: RateLimit,
 }
 
 /// `[host]`, validated.
@@ -117,6 +161,14 @@ pub struct HostConfig {
     pub timeout: Duration,
     /// API calls in flight at once for one SCIM request.
     pub concurrency: usize,
+    /// API calls in flight at once across all SCIM requests.
+    pub max_in_flight: usize,
+    /// API calls waiting for a slot at most.
+    pub max_queued: usize,
+    /// Rate of API calls across all SCIM requests.
+    pub rate_limit: Option<RateLimit>,
+    /// Largest app answer read, in bytes.
+    pub max_response_bytes: usize,
 }
 
 /// The request dialect of an identity provider.
@@ -152,6 +204,10 @@ pub struct Connection {
     pub token_hashes: Vec<[u8; 32]>,
     /// Values for `{conn.<name>}` placeholders.
     pub vars: BTreeMap<String, String>,
+    /// SCIM base path, without a trailing slash.
+    pub base_path: String,
+    /// Request rate allowed for this connection.
+    pub rate_limit: Option<RateLimit>,
 }
 
 /// Every problem found in a config text.
@@ -186,13 +242,36 @@ pub enum LoadError {
     },
 }
 
+/// Reads the files a config refers to (connection files, token files, the
+/// CA file): given a path as written in the config, the texts found there,
+/// each with a name for messages — one for a file, every `*.toml` in name
+/// order for a directory.
+pub type FileLookup<'a> = &'a dyn Fn(&str) -> Result<Vec<(String, Vec<u8>)>, String>;
+
+/// The lookup of [`Config::from_toml`]: a text alone refers to no files.
+fn no_files(path: &str) -> Result<Vec<(String, Vec<u8>)>, String> {
+    Err(format!(
+        "`{path}`: files are read only when the config is loaded from a file"
+    ))
+}
+
 impl Config {
     /// Parses, validates and compiles a config text.
     pub fn from_toml(text: &str, env: EnvLookup<'_>) -> Result<Self, ConfigErrors> {
-        validate::load(text, env)
+        validate::load(text, env, &no_files)
     }
 
-    /// Reads a config file and loads it with the process environment.
+    /// Like [`Config::from_toml`], reading referenced files through `files`.
+    pub fn from_toml_with(
+        text: &str,
+        env: EnvLookup<'_>,
+        files: FileLookup<'_>,
+    ) -> Result<Self, ConfigErrors> {
+        validate::load(text, env, files)
+    }
+
+    /// Reads a config file and loads it with the process environment;
+    /// relative paths inside it are relative to its directory.
     pub fn from_file(path: &Path) -> Result<Self, LoadError> {
         let shown = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
@@ -200,10 +279,25 @@ impl Config {
             source,
         })?;
         let env = |name: &str| std::env::var(name).ok();
-        Self::from_toml(&text, &env).map_err(|errors| LoadError::Invalid {
-            rendered: errors.render(&shown, &text),
-            errors,
-        })
+        let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        let read = std::cell::RefCell::new(Vec::new());
+        let looked_up = std::cell::RefCell::new(Vec::new());
+        let lookup = |p: &str| {
+            let full = dir.join(p);
+            looked_up.borrow_mut().push(full.clone());
+            let found = files::read(&full)?;
+            read.borrow_mut()
+                .extend(found.iter().map(|(n, t)| (n.clone(), t.clone())));
+            Ok(found)
+        };
+        let mut config =
+            Self::from_toml_with(&text, &env, &lookup).map_err(|errors| LoadError::Invalid {
+                rendered: errors.render(&shown, &text),
+                errors,
+            })?;
+        config.fingerprint = files::fingerprint(&text, &read.into_inner());
+        config.sources = looked_up.into_inner();
+        Ok(config)
     }
 
     /// A human summary of the effective settings, printed by `check`.

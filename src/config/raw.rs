@@ -49,6 +49,41 @@ pub struct RawServer {
     pub max_header_bytes: Option<Spanned<i64>>,
     /// HTTP/2 streams allowed at once per connection.
     pub http2_max_concurrent_streams: Option<Spanned<i64>>,
+    /// The origin clients use, e.g. `https://sso.example.com`, for
+    /// `meta.location` and `Location`.
+    pub public_url: Option<SpStr>,
+    /// A connection with no request in flight is closed after this.
+    pub idle_timeout: Option<SpStr>,
+    /// Interval of HTTP/2 keep-alive pings on idle connections.
+    pub http2_keep_alive_interval: Option<SpStr>,
+    /// Time allowed for a ping's acknowledgement before the connection is closed.
+    pub http2_keep_alive_timeout: Option<SpStr>,
+    /// Client connections open at once on the public port.
+    pub max_connections: Option<Spanned<i64>>,
+    /// `[server.tls]`: TLS on the public port.
+    pub tls: Option<Spanned<RawTls>>,
+}
+
+/// `[server.tls]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTls {
+    /// PEM certificate chain, leaf first.
+    pub cert: SpStr,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: SpStr,
+    /// Time allowed for a client to complete the TLS handshake.
+    pub handshake_timeout: Option<SpStr>,
+}
+
+/// `{ requests_per_second = N, burst = M }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRateLimit {
+    /// Sustained rate; fractions allowed (`0.5` is one every two seconds).
+    pub requests_per_second: Spanned<f64>,
+    /// Requests allowed at once above the sustained rate.
+    pub burst: Option<Spanned<i64>>,
 }
 
 /// `[upstream]`.
@@ -70,6 +105,9 @@ pub struct RawUpstream {
     pub trusted_proxies: Vec<SpStr>,
     /// An app path that `/readyz` requests; without it a TCP connect suffices.
     pub health_path: Option<SpStr>,
+    /// PEM CA certificates trusted for an `https://` app instead of the
+    /// system roots.
+    pub ca_file: Option<SpStr>,
 }
 
 /// `[scim]`.
@@ -88,6 +126,11 @@ pub struct RawScim {
     pub max_page_size: Option<Spanned<i64>>,
     /// Most PATCH operations accepted in one request.
     pub max_patch_operations: Option<Spanned<i64>>,
+    /// Failed authentications allowed per client address.
+    pub failed_auth_limit: Option<Spanned<RawRateLimit>>,
+    /// A TOML file, or a directory of `*.toml` files, holding more
+    /// `[[connections]]` entries.
+    pub connections_from: Option<SpStr>,
 }
 
 /// `[host]`.
@@ -103,6 +146,14 @@ pub struct RawHost {
     pub timeout: Option<SpStr>,
     /// API calls in flight at once for one SCIM request (summary lists).
     pub concurrency: Option<Spanned<i64>>,
+    /// API calls in flight at once across all SCIM requests.
+    pub max_in_flight: Option<Spanned<i64>>,
+    /// API calls waiting for a slot at most; beyond, SCIM answers 429.
+    pub max_queued: Option<Spanned<i64>>,
+    /// Rate of API calls across all SCIM requests.
+    pub rate_limit: Option<Spanned<RawRateLimit>>,
+    /// Largest app answer read, in bytes.
+    pub max_response_bytes: Option<Spanned<i64>>,
 }
 
 /// One `[[connections]]` entry.
@@ -116,7 +167,23 @@ pub struct RawConnection {
     /// `sha256:<hex>` hashes of the bearer tokens accepted.
     #[serde(default)]
     pub tokens: Vec<SpStr>,
+    /// Files each holding one more token hash (or the token itself).
+    #[serde(default)]
+    pub token_files: Vec<SpStr>,
     /// Values for `{conn.<name>}` placeholders in mappings.
     #[serde(default)]
     pub vars: BTreeMap<String, SpStr>,
+    /// SCIM base path of this connection, default `[scim] base_path`.
+    pub base_path: Option<SpStr>,
+    /// Requests per second allowed for this connection.
+    pub rate_limit: Option<Spanned<RawRateLimit>>,
+}
+
+/// A file of `[[connections]]` entries (see `[scim] connections_from`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConnectionsFile {
+    /// The entries.
+    #[serde(default)]
+    pub connections: Vec<Spanned<RawConnection>>,
 }

@@ -1,30 +1,37 @@
 //! Raw → validated: turns the serde mirror into [`Config`], collecting every
 //! problem with its key and span instead of stopping at the first.
 
-use super::raw::{RawConfig, RawConnection, RawHost, RawScim, RawServer, RawUpstream, SpStr};
-use super::{
-    Cidr, Config, ConfigError, ConfigErrors, Connection, EnvLookup, HostConfig, Idp, ScimConfig,
-    ServerConfig, UpstreamConfig, expand, parse_duration,
+use super::connections::{common_vars, connections};
+use super::raw::{
+    RawConfig, RawHost, RawRateLimit, RawScim, RawServer, RawTls, RawUpstream, SpStr,
 };
-use crate::auth::parse_token_hash;
+use super::{
+    Cidr, Config, ConfigError, ConfigErrors, EnvLookup, FileLookup, HostConfig, RateLimit,
+    ScimConfig, ServerConfig, TlsConfig, UpstreamConfig, expand, parse_duration,
+};
 use crate::mapping::ResourceKind;
 use http::uri::{Authority, Scheme};
 use http::{HeaderMap, HeaderName, HeaderValue, Uri};
-use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use toml::Spanned;
 
 /// Collects errors while validating.
-struct Errors(Vec<ConfigError>);
+pub(super) struct Errors(pub(super) Vec<ConfigError>);
 
 impl Errors {
-    fn at(&mut self, key: &str, value: &SpStr, message: impl Into<String>) {
+    pub(super) fn at(&mut self, key: &str, value: &SpStr, message: impl Into<String>) {
         self.0.push(ConfigError::at(key, value.span(), message));
     }
 
-    fn duration(&mut self, key: &str, value: &Option<SpStr>, default: Duration) -> Duration {
+    pub(super) fn duration(
+        &mut self,
+        key: &str,
+        value: &Option<SpStr>,
+        default: Duration,
+    ) -> Duration {
         let Some(v) = value else { return default };
         parse_duration(v.get_ref()).unwrap_or_else(|e| {
             self.at(key, v, e);
@@ -32,7 +39,7 @@ impl Errors {
         })
     }
 
-    fn count(
+    pub(super) fn count(
         &mut self,
         key: &str,
         value: &Option<Spanned<i64>>,
@@ -47,6 +54,34 @@ impl Errors {
             return default;
         }
         usize::try_from(n).unwrap_or(default)
+    }
+
+    /// A `{ requests_per_second, burst }` table; the burst defaults to one
+    /// second's worth (at least 1).
+    pub(super) fn rate_limit(&mut self, key: &str, value: &Spanned<RawRateLimit>) -> RateLimit {
+        let r = value.get_ref();
+        let rps = *r.requests_per_second.get_ref();
+        let rps = if rps.is_finite() && (0.001..=1_000_000.0).contains(&rps) {
+            rps
+        } else {
+            self.0.push(ConfigError::at(
+                format!("{key}.requests_per_second"),
+                r.requests_per_second.span(),
+                "must be between 0.001 and 1000000",
+            ));
+            1.0
+        };
+        let default_burst = i64::try_from(rps.ceil() as u64).unwrap_or(1).max(1);
+        let burst = self.count(
+            &format!("{key}.burst"),
+            &r.burst,
+            usize::try_from(default_burst).unwrap_or(1),
+            (1, 1_000_000),
+        );
+        RateLimit {
+            per_second: rps,
+            burst: u32::try_from(burst).unwrap_or(1),
+        }
     }
 
     fn socket(&mut self, key: &str, value: &Option<SpStr>, default: &str) -> SocketAddr {
@@ -66,15 +101,20 @@ impl Errors {
         })
     }
 
-    fn expanded(&mut self, key: &str, value: &SpStr, env: EnvLookup<'_>) -> Option<String> {
+    pub(super) fn expanded(
+        &mut self,
+        key: &str,
+        value: &SpStr,
+        env: EnvLookup<'_>,
+    ) -> Option<String> {
         expand(value.get_ref(), env)
             .map_err(|e| self.at(key, value, e))
             .ok()
     }
 }
 
-/// Loads a config text; see [`Config::from_toml`].
-pub fn load(text: &str, env: EnvLookup<'_>) -> Result<Config, ConfigErrors> {
+/// Loads a config text; see [`Config::from_toml_with`].
+pub fn load(text: &str, env: EnvLookup<'_>, files: FileLookup<'_>) -> Result<Config, ConfigErrors> {
     let raw: RawConfig = toml::from_str(text).map_err(|e| {
         let msg = e.message().trim_end_matches('\n').to_string();
         ConfigErrors(vec![match e.span() {
@@ -84,10 +124,10 @@ pub fn load(text: &str, env: EnvLookup<'_>) -> Result<Config, ConfigErrors> {
     })?;
     let mut errs = Errors(Vec::new());
     let server = server(&raw.server, &mut errs);
-    let upstream = upstream(&raw.upstream, env, &mut errs);
+    let upstream = upstream(&raw.upstream, env, files, &mut errs);
     let scim = scim(&raw.scim, &mut errs);
     let host = host(&raw.host, &raw.upstream, env, &mut errs);
-    let connections = connections(&raw.connections, env, &mut errs);
+    let connections = connections(&raw, &scim.base_path, env, files, &mut errs);
     let vars = common_vars(&connections);
     let mut compile = |raw: Option<&crate::mapping::raw::ResourceToml>, kind, key| {
         raw.and_then(|r| {
@@ -118,24 +158,12 @@ pub fn load(text: &str, env: EnvLookup<'_>) -> Result<Config, ConfigErrors> {
             connections,
             users,
             groups,
+            sources: Vec::new(),
+            fingerprint: [0; 32],
         })
     } else {
         Err(ConfigErrors(errs.0))
     }
-}
-
-/// The `{conn.<var>}` names every connection defines: a mapping may use
-/// only those, so no connection can render a template with a hole in it.
-fn common_vars(connections: &[Connection]) -> Vec<String> {
-    let Some((first, rest)) = connections.split_first() else {
-        return Vec::new();
-    };
-    first
-        .vars
-        .keys()
-        .filter(|k| rest.iter().all(|c| c.vars.contains_key(*k)))
-        .cloned()
-        .collect()
 }
 
 fn server(raw: &RawServer, errs: &mut Errors) -> ServerConfig {
@@ -165,6 +193,75 @@ fn server(raw: &RawServer, errs: &mut Errors) -> ServerConfig {
             (1, 65_535),
         ))
         .unwrap_or(256),
+        public_origin: raw.public_url.as_ref().and_then(|u| public_origin(u, errs)),
+        idle_timeout: errs.duration(
+            "server.idle_timeout",
+            &raw.idle_timeout,
+            Duration::from_secs(120),
+        ),
+        http2_keep_alive_interval: errs.duration(
+            "server.http2_keep_alive_interval",
+            &raw.http2_keep_alive_interval,
+            Duration::from_secs(30),
+        ),
+        http2_keep_alive_timeout: errs.duration(
+            "server.http2_keep_alive_timeout",
+            &raw.http2_keep_alive_timeout,
+            Duration::from_secs(20),
+        ),
+        max_connections: errs.count(
+            "server.max_connections",
+            &raw.max_connections,
+            4096,
+            (1, 1_000_000),
+        ),
+        tls: raw.tls.as_ref().map(|t| tls(t.get_ref(), errs)),
+    }
+}
+
+fn tls(raw: &RawTls, errs: &mut Errors) -> TlsConfig {
+    for (key, v) in [("server.tls.cert", &raw.cert), ("server.tls.key", &raw.key)] {
+        if v.get_ref().is_empty() {
+            errs.at(key, v, "must be a file path");
+        }
+    }
+    TlsConfig {
+        cert: PathBuf::from(raw.cert.get_ref()),
+        key: PathBuf::from(raw.key.get_ref()),
+        handshake_timeout: errs.duration(
+            "server.tls.handshake_timeout",
+            &raw.handshake_timeout,
+            Duration::from_secs(10),
+        ),
+    }
+}
+
+/// `scheme://authority` of `[server] public_url`; a path is refused (the
+/// SCIM base path is appended to it).
+fn public_origin(value: &SpStr, errs: &mut Errors) -> Option<String> {
+    let key = "server.public_url";
+    let uri: Uri = match value.get_ref().parse() {
+        Ok(u) => u,
+        Err(_) => {
+            errs.at(
+                key,
+                value,
+                "invalid URL, expected e.g. `https://sso.example.com`",
+            );
+            return None;
+        }
+    };
+    let bare = uri.path() == "/" && uri.query().is_none();
+    match (uri.scheme_str(), uri.authority()) {
+        (Some(scheme @ ("http" | "https")), Some(a)) if bare => Some(format!("{scheme}://{a}")),
+        _ => {
+            errs.at(
+                key,
+                value,
+                "must be `http(s)://host[:port]` without a path, e.g. `https://sso.example.com`",
+            );
+            None
+        }
     }
 }
 
@@ -194,12 +291,8 @@ fn base_url(
         );
         return None;
     };
-    if scheme != Scheme::HTTP {
-        errs.at(
-            key,
-            value,
-            "only `http://` URLs are supported for the app (TLS to the app is not built yet)",
-        );
+    if scheme != Scheme::HTTP && scheme != Scheme::HTTPS {
+        errs.at(key, value, "the app's URL must be `http://` or `https://`");
         return None;
     }
     if uri.query().is_some() {
@@ -213,7 +306,12 @@ fn base_url(
     ))
 }
 
-fn upstream(raw: &Spanned<RawUpstream>, env: EnvLookup<'_>, errs: &mut Errors) -> UpstreamConfig {
+fn upstream(
+    raw: &Spanned<RawUpstream>,
+    env: EnvLookup<'_>,
+    files: FileLookup<'_>,
+    errs: &mut Errors,
+) -> UpstreamConfig {
     let r = raw.get_ref();
     let url = errs.expanded("upstream.url", &r.url, env);
     let parsed = url.and_then(|u| base_url("upstream.url", &r.url, &u, errs));
@@ -265,27 +363,58 @@ fn upstream(raw: &Spanned<RawUpstream>, env: EnvLookup<'_>, errs: &mut Errors) -
         pool_max_idle: errs.count("upstream.pool_max_idle", &r.pool_max_idle, 64, (0, 10_000)),
         trusted_proxies: trusted,
         health_path,
+        ca_pem: r.ca_file.as_ref().and_then(|f| ca_file(f, files, errs)),
     }
+}
+
+/// Reads `[upstream] ca_file`: PEM with at least one certificate.
+fn ca_file(value: &SpStr, files: FileLookup<'_>, errs: &mut Errors) -> Option<Vec<u8>> {
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+    let key = "upstream.ca_file";
+    let bytes = match files(value.get_ref()).map(|mut v| v.pop()) {
+        Ok(Some((_, b))) => b,
+        Ok(None) => {
+            errs.at(key, value, "must be a PEM file, not a directory");
+            return None;
+        }
+        Err(e) => {
+            errs.at(key, value, e);
+            return None;
+        }
+    };
+    let certs: Result<Vec<_>, _> = CertificateDer::pem_slice_iter(&bytes).collect();
+    match certs {
+        Ok(c) if !c.is_empty() => Some(bytes),
+        _ => {
+            errs.at(key, value, "holds no PEM certificate");
+            None
+        }
+    }
+}
+
+/// A SCIM base path: absolute, not `/`, plain segments only (no dot
+/// segments, no percent-encoding, no empty segments), without a trailing
+/// slash. Requests are matched against it case-insensitively.
+pub(super) fn base_path(key: &str, p: &SpStr, errs: &mut Errors) -> String {
+    let path = p.get_ref().trim_end_matches('/');
+    let valid = path.starts_with('/')
+        && path.len() > 1
+        && path[1..]
+            .split('/')
+            .all(|seg| !seg.is_empty() && seg != "." && seg != "..")
+        && !path.contains(['?', '#', '%', '\\', ';'])
+        && path.parse::<http::uri::PathAndQuery>().is_ok();
+    if !valid {
+        errs.at(key, p, "must be a path such as `/scim/v2` (not `/`)");
+    }
+    path.to_string()
 }
 
 fn scim(raw: &RawScim, errs: &mut Errors) -> ScimConfig {
     let base_path = match &raw.base_path {
         None => "/scim/v2".to_string(),
-        Some(p) => {
-            let path = p.get_ref().trim_end_matches('/');
-            let valid = path.starts_with('/')
-                && path.len() > 1
-                && !path.contains(['?', '#', '%'])
-                && path.parse::<http::uri::PathAndQuery>().is_ok();
-            if !valid {
-                errs.at(
-                    "scim.base_path",
-                    p,
-                    "must be a path such as `/scim/v2` (not `/`)",
-                );
-            }
-            path.to_string()
-        }
+        Some(p) => base_path("scim.base_path", p, errs),
     };
     ScimConfig {
         base_path,
@@ -313,6 +442,14 @@ fn scim(raw: &RawScim, errs: &mut Errors) -> ScimConfig {
             1_000,
             (1, 100_000),
         ),
+        failed_auth_limit: raw
+            .failed_auth_limit
+            .as_ref()
+            .map(|r| errs.rate_limit("scim.failed_auth_limit", r))
+            .unwrap_or(RateLimit {
+                per_second: 0.5,
+                burst: 20,
+            }),
     }
 }
 
@@ -377,6 +514,18 @@ fn host(
         headers,
         timeout: errs.duration("host.timeout", &raw.timeout, Duration::from_secs(10)),
         concurrency: errs.count("host.concurrency", &raw.concurrency, 8, (1, 256)),
+        max_in_flight: errs.count("host.max_in_flight", &raw.max_in_flight, 32, (1, 10_000)),
+        max_queued: errs.count("host.max_queued", &raw.max_queued, 1_000, (0, 1_000_000)),
+        rate_limit: raw
+            .rate_limit
+            .as_ref()
+            .map(|r| errs.rate_limit("host.rate_limit", r)),
+        max_response_bytes: errs.count(
+            "host.max_response_bytes",
+            &raw.max_response_bytes,
+            16 << 20,
+            (1024, 1 << 30),
+        ),
     }
 }
 
@@ -388,102 +537,4 @@ fn is_reserved_host_header(name: &HeaderName) -> bool {
         http::header::CONNECTION,
     ]
     .contains(name)
-}
-
-fn connections(
-    raw: &[Spanned<RawConnection>],
-    env: EnvLookup<'_>,
-    errs: &mut Errors,
-) -> Vec<Connection> {
-    if raw.is_empty() {
-        errs.0.push(ConfigError::key(
-            "connections",
-            "at least one [[connections]] entry with a token is required to serve SCIM",
-        ));
-    }
-    let mut ids = HashSet::new();
-    let mut hashes = HashSet::new();
-    let mut out = Vec::new();
-    for (i, c) in raw.iter().enumerate() {
-        let conn = connection(i, c.get_ref(), env, errs);
-        if !ids.insert(conn.id.clone()) {
-            errs.at(
-                &format!("connections[{i}].id"),
-                &c.get_ref().id,
-                "duplicate connection id",
-            );
-        }
-        for (j, h) in conn.token_hashes.iter().enumerate() {
-            if let (false, Some(tok)) = (hashes.insert(*h), c.get_ref().tokens.get(j)) {
-                errs.at(
-                    &format!("connections[{i}].tokens[{j}]"),
-                    tok,
-                    "this token hash is already used by another entry",
-                );
-            }
-        }
-        out.push(conn);
-    }
-    out
-}
-
-fn connection(i: usize, c: &RawConnection, env: EnvLookup<'_>, errs: &mut Errors) -> Connection {
-    let prefix = format!("connections[{i}]");
-    let id = c.id.get_ref().clone();
-    let id_ok = !id.is_empty()
-        && id.len() <= 64
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if !id_ok {
-        errs.at(
-            &format!("{prefix}.id"),
-            &c.id,
-            "must be 1-64 characters of letters, digits, `-` or `_`",
-        );
-    }
-    let idp = match c.idp.as_ref().map(|s| s.get_ref().as_str()) {
-        None | Some("generic") => Idp::Generic,
-        Some("okta") => Idp::Okta,
-        Some("entra") => Idp::Entra,
-        Some(other) => {
-            if let Some(v) = &c.idp {
-                errs.at(
-                    &format!("{prefix}.idp"),
-                    v,
-                    format!("unknown idp `{other}`, expected `okta`, `entra` or `generic`"),
-                );
-            }
-            Idp::Generic
-        }
-    };
-    if c.tokens.is_empty() {
-        errs.0.push(ConfigError::key(
-            format!("{prefix}.tokens"),
-            "at least one token hash is required",
-        ));
-    }
-    let mut token_hashes = Vec::new();
-    for (j, t) in c.tokens.iter().enumerate() {
-        let key = format!("{prefix}.tokens[{j}]");
-        let Some(text) = errs.expanded(&key, t, env) else {
-            continue;
-        };
-        match parse_token_hash(&text) {
-            Ok(h) => token_hashes.push(h),
-            Err(e) => errs.at(&key, t, e),
-        }
-    }
-    let mut vars = BTreeMap::new();
-    for (name, v) in &c.vars {
-        if let Some(value) = errs.expanded(&format!("{prefix}.vars.{name}"), v, env) {
-            vars.insert(name.clone(), value);
-        }
-    }
-    Connection {
-        id,
-        idp,
-        token_hashes,
-        vars,
-    }
 }

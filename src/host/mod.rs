@@ -17,7 +17,7 @@ use crate::config::Connection;
 use crate::error::{ScimError, ScimType};
 use crate::mapping::{ErrorOutcome, HostRequest, MapError, OpKind, ResourceMapping, Vars};
 use crate::plan::Repeat;
-use crate::state::State;
+use crate::state::{Runtime, State};
 use crate::upstream::{UpstreamError, send};
 use http::header::{ACCEPT, CONTENT_TYPE, HeaderValue, LOCATION, RETRY_AFTER};
 use http::{Request, StatusCode, Uri};
@@ -26,13 +26,12 @@ use serde_json::Value;
 use std::time::Duration;
 use tokio::time::Instant;
 
-/// Largest app response body read, in bytes.
-const MAX_APP_BODY: usize = 16 * 1024 * 1024;
-
 /// Everything needed to call the app for one SCIM request.
 pub struct HostCtx<'a> {
-    /// Shared state (client, host config).
+    /// Shared state (the pooled client).
     pub state: &'a State,
+    /// The runtime of this request (host config, limits).
+    pub rt: &'a Runtime,
     /// The resource mapping.
     pub mapping: &'a ResourceMapping,
     /// The authenticated connection (for `{conn.*}`).
@@ -167,7 +166,7 @@ impl HostCtx<'_> {
         link: &str,
         vars: &Vars<'_>,
     ) -> Result<HostReply, ScimError> {
-        let host = &self.state.config.host;
+        let host = &self.rt.config.host;
         let target: Uri = link
             .parse()
             .map_err(|_| bad_link("the app's next-page link is not a valid URL"))?;
@@ -198,7 +197,7 @@ impl HostCtx<'_> {
 
     /// The app URL of a rendered path, below the host base path.
     fn app_uri(&self, path_and_query: &str) -> Result<Uri, ScimError> {
-        let host = &self.state.config.host;
+        let host = &self.rt.config.host;
         format!(
             "{}://{}{}{path_and_query}",
             host.scheme, host.authority, host.base_path
@@ -254,7 +253,7 @@ impl HostCtx<'_> {
         req: HostRequest,
         uri: Uri,
     ) -> Result<(HostReply, Option<Duration>), ScimError> {
-        let host = &self.state.config.host;
+        let host = &self.rt.config.host;
         let body = match &req.body {
             Some(v) => full(
                 serde_json::to_vec(v).map_err(|_| ScimError::internal("cannot encode app body"))?,
@@ -275,16 +274,37 @@ impl HostCtx<'_> {
         let request = builder
             .body(body)
             .map_err(|_| ScimError::internal("cannot build app request"))?;
+        let _slot = self
+            .rt
+            .limits
+            .app
+            .acquire(self.deadline)
+            .await
+            .map_err(|e| {
+                tracing::warn!(reason = %e, "app call not started");
+                ScimError::client(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    None,
+                    "the app is busy with other SCIM work; retry later",
+                )
+                .with_retry_after(1)
+            })?;
         let budget = self.remaining()?.min(host.timeout);
+        let max = host.max_response_bytes;
         let exchange = async {
             let resp = send(&self.state.client, request, budget).await?;
             let (parts, body) = resp.into_parts();
-            let bytes = Limited::new(body, MAX_APP_BODY)
+            let bytes = Limited::new(body, max)
                 .collect()
                 .await
-                .map_err(|e| {
-                    UpstreamError::Unreachable(format!("reading the app's answer failed: {e}"))
-                })?
+                .map_err(
+                    |e| match e.downcast_ref::<http_body_util::LengthLimitError>() {
+                        Some(_) => UpstreamError::TooLarge(max),
+                        None => UpstreamError::Unreachable(format!(
+                            "reading the app's answer failed: {e}"
+                        )),
+                    },
+                )?
                 .to_bytes();
             Ok::<_, UpstreamError>((parts, bytes))
         };
@@ -311,7 +331,7 @@ impl HostCtx<'_> {
         let left = self.deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             Err(upstream_error(&UpstreamError::Timeout(
-                self.state.config.scim.request_timeout,
+                self.rt.config.scim.request_timeout,
             )))
         } else {
             Ok(left)
@@ -328,8 +348,9 @@ fn bad_link(detail: &str) -> ScimError {
 pub fn upstream_error(e: &UpstreamError) -> ScimError {
     tracing::warn!(error = %e, "app call failed");
     let detail = match e {
-        UpstreamError::Timeout(_) => "the app did not answer in time",
-        UpstreamError::Unreachable(_) => "the app is unreachable",
+        UpstreamError::Timeout(_) => "the app did not answer in time".to_string(),
+        UpstreamError::Unreachable(_) => "the app is unreachable".to_string(),
+        UpstreamError::TooLarge(_) | UpstreamError::ClientBody => e.to_string(),
     };
     ScimError::upstream(e.status(), detail)
 }

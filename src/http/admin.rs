@@ -3,42 +3,77 @@
 //! down app does not restart the sidecar) and `/readyz` answers 200 only
 //! when the config is loaded and the app is reachable.
 
+use super::conn::{self, Activity, ConnLimits};
 use crate::body::{Body, empty};
 use crate::proxy::plain;
 use crate::state::State;
 use http::{Method, Request, Response, StatusCode, Uri};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
+use hyper_util::rt::TokioIo;
 use std::convert::Infallible;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinSet;
 
-/// Serves the admin endpoints until `shutdown` resolves.
+/// Admin connections open at once; probes and scrapes need few.
+const MAX_ADMIN_CONNECTIONS: usize = 64;
+
+/// Serves the admin endpoints until `shutdown` resolves. Connections get
+/// the same header deadline (sniff included) and idle timeout as the
+/// public port's, capped lower.
 pub async fn serve(listener: TcpListener, state: Arc<State>, shutdown: impl Future<Output = ()>) {
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(10));
+    let slots = Arc::new(Semaphore::new(MAX_ADMIN_CONNECTIONS));
+    let (stop, stopped) = watch::channel(false);
+    let mut conns = JoinSet::new();
     tokio::pin!(shutdown);
     loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
-                let st = state.clone();
-                let svc = service_fn(move |req| handle(st.clone(), req));
-                let conn = builder.serve_connection(TokioIo::new(stream), svc).into_owned();
-                tokio::spawn(async move {
-                    let _ = conn.await;
-                });
-            }
+        while conns.try_join_next().is_some() {}
+        let slot = tokio::select! {
+            s = slots.clone().acquire_owned() => s,
             () = &mut shutdown => break,
-        }
+        };
+        let Ok(slot) = slot else { break };
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((s, _)) => s,
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let limits = ConnLimits::admin(&state.runtime().config.server);
+        let (st, stopped) = (state.clone(), stopped.clone());
+        conns.spawn(async move {
+            let _slot = slot;
+            let activity = Arc::new(Activity::default());
+            let act = activity.clone();
+            let svc = service_fn(move |req| {
+                let guard = act.start();
+                let st = st.clone();
+                async move {
+                    let resp = handle(st, req).await?;
+                    Ok::<_, Infallible>(resp.map(|b| conn::track(b, guard)))
+                }
+            });
+            let c = limits
+                .builder()
+                .serve_connection_with_upgrades(TokioIo::new(stream), svc)
+                .into_owned();
+            conn::drive(c, |c| c.graceful_shutdown(), activity, &limits, stopped).await;
+        });
     }
+    let _ = stop.send(true);
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        while conns.join_next().await.is_some() {}
+    })
+    .await;
+    conns.abort_all();
 }
 
 async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
@@ -67,7 +102,8 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
 /// Readiness: a TCP connect to the app, or a GET of its health path that
 /// answers below 500.
 async fn app_reachable(state: &State) -> Result<(), String> {
-    let up = &state.config.upstream;
+    let rt = state.runtime();
+    let up = &rt.config.upstream;
     let deadline = up.connect_timeout.min(Duration::from_secs(2));
     match &up.health_path {
         None => {

@@ -2,4 +2,6 @@
 //! connection limits and graceful shutdown.
 
 pub mod admin;
+pub mod conn;
 pub mod server;
+pub mod tls;

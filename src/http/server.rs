@@ -1,25 +1,32 @@
-//! Listeners and connection handling: one public port serving HTTP/1.1 and
-//! h2c (hyper-util's auto builder, with upgrades), timers so header-read
-//! deadlines apply, and graceful shutdown — stop accepting, let in-flight
-//! requests finish up to the drain deadline, then return.
+//! The public listener: accept (up to `max_connections` at once), an
+//! optional TLS handshake within its deadline, then one connection served
+//! by hyper-util's auto builder (HTTP/1.1 with upgrades and HTTP/2, h2c or
+//! by ALPN) under the deadlines of [`super::conn`]. Each request loads the
+//! current runtime once and is routed: SCIM below a base path, refused when
+//! a base path is reached only through encoding, pass-through otherwise.
+//! On shutdown the listener closes, connections drain gracefully up to the
+//! drain deadline, and whatever is left is closed.
 
+use super::conn::{self, Activity, ConnLimits};
+use super::tls::{CertStore, TlsError};
 use crate::body::Body;
 use crate::http::admin;
 use crate::proxy::{self, headers::ClientInfo};
-use crate::scim;
+use crate::scim::{self, Front, base_path::PathMatch};
 use crate::state::State;
 use http::{Request, Response};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::rt::TokioIo;
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinSet;
 use tracing::Instrument;
 
 /// Why the server could not start.
@@ -33,6 +40,9 @@ pub enum ServeError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// The TLS certificate could not be loaded.
+    #[error("TLS: {0}")]
+    Tls(#[from] TlsError),
 }
 
 /// A bound, not yet serving sidecar.
@@ -40,43 +50,65 @@ pub struct Server {
     state: Arc<State>,
     public: TcpListener,
     admin: TcpListener,
+    certs: Option<Arc<CertStore>>,
 }
 
 impl Server {
-    /// Binds both listeners; with port 0 the OS picks free ports.
+    /// Binds both listeners (with port 0 the OS picks free ports) and loads
+    /// the TLS certificate when `[server.tls]` is set.
     pub async fn bind(state: State) -> Result<Self, ServeError> {
         let bind = |addr: SocketAddr| async move {
             TcpListener::bind(addr)
                 .await
                 .map_err(|source| ServeError::Bind { addr, source })
         };
-        let public = bind(state.config.server.listen).await?;
-        let admin = bind(state.config.server.admin_listen).await?;
-        Ok(Self::with_listeners(state, public, admin))
+        let server = state.runtime().config.server.clone();
+        let public = bind(server.listen).await?;
+        let admin = bind(server.admin_listen).await?;
+        Self::with_listeners(state, public, admin)
     }
 
     /// Uses listeners bound by the caller (the config's addresses are then
     /// only defaults for reporting).
-    pub fn with_listeners(state: State, public: TcpListener, admin: TcpListener) -> Self {
-        Self {
+    pub fn with_listeners(
+        state: State,
+        public: TcpListener,
+        admin: TcpListener,
+    ) -> Result<Self, ServeError> {
+        let certs = match &state.runtime().config.server.tls {
+            Some(tls) => Some(CertStore::load(tls, state.crypto.clone())?),
+            None => None,
+        };
+        Ok(Self {
             state: Arc::new(state),
             public,
             admin,
-        }
+            certs,
+        })
+    }
+
+    /// The shared state (for reloads).
+    pub fn state(&self) -> Arc<State> {
+        self.state.clone()
+    }
+
+    /// The certificate store, when TLS is on (for reloads).
+    pub fn certs(&self) -> Option<Arc<CertStore>> {
+        self.certs.clone()
     }
 
     /// The bound public address.
     pub fn local_addr(&self) -> SocketAddr {
         self.public
             .local_addr()
-            .unwrap_or(self.state.config.server.listen)
+            .unwrap_or(self.state.runtime().config.server.listen)
     }
 
     /// The bound admin address.
     pub fn admin_addr(&self) -> SocketAddr {
         self.admin
             .local_addr()
-            .unwrap_or(self.state.config.server.admin_listen)
+            .unwrap_or(self.state.runtime().config.server.admin_listen)
     }
 
     /// Serves until `shutdown` resolves, then drains.
@@ -89,74 +121,139 @@ impl Server {
         let admin = tokio::spawn(admin::serve(self.admin, self.state.clone(), async move {
             let _ = admin_stopped.await;
         }));
-        tracing::info!(public = %public_addr, "scim-sidecar listening");
-        accept_loop(self.public, self.state.clone(), shutdown).await;
+        tracing::info!(public = %public_addr, tls = self.certs.is_some(), "scim-sidecar listening");
+        let acceptor = self.certs.as_ref().map(CertStore::acceptor);
+        accept_loop(self.public, self.state.clone(), acceptor, shutdown).await;
         let _ = stop_admin.send(());
         let _ = admin.await;
         Ok(())
     }
 }
 
-fn builder(state: &State) -> auto::Builder<TokioExecutor> {
-    let cfg = &state.config.server;
-    let mut b = auto::Builder::new(TokioExecutor::new());
-    b.http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(cfg.header_read_timeout)
-        .max_buf_size(cfg.max_header_bytes);
-    b.http2()
-        .timer(TokioTimer::new())
-        .max_concurrent_streams(cfg.http2_max_concurrent_streams)
-        .max_header_list_size(u32::try_from(cfg.max_header_bytes).unwrap_or(u32::MAX));
-    b
-}
-
-async fn accept_loop(listener: TcpListener, state: Arc<State>, shutdown: impl Future<Output = ()>) {
-    let builder = builder(&state);
-    let graceful = GracefulShutdown::new();
+async fn accept_loop(
+    listener: TcpListener,
+    state: Arc<State>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    shutdown: impl Future<Output = ()>,
+) {
+    let max = state.runtime().config.server.max_connections;
+    let slots = Arc::new(Semaphore::new(max));
+    let (stop, stopped) = watch::channel(false);
+    let mut conns = JoinSet::new();
     tokio::pin!(shutdown);
     loop {
-        tokio::select! {
+        while conns.try_join_next().is_some() {}
+        // At the limit, stop accepting: the kernel backlog holds newcomers.
+        let slot = tokio::select! {
+            s = slots.clone().acquire_owned() => s,
+            () = &mut shutdown => break,
+        };
+        let Ok(slot) = slot else { break };
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => {
-                    let _ = stream.set_nodelay(true);
-                    let st = state.clone();
-                    let svc = service_fn(move |req| handle(st.clone(), peer, req));
-                    let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), svc);
-                    let conn = graceful.watch(conn.into_owned());
-                    tokio::spawn(async move {
-                        if let Err(e) = conn.await {
-                            tracing::debug!(%peer, error = %e, "connection ended with an error");
-                        }
-                    });
-                }
+                Ok(a) => a,
                 Err(e) => {
                     // Out of file descriptors and the like: back off briefly
                     // instead of spinning.
                     tracing::warn!(error = %e, "accept failed");
                     tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
                 }
             },
             () = &mut shutdown => break,
-        }
+        };
+        let (st, tls, stopped) = (state.clone(), tls.clone(), stopped.clone());
+        conns.spawn(async move {
+            let _slot = slot;
+            connection(st, stream, peer, tls, stopped).await;
+        });
     }
     drop(listener);
-    let drain = state.config.server.drain_timeout;
-    tracing::info!(drain = ?drain, "shutting down: draining in-flight requests");
-    match tokio::time::timeout(drain, graceful.shutdown()).await {
+    let _ = stop.send(true);
+    let drain = state.runtime().config.server.drain_timeout;
+    tracing::info!(drain = ?drain, connections = conns.len(), "shutting down: draining");
+    let all_closed =
+        tokio::time::timeout(drain, async { while conns.join_next().await.is_some() {} }).await;
+    match all_closed {
         Ok(()) => tracing::info!("all connections closed"),
-        Err(_) => tracing::warn!("drain deadline passed; closing remaining connections"),
+        Err(_) => {
+            tracing::warn!(
+                left = conns.len(),
+                "drain deadline passed; closing remaining connections"
+            );
+            conns.abort_all();
+        }
     }
 }
 
-/// Routes one request: SCIM below the base path, pass-through otherwise.
-async fn handle(
+/// One accepted connection: TLS handshake (if any) within its deadline,
+/// then HTTP.
+async fn connection(
     state: Arc<State>,
+    stream: TcpStream,
     peer: SocketAddr,
-    req: Request<Incoming>,
-) -> Result<Response<Body>, Infallible> {
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    stop: watch::Receiver<bool>,
+) {
+    let _ = stream.set_nodelay(true);
+    let server = state.runtime().config.server.clone();
+    let Some(acceptor) = tls else {
+        let client = ClientInfo {
+            peer: peer.ip(),
+            tls: false,
+        };
+        return http(state, TokioIo::new(stream), client, &server, stop).await;
+    };
+    let deadline = server
+        .tls
+        .as_ref()
+        .map_or(Duration::from_secs(10), |t| t.handshake_timeout);
+    match tokio::time::timeout(deadline, acceptor.accept(stream)).await {
+        Ok(Ok(tls_stream)) => {
+            let client = ClientInfo {
+                peer: peer.ip(),
+                tls: true,
+            };
+            http(state, TokioIo::new(tls_stream), client, &server, stop).await;
+        }
+        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+        Err(_) => tracing::debug!(%peer, "TLS handshake deadline passed"),
+    }
+}
+
+async fn http<I>(
+    state: Arc<State>,
+    io: TokioIo<I>,
+    client: ClientInfo,
+    server: &crate::config::ServerConfig,
+    stop: watch::Receiver<bool>,
+) where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let limits = ConnLimits::public(server);
+    let activity = Arc::new(Activity::default());
+    let act = activity.clone();
+    let svc = service_fn(move |req| {
+        let guard = act.start();
+        let st = state.clone();
+        async move {
+            let resp = handle(st, client, req).await;
+            Ok::<_, Infallible>(resp.map(|b| conn::track(b, guard)))
+        }
+    });
+    let conn = limits
+        .builder()
+        .serve_connection_with_upgrades(io, svc)
+        .into_owned();
+    conn::drive(conn, |c| c.graceful_shutdown(), activity, &limits, stop).await;
+}
+
+/// Routes one request: SCIM below a base path, pass-through otherwise.
+async fn handle(state: Arc<State>, client: ClientInfo, req: Request<Incoming>) -> Response<Body> {
+    let rt = state.runtime();
     let request_id = state.request_id();
-    let is_scim = scim::is_scim_path(&state.config.scim.base_path, req.uri().path());
+    let route = rt.base_paths.classify(req.uri().path());
+    let is_scim = !matches!(route, PathMatch::NotScim);
     let span = tracing::info_span!(
         "request",
         id = %request_id,
@@ -167,14 +264,19 @@ async fn handle(
     );
     async move {
         let started = Instant::now();
-        let mut resp = if is_scim {
-            scim::handle(&state, req).await
-        } else {
-            let client = ClientInfo {
-                peer: peer.ip(),
-                tls: false,
-            };
-            proxy::forward(&state, client, req).await
+        let mut resp = match &route {
+            PathMatch::Scim { base, rest } => {
+                let front = Front {
+                    state: &state,
+                    rt: &rt,
+                    client,
+                    base,
+                    rest,
+                };
+                scim::handle(front, req).await
+            }
+            PathMatch::Refused => scim::refused(),
+            PathMatch::NotScim => proxy::forward(&state, &rt, client, req).await,
         };
         let status = resp.status().as_u16();
         let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
@@ -186,7 +288,7 @@ async fn handle(
         if let (true, Ok(v)) = (is_scim, http::HeaderValue::from_str(&request_id)) {
             resp.headers_mut().insert("x-request-id", v);
         }
-        Ok(resp)
+        resp
     }
     .instrument(span)
     .await

@@ -68,15 +68,58 @@ pub struct ClientInfo {
     pub tls: bool,
 }
 
-/// Other client-address headers apps and frameworks honour (RFC 7239
-/// `Forwarded`, nginx's `X-Real-IP`, …): dropped when the peer is not a
-/// trusted proxy, since only a proxy may vouch for them.
-const OTHER_FORWARDING: [&str; 4] = [
+/// Other client-address and URL-override headers apps and frameworks
+/// honour (RFC 7239 `Forwarded`, nginx's `X-Real-IP`, Akamai's
+/// `True-Client-IP`, Cloudflare's `CF-Connecting-IP`, IIS's
+/// `X-Original-URL`/`X-Rewrite-URL`, …): dropped when the peer is not a
+/// trusted proxy, since only a proxy may vouch for them. Compared with `_`
+/// read as `-`: CGI-style stacks (PHP, WSGI, Rack) map both spellings to
+/// the same variable, so `X_Forwarded_For` would pass for the real one.
+const OTHER_FORWARDING: [&str; 10] = [
     "forwarded",
     "x-real-ip",
     "x-forwarded-port",
     "x-forwarded-prefix",
+    "x-forwarded-server",
+    "x-client-ip",
+    "true-client-ip",
+    "cf-connecting-ip",
+    "x-original-url",
+    "x-rewrite-url",
 ];
+
+/// The headers the sidecar sets itself; their underscore spellings are
+/// removed from every peer, trusted or not, so that no second value hides
+/// behind them.
+const MANAGED: [&str; 3] = ["x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"];
+
+/// `name` equals `canonical` with `_` read as `-` (names are lowercase).
+fn same_name(name: &str, canonical: &str) -> bool {
+    name.len() == canonical.len()
+        && name
+            .bytes()
+            .zip(canonical.bytes())
+            .all(|(a, b)| a == b || (a == b'_' && b == b'-'))
+}
+
+/// Removes spoofable forwarding headers: every spelling of the
+/// [`OTHER_FORWARDING`] headers from untrusted peers, and underscore
+/// spellings of the sidecar's own `X-Forwarded-*` from anyone.
+fn remove_spoofable(headers: &mut HeaderMap, trusted: bool) {
+    let doomed: Vec<HeaderName> = headers
+        .keys()
+        .filter(|k| {
+            let n = k.as_str();
+            let underscored = n.contains('_');
+            (!trusted && OTHER_FORWARDING.iter().any(|c| same_name(n, c)))
+                || (underscored && MANAGED.iter().any(|c| same_name(n, c)))
+        })
+        .cloned()
+        .collect();
+    for name in doomed {
+        headers.remove(name);
+    }
+}
 
 /// Sets `X-Forwarded-For`, `-Proto` and `-Host`. From a trusted proxy the
 /// incoming values are kept and the peer is appended to the `For` chain;
@@ -90,11 +133,7 @@ pub fn set_forwarded(
     trusted: &[Cidr],
 ) {
     let is_trusted = trusted.iter().any(|c| c.contains(client.peer));
-    if !is_trusted {
-        for name in OTHER_FORWARDING {
-            headers.remove(name);
-        }
-    }
+    remove_spoofable(headers, is_trusted);
     let peer = client.peer.to_string();
     let prior: Vec<String> = headers
         .get_all(X_FORWARDED_FOR)
@@ -182,6 +221,42 @@ mod tests {
         assert_eq!(h.get(X_FORWARDED_FOR).unwrap(), "10.1.2.3");
         assert_eq!(h.get(X_FORWARDED_PROTO).unwrap(), "http");
         assert_eq!(h.get(X_FORWARDED_HOST).unwrap(), "app.example");
+    }
+
+    #[test]
+    fn spoofable_headers_and_underscore_spellings_are_removed() {
+        let spoofed = [
+            ("x-client-ip", "1.1.1.1"),
+            ("true-client-ip", "1.1.1.1"),
+            ("cf-connecting-ip", "1.1.1.1"),
+            ("x-original-url", "/admin"),
+            ("x-rewrite-url", "/admin"),
+            ("x_real_ip", "1.1.1.1"),
+            ("x_forwarded_for", "1.1.1.1"),
+            ("x_forwarded_proto", "https"),
+            ("x-forwarded_host", "evil.example"),
+            ("true_client_ip", "1.1.1.1"),
+            ("x-app-header", "kept"),
+        ];
+        let client = ClientInfo {
+            peer: "10.1.2.3".parse().unwrap(),
+            tls: false,
+        };
+        let mut h = map(&spoofed);
+        set_forwarded(&mut h, client, None, &[]);
+        let mut names: Vec<&str> = h.keys().map(|k| k.as_str()).collect();
+        names.sort();
+        assert_eq!(
+            names,
+            vec!["x-app-header", "x-forwarded-for", "x-forwarded-proto"]
+        );
+        // A trusted proxy may vouch for client-IP headers, but underscore
+        // spellings of the sidecar's own headers still go.
+        let trusted = [Cidr::parse("10.0.0.0/8").unwrap()];
+        let mut h = map(&spoofed);
+        set_forwarded(&mut h, client, None, &trusted);
+        assert!(h.contains_key("true-client-ip") && h.contains_key("x_real_ip"));
+        assert!(!h.contains_key("x_forwarded_for") && !h.contains_key("x-forwarded_host"));
     }
 
     #[test]

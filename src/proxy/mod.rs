@@ -3,22 +3,31 @@
 //! (set). Bodies stream both ways without buffering; trailers, status codes
 //! and methods are preserved; HTTP/1.1 upgrades are relayed. Failures are
 //! plain responses (these are not SCIM paths): 502 when the app cannot be
-//! reached, 504 when it does not start answering in time.
+//! reached, 504 when it does not start answering in time, and 400 when it
+//! was the client's request body that broke off or was malformed.
 
 pub mod headers;
 mod upgrade;
 
 use crate::body::{Body, full};
-use crate::state::State;
+use crate::state::{Runtime, State};
+use crate::upstream::UpstreamError;
+use bytes::Bytes;
 use headers::{ClientInfo, set_forwarded, strip_hop_by_hop};
 use http::header::{CONNECTION, CONTENT_TYPE, HOST, HeaderValue, UPGRADE};
 use http::{Request, Response, StatusCode, Uri, Version};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
+use hyper::body::{Frame, SizeHint};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
 
 /// Forwards one request to the app and returns its response.
 pub async fn forward(
     state: &State,
+    rt: &Runtime,
     client: ClientInfo,
     mut req: Request<Incoming>,
 ) -> Response<Body> {
@@ -30,7 +39,7 @@ pub async fn forward(
             .authority()
             .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
     });
-    let up = &state.config.upstream;
+    let up = &rt.config.upstream;
     let uri = match Uri::builder()
         .scheme(up.scheme.clone())
         .authority(up.authority.clone())
@@ -58,30 +67,75 @@ pub async fn forward(
             .insert(CONNECTION, HeaderValue::from_static("upgrade"));
         parts.headers.insert(UPGRADE, proto.clone());
     }
+    let broken = Arc::new(AtomicBool::new(false));
+    let body = ClientBody {
+        inner: body,
+        broken: broken.clone(),
+    };
     let upstream_req = Request::from_parts(parts, body.boxed());
-    let mut resp = match crate::upstream::send(
-        &state.client,
-        upstream_req,
-        up.response_header_timeout,
-    )
-    .await
-    {
+    let sent = crate::upstream::send(&state.client, upstream_req, up.response_header_timeout).await;
+    let mut resp = match sent {
         Ok(r) => r,
-        Err(e) => {
-            tracing::warn!(error = %e, "pass-through failed");
-            let text = if e.status() == StatusCode::GATEWAY_TIMEOUT {
-                "504 Gateway Timeout: the app did not answer in time\n"
-            } else {
-                "502 Bad Gateway: the app is unreachable\n"
-            };
-            return plain(e.status(), text);
+        Err(_) if broken.load(Ordering::Acquire) => {
+            return failed(&UpstreamError::ClientBody);
         }
+        Err(e) => return failed(&e),
     };
     if resp.status() == StatusCode::SWITCHING_PROTOCOLS {
         return switch_protocols(client_upgrade, resp);
     }
     strip_hop_by_hop(resp.headers_mut());
     resp.map(|b| b.boxed())
+}
+
+/// The plain answer for a failed forward, logged by whose fault it was.
+fn failed(e: &UpstreamError) -> Response<Body> {
+    let text = match e {
+        UpstreamError::ClientBody => {
+            tracing::debug!(error = %e, "pass-through: client body failed");
+            "400 Bad Request: the request body could not be read\n"
+        }
+        UpstreamError::Timeout(_) => {
+            tracing::warn!(error = %e, "pass-through failed");
+            "504 Gateway Timeout: the app did not answer in time\n"
+        }
+        UpstreamError::Unreachable(_) | UpstreamError::TooLarge(_) => {
+            tracing::warn!(error = %e, "pass-through failed");
+            "502 Bad Gateway: the app is unreachable\n"
+        }
+    };
+    plain(e.status(), text)
+}
+
+/// The client's request body on its way to the app; remembers whether it
+/// failed, so that a broken upload is answered 400 and not blamed on the app.
+struct ClientBody {
+    inner: Incoming,
+    broken: Arc<AtomicBool>,
+}
+
+impl hyper::body::Body for ClientBody {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        if let Poll::Ready(Some(Err(_))) = &polled {
+            self.broken.store(true, Ordering::Release);
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
 }
 
 /// The `Upgrade` value of an HTTP/1.1 upgrade request, if it is one.

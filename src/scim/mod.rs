@@ -1,10 +1,14 @@
-//! The SCIM front door: everything below `[scim] base_path`. A request goes
-//! through named phases — authenticate, check the media type, route, then
-//! the endpoint — and every outcome, including every failure, is a SCIM
-//! response (`application/scim+json`, RFC 7644 §3.12 error bodies). SCIM
-//! requests are never forwarded to the app as they are, so the IdP's
+//! The SCIM front door: everything below a SCIM base path (`[scim]
+//! base_path` or a connection's own, see [`base_path`]). A request goes
+//! through named phases — guard against token guessing, authenticate
+//! (a token is valid only on its connection's base path), rate-limit the
+//! connection, check the media type, route, then the endpoint — and every
+//! outcome, including every failure, is a SCIM response
+//! (`application/scim+json`, RFC 7644 §3.12 error bodies). SCIM requests
+//! are never forwarded to the app as they are, so the IdP's
 //! `Authorization` header never reaches it.
 
+pub mod base_path;
 pub mod discovery;
 pub mod input;
 pub mod locks;
@@ -15,56 +19,183 @@ pub mod route;
 use crate::auth::{AuthError, Principal};
 use crate::body::Body;
 use crate::error::ScimError;
-use crate::state::State;
-use http::header::{ALLOW, CONTENT_TYPE, HeaderValue, WWW_AUTHENTICATE};
-use http::{Request, Response, StatusCode};
+use crate::limits::retry_after_secs;
+use crate::proxy::headers::{ClientInfo, X_FORWARDED_HOST, X_FORWARDED_PROTO};
+use crate::state::{Runtime, State};
+use http::header::{ALLOW, CONTENT_TYPE, HOST, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
+use http::{HeaderMap, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use response::{error_response, is_json_media_type, json_response};
 use route::{Action, Endpoint, NoRoute, ResourceKind};
+use std::time::Duration;
 
-/// Whether `path` is below the SCIM base path.
-pub fn is_scim_path(base: &str, path: &str) -> bool {
-    path.strip_prefix(base)
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+/// The request as the front door received it.
+pub struct Front<'a> {
+    /// Process-lifetime state.
+    pub state: &'a State,
+    /// The runtime loaded for this request.
+    pub rt: &'a Runtime,
+    /// The client connection.
+    pub client: ClientInfo,
+    /// The base path the request matched (as configured).
+    pub base: &'a str,
+    /// The path after it.
+    pub rest: &'a str,
 }
 
 /// Handles one SCIM request; never fails.
-pub async fn handle(state: &State, req: Request<Incoming>) -> Response<Body> {
-    let principal = match state.auth.authenticate(req.headers()) {
-        Ok(p) => {
-            // Which connection and which of its tokens (by index, for
-            // rotation) — never the token itself.
-            let span = tracing::Span::current();
-            if let Some(c) = state.config.connections.get(p.connection) {
-                span.record("conn", c.id.as_str());
-            }
-            span.record("token", p.token);
-            p
-        }
-        Err(e) => return unauthorized(e),
+pub async fn handle(front: Front<'_>, req: Request<Incoming>) -> Response<Body> {
+    let mut resp = phases(&front, req).await;
+    // A 429 always says when to come back (RFC 6585 §4).
+    if resp.status() == StatusCode::TOO_MANY_REQUESTS && !resp.headers().contains_key(RETRY_AFTER) {
+        resp.headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from_static("1"));
+    }
+    resp
+}
+
+async fn phases(front: &Front<'_>, req: Request<Incoming>) -> Response<Body> {
+    let Front { state, rt, .. } = *front;
+    let principal = match authenticate(front, req.headers()) {
+        Ok(p) => p,
+        Err(resp) => return *resp,
     };
+    if let Err(wait) = rt.limits.admit(principal.connection) {
+        tracing::info!("connection over its rate limit");
+        return too_many(wait, "too many requests for this connection; retry later");
+    }
     if let Err(e) = check_media_type(&req) {
         return error_response(&e);
     }
-    let rest = req
-        .uri()
-        .path()
-        .strip_prefix(state.config.scim.base_path.as_str())
-        .unwrap_or("")
-        .to_string();
-    let endpoint = route::classify(&rest);
+    let endpoint = route::classify(front.rest);
     let action = match route::route(&endpoint, req.method()) {
         Ok(a) => a,
         Err(NoRoute::MethodNotAllowed(allow)) => return method_not_allowed(&allow),
         Err(NoRoute::NotServed) => return error_response(&not_served(&endpoint, &req)),
     };
-    match dispatch(state, principal, endpoint, action, req).await {
+    let scim_url = format!(
+        "{}{}",
+        public_origin(rt, front.client, req.headers()),
+        rt.config
+            .connections
+            .get(principal.connection)
+            .map_or(front.base, |c| c.base_path.as_str())
+    );
+    let scope = resource::Scope {
+        state,
+        rt,
+        principal,
+        scim_url,
+    };
+    match dispatch(scope, endpoint, action, req).await {
         Ok(resp) => resp,
         Err(e) => error_response(&e),
     }
 }
 
-/// Phase 1 failed: a 401 with a bearer challenge (RFC 6750 §3).
+/// Phases 1 and 2: the failed-authentication guard, then the token, which
+/// must belong to a connection served on this base path.
+fn authenticate(front: &Front<'_>, headers: &HeaderMap) -> Result<Principal, Box<Response<Body>>> {
+    let rt = front.rt;
+    let ip = front.client.peer;
+    if let Some(wait) = rt.limits.failed_auth.blocked(ip) {
+        tracing::info!(%ip, "client blocked after repeated failed authentications");
+        return Err(Box::new(too_many(
+            wait,
+            "too many failed authentications; retry later",
+        )));
+    }
+    let result =
+        rt.auth
+            .authenticate(headers)
+            .and_then(|p| match rt.config.connections.get(p.connection) {
+                Some(c) if c.base_path.eq_ignore_ascii_case(front.base) => Ok(p),
+                _ => Err(AuthError::Invalid),
+            });
+    match result {
+        Ok(p) => {
+            // Which connection and which of its tokens (by index, for
+            // rotation) — never the token itself.
+            let span = tracing::Span::current();
+            if let Some(c) = rt.config.connections.get(p.connection) {
+                span.record("conn", c.id.as_str());
+            }
+            span.record("token", p.token);
+            Ok(p)
+        }
+        Err(e) => match rt.limits.failed_auth.failed(ip) {
+            Some(wait) => {
+                tracing::warn!(%ip, "failed-authentication budget spent; client blocked");
+                Err(Box::new(too_many(
+                    wait,
+                    "too many failed authentications; retry later",
+                )))
+            }
+            None => Err(Box::new(unauthorized(e))),
+        },
+    }
+}
+
+/// A 429 with `Retry-After` in whole seconds (RFC 6585 §4, RFC 9110 §10.2.3).
+fn too_many(wait: Duration, detail: &'static str) -> Response<Body> {
+    error_response(
+        &ScimError::client(StatusCode::TOO_MANY_REQUESTS, None, detail)
+            .with_retry_after(retry_after_secs(wait)),
+    )
+}
+
+/// A request whose path reaches a SCIM base path only through
+/// percent-encoding or dot segments: refused, never passed through.
+pub fn refused() -> Response<Body> {
+    error_response(&ScimError::client(
+        StatusCode::BAD_REQUEST,
+        None,
+        "the request path is not in canonical form; send the SCIM base path as configured",
+    ))
+}
+
+/// The scheme and authority clients use, for absolute `meta.location` and
+/// `Location` URLs: `[server] public_url`, else what a trusted proxy says
+/// (`X-Forwarded-Proto`/`-Host`, or `Host` behind it). A `Host` from any
+/// other peer is not trusted, and locations are then absolute paths.
+fn public_origin(rt: &Runtime, client: ClientInfo, headers: &HeaderMap) -> String {
+    if let Some(origin) = &rt.config.server.public_origin {
+        return origin.clone();
+    }
+    let trusted = rt
+        .config
+        .upstream
+        .trusted_proxies
+        .iter()
+        .any(|c| c.contains(client.peer));
+    if !trusted {
+        return String::new();
+    }
+    let first = |name| {
+        headers
+            .get(name)
+            .and_then(|h| h.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(str::trim)
+    };
+    let proto = match first(X_FORWARDED_PROTO) {
+        Some(p) if p.eq_ignore_ascii_case("https") => "https",
+        Some(p) if p.eq_ignore_ascii_case("http") => "http",
+        _ if client.tls => "https",
+        _ => "http",
+    };
+    match first(X_FORWARDED_HOST).or_else(|| first(HOST)) {
+        Some(h) if is_host(h) => format!("{proto}://{h}"),
+        _ => String::new(),
+    }
+}
+
+/// A plausible `host[:port]`: a valid URI authority without user info.
+fn is_host(h: &str) -> bool {
+    !h.is_empty() && !h.contains('@') && h.parse::<http::uri::Authority>().is_ok()
+}
+
+/// A 401 with a bearer challenge (RFC 6750 §3).
 fn unauthorized(e: AuthError) -> Response<Body> {
     tracing::info!(reason = ?e, "scim request not authenticated");
     let mut resp = error_response(&ScimError::unauthorized(e.to_string()));
@@ -88,32 +219,32 @@ fn check_media_type(req: &Request<Incoming>) -> Result<(), ScimError> {
 
 /// Phase 3: the action.
 async fn dispatch(
-    state: &State,
-    principal: Principal,
+    scope: resource::Scope<'_>,
     endpoint: Endpoint,
     action: Action,
     req: Request<Incoming>,
 ) -> Result<Response<Body>, ScimError> {
+    let rt = scope.rt;
     match (action, &endpoint) {
         (Action::ServiceProviderConfig, _) => Ok(json_response(
             StatusCode::OK,
-            &state.discovery.service_provider_config,
+            &rt.discovery.service_provider_config,
         )),
-        (Action::ResourceTypes, Endpoint::ResourceTypes(name)) => state
+        (Action::ResourceTypes, Endpoint::ResourceTypes(name)) => rt
             .discovery
             .resource_types(name.as_deref())
             .map(|v| json_response(StatusCode::OK, &v)),
-        (Action::Schemas, Endpoint::Schemas(urn)) => state
+        (Action::Schemas, Endpoint::Schemas(urn)) => rt
             .discovery
             .schemas(urn.as_deref())
             .map(|v| json_response(StatusCode::OK, &v)),
         (_, Endpoint::Collection(kind) | Endpoint::Search(kind) | Endpoint::Item(kind, _)) => {
             let mapping = match kind {
-                ResourceKind::User => state.config.users.as_deref(),
-                ResourceKind::Group => state.config.groups.as_deref(),
+                ResourceKind::User => rt.config.users.as_deref(),
+                ResourceKind::Group => rt.config.groups.as_deref(),
             };
             match mapping {
-                Some(m) => Ok(resource::handle(state, principal, m, endpoint, action, req).await),
+                Some(m) => Ok(resource::handle(scope, m, endpoint, action, req).await),
                 None => Err(ScimError::not_implemented(format!(
                     "/{} is not configured in this deployment",
                     kind.endpoint()
@@ -159,11 +290,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn scim_prefix_matches_whole_segments() {
-        assert!(is_scim_path("/scim/v2", "/scim/v2"));
-        assert!(is_scim_path("/scim/v2", "/scim/v2/Users"));
-        assert!(!is_scim_path("/scim/v2", "/scim/v22"));
-        assert!(!is_scim_path("/scim/v2", "/scim"));
-        assert!(!is_scim_path("/scim/v2", "/other/scim/v2"));
+    fn hosts_must_be_plain_authorities() {
+        assert!(is_host("idp.example:8443"));
+        assert!(is_host("[::1]:80"));
+        assert!(!is_host("evil.example/path"));
+        assert!(!is_host("user@evil.example"));
+        assert!(!is_host("a b"));
+        assert!(!is_host(""));
     }
 }

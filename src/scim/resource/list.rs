@@ -31,7 +31,7 @@ pub async fn list(ctx: &Ctx<'_>, q: ListQuery) -> Result<Value, ScimError> {
     }
     let count = q
         .count
-        .unwrap_or(DEFAULT_COUNT.min(ctx.state().config.scim.max_page_size as u64));
+        .unwrap_or(DEFAULT_COUNT.min(ctx.config().scim.max_page_size as u64));
     let (mut resources, total) = match (&q.filter, &q.sort_by) {
         (None, None) => page(ctx, q.start_index, count).await?,
         _ => filtered(ctx, &q, count).await?,
@@ -63,7 +63,7 @@ async fn page(ctx: &Ctx<'_>, start: u64, count: u64) -> Result<(Vec<Value>, u64)
         let wanted = (start - 1).saturating_add(count);
         // Without paging the one call already returned everything: keep it
         // all, so the total is exact.
-        let scan_limit = ctx.state().config.scim.filter_scan_limit as u64;
+        let scan_limit = ctx.config().scim.filter_scan_limit as u64;
         let bound = if m.paging() == Paging::None {
             u64::MAX
         } else if wanted > scan_limit {
@@ -141,7 +141,7 @@ async fn filtered(
     q: &ListQuery,
     count: u64,
 ) -> Result<(Vec<Value>, u64), ScimError> {
-    let limit = ctx.state().config.scim.filter_scan_limit as u64;
+    let limit = ctx.config().scim.filter_scan_limit as u64;
     // `id eq "…"` (Entra's membership check `id eq G and members eq U`)
     // is one read of that resource, however many the app holds.
     if let Some(id) = q.filter.as_ref().and_then(id_term) {
@@ -452,7 +452,7 @@ async fn map_all(ctx: &Ctx<'_>, items: Vec<Value>) -> Result<Vec<Value>, ScimErr
         ids.into_iter()
             .map(|id| async move { super::fetch(ctx, &id).await }),
     )
-    .buffered(ctx.state().config.host.concurrency)
+    .buffered(ctx.config().host.concurrency)
     .try_collect()
     .await
 }

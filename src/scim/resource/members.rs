@@ -192,12 +192,12 @@ pub async fn steps(
 /// 400 `invalidValue` naming the first member id the app does not know,
 /// before any write (O(k) reads of the users being added).
 pub async fn check_users_exist(ctx: &Ctx<'_>, ids: &[String]) -> Result<(), ScimError> {
-    let state = ctx.state();
-    let Some(users) = state.config.users.as_deref() else {
+    let Some(users) = ctx.config().users.as_deref() else {
         return Ok(());
     };
     let host = HostCtx {
-        state,
+        state: ctx.host.state,
+        rt: ctx.host.rt,
         mapping: users,
         conn: ctx.host.conn,
         deadline: ctx.host.deadline,

@@ -25,7 +25,7 @@ use crate::mapping::{OpKind, ResourceMapping};
 use crate::protocol::patch::Dialect;
 use crate::protocol::projection::project;
 use crate::protocol::query::{self, ListQuery};
-use crate::state::State;
+use crate::state::{Runtime, State};
 use http::header::{ETAG, HeaderValue, IF_NONE_MATCH, LOCATION};
 use http::{HeaderMap, Request, Response, StatusCode};
 use hyper::body::Incoming;
@@ -48,6 +48,10 @@ impl Ctx<'_> {
 
     fn state(&self) -> &State {
         self.host.state
+    }
+
+    fn config(&self) -> &crate::config::Config {
+        &self.host.rt.config
     }
 
     /// Reads the request's JSON body within the request deadline (a client
@@ -89,7 +93,7 @@ impl Ctx<'_> {
     /// when groups are roles, and `meta.location`.
     fn resource_of(&self, host: &Value) -> Result<Value, ScimError> {
         let mut scim = self.mapping().to_scim(host)?;
-        let groups = self.state().config.groups.as_deref();
+        let groups = self.config().groups.as_deref();
         if let (Some(spec), crate::mapping::ResourceKind::User) =
             (groups.and_then(|g| g.roles()), self.mapping().kind())
         {
@@ -121,16 +125,34 @@ impl Ctx<'_> {
     }
 }
 
+/// What the front door hands a resource endpoint.
+pub struct Scope<'a> {
+    /// Process-lifetime state.
+    pub state: &'a State,
+    /// The runtime loaded for this request.
+    pub rt: &'a Runtime,
+    /// The authenticated caller.
+    pub principal: Principal,
+    /// The SCIM base URL of the connection (public origin, when known, and
+    /// base path), for `meta.location`.
+    pub scim_url: String,
+}
+
 /// Handles an action on a resource type; errors become SCIM responses.
 pub async fn handle(
-    state: &State,
-    principal: Principal,
+    scope: Scope<'_>,
     mapping: &ResourceMapping,
     endpoint: Endpoint,
     action: Action,
     req: Request<Incoming>,
 ) -> Response<Body> {
-    let Some(conn) = state.config.connections.get(principal.connection) else {
+    let Scope {
+        state,
+        rt,
+        principal,
+        scim_url,
+    } = scope;
+    let Some(conn) = rt.config.connections.get(principal.connection) else {
         return error_response(&ScimError::internal("unknown connection"));
     };
     let collection = match &endpoint {
@@ -140,20 +162,17 @@ pub async fn handle(
     let ctx = Ctx {
         host: HostCtx {
             state,
+            rt,
             mapping,
             conn,
-            deadline: tokio::time::Instant::now() + state.config.scim.request_timeout,
+            deadline: tokio::time::Instant::now() + rt.config.scim.request_timeout,
         },
         dialect: match conn.idp {
             Idp::Okta => Dialect::Okta,
             Idp::Entra => Dialect::Entra,
             Idp::Generic => Dialect::Generic,
         },
-        collection_url: format!(
-            "{}{}/{collection}",
-            public_origin(req.headers()),
-            state.config.scim.base_path
-        ),
+        collection_url: format!("{scim_url}/{collection}"),
     };
     let id = match &endpoint {
         Endpoint::Item(_, id) => id.as_str(),
@@ -184,7 +203,7 @@ async fn roles_action(
     id: &str,
     req: Request<Incoming>,
 ) -> Result<Response<Body>, ScimError> {
-    let cfg = &ctx.state().config.scim;
+    let cfg = &ctx.config().scim;
     match action {
         Action::List => {
             let q = query::from_query(
@@ -211,28 +230,11 @@ async fn roles_action(
     }
 }
 
-/// The scheme and authority the client used, for absolute `meta.location`
-/// URLs; without a `Host` header, locations are paths.
-fn public_origin(headers: &HeaderMap) -> String {
-    let host = headers
-        .get(http::header::HOST)
-        .and_then(|h| h.to_str().ok());
-    let proto = headers
-        .get("x-forwarded-proto")
-        .and_then(|h| h.to_str().ok())
-        .filter(|p| *p == "https")
-        .unwrap_or("http");
-    match host {
-        Some(h) if !h.is_empty() && !h.contains(['/', ' ']) => format!("{proto}://{h}"),
-        _ => String::new(),
-    }
-}
-
 async fn list_from_query(
     ctx: &Ctx<'_>,
     req: &Request<Incoming>,
 ) -> Result<Response<Body>, ScimError> {
-    let cfg = &ctx.state().config.scim;
+    let cfg = &ctx.config().scim;
     let q = query::from_query(
         req.uri().query(),
         cfg.max_page_size as u64,
@@ -245,7 +247,7 @@ async fn list_from_search(
     ctx: &Ctx<'_>,
     req: Request<Incoming>,
 ) -> Result<Response<Body>, ScimError> {
-    let cfg = &ctx.state().config.scim;
+    let cfg = &ctx.config().scim;
     let body = ctx.read_body(req.into_body(), cfg.max_body_bytes).await?;
     let q = query::from_search_body(&body, cfg.max_page_size as u64, &Default::default())?;
     list_response(ctx, q).await
@@ -300,7 +302,7 @@ async fn body_of(
     ctx: &Ctx<'_>,
     req: Request<Incoming>,
 ) -> Result<(Value, HeaderMap, query::Projection), ScimError> {
-    let cfg = &ctx.state().config.scim;
+    let cfg = &ctx.config().scim;
     let q = query::from_query(req.uri().query(), 1, &Default::default())?;
     let (parts, body) = req.into_parts();
     let json = ctx.read_body(body, cfg.max_body_bytes).await?;
@@ -427,18 +429,5 @@ mod tests {
         assert!(etag_matches("\"1\", W/\"3\"", "W/\"3\""));
         assert!(etag_matches("*", "W/\"9\""));
         assert!(!etag_matches("W/\"2\"", "W/\"3\""));
-    }
-
-    #[test]
-    fn origin_from_host() {
-        let mut h = HeaderMap::new();
-        assert_eq!(public_origin(&h), "");
-        h.insert(
-            http::header::HOST,
-            HeaderValue::from_static("idp.example:8443"),
-        );
-        assert_eq!(public_origin(&h), "http://idp.example:8443");
-        h.insert("x-forwarded-proto", HeaderValue::from_static("https"));
-        assert_eq!(public_origin(&h), "https://idp.example:8443");
     }
 }

@@ -40,8 +40,7 @@ fn spec<'a>(ctx: &'a Ctx<'_>) -> Result<&'a RolesSpec, ScimError> {
 }
 
 fn users<'a>(ctx: &'a Ctx<'_>) -> Result<&'a ResourceMapping, ScimError> {
-    ctx.state()
-        .config
+    ctx.config()
         .users
         .as_deref()
         .ok_or_else(|| ScimError::internal("groups as roles need a users mapping"))
@@ -52,6 +51,7 @@ fn users_ctx<'a>(ctx: &'a Ctx<'a>, users: &'a ResourceMapping) -> Ctx<'a> {
     Ctx {
         host: HostCtx {
             state: ctx.host.state,
+            rt: ctx.host.rt,
             mapping: users,
             conn: ctx.host.conn,
             deadline: ctx.host.deadline,
@@ -87,7 +87,7 @@ async fn holders(ctx: &Ctx<'_>, role: &str) -> Result<Vec<Value>, ScimError> {
     let users = users(ctx)?;
     let uctx = users_ctx(ctx, users);
     let query = spec.search_query(role, Some(&ctx.host.conn.vars))?;
-    let limit = ctx.state().config.scim.filter_scan_limit.min(spec.max) as u64;
+    let limit = ctx.config().scim.filter_scan_limit.min(spec.max) as u64;
     let (items, complete) =
         super::list::walk_list(&uctx, OpKind::List, None, &query, limit).await?;
     if !complete {
@@ -317,7 +317,7 @@ pub async fn patch(
     let m = ctx.mapping();
     let opts = PatchOptions {
         dialect: ctx.dialect,
-        max_operations: ctx.state().config.scim.max_patch_operations,
+        max_operations: ctx.config().scim.max_patch_operations,
         schema: m.schema(),
         ..PatchOptions::default()
     };

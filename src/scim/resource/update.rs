@@ -83,7 +83,7 @@ pub async fn patch(
     let m = ctx.mapping();
     let opts = PatchOptions {
         dialect: ctx.dialect,
-        max_operations: ctx.state().config.scim.max_patch_operations,
+        max_operations: ctx.config().scim.max_patch_operations,
         schema: m.schema(),
         ..PatchOptions::default()
     };

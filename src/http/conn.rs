@@ -1,0 +1,230 @@
+//! One client connection from accept to close, with every wait bounded:
+//! - the first request head must arrive within the header deadline, which
+//!   therefore covers the first byte and the HTTP version sniff of the auto
+//!   builder (a silent socket or half an HTTP/2 preface is closed); later
+//!   HTTP/1 heads are bounded by hyper's own `header_read_timeout`;
+//! - a connection with no request in flight for the idle timeout is shut
+//!   down gracefully, and HTTP/2 keep-alive pings close dead peers;
+//! - on drain the connection is shut down gracefully (HTTP/2 sends GOAWAY,
+//!   RFC 9113 §6.8) and closed as soon as nothing is in flight, so an idle
+//!   client cannot hold a shutdown for the whole drain deadline.
+
+use crate::body::Body;
+use crate::config::ServerConfig;
+use bytes::Bytes;
+use hyper::body::{Frame, SizeHint};
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use hyper_util::server::conn::auto;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::sync::{Notify, watch};
+
+/// After a graceful shutdown with nothing in flight, how long the
+/// connection may take to flush its GOAWAY or close before it is dropped.
+const CLOSE_GRACE: Duration = Duration::from_millis(250);
+
+/// The deadlines and sizes of one listener's connections.
+#[derive(Debug, Clone)]
+pub struct ConnLimits {
+    /// Deadline for a request head (the first one includes the sniff).
+    pub header_read_timeout: Duration,
+    /// Closes connections without a request in flight for this long.
+    pub idle_timeout: Duration,
+    /// HTTP/2 keep-alive ping interval.
+    pub keep_alive_interval: Duration,
+    /// HTTP/2 ping acknowledgement deadline.
+    pub keep_alive_timeout: Duration,
+    /// Largest request head, in bytes.
+    pub max_header_bytes: usize,
+    /// HTTP/2 streams at once.
+    pub max_streams: u32,
+}
+
+impl ConnLimits {
+    /// The public listener's limits.
+    pub fn public(cfg: &ServerConfig) -> Self {
+        Self {
+            header_read_timeout: cfg.header_read_timeout,
+            idle_timeout: cfg.idle_timeout,
+            keep_alive_interval: cfg.http2_keep_alive_interval,
+            keep_alive_timeout: cfg.http2_keep_alive_timeout,
+            max_header_bytes: cfg.max_header_bytes,
+            max_streams: cfg.http2_max_concurrent_streams,
+        }
+    }
+
+    /// The admin listener's limits: probes and scrapes are small and quick.
+    pub fn admin(cfg: &ServerConfig) -> Self {
+        Self {
+            header_read_timeout: cfg.header_read_timeout.min(Duration::from_secs(10)),
+            idle_timeout: cfg.idle_timeout.min(Duration::from_secs(60)),
+            max_header_bytes: 16 * 1024,
+            max_streams: 16,
+            ..Self::public(cfg)
+        }
+    }
+
+    /// The auto (HTTP/1.1 + HTTP/2) builder with timers and limits.
+    pub fn builder(&self) -> auto::Builder<TokioExecutor> {
+        let mut b = auto::Builder::new(TokioExecutor::new());
+        b.http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(self.header_read_timeout)
+            .max_buf_size(self.max_header_bytes.max(8192));
+        b.http2()
+            .timer(TokioTimer::new())
+            .max_concurrent_streams(self.max_streams)
+            .max_header_list_size(u32::try_from(self.max_header_bytes).unwrap_or(u32::MAX))
+            .keep_alive_interval(self.keep_alive_interval)
+            .keep_alive_timeout(self.keep_alive_timeout);
+        b
+    }
+}
+
+/// Requests in flight on one connection.
+#[derive(Debug, Default)]
+pub struct Activity {
+    in_flight: AtomicUsize,
+    seen: AtomicBool,
+    changed: Notify,
+}
+
+impl Activity {
+    /// Marks a request started; the guard ends it when dropped (with the
+    /// response body, see [`track`]).
+    pub fn start(self: &Arc<Self>) -> InFlight {
+        self.in_flight.fetch_add(1, Ordering::AcqRel);
+        self.seen.store(true, Ordering::Release);
+        self.changed.notify_waiters();
+        InFlight(self.clone())
+    }
+
+    fn idle(&self) -> bool {
+        self.in_flight.load(Ordering::Acquire) == 0
+    }
+
+    fn seen(&self) -> bool {
+        self.seen.load(Ordering::Acquire)
+    }
+}
+
+/// A request in flight.
+#[derive(Debug)]
+pub struct InFlight(Arc<Activity>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+        self.0.changed.notify_waiters();
+    }
+}
+
+/// Keeps `guard` alive until the response body is finished or dropped, so
+/// a streaming download counts as in flight.
+pub fn track(body: Body, guard: InFlight) -> Body {
+    use http_body_util::BodyExt;
+    Tracked {
+        inner: body,
+        _guard: guard,
+    }
+    .boxed()
+}
+
+struct Tracked {
+    inner: Body,
+    _guard: InFlight,
+}
+
+impl hyper::body::Body for Tracked {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// Drives one connection until it ends or is closed by a deadline; see the
+/// module doc. `graceful` starts a graceful shutdown of the connection
+/// (GOAWAY on HTTP/2); `stop` turns `true` when the server drains.
+pub async fn drive<C, E>(
+    conn: C,
+    graceful: impl FnOnce(Pin<&mut C>),
+    activity: Arc<Activity>,
+    limits: &ConnLimits,
+    mut stop: watch::Receiver<bool>,
+) where
+    C: std::future::Future<Output = Result<(), E>>,
+    E: std::fmt::Display,
+{
+    tokio::pin!(conn);
+    let first_head = tokio::time::sleep(limits.header_read_timeout);
+    tokio::pin!(first_head);
+    // Phase 1: until the first request head.
+    while !activity.seen() {
+        let changed = activity.changed.notified();
+        tokio::pin!(changed);
+        changed.as_mut().enable();
+        if activity.seen() {
+            break;
+        }
+        tokio::select! {
+            r = conn.as_mut() => return ended(r),
+            () = &mut changed => {}
+            () = &mut first_head => {
+                tracing::debug!("no request head within the header deadline; closing");
+                return;
+            }
+            _ = stop.wait_for(|s| *s) => return,
+        }
+    }
+    // Phase 2: serving, until it ends, idles out or the server drains.
+    loop {
+        let changed = activity.changed.notified();
+        tokio::pin!(changed);
+        changed.as_mut().enable();
+        let idle = activity.idle();
+        tokio::select! {
+            r = conn.as_mut() => return ended(r),
+            () = &mut changed => continue,
+            () = tokio::time::sleep(limits.idle_timeout), if idle => {
+                tracing::debug!("idle connection closed");
+                break;
+            }
+            _ = stop.wait_for(|s| *s) => break,
+        }
+    }
+    // Phase 3: graceful shutdown; closed once nothing is in flight.
+    graceful(conn.as_mut());
+    loop {
+        let changed = activity.changed.notified();
+        tokio::pin!(changed);
+        changed.as_mut().enable();
+        let idle = activity.idle();
+        tokio::select! {
+            r = conn.as_mut() => return ended(r),
+            () = &mut changed => {}
+            () = tokio::time::sleep(CLOSE_GRACE), if idle => return,
+        }
+    }
+}
+
+fn ended<E: std::fmt::Display>(r: Result<(), E>) {
+    if let Err(e) = r {
+        tracing::debug!(error = %e, "connection ended with an error");
+    }
+}
