@@ -18,9 +18,11 @@ pub mod host;
 pub mod http;
 pub mod limits;
 pub mod mapping;
+pub mod onboard;
 pub mod plan;
 pub mod protocol;
 pub mod proxy;
+pub mod reload;
 pub mod schema;
 pub mod scim;
 pub mod state;
@@ -32,6 +34,8 @@ pub use http::server::{ServeError, Server};
 pub use state::State;
 
 use std::future::Future;
+use std::path::PathBuf;
+use tokio::sync::mpsc;
 
 /// Runs the sidecar with a validated config until `shutdown` resolves, then
 /// drains in-flight requests and returns.
@@ -43,4 +47,27 @@ pub async fn run(
         .await?
         .serve(shutdown)
         .await
+}
+
+/// Like [`run`], for a config loaded from `path`: the config, the files it
+/// refers to and the TLS certificate are reloaded when they change and
+/// whenever `reload` receives a message (the binary sends one on SIGHUP).
+pub async fn run_with_reload(
+    path: PathBuf,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    mut reload: mpsc::Receiver<()>,
+) -> Result<(), ServeError> {
+    let server = Server::bind(State::new(config)).await?;
+    let reloader = reload::Reloader::spawn(path, server.state(), server.certs());
+    let trigger = reloader.trigger_handle();
+    let forward = tokio::spawn(async move {
+        while reload.recv().await.is_some() {
+            let _ = trigger.try_send(());
+        }
+    });
+    let result = server.serve(shutdown).await;
+    forward.abort();
+    drop(reloader);
+    result
 }

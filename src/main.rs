@@ -1,7 +1,8 @@
-//! The `scim-sidecar` command: `run`, `check` and `token`. Thin by design:
-//! it parses arguments, installs logging and signal handling, and calls the
-//! library. Exit codes: 0 success, 1 invalid config or runtime failure,
-//! 2 usage error.
+//! The `scim-sidecar` command: `run`, `check`, `token`, `connection new`
+//! and `map`. Thin by design: it parses arguments, installs the process
+//! globals (the rustls crypto provider, logging) and signal handling
+//! (SIGTERM/SIGINT drain, SIGHUP reload), and calls the library. Exit
+//! codes: 0 success, 1 invalid config or runtime failure, 2 usage error.
 
 #![forbid(unsafe_code)]
 
@@ -46,6 +47,11 @@ enum Command {
     },
     /// Print a new random bearer token and the `sha256:` form for the config.
     Token,
+    /// Manage IdP connections (tenants).
+    Connection {
+        #[command(subcommand)]
+        action: ConnectionCommand,
+    },
     /// Dry-run the [users] mapping on a JSON file (no app, no IdP needed).
     Map {
         /// Config file.
@@ -66,6 +72,33 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum ConnectionCommand {
+    /// Print the SCIM base URL and a fresh token for a customer's IdP, and
+    /// the config lines to add (token hash only).
+    New {
+        /// Connection id, e.g. the customer's short name.
+        #[arg(long)]
+        id: String,
+        /// The customer's identity provider.
+        #[arg(long, value_enum, default_value = "generic")]
+        idp: IdpArg,
+        /// SCIM base path; default `<[scim] base_path>/<id>`.
+        #[arg(long)]
+        base_path: Option<String>,
+        /// Config file, for `[server] public_url` and `[scim] base_path`.
+        #[arg(long, short, env = "SCIM_SIDECAR_CONFIG")]
+        config: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum IdpArg {
+    Okta,
+    Entra,
+    Generic,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
     Json,
@@ -74,10 +107,22 @@ enum Format {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The process-wide rustls provider, for any dependency that asks for
+    // the default; the library itself passes its provider explicitly.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     match cli.command {
         Command::Run { config, log_format } => run(&config, log_format),
         Command::Check { config } => check(&config),
         Command::Token => token(),
+        Command::Connection {
+            action:
+                ConnectionCommand::New {
+                    id,
+                    idp,
+                    base_path,
+                    config,
+                },
+        } => connection_new(&id, idp, base_path.as_deref(), config.as_deref()),
         Command::Map {
             config,
             to_host,
@@ -102,11 +147,60 @@ fn load(path: &std::path::Path) -> Result<Config, ExitCode> {
 fn check(path: &std::path::Path) -> ExitCode {
     match load(path) {
         Ok(config) => {
+            if let Some(tls) = &config.server.tls {
+                let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+                if let Err(e) = scim_sidecar::http::tls::CertStore::load(tls, provider) {
+                    eprintln!("error: server.tls: {e}");
+                    return ExitCode::from(1);
+                }
+            }
             println!("{}: ok", path.display());
             print!("{}", config.summary());
             ExitCode::SUCCESS
         }
         Err(code) => code,
+    }
+}
+
+fn connection_new(
+    id: &str,
+    idp: IdpArg,
+    base_path: Option<&str>,
+    config: Option<&std::path::Path>,
+) -> ExitCode {
+    use scim_sidecar::config::Idp;
+    let loaded = match config.map(load).transpose() {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let default_base = loaded
+        .as_ref()
+        .map_or("/scim/v2", |c| c.scim.base_path.as_str());
+    let origin = loaded
+        .as_ref()
+        .and_then(|c| c.server.public_origin.as_deref());
+    let idp = match idp {
+        IdpArg::Okta => Idp::Okta,
+        IdpArg::Entra => Idp::Entra,
+        IdpArg::Generic => Idp::Generic,
+    };
+    match scim_sidecar::onboard::new_connection(id, idp, base_path, default_base, origin) {
+        Ok(o) => {
+            println!("SCIM base URL: {}", o.scim_url);
+            println!("Bearer token:  {}", o.token);
+            println!("  (shown once: the sidecar stores only its hash)");
+            println!();
+            println!("{}", o.idp_steps);
+            println!();
+            println!("Add to the config (or a file of [scim] connections_from):");
+            println!();
+            print!("{}", o.toml);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
     }
 }
 
@@ -185,13 +279,30 @@ fn run(path: &std::path::Path, format: Format) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(scim_sidecar::run(config, shutdown_signal())) {
+    let served = runtime.block_on(async {
+        let (reload, reloads) = tokio::sync::mpsc::channel(1);
+        tokio::spawn(forward_sighup(reload));
+        scim_sidecar::run_with_reload(path.to_path_buf(), config, shutdown_signal(), reloads).await
+    });
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %e, "scim-sidecar stopped");
             eprintln!("error: {e}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// Asks for a config and certificate reload on every SIGHUP.
+async fn forward_sighup(reload: tokio::sync::mpsc::Sender<()>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut hup) = signal(SignalKind::hangup()) else {
+        return;
+    };
+    while hup.recv().await.is_some() {
+        tracing::info!("SIGHUP received: reloading");
+        let _ = reload.try_send(());
     }
 }
 

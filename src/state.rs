@@ -54,6 +54,10 @@ pub struct ReloadStats {
     pub applied: u64,
     /// Reloads refused because the new config was invalid.
     pub rejected: u64,
+    /// New TLS certificates put in service.
+    pub certs_applied: u64,
+    /// New TLS certificates refused (the old one kept).
+    pub certs_rejected: u64,
 }
 
 /// The process-lifetime state; handlers receive it as `Arc<State>`.
@@ -116,6 +120,17 @@ impl State {
     /// Records a refused reload.
     pub fn reject_reload(&self) {
         self.reloads.send_modify(|s| s.rejected += 1);
+    }
+
+    /// Records the outcome of a certificate reload.
+    pub fn record_cert_reload(&self, applied: bool) {
+        self.reloads.send_modify(|s| {
+            if applied {
+                s.certs_applied += 1;
+            } else {
+                s.certs_rejected += 1;
+            }
+        });
     }
 
     /// Watches the reload counters.

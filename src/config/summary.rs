@@ -10,7 +10,21 @@ pub fn summary(c: &Config) -> String {
     let mut s = String::new();
     let s_ = &mut s;
     let _ = writeln!(s_, "listeners:");
-    let _ = writeln!(s_, "  public  {} (HTTP/1.1 and h2c)", c.server.listen);
+    match &c.server.tls {
+        Some(t) => {
+            let _ = writeln!(
+                s_,
+                "  public  {} (TLS 1.2/1.3, h2 and http/1.1; cert {}, key {}, handshake_timeout {})",
+                c.server.listen,
+                t.cert.display(),
+                t.key.display(),
+                d(t.handshake_timeout)
+            );
+        }
+        None => {
+            let _ = writeln!(s_, "  public  {} (HTTP/1.1 and h2c)", c.server.listen);
+        }
+    }
     let _ = writeln!(s_, "  admin   {} (/livez, /readyz)", c.server.admin_listen);
     let _ = writeln!(
         s_,
@@ -19,6 +33,18 @@ pub fn summary(c: &Config) -> String {
         d(c.server.drain_timeout),
         c.server.max_header_bytes,
         c.server.http2_max_concurrent_streams
+    );
+    let _ = writeln!(
+        s_,
+        "  idle_timeout {}, http2_keep_alive_interval {}, http2_keep_alive_timeout {}, max_connections {}, public_url {}",
+        d(c.server.idle_timeout),
+        d(c.server.http2_keep_alive_interval),
+        d(c.server.http2_keep_alive_timeout),
+        c.server.max_connections,
+        c.server
+            .public_origin
+            .as_deref()
+            .unwrap_or("(none: locations are paths unless a trusted proxy names the host)")
     );
     let _ = writeln!(s_, "upstream (pass-through):");
     let _ = writeln!(s_, "  {}://{}", c.upstream.scheme, c.upstream.authority);
@@ -67,24 +93,46 @@ pub fn summary(c: &Config) -> String {
         c.host.concurrency,
         names.join(", ")
     );
+    let _ = writeln!(
+        s_,
+        "  max_in_flight {}, max_queued {}, rate_limit {}, max_response_bytes {}",
+        c.host.max_in_flight,
+        c.host.max_queued,
+        rate(c.host.rate_limit),
+        c.host.max_response_bytes
+    );
     let _ = writeln!(s_, "connections:");
     for conn in &c.connections {
         let vars: Vec<&str> = conn.vars.keys().map(String::as_str).collect();
         let _ = writeln!(
             s_,
-            "  {} idp={} tokens={} vars=[{}]",
+            "  {} idp={} base_path={} tokens={} rate_limit {} vars=[{}]",
             conn.id,
             conn.idp.as_str(),
+            conn.base_path,
             conn.token_hashes.len(),
+            rate(conn.rate_limit),
             vars.join(", ")
         );
     }
+    let f = c.scim.failed_auth_limit;
+    let _ = writeln!(
+        s_,
+        "  failed authentications per client address: {}/s, burst {}",
+        f.per_second, f.burst
+    );
     if let Some(users) = &c.users {
         users_summary(s_, users);
     } else {
         let _ = writeln!(s_, "users: not mapped (/Users answers 501)");
     }
     s
+}
+
+fn rate(r: Option<super::RateLimit>) -> String {
+    r.map_or("none".into(), |r| {
+        format!("{}/s burst {}", r.per_second, r.burst)
+    })
 }
 
 fn users_summary(s: &mut String, m: &crate::mapping::ResourceMapping) {
