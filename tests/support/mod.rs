@@ -406,3 +406,54 @@ fn scim(method: &str, url: &str, body: Option<serde_json::Value>) -> Request<Bod
 fn body_bytes(v: Vec<u8>) -> Body {
     Full::new(Bytes::from(v)).map_err(|n| match n {}).boxed()
 }
+
+/// Starts the sidecar and returns its shared state too (for reload tests).
+pub async fn start_with_state(config: Config) -> (Sidecar, std::sync::Arc<State>) {
+    start_server(Server::bind(State::new(config)).await.expect("bind")).await
+}
+
+/// Serves an already bound server.
+pub async fn start_server(server: Server) -> (Sidecar, std::sync::Arc<State>) {
+    let addr = server.local_addr();
+    let admin = server.admin_addr();
+    let state = server.state();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(server.serve(async move {
+        let _ = stopped.await;
+    }));
+    let sc = Sidecar {
+        addr,
+        admin,
+        stop: Some(stop),
+        task,
+        token: TOKEN.to_owned(),
+        headers: Vec::new(),
+        discovery: tokio::sync::OnceCell::new(),
+    };
+    (sc, state)
+}
+
+/// A fresh, empty directory for one test.
+pub fn temp_dir(name: &str) -> std::path::PathBuf {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!(
+        "scim-sidecar-{name}-{}-{n}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create temp dir");
+    dir
+}
+
+/// Waits until the reload counters satisfy `done`.
+pub async fn reloaded(
+    rx: &mut tokio::sync::watch::Receiver<scim_sidecar::state::ReloadStats>,
+    done: impl Fn(&scim_sidecar::state::ReloadStats) -> bool,
+) -> scim_sidecar::state::ReloadStats {
+    let waited = tokio::time::timeout(std::time::Duration::from_secs(20), rx.wait_for(|s| done(s)))
+        .await
+        .expect("no reload within 20s")
+        .expect("state dropped");
+    *waited
+}
