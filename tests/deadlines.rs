@@ -54,7 +54,10 @@ async fn silent_and_half_preface_sockets_are_closed_at_the_header_deadline() {
     assert_eq!(parts.status, StatusCode::OK);
     for s in silent.into_iter().chain(half).chain([admin_silent]) {
         let answer = closed(s).await;
-        assert!(answer.is_empty() || answer.starts_with(b"HTTP/1.1 408"), "{answer:?}");
+        assert!(
+            answer.is_empty() || answer.starts_with(b"HTTP/1.1 408"),
+            "{answer:?}"
+        );
     }
 }
 
@@ -63,7 +66,9 @@ async fn idle_connections_are_closed() {
     let up = upstream(|_req| async { Response::new(body("ok")) }).await;
     let sc = start(load(&config(up, "idle_timeout = \"300ms\""))).await;
     let mut s = TcpStream::connect(sc.addr).await.unwrap();
-    s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
     // The answer arrives, then the idle connection is closed.
     let answer = String::from_utf8_lossy(&closed(s).await).into_owned();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
@@ -89,7 +94,12 @@ async fn drain_sends_goaway_and_is_not_held_by_an_idle_h2c_client() {
     // The client saw the connection end (GOAWAY, then close).
     let ended = tokio::time::timeout(GUARD, conn_done).await;
     assert!(ended.is_ok(), "the h2 connection was not closed");
-    assert!(sender.send_request(Request::get("/").body(body("")).unwrap()).await.is_err());
+    assert!(
+        sender
+            .send_request(Request::get("/").body(body("")).unwrap())
+            .await
+            .is_err()
+    );
 }
 
 #[tokio::test]
@@ -107,7 +117,10 @@ async fn drain_is_not_held_by_an_h2c_client_that_never_answers() {
     let mut buf = vec![0u8; 4096];
     let mut got = Vec::new();
     while !has_frame(&got, 0x1, 1) {
-        let n = tokio::time::timeout(GUARD, raw.read(&mut buf)).await.unwrap().unwrap();
+        let n = tokio::time::timeout(GUARD, raw.read(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
         assert!(n > 0, "closed before answering");
         got.extend_from_slice(&buf[..n]);
     }
@@ -123,8 +136,11 @@ async fn drain_is_not_held_by_an_h2c_client_that_never_answers() {
 fn has_frame(bytes: &[u8], kind: u8, stream: u32) -> bool {
     let mut at = 0;
     while bytes.len() >= at + 9 {
-        let len = usize::from(bytes[at]) << 16 | usize::from(bytes[at + 1]) << 8 | usize::from(bytes[at + 2]);
-        let id = u32::from_be_bytes([bytes[at + 5], bytes[at + 6], bytes[at + 7], bytes[at + 8]]) & 0x7fff_ffff;
+        let len = usize::from(bytes[at]) << 16
+            | usize::from(bytes[at + 1]) << 8
+            | usize::from(bytes[at + 2]);
+        let id = u32::from_be_bytes([bytes[at + 5], bytes[at + 6], bytes[at + 7], bytes[at + 8]])
+            & 0x7fff_ffff;
         if bytes[at + 3] == kind && id == stream {
             return true;
         }
@@ -145,9 +161,10 @@ async fn connections_beyond_the_cap_wait_for_a_free_slot() {
         holders.push(s);
     }
     let url = sc.url("/");
-    let third = tokio::spawn(async move {
-        send(&client(), Request::get(url).body(body("")).unwrap()).await
-    });
+    let third =
+        tokio::spawn(
+            async move { send(&client(), Request::get(url).body(body("")).unwrap()).await },
+        );
     // Not served while both slots are taken …
     let early = tokio::time::timeout(Duration::from_millis(300), async {
         while !third.is_finished() {
@@ -155,7 +172,10 @@ async fn connections_beyond_the_cap_wait_for_a_free_slot() {
         }
     })
     .await;
-    assert!(early.is_err(), "a third connection was served beyond the cap");
+    assert!(
+        early.is_err(),
+        "a third connection was served beyond the cap"
+    );
     // … and served as soon as one is freed.
     drop(holders.pop());
     let (parts, _) = tokio::time::timeout(GUARD, third).await.unwrap().unwrap();

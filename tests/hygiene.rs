@@ -44,7 +44,10 @@ async fn echo_app(count: Arc<AtomicUsize>, auths: Arc<Mutex<Vec<String>>>) -> st
         async move {
             count.fetch_add(1, Ordering::SeqCst);
             if let Some(a) = req.headers().get("authorization") {
-                auths.lock().unwrap().push(a.to_str().unwrap_or("").to_string());
+                auths
+                    .lock()
+                    .unwrap()
+                    .push(a.to_str().unwrap_or("").to_string());
             }
             let path = req.uri().path().to_string();
             let reply = if path == "/api/users" {
@@ -82,7 +85,12 @@ async fn app() -> App {
     App { count, auths, addr }
 }
 
-async fn call(sc: &Sidecar, method: &str, path: &str, headers: &[(&str, &str)]) -> (http::response::Parts, bytes::Bytes) {
+async fn call(
+    sc: &Sidecar,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (http::response::Parts, bytes::Bytes) {
     let mut b = Request::builder().method(method).uri(sc.url(path));
     for (k, v) in headers {
         b = b.header(*k, *v);
@@ -120,7 +128,13 @@ async fn base_path_spellings_never_reach_the_app() {
     assert!(app.auths.lock().unwrap().is_empty(), "{:?}", app.auths);
     let scim_calls = app.count.load(Ordering::SeqCst);
     // A path outside every base path is passed through, header and all.
-    let (parts, _) = call(&sc, "GET", "/scim/v3/Users", &[("authorization", "Bearer app-own")]).await;
+    let (parts, _) = call(
+        &sc,
+        "GET",
+        "/scim/v3/Users",
+        &[("authorization", "Bearer app-own")],
+    )
+    .await;
     assert_eq!(parts.status, StatusCode::OK);
     assert_eq!(app.count.load(Ordering::SeqCst), scim_calls + 1);
     assert_eq!(*app.auths.lock().unwrap(), vec!["Bearer app-own"]);
@@ -173,12 +187,30 @@ async fn an_oversized_app_answer_is_502_naming_the_limit() {
     let extra = format!("[host]\nmax_response_bytes = 1024\n{USERS}");
     let sc = start(load(&config_text(app.addr, &extra))).await;
     let bearer = format!("Bearer {TOKEN}");
-    let (parts, bytes) = call(&sc, "GET", "/scim/v2/Users/big", &[("authorization", &bearer)]).await;
+    let (parts, bytes) = call(
+        &sc,
+        "GET",
+        "/scim/v2/Users/big",
+        &[("authorization", &bearer)],
+    )
+    .await;
     assert_eq!(parts.status, StatusCode::BAD_GATEWAY);
     let err = json(&bytes);
-    assert!(err["detail"].as_str().unwrap().contains("exceeds 1024 bytes"), "{err}");
+    assert!(
+        err["detail"]
+            .as_str()
+            .unwrap()
+            .contains("exceeds 1024 bytes"),
+        "{err}"
+    );
     // A small answer is fine.
-    let (parts, _) = call(&sc, "GET", "/scim/v2/Users/7", &[("authorization", &bearer)]).await;
+    let (parts, _) = call(
+        &sc,
+        "GET",
+        "/scim/v2/Users/7",
+        &[("authorization", &bearer)],
+    )
+    .await;
     assert_eq!(parts.status, StatusCode::OK);
 }
 
@@ -188,13 +220,20 @@ async fn location(sc: &Sidecar, headers: &[(&str, &str)]) -> String {
     all.extend_from_slice(headers);
     let (parts, bytes) = call(sc, "GET", "/scim/v2/Users/7", &all).await;
     assert_eq!(parts.status, StatusCode::OK);
-    json(&bytes)["meta"]["location"].as_str().unwrap().to_string()
+    json(&bytes)["meta"]["location"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 #[tokio::test]
 async fn locations_use_public_url_or_trusted_proxies_only() {
     let app = app().await;
-    let forged = [("host", "evil.example"), ("x-forwarded-proto", "https"), ("x-forwarded-host", "evil.example")];
+    let forged = [
+        ("host", "evil.example"),
+        ("x-forwarded-proto", "https"),
+        ("x-forwarded-host", "evil.example"),
+    ];
 
     let sc = start(load(&config_text(app.addr, USERS))).await;
     assert_eq!(location(&sc, &forged).await, "/scim/v2/Users/7");
@@ -211,10 +250,16 @@ async fn locations_use_public_url_or_trusted_proxies_only() {
 
     let text = config_text(app.addr, USERS).replace(
         &format!("url = \"http://{}\"", app.addr),
-        &format!("url = \"http://{}\"\ntrusted_proxies = [\"127.0.0.1\"]", app.addr),
+        &format!(
+            "url = \"http://{}\"\ntrusted_proxies = [\"127.0.0.1\"]",
+            app.addr
+        ),
     );
     let sc = start(load(&text)).await;
-    let via_proxy = [("x-forwarded-proto", "https"), ("x-forwarded-host", "idp-facing.example")];
+    let via_proxy = [
+        ("x-forwarded-proto", "https"),
+        ("x-forwarded-host", "idp-facing.example"),
+    ];
     assert_eq!(
         location(&sc, &via_proxy).await,
         "https://idp-facing.example/scim/v2/Users/7"
@@ -226,12 +271,22 @@ async fn head_is_answered_where_get_is() {
     let app = app().await;
     let sc = start(load(&config_text(app.addr, USERS))).await;
     let bearer = format!("Bearer {TOKEN}");
-    for path in ["/scim/v2/Users", "/scim/v2/Users/7", "/scim/v2/ServiceProviderConfig"] {
+    for path in [
+        "/scim/v2/Users",
+        "/scim/v2/Users/7",
+        "/scim/v2/ServiceProviderConfig",
+    ] {
         let (parts, bytes) = call(&sc, "HEAD", path, &[("authorization", &bearer)]).await;
         assert_eq!(parts.status, StatusCode::OK, "{path}");
         assert!(bytes.is_empty(), "{path}: HEAD has no body");
     }
-    let (parts, _) = call(&sc, "POST", "/scim/v2/Users/7", &[("authorization", &bearer)]).await;
+    let (parts, _) = call(
+        &sc,
+        "POST",
+        "/scim/v2/Users/7",
+        &[("authorization", &bearer)],
+    )
+    .await;
     assert_eq!(parts.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(parts.headers["allow"], "GET, HEAD, PUT, PATCH, DELETE");
 }

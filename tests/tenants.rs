@@ -166,7 +166,11 @@ async fn a_connection_over_its_rate_gets_429_with_retry_after() {
         .unwrap();
     // One request every 20 s: the next slot is up to 20 s away.
     assert!((1..=20).contains(&retry), "{retry}");
-    assert_eq!(seen.lock().unwrap().len(), 3, "the limited request never reached the app");
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        3,
+        "the limited request never reached the app"
+    );
     // The other connection has its own budget.
     let (parts, _) = get(&sc, "/scim/v2/globex/Users", GLOBEX_NEW).await;
     assert_eq!(parts.status, StatusCode::OK);
@@ -202,5 +206,8 @@ async fn connection_base_paths_are_validated() {
     let env = |_: &str| None;
     let errs = scim_sidecar::Config::from_toml(&text, &env).unwrap_err();
     let rendered = errs.render("t.toml", &text);
-    assert!(rendered.contains("`connections[0].base_path`"), "{rendered}");
+    assert!(
+        rendered.contains("`connections[0].base_path`"),
+        "{rendered}"
+    );
 }
