@@ -29,11 +29,33 @@ pub struct Reloader {
 }
 
 impl Reloader {
-    /// Starts watching `path` (the config file) and the certificate files.
+    /// Watches `path` (the config file), its sources and the certificate
+    /// files; the watches are in place when this returns.
     pub fn spawn(path: PathBuf, state: Arc<State>, certs: Option<Arc<CertStore>>) -> Self {
         let (trigger, rx) = mpsc::channel(1);
         let events = trigger.clone();
-        let task = tokio::spawn(run(path, state, certs, rx, events));
+        let mut watcher =
+            match notify::recommended_watcher(move |r: notify::Result<notify::Event>| {
+                if r.is_ok() {
+                    let _ = events.try_send(());
+                }
+            }) {
+                Ok(w) => Some(w),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot watch files; reload on SIGHUP only");
+                    None
+                }
+            };
+        let mut watched = BTreeSet::new();
+        let sources = state.runtime().config.sources.clone();
+        rewatch(
+            &mut watcher,
+            &mut watched,
+            &path,
+            &sources,
+            certs.as_deref(),
+        );
+        let task = tokio::spawn(run(path, state, certs, rx, (watcher, watched)));
         Self { trigger, task }
     }
 
@@ -54,33 +76,16 @@ impl Drop for Reloader {
     }
 }
 
+/// The watcher and the directories it watches.
+type Watches = (Option<RecommendedWatcher>, BTreeSet<PathBuf>);
+
 async fn run(
     path: PathBuf,
     state: Arc<State>,
     certs: Option<Arc<CertStore>>,
     mut rx: mpsc::Receiver<()>,
-    events: mpsc::Sender<()>,
+    (mut watcher, mut watched): Watches,
 ) {
-    let mut watcher = match notify::recommended_watcher(move |r: notify::Result<notify::Event>| {
-        if r.is_ok() {
-            let _ = events.try_send(());
-        }
-    }) {
-        Ok(w) => Some(w),
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot watch files; reload on SIGHUP only");
-            None
-        }
-    };
-    let mut watched = BTreeSet::new();
-    let sources = state.runtime().config.sources.clone();
-    rewatch(
-        &mut watcher,
-        &mut watched,
-        &path,
-        &sources,
-        certs.as_deref(),
-    );
     while rx.recv().await.is_some() {
         // Debounce: wait for a quiet period, swallowing further events.
         while let Ok(Some(())) = tokio::time::timeout(DEBOUNCE, rx.recv()).await {}

@@ -189,3 +189,25 @@ fn map_dry_runs_the_users_mapping_both_ways() {
     assert_eq!(run("--to-scim", &host).status.code(), Some(1));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn connection_new_prints_the_idp_settings_and_hash_only_config() {
+    let out = sidecar(&["connection", "new", "--id", "acme", "--idp", "okta"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("SCIM base URL: https://<your-host>/scim/v2/acme"),
+        "{text}"
+    );
+    let token = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Bearer token:  "))
+        .expect("token line")
+        .trim();
+    let hash = scim_sidecar::auth::token_hash_string(token);
+    assert!(text.contains(&format!("tokens = [\"{hash}\"]")), "{text}");
+    assert_eq!(text.matches(token).count(), 1, "the token is printed once");
+    assert!(text.contains("base_path = \"/scim/v2/acme\"") && text.contains("idp = \"okta\""));
+    let bad = sidecar(&["connection", "new", "--id", "a b"]);
+    assert_eq!(bad.status.code(), Some(2));
+}
