@@ -83,16 +83,22 @@ pub fn retry_after_secs(wait: Duration) -> u64 {
 pub struct FailedAuthGuard {
     failures: DefaultKeyedRateLimiter<IpAddr>,
     blocked: Mutex<HashMap<IpAddr, Instant>>,
+    recorded: AtomicUsize,
 }
 
-/// Addresses tracked before expired entries are swept.
+/// Blocked addresses kept before expired entries are swept.
 const SWEEP_AT: usize = 10_000;
+
+/// Failures between two sweeps of the per-address counters, so that many
+/// addresses failing once each (an IPv6 range) cannot grow them unbounded.
+const RETAIN_EVERY: usize = 4_096;
 
 impl FailedAuthGuard {
     fn new(limit: RateLimit) -> Self {
         Self {
             failures: RateLimiter::keyed(quota(limit)),
             blocked: Mutex::new(HashMap::new()),
+            recorded: AtomicUsize::new(0),
         }
     }
 
@@ -107,6 +113,11 @@ impl FailedAuthGuard {
     /// Records a failure from `ip`; `Some(wait)` when it exhausted the
     /// budget and is now blocked for `wait`.
     pub fn failed(&self, ip: IpAddr) -> Option<Duration> {
+        if self.recorded.fetch_add(1, Ordering::Relaxed) % RETAIN_EVERY == RETAIN_EVERY - 1 {
+            // Drops counters that have refilled completely.
+            self.failures.retain_recent();
+            self.failures.shrink_to_fit();
+        }
         let wait = self
             .failures
             .check_key(&ip)
@@ -116,7 +127,6 @@ impl FailedAuthGuard {
             if map.len() >= SWEEP_AT {
                 let now = Instant::now();
                 map.retain(|_, until| *until > now);
-                self.failures.retain_recent();
             }
             map.insert(ip, Instant::now() + wait);
         }
