@@ -53,6 +53,11 @@ impl BasePaths {
                 rest: rest.to_string(),
             };
         }
+        // Most pass-through paths have nothing to normalise: no allocation.
+        let plain = !path.contains(['%', '\\', ';']) && !path.contains("/.");
+        if plain {
+            return PathMatch::NotScim;
+        }
         match self.prefix_of(&normalise(path)) {
             Some(_) => PathMatch::Refused,
             None => PathMatch::NotScim,
@@ -71,15 +76,18 @@ impl BasePaths {
     }
 }
 
-/// `//a///b` → `/a/b`.
-fn collapse_slashes(path: &str) -> String {
+/// `//a///b` → `/a/b`; borrowed when there is nothing to collapse.
+fn collapse_slashes(path: &str) -> std::borrow::Cow<'_, str> {
+    if !path.contains("//") {
+        return std::borrow::Cow::Borrowed(path);
+    }
     let mut out = String::with_capacity(path.len());
     for c in path.chars() {
         if !(c == '/' && out.ends_with('/')) {
             out.push(c);
         }
     }
-    out
+    std::borrow::Cow::Owned(out)
 }
 
 /// What a lenient app might make of a path: percent-escapes decoded,
