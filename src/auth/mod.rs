@@ -5,7 +5,7 @@
 //! logged; a match is identified by its connection and token index.
 //! Generating tokens and their stored form live in [`token`].
 
-mod token;
+pub mod token;
 
 pub use token::{NewToken, generate, parse_token_hash, token_digest, token_hash_string};
 

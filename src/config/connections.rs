@@ -5,10 +5,10 @@
 //! dialect, its variables and its SCIM base path. A token hash may belong
 //! to one connection only, so a token never authenticates another.
 
+use super::collect::{Errors, base_path};
 use super::raw::{RawConfig, RawConnection, RawConnectionsFile, SpStr};
-use super::validate::{Errors, base_path};
 use super::{ConfigError, Connection, EnvLookup, FileLookup, Idp, line_col};
-use crate::auth::{parse_token_hash, token_digest};
+use crate::auth::token::{parse_token_hash, token_digest};
 use std::collections::{BTreeMap, HashSet};
 use toml::Spanned;
 

@@ -4,6 +4,7 @@
 //! [`Config::from_file`] touches the filesystem. Every problem is collected
 //! with its TOML location, so `check` can report them all at once.
 
+mod collect;
 mod connections;
 mod duration;
 mod env;

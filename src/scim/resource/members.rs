@@ -9,7 +9,7 @@
 use http::StatusCode;
 use serde_json::{Value, json};
 
-use super::{Ctx, list};
+use super::{Ctx, walk};
 use crate::error::{ScimError, ScimType};
 use crate::host::HostCtx;
 use crate::mapping::{OpKind, Vars};
@@ -93,7 +93,7 @@ pub async fn load(ctx: &Ctx<'_>, group: &str) -> Result<Vec<Value>, ScimError> {
     };
     let limit = spec.max as u64;
     let (items, complete) =
-        list::walk_list(ctx, OpKind::MembersList, Some(group), &[], limit).await?;
+        walk::walk_list(ctx, OpKind::MembersList, Some(group), &[], limit).await?;
     if !complete {
         return Err(ScimError::bad_request(
             ScimType::TooMany,

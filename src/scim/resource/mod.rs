@@ -13,6 +13,7 @@ mod list;
 mod members;
 mod roles;
 mod update;
+mod walk;
 
 use super::response::{error_response, json_response};
 use super::route::{Action, Endpoint};

@@ -1,0 +1,143 @@
+//! Walking an app's list from the start, page by page, in whichever paging
+//! style the mapping declares (offset, page, cursor token, next link or
+//! none): for scans, lookups and a group's member listing. A walk is
+//! bounded by a limit on the items read and by the number of calls, and an
+//! answer that does not fit (a short page while the app's total says more
+//! exist, a `next` that is neither a cursor the mapping sends back nor a
+//! link) is a 502 rather than a silent gap.
+
+use super::{Ctx, bad_answer};
+use crate::error::ScimError;
+use crate::host::HostReply;
+use crate::mapping::{OpKind, Page, Paging, Vars};
+use serde_json::Value;
+
+/// Page size for walking the app's list when it declares no cap.
+const WALK_PAGE: u64 = 100;
+
+/// Walks the list operation `kind` (`List`, or `MembersList` of the group
+/// `id`) from the start, collecting up to `limit` items; `true` when the
+/// list was exhausted within the limit.
+pub(super) async fn walk_list(
+    ctx: &Ctx<'_>,
+    kind: OpKind,
+    id: Option<&str>,
+    extra: &[(String, String)],
+    limit: u64,
+) -> Result<(Vec<Value>, bool), ScimError> {
+    let m = ctx.mapping();
+    let size = m.max_page_size_of(kind).unwrap_or(WALK_PAGE).max(1);
+    let base = match m.paging_of(kind) {
+        Paging::Offset { base } => base,
+        _ => 0,
+    };
+    let mut items: Vec<Value> = Vec::new();
+    let mut cursor: Option<String> = None;
+    let uses_cursor = m.op(kind).is_some_and(|op| op.uses_cursor());
+    // Every call that does not end the walk adds at least one item, so
+    // this bounds the calls even for apps with tiny pages.
+    let max_calls = limit.saturating_add(2);
+    for call in 0..max_calls {
+        let vars = Vars {
+            offset: Some(base + items.len() as u64),
+            limit: Some(size),
+            page: Some(call + 1),
+            cursor: cursor.as_deref(),
+            extra_query: extra,
+            id,
+            ..ctx.host.vars()
+        };
+        let page = match cursor.as_deref() {
+            Some(link) if is_link(link) => follow_page(ctx, kind, link, &vars).await?,
+            Some(_) if !uses_cursor => {
+                return Err(bad_answer("list (a `next` value that is not a link)"));
+            }
+            _ => fetch_page_of(ctx, kind, &vars).await?,
+        };
+        let got = page.items.len() as u64;
+        items.extend(page.items);
+        if items.len() as u64 > limit {
+            return Ok((items, false));
+        }
+        let seen = items.len() as u64;
+        if got == 0 && page.total.is_some_and(|t| seen < t) {
+            // The app's total says more exist but its page is empty: a
+            // filtered lookup must not answer "none" from a broken walk.
+            return Err(short_pages(size));
+        }
+        let done = got == 0
+            || match m.paging_of(kind) {
+                Paging::None => true,
+                Paging::Cursor => page.next_cursor.is_none(),
+                // A short page ends the list, unless the app's total says
+                // more exist: an app that caps pages below our size is
+                // walked on from where it stopped.
+                Paging::Offset { .. } => page.total.map_or(got < size, |t| seen >= t),
+                // Pages are numbered by our size: a short page with more
+                // to come means the app caps below it, and walking on by
+                // page number would skip records.
+                Paging::Page => match page.total {
+                    Some(t) if got < size && seen < t => return Err(short_pages(size)),
+                    Some(t) => seen >= t,
+                    None => got < size,
+                },
+            };
+        if done {
+            return Ok((items, true));
+        }
+        cursor = page.next_cursor;
+    }
+    Ok((items, false))
+}
+
+pub(super) fn base_offset(m: &crate::mapping::ResourceMapping) -> u64 {
+    match m.paging() {
+        Paging::Offset { base } => base,
+        _ => 0,
+    }
+}
+
+/// The app returned fewer records than asked while its total says more
+/// exist: the mapping's `max_page_size` is above the app's real cap.
+pub(super) fn short_pages(size: u64) -> ScimError {
+    tracing::warn!(
+        size,
+        "the app returns shorter pages than requested; set max_page_size to its cap"
+    );
+    ScimError::upstream(
+        http::StatusCode::BAD_GATEWAY,
+        format!(
+            "the app returned a short page for a page size of {size} while its total says more exist; the mapping's max_page_size must be the app's page cap"
+        ),
+    )
+}
+
+/// Whether a `next` value is a link to follow rather than a cursor token.
+fn is_link(next: &str) -> bool {
+    next.starts_with('/') || next.starts_with("http://") || next.starts_with("https://")
+}
+
+async fn follow_page(
+    ctx: &Ctx<'_>,
+    kind: OpKind,
+    link: &str,
+    vars: &Vars<'_>,
+) -> Result<Page, ScimError> {
+    page_of(ctx, kind, ctx.host.follow(kind, link, vars).await?)
+}
+
+pub(super) async fn fetch_page(ctx: &Ctx<'_>, vars: &Vars<'_>) -> Result<Page, ScimError> {
+    fetch_page_of(ctx, OpKind::List, vars).await
+}
+
+async fn fetch_page_of(ctx: &Ctx<'_>, kind: OpKind, vars: &Vars<'_>) -> Result<Page, ScimError> {
+    page_of(ctx, kind, ctx.host.read(kind, vars).await?)
+}
+
+/// The page in a list answer.
+fn page_of(ctx: &Ctx<'_>, kind: OpKind, reply: HostReply) -> Result<Page, ScimError> {
+    let body = reply.body.ok_or_else(|| bad_answer(kind.key()))?;
+    ctx.mapping()
+        .extract_page_of(kind, &body)
+        .map_err(ScimError::from)
+}
