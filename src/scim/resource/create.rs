@@ -76,7 +76,8 @@ fn claim_keys(m: &ResourceMapping, wanted: &Value) -> Vec<String> {
         .map(String::as_str)
         .collect();
     if attrs.is_empty() {
-        attrs.push("userName");
+        let required = m.schema().core.attributes.iter().find(|a| a.required);
+        attrs.extend(required.map(|a| a.name.as_str()));
     }
     let mut keys = Vec::new();
     for attr in attrs {
