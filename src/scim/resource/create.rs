@@ -29,7 +29,7 @@ use crate::error::{ScimError, ScimType};
 use crate::host::CallError;
 use crate::host::exec::{self, Known, Stopped};
 use crate::mapping::{MapError, OnCreateConflict, OnFailedCreate, ResourceMapping};
-use crate::plan;
+use crate::plan::{self, WritePlan};
 use crate::protocol::query::ListQuery;
 use crate::schema::{Mutability, get_ci};
 use crate::scim::input::normalise_resource;
@@ -46,9 +46,9 @@ pub async fn create(ctx: &Ctx<'_>, req: Request<Incoming>) -> Result<Response<Bo
     checks::unmapped(ctx, &wanted)?;
     checks::required(m.schema(), &wanted)?;
     let _claims = ctx.lock(claim_keys(m, &wanted)).await?;
-    let mut resource = match find_existing(ctx, &wanted, m.unique_before_create()).await? {
-        Some(existing) => converge(ctx, existing, &wanted, &edit).await?,
-        None => fresh(ctx, &wanted, &edit).await?,
+    let mut resource = match plan_create(ctx, &wanted, &edit).await? {
+        CreatePlan::Fresh(plan) => fresh(ctx, &wanted, &edit, plan).await?,
+        CreatePlan::Converge(c) => converge(ctx, *c).await?,
     };
     if let (MemberEdit::Replace(ids), Value::Object(o)) = (&edit, &mut resource) {
         let users = members::users_url(ctx);
@@ -155,11 +155,13 @@ fn take_members(resource: &mut Value) -> Option<Value> {
 
 /// A create with no existing holder: run the plan (the create, then its
 /// initial members), then read back.
-async fn fresh(ctx: &Ctx<'_>, wanted: &Value, edit: &MemberEdit) -> Result<Value, ScimError> {
+async fn fresh(
+    ctx: &Ctx<'_>,
+    wanted: &Value,
+    edit: &MemberEdit,
+    plan: WritePlan,
+) -> Result<Value, ScimError> {
     let m = ctx.mapping();
-    let mut plan = plan::create(m, wanted)?;
-    let (member_steps, _) = members::steps(ctx, None, edit).await?;
-    plan.steps.extend(member_steps);
     tracing::debug!(%plan, "create plan");
     match exec::run(&ctx.host, &plan, Known::default(), wanted).await {
         Ok(known) => {
@@ -172,9 +174,9 @@ async fn fresh(ctx: &Ctx<'_>, wanted: &Value, edit: &MemberEdit) -> Result<Value
             if is_uniqueness(&stopped.error) && m.unique_before_create().is_empty() {
                 let by_name = ["userName".to_owned()];
                 if let Ok(Some(existing)) = find_existing(ctx, wanted, &by_name).await
-                    && decide(m, &existing.scim, wanted, false)? != Decision::Conflict
+                    && let Ok(c) = plan_converge(ctx, existing, wanted, edit).await
                 {
-                    return converge(ctx, existing, wanted, edit).await;
+                    return converge(ctx, c).await;
                 }
             }
             Err(stopped.into_scim_error())
@@ -219,7 +221,7 @@ async fn undo(ctx: &Ctx<'_>, stopped: Stopped) -> ScimError {
 
 /// What to do with an existing holder of a create's unique values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Decision {
+pub(super) enum Decision {
     /// It is this sidecar's half-made account of the same request: finish it.
     Complete,
     /// Adopt another account (`on_create_conflict = "adopt"`).
@@ -254,13 +256,56 @@ fn decide(
     })
 }
 
-/// Completes or adopts `existing`, or refuses with 409.
-async fn converge(
+/// What a create does, decided from the app's state (reads only).
+pub(super) enum CreatePlan {
+    /// Nothing holds its unique values: create.
+    Fresh(WritePlan),
+    /// An existing account is completed or adopted.
+    Converge(Box<Converging>),
+}
+
+/// Completing or adopting an existing account.
+pub(super) struct Converging {
+    /// Complete or adopt.
+    pub decision: Decision,
+    /// The account as the app holds it.
+    pub existing: Current,
+    /// Its id.
+    pub id: String,
+    /// The state it is brought to.
+    pub target: Value,
+    /// The app calls that bring it there.
+    pub plan: WritePlan,
+}
+
+/// Looks for a holder of `wanted`'s unique values and plans the create,
+/// the completion or the adoption; 409 for another account's values.
+pub(super) async fn plan_create(
+    ctx: &Ctx<'_>,
+    wanted: &Value,
+    edit: &MemberEdit,
+) -> Result<CreatePlan, ScimError> {
+    let m = ctx.mapping();
+    match find_existing(ctx, wanted, m.unique_before_create()).await? {
+        Some(existing) => Ok(CreatePlan::Converge(Box::new(
+            plan_converge(ctx, existing, wanted, edit).await?,
+        ))),
+        None => {
+            let mut plan = plan::create(m, wanted)?;
+            plan.steps.extend(members::steps(ctx, None, edit).await?.0);
+            Ok(CreatePlan::Fresh(plan))
+        }
+    }
+}
+
+/// Decides what to do with `existing`, and plans it; 409 when it is
+/// another account.
+async fn plan_converge(
     ctx: &Ctx<'_>,
     existing: Current,
     wanted: &Value,
     edit: &MemberEdit,
-) -> Result<Value, ScimError> {
+) -> Result<Converging, ScimError> {
     let m = ctx.mapping();
     let id = super::id_of(&existing.scim)?;
     let (member_steps, _) = match edit {
@@ -268,18 +313,17 @@ async fn converge(
         _ => members::steps(ctx, Some(&id), edit).await?,
     };
     let decision = decide(m, &existing.scim, wanted, !member_steps.is_empty())?;
-    let attr = m
-        .unique_before_create()
-        .first()
-        .map_or("userName", String::as_str);
     if decision == Decision::Conflict {
+        let attr = m
+            .unique_before_create()
+            .first()
+            .map_or("userName", String::as_str);
         return Err(ScimError::client(
             StatusCode::CONFLICT,
             Some(ScimType::Uniqueness),
             format!("a resource with this {attr} already exists"),
         ));
     }
-    let _held = ctx.lock(vec![ctx.lock_key(&id)]).await?;
     // A completion does not send again what the create call already
     // wrote and the app cannot show (a password).
     let mut target = match decision {
@@ -297,17 +341,30 @@ async fn converge(
     )?;
     let mut plan = plan::update(m, &existing.scim, &target)?;
     plan.steps.extend(member_steps);
-    tracing::info!(decision = ?decision, %plan, "create converges on an existing account");
+    Ok(Converging {
+        decision,
+        existing,
+        id,
+        target,
+        plan,
+    })
+}
+
+/// Completes or adopts an existing account.
+async fn converge(ctx: &Ctx<'_>, c: Converging) -> Result<Value, ScimError> {
+    let m = ctx.mapping();
+    let _held = ctx.lock(vec![ctx.lock_key(&c.id)]).await?;
+    tracing::info!(decision = ?c.decision, plan = %c.plan, "create converges on an existing account");
     let known = Known {
-        id: Some(id.clone()),
-        version: m.host_version(&existing.host),
-        scim: Some(existing.scim),
+        id: Some(c.id.clone()),
+        version: m.host_version(&c.existing.host),
+        scim: Some(c.existing.scim),
         item: None,
     };
-    exec::run(&ctx.host, &plan, known, &target)
+    exec::run(&ctx.host, &c.plan, known, &c.target)
         .await
         .map_err(|s| s.into_scim_error())?;
-    fetch(ctx, &id).await
+    fetch(ctx, &c.id).await
 }
 
 /// `wanted` without the writeOnly attributes for which `drop` holds.

@@ -19,12 +19,75 @@ use crate::body::Body;
 use crate::error::ScimError;
 use crate::host::CallError;
 use crate::host::exec::{self, Known};
-use crate::plan;
+use crate::plan::{self, WritePlan};
 use crate::protocol::patch::{self, PatchOptions};
 use crate::scim::input::normalise_resource;
 
 /// Attempts of one write when the app reports a concurrent change.
 const MAX_WRITE_ATTEMPTS: usize = 4;
+
+/// A write's parsed request: the new state is computed from the current
+/// one at each attempt.
+pub(super) enum Change {
+    /// PUT: the wanted resource (RFC 7644 §3.5.1).
+    Replace(Value),
+    /// PATCH: the operations (RFC 7644 §3.5.2).
+    Patch(Vec<patch::Op>),
+}
+
+impl Change {
+    /// Parses a PUT or PATCH body; a group's membership edit is split off.
+    pub(super) fn parse(ctx: &Ctx<'_>, put: bool, json: Value) -> Result<(Self, MemberEdit), ScimError> {
+        let m = ctx.mapping();
+        if put {
+            let mut wanted = normalise_resource(json, m.core_schema(), ctx.dialect)?;
+            // RFC 7644 §3.5.1: a replacement without `members` empties the group.
+            let edit = match members::managed(ctx) {
+                true => MemberEdit::Replace(members::ids_of(take_members(&mut wanted).as_ref())?),
+                false => MemberEdit::None,
+            };
+            checks::unmapped(ctx, &wanted)?;
+            checks::required(m.schema(), &wanted)?;
+            return Ok((Self::Replace(wanted), edit));
+        }
+        let mut ops = patch::parse(&json, &patch_options(ctx))?;
+        let mut edit = MemberEdit::None;
+        if members::managed(ctx) {
+            let changes = patch::member_changes(&ops)?;
+            edit = MemberEdit::from_patch(&changes);
+            ops = changes.other_ops;
+        }
+        Ok((Self::Patch(ops), edit))
+    }
+
+    /// The new state of `current`, checked (mutability, unmapped).
+    pub(super) fn apply(&self, ctx: &Ctx<'_>, current: &Value) -> Result<Value, ScimError> {
+        let schema = ctx.mapping().schema();
+        match self {
+            Self::Replace(wanted) => {
+                let mut after = wanted.clone();
+                checks::mutability(schema, current, &mut after, WriteKind::Replace)?;
+                Ok(after)
+            }
+            Self::Patch(ops) => {
+                let mut after = current.clone();
+                patch::apply(&mut after, ops, &patch_options(ctx))?;
+                checks::mutability(schema, current, &mut after, WriteKind::Patch)?;
+                checks::unmapped(ctx, &after)?;
+                Ok(after)
+            }
+        }
+    }
+}
+
+fn patch_options<'a>(ctx: &'a Ctx<'_>) -> PatchOptions<'a> {
+    PatchOptions {
+        dialect: ctx.dialect,
+        max_operations: ctx.config().scim.max_patch_operations,
+        schema: ctx.mapping().schema(),
+        ..PatchOptions::default()
+    }
+}
 
 /// `PUT /Users/{id}`: replaces the mapped attributes; readOnly members the
 /// client echoes (`id`, `meta`, `groups`) are ignored (RFC 7644 §3.5.1).
@@ -34,31 +97,12 @@ pub async fn replace(
     req: Request<Incoming>,
 ) -> Result<Response<Body>, ScimError> {
     let (json, headers, projection) = body_of(ctx, req).await?;
-    let m = ctx.mapping();
-    let mut wanted = normalise_resource(json, m.core_schema(), ctx.dialect)?;
-    // RFC 7644 §3.5.1: a replacement without `members` empties the group.
-    let edit = match members::managed(ctx) {
-        true => MemberEdit::Replace(members::ids_of(take_members(&mut wanted).as_ref())?),
-        false => MemberEdit::None,
-    };
-    checks::unmapped(ctx, &wanted)?;
-    checks::required(m.schema(), &wanted)?;
-    let (mut after, shown) = write(ctx, id, &headers, &edit, |current| {
-        let mut after = wanted.clone();
-        checks::mutability(m.schema(), current, &mut after, WriteKind::Replace)?;
-        Ok(after)
-    })
-    .await?;
+    let (change, edit) = Change::parse(ctx, true, json)?;
+    let (mut after, shown) = write(ctx, id, &headers, &edit, &change).await?;
     if let (Some(list), Value::Object(o)) = (shown, &mut after) {
         o.insert("members".into(), Value::Array(list));
     }
-    Ok(resource_response(
-        ctx,
-        StatusCode::OK,
-        after,
-        &projection,
-        false,
-    ))
+    Ok(resource_response(ctx, StatusCode::OK, after, &projection, false))
 }
 
 /// Removes and returns a resource's `members` (any case).
@@ -80,28 +124,8 @@ pub async fn patch(
 ) -> Result<Response<Body>, ScimError> {
     let (json, headers, projection) = body_of(ctx, req).await?;
     let explicit = !projection.attributes.is_empty() || !projection.excluded.is_empty();
-    let m = ctx.mapping();
-    let opts = PatchOptions {
-        dialect: ctx.dialect,
-        max_operations: ctx.config().scim.max_patch_operations,
-        schema: m.schema(),
-        ..PatchOptions::default()
-    };
-    let mut ops = patch::parse(&json, &opts)?;
-    let mut edit = MemberEdit::None;
-    if members::managed(ctx) {
-        let changes = patch::member_changes(&ops)?;
-        edit = MemberEdit::from_patch(&changes);
-        ops = changes.other_ops;
-    }
-    let (mut after, _) = write(ctx, id, &headers, &edit, |current| {
-        let mut after = current.clone();
-        patch::apply(&mut after, &ops, &opts)?;
-        checks::mutability(m.schema(), current, &mut after, WriteKind::Patch)?;
-        checks::unmapped(ctx, &after)?;
-        Ok(after)
-    })
-    .await?;
+    let (change, edit) = Change::parse(ctx, false, json)?;
+    let (mut after, _) = write(ctx, id, &headers, &edit, &change).await?;
     if members::managed(ctx) {
         // RFC 7644 §3.5.2 allows 204: a group's member list is not read
         // back after every membership change unless the IdP asks for it.
@@ -112,13 +136,39 @@ pub async fn patch(
         }
         members::attach(ctx, &mut after, &projection).await?;
     }
-    Ok(resource_response(
-        ctx,
-        StatusCode::OK,
+    Ok(resource_response(ctx, StatusCode::OK, after, &projection, false))
+}
+
+/// One attempt's plan: the state it was computed from, the new state,
+/// the app calls, and the member list that results when it is known.
+pub(super) struct Planned {
+    pub current: Current,
+    pub after: Value,
+    pub plan: WritePlan,
+    pub shown: Option<Vec<Value>>,
+}
+
+/// Reads the resource, checks the IdP's `If-Match`, computes the new state
+/// and plans the app calls (reads only; nothing is written).
+pub(super) async fn plan_write(
+    ctx: &Ctx<'_>,
+    id: &str,
+    headers: &HeaderMap,
+    edit: &MemberEdit,
+    change: &Change,
+) -> Result<Planned, ScimError> {
+    let current = fetch_current(ctx, id).await?;
+    check_if_match(headers, &current.scim)?;
+    let after = change.apply(ctx, &current.scim)?;
+    let mut plan = plan::update(ctx.mapping(), &current.scim, &after)?;
+    let (member_steps, shown) = members::steps(ctx, Some(id), edit).await?;
+    plan.steps.extend(member_steps);
+    Ok(Planned {
+        current,
         after,
-        &projection,
-        false,
-    ))
+        plan,
+        shown,
+    })
 }
 
 /// Locks the resource, then reads, computes, plans and runs until the
@@ -129,17 +179,16 @@ async fn write(
     id: &str,
     headers: &HeaderMap,
     edit: &MemberEdit,
-    compute: impl Fn(&Value) -> Result<Value, ScimError>,
+    change: &Change,
 ) -> Result<(Value, Option<Vec<Value>>), ScimError> {
     let _held = ctx.lock(vec![ctx.lock_key(id)]).await?;
-    let m = ctx.mapping();
     for attempt in 1..=MAX_WRITE_ATTEMPTS {
-        let current = fetch_current(ctx, id).await?;
-        check_if_match(headers, &current.scim)?;
-        let after = compute(&current.scim)?;
-        let mut plan = plan::update(m, &current.scim, &after)?;
-        let (member_steps, shown) = members::steps(ctx, Some(id), edit).await?;
-        plan.steps.extend(member_steps);
+        let Planned {
+            current,
+            after,
+            plan,
+            shown,
+        } = plan_write(ctx, id, headers, edit, change).await?;
         if plan.is_empty() {
             return Ok((current.scim, shown));
         }
