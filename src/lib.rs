@@ -14,6 +14,7 @@ pub mod body;
 pub mod config;
 pub mod dryrun;
 pub mod error;
+pub mod explain;
 pub mod host;
 pub mod http;
 pub mod limits;

@@ -1,5 +1,5 @@
-//! The `scim-sidecar` command: `run`, `check`, `token`, `connection new`
-//! and `map`. Thin by design: it parses arguments, installs the process
+//! The `scim-sidecar` command: `run`, `check`, `token`, `connection new`,
+//! `map` and `explain`. Thin by design: it parses arguments, installs the process
 //! globals (the rustls crypto provider, logging) and signal handling
 //! (SIGTERM/SIGINT drain, SIGHUP reload), and calls the library. Exit
 //! codes: 0 success, 1 invalid config or runtime failure, 2 usage error.
@@ -51,6 +51,26 @@ enum Command {
     Connection {
         #[command(subcommand)]
         action: ConnectionCommand,
+    },
+    /// Show what a SCIM request would do to the app: the reads and the
+    /// write plan, call by call. No write call is made.
+    Explain {
+        /// Config file.
+        #[arg(long, short, env = "SCIM_SIDECAR_CONFIG")]
+        config: PathBuf,
+        /// Make no call at all, not even reads (plans assume an empty resource).
+        #[arg(long)]
+        offline: bool,
+        /// The connection whose dialect and variables apply (default: the first).
+        #[arg(long)]
+        connection: Option<String>,
+        /// The SCIM request body (JSON), for POST, PUT, PATCH and searches.
+        #[arg(long, value_name = "FILE")]
+        body: Option<PathBuf>,
+        /// The SCIM method, e.g. PATCH.
+        method: String,
+        /// The SCIM path, e.g. /scim/v2/Users/1001.
+        path: String,
     },
     /// Dry-run the [users] mapping on a JSON file (no app, no IdP needed).
     Map {
@@ -128,7 +148,86 @@ fn main() -> ExitCode {
             to_host,
             to_scim,
         } => map(&config, to_host, to_scim),
+        Command::Explain {
+            config,
+            offline,
+            connection,
+            body,
+            method,
+            path,
+        } => explain(
+            &config,
+            offline,
+            connection.as_deref(),
+            body,
+            &method,
+            &path,
+        ),
     }
+}
+
+fn explain(
+    config: &std::path::Path,
+    offline: bool,
+    connection: Option<&str>,
+    body: Option<PathBuf>,
+    method: &str,
+    path: &str,
+) -> ExitCode {
+    use scim_sidecar::explain::{ExplainError, Request};
+    let config = match load(config) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let Ok(method) = method.to_ascii_uppercase().parse::<http::Method>() else {
+        eprintln!("error: `{method}` is not an HTTP method");
+        return ExitCode::from(2);
+    };
+    let body = match body.map(|f| read_json(&f)).transpose() {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let req = Request {
+        connection,
+        method,
+        path,
+        body,
+        offline,
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(scim_sidecar::explain::explain(config, req)) {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e @ ExplainError::Usage(_)) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn read_json(file: &std::path::Path) -> Result<serde_json::Value, String> {
+    std::fs::read_to_string(file)
+        .map_err(|e| e.to_string())
+        .and_then(|t| serde_json::from_str(&t).map_err(|e| format!("invalid JSON: {e}")))
+        .map_err(|e| format!("{}: {e}", file.display()))
 }
 
 fn load(path: &std::path::Path) -> Result<Config, ExitCode> {
@@ -229,13 +328,10 @@ fn map(config: &std::path::Path, to_host: Option<PathBuf>, to_scim: Option<PathB
         (None, Some(f)) => (Direction::ToScim, f),
         (None, None) => return ExitCode::from(2),
     };
-    let input = match std::fs::read_to_string(&file)
-        .map_err(|e| e.to_string())
-        .and_then(|t| serde_json::from_str(&t).map_err(|e| format!("invalid JSON: {e}")))
-    {
+    let input = match read_json(&file) {
         Ok(v) => v,
         Err(e) => {
-            eprintln!("error: {}: {e}", file.display());
+            eprintln!("error: {e}");
             return ExitCode::from(1);
         }
     };

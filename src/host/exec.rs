@@ -119,20 +119,44 @@ fn should_run(step: &Step, known: &Known) -> bool {
     }
 }
 
-async fn run_step(
-    host: &HostCtx<'_>,
-    step: &Step,
-    known: &Known,
-    resource: &Value,
-) -> Result<HostReply, CallError> {
-    let vars = Vars {
+/// The placeholder values of a step.
+fn step_vars<'a>(
+    host: &'a HostCtx<'_>,
+    step: &'a Step,
+    known: &'a Known,
+    resource: &'a Value,
+) -> Vars<'a> {
+    Vars {
         id: step.target.as_deref().or(known.id.as_deref()),
         resource: Some(resource),
         version: known.version.as_ref().filter(|_| step.precondition),
         member: step.member.as_deref(),
         role: step.role.as_deref(),
         ..host.vars()
-    };
+    }
+}
+
+/// The request a step would send, given what is known (see `explain`).
+pub fn preview(
+    host: &HostCtx<'_>,
+    step: &Step,
+    known: &Known,
+    resource: &Value,
+) -> Result<super::Preview, crate::error::ScimError> {
+    host.preview(
+        step.op,
+        &step_vars(host, step, known, resource),
+        step.body.clone(),
+    )
+}
+
+async fn run_step(
+    host: &HostCtx<'_>,
+    step: &Step,
+    known: &Known,
+    resource: &Value,
+) -> Result<HostReply, CallError> {
+    let vars = step_vars(host, step, known, resource);
     tracing::debug!(
         step = step.purpose.label(),
         op = step.op.key(),

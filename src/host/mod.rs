@@ -51,6 +51,19 @@ pub struct HostReply {
     pub location: Option<String>,
 }
 
+/// A call as it would be sent (see [`HostCtx::preview`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Preview {
+    /// HTTP method.
+    pub method: http::Method,
+    /// Full URL on the app.
+    pub url: String,
+    /// The operation's own headers, `name: value`.
+    pub headers: Vec<String>,
+    /// The body, wrapped as the operation says.
+    pub body: Option<Value>,
+}
+
 /// Why an app call did not succeed.
 #[derive(Debug)]
 pub enum CallError {
@@ -193,6 +206,33 @@ impl HostCtx<'_> {
             })
             .await?;
         Ok(reply)
+    }
+
+    /// The request a call would send, without sending it: method, URL,
+    /// the operation's own headers (the `[host]` credentials are not
+    /// shown) and body.
+    pub fn preview(
+        &self,
+        kind: OpKind,
+        vars: &Vars<'_>,
+        body: Option<Value>,
+    ) -> Result<Preview, ScimError> {
+        let op = self.mapping.op(kind).ok_or_else(|| {
+            ScimError::internal(format!("the mapping has no `{}` operation", kind.key()))
+        })?;
+        let req = op.render(vars, body)?;
+        let url = self.app_uri(&req.path_and_query)?.to_string();
+        let headers = req
+            .headers
+            .iter()
+            .map(|(k, v)| format!("{k}: {}", v.to_str().unwrap_or("(binary)")))
+            .collect();
+        Ok(Preview {
+            method: req.method,
+            url,
+            headers,
+            body: req.body,
+        })
     }
 
     /// The app URL of a rendered path, below the host base path.

@@ -8,6 +8,7 @@
 
 mod checks;
 mod create;
+mod explain;
 mod filter_check;
 mod list;
 mod members;
@@ -42,7 +43,33 @@ pub struct Ctx<'a> {
     pub collection_url: String,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    /// The context of one request of connection `conn` on `mapping`, with
+    /// the request deadline starting now.
+    fn new(
+        state: &'a State,
+        rt: &'a Runtime,
+        mapping: &'a ResourceMapping,
+        conn: &'a crate::config::Connection,
+        collection_url: String,
+    ) -> Self {
+        Ctx {
+            host: HostCtx {
+                state,
+                rt,
+                mapping,
+                conn,
+                deadline: tokio::time::Instant::now() + rt.config.scim.request_timeout,
+            },
+            dialect: match conn.idp {
+                Idp::Okta => Dialect::Okta,
+                Idp::Entra => Dialect::Entra,
+                Idp::Generic => Dialect::Generic,
+            },
+            collection_url,
+        }
+    }
+
     fn mapping(&self) -> &ResourceMapping {
         self.host.mapping
     }
@@ -160,21 +187,7 @@ pub async fn handle(
         Endpoint::Collection(k) | Endpoint::Search(k) | Endpoint::Item(k, _) => k.endpoint(),
         _ => "Users",
     };
-    let ctx = Ctx {
-        host: HostCtx {
-            state,
-            rt,
-            mapping,
-            conn,
-            deadline: tokio::time::Instant::now() + rt.config.scim.request_timeout,
-        },
-        dialect: match conn.idp {
-            Idp::Okta => Dialect::Okta,
-            Idp::Entra => Dialect::Entra,
-            Idp::Generic => Dialect::Generic,
-        },
-        collection_url: format!("{scim_url}/{collection}"),
-    };
+    let ctx = Ctx::new(state, rt, mapping, conn, format!("{scim_url}/{collection}"));
     let id = match &endpoint {
         Endpoint::Item(_, id) => id.as_str(),
         _ => "",
@@ -195,6 +208,53 @@ pub async fn handle(
         _ => Err(ScimError::internal("not a resource action")),
     };
     result.unwrap_or_else(|e| error_response(&e))
+}
+
+/// Explains a SCIM request for connection `conn` (see `explain`): `rest`
+/// is the path below the base path, `scim_url` the connection's SCIM base
+/// URL.
+#[allow(clippy::too_many_arguments)]
+pub async fn explain_request(
+    state: &State,
+    rt: &Runtime,
+    conn: usize,
+    method: &http::Method,
+    rest: &str,
+    query: Option<&str>,
+    body: Option<Value>,
+    offline: bool,
+    scim_url: &str,
+) -> Result<String, ScimError> {
+    let endpoint = super::route::classify(rest);
+    let action = super::route::route(&endpoint, method)
+        .map_err(|_| ScimError::not_found(format!("no SCIM endpoint answers {method} {rest}")))?;
+    let (kind, id) = match &endpoint {
+        Endpoint::Collection(k) | Endpoint::Search(k) => (*k, ""),
+        Endpoint::Item(k, id) => (*k, id.as_str()),
+        _ => {
+            return Err(ScimError::not_found(
+                "explain covers /Users and /Groups requests",
+            ));
+        }
+    };
+    let mapping = match kind {
+        super::route::ResourceKind::User => rt.config.users.as_deref(),
+        super::route::ResourceKind::Group => rt.config.groups.as_deref(),
+    }
+    .ok_or_else(|| ScimError::not_implemented(format!("/{} is not configured", kind.endpoint())))?;
+    let conn = rt
+        .config
+        .connections
+        .get(conn)
+        .ok_or_else(|| ScimError::internal("unknown connection"))?;
+    let ctx = Ctx::new(
+        state,
+        rt,
+        mapping,
+        conn,
+        format!("{scim_url}/{}", kind.endpoint()),
+    );
+    explain::explain(&ctx, action, id, query, body, offline).await
 }
 
 /// An action on groups stored as roles.

@@ -37,7 +37,11 @@ pub(super) enum Change {
 
 impl Change {
     /// Parses a PUT or PATCH body; a group's membership edit is split off.
-    pub(super) fn parse(ctx: &Ctx<'_>, put: bool, json: Value) -> Result<(Self, MemberEdit), ScimError> {
+    pub(super) fn parse(
+        ctx: &Ctx<'_>,
+        put: bool,
+        json: Value,
+    ) -> Result<(Self, MemberEdit), ScimError> {
         let m = ctx.mapping();
         if put {
             let mut wanted = normalise_resource(json, m.core_schema(), ctx.dialect)?;
@@ -102,7 +106,13 @@ pub async fn replace(
     if let (Some(list), Value::Object(o)) = (shown, &mut after) {
         o.insert("members".into(), Value::Array(list));
     }
-    Ok(resource_response(ctx, StatusCode::OK, after, &projection, false))
+    Ok(resource_response(
+        ctx,
+        StatusCode::OK,
+        after,
+        &projection,
+        false,
+    ))
 }
 
 /// Removes and returns a resource's `members` (any case).
@@ -136,7 +146,13 @@ pub async fn patch(
         }
         members::attach(ctx, &mut after, &projection).await?;
     }
-    Ok(resource_response(ctx, StatusCode::OK, after, &projection, false))
+    Ok(resource_response(
+        ctx,
+        StatusCode::OK,
+        after,
+        &projection,
+        false,
+    ))
 }
 
 /// One attempt's plan: the state it was computed from, the new state,

@@ -1,0 +1,328 @@
+//! `explain`: what a SCIM request would do to the app, without doing it.
+//! A write is parsed and checked exactly as the server would, the reads it
+//! needs are made (unless offline) and its write plan is printed call by
+//! call — method, URL, the operation's headers, body, and why — but no
+//! write call is made. A read (`GET`) is answered from the app's real
+//! answers, or, offline, shown as the call it would make. A request the
+//! server would refuse gets the same SCIM error.
+
+use http::HeaderMap;
+use serde_json::{Value, json};
+use std::fmt::Write as _;
+
+use super::create::{CreatePlan, plan_create};
+use super::members::{self, MemberEdit};
+use super::update::{Change, Planned, plan_write};
+use super::{Ctx, list};
+use crate::error::ScimError;
+use crate::host::exec::{self, Known};
+use crate::mapping::{OpKind, Vars};
+use crate::plan::{self, Condition, Repeat, WritePlan};
+use crate::protocol::query;
+use crate::scim::route::Action;
+
+/// The id shown for a resource a plan creates.
+const NEW_ID: &str = "NEW-ID";
+
+/// Explains `action` on the resource `id` (for item actions) with `body`.
+pub async fn explain(
+    ctx: &Ctx<'_>,
+    action: Action,
+    id: &str,
+    query: Option<&str>,
+    body: Option<Value>,
+    offline: bool,
+) -> Result<String, ScimError> {
+    if ctx.mapping().roles().is_some() {
+        return Err(ScimError::not_implemented(
+            "explain covers resources with operations of their own; groups stored as roles grant and take roles one user at a time",
+        ));
+    }
+    let mut out = String::new();
+    let body = || body.clone().ok_or_else(missing_body);
+    match action {
+        Action::Get | Action::List | Action::Search => {
+            read(ctx, action, id, query, body, offline, &mut out).await?
+        }
+        Action::Create => create(ctx, body()?, offline, &mut out).await?,
+        Action::Replace | Action::Patch => {
+            update(
+                ctx,
+                action == Action::Replace,
+                id,
+                body()?,
+                offline,
+                &mut out,
+            )
+            .await?
+        }
+        Action::Delete => delete(ctx, id, offline, &mut out).await?,
+        _ => return Err(ScimError::not_found("nothing to explain for this endpoint")),
+    }
+    out.push_str("No write call was made.\n");
+    Ok(out)
+}
+
+fn missing_body() -> ScimError {
+    ScimError::bad_request(
+        crate::error::ScimType::InvalidSyntax,
+        "this request needs a body (--body FILE)",
+    )
+}
+
+async fn read(
+    ctx: &Ctx<'_>,
+    action: Action,
+    id: &str,
+    q: Option<&str>,
+    body: impl Fn() -> Result<Value, ScimError>,
+    offline: bool,
+    out: &mut String,
+) -> Result<(), ScimError> {
+    let max = ctx.config().scim.max_page_size as u64;
+    if offline {
+        let (kind, vars) = match action {
+            Action::Get => (
+                OpKind::Get,
+                Vars {
+                    id: Some(id),
+                    ..ctx.host.vars()
+                },
+            ),
+            _ => (
+                OpKind::List,
+                Vars {
+                    offset: Some(0),
+                    limit: Some(max),
+                    page: Some(1),
+                    ..ctx.host.vars()
+                },
+            ),
+        };
+        let p = ctx.host.preview(kind, &vars, None)?;
+        let _ = writeln!(
+            out,
+            "Reads (not made, --offline):\n  {} {}",
+            p.method, p.url
+        );
+        return Ok(());
+    }
+    let result = match action {
+        Action::Get => {
+            let mut r = super::fetch(ctx, id).await?;
+            let q = query::from_query(q, 1, &Default::default())?;
+            members::attach(ctx, &mut r, &q.projection).await?;
+            r
+        }
+        Action::List => list::list(ctx, query::from_query(q, max, &Default::default())?).await?,
+        _ => {
+            list::list(
+                ctx,
+                query::from_search_body(&body()?, max, &Default::default())?,
+            )
+            .await?
+        }
+    };
+    let pretty = serde_json::to_string_pretty(&result).unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "The SCIM answer, mapped from the app's answers:\n{pretty}"
+    );
+    Ok(())
+}
+
+async fn create(
+    ctx: &Ctx<'_>,
+    json: Value,
+    offline: bool,
+    out: &mut String,
+) -> Result<(), ScimError> {
+    let m = ctx.mapping();
+    let mut wanted = crate::scim::input::normalise_resource(json, m.core_schema(), ctx.dialect)?;
+    let edit = group_edit(ctx, &mut wanted)?;
+    super::checks::unmapped(ctx, &wanted)?;
+    super::checks::required(m.schema(), &wanted)?;
+    if offline {
+        let mut p = plan::create(m, &wanted)?;
+        if let MemberEdit::Replace(ids) = &edit {
+            p.steps.extend(plan::membership(m, ids, &[]));
+        }
+        out.push_str("Reads (not made, --offline): a lookup of each `unique` attribute through the list operation.\n");
+        return show(ctx, &p, new_known(), &wanted, out);
+    }
+    match plan_create(ctx, &wanted, &edit).await? {
+        CreatePlan::Fresh(p) => {
+            out.push_str("No account holds its unique values: a new one is created.\n");
+            show(ctx, &p, new_known(), &wanted, out)
+        }
+        CreatePlan::Converge(c) => {
+            let _ = writeln!(
+                out,
+                "Account {} holds its unique values: it is {}.",
+                c.id,
+                match c.decision {
+                    super::create::Decision::Complete =>
+                        "a half-made account of this request, completed (201)",
+                    _ => "adopted (201)",
+                }
+            );
+            let known = Known {
+                id: Some(c.id.clone()),
+                version: m.host_version(&c.existing.host),
+                scim: Some(c.existing.scim.clone()),
+                item: None,
+            };
+            show(ctx, &c.plan, known, &c.target, out)
+        }
+    }
+}
+
+fn new_known() -> Known {
+    Known {
+        id: Some(NEW_ID.into()),
+        ..Known::default()
+    }
+}
+
+/// Splits a group's `members` off a create body.
+fn group_edit(ctx: &Ctx<'_>, wanted: &mut Value) -> Result<MemberEdit, ScimError> {
+    if !members::managed(ctx) {
+        return Ok(MemberEdit::None);
+    }
+    let list = wanted.as_object_mut().and_then(|o| {
+        let k = o
+            .keys()
+            .find(|k| k.eq_ignore_ascii_case("members"))
+            .cloned()?;
+        o.remove(&k)
+    });
+    Ok(MemberEdit::Replace(members::ids_of(list.as_ref())?))
+}
+
+async fn update(
+    ctx: &Ctx<'_>,
+    put: bool,
+    id: &str,
+    json: Value,
+    offline: bool,
+    out: &mut String,
+) -> Result<(), ScimError> {
+    let (change, edit) = Change::parse(ctx, put, json)?;
+    if offline {
+        let vars = Vars {
+            id: Some(id),
+            ..ctx.host.vars()
+        };
+        let p = ctx.host.preview(OpKind::Get, &vars, None)?;
+        let _ = writeln!(
+            out,
+            "Reads (not made, --offline):\n  {} {}",
+            p.method, p.url
+        );
+        out.push_str("The plan below assumes the resource has no other values; online, only real changes are sent.\n");
+        let current = json!({"id": id, "schemas": [ctx.mapping().core_schema()]});
+        let after = change.apply(ctx, &current)?;
+        let mut plan = plan::update(ctx.mapping(), &current, &after)?;
+        if let MemberEdit::Change { add, remove } = &edit {
+            plan.steps
+                .extend(plan::membership(ctx.mapping(), add, remove));
+        }
+        let known = Known {
+            id: Some(id.into()),
+            ..Known::default()
+        };
+        return show(ctx, &plan, known, &after, out);
+    }
+    let Planned {
+        current,
+        after,
+        plan,
+        ..
+    } = plan_write(ctx, id, &HeaderMap::new(), &edit, &change).await?;
+    let vars = Vars {
+        id: Some(id),
+        ..ctx.host.vars()
+    };
+    let p = ctx.host.preview(OpKind::Get, &vars, None)?;
+    let _ = writeln!(out, "Read:\n  {} {}", p.method, p.url);
+    let known = Known {
+        id: Some(id.into()),
+        version: ctx.mapping().host_version(&current.host),
+        scim: Some(current.scim),
+        item: None,
+    };
+    show(ctx, &plan, known, &after, out)
+}
+
+async fn delete(ctx: &Ctx<'_>, id: &str, offline: bool, out: &mut String) -> Result<(), ScimError> {
+    let current = match offline {
+        true => None,
+        false => Some(super::fetch_current(ctx, id).await?),
+    };
+    let plan =
+        plan::delete(ctx.mapping(), current.as_ref().map(|c| &c.scim))?.ok_or_else(|| {
+            ScimError::client(
+                http::StatusCode::METHOD_NOT_ALLOWED,
+                None,
+                "this app does not support deleting resources",
+            )
+        })?;
+    let known = Known {
+        id: Some(id.into()),
+        version: current
+            .as_ref()
+            .and_then(|c| ctx.mapping().host_version(&c.host)),
+        scim: current.as_ref().map(|c| c.scim.clone()),
+        item: None,
+    };
+    show(ctx, &plan, known, &Value::Null, out)
+}
+
+/// Prints the plan call by call.
+fn show(
+    ctx: &Ctx<'_>,
+    plan: &WritePlan,
+    known: Known,
+    resource: &Value,
+    out: &mut String,
+) -> Result<(), ScimError> {
+    if plan.is_empty() {
+        out.push_str("Plan: no app call — nothing the mapping stores changes.\n");
+        return Ok(());
+    }
+    out.push_str("Plan:\n");
+    for (i, step) in plan.steps.iter().enumerate() {
+        let p = exec::preview(&ctx.host, step, &known, resource)?;
+        let mut why = step.purpose.label().to_owned();
+        if !step.changes.is_empty() {
+            let _ = write!(why, " ({})", step.changes.join(", "));
+        }
+        let _ = writeln!(out, "  {}. {why}", i + 1);
+        let _ = writeln!(out, "     {} {}", p.method, p.url);
+        for h in &p.headers {
+            let _ = writeln!(out, "     {h}");
+        }
+        if let Some(b) = &p.body {
+            let _ = writeln!(out, "     {}", serde_json::to_string(b).unwrap_or_default());
+        }
+        if step.precondition {
+            out.push_str("     carries the app's version: a concurrent change makes the sidecar re-read and re-apply\n");
+        }
+        if let Condition::ActiveIsNot { want, .. } = step.when {
+            let _ = writeln!(
+                out,
+                "     only if the account is not already {}",
+                if want { "active" } else { "inactive" }
+            );
+        }
+        let repeat = match step.repeat {
+            Repeat::Safe => "safe to repeat: retried on 429/503, and a replay converges",
+            Repeat::Once => "sent once: not retried on 429/503",
+        };
+        let _ = writeln!(out, "     {repeat}");
+    }
+    if known.id.as_deref() == Some(NEW_ID) {
+        let _ = writeln!(out, "  ({NEW_ID} is the id the create call answers.)");
+    }
+    Ok(())
+}
