@@ -86,6 +86,87 @@ pub async fn explain(config: Config, req: Request<'_>) -> Result<String, Explain
     .map_err(ExplainError::Scim)
 }
 
+/// `check --probe`: reads one real user (and group) through the mapping,
+/// read-only, and shows it as the IdP would see it, naming the mapped
+/// attributes that came out empty (a wrong JSONPath, usually).
+pub async fn probe(config: Config) -> Result<String, ExplainError> {
+    let state = State::new(config);
+    let rt = state.runtime();
+    let base = match rt.config.connections.first() {
+        Some(c) => c.base_path.clone(),
+        None => {
+            return Err(ExplainError::Usage(
+                "the config has no [[connections]]".into(),
+            ));
+        }
+    };
+    let read = |rest: String, query: Option<&'static str>| {
+        let (state, rt, base) = (&state, &rt, &base);
+        async move {
+            crate::scim::resource::read_request(state, rt, 0, &rest, query, base)
+                .await
+                .map_err(ExplainError::Scim)
+        }
+    };
+    let mut out = String::new();
+    for (endpoint, mapping) in [
+        ("Users", rt.config.users.as_deref()),
+        ("Groups", rt.config.groups.as_deref()),
+    ] {
+        let Some(m) = mapping else { continue };
+        let listed = read(format!("/{endpoint}"), Some("count=1")).await?;
+        let Some(id) = listed.pointer("/Resources/0/id").and_then(Value::as_str) else {
+            out.push_str(&format!(
+                "{endpoint}: the app lists none; nothing to show\n\n"
+            ));
+            continue;
+        };
+        let encoded = percent_encoding::utf8_percent_encode(id, percent_encoding::NON_ALPHANUMERIC);
+        let shown = read(format!("/{endpoint}/{encoded}"), None).await?;
+        let pretty = serde_json::to_string_pretty(&shown).unwrap_or_default();
+        out.push_str(&format!("{endpoint}: {id}, as the IdP sees it\n{pretty}\n"));
+        match empty_attributes(m, &shown).as_slice() {
+            [] => out.push_str("every mapped attribute has a value\n\n"),
+            empty => out.push_str(&format!(
+                "came out empty: {} (check their paths if this record has them)\n\n",
+                empty.join(", ")
+            )),
+        }
+    }
+    Ok(out)
+}
+
+/// The mapped attributes (and sub-attributes of complex ones) a resource
+/// has no value for.
+fn empty_attributes(m: &crate::mapping::ResourceMapping, r: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for schema in m.schema().schemas() {
+        let core = schema.id == m.schema().core.id;
+        let container = if core { Some(r) } else { r.get(&schema.id) };
+        for a in &schema.attributes {
+            if a.returned == crate::schema::Returned::Never {
+                continue;
+            }
+            let name = if core {
+                a.name.clone()
+            } else {
+                format!("{}:{}", schema.id, a.name)
+            };
+            match container.and_then(|c| crate::schema::get_ci(c, &a.name)) {
+                None | Some(Value::Null) => out.push(name),
+                Some(Value::Object(o)) if !a.multi_valued => out.extend(
+                    a.sub_attributes
+                        .iter()
+                        .filter(|s| !o.contains_key(&s.name))
+                        .map(|s| format!("{name}.{}", s.name)),
+                ),
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
 /// `path` below `base` (compared case-insensitively, as requests are).
 fn strip_base<'p>(path: &'p str, base: &str) -> Option<&'p str> {
     let head = path.get(..base.len())?;

@@ -44,6 +44,10 @@ enum Command {
         /// Config file.
         #[arg(long, short, env = "SCIM_SIDECAR_CONFIG")]
         config: PathBuf,
+        /// Also read one real user (and group) from the app, read-only, and
+        /// show it as the IdP would see it, naming attributes that came out empty.
+        #[arg(long)]
+        probe: bool,
     },
     /// Print a new random bearer token and the `sha256:` form for the config.
     Token,
@@ -132,7 +136,7 @@ fn main() -> ExitCode {
     let _ = rustls::crypto::ring::default_provider().install_default();
     match cli.command {
         Command::Run { config, log_format } => run(&config, log_format),
-        Command::Check { config } => check(&config),
+        Command::Check { config, probe } => check(&config, probe),
         Command::Token => token(),
         Command::Connection {
             action:
@@ -243,8 +247,31 @@ fn load(path: &std::path::Path) -> Result<Config, ExitCode> {
     })
 }
 
-fn check(path: &std::path::Path) -> ExitCode {
+fn check(path: &std::path::Path, probe: bool) -> ExitCode {
     match load(path) {
+        Ok(config) if probe => {
+            println!("{}: ok", path.display());
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
+            let result = match runtime {
+                Ok(rt) => rt.block_on(scim_sidecar::explain::probe(config)),
+                Err(e) => {
+                    eprintln!("error: cannot start the runtime: {e}");
+                    return ExitCode::from(1);
+                }
+            };
+            match result {
+                Ok(text) => {
+                    print!("{text}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("probe: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
         Ok(config) => {
             if let Some(tls) = &config.server.tls {
                 let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());

@@ -183,3 +183,32 @@ fn offline_through_the_binary_needs_no_app() {
         "{stdout}"
     );
 }
+
+#[tokio::test]
+async fn probe_shows_one_real_user_and_group_and_what_came_out_empty() {
+    let (_app, addr) = demo().await;
+    let out = scim_sidecar::explain::probe(example_config(&addr).await)
+        .await
+        .unwrap();
+    assert!(out.contains("Users: 1001, as the IdP sees it"), "{out}");
+    assert!(
+        out.contains("\"userName\": \"ada.lovelace@example.com\""),
+        "{out}"
+    );
+    assert!(out.contains("Groups: t1, as the IdP sees it"), "{out}");
+    assert!(out.contains("\"displayName\": \"Engineering\""), "{out}");
+    // Ada has no phone numbers in the seed: named, not hidden.
+    assert!(
+        out.contains("came out empty: ") && out.contains("phoneNumbers"),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn probe_of_an_unreachable_app_is_an_error() {
+    let dead = closed_port().await.to_string();
+    let err = scim_sidecar::explain::probe(example_config(&dead).await)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("502"), "{err}");
+}

@@ -107,7 +107,26 @@ async fn read(
         );
         return Ok(());
     }
-    let result = match action {
+    let result = read_value(ctx, action, id, q, body).await?;
+    let pretty = serde_json::to_string_pretty(&result).unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "The SCIM answer, mapped from the app's answers:\n{pretty}"
+    );
+    Ok(())
+}
+
+/// The SCIM answer of a read (`GET` of an item or a list, or a search),
+/// mapped from the app's real answers.
+pub(super) async fn read_value(
+    ctx: &Ctx<'_>,
+    action: Action,
+    id: &str,
+    q: Option<&str>,
+    body: impl Fn() -> Result<Value, ScimError>,
+) -> Result<Value, ScimError> {
+    let max = ctx.config().scim.max_page_size as u64;
+    Ok(match action {
         Action::Get => {
             let mut r = super::fetch(ctx, id).await?;
             let q = query::from_query(q, 1, &Default::default())?;
@@ -122,13 +141,7 @@ async fn read(
             )
             .await?
         }
-    };
-    let pretty = serde_json::to_string_pretty(&result).unwrap_or_default();
-    let _ = writeln!(
-        out,
-        "The SCIM answer, mapped from the app's answers:\n{pretty}"
-    );
-    Ok(())
+    })
 }
 
 async fn create(

@@ -225,12 +225,39 @@ pub async fn explain_request(
     offline: bool,
     scim_url: &str,
 ) -> Result<String, ScimError> {
+    let (ctx, action, id) = offline_ctx(state, rt, conn, method, rest, scim_url)?;
+    explain::explain(&ctx, action, &id, query, body, offline).await
+}
+
+/// The SCIM answer of a `GET` for connection `conn`, mapped from the app's
+/// answers (read-only; what `check --probe` shows).
+pub async fn read_request(
+    state: &State,
+    rt: &Runtime,
+    conn: usize,
+    rest: &str,
+    query: Option<&str>,
+    scim_url: &str,
+) -> Result<Value, ScimError> {
+    let (ctx, action, id) = offline_ctx(state, rt, conn, &http::Method::GET, rest, scim_url)?;
+    explain::read_value(&ctx, action, &id, query, || Ok(Value::Null)).await
+}
+
+/// The context, action and item id of a request made outside the server.
+fn offline_ctx<'a>(
+    state: &'a State,
+    rt: &'a Runtime,
+    conn: usize,
+    method: &http::Method,
+    rest: &str,
+    scim_url: &str,
+) -> Result<(Ctx<'a>, Action, String), ScimError> {
     let endpoint = super::route::classify(rest);
     let action = super::route::route(&endpoint, method)
         .map_err(|_| ScimError::not_found(format!("no SCIM endpoint answers {method} {rest}")))?;
     let (kind, id) = match &endpoint {
-        Endpoint::Collection(k) | Endpoint::Search(k) => (*k, ""),
-        Endpoint::Item(k, id) => (*k, id.as_str()),
+        Endpoint::Collection(k) | Endpoint::Search(k) => (*k, String::new()),
+        Endpoint::Item(k, id) => (*k, id.clone()),
         _ => {
             return Err(ScimError::not_found(
                 "explain covers /Users and /Groups requests",
@@ -247,14 +274,8 @@ pub async fn explain_request(
         .connections
         .get(conn)
         .ok_or_else(|| ScimError::internal("unknown connection"))?;
-    let ctx = Ctx::new(
-        state,
-        rt,
-        mapping,
-        conn,
-        format!("{scim_url}/{}", kind.endpoint()),
-    );
-    explain::explain(&ctx, action, id, query, body, offline).await
+    let url = format!("{scim_url}/{}", kind.endpoint());
+    Ok((Ctx::new(state, rt, mapping, conn, url), action, id))
 }
 
 /// An action on groups stored as roles.
