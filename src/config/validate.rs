@@ -34,7 +34,7 @@ pub fn load(text: &str, env: EnvLookup<'_>, files: FileLookup<'_>) -> Result<Con
     let vars = common_vars(&connections);
     let mut compile = |raw: Option<&crate::mapping::raw::ResourceToml>, kind, key| {
         raw.and_then(|r| {
-            crate::mapping::compile(r, kind, key, &vars)
+            crate::mapping::compile_with(r, kind, key, &vars, env)
                 .map_err(|e| errs.0.extend(e.into_iter().map(ConfigError::from)))
                 .ok()
         })

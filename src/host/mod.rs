@@ -169,6 +169,24 @@ impl HostCtx<'_> {
             .await
     }
 
+    /// Runs a compiled operation that is not one of the mapping's own
+    /// (a search rule's get-by-key lookup), as a read with `Get`'s error
+    /// rules.
+    pub async fn call_op(
+        &self,
+        op: &crate::mapping::Operation,
+        vars: &Vars<'_>,
+    ) -> Result<HostReply, ScimError> {
+        let req = op.render(vars, None)?;
+        let uri = self.app_uri(&req.path_and_query)?;
+        let reply = self
+            .with_retries(Repeat::Safe, || {
+                self.exchange(OpKind::Get, req.clone(), uri.clone())
+            })
+            .await?;
+        Ok(reply)
+    }
+
     /// Follows a next-page link from a list answer (cursor paging whose
     /// `next` is a URL or an absolute path, as Django REST framework and
     /// many others return). The link must point at the app's own origin:

@@ -9,12 +9,12 @@ use crate::mapping::CompileError;
 use crate::mapping::compile_attr::{Ctx, compile_rule, seg};
 use crate::mapping::compile_groups::membership;
 use crate::mapping::compile_ops::{compile_op, error_rules};
+use crate::mapping::compile_params::{placeholders, search};
 use crate::mapping::compile_schema::{build_schema, declare_members, declare_role_name};
 
 use crate::mapping::ops::{Operation, PushdownRule};
 use crate::mapping::path::{ReadPath, ScimPath, WritePath};
 use crate::mapping::raw::{OperationToml, ResourceToml};
-use crate::mapping::template::{Template, Var};
 use crate::mapping::{
     AttrRule, Extension, OnCreateConflict, OnDelete, OnFailedCreate, OpKind, ResourceKind,
     ResourceMapping, Source, Unmapped,
@@ -22,12 +22,25 @@ use crate::mapping::{
 use crate::schema::{self, AttrType, Mutability};
 
 /// Compiles `raw` (the `[<key>]` table) for `kind`. `known_conn_vars` are
-/// the variable names every connection defines (`{conn.<var>}`).
+/// the variable names every connection defines (`{conn.<var>}`); a
+/// `${NAME}` in a mapping string is an error (see [`compile_with`]).
 pub fn compile(
     raw: &ResourceToml,
     kind: ResourceKind,
     key: &str,
     known_conn_vars: &[String],
+) -> Result<ResourceMapping, Vec<CompileError>> {
+    compile_with(raw, kind, key, known_conn_vars, &|_| None)
+}
+
+/// [`compile`] with `${NAME}` in mapping strings (templates, constants,
+/// defaults) expanded from `env`.
+pub fn compile_with(
+    raw: &ResourceToml,
+    kind: ResourceKind,
+    key: &str,
+    known_conn_vars: &[String],
+    env: crate::mapping::EnvLookup<'_>,
 ) -> Result<ResourceMapping, Vec<CompileError>> {
     let core = match kind {
         ResourceKind::User => &schema::USER_SCHEMA,
@@ -38,8 +51,12 @@ pub fn compile(
         core,
         extensions: Vec::new(),
         errors: Vec::new(),
+        env,
+        derived: Vec::new(),
+        in_search: false,
     };
     ctx.extensions = extensions(&mut ctx, raw);
+    ctx.derived = placeholders(&mut ctx, raw);
     let mut rules: Vec<AttrRule> = raw
         .attributes
         .iter()
@@ -357,65 +374,8 @@ fn extensions(ctx: &mut Ctx<'_>, raw: &ResourceToml) -> Vec<Extension> {
     out
 }
 
-fn search(ctx: &mut Ctx<'_>, raw: &ResourceToml, conn: &[String]) -> Vec<PushdownRule> {
-    const OPS: [&str; 10] = ["eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le", "pr"];
-    let mut out = Vec::new();
-    for (key, rule) in &raw.search {
-        let k = format!("search.{}", seg(key.get_ref()));
-        let (attr, op) = key
-            .get_ref()
-            .trim()
-            .rsplit_once(' ')
-            .unwrap_or((key.get_ref(), ""));
-        let op = op.to_ascii_lowercase();
-        if !OPS.contains(&op.as_str()) {
-            ctx.err(
-                &k,
-                key.span(),
-                "a search key is '<attribute> <operator>', e.g. 'userName eq'",
-            );
-            continue;
-        }
-        let Some(canonical) = canonical_attr(ctx, attr.trim()) else {
-            ctx.err(
-                &k,
-                key.span(),
-                format!("unknown SCIM attribute `{}`", attr.trim()),
-            );
-            continue;
-        };
-        let query = rule.query.iter().filter_map(|(q, t)| {
-            let tk = format!("{k}.query.{}", seg(q));
-            let parsed = Template::parse(t.get_ref(), |n| match n {
-                "value" => Ok(Var::Value),
-                n if n
-                    .strip_prefix("conn.")
-                    .is_some_and(|v| conn.iter().any(|c| c == v)) =>
-                {
-                    Ok(Var::Conn(n[5..].to_owned()))
-                }
-                n => Err(format!(
-                    "unknown placeholder `{{{n}}}`: search rules take {{value}} and {{conn.<var>}}"
-                )),
-            });
-            parsed
-                .map_err(|e| ctx.err(&tk, t.span(), e.join("; ")))
-                .ok()
-                .map(|t| (q.clone(), t))
-        });
-        let query = query.collect();
-        out.push(PushdownRule {
-            attr: canonical,
-            op,
-            query,
-            case_insensitive: rule.case_insensitive,
-        });
-    }
-    out
-}
-
 /// The canonical spelling of a filterable attribute path (no selectors).
-fn canonical_attr(ctx: &Ctx<'_>, attr: &str) -> Option<String> {
+pub(crate) fn canonical_attr(ctx: &Ctx<'_>, attr: &str) -> Option<String> {
     if let Some((urn, def, sub)) = schema::lookup_path(ctx.core, attr) {
         let base = if urn == ctx.core.id {
             def.name.to_owned()

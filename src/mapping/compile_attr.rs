@@ -21,6 +21,13 @@ pub(crate) struct Ctx<'a> {
     pub core: &'static SchemaDef,
     pub extensions: Vec<Extension>,
     pub errors: Vec<CompileError>,
+    /// `${NAME}` lookups for mapping strings.
+    pub env: crate::mapping::EnvLookup<'a>,
+    /// Derived placeholders, compiled before the operations.
+    pub derived: Vec<crate::mapping::template::Derived>,
+    /// Whether a search rule is being compiled (derived placeholders are
+    /// then fed by `{value}`).
+    pub in_search: bool,
 }
 
 impl Ctx<'_> {

@@ -8,15 +8,17 @@ use toml::Spanned;
 
 use crate::mapping::OpKind;
 use crate::mapping::compile_attr::{Ctx, seg};
+use crate::mapping::compile_params::query_params;
 use crate::mapping::errors::{ErrorOutcome, ErrorRule, parse_key};
 use crate::mapping::ops::{ListSpec, Operation, Paging};
 use crate::mapping::path::{ReadPath, ScimPath, WritePath};
+use crate::mapping::query::{QueryParam, Tree};
 use crate::mapping::raw::{ErrorToml, OperationToml, SpStr};
 use crate::mapping::template::{Template, Var};
 use crate::schema;
 
 /// Resolves a request placeholder name.
-fn resolver<'a>(
+pub(crate) fn resolver<'a>(
     ctx: &'a Ctx<'_>,
     kind: Option<OpKind>,
     conn: &'a [String],
@@ -44,12 +46,23 @@ fn resolver<'a>(
                     Err(format!("unknown connection variable `{v}`"))
                 }
             }
-            n => attr_placeholder(ctx, n).ok_or_else(|| format!("unknown placeholder `{{{n}}}`")),
+            n => match ctx.derived.iter().find(|d| d.name == n) {
+                Some(_) if matches!(kind, Some(OpKind::List | OpKind::Get)) && !ctx.in_search => {
+                    Err(format!(
+                        "placeholder `{{{n}}}` is derived from a SCIM value, which `{}` does not have",
+                        kind.map_or("", OpKind::key)
+                    ))
+                }
+                Some(d) => Ok(Var::Derived(Box::new(d.clone()))),
+                None => {
+                    attr_placeholder(ctx, n).ok_or_else(|| format!("unknown placeholder `{{{n}}}`"))
+                }
+            },
         }
     }
 }
 
-fn attr_placeholder(ctx: &Ctx<'_>, n: &str) -> Option<Var> {
+pub(crate) fn attr_placeholder(ctx: &Ctx<'_>, n: &str) -> Option<Var> {
     let p = ScimPath::parse(n).ok().filter(|p| p.selector.is_none())?;
     if let Some((urn, def, sub)) =
         schema::lookup_path(ctx.core, n).filter(|(_, d, _)| !d.multi_valued)
@@ -86,7 +99,8 @@ fn template(
     kind: Option<OpKind>,
     conn: &[String],
 ) -> Option<Template<Var>> {
-    let parsed = Template::parse(s.get_ref(), resolver(ctx, kind, conn));
+    let text = crate::mapping::compile_params::env_expanded(ctx, k, s.span(), s.get_ref())?;
+    let parsed = Template::parse(&text, resolver(ctx, kind, conn));
     parsed.map_err(|e| ctx.err(k, s.span(), e.join("; "))).ok()
 }
 
@@ -121,16 +135,19 @@ pub(crate) fn compile_op(
             "a path must start with `/`",
         );
     }
-    let query: Vec<_> = o
-        .query
-        .iter()
-        .filter_map(|(q, t)| {
-            Some((
-                q.clone(),
-                template(ctx, &format!("{k}.query.{}", seg(q)), t, Some(kind), conn)?,
-            ))
-        })
-        .collect();
+    let query = query_params(ctx, &format!("{k}.query"), &o.query, Some(kind), conn);
+    let body = o.body.as_ref().and_then(|b| {
+        let bk = format!("{k}.body");
+        if !matches!(kind, OpKind::Activate | OpKind::Deactivate | OpKind::Delete) {
+            return ctx.fail(
+                &bk,
+                b.span(),
+                "a body template belongs on activate, deactivate or delete: other calls send the mapped attributes",
+            );
+        }
+        let parsed = Tree::compile(b.get_ref(), &mut resolver(ctx, Some(kind), conn));
+        parsed.map_err(|e| ctx.err(&bk, b.span(), e.join("; "))).ok()
+    });
     let headers = headers(ctx, k, o, kind, conn);
     let wrap = o.wrap.as_ref().and_then(|w| {
         WritePath::parse(w.get_ref())
@@ -171,6 +188,7 @@ pub(crate) fn compile_op(
         path: path?,
         query,
         headers,
+        body,
         wrap,
         item,
         then_get,
@@ -299,7 +317,7 @@ fn list_spec(
     kind: OpKind,
     op: &Spanned<OperationToml>,
     path: Option<&Template<Var>>,
-    query: &[(String, Template<Var>)],
+    query: &[QueryParam],
 ) -> Option<ListSpec> {
     let o = op.get_ref();
     let list_only = [
@@ -309,6 +327,8 @@ fn list_spec(
         ("next", o.next.is_some()),
         ("max_page_size", o.max_page_size.is_some()),
         ("fetch_each", o.fetch_each),
+        ("page_base", o.page_base.is_some()),
+        ("offset_base", o.offset_base.is_some()),
     ];
     if !kind.is_list() {
         if let Some((name, _)) = list_only.iter().find(|(_, set)| *set) {
@@ -323,7 +343,7 @@ fn list_spec(
     let used: Vec<&Var> = path
         .into_iter()
         .flat_map(|p| p.vars())
-        .chain(query.iter().flat_map(|(_, t)| t.vars()))
+        .chain(query.iter().flat_map(QueryParam::vars))
         .collect();
     let has = |v: Var| used.iter().any(|u| **u == v);
     let paging = paging(ctx, o, &has);
@@ -378,7 +398,7 @@ fn check_paging(
 ) {
     let need: &[(Var, &str)] = match paging {
         Paging::Offset { .. } => &[(Var::Offset, "{offset}"), (Var::Limit, "{limit}")],
-        Paging::Page => &[(Var::Page, "{page}")],
+        Paging::Page { .. } => &[(Var::Page, "{page}")],
         // Without `{cursor}`, `next` must hold a link the sidecar follows.
         Paging::Cursor | Paging::None => &[],
     };
@@ -441,9 +461,18 @@ fn paging(ctx: &mut Ctx<'_>, o: &OperationToml, has: &dyn Fn(Var) -> bool) -> Pa
         ctx.err("list.offset_base", span, "offset_base is 0 or 1");
         0
     });
+    // Flask-AppBuilder, Spring Data and others number pages from 0.
+    let page_base = o.page_base.as_ref().map_or(1, |b| match *b.get_ref() {
+        0 | 1 => *b.get_ref() as u64,
+        _ => {
+            ctx.err("list.page_base", b.span(), "page_base is 1 or 0");
+            1
+        }
+    });
+    let page = Paging::Page { base: page_base };
     match o.paging.as_ref().map(|p| (p.get_ref().as_str(), p.span())) {
         Some(("offset", _)) => Paging::Offset { base },
-        Some(("page", _)) => Paging::Page,
+        Some(("page", _)) => page,
         Some(("cursor", _)) => Paging::Cursor,
         Some(("none", _)) => Paging::None,
         Some((other, span)) => {
@@ -455,7 +484,7 @@ fn paging(ctx: &mut Ctx<'_>, o: &OperationToml, has: &dyn Fn(Var) -> bool) -> Pa
             Paging::None
         }
         None if has(Var::Cursor) => Paging::Cursor,
-        None if has(Var::Page) => Paging::Page,
+        None if has(Var::Page) => page,
         None if has(Var::Offset) => Paging::Offset { base },
         None if o.next.is_some() => Paging::Cursor,
         None => Paging::None,

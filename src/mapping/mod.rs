@@ -9,23 +9,30 @@ mod compile;
 mod compile_attr;
 mod compile_groups;
 mod compile_ops;
+mod compile_params;
 mod compile_schema;
 mod convert;
 mod diagnostic;
+pub mod encode;
+mod env;
 mod errors;
 mod eval;
 pub mod groups;
 mod ops;
 pub mod path;
+pub mod query;
 pub mod raw;
 pub mod template;
 pub mod transform;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_templates;
 
-pub use compile::compile;
+pub use compile::{compile, compile_with};
 pub use diagnostic::CompileError;
+pub use env::{EnvLookup, expand_env};
 pub use errors::{ErrorOutcome, ErrorRule};
 pub use eval::{HostChanges, active_of};
 pub use ops::{HostRequest, Operation, Page, PageRequest, Paging, PushdownRule};

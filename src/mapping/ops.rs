@@ -6,6 +6,7 @@ use http::{HeaderName, HeaderValue, Method};
 use serde_json::Value;
 
 use crate::mapping::path::{ReadPath, WritePath};
+use crate::mapping::query::{QueryParam, Tree, render_query};
 use crate::mapping::template::{Context, Template, Var, Vars};
 use crate::mapping::{ErrorRule, MapError, OpKind, ResourceMapping};
 
@@ -15,8 +16,9 @@ pub struct Operation {
     pub(crate) kind: OpKind,
     pub(crate) method: Method,
     pub(crate) path: Template<Var>,
-    pub(crate) query: Vec<(String, Template<Var>)>,
+    pub(crate) query: Vec<QueryParam>,
     pub(crate) headers: Vec<(HeaderName, Template<Var>)>,
+    pub(crate) body: Option<Tree>,
     pub(crate) wrap: Option<WritePath>,
     pub(crate) item: Option<ReadPath>,
     pub(crate) then_get: bool,
@@ -51,8 +53,11 @@ pub enum Paging {
         /// First offset value.
         base: u64,
     },
-    /// `{page}` (1-based) and `{per_page}`.
-    Page,
+    /// `{page}` and `{per_page}`; `base` is the app's first page (1 or 0).
+    Page {
+        /// First page number.
+        base: u64,
+    },
     /// `{cursor}` from the previous page's `next`.
     Cursor,
     /// The app returns everything in one call.
@@ -116,7 +121,7 @@ impl Operation {
             || self
                 .query
                 .iter()
-                .any(|(_, t)| t.vars().any(|v| *v == Var::Cursor))
+                .any(|q| q.vars().into_iter().any(|v| *v == Var::Cursor))
     }
 
     /// Whether create is followed by a get (the app returns only an id).
@@ -131,7 +136,10 @@ impl Operation {
         let in_tpl = |t: &Template<Var>| t.vars().any(|v| *v == Var::Version);
         self.version_field.is_some()
             || in_tpl(&self.path)
-            || self.query.iter().any(|(_, t)| in_tpl(t))
+            || self
+                .query
+                .iter()
+                .any(|q| q.vars().into_iter().any(|v| *v == Var::Version))
             || self.headers.iter().any(|(_, t)| in_tpl(t))
     }
 
@@ -156,42 +164,18 @@ impl Operation {
     }
 
     /// Renders the request: placeholders in the path are encoded as one path
-    /// segment each, in the query as components; `vars.extra_query` is
-    /// appended; `body` is wrapped per the operation.
+    /// segment each, in the query as components (a search rule's
+    /// parameters in `vars.search` merged in); `body` (else the
+    /// operation's own body template) is wrapped per the operation.
     pub fn render(&self, vars: &Vars<'_>, body: Option<Value>) -> Result<HostRequest, MapError> {
-        let missing = || {
-            MapError::MissingVar(
-                self.path
-                    .vars()
-                    .find(|v| vars.get(v).is_none())
-                    .map(crate::mapping::template::var_name)
-                    .unwrap_or_default(),
-            )
+        let mut pq = match self.path.render(vars, Context::PathSegment)? {
+            Some(p) => p,
+            None => return Err(self.missing(vars)),
         };
-        let mut pq = self
-            .path
-            .render(vars, Context::PathSegment)?
-            .ok_or_else(missing)?;
-        let mut sep = if pq.contains('?') { '&' } else { '?' };
-        let rendered = self
-            .query
-            .iter()
-            .map(|(k, t)| Ok((k, t.render(vars, Context::Query)?)));
-        for item in rendered.collect::<Result<Vec<_>, MapError>>()? {
-            if let (k, Some(v)) = item {
-                pq.push(sep);
-                pq.push_str(&crate::mapping::template::encode(k, Context::Query));
-                pq.push('=');
-                pq.push_str(&v);
-                sep = '&';
-            }
-        }
-        for (k, v) in vars.extra_query {
-            pq.push(sep);
-            pq.push_str(&crate::mapping::template::encode(k, Context::Query));
-            pq.push('=');
-            pq.push_str(&crate::mapping::template::encode(v, Context::Query));
-            sep = '&';
+        let query = render_query(&self.query, vars)?;
+        if !query.is_empty() {
+            pq.push(if pq.contains('?') { '&' } else { '?' });
+            pq.push_str(&query);
         }
         let mut headers = Vec::new();
         for (name, t) in &self.headers {
@@ -201,6 +185,11 @@ impl Operation {
                 headers.push((name.clone(), hv));
             }
         }
+        let body = match (body, &self.body) {
+            (Some(b), _) => Some(b),
+            (None, Some(t)) => t.render(vars)?,
+            (None, None) => None,
+        };
         let body = match (&self.version_field, vars.version) {
             (Some(field), Some(v)) => {
                 let mut b = body.unwrap_or_else(|| Value::Object(serde_json::Map::new()));
@@ -223,6 +212,17 @@ impl Operation {
             headers,
             body,
         })
+    }
+
+    /// The error for a path placeholder without a value.
+    fn missing(&self, vars: &Vars<'_>) -> MapError {
+        let name = self
+            .path
+            .vars()
+            .find(|v| !matches!(vars.get(v), Ok(Some(_))))
+            .map(crate::mapping::template::var_name)
+            .unwrap_or_default();
+        MapError::MissingVar(name)
     }
 
     /// The resource in a response body (the `item` path, default the body).
@@ -373,7 +373,7 @@ impl ResourceMapping {
                     }
                 })
                 .collect(),
-            Paging::Page => {
+            Paging::Page { base } => {
                 let per = self.max_page_size().unwrap_or(count).max(1);
                 let (first, last) = (start / per, (start + count - 1) / per);
                 (first..=last)
@@ -383,7 +383,7 @@ impl ResourceMapping {
                         PageRequest {
                             offset: None,
                             limit: Some(per),
-                            page: Some(p + 1),
+                            page: Some(p + base),
                             skip: (lo - p * per) as usize,
                             take: (hi - lo) as usize,
                         }
@@ -401,12 +401,14 @@ impl ResourceMapping {
     }
 }
 
-/// A filter push-down rule: `'<attr> <op>'` → query parameters.
+/// A filter push-down rule: `'<attr> <op>'` → query parameters merged
+/// into the list call, or a get-by-key lookup.
 #[derive(Debug, Clone)]
 pub struct PushdownRule {
     pub(crate) attr: String,
     pub(crate) op: String,
-    pub(crate) query: Vec<(String, Template<Var>)>,
+    pub(crate) query: Vec<QueryParam>,
+    pub(crate) lookup: Option<Operation>,
     pub(crate) case_insensitive: bool,
 }
 
@@ -427,26 +429,14 @@ impl PushdownRule {
         self.case_insensitive
     }
 
-    /// The query parameters for a filter value (unencoded; the list op's
-    /// render encodes them when passed as `Vars::extra_query`). `conn`
-    /// supplies `{conn.<var>}` placeholders.
-    pub fn render_query(
-        &self,
-        value: &str,
-        conn: Option<&std::collections::BTreeMap<String, String>>,
-    ) -> Result<Vec<(String, String)>, MapError> {
-        let vars = Vars {
-            value: Some(value),
-            conn,
-            ..Vars::default()
-        };
-        let mut out = Vec::new();
-        for (k, t) in &self.query {
-            let v = t
-                .render(&vars, Context::Raw)?
-                .ok_or_else(|| MapError::MissingVar(k.clone()))?;
-            out.push((k.clone(), v));
-        }
-        Ok(out)
+    /// The query parameters merged into the list call (`Vars::search`).
+    pub fn query(&self) -> &[QueryParam] {
+        &self.query
+    }
+
+    /// The get-by-key call, when the rule looks one record up by its key
+    /// (404: no match) instead of filtering the list.
+    pub fn lookup(&self) -> Option<&Operation> {
+        self.lookup.as_ref()
     }
 }

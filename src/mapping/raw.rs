@@ -67,6 +67,10 @@ pub struct ResourceToml {
     pub members: Option<MembersToml>,
     /// Groups only: groups stored as role values on users.
     pub roles: Option<Spanned<RolesToml>>,
+    /// Named placeholders derived from SCIM attributes by transforms,
+    /// usable in every request template: name → definition.
+    #[serde(default)]
+    pub placeholders: BTreeMap<SpStr, PlaceholderToml>,
 }
 
 /// `[groups.members]`: a group's members through the app's endpoints.
@@ -111,6 +115,37 @@ pub struct RolesToml {
     pub max: Option<Spanned<i64>>,
 }
 
+/// A derived placeholder: `localpart = { from = "userName", transform = ["lower"] }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlaceholderToml {
+    /// The SCIM attribute it is derived from.
+    pub from: SpStr,
+    /// Transforms applied in order (their write direction).
+    #[serde(default)]
+    pub transform: Vec<Spanned<toml::Value>>,
+}
+
+/// A query parameter: a template, or a document written by an encoder
+/// (`{ rison = { … } }`, `{ json = { … } }`).
+#[derive(Debug, Clone)]
+pub enum QueryToml {
+    /// `page = "{page}"`.
+    Text(String),
+    /// `q = { rison = { page = "{page}" } }`.
+    Doc(DocToml),
+}
+
+/// A structured query parameter: exactly one encoder key.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocToml {
+    /// Rison document.
+    pub rison: Option<toml::Value>,
+    /// JSON document.
+    pub json: Option<toml::Value>,
+}
+
 /// A request template on the app's API. Exactly one method key carries the
 /// path template: `get = "/api/users/{id}"`.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -126,9 +161,12 @@ pub struct OperationToml {
     pub patch: Option<SpStr>,
     /// DELETE with this path template.
     pub delete: Option<SpStr>,
-    /// Query parameters: name → template.
+    /// Query parameters: name → template or encoded document.
     #[serde(default)]
-    pub query: BTreeMap<String, SpStr>,
+    pub query: BTreeMap<String, Spanned<QueryToml>>,
+    /// Request body of an action call (activate, deactivate): a JSON
+    /// document whose strings are templates.
+    pub body: Option<Spanned<toml::Value>>,
     /// Extra headers: name → template.
     #[serde(default)]
     pub headers: BTreeMap<SpStr, SpStr>,
@@ -145,6 +183,8 @@ pub struct OperationToml {
     pub paging: Option<SpStr>,
     /// First offset value for `offset` paging: 0 (default) or 1.
     pub offset_base: Option<Spanned<i64>>,
+    /// First page number for `page` paging: 1 (default) or 0.
+    pub page_base: Option<Spanned<i64>>,
     /// Largest page the app serves (list only).
     pub max_page_size: Option<Spanned<i64>>,
     /// JSONPath of the next cursor or next link (cursor paging).
@@ -170,12 +210,18 @@ pub struct OperationToml {
     pub errors: BTreeMap<SpStr, Spanned<ErrorToml>>,
 }
 
-/// A filter push-down rule.
+/// A filter push-down rule: query parameters merged into the list call,
+/// or a get-by-key call (`get = "/users/{value}"`, 404 = no match).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SearchToml {
-    /// Query parameters added to the list call: name → template with `{value}`.
-    pub query: BTreeMap<String, SpStr>,
+    /// Query parameters merged into the list call: name → template with `{value}`.
+    #[serde(default)]
+    pub query: BTreeMap<String, Spanned<QueryToml>>,
+    /// A get-by-key lookup instead of the list: the path template.
+    pub get: Option<SpStr>,
+    /// JSONPath of the record in the lookup's answer (default the body).
+    pub item: Option<SpStr>,
     /// Whether the app matches case-insensitively.
     #[serde(default)]
     pub case_insensitive: bool,
@@ -301,6 +347,23 @@ impl FromStrOrTable for ErrorToml {
     }
     fn from_table<'de, A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
         ScimErrorToml::deserialize(de::value::MapAccessDeserializer::new(map)).map(Self::Scim)
+    }
+}
+
+impl FromStrOrTable for QueryToml {
+    const EXPECTING: &'static str =
+        "a template string or a table like { rison = { … } } or { json = { … } }";
+    fn from_string(s: String) -> Self {
+        Self::Text(s)
+    }
+    fn from_table<'de, A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
+        DocToml::deserialize(de::value::MapAccessDeserializer::new(map)).map(Self::Doc)
+    }
+}
+
+impl<'de> Deserialize<'de> for QueryToml {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StrOrTable(std::marker::PhantomData))
     }
 }
 

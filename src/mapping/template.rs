@@ -91,6 +91,14 @@ impl<P> Template<P> {
         &self.parts
     }
 
+    /// The single placeholder when the template is exactly one (`"{page}"`).
+    pub fn only_var(&self) -> Option<&P> {
+        match self.parts.as_slice() {
+            [Part::Var(v)] => Some(v),
+            _ => None,
+        }
+    }
+
     /// The placeholders used.
     pub fn vars(&self) -> impl Iterator<Item = &P> {
         self.parts.iter().filter_map(|p| match p {
@@ -126,6 +134,24 @@ pub enum Var {
     Role,
     /// `{userName}`, `{name.givenName}`: a value of the SCIM resource.
     Attr(ScimPath),
+    /// A named placeholder of `[<resource>.placeholders]`: a SCIM value
+    /// passed through transforms.
+    Derived(Box<Derived>),
+}
+
+/// A placeholder derived from a SCIM attribute by transforms (applied in
+/// the write direction), e.g. `localpart` = `userName` lower-cased with
+/// `@` escaped, checked against a charset.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Derived {
+    /// The placeholder's name, for messages.
+    pub name: String,
+    /// The SCIM attribute it is derived from.
+    pub from: ScimPath,
+    /// The canonical attribute path of `from` (`userName`, `urn:…:User:x`).
+    pub from_key: String,
+    /// Transforms, applied in order.
+    pub transforms: Vec<crate::mapping::transform::Transform>,
 }
 
 /// Values for request placeholders.
@@ -153,13 +179,50 @@ pub struct Vars<'a> {
     pub member: Option<&'a str>,
     /// `{role}`.
     pub role: Option<&'a str>,
-    /// Extra query parameters appended verbatim (push-down rules).
+    /// Extra query parameters appended verbatim (groups as roles: the
+    /// holders of a role).
     pub extra_query: &'a [(String, String)],
+    /// The canonical SCIM attribute `{value}` is a value of (a search
+    /// rule's attribute): placeholders derived from it take `{value}`.
+    pub value_of: Option<&'a str>,
+    /// A search rule's query parameters, merged into the list's.
+    pub search: Option<&'a [crate::mapping::query::QueryParam]>,
 }
 
 impl Vars<'_> {
-    /// The placeholder's value, `None` when unset.
-    pub fn get(&self, var: &Var) -> Option<String> {
+    /// The placeholder's value, `None` when unset; an error when a
+    /// derived placeholder's transforms refuse the value.
+    pub fn get(&self, var: &Var) -> Result<Option<String>, MapError> {
+        match var {
+            Var::Derived(d) => self.derived(d),
+            other => Ok(self.plain(other)),
+        }
+    }
+
+    fn derived(&self, d: &Derived) -> Result<Option<String>, MapError> {
+        let source = match (self.value_of, self.value) {
+            (Some(of), Some(v)) if of.eq_ignore_ascii_case(&d.from_key) => Some(v.to_owned()),
+            _ => self.resource.and_then(|r| scim_scalar(r, &d.from)),
+        };
+        let Some(mut v) = source.map(Value::String) else {
+            return Ok(None);
+        };
+        for t in &d.transforms {
+            v = t
+                .apply(v, crate::mapping::transform::Dir::Write)
+                .map_err(|message| MapError::InvalidValue {
+                    attr: format!("{} (placeholder `{}`)", d.from_key, d.name),
+                    message,
+                })?;
+        }
+        Ok(match v {
+            Value::String(s) => Some(s),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
+    }
+
+    fn plain(&self, var: &Var) -> Option<String> {
         match var {
             Var::Id => self.id.map(str::to_owned),
             Var::Value => self.value.map(str::to_owned),
@@ -176,6 +239,7 @@ impl Vars<'_> {
                 _ => None,
             }),
             Var::Attr(p) => self.resource.and_then(|r| scim_scalar(r, p)),
+            Var::Derived(_) => None,
         }
     }
 }
@@ -231,7 +295,7 @@ impl Template<Var> {
         for part in &self.parts {
             match part {
                 Part::Lit(s) => out.push_str(s),
-                Part::Var(v) => match vars.get(v) {
+                Part::Var(v) => match vars.get(v)? {
                     Some(val) if val.is_empty() && ctx == Context::PathSegment => {
                         return Err(MapError::MissingVar(var_name(v)));
                     }
@@ -258,6 +322,7 @@ pub fn var_name(v: &Var) -> String {
         Var::Member => "member".into(),
         Var::Role => "role".into(),
         Var::Attr(p) => p.attr.clone(),
+        Var::Derived(d) => d.name.clone(),
     }
 }
 

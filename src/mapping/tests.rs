@@ -246,12 +246,13 @@ fn list_renders_paging_and_pushdown() {
     let conn = BTreeMap::from([("api_key".to_owned(), "k".to_owned())]);
     let rule = m.pushdown("USERNAME", "EQ").unwrap();
     assert!(rule.case_insensitive());
-    let q = rule.render_query("Ada+x@example.com", None).unwrap();
     let vars = Vars {
         offset: Some(0),
         limit: Some(100),
         conn: Some(&conn),
-        extra_query: &q,
+        value: Some("Ada+x@example.com"),
+        value_of: Some(rule.attr()),
+        search: Some(rule.query()),
         ..Vars::default()
     };
     let r = m.op(OpKind::List).unwrap().render(&vars, None).unwrap();
@@ -288,7 +289,7 @@ fn page_paging_skips_into_unaligned_pages() {
         "query = { page = \"{page}\", per_page = \"{per_page}\" }",
     );
     let m = compile_src(&src).unwrap();
-    assert_eq!(m.paging(), Paging::Page);
+    assert_eq!(m.paging(), Paging::Page { base: 1 });
     let plan = m.plan_pages(151, 100);
     let want = [
         PageRequest {

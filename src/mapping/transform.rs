@@ -30,6 +30,59 @@ pub enum Transform {
     EpochSeconds,
     /// Host epoch milliseconds ↔ SCIM RFC 3339 timestamp.
     EpochMillis,
+    /// Host percent-encoded text ↔ SCIM text: read decodes, write encodes
+    /// everything but RFC 3986 unreserved characters.
+    Percent,
+    /// Only characters of the set are allowed on write (a 400
+    /// `invalidValue` naming the rule otherwise); reads pass.
+    Charset(Charset),
+    /// Host timestamp without a zone, in UTC (`2024-05-01T12:00:00`) ↔
+    /// SCIM RFC 3339: read adds `Z`, write converts to UTC and drops it.
+    NaiveUtc,
+}
+
+/// A set of allowed characters written as in a regular expression class
+/// without brackets: `a-z0-9._=-` (a `-` first or last is literal).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Charset {
+    /// The set as written, for messages.
+    pub spec: String,
+    ranges: Vec<(char, char)>,
+}
+
+impl Charset {
+    /// Parses a set; an empty set or a backwards range is an error.
+    pub fn parse(spec: &str) -> Result<Self, String> {
+        let chars: Vec<char> = spec.chars().collect();
+        let mut ranges = Vec::new();
+        let mut i = 0;
+        while i < chars.len() {
+            if i + 2 < chars.len() && chars[i + 1] == '-' {
+                let (lo, hi) = (chars[i], chars[i + 2]);
+                if lo > hi {
+                    return Err(format!("charset range `{lo}-{hi}` is backwards"));
+                }
+                ranges.push((lo, hi));
+                i += 3;
+            } else {
+                ranges.push((chars[i], chars[i]));
+                i += 1;
+            }
+        }
+        if ranges.is_empty() {
+            return Err("a charset needs at least one character".into());
+        }
+        Ok(Self {
+            spec: spec.to_owned(),
+            ranges,
+        })
+    }
+
+    /// Whether every character of `s` is in the set.
+    pub fn allows(&self, s: &str) -> bool {
+        s.chars()
+            .all(|c| self.ranges.iter().any(|(lo, hi)| (*lo..=*hi).contains(&c)))
+    }
 }
 
 /// Direction of evaluation.
@@ -52,7 +105,9 @@ impl Transform {
                 "trim" => Ok(Self::Trim),
                 "epoch_seconds" => Ok(Self::EpochSeconds),
                 "epoch_millis" => Ok(Self::EpochMillis),
-                "split" | "join" | "replace" | "prefix" | "suffix" => Err(format!(
+                "percent" => Ok(Self::Percent),
+                "naive_utc" => Ok(Self::NaiveUtc),
+                "split" | "join" | "replace" | "prefix" | "suffix" | "charset" => Err(format!(
                     "transform `{name}` needs an argument: {{ {name} = … }}"
                 )),
                 other => Err(format!("unknown transform `{other}`")),
@@ -75,6 +130,7 @@ impl Transform {
             "join" => Ok(Self::Join(one()?)),
             "prefix" => Ok(Self::Prefix(one()?)),
             "suffix" => Ok(Self::Suffix(one()?)),
+            "charset" => Ok(Self::Charset(Charset::parse(&one()?)?)),
             "replace" => match arg
                 .as_array()
                 .map(|a| a.iter().map(text).collect::<Vec<_>>())
@@ -115,6 +171,34 @@ impl Transform {
             (Self::EpochMillis, Read) => from_epoch(&v, 1000),
             (Self::EpochSeconds, Write) => to_epoch(&v, 1),
             (Self::EpochMillis, Write) => to_epoch(&v, 1000),
+            (Self::Percent, Read) => map_str_fallible(v, &|s| {
+                percent_encoding::percent_decode_str(s)
+                    .decode_utf8()
+                    .map(|d| d.into_owned())
+                    .map_err(|_| "the percent-encoded value is not UTF-8".to_owned())
+            }),
+            (Self::Percent, Write) => map_str(v, &|s| {
+                crate::mapping::template::encode(s, crate::mapping::template::Context::Query)
+            }),
+            (Self::Charset(_), Read) => Ok(v),
+            (Self::Charset(c), Write) => map_str_fallible(v, &|s| {
+                if c.allows(s) {
+                    Ok(s.to_owned())
+                } else {
+                    Err(format!(
+                        "the value has a character outside the allowed set `{}`",
+                        c.spec
+                    ))
+                }
+            }),
+            (Self::NaiveUtc, Read) => map_str(v, &add_zone),
+            (Self::NaiveUtc, Write) => map_str_fallible(v, &|s| {
+                let nanos = parse_rfc3339_nanos(&add_zone(s))
+                    .ok_or_else(|| "expected an RFC 3339 timestamp".to_owned())?;
+                let utc = format_rfc3339_nanos(nanos)
+                    .ok_or_else(|| "the timestamp is out of range".to_owned())?;
+                Ok(utc.trim_end_matches('Z').to_owned())
+            }),
         }
     }
 }
@@ -128,6 +212,30 @@ fn map_str(v: Value, f: &dyn Fn(&str) -> String) -> Result<Value, String> {
             .collect::<Result<_, _>>()
             .map(Value::Array),
         other => Ok(other),
+    }
+}
+
+fn map_str_fallible(v: Value, f: &dyn Fn(&str) -> Result<String, String>) -> Result<Value, String> {
+    match v {
+        Value::String(s) => f(&s).map(Value::String),
+        Value::Array(a) => a
+            .into_iter()
+            .map(|e| map_str_fallible(e, f))
+            .collect::<Result<_, _>>()
+            .map(Value::Array),
+        other => Ok(other),
+    }
+}
+
+/// A timestamp without a zone designator is read as UTC (`Z` added);
+/// one with a zone is left alone.
+fn add_zone(s: &str) -> String {
+    let time = s.split_once(['T', 't', ' ']).map_or("", |(_, t)| t);
+    let zoned = time.ends_with(['Z', 'z']) || time.contains(['+', '-']);
+    if zoned || time.is_empty() {
+        s.to_owned()
+    } else {
+        format!("{}Z", s.replacen(' ', "T", 1))
     }
 }
 
@@ -222,6 +330,46 @@ mod tests {
             Transform::Lower.apply(json!("AbC"), Dir::Write).unwrap(),
             json!("abc")
         );
+    }
+
+    #[test]
+    fn percent_charset_and_naive_timestamps() {
+        let p = Transform::Percent;
+        let raw = "a b/c?d&e=f'g!h+i%j@k:l";
+        let enc = p.apply(json!(raw), Dir::Write).unwrap();
+        assert!(
+            enc.as_str()
+                .unwrap()
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"%-._~".contains(&b)),
+            "{enc}"
+        );
+        assert_eq!(p.apply(enc, Dir::Read).unwrap(), json!(raw));
+        let c = Transform::Charset(Charset::parse("a-z0-9._=-").unwrap());
+        assert_eq!(
+            c.apply(json!("ab.c=40-1"), Dir::Write).unwrap(),
+            json!("ab.c=40-1")
+        );
+        let e = c.apply(json!("Ab"), Dir::Write).unwrap_err();
+        assert!(e.contains("`a-z0-9._=-`") && !e.contains("Ab"), "{e}");
+        assert_eq!(c.apply(json!("Ab"), Dir::Read).unwrap(), json!("Ab"));
+        assert!(Charset::parse("z-a").is_err());
+        let n = Transform::NaiveUtc;
+        assert_eq!(
+            n.apply(json!("2024-05-01T12:00:00"), Dir::Read).unwrap(),
+            json!("2024-05-01T12:00:00Z")
+        );
+        assert_eq!(
+            n.apply(json!("2024-05-01T12:00:00+02:00"), Dir::Read)
+                .unwrap(),
+            json!("2024-05-01T12:00:00+02:00")
+        );
+        assert_eq!(
+            n.apply(json!("2024-05-01T14:00:00+02:00"), Dir::Write)
+                .unwrap(),
+            json!("2024-05-01T12:00:00")
+        );
+        assert!(n.apply(json!("soon"), Dir::Write).is_err());
     }
 
     #[test]

@@ -9,7 +9,7 @@
 
 use super::{Ctx, bad_answer};
 use crate::error::{ScimError, ScimType};
-use crate::mapping::{OpKind, Paging, Vars};
+use crate::mapping::{OpKind, Paging, PushdownRule, Vars};
 use crate::protocol::LIST_URN;
 use crate::protocol::filter::{CompValue, CompareOp, Filter, matches};
 use crate::protocol::projection::project;
@@ -73,7 +73,7 @@ async fn page(ctx: &Ctx<'_>, start: u64, count: u64) -> Result<(Vec<Value>, u64)
         } else {
             wanted
         };
-        let (items, complete) = walk(ctx, &[], bound).await?;
+        let (items, complete) = walk(ctx, None, bound).await?;
         let total = if complete {
             items.len() as u64
         } else {
@@ -109,7 +109,9 @@ async fn page(ctx: &Ctx<'_>, start: u64, count: u64) -> Result<(Vec<Value>, u64)
                 (Some(offset), _) => {
                     offset.saturating_sub(super::walk::base_offset(m)) + got as u64
                 }
-                (None, Some(page)) => (page - 1) * limit + got as u64,
+                (None, Some(page)) => {
+                    page.saturating_sub(super::walk::base_page(m)) * limit + got as u64
+                }
                 (None, None) => got as u64,
             };
             if page.total.is_some_and(|t| t > reached) {
@@ -151,12 +153,12 @@ async fn filtered(
         };
         return finish_filtered(ctx, q, count, found).await;
     }
-    let pushed = match &q.filter {
-        Some(f) => pushdown(ctx, f)?,
-        None => None,
+    let pushed = q.filter.as_ref().and_then(|f| pushdown(ctx, f));
+    let (host_items, complete) = match &pushed {
+        Some((rule, value)) if rule.lookup().is_some() => (lookup(ctx, rule, value).await?, true),
+        Some((rule, value)) => walk(ctx, Some((rule, value)), limit).await?,
+        None => walk(ctx, None, limit).await?,
     };
-    let extra = pushed.clone().unwrap_or_default();
-    let (host_items, complete) = walk(ctx, &extra, limit).await?;
     if !complete {
         let what = if q.filter.is_some() {
             "this filter"
@@ -232,27 +234,49 @@ fn names_members(f: &Filter) -> bool {
     }
 }
 
-/// The query parameters of a push-down rule covering one `and` term of the
-/// filter (`userName eq "x"`, or Entra's `emails[type eq "work"].value eq
-/// "x"` via its `value` term). A rule whose app search is case-sensitive is
-/// used only for case-exact attributes: otherwise a differently cased
-/// stored value would be missed and the IdP would create a duplicate.
-fn pushdown(ctx: &Ctx<'_>, f: &Filter) -> Result<Option<Vec<(String, String)>>, ScimError> {
+/// The push-down rule covering one `and` term of the filter (`userName eq
+/// "x"`, or Entra's `emails[type eq "work"].value eq "x"` via its `value`
+/// term), with the term's value. A rule whose app search is
+/// case-sensitive is used only for case-exact attributes: otherwise a
+/// differently cased stored value would be missed and the IdP would
+/// create a duplicate.
+fn pushdown<'m>(ctx: &Ctx<'m>, f: &Filter) -> Option<(&'m PushdownRule, String)> {
     let mut terms = Vec::new();
-    conjuncts(ctx.mapping().schema(), f, None, &mut terms);
-    for (key, value, case_exact) in terms {
-        let Some(rule) = ctx.mapping().pushdown(&key, "eq") else {
-            continue;
-        };
-        if !rule.case_insensitive() && !case_exact {
-            continue;
+    let m = ctx.host.mapping;
+    conjuncts(m.schema(), f, None, &mut terms);
+    terms.into_iter().find_map(|(key, value, case_exact)| {
+        let rule = m.pushdown(&key, "eq")?;
+        (rule.case_insensitive() || case_exact).then_some((rule, value))
+    })
+}
+
+/// A get-by-key lookup (`GET /users/{value}`): the one record it answers,
+/// or none on 404.
+pub(super) async fn lookup(
+    ctx: &Ctx<'_>,
+    rule: &PushdownRule,
+    value: &str,
+) -> Result<Vec<Value>, ScimError> {
+    let Some(op) = rule.lookup() else {
+        return Ok(Vec::new());
+    };
+    let vars = Vars {
+        value: Some(value),
+        value_of: Some(rule.attr()),
+        ..ctx.host.vars()
+    };
+    match ctx.host.call_op(op, &vars).await {
+        Ok(reply) => {
+            let body = reply.body.ok_or_else(|| bad_answer("search lookup"))?;
+            let item = op
+                .extract_item(&body)
+                .filter(|i| i.is_object())
+                .ok_or_else(|| bad_answer("search lookup"))?;
+            Ok(vec![item.clone()])
         }
-        let query = rule
-            .render_query(&value, Some(&ctx.host.conn.vars))
-            .map_err(ScimError::from)?;
-        return Ok(Some(query));
+        Err(e) if e.status == http::StatusCode::NOT_FOUND => Ok(Vec::new()),
+        Err(e) => Err(e),
     }
-    Ok(None)
 }
 
 /// Collects the `attr eq value` terms reachable through `and` (and inside
@@ -295,10 +319,10 @@ fn conjuncts(
 /// `true` when the list was exhausted within the limit.
 async fn walk(
     ctx: &Ctx<'_>,
-    extra: &[(String, String)],
+    search: Option<(&PushdownRule, &str)>,
     limit: u64,
 ) -> Result<(Vec<Value>, bool), ScimError> {
-    super::walk::walk_list(ctx, OpKind::List, None, extra, limit).await
+    super::walk::walk_list(ctx, OpKind::List, None, &[], search, limit).await
 }
 
 /// Maps host items to SCIM resources; with `fetch_each`, fetches each item

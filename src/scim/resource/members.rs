@@ -93,7 +93,7 @@ pub async fn load(ctx: &Ctx<'_>, group: &str) -> Result<Vec<Value>, ScimError> {
     };
     let limit = spec.max as u64;
     let (items, complete) =
-        walk::walk_list(ctx, OpKind::MembersList, Some(group), &[], limit).await?;
+        walk::walk_list(ctx, OpKind::MembersList, Some(group), &[], None, limit).await?;
     if !complete {
         return Err(ScimError::bad_request(
             ScimType::TooMany,

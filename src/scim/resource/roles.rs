@@ -89,7 +89,7 @@ async fn holders(ctx: &Ctx<'_>, role: &str) -> Result<Vec<Value>, ScimError> {
     let query = spec.search_query(role, Some(&ctx.host.conn.vars))?;
     let limit = ctx.config().scim.filter_scan_limit.min(spec.max) as u64;
     let (items, complete) =
-        super::walk::walk_list(&uctx, OpKind::List, None, &query, limit).await?;
+        super::walk::walk_list(&uctx, OpKind::List, None, &query, None, limit).await?;
     if !complete {
         return Err(ScimError::bad_request(
             ScimType::TooMany,

@@ -9,7 +9,7 @@
 use super::{Ctx, bad_answer};
 use crate::error::ScimError;
 use crate::host::HostReply;
-use crate::mapping::{OpKind, Page, Paging, Vars};
+use crate::mapping::{OpKind, Page, Paging, PushdownRule, Vars};
 use serde_json::Value;
 
 /// Page size for walking the app's list when it declares no cap.
@@ -17,12 +17,14 @@ const WALK_PAGE: u64 = 100;
 
 /// Walks the list operation `kind` (`List`, or `MembersList` of the group
 /// `id`) from the start, collecting up to `limit` items; `true` when the
-/// list was exhausted within the limit.
+/// list was exhausted within the limit. `search` is a push-down rule and
+/// its value, whose parameters merge into the list call's.
 pub(super) async fn walk_list(
     ctx: &Ctx<'_>,
     kind: OpKind,
     id: Option<&str>,
     extra: &[(String, String)],
+    search: Option<(&PushdownRule, &str)>,
     limit: u64,
 ) -> Result<(Vec<Value>, bool), ScimError> {
     let m = ctx.mapping();
@@ -30,6 +32,10 @@ pub(super) async fn walk_list(
     let base = match m.paging_of(kind) {
         Paging::Offset { base } => base,
         _ => 0,
+    };
+    let page_base = match m.paging_of(kind) {
+        Paging::Page { base } => base,
+        _ => 1,
     };
     let mut items: Vec<Value> = Vec::new();
     let mut cursor: Option<String> = None;
@@ -41,10 +47,13 @@ pub(super) async fn walk_list(
         let vars = Vars {
             offset: Some(base + items.len() as u64),
             limit: Some(size),
-            page: Some(call + 1),
+            page: Some(call + page_base),
             cursor: cursor.as_deref(),
             extra_query: extra,
             id,
+            value: search.map(|(_, v)| v),
+            value_of: search.map(|(r, _)| r.attr()),
+            search: search.map(|(r, _)| r.query()),
             ..ctx.host.vars()
         };
         let page = match cursor.as_deref() {
@@ -76,7 +85,7 @@ pub(super) async fn walk_list(
                 // Pages are numbered by our size: a short page with more
                 // to come means the app caps below it, and walking on by
                 // page number would skip records.
-                Paging::Page => match page.total {
+                Paging::Page { .. } => match page.total {
                     Some(t) if got < size && seen < t => return Err(short_pages(size)),
                     Some(t) => seen >= t,
                     None => got < size,
@@ -88,6 +97,14 @@ pub(super) async fn walk_list(
         cursor = page.next_cursor;
     }
     Ok((items, false))
+}
+
+/// The app's first page number (1 unless the mapping says `page_base = 0`).
+pub(super) fn base_page(m: &crate::mapping::ResourceMapping) -> u64 {
+    match m.paging() {
+        Paging::Page { base } => base,
+        _ => 1,
+    }
 }
 
 pub(super) fn base_offset(m: &crate::mapping::ResourceMapping) -> u64 {

@@ -1,0 +1,224 @@
+//! Tests of request templates for apps of other shapes: placeholders
+//! derived from SCIM values by transforms, structured query parameters,
+//! 0-based pages, get-by-key search rules and `${ENV}` in mapping strings.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::mapping::raw::ResourceToml;
+use crate::mapping::{
+    CompileError, MapError, OpKind, Paging, ResourceKind, ResourceMapping, Vars, compile_with,
+};
+
+#[derive(Deserialize)]
+struct File {
+    users: ResourceToml,
+}
+
+/// A chat server keyed by `@localpart:server`, its id chosen by the client.
+const CHAT: &str = r#"
+[users.placeholders]
+localpart = { from = "userName", transform = ["lower", { replace = ["=40", "@"] }, { charset = "a-z0-9._=/-" }] }
+
+[users.list]
+get = "/_admin/v2/users"
+query = { from = "{offset}", limit = "{limit}", token = "${CHAT_TOKEN}" }
+items = "$.users[*]"
+
+[users.get]
+get = "/_admin/v2/users/{id}"
+
+[users.create]
+put = "/_admin/v2/users/@{localpart}:{conn.server}"
+id = "$.name"
+
+[users.update]
+put = "/_admin/v2/users/{id}"
+
+[users.search]
+'userName eq' = { get = "/_admin/v2/users/@{localpart}:{conn.server}", case_insensitive = true }
+
+[users.attributes]
+id = { path = "$.name", mutability = "readOnly" }
+userName = "$.login"
+"#;
+
+fn env(name: &str) -> Option<String> {
+    (name == "CHAT_TOKEN").then(|| "t0k".to_owned())
+}
+
+fn compile_src(src: &str) -> Result<ResourceMapping, Vec<CompileError>> {
+    let f: File = toml::from_str(src).map_err(|e| vec![CompileError::key("", e.to_string())])?;
+    compile_with(
+        &f.users,
+        ResourceKind::User,
+        "users",
+        &["server".to_owned()],
+        &env,
+    )
+}
+
+fn chat() -> ResourceMapping {
+    compile_src(CHAT).unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+fn conn() -> std::collections::BTreeMap<String, String> {
+    [("server".to_owned(), "example.org".to_owned())].into()
+}
+
+#[test]
+fn derived_placeholders_build_the_key_from_the_username() {
+    let m = chat();
+    let c = conn();
+    let scim = json!({"userName": "Alice.Smith@Corp.example"});
+    let vars = Vars {
+        resource: Some(&scim),
+        conn: Some(&c),
+        ..Vars::default()
+    };
+    let r = m.op(OpKind::Create).unwrap().render(&vars, None).unwrap();
+    assert_eq!(
+        r.path_and_query,
+        "/_admin/v2/users/@alice.smith%3D40corp.example:example.org"
+    );
+    let bad = json!({"userName": "Alice Smith"});
+    let vars = Vars {
+        resource: Some(&bad),
+        ..vars
+    };
+    match m.op(OpKind::Create).unwrap().render(&vars, None) {
+        Err(MapError::InvalidValue { attr, message }) => {
+            assert!(attr.contains("localpart"), "{attr}");
+            assert!(message.contains("a-z0-9._=/-"), "{message}");
+            assert!(!message.contains("Smith"), "no values in messages");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_get_by_key_search_takes_the_filter_value() {
+    let m = chat();
+    let rule = m.pushdown("userName", "eq").unwrap();
+    let op = rule.lookup().expect("a lookup");
+    let c = conn();
+    let vars = Vars {
+        value: Some("BOB@x.io"),
+        value_of: Some(rule.attr()),
+        conn: Some(&c),
+        ..Vars::default()
+    };
+    assert_eq!(
+        op.render(&vars, None).unwrap().path_and_query,
+        "/_admin/v2/users/@bob%3D40x.io:example.org"
+    );
+}
+
+#[test]
+fn env_references_expand_in_templates_or_fail() {
+    let m = chat();
+    let vars = Vars {
+        offset: Some(0),
+        limit: Some(10),
+        ..Vars::default()
+    };
+    let r = m.op(OpKind::List).unwrap().render(&vars, None).unwrap();
+    assert_eq!(
+        r.path_and_query,
+        "/_admin/v2/users?from=0&limit=10&token=t0k"
+    );
+    let e = compile_src(&CHAT.replace("CHAT_TOKEN", "NOT_SET")).unwrap_err();
+    assert!(
+        e.iter()
+            .any(|e| e.key == "users.list.query.token" && e.message.contains("NOT_SET")),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn placeholder_mistakes_are_compile_errors() {
+    let src = CHAT.replace("from = \"userName\"", "from = \"emails\"");
+    let e = compile_src(&src).unwrap_err();
+    assert!(
+        e.iter()
+            .any(|e| e.key == "users.placeholders.localpart.from"),
+        "{e:?}"
+    );
+    let src = CHAT.replace(
+        "get = \"/_admin/v2/users/{id}\"",
+        "get = \"/_admin/v2/users/{localpart}\"",
+    );
+    let e = compile_src(&src).unwrap_err();
+    assert!(e.iter().any(|e| e.message.contains("derived")), "{e:?}");
+    let src = CHAT.replace("'userName eq' = { get", "'externalId eq' = { get");
+    let e = compile_src(&src).unwrap_err();
+    assert!(e.iter().any(|e| e.message.contains("{localpart}")), "{e:?}");
+}
+
+/// A Flask-AppBuilder-style API: one Rison `q`, pages from 0.
+const RISON: &str = r#"
+[users.list]
+get = "/api/v1/user/"
+query = { q = { rison = { page = "{page}", page_size = "{limit}", order_column = "id" } } }
+page_base = 0
+max_page_size = 100
+items = "$.result[*]"
+total = "$.count"
+
+[users.get]
+get = "/api/v1/user/{id}"
+item = "$.result"
+
+[users.create]
+post = "/api/v1/user/"
+
+[users.update]
+put = "/api/v1/user/{id}"
+
+[users.search]
+'userName eq' = { query = { q = { rison = { filters = [{ col = "username", opr = "eq", value = "{value}" }] } } }, case_insensitive = true }
+
+[users.attributes]
+userName = "$.username"
+"#;
+
+#[test]
+fn zero_based_pages_and_one_composed_query() {
+    let m = compile_src(RISON).unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(m.paging(), Paging::Page { base: 0 });
+    let plan = m.plan_pages(101, 100);
+    assert_eq!(plan[0].page, Some(1));
+    assert_eq!(m.plan_pages(1, 10)[0].page, Some(0));
+    let rule = m.pushdown("userName", "eq").unwrap();
+    let vars = Vars {
+        page: Some(0),
+        limit: Some(100),
+        value: Some("o'neil+x@y.z"),
+        value_of: Some(rule.attr()),
+        search: Some(rule.query()),
+        ..Vars::default()
+    };
+    let r = m.op(OpKind::List).unwrap().render(&vars, None).unwrap();
+    let (path, q) = r.path_and_query.split_once('?').unwrap();
+    assert_eq!(path, "/api/v1/user/");
+    assert!(!q.contains('&'), "one parameter: {q}");
+    let raw = percent_encoding::percent_decode_str(q.strip_prefix("q=").unwrap())
+        .decode_utf8()
+        .unwrap();
+    let back = crate::mapping::encode::tests::rison_decode(&raw).expect(&raw);
+    assert_eq!(
+        back,
+        json!({"filters": [{"col": "username", "opr": "eq", "value": "o'neil+x@y.z"}],
+               "order_column": "id", "page": 0, "page_size": 100})
+    );
+    let _: Value = back;
+}
+
+#[test]
+fn structured_parameters_need_one_encoder() {
+    let src = RISON.replace("q = { rison = { page", "q = { xml = { page");
+    assert!(compile_src(&src).is_err());
+    let src = RISON.replace("page_base = 0", "page_base = 2");
+    let e = compile_src(&src).unwrap_err();
+    assert!(e.iter().any(|e| e.key == "users.list.page_base"), "{e:?}");
+}
