@@ -11,6 +11,7 @@ use crate::mapping::compile_groups::membership;
 use crate::mapping::compile_ops::{compile_op, error_rules};
 use crate::mapping::compile_params::{placeholders, search};
 use crate::mapping::compile_schema::{build_schema, declare_members, declare_role_name};
+use crate::mapping::compile_write::constants;
 
 use crate::mapping::ops::{Operation, PushdownRule};
 use crate::mapping::path::{ReadPath, ScimPath, WritePath};
@@ -77,7 +78,7 @@ pub fn compile_with(
     required_ops(&mut ctx, kind, raw);
     let search = search(&mut ctx, raw, known_conn_vars);
     let errors = error_rules(&mut ctx, "errors", &raw.errors);
-    let constants = constants(&mut ctx, raw);
+    let constants = constants(&mut ctx, raw, known_conn_vars);
     let unmapped = match raw
         .unmapped
         .as_ref()
@@ -237,6 +238,7 @@ fn default_id_rule() -> AttrRule {
         write: Vec::new(),
         default: None,
         fields: Vec::new(),
+        write_opts: Default::default(),
     }
 }
 
@@ -394,22 +396,6 @@ pub(crate) fn canonical_attr(ctx: &Ctx<'_>, attr: &str) -> Option<String> {
         .iter()
         .find(|(a, _)| a.eq_ignore_ascii_case(name))?;
     Some(format!("{}:{n}", ext.urn))
-}
-
-fn constants(ctx: &mut Ctx<'_>, raw: &ResourceToml) -> Vec<(WritePath, serde_json::Value)> {
-    raw.constants
-        .iter()
-        .filter_map(|(k, v)| {
-            let p = WritePath::parse(k.get_ref()).map_err(|e| {
-                ctx.err(
-                    &format!("constants.{}", seg(k.get_ref())),
-                    k.span(),
-                    format!("not a writable path: {e}"),
-                )
-            });
-            Some((p.ok()?, serde_json::to_value(v).ok()?))
-        })
-        .collect()
 }
 
 fn unique(ctx: &mut Ctx<'_>, raw: &ResourceToml, search: &[PushdownRule]) -> Vec<String> {

@@ -7,6 +7,7 @@ use serde_json::Value;
 use toml::Spanned;
 
 use crate::mapping::CompileError;
+use crate::mapping::compile_write::{Shape, literal, write_opts};
 use crate::mapping::path::{ReadPath, ScimPath, WritePath};
 use crate::mapping::raw::{RuleTable, RuleToml, SpStr};
 use crate::mapping::template::Template;
@@ -186,12 +187,14 @@ pub(crate) fn compile_rule(
         Err(e) => return ctx.fail(&k, key.span(), e),
     };
     let leaf = res.sub.unwrap_or(res.attr);
+    let picks = matches!(rule.get_ref(), RuleToml::Table(t) if t.select.is_some());
     let shape = match (
         res.attr.multi(),
         target.selector.is_some(),
         target.sub.is_some(),
         res.attr.ty(),
     ) {
+        (true, false, true, _) if picks => Ok(false),
         (true, false, true, _) => Err(
             "map a multi-valued sub-attribute with a selector such as `emails[type eq \"work\"].value`, or map the whole attribute with `fields`",
         ),
@@ -211,7 +214,12 @@ pub(crate) fn compile_rule(
     } else {
         leaf.mutability().min_with(res.attr.mutability())
     };
-    let mut r = compile_body(ctx, &k, rule, name, leaf.ty(), default_mut)?;
+    let shape = match (whole, picks) {
+        (true, _) => Shape::Whole,
+        (false, true) => Shape::MultiSub,
+        _ => Shape::Single,
+    };
+    let mut r = compile_body(ctx, &k, rule, name, leaf.ty(), default_mut, shape)?;
     r.target = target;
     r.multi = whole;
     if whole {
@@ -274,7 +282,7 @@ fn compile_fields(
         } else {
             def.mutability
         };
-        match compile_body(ctx, &kk, fr, def.name.to_owned(), def.ty, m) {
+        match compile_body(ctx, &kk, fr, def.name.to_owned(), def.ty, m, Shape::Field) {
             Some(mut r) => {
                 r.target = ScimPath {
                     urn: None,
@@ -298,6 +306,7 @@ fn compile_body(
     name: String,
     ty: AttrType,
     default_mut: Mutability,
+    shape: Shape,
 ) -> Option<AttrRule> {
     let table;
     let t: &RuleTable = match rule.get_ref() {
@@ -336,7 +345,7 @@ fn compile_body(
     let default = t
         .default
         .as_ref()
-        .and_then(|d| serde_json::to_value(d).ok());
+        .and_then(|d| literal(ctx, &format!("{k}.default"), rule.span(), d));
     let default = match default {
         // A whole multi-valued attribute's default is not checked here.
         Some(d) if ty != AttrType::Complex => match scim_default(ty, &map, d) {
@@ -345,6 +354,7 @@ fn compile_body(
         },
         d => d,
     };
+    let write_opts = write_opts(ctx, k, t, shape);
     if ctx.errors.len() > before {
         return None;
     }
@@ -366,6 +376,7 @@ fn compile_body(
         write,
         default,
         fields: Vec::new(),
+        write_opts,
     })
 }
 
@@ -526,7 +537,9 @@ fn source(
                 )
             })
             .ok(),
-        (None, None, Some(c)) => serde_json::to_value(c).ok().map(Source::Const),
+        (None, None, Some(c)) => {
+            literal(ctx, &format!("{k}.const"), span.clone(), c).map(Source::Const)
+        }
         _ => ctx.fail(
             k,
             span,
@@ -539,7 +552,6 @@ fn value_map(ctx: &mut Ctx<'_>, k: &str, t: &RuleTable, ty: AttrType) -> Vec<(St
     let Some(m) = &t.map else { return Vec::new() };
     let mut out: Vec<(String, Value)> = Vec::new();
     for (scim, host) in m.get_ref() {
-        let host = serde_json::to_value(host).unwrap_or(Value::Null);
         if ty == AttrType::Boolean && scim != "true" && scim != "false" {
             ctx.err(
                 &format!("{k}.map"),
@@ -547,14 +559,38 @@ fn value_map(ctx: &mut Ctx<'_>, k: &str, t: &RuleTable, ty: AttrType) -> Vec<(St
                 format!("`{scim}` is not a boolean: the keys of a boolean map are true and false"),
             );
         }
-        if out.iter().any(|(_, h)| *h == host) {
+        // An array lists several host values read as this SCIM value; the
+        // first is the one written (a third account state: `false =
+        // ["suspended", "locked"]`).
+        let hosts: Vec<Value> = match serde_json::to_value(host).unwrap_or(Value::Null) {
+            Value::Array(a) if !a.is_empty() => a,
+            v => vec![v],
+        };
+        for host in hosts {
+            if out.iter().any(|(s, h)| *h == host && s == scim) {
+                ctx.err(
+                    &format!("{k}.map"),
+                    m.span(),
+                    format!("host value {host} is listed twice for `{scim}`"),
+                );
+            }
+            out.push((scim.clone(), host));
+        }
+    }
+    // Several SCIM values may share a host value (home, work, other →
+    // "email") when the rule's default names the one to read back.
+    let default = t.default.as_ref().and_then(toml::Value::as_str);
+    for (i, (scim, host)) in out.iter().enumerate() {
+        let shared = out[..i].iter().any(|(s, h)| h == host && s != scim);
+        let readable = default.is_some_and(|d| out.iter().any(|(s, h)| h == host && s == d));
+        if shared && !readable {
             ctx.err(
                 &format!("{k}.map"),
                 m.span(),
-                format!("host value {host} is mapped twice, so reading it back is ambiguous"),
+                format!("host value {host} is mapped twice, so reading it back is ambiguous: set `default` to the SCIM value it reads as"),
             );
+            break;
         }
-        out.push((scim.clone(), host));
     }
     out
 }

@@ -40,6 +40,12 @@ pub(crate) fn build_schema(ctx: &Ctx<'_>, rules: &[AttrRule], unique: &[String])
                 let a = top.ensure_sub(sub, sd);
                 a.mutability = r.mutability;
                 narrow_canonical(a, r);
+                // One host field read as the primary element.
+                if r.write_opts.pick_primary
+                    && let Some(p) = def.and_then(|d| d.sub("primary"))
+                {
+                    top.ensure_sub("primary", Some(p));
+                }
             }
             (None, None, false) => {
                 top.mutability = r.mutability;
@@ -117,6 +123,11 @@ fn top_attribute<'s>(
 /// A whole multi-valued rule with per-element `fields`.
 fn declare_whole(top: &mut Attribute, def: Option<&'static AttrDef>, r: &AttrRule) {
     top.mutability = r.mutability;
+    if r.write_opts.primary_first
+        && let Some(p) = def.and_then(|d| d.sub("primary"))
+    {
+        top.ensure_sub("primary", Some(p));
+    }
     for f in &r.fields {
         let name = &f.target.attr;
         let a = top.ensure_sub(name, def.and_then(|d| d.sub(name)));

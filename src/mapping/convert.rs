@@ -31,13 +31,22 @@ fn host_err(rule: &AttrRule, message: impl Into<String>) -> MapError {
 
 /// Reads a rule's SCIM value from a host document (`None`: no value).
 pub(crate) fn read_rule(rule: &AttrRule, host: &Value) -> Result<Option<Value>, MapError> {
+    let o = &rule.write_opts;
     let raw = match &rule.source {
-        Source::Path { read, .. } if rule.multi => {
+        Source::Path { read, .. } if rule.multi || !o.where_.is_empty() => {
             let all = read.all(host);
-            match all.as_slice() {
-                [Value::Array(a)] => Some(Value::Array(a.clone())),
-                [] => None,
-                many => Some(Value::Array(many.iter().map(|v| (*v).clone()).collect())),
+            let mut items: Vec<Value> = match all.as_slice() {
+                [Value::Array(a)] => a.clone(),
+                [] => Vec::new(),
+                many => many.iter().map(|v| (*v).clone()).collect(),
+            };
+            if !o.where_.is_empty() {
+                items.retain(|e| crate::mapping::write::owns(o, e));
+            }
+            match &o.field {
+                // A single value kept in the first element `where` selects.
+                Some(f) => items.first().and_then(|e| f.get(e)).cloned(),
+                None => Some(Value::Array(items)),
             }
         }
         Source::Path { read, .. } => read.one(host).cloned(),
@@ -66,6 +75,11 @@ fn read_multi(rule: &AttrRule, raw: Option<Value>) -> Result<Option<Value>, MapE
             out.push(Value::Object(obj));
         }
     }
+    if rule.write_opts.primary_first
+        && let Some(Value::Object(first)) = out.first_mut()
+    {
+        first.insert("primary".into(), Value::Bool(true));
+    }
     Ok((!out.is_empty()).then_some(Value::Array(out)))
 }
 
@@ -79,10 +93,17 @@ fn read_value(rule: &AttrRule, raw: Option<Value>) -> Result<Option<Value>, MapE
     }
     if !rule.map.is_empty() {
         let v_text = text(&v);
+        let same =
+            |(_, h): &&(String, Value)| *h == v || text(h).is_some_and(|h| Some(h) == v_text);
+        // Several SCIM values written as one host value read back as the
+        // rule's default when it is one of them, else the first.
+        let preferred = rule.default.as_ref().and_then(Value::as_str);
         let hit = rule
             .map
             .iter()
-            .find(|(_, h)| *h == v || text(h).is_some_and(|h| Some(h) == v_text));
+            .filter(same)
+            .find(|(s, _)| Some(s.as_str()) == preferred)
+            .or_else(|| rule.map.iter().find(same));
         match hit {
             Some((scim, _)) => v = Value::String(scim.clone()),
             None => return Ok(rule.default.clone()),
@@ -196,7 +217,13 @@ pub(crate) fn write_value(rule: &AttrRule, v: Option<&Value>) -> Result<Option<V
             .iter()
             .find(|(s, _)| *s == key)
             .or_else(|| rule.map.iter().find(|(s, _)| s.eq_ignore_ascii_case(&key)));
-        let hit = hit.map(|(_, h)| h.clone());
+        // A SCIM value the map does not know is written as the default's
+        // host value, when the rule has a default.
+        let fallback = || {
+            let d = rule.default.as_ref().and_then(Value::as_str)?;
+            rule.map.iter().find(|(s, _)| s == d)
+        };
+        let hit = hit.or_else(fallback).map(|(_, h)| h.clone());
         v = hit.ok_or_else(|| {
             let allowed: Vec<&str> = rule.map.iter().map(|(s, _)| s.as_str()).collect();
             invalid(
@@ -215,9 +242,17 @@ pub(crate) fn write_value(rule: &AttrRule, v: Option<&Value>) -> Result<Option<V
 }
 
 fn write_multi(rule: &AttrRule, v: Value) -> Result<Value, MapError> {
-    let Value::Array(items) = v else {
+    let Value::Array(mut items) = v else {
         return Err(invalid(rule, "expected an array"));
     };
+    if rule.write_opts.primary_first {
+        // The app knows no `primary`: its first element is the primary one.
+        let primary = |it: &Value| get_ci(it, "primary") == Some(&Value::Bool(true));
+        if let Some(i) = items.iter().position(primary) {
+            let p = items.remove(i);
+            items.insert(0, p);
+        }
+    }
     let mut out = Vec::new();
     for item in &items {
         if !item.is_object() {

@@ -6,6 +6,7 @@
 use serde_json::{Map, Value};
 
 use crate::mapping::convert::{get_ci, read_rule, write_value};
+use crate::mapping::write::{WriteEnv, constants_into, effective, generated, put};
 use crate::mapping::{AttrRule, MapError, OpKind, ResourceKind, ResourceMapping, Source};
 use crate::schema::Mutability;
 
@@ -117,27 +118,45 @@ impl ResourceMapping {
     /// in `scim` at its host path, plus the configured constants. Absent
     /// and `null` attributes are omitted (the app's defaults apply).
     pub fn to_host(&self, scim: &Value) -> Result<Value, MapError> {
-        self.build_host(scim, false)
+        self.build_host(scim, false, &WriteEnv::default())
     }
 
     /// The host body for a full replace: like [`Self::to_host`], but every
     /// writable attribute absent or `null` in `scim` is written as JSON
     /// `null`, so the app learns that the value was cleared.
     pub fn to_host_replace(&self, scim: &Value) -> Result<Value, MapError> {
-        self.build_host(scim, true)
+        self.build_host(scim, true, &WriteEnv::default())
+    }
+
+    /// [`Self::to_host_replace`] with the connection's variables and the
+    /// app's current JSON (list elements no rule owns are kept).
+    pub fn to_host_replace_in(&self, scim: &Value, env: &WriteEnv<'_>) -> Result<Value, MapError> {
+        self.build_host(scim, true, env)
     }
 
     /// The create call's body and, when the create operation `accepts`
     /// only some attributes, the partial body of the others for an update
     /// right after (`None` when nothing is left for it).
     pub fn to_host_create(&self, scim: &Value) -> Result<(Value, Option<Value>), MapError> {
+        self.to_host_create_in(scim, &WriteEnv::default())
+    }
+
+    /// [`Self::to_host_create`] with the connection's variables; values
+    /// the mapping `generate`s for a create are generated here.
+    pub fn to_host_create_in(
+        &self,
+        scim: &Value,
+        env: &WriteEnv<'_>,
+    ) -> Result<(Value, Option<Value>), MapError> {
         let accepts = self.op(OpKind::Create).and_then(|o| o.accepts());
         let Some(accepts) = accepts else {
-            return Ok((self.to_host(scim)?, None));
+            return self
+                .build_host_where(scim, Build::Create, true, &|_| true, env)
+                .map(|b| (b, None));
         };
         let takes = |r: &AttrRule| accepts.iter().any(|a| *a == top_key(r));
-        let first = self.build_host_where(scim, false, true, &takes)?;
-        let rest = self.build_host_where(scim, false, false, &|r| !takes(r))?;
+        let first = self.build_host_where(scim, Build::Create, true, &takes, env)?;
+        let rest = self.build_host_where(scim, Build::Create, false, &|r| !takes(r), env)?;
         let rest = rest
             .as_object()
             .is_some_and(|o| !o.is_empty())
@@ -151,7 +170,11 @@ impl ResourceMapping {
     pub fn writable_attributes(&self, scim: &Value) -> Vec<String> {
         self.writable_rules()
             .filter(|r| matches!(r.source, Source::Path { write: Some(_), .. }))
-            .filter(|r| scim_value(r, scim).is_some_and(|v| !v.is_null()) || r.default.is_some())
+            .filter(|r| {
+                effective(r, scim_value(r, scim), scim).is_ok_and(|v| v.is_some())
+                    || r.default.is_some()
+                    || r.write_opts.generate.is_some()
+            })
             .map(|r| r.name.clone())
             .collect()
     }
@@ -170,32 +193,30 @@ impl ResourceMapping {
         accepts.is_none_or(|a| a.iter().any(|k| *k == top_key(rule)))
     }
 
-    fn build_host(&self, scim: &Value, nulls: bool) -> Result<Value, MapError> {
-        self.build_host_where(scim, nulls, true, &|_| true)
+    fn build_host(&self, scim: &Value, nulls: bool, env: &WriteEnv<'_>) -> Result<Value, MapError> {
+        let how = if nulls { Build::Replace } else { Build::Plain };
+        self.build_host_where(scim, how, true, &|_| true, env)
     }
 
     fn build_host_where(
         &self,
         scim: &Value,
-        nulls: bool,
+        how: Build,
         constants: bool,
         keep: &dyn Fn(&AttrRule) -> bool,
+        env: &WriteEnv<'_>,
     ) -> Result<Value, MapError> {
         let mut body = Value::Object(Map::new());
         if constants {
-            for (path, v) in &self.constants {
-                path.set(&mut body, v.clone());
-            }
+            constants_into(&self.constants, &mut body, scim, None, env)?;
         }
         for rule in self.writable_rules().filter(|r| keep(r)) {
-            let Source::Path { write: Some(w), .. } = &rule.source else {
-                continue;
-            };
-            match write_value(rule, scim_value(rule, scim))? {
-                Some(v) => w.set(&mut body, v),
-                None if nulls => w.set(&mut body, Value::Null),
-                None => {}
+            let own = effective(rule, scim_value(rule, scim), scim)?;
+            let mut v = write_value(rule, own.as_deref())?;
+            if let (None, Build::Create, Some(n)) = (&v, how, rule.write_opts.generate) {
+                v = Some(generated(n)?);
             }
+            put(rule, &mut body, v, how == Build::Replace, env);
         }
         Ok(body)
     }
@@ -213,22 +234,35 @@ impl ResourceMapping {
     /// when `active` goes through action endpoints. Errors only for
     /// invalid values in `after`.
     pub fn changes_to_host(&self, before: &Value, after: &Value) -> Result<HostChanges, MapError> {
+        self.changes_to_host_in(before, after, &WriteEnv::default())
+    }
+
+    /// [`Self::changes_to_host`] with the connection's variables and the
+    /// app's current JSON (list elements no rule owns are sent back as
+    /// they are).
+    pub fn changes_to_host_in(
+        &self,
+        before: &Value,
+        after: &Value,
+        env: &WriteEnv<'_>,
+    ) -> Result<HostChanges, MapError> {
         let mut body = Value::Object(Map::new());
-        let mut changed = false;
+        let mut changed = constants_into(&self.constants, &mut body, after, Some(before), env)?;
         let mut attributes = Vec::new();
         for rule in self.writable_rules() {
-            let Source::Path { write: Some(w), .. } = &rule.source else {
+            if !matches!(rule.source, Source::Path { write: Some(_), .. }) {
                 continue;
-            };
-            let (was, is) = (scim_value(rule, before), scim_value(rule, after));
-            let new = write_value(rule, is)?;
+            }
+            let was = effective(rule, scim_value(rule, before), before)?;
+            let is = effective(rule, scim_value(rule, after), after)?;
+            let new = write_value(rule, is.as_deref())?;
             // `write_value` is pure: an unchanged SCIM value maps to the same host value.
             if was == is {
                 continue;
             }
-            let old = write_value(rule, was).ok().flatten();
+            let old = write_value(rule, was.as_deref()).ok().flatten();
             if old != new {
-                w.set(&mut body, new.unwrap_or(Value::Null));
+                put(rule, &mut body, new, true, env);
                 changed = true;
                 attributes.push(rule.name.clone());
             }
@@ -316,7 +350,10 @@ impl ResourceMapping {
             }
             return;
         }
-        if rules.iter().any(|r| r.target.sub.is_none()) {
+        if rules
+            .iter()
+            .any(|r| r.target.sub.is_none() || r.write_opts.pick_primary)
+        {
             return;
         }
         match v {
@@ -371,6 +408,17 @@ fn one_primary(out: &mut Map<String, Value>) {
     }
 }
 
+/// How a body is built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Build {
+    /// Absent values left out.
+    Plain,
+    /// A create: absent values left out, `generate`d ones made up.
+    Create,
+    /// A full replace: absent values cleared.
+    Replace,
+}
+
 /// The `accepts` key of a rule's top-level attribute: `attr` or
 /// `urn:…:attr`, lowercased.
 fn top_key(r: &AttrRule) -> String {
@@ -408,6 +456,11 @@ fn scim_value<'a>(rule: &AttrRule, scim: &'a Value) -> Option<&'a Value> {
     let v = get_ci(base, &rule.target.attr)?;
     let v = match &rule.target.selector {
         Some(_) => select(rule, v.as_array()?)?,
+        None if rule.write_opts.pick_primary => {
+            let items = v.as_array()?;
+            let primary = |it: &&Value| get_ci(it, "primary") == Some(&Value::Bool(true));
+            items.iter().find(primary).or(items.first())?
+        }
         None => v,
     };
     match &rule.target.sub {
@@ -460,6 +513,14 @@ fn place(out: &mut Map<String, Value>, rule: &AttrRule, v: Value) {
             });
             if let Some(Value::Object(el)) = items.get_mut(idx) {
                 el.insert(sub.clone(), v);
+            }
+        }
+        (None, Some(sub)) if rule.write_opts.pick_primary => {
+            if let Some(items) = array_at(container, &t.attr) {
+                let mut el = Map::new();
+                el.insert(sub.clone(), v);
+                el.insert("primary".into(), Value::Bool(true));
+                items.push(Value::Object(el));
             }
         }
         (None, Some(sub)) => {

@@ -11,6 +11,7 @@ mod compile_groups;
 mod compile_ops;
 mod compile_params;
 mod compile_schema;
+mod compile_write;
 mod convert;
 mod diagnostic;
 pub mod encode;
@@ -24,11 +25,14 @@ pub mod query;
 pub mod raw;
 pub mod template;
 pub mod transform;
+mod write;
 
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_templates;
+#[cfg(test)]
+mod tests_writes;
 
 pub use compile::{compile, compile_with};
 pub use diagnostic::CompileError;
@@ -37,6 +41,7 @@ pub use errors::{ErrorOutcome, ErrorRule};
 pub use eval::{HostChanges, active_of};
 pub use ops::{HostRequest, Operation, Page, PageRequest, Paging, PushdownRule};
 pub use template::Vars;
+pub use write::WriteEnv;
 
 use serde_json::Value;
 
@@ -249,6 +254,9 @@ pub(crate) struct AttrRule {
     pub default: Option<Value>,
     /// Element rules of a whole multi-valued attribute.
     pub fields: Vec<AttrRule>,
+    /// Write-side options: list element selection, clearing, fallbacks,
+    /// generated values.
+    pub write_opts: write::WriteOpts,
 }
 
 /// A compiled, immutable resource mapping. Cheap to share (`Send + Sync`).
@@ -260,7 +268,7 @@ pub struct ResourceMapping {
     ops: Vec<Operation>,
     search: Vec<PushdownRule>,
     errors: Vec<ErrorRule>,
-    constants: Vec<(WritePath, Value)>,
+    constants: Vec<write::Constant>,
     unmapped: Unmapped,
     on_delete: OnDelete,
     on_create_conflict: OnCreateConflict,

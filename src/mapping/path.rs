@@ -83,6 +83,11 @@ impl WritePath {
         }
     }
 
+    /// A path of these segments.
+    pub fn from_segments(segments: Vec<Segment>) -> Self {
+        Self { segments }
+    }
+
     /// The segments.
     pub fn segments(&self) -> &[Segment] {
         &self.segments

@@ -266,6 +266,31 @@ pub struct RuleTable {
     /// Per-element rules of a whole multi-valued attribute, relative to
     /// each host array element: sub-attribute → rule.
     pub fields: Option<BTreeMap<SpStr, Spanned<RuleToml>>>,
+    /// The rule owns only the elements of the host list at `path` whose
+    /// members equal these values (`{ kind = "email" }`); other elements
+    /// are kept as they are on write.
+    #[serde(rename = "where")]
+    pub where_: Option<Spanned<BTreeMap<String, toml::Value>>>,
+    /// With `where` on a single-valued attribute: the element member
+    /// holding the value, e.g. `$.subject`.
+    pub field: Option<SpStr>,
+    /// How a cleared value is written: `null` (default), `null_parent`,
+    /// `empty` or `omit`.
+    pub clear: Option<SpStr>,
+    /// Write-side template of SCIM attributes used when the attribute
+    /// itself has no value: `"{name.givenName} {name.familyName}"`.
+    pub compose: Option<SpStr>,
+    /// SCIM attributes whose first value is written when the attribute
+    /// itself has none.
+    pub coalesce: Option<Vec<SpStr>>,
+    /// `"primary"`: a sub-attribute of a multi-valued attribute kept in
+    /// one host field, from the primary element (else the first).
+    pub select: Option<SpStr>,
+    /// `"first"`: the first host element is the primary one.
+    pub primary: Option<SpStr>,
+    /// A value the create call sends when the IdP sends none:
+    /// `{ random = 24 }` (letters and digits).
+    pub generate: Option<Spanned<toml::Value>>,
 }
 
 /// An error rule's outcome: `"ok"` or a SCIM error.

@@ -13,7 +13,7 @@ use std::fmt;
 use http::Method;
 use serde_json::Value;
 
-use crate::mapping::{MapError, OnDelete, OpKind, Operation, ResourceMapping};
+use crate::mapping::{MapError, OnDelete, OpKind, Operation, ResourceMapping, WriteEnv};
 
 /// Why a step exists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -209,8 +209,12 @@ fn action(m: &ResourceMapping, active: bool, when: Condition) -> Option<Step> {
 /// when `active` is an action, the action unless the new account already
 /// has the wanted state (an account is assumed active when its state is
 /// not known).
-pub fn create(m: &ResourceMapping, wanted: &Value) -> Result<WritePlan, MapError> {
-    let (first, rest) = m.to_host_create(wanted)?;
+pub fn create(
+    m: &ResourceMapping,
+    wanted: &Value,
+    env: &WriteEnv<'_>,
+) -> Result<WritePlan, MapError> {
+    let (first, rest) = m.to_host_create_in(wanted, env)?;
     let written = |w: bool| {
         m.writable_attributes(wanted)
             .into_iter()
@@ -264,8 +268,13 @@ fn update_kind(m: &ResourceMapping) -> OpKind {
 /// fields (or one full replace where the mapping has `replace`), and the
 /// `active` action when `active` is an action and changed. Empty when
 /// nothing the mapping stores changes.
-pub fn update(m: &ResourceMapping, before: &Value, after: &Value) -> Result<WritePlan, MapError> {
-    let changes = m.changes_to_host(before, after)?;
+pub fn update(
+    m: &ResourceMapping,
+    before: &Value,
+    after: &Value,
+    env: &WriteEnv<'_>,
+) -> Result<WritePlan, MapError> {
+    let changes = m.changes_to_host_in(before, after, env)?;
     let mut steps = Vec::new();
     let fields: Vec<String> = changes
         .attributes
@@ -275,7 +284,7 @@ pub fn update(m: &ResourceMapping, before: &Value, after: &Value) -> Result<Writ
         .collect();
     if changes.body.is_some() {
         let s = if m.op(OpKind::Replace).is_some() {
-            let full = m.to_host_replace(after)?;
+            let full = m.to_host_replace_in(after, env)?;
             step(
                 m,
                 OpKind::Replace,
@@ -305,7 +314,11 @@ pub fn update(m: &ResourceMapping, before: &Value, after: &Value) -> Result<Writ
 /// The plan of a DELETE (RFC 7644 §3.6): the app's delete, or — with
 /// `on_delete = "deactivate"` — the plan that sets `active` to false on
 /// `current`. `None` when the mapping can do neither.
-pub fn delete(m: &ResourceMapping, current: Option<&Value>) -> Result<Option<WritePlan>, MapError> {
+pub fn delete(
+    m: &ResourceMapping,
+    current: Option<&Value>,
+    env: &WriteEnv<'_>,
+) -> Result<Option<WritePlan>, MapError> {
     if let Some(s) = step(
         m,
         OpKind::Delete,
@@ -322,7 +335,7 @@ pub fn delete(m: &ResourceMapping, current: Option<&Value>) -> Result<Option<Wri
             if let Value::Object(o) = &mut after {
                 o.insert("active".into(), Value::Bool(false));
             }
-            update(m, before, &after).map(Some)
+            update(m, before, &after, env).map(Some)
         }
         _ => Ok(None),
     }

@@ -50,7 +50,7 @@ fn purposes(p: &WritePlan) -> Vec<Purpose> {
 #[test]
 fn an_inactive_create_on_an_action_app_is_create_then_deactivate() {
     let m = example();
-    let p = create(&m, &user(false)).unwrap();
+    let p = create(&m, &user(false), &WriteEnv::default()).unwrap();
     assert_eq!(purposes(&p), [Purpose::Create, Purpose::Deactivate]);
     let body = p.steps[0].body.as_ref().unwrap();
     assert!(body.get("state").is_none(), "active is an action here");
@@ -76,7 +76,7 @@ fn an_inactive_create_on_an_action_app_is_create_then_deactivate() {
 
 #[test]
 fn an_active_create_assumes_new_accounts_are_active() {
-    let p = create(&example(), &user(true)).unwrap();
+    let p = create(&example(), &user(true), &WriteEnv::default()).unwrap();
     assert_eq!(purposes(&p), [Purpose::Create, Purpose::Activate]);
     assert_eq!(
         p.steps[1].when,
@@ -90,7 +90,7 @@ fn an_active_create_assumes_new_accounts_are_active() {
 #[test]
 fn a_field_active_rides_in_the_create_body() {
     let m = example_with(|t| without_tables(&t, &["[users.deactivate]", "[users.activate]"]));
-    let p = create(&m, &user(false)).unwrap();
+    let p = create(&m, &user(false), &WriteEnv::default()).unwrap();
     assert_eq!(purposes(&p), [Purpose::Create]);
     assert_eq!(p.steps[0].body.as_ref().unwrap()["state"], "SUSPENDED");
     assert!(p.steps[0].changes.iter().any(|c| c == "active"));
@@ -104,7 +104,7 @@ fn accepts_splits_a_create_into_create_and_complete() {
             "then = \"get\"\naccepts = [\"userName\", \"name\"]",
         )
     });
-    let p = create(&m, &user(true)).unwrap();
+    let p = create(&m, &user(true), &WriteEnv::default()).unwrap();
     assert_eq!(
         purposes(&p),
         [Purpose::Create, Purpose::CompleteCreate, Purpose::Activate]
@@ -124,7 +124,7 @@ fn updates_send_only_changes_and_the_action() {
     let m = example();
     let before = json!({"id": "1", "userName": "ada", "title": "Countess", "active": true});
     let after = json!({"id": "1", "userName": "ada", "title": "Analyst", "active": false});
-    let p = update(&m, &before, &after).unwrap();
+    let p = update(&m, &before, &after, &WriteEnv::default()).unwrap();
     assert_eq!(purposes(&p), [Purpose::Update, Purpose::Deactivate]);
     assert_eq!(
         p.steps[0].body,
@@ -135,13 +135,17 @@ fn updates_send_only_changes_and_the_action() {
         Repeat::Safe,
         "a PATCH of absolute values"
     );
-    assert!(update(&m, &before, &before).unwrap().is_empty());
+    assert!(
+        update(&m, &before, &before, &WriteEnv::default())
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[test]
 fn deletes_delete_or_deactivate() {
     let m = example();
-    let p = delete(&m, None).unwrap().unwrap();
+    let p = delete(&m, None, &WriteEnv::default()).unwrap().unwrap();
     assert_eq!(purposes(&p), [Purpose::Delete]);
     let m = example_with(|t| {
         without_tables(&t, &["[users.delete]"]).replace(
@@ -150,7 +154,9 @@ fn deletes_delete_or_deactivate() {
         )
     });
     let current = json!({"id": "1", "userName": "ada", "active": true});
-    let p = delete(&m, Some(&current)).unwrap().unwrap();
+    let p = delete(&m, Some(&current), &WriteEnv::default())
+        .unwrap()
+        .unwrap();
     assert_eq!(purposes(&p), [Purpose::Deactivate]);
 }
 
@@ -159,7 +165,7 @@ fn version_preconditions_are_marked() {
     let m = example();
     let before = json!({"id": "1", "userName": "ada", "title": "Countess"});
     let after = json!({"id": "1", "userName": "ada", "title": "Analyst"});
-    let p = update(&m, &before, &after).unwrap();
+    let p = update(&m, &before, &after, &WriteEnv::default()).unwrap();
     assert!(p.steps[0].precondition);
     assert!(p.to_string().contains("if unchanged"));
 }

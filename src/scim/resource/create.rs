@@ -200,7 +200,7 @@ async fn undo(ctx: &Ctx<'_>, stopped: Stopped) -> ScimError {
     let Some(id) = id else {
         return stopped.into_scim_error();
     };
-    let undone = match plan::delete(m, None) {
+    let undone = match plan::delete(m, None, &ctx.write_env(None)) {
         Ok(Some(p)) => {
             let known = Known {
                 id: Some(id),
@@ -291,7 +291,7 @@ pub(super) async fn plan_create(
             plan_converge(ctx, existing, wanted, edit).await?,
         ))),
         None => {
-            let mut plan = plan::create(m, wanted)?;
+            let mut plan = plan::create(m, wanted, &ctx.write_env(None))?;
             plan.steps.extend(members::steps(ctx, None, edit).await?.0);
             Ok(CreatePlan::Fresh(plan))
         }
@@ -339,7 +339,12 @@ async fn plan_converge(
         &mut target,
         checks::WriteKind::Replace,
     )?;
-    let mut plan = plan::update(m, &existing.scim, &target)?;
+    let mut plan = plan::update(
+        m,
+        &existing.scim,
+        &target,
+        &ctx.write_env(Some(&existing.host)),
+    )?;
     plan.steps.extend(member_steps);
     Ok(Converging {
         decision,

@@ -156,7 +156,7 @@ async fn create(
     super::checks::unmapped(ctx, &wanted)?;
     super::checks::required(m.schema(), &wanted)?;
     if offline {
-        let mut p = plan::create(m, &wanted)?;
+        let mut p = plan::create(m, &wanted, &ctx.write_env(None))?;
         if let MemberEdit::Replace(ids) = &edit {
             p.steps.extend(plan::membership(m, ids, &[]));
         }
@@ -235,7 +235,7 @@ async fn update(
         out.push_str("The plan below assumes the resource has no other values; online, only real changes are sent.\n");
         let current = json!({"id": id, "schemas": [ctx.mapping().core_schema()]});
         let after = change.apply(ctx, &current)?;
-        let mut plan = plan::update(ctx.mapping(), &current, &after)?;
+        let mut plan = plan::update(ctx.mapping(), &current, &after, &ctx.write_env(None))?;
         if let MemberEdit::Change { add, remove } = &edit {
             plan.steps
                 .extend(plan::membership(ctx.mapping(), add, remove));
@@ -272,8 +272,9 @@ async fn delete(ctx: &Ctx<'_>, id: &str, offline: bool, out: &mut String) -> Res
         true => None,
         false => Some(super::fetch_current(ctx, id).await?),
     };
+    let env = ctx.write_env(current.as_ref().map(|c| &c.host));
     let plan =
-        plan::delete(ctx.mapping(), current.as_ref().map(|c| &c.scim))?.ok_or_else(|| {
+        plan::delete(ctx.mapping(), current.as_ref().map(|c| &c.scim), &env)?.ok_or_else(|| {
             ScimError::client(
                 http::StatusCode::METHOD_NOT_ALLOWED,
                 None,

@@ -133,6 +133,15 @@ impl<'a> Ctx<'a> {
         Ok(self.finish(scim))
     }
 
+    /// What a write knows beyond the SCIM resource: the connection's
+    /// variables and the app's current JSON of the resource.
+    fn write_env<'v>(&'v self, current: Option<&'v Value>) -> crate::mapping::WriteEnv<'v> {
+        crate::mapping::WriteEnv {
+            conn: Some(&self.host.conn.vars),
+            current,
+        }
+    }
+
     /// Finishes a mapped resource: `meta.location`.
     fn finish(&self, mut resource: Value) -> Value {
         let id = resource

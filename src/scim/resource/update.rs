@@ -176,7 +176,12 @@ pub(super) async fn plan_write(
     let current = fetch_current(ctx, id).await?;
     check_if_match(headers, &current.scim)?;
     let after = change.apply(ctx, &current.scim)?;
-    let mut plan = plan::update(ctx.mapping(), &current.scim, &after)?;
+    let mut plan = plan::update(
+        ctx.mapping(),
+        &current.scim,
+        &after,
+        &ctx.write_env(Some(&current.host)),
+    )?;
     let (member_steps, shown) = members::steps(ctx, Some(id), edit).await?;
     plan.steps.extend(member_steps);
     Ok(Planned {
@@ -280,7 +285,8 @@ pub async fn delete(
     if let Some(c) = &current {
         check_if_match(headers, &c.scim)?;
     }
-    let Some(plan) = plan::delete(m, current.as_ref().map(|c| &c.scim))? else {
+    let env = ctx.write_env(current.as_ref().map(|c| &c.host));
+    let Some(plan) = plan::delete(m, current.as_ref().map(|c| &c.scim), &env)? else {
         return Ok(refused_delete());
     };
     let start = match &current {
