@@ -282,6 +282,9 @@ fn check(path: &std::path::Path, probe: bool) -> ExitCode {
             }
             println!("{}: ok", path.display());
             print!("{}", config.summary());
+            for w in config.users.iter().flat_map(|u| u.warnings()) {
+                println!("warning: {w}");
+            }
             ExitCode::SUCCESS
         }
         Err(code) => code,

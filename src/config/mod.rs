@@ -170,6 +170,8 @@ pub struct HostConfig {
     pub rate_limit: Option<RateLimit>,
     /// Largest app answer read, in bytes.
     pub max_response_bytes: usize,
+    /// Whether `/readyz` makes one authenticated read of the app.
+    pub ready_read: bool,
 }
 
 /// The request dialect of an identity provider.

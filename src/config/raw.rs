@@ -154,6 +154,10 @@ pub struct RawHost {
     pub rate_limit: Option<Spanned<RawRateLimit>>,
     /// Largest app answer read, in bytes.
     pub max_response_bytes: Option<Spanned<i64>>,
+    /// `/readyz` makes one authenticated read of the app (the users list,
+    /// one record) with these credentials.
+    #[serde(default)]
+    pub ready_read: bool,
 }
 
 /// One `[[connections]]` entry.

@@ -411,6 +411,7 @@ fn host(
             16 << 20,
             (1024, 1 << 30),
         ),
+        ready_read: raw.ready_read,
     }
 }
 

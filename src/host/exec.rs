@@ -164,6 +164,9 @@ async fn run_step(
         precondition = step.precondition,
         "app write"
     );
+    if step.purpose == Purpose::Prepare {
+        return host.call_before(step.op, &vars, step.repeat).await;
+    }
     host.call(step.op, &vars, step.body.clone(), step.repeat)
         .await
 }

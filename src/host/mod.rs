@@ -163,9 +163,37 @@ impl HostCtx<'_> {
         let op = self.mapping.op(kind).ok_or_else(|| {
             ScimError::internal(format!("the mapping has no `{}` operation", kind.key()))
         })?;
+        self.call_with(kind, op, vars, body, repeat).await
+    }
+
+    /// Runs the `before` call of operation `kind` (unlock before activate).
+    pub async fn call_before(
+        &self,
+        kind: OpKind,
+        vars: &Vars<'_>,
+        repeat: Repeat,
+    ) -> Result<HostReply, CallError> {
+        let op = self
+            .mapping
+            .op(kind)
+            .and_then(|o| o.before())
+            .ok_or_else(|| {
+                ScimError::internal(format!("the mapping has no `{}.before` call", kind.key()))
+            })?;
+        self.call_with(kind, op, vars, None, repeat).await
+    }
+
+    async fn call_with(
+        &self,
+        kind: OpKind,
+        op: &crate::mapping::Operation,
+        vars: &Vars<'_>,
+        body: Option<Value>,
+        repeat: Repeat,
+    ) -> Result<HostReply, CallError> {
         let req = op.render(vars, body).map_err(ScimError::from)?;
         let uri = self.app_uri(&req.path_and_query)?;
-        self.with_retries(repeat, || self.exchange(kind, req.clone(), uri.clone()))
+        self.with_retries(repeat, || self.exchange(kind, op, req.clone(), uri.clone()))
             .await
     }
 
@@ -181,7 +209,7 @@ impl HostCtx<'_> {
         let uri = self.app_uri(&req.path_and_query)?;
         let reply = self
             .with_retries(Repeat::Safe, || {
-                self.exchange(OpKind::Get, req.clone(), uri.clone())
+                self.exchange(OpKind::Get, op, req.clone(), uri.clone())
             })
             .await?;
         Ok(reply)
@@ -220,7 +248,7 @@ impl HostCtx<'_> {
         let req = op.render(vars, None)?;
         let reply = self
             .with_retries(Repeat::Safe, || {
-                self.exchange(kind, req.clone(), uri.clone())
+                self.exchange(kind, op, req.clone(), uri.clone())
             })
             .await?;
         Ok(reply)
@@ -268,17 +296,33 @@ impl HostCtx<'_> {
     async fn exchange(
         &self,
         kind: OpKind,
+        op: &crate::mapping::Operation,
         req: HostRequest,
         uri: Uri,
     ) -> Result<HostReply, CallError> {
+        let method = req.method.clone();
+        let started = Instant::now();
         let (reply, retry_after) = self.send(req, uri).await?;
+        let status = reply.status;
+        // Debug log of each app call: what was called and how it answered,
+        // with the app's error code as the mapping's error rules read it.
+        // The path is the configured template: rendered paths and queries
+        // may hold logins or emails, and bodies are never logged.
+        tracing::debug!(
+            op = kind.key(),
+            %method,
+            path = %op.path_source(),
+            status = status.as_u16(),
+            app_error = self.mapping.error_code(op.error_rules(), status.as_u16(), reply.body.as_ref()).as_deref(),
+            duration_ms = started.elapsed().as_millis() as u64,
+            "app call"
+        );
         if reply.status.is_success() {
             return Ok(reply);
         }
-        let status = reply.status;
         match self
             .mapping
-            .translate_error(kind, status.as_u16(), reply.body.as_ref())
+            .translate_with(op.error_rules(), status.as_u16(), reply.body.as_ref())
         {
             ErrorOutcome::Success => Ok(reply),
             ErrorOutcome::Conflict => Err(CallError::Conflict),
@@ -371,7 +415,6 @@ impl HostCtx<'_> {
             Ok(Err(e)) => return Err(upstream_error(&e)),
             Ok(Ok(x)) => x,
         };
-        tracing::debug!(method = %req.method, status = parts.status.as_u16(), bytes = bytes.len(), "app call");
         let retry_after = retry::retry_after(&parts.headers, RETRY_AFTER);
         let reply = HostReply {
             status: parts.status,

@@ -1,7 +1,9 @@
 //! The admin listener, on its own port and never in the public Service:
 //! `/livez` answers while the process runs (never upstream-dependent, so a
 //! down app does not restart the sidecar) and `/readyz` answers 200 only
-//! when the config is loaded and the app is reachable.
+//! when the config is loaded and the app is reachable — and, with `[host]
+//! ready_read`, when one authenticated read of the app's user list
+//! succeeds, so credentials the app no longer accepts show as not ready.
 
 use super::conn::{self, Activity, ConnLimits};
 use crate::body::{Body, empty};
@@ -85,7 +87,7 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
     }
     Ok(match req.uri().path() {
         "/livez" => plain(StatusCode::OK, "ok\n"),
-        "/readyz" => match app_reachable(&state).await {
+        "/readyz" => match ready(&state).await {
             Ok(()) => plain(StatusCode::OK, "ready\n"),
             Err(why) => {
                 tracing::debug!(reason = %why, "not ready");
@@ -99,8 +101,46 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
     })
 }
 
-/// Readiness: a TCP connect to the app, or a GET of its health path that
-/// answers below 500.
+/// Readiness: the app is reachable and, with `ready_read`, answers an
+/// authenticated read.
+async fn ready(state: &State) -> Result<(), String> {
+    app_reachable(state).await?;
+    if state.runtime().config.host.ready_read {
+        authenticated_read(state).await?;
+    }
+    Ok(())
+}
+
+/// One page of one user through the mapping's list call, with the host
+/// credentials: an app that refuses them (401, 403) or fails is not ready.
+async fn authenticated_read(state: &State) -> Result<(), String> {
+    let rt = state.runtime();
+    let (Some(mapping), Some(conn)) = (&rt.config.users, rt.config.connections.first()) else {
+        return Ok(());
+    };
+    let host = crate::host::HostCtx {
+        state,
+        rt: &rt,
+        mapping,
+        conn,
+        deadline: tokio::time::Instant::now() + Duration::from_secs(5),
+    };
+    let first = mapping.plan_pages(1, 1);
+    let page = first.first();
+    let vars = crate::mapping::Vars {
+        offset: page.and_then(|p| p.offset),
+        limit: Some(1),
+        page: page.and_then(|p| p.page),
+        ..host.vars()
+    };
+    match host.read(crate::mapping::OpKind::List, &vars).await {
+        Ok(_) => Ok(()),
+        Err(e) => Err(format!("the app's list answered {}", e.status.as_u16())),
+    }
+}
+
+/// Reachability: a TCP connect to the app, or a GET of its health path
+/// that answers below 500.
 async fn app_reachable(state: &State) -> Result<(), String> {
     let rt = state.runtime();
     let up = &rt.config.upstream;

@@ -125,6 +125,7 @@ pub fn compile_with(
         );
     }
     let unique = unique(&mut ctx, raw, &search);
+    let protect = protect(&mut ctx, raw);
     if !ctx.errors.is_empty() {
         return Err(ctx.errors);
     }
@@ -136,6 +137,8 @@ pub fn compile_with(
     if roles.is_some() {
         declare_role_name(&mut schema);
     }
+    let list = ops.iter().find(|o| o.kind() == OpKind::List);
+    let warnings = crate::mapping::lints::lint(&ctx, &rules, list, &search, &unique);
     Ok(ResourceMapping {
         kind,
         core,
@@ -151,8 +154,28 @@ pub fn compile_with(
         unique,
         members,
         roles,
+        protect,
+        warnings,
         schema,
     })
+}
+
+/// `protect`: SCIM filters (with `${ENV}`), e.g. `'userName eq "${APP_USER}"'`.
+fn protect(ctx: &mut Ctx<'_>, raw: &ResourceToml) -> Vec<crate::protocol::filter::Filter> {
+    let mut out = Vec::new();
+    for (i, p) in raw.protect.iter().enumerate() {
+        let k = format!("protect[{i}]");
+        let Some(text) =
+            crate::mapping::compile_params::env_expanded(ctx, &k, p.span(), p.get_ref())
+        else {
+            continue;
+        };
+        match crate::protocol::filter::parse(&text) {
+            Ok(f) => out.push(f),
+            Err(e) => ctx.err(&k, p.span(), format!("not a SCIM filter: {e}")),
+        }
+    }
+    out
 }
 
 /// A policy key: one of `choices` (the first is the default).

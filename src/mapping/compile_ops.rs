@@ -179,6 +179,16 @@ pub(crate) fn compile_op(
     let version_field = version_field(ctx, k, kind, o);
     let accepts = accepts(ctx, k, kind, o);
     let batch = batch(ctx, k, kind, o, &path);
+    let before_call = o.before.as_ref().and_then(|b| {
+        if !matches!(kind, OpKind::Activate | OpKind::Deactivate) || b.get_ref().before.is_some() {
+            return ctx.fail(
+                &format!("{k}.before"),
+                b.span(),
+                "`before` (one call) belongs on activate or deactivate",
+            );
+        }
+        compile_op(ctx, kind, b, conn).map(Box::new)
+    });
     if ctx.errors.len() > before {
         return None;
     }
@@ -186,6 +196,7 @@ pub(crate) fn compile_op(
         kind,
         method,
         path: path?,
+        path_source: path_src.get_ref().clone(),
         query,
         headers,
         body,
@@ -198,6 +209,7 @@ pub(crate) fn compile_op(
         version_field,
         accepts,
         batch,
+        before: before_call,
     })
 }
 
@@ -305,6 +317,23 @@ fn headers(
             ctx.err(&hk, name.span(), "not a valid header name");
             continue;
         };
+        // RFC 9112 §6: the client sets the message framing and the target
+        // host itself; an operation that overrode them would send a
+        // request the app reads differently from what was meant.
+        if [
+            http::header::HOST,
+            http::header::CONTENT_LENGTH,
+            http::header::TRANSFER_ENCODING,
+        ]
+        .contains(&hn)
+        {
+            ctx.err(
+                &hk,
+                name.span(),
+                format!("`{hn}` is set by the sidecar for each call and cannot be configured"),
+            );
+            continue;
+        }
         if let Some(t) = template(ctx, &hk, t, Some(kind), conn) {
             out.push((hn, t));
         }

@@ -19,6 +19,7 @@ mod env;
 mod errors;
 mod eval;
 pub mod groups;
+mod lints;
 mod ops;
 pub mod path;
 pub mod query;
@@ -276,6 +277,8 @@ pub struct ResourceMapping {
     unique: Vec<String>,
     members: Option<groups::MembersSpec>,
     roles: Option<groups::RolesSpec>,
+    protect: Vec<crate::protocol::filter::Filter>,
+    warnings: Vec<CompileError>,
     schema: ResourceSchema,
 }
 
@@ -386,6 +389,20 @@ impl ResourceMapping {
             Source::Path { read, .. } => read.one(host).cloned(),
             _ => None,
         }
+    }
+
+    /// What `check` warns about: parts of the mapping that compile but
+    /// will not do what they seem to.
+    pub fn warnings(&self) -> &[CompileError] {
+        &self.warnings
+    }
+
+    /// Whether a SCIM resource is one of the app accounts the IdP may
+    /// never see or change (`protect`).
+    pub fn is_protected(&self, scim: &Value) -> bool {
+        self.protect
+            .iter()
+            .any(|f| crate::protocol::filter::matches(f, scim, &self.schema))
     }
 
     /// The compiled schema: every attribute a response can carry, with

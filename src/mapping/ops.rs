@@ -16,6 +16,7 @@ pub struct Operation {
     pub(crate) kind: OpKind,
     pub(crate) method: Method,
     pub(crate) path: Template<Var>,
+    pub(crate) path_source: String,
     pub(crate) query: Vec<QueryParam>,
     pub(crate) headers: Vec<(HeaderName, Template<Var>)>,
     pub(crate) body: Option<Tree>,
@@ -28,6 +29,7 @@ pub struct Operation {
     pub(crate) version_field: Option<WritePath>,
     pub(crate) accepts: Option<Vec<String>>,
     pub(crate) batch: Option<WritePath>,
+    pub(crate) before: Option<Box<Operation>>,
 }
 
 /// List-specific settings.
@@ -155,6 +157,22 @@ impl Operation {
         self.errors
             .iter()
             .any(|r| r.outcome == crate::mapping::ErrorOutcome::Success)
+    }
+
+    /// The path template as configured, for logs.
+    pub fn path_source(&self) -> &str {
+        &self.path_source
+    }
+
+    /// The call made first in the same state change (activate and
+    /// deactivate only).
+    pub fn before(&self) -> Option<&Operation> {
+        self.before.as_deref()
+    }
+
+    /// The operation's own error rules.
+    pub fn error_rules(&self) -> &[ErrorRule] {
+        &self.errors
     }
 
     /// Create only: the SCIM attributes (lowercased `attr` or

@@ -60,6 +60,10 @@ pub struct ResourceToml {
     /// SCIM attributes that must not already exist (push-down lookup) before a create.
     #[serde(default)]
     pub unique: Vec<SpStr>,
+    /// SCIM filters of app accounts the IdP may never see or change (the
+    /// sidecar's own service account first).
+    #[serde(default)]
+    pub protect: Vec<SpStr>,
     /// Custom schema extensions.
     #[serde(default)]
     pub extensions: Vec<ExtensionToml>,
@@ -208,6 +212,9 @@ pub struct OperationToml {
     /// Operation-specific error rules, tried before the resource-wide ones.
     #[serde(default)]
     pub errors: BTreeMap<SpStr, Spanned<ErrorToml>>,
+    /// Activate/deactivate: a call made first, in the same state change
+    /// (unlock a locked account before reactivating it).
+    pub before: Option<Box<Spanned<OperationToml>>>,
 }
 
 /// A filter push-down rule: query parameters merged into the list call,

@@ -222,3 +222,53 @@ fn structured_parameters_need_one_encoder() {
     let e = compile_src(&src).unwrap_err();
     assert!(e.iter().any(|e| e.key == "users.list.page_base"), "{e:?}");
 }
+
+#[test]
+fn lints_warn_about_rules_that_cannot_work() {
+    let src = CHAT
+        .replace(
+            "token = \"${CHAT_TOKEN}\" }",
+            "token = \"${CHAT_TOKEN}\", deactivated = \"false\" }",
+        )
+        .replace(
+            "'userName eq' = { get = \"/_admin/v2/users/@{localpart}:{conn.server}\", case_insensitive = true }",
+            "'userName eq' = { query = { name = \"{value}\" } }\n'externalId co' = { query = { ext = \"{value}\" } }",
+        )
+        .replace("userName = \"$.login\"", "userName = \"$.login\"\ndisplayName = \"$.login\"");
+    let f: File = toml::from_str(&src).unwrap();
+    let mut raw = f.users;
+    raw.unique = vec![toml::Spanned::new(0..0, "userName".to_owned())];
+    let m = compile_with(
+        &raw,
+        ResourceKind::User,
+        "users",
+        &["server".to_owned()],
+        &env,
+    )
+    .unwrap_or_else(|e| panic!("{e:?}"));
+    let w: Vec<String> = m.warnings().iter().map(ToString::to_string).collect();
+    let has = |s: &str| w.iter().any(|x| x.contains(s));
+    assert!(
+        has("`displayName` and `userName` write the same host field"),
+        "{w:?}"
+    );
+    assert!(has("only `eq` rules"), "{w:?}");
+    assert!(has("is case-insensitive and this rule is not"), "{w:?}");
+    assert!(has("query `deactivated` may hide"), "{w:?}");
+    assert!(chat().warnings().is_empty(), "{:?}", chat().warnings());
+}
+
+#[test]
+fn framing_headers_cannot_be_configured() {
+    let src = CHAT.replace(
+        "get = \"/_admin/v2/users/{id}\"",
+        "get = \"/_admin/v2/users/{id}\"\nheaders = { Host = \"evil\", \"Content-Length\" = \"0\" }",
+    );
+    let e = compile_src(&src).unwrap_err();
+    assert!(e.iter().any(|e| e.key == "users.get.headers.Host"), "{e:?}");
+    assert!(
+        e.iter()
+            .any(|e| e.key == "users.get.headers.Content-Length"),
+        "{e:?}"
+    );
+}

@@ -30,6 +30,8 @@ pub enum Purpose {
     Activate,
     /// Set `active` to false through the app's action.
     Deactivate,
+    /// The call an action makes first (unlock before activate).
+    Prepare,
     /// Delete the resource.
     Delete,
     /// Add group members.
@@ -48,6 +50,7 @@ impl Purpose {
             Self::Replace => "replace",
             Self::Activate => "activate",
             Self::Deactivate => "deactivate",
+            Self::Prepare => "prepare",
             Self::Delete => "delete",
             Self::AddMembers => "add members",
             Self::RemoveMembers => "remove members",
@@ -194,13 +197,31 @@ pub(crate) fn step(
     })
 }
 
-fn action(m: &ResourceMapping, active: bool, when: Condition) -> Option<Step> {
+/// The steps of an `active` change through the app's actions: the
+/// action's `before` call (unlock a locked account) when it has one, then
+/// the action; each safe to replay as its method and error rules say.
+fn action(m: &ResourceMapping, active: bool, when: Condition) -> Vec<Step> {
     let (kind, purpose) = if active {
         (OpKind::Activate, Purpose::Activate)
     } else {
         (OpKind::Deactivate, Purpose::Deactivate)
     };
-    step(m, kind, purpose, None, vec!["active".into()], when)
+    let Some(main) = step(m, kind, purpose, None, vec!["active".into()], when) else {
+        return Vec::new();
+    };
+    let first = m.op(kind).and_then(Operation::before).map(|b| Step {
+        op: kind,
+        purpose: Purpose::Prepare,
+        body: None,
+        changes: Vec::new(),
+        precondition: b.uses_version(),
+        repeat: repeat_of(b),
+        when,
+        member: None,
+        role: None,
+        target: None,
+    });
+    first.into_iter().chain([main]).collect()
 }
 
 /// The plan of a create (RFC 7644 §3.3) of `wanted`: the create call with

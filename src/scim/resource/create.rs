@@ -23,7 +23,7 @@ use serde_json::{Map, Value};
 
 use super::checks::{self, values_at};
 use super::members::{self, MemberEdit};
-use super::{Ctx, Current, bad_answer, body_of, fetch, fetch_current, resource_response};
+use super::{Ctx, Current, bad_answer, body_of, fetch, resource_response};
 use crate::body::Body;
 use crate::error::{ScimError, ScimType};
 use crate::host::CallError;
@@ -101,29 +101,78 @@ async fn find_existing(
 ) -> Result<Option<Current>, ScimError> {
     for attr in attrs {
         for value in values_at(wanted, attr) {
-            let text = format!("{attr} eq {value}");
-            let filter = crate::protocol::filter::parse(&text).map_err(|e| {
-                ScimError::bad_request(ScimType::InvalidValue, format!("`{attr}`: {e}"))
-            })?;
-            let q = ListQuery {
-                filter: Some(filter),
-                start_index: 1,
-                count: Some(1),
-                ..Default::default()
-            };
-            let found = super::list::list(ctx, q)
-                .await
-                .map_err(|e| unverifiable(attr, e))?;
-            let id = found
-                .pointer("/Resources/0/id")
-                .and_then(Value::as_str)
-                .map(str::to_owned);
-            if let Some(id) = id {
-                return fetch_current(ctx, &id).await.map(Some);
+            if let Some(found) = holder(ctx, attr, &value).await? {
+                return Ok(Some(found));
             }
         }
     }
     Ok(None)
+}
+
+/// The account, protected or not, whose `attr` holds `value` (compared
+/// as the attribute's `caseExact` says), looked up through a search rule
+/// (a list query, a get-by-key call, or a scan).
+pub(super) async fn holder(
+    ctx: &Ctx<'_>,
+    attr: &str,
+    value: &Value,
+) -> Result<Option<Current>, ScimError> {
+    let text = format!("{attr} eq {value}");
+    let filter = crate::protocol::filter::parse(&text)
+        .map_err(|e| ScimError::bad_request(ScimType::InvalidValue, format!("`{attr}`: {e}")))?;
+    let q = ListQuery {
+        filter: Some(filter),
+        start_index: 1,
+        count: Some(1),
+        ..Default::default()
+    };
+    let found = super::list::list_scoped(ctx, q, super::list::Scope::All)
+        .await
+        .map_err(|e| unverifiable(attr, e))?;
+    let id = found
+        .pointer("/Resources/0/id")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    match id {
+        Some(id) => super::fetch_any(ctx, &id).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+/// RFC 7643 §2.1 `uniqueness: server` on a write that changes a unique
+/// attribute (a rename): a value another account holds is 409
+/// `uniqueness`, compared case-insensitively unless the attribute is
+/// caseExact (Okta and Entra rename by PUT or PATCH of `userName`).
+pub(super) async fn check_renames(
+    ctx: &Ctx<'_>,
+    id: &str,
+    before: &Value,
+    after: &Value,
+) -> Result<(), ScimError> {
+    let m = ctx.mapping();
+    for attr in m.unique_before_create() {
+        let exact = m.schema().case_exact(None, attr, None);
+        let key = |v: &Value| {
+            let t = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+            if exact { t } else { t.to_lowercase() }
+        };
+        let old: Vec<String> = values_at(before, attr).iter().map(key).collect();
+        for value in values_at(after, attr) {
+            if old.contains(&key(&value)) {
+                continue;
+            }
+            if let Some(other) = holder(ctx, attr, &value).await?
+                && super::id_of(&other.scim)? != id
+            {
+                return Err(ScimError::client(
+                    StatusCode::CONFLICT,
+                    Some(ScimType::Uniqueness),
+                    format!("another resource already has this {attr}"),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A lookup's own 400s (scan limit, unmapped attribute) are not the
@@ -312,7 +361,13 @@ async fn plan_converge(
         MemberEdit::None => (Vec::new(), None),
         _ => members::steps(ctx, Some(&id), edit).await?,
     };
-    let decision = decide(m, &existing.scim, wanted, !member_steps.is_empty())?;
+    // An account the mapping protects is never completed, adopted or
+    // overwritten, whatever the IdP sends.
+    let decision = if m.is_protected(&existing.scim) {
+        Decision::Conflict
+    } else {
+        decide(m, &existing.scim, wanted, !member_steps.is_empty())?
+    };
     if decision == Decision::Conflict {
         let attr = m
             .unique_before_create()

@@ -21,18 +21,39 @@ use std::cmp::Ordering;
 /// Page size used when the client sends no `count`.
 const DEFAULT_COUNT: u64 = 100;
 
+/// Which accounts a listing shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// What the IdP may see: protected accounts are left out.
+    Visible,
+    /// Every account (uniqueness lookups must see protected ones).
+    All,
+}
+
 /// Answers a list or search request with a ListResponse.
 pub async fn list(ctx: &Ctx<'_>, q: ListQuery) -> Result<Value, ScimError> {
+    list_scoped(ctx, q, Scope::Visible).await
+}
+
+/// [`list`] over the accounts of `scope`.
+pub async fn list_scoped(ctx: &Ctx<'_>, q: ListQuery, scope: Scope) -> Result<Value, ScimError> {
     if let Some(f) = &q.filter {
         super::filter_check::check(ctx.mapping(), f)?;
     }
     let count = q
         .count
         .unwrap_or(DEFAULT_COUNT.min(ctx.config().scim.max_page_size as u64));
-    let (mut resources, total) = match (&q.filter, &q.sort_by) {
+    let (mut resources, mut total) = match (&q.filter, &q.sort_by) {
         (None, None) => page(ctx, q.start_index, count).await?,
-        _ => filtered(ctx, &q, count).await?,
+        _ => filtered(ctx, &q, count, scope).await?,
     };
+    if scope == Scope::Visible {
+        // A page's protected accounts are left out and not counted (a
+        // filtered answer has already left them out of its total).
+        let before = resources.len();
+        resources.retain(|r| !ctx.mapping().is_protected(r));
+        total = total.saturating_sub((before - resources.len()) as u64);
+    }
     if super::members::wanted(&q.projection) {
         super::members::attach_all(ctx, &mut resources).await?;
     }
@@ -141,6 +162,7 @@ async fn filtered(
     ctx: &Ctx<'_>,
     q: &ListQuery,
     count: u64,
+    scope: Scope,
 ) -> Result<(Vec<Value>, u64), ScimError> {
     let limit = ctx.config().scim.filter_scan_limit as u64;
     // `id eq "…"` (Entra's membership check `id eq G and members eq U`)
@@ -151,7 +173,7 @@ async fn filtered(
             Err(e) if e.status == http::StatusCode::NOT_FOUND => Vec::new(),
             Err(e) => return Err(e),
         };
-        return finish_filtered(ctx, q, count, found).await;
+        return finish_filtered(ctx, q, count, found, scope).await;
     }
     let pushed = q.filter.as_ref().and_then(|f| pushdown(ctx, f));
     let (host_items, complete) = match &pushed {
@@ -178,7 +200,7 @@ async fn filtered(
         ));
     }
     let resources = map_all(ctx, host_items).await?;
-    finish_filtered(ctx, q, count, resources).await
+    finish_filtered(ctx, q, count, resources, scope).await
 }
 
 /// Evaluates the filter on the candidates (their members read first when
@@ -188,6 +210,7 @@ async fn finish_filtered(
     q: &ListQuery,
     count: u64,
     mut resources: Vec<Value>,
+    scope: Scope,
 ) -> Result<(Vec<Value>, u64), ScimError> {
     if let Some(f) = &q.filter {
         if names_members(f) {
@@ -195,6 +218,9 @@ async fn finish_filtered(
         }
         let schema = ctx.mapping().schema();
         resources.retain(|r| matches(f, r, schema));
+    }
+    if scope == Scope::Visible {
+        resources.retain(|r| !ctx.mapping().is_protected(r));
     }
     if let Some(by) = &q.sort_by {
         sort(&mut resources, by, q.descending);

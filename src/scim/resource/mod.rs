@@ -359,8 +359,19 @@ pub struct Current {
     pub scim: Value,
 }
 
-/// Reads one resource by id from the app and maps it.
+/// Reads one resource by id from the app and maps it; an account the
+/// mapping protects is not found.
 async fn fetch_current(ctx: &Ctx<'_>, id: &str) -> Result<Current, ScimError> {
+    let current = fetch_any(ctx, id).await?;
+    if ctx.mapping().is_protected(&current.scim) {
+        tracing::info!("a protected app account was asked for; answering 404");
+        return Err(ScimError::not_found("resource not found"));
+    }
+    Ok(current)
+}
+
+/// Reads one resource by id, protected or not.
+async fn fetch_any(ctx: &Ctx<'_>, id: &str) -> Result<Current, ScimError> {
     let vars = crate::mapping::Vars {
         id: Some(id),
         ..ctx.host.vars()

@@ -213,6 +213,7 @@ async fn write(
         if plan.is_empty() {
             return Ok((current.scim, shown));
         }
+        super::create::check_renames(ctx, id, &current.scim, &after).await?;
         tracing::debug!(%plan, attempt, "write plan");
         match exec::run(&ctx.host, &plan, known(id, &current, ctx), &after).await {
             Ok(known) => {
