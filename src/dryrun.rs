@@ -1,7 +1,9 @@
 //! Dry runs of a mapping without an app or an IdP, for mapping authors
 //! (`scim-sidecar map`): a SCIM resource → the host body the create would
 //! send, with the SCIM attributes the mapping does not cover; or a host
-//! record → the SCIM resource the IdP would see.
+//! `get` answer → the SCIM resource the IdP would see (the record taken
+//! from the answer at the `get` operation's `item` path, as the server
+//! does).
 
 use crate::config::Config;
 use crate::mapping::ResourceMapping;
@@ -36,10 +38,19 @@ pub fn run(config: &Config, direction: Direction, input: &Value) -> Result<DryRu
             output: m.to_host(input).map_err(|e| e.to_string())?,
             unmapped: m.unmapped_attributes(input),
         }),
-        Direction::ToScim => Ok(DryRun {
-            output: m.to_scim(input).map_err(|e| e.to_string())?,
-            unmapped: Vec::new(),
-        }),
+        Direction::ToScim => {
+            // A get answer is read like the server reads it: the record at
+            // the operation's `item` path (`{"user": {…}}` → `{…}`).
+            let item = m
+                .op(crate::mapping::OpKind::Get)
+                .and_then(|op| op.extract_item(input))
+                .filter(|i| i.is_object())
+                .unwrap_or(input);
+            Ok(DryRun {
+                output: m.to_scim(item).map_err(|e| e.to_string())?,
+                unmapped: Vec::new(),
+            })
+        }
     }
 }
 
@@ -79,5 +90,15 @@ mod tests {
         assert_eq!(out.output["id"], "7");
         assert_eq!(out.output["active"], false);
         assert!(run(&config(), Direction::ToScim, &json!({"login": "x"})).is_err());
+    }
+
+    #[test]
+    fn to_scim_reads_the_record_at_the_get_item_path() {
+        let text = include_str!("../config/rails.toml");
+        let config = Config::from_toml(text, &|_| Some("k".into())).expect("rails config");
+        let answer = json!({"user": {"id": 42, "email": "ada@x.io", "active": true}});
+        let out = run(&config, Direction::ToScim, &answer).unwrap();
+        assert_eq!(out.output["id"], "42");
+        assert_eq!(out.output["userName"], "ada@x.io");
     }
 }

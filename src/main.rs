@@ -120,6 +120,12 @@ enum ConnectionCommand {
 enum IdpArg {
     Okta,
     Entra,
+    #[value(name = "onelogin")]
+    OneLogin,
+    #[value(name = "jumpcloud")]
+    JumpCloud,
+    #[value(name = "pingone")]
+    PingOne,
     Generic,
 }
 
@@ -311,6 +317,9 @@ fn connection_new(
     let idp = match idp {
         IdpArg::Okta => Idp::Okta,
         IdpArg::Entra => Idp::Entra,
+        IdpArg::OneLogin => Idp::OneLogin,
+        IdpArg::JumpCloud => Idp::JumpCloud,
+        IdpArg::PingOne => Idp::PingOne,
         IdpArg::Generic => Idp::Generic,
     };
     match scim_sidecar::onboard::new_connection(id, idp, base_path, default_base, origin) {

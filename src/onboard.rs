@@ -69,6 +69,15 @@ pub fn new_connection(
             Idp::Entra => {
                 "Entra ID: Enterprise applications → the app → Provisioning → Admin Credentials: \"Tenant URL\" = the URL, \"Secret Token\" = the token; then Test Connection."
             }
+            Idp::OneLogin => {
+                "OneLogin: Applications → the SCIM Provisioner app → Configuration: \"SCIM Base URL\" = the URL, \"SCIM Bearer Token\" = the token; then Enable."
+            }
+            Idp::JumpCloud => {
+                "JumpCloud: SSO Applications → the app → Identity Management → Custom SCIM: \"Base URL\" = the URL, \"Token Key\" = the token; then Test Connection."
+            }
+            Idp::PingOne => {
+                "PingOne: Integrations → Provisioning → a SCIM outbound connection: \"SCIM BASE URL\" = the URL, authentication = OAuth 2 Bearer Token with the token."
+            }
             Idp::Generic => {
                 "The IdP's SCIM settings: base URL = the URL, authentication = HTTP header `Authorization: Bearer <token>`."
             }

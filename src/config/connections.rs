@@ -175,12 +175,15 @@ fn idp(prefix: &str, value: Option<&SpStr>, errs: &mut Errors) -> Idp {
         None | Some("generic") => Idp::Generic,
         Some("okta") => Idp::Okta,
         Some("entra") => Idp::Entra,
+        Some("onelogin") => Idp::OneLogin,
+        Some("jumpcloud") => Idp::JumpCloud,
+        Some("pingone") => Idp::PingOne,
         Some(other) => {
             if let Some(v) = value {
                 errs.at(
                     &format!("{prefix}.idp"),
                     v,
-                    format!("unknown idp `{other}`, expected `okta`, `entra` or `generic`"),
+                    format!("unknown idp `{other}`, expected `okta`, `entra`, `onelogin`, `jumpcloud`, `pingone` or `generic`"),
                 );
             }
             Idp::Generic

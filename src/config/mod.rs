@@ -181,6 +181,12 @@ pub enum Idp {
     Okta,
     /// Microsoft Entra ID.
     Entra,
+    /// OneLogin (SCIM Provisioner connectors).
+    OneLogin,
+    /// JumpCloud (custom SCIM connector).
+    JumpCloud,
+    /// PingOne (SCIM provisioner).
+    PingOne,
     /// Strict RFC 7644.
     Generic,
 }
@@ -191,6 +197,9 @@ impl Idp {
         match self {
             Self::Okta => "okta",
             Self::Entra => "entra",
+            Self::OneLogin => "onelogin",
+            Self::JumpCloud => "jumpcloud",
+            Self::PingOne => "pingone",
             Self::Generic => "generic",
         }
     }

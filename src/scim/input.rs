@@ -87,6 +87,9 @@ pub fn normalise_resource(
             "a resource must be a JSON object",
         ));
     };
+    if dialect == Dialect::OneLogin {
+        onelogin_legacy(&mut obj, core_urn);
+    }
     match obj.get("schemas") {
         Some(Value::Array(a)) => {
             if !a
@@ -140,6 +143,73 @@ fn coerce_active(obj: &mut Map<String, Value>, dialect: Dialect) -> Result<(), S
     Ok(())
 }
 
+/// The legacy schema names OneLogin's templates send.
+const ONELOGIN_CORE: &str = "urn:scim:schemas:core:1.0";
+const ONELOGIN_ENTERPRISE: [&str; 2] = [
+    "urn:scim:schemas:extension:enterprise:1.0",
+    "urn:scim:schemas:extension:enterprise:2.0",
+];
+
+/// OneLogin: the default user templates of its "SCIM Provisioner"
+/// connectors send SCIM 1.1 names and shapes in SCIM 2.0 bodies, e.g.
+/// `{"schemas": ["urn:scim:schemas:core:1.0",
+/// "urn:scim:schemas:extension:enterprise:1.0"], "emails": {"value": …},
+/// "urn:scim:schemas:extension:enterprise:1.0": {"manager": {"managerId":
+/// …}}}` (developers.onelogin.com, "Define Your SCIM User Schema"). They
+/// become the RFC 7643 names: the core and enterprise URNs, lists of one
+/// element, and `manager.value`.
+fn onelogin_legacy(obj: &mut Map<String, Value>, core_urn: &str) {
+    if let Some(Value::Array(schemas)) = obj.get_mut("schemas") {
+        for s in schemas.iter_mut() {
+            let name = s.as_str().unwrap_or_default();
+            if name.eq_ignore_ascii_case(ONELOGIN_CORE) {
+                *s = Value::String(core_urn.to_owned());
+            } else if ONELOGIN_ENTERPRISE
+                .iter()
+                .any(|e| e.eq_ignore_ascii_case(name))
+            {
+                *s = Value::String(ENTERPRISE_USER_URN.to_owned());
+            }
+        }
+    }
+    let legacy: Vec<String> = obj
+        .keys()
+        .filter(|k| {
+            ONELOGIN_ENTERPRISE
+                .iter()
+                .any(|e| e.eq_ignore_ascii_case(k))
+        })
+        .cloned()
+        .collect();
+    for k in legacy {
+        if let Some(Value::Object(ext)) = obj.remove(&k) {
+            let target = obj
+                .entry(ENTERPRISE_USER_URN.to_owned())
+                .or_insert_with(|| Value::Object(Map::new()));
+            if let Value::Object(t) = target {
+                t.extend(ext);
+            }
+        }
+    }
+    for key in ["emails", "phoneNumbers", "addresses"] {
+        if let Some(v) = obj.get_mut(key)
+            && v.is_object()
+        {
+            *v = Value::Array(vec![v.take()]);
+        }
+    }
+    let manager = obj
+        .get_mut(ENTERPRISE_USER_URN)
+        .and_then(|e| e.get_mut("manager"))
+        .and_then(Value::as_object_mut);
+    if let Some(m) = manager
+        && !m.contains_key("value")
+        && let Some(id) = m.remove("managerId")
+    {
+        m.insert("value".into(), id);
+    }
+}
+
 fn drop_nulls(obj: &mut Map<String, Value>) {
     obj.retain(|_, v| !v.is_null());
     for v in obj.values_mut() {
@@ -172,6 +242,27 @@ mod tests {
     use serde_json::json;
 
     const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+
+    #[test]
+    fn onelogin_legacy_names_become_rfc_names() {
+        let body = json!({
+            "schemas": ["urn:scim:schemas:core:1.0", "urn:scim:schemas:extension:enterprise:2.0"],
+            "userName": "ada@x.io",
+            "emails": {"value": "ada@x.io", "type": "work", "primary": true},
+            "urn:scim:schemas:extension:enterprise:2.0": {"department": "R&D", "manager": {"managerId": "9"}}
+        });
+        let out = normalise_resource(body.clone(), USER, Dialect::OneLogin).unwrap();
+        assert_eq!(out["schemas"], json!([USER, ENTERPRISE_USER_URN]));
+        assert_eq!(
+            out["emails"],
+            json!([{"value": "ada@x.io", "type": "work", "primary": true}])
+        );
+        assert_eq!(
+            out[ENTERPRISE_USER_URN],
+            json!({"department": "R&D", "manager": {"value": "9"}})
+        );
+        assert!(normalise_resource(body, USER, Dialect::Entra).is_err());
+    }
 
     #[test]
     fn nulls_are_dropped_and_manager_wrapped() {

@@ -66,6 +66,16 @@ pub enum Dialect {
     Okta,
     /// Entra ID: string booleans, remove with a value array, bare `manager`.
     Entra,
+    /// OneLogin: Entra's relaxations, plus the legacy schema names of its
+    /// SCIM 1.1-era user templates (`urn:scim:schemas:core:1.0`,
+    /// `urn:scim:schemas:extension:enterprise:1.0`/`2.0`) and single
+    /// objects where SCIM has lists.
+    OneLogin,
+    /// JumpCloud's custom SCIM connector: Entra-style requests (its group
+    /// member PATCH carries a `value` array without a filter).
+    JumpCloud,
+    /// PingOne's SCIM provisioner: Entra's relaxations.
+    PingOne,
     /// Strict RFC 7644.
     #[default]
     Generic,

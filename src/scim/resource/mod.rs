@@ -64,6 +64,9 @@ impl<'a> Ctx<'a> {
             dialect: match conn.idp {
                 Idp::Okta => Dialect::Okta,
                 Idp::Entra => Dialect::Entra,
+                Idp::OneLogin => Dialect::OneLogin,
+                Idp::JumpCloud => Dialect::JumpCloud,
+                Idp::PingOne => Dialect::PingOne,
                 Idp::Generic => Dialect::Generic,
             },
             collection_url,
