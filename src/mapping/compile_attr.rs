@@ -485,8 +485,11 @@ fn transforms(ctx: &mut Ctx<'_>, k: &str, t: &RuleTable) -> (Vec<Transform>, Vec
         items
             .iter()
             .filter_map(|it| {
-                Transform::parse(it.get_ref())
-                    .map_err(|e| ctx.err(&format!("{k}.{name}"), it.span(), e))
+                let key = format!("{k}.{name}");
+                let v =
+                    crate::mapping::compile_params::env_value(ctx, &key, it.span(), it.get_ref())?;
+                Transform::parse(&v)
+                    .map_err(|e| ctx.err(&key, it.span(), e))
                     .ok()
             })
             .collect()

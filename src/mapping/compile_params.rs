@@ -92,8 +92,10 @@ pub(crate) fn placeholders(ctx: &mut Ctx<'_>, raw: &ResourceToml) -> Vec<Derived
             .transform
             .iter()
             .filter_map(|t| {
-                Transform::parse(t.get_ref())
-                    .map_err(|e| ctx.err(&format!("{k}.transform"), t.span(), e))
+                let key = format!("{k}.transform");
+                let v = env_value(ctx, &key, t.span(), t.get_ref())?;
+                Transform::parse(&v)
+                    .map_err(|e| ctx.err(&key, t.span(), e))
                     .ok()
             })
             .collect();

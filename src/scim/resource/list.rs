@@ -372,7 +372,7 @@ async fn map_all(ctx: &Ctx<'_>, items: Vec<Value>) -> Result<Vec<Value>, ScimErr
         .collect::<Result<_, _>>()?;
     stream::iter(
         ids.into_iter()
-            .map(|id| async move { super::fetch(ctx, &id).await }),
+            .map(|id| async move { super::fetch_any(ctx, &id).await.map(|c| c.scim) }),
     )
     .buffered(ctx.config().host.concurrency)
     .try_collect()
