@@ -16,11 +16,14 @@
 
 mod support;
 
+#[path = "more_shapes/fab_app.rs"]
+mod fab_app;
 #[path = "more_shapes/http.rs"]
 mod http_util;
 #[path = "more_shapes/matrix_app.rs"]
 mod matrix_app;
 
+use fab_app::FabApp;
 use http::StatusCode;
 use matrix_app::MatrixApp;
 use scim_sidecar::Config;
@@ -444,4 +447,231 @@ async fn readyz_reads_the_app_with_the_sidecars_credentials() {
     assert_eq!(readyz().await, StatusCode::OK);
     app.revoke_token();
     assert_eq!(readyz().await, StatusCode::SERVICE_UNAVAILABLE);
+}
+
+// ----------------------------------------------------- Flask-AppBuilder
+
+async fn start_fab(app: &FabApp, idp: &str, edit: impl FnOnce(String) -> String) -> Sidecar {
+    let text = edit(retarget("fab.toml", app.serve().await, idp));
+    start(load(
+        &text,
+        &[
+            ("FAB_ACCESS_TOKEN", fab_app::ACCESS_TOKEN),
+            ("FAB_SERVICE_USER", fab_app::SERVICE_USER),
+        ],
+    ))
+    .await
+}
+
+fn fab_seed(app: &FabApp) {
+    for (u, f, l) in [("ada", "Ada", "Lovelace"), ("alan", "Alan", "Turing")] {
+        app.insert(json!({"username": u, "first_name": f, "last_name": l,
+            "email": format!("{u}@example.com"), "password": "x", "roles": [3]}));
+    }
+}
+
+/// The `q` documents the app received (every `q` of each call).
+fn fab_queries(app: &FabApp) -> Vec<Vec<Value>> {
+    app.rec
+        .seen()
+        .iter()
+        .filter(|s| s.path == "/api/v1/security/users/")
+        .map(|s| {
+            s.query
+                .get("q")
+                .map(|q| vec![fab_app::parse_q(q).expect(q)])
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn fab_okta_user_sequence() {
+    let app = FabApp::new();
+    fab_seed(&app);
+    let sc = start_fab(&app, "okta", |t| t).await;
+
+    // Test connection: pages from 0, the service account left out.
+    let (status, list) = call(&sc, "GET", "/scim/v2/Users?startIndex=1&count=100", None).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    assert_eq!(list["totalResults"], 2, "{list}");
+    assert_eq!(list["Resources"][0]["userName"], "ada");
+    assert_eq!(
+        list["Resources"][0]["meta"]["created"],
+        "2024-05-01T12:00:02.250000Z"
+    );
+    assert_eq!(
+        fab_queries(&app),
+        [[json!({"order_column": "id", "order_direction": "asc", "page": 0, "page_size": 100})]]
+    );
+
+    // Lookup: one call, one `q` holding the filter and the paging.
+    app.rec.clear();
+    let (_, found) = call(&sc, "GET", &filter("userName", "ALAN"), None).await;
+    assert_eq!(found["Resources"][0]["userName"], "alan", "{found}");
+    let seen = app.rec.seen();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].path, "/api/v1/security/users/");
+    assert_eq!(
+        fab_queries(&app),
+        [[
+            json!({"filters": [{"col": "username", "opr": "eq", "value": "ALAN"}],
+                 "order_column": "id", "order_direction": "asc", "page": 0, "page_size": 100})
+        ]]
+    );
+
+    // Create: the password the app requires is generated, the roles are
+    // the configured constant.
+    let mut body = okta_create("grace");
+    body.as_object_mut().unwrap().remove("password");
+    let (status, created) = call(&sc, "POST", "/scim/v2/Users", Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let pk: u64 = created["id"].as_str().unwrap().parse().unwrap();
+    let u = app.user(pk).unwrap();
+    assert_eq!(u["username"], "grace");
+    assert_eq!(
+        (u["first_name"].clone(), u["last_name"].clone()),
+        (json!("Test"), json!("User"))
+    );
+    assert_eq!(u["email"], "grace");
+    assert_eq!(u["roles"], json!([3]));
+    let pw = u["password"].as_str().unwrap();
+    assert!(
+        pw.len() == 32 && pw.chars().all(|c| c.is_ascii_alphanumeric()),
+        "{pw}"
+    );
+    assert!(created.get("password").is_none());
+
+    // A duplicate in another case is refused before the app sees it.
+    let (status, err) = call(&sc, "POST", "/scim/v2/Users", Some(okta_create("GRACE"))).await;
+    scim_error(status, &err, 409, Some("uniqueness"));
+    assert_eq!(app.len(), 4);
+
+    // GET → PUT: only the change is sent; roles and password stay.
+    let path = format!("/scim/v2/Users/{pk}");
+    let (_, mut user) = call(&sc, "GET", &path, None).await;
+    user["name"]["givenName"] = json!("Grace");
+    app.rec.clear();
+    let (status, r) = call(&sc, "PUT", &path, Some(user)).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    let put = app
+        .rec
+        .seen()
+        .into_iter()
+        .find(|s| s.method == http::Method::PUT)
+        .unwrap();
+    assert_eq!(put.body, Some(json!({"first_name": "Grace"})));
+    assert_eq!(app.user(pk).unwrap()["password"], pw);
+
+    // Deactivate, reactivate.
+    for active in [false, true] {
+        let body = patch(json!([{"op": "replace", "value": {"active": active}}]));
+        let (status, r) = call(&sc, "PATCH", &path, Some(body)).await;
+        assert_eq!(status, StatusCode::OK, "{r}");
+        assert_eq!(app.user(pk).unwrap()["active"], active);
+    }
+
+    // Renames that collide are refused: with another user (in another
+    // case) and with the protected service account.
+    for taken in ["ADA", fab_app::SERVICE_USER] {
+        let body = patch(json!([{"op": "replace", "path": "userName", "value": taken}]));
+        let (status, err) = call(&sc, "PATCH", &path, Some(body)).await;
+        scim_error(status, &err, 409, Some("uniqueness"));
+        assert_eq!(app.user(pk).unwrap()["username"], "grace");
+    }
+    let body = patch(json!([{"op": "replace", "path": "userName", "value": "Grace.Hopper"}]));
+    let (status, r) = call(&sc, "PATCH", &path, Some(body)).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(app.user(pk).unwrap()["username"], "Grace.Hopper");
+
+    // Import in pages of one: page numbers from 0.
+    app.rec.clear();
+    let (_, page2) = call(&sc, "GET", "/scim/v2/Users?startIndex=2&count=1", None).await;
+    assert_eq!(page2["Resources"][0]["userName"], "ada", "{page2}");
+
+    // The service account: not readable, not deletable.
+    let (status, _) = call(&sc, "GET", "/scim/v2/Users/1", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = call(&sc, "DELETE", "/scim/v2/Users/1", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(app.user(1).is_some());
+
+    let (status, _) = call(&sc, "DELETE", &path, None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert!(app.user(pk).is_none());
+}
+
+#[tokio::test]
+async fn fab_entra_user_sequence() {
+    let app = FabApp::new();
+    fab_seed(&app);
+    let sc = start_fab(&app, "entra", |t| t).await;
+    let login = "Test_User_ab6490ee-1e48-479e-a20b-2d77186b5dd1";
+    let (status, created) = call(&sc, "POST", "/scim/v2/Users", Some(entra_create(login))).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let pk: u64 = created["id"].as_str().unwrap().parse().unwrap();
+    let u = app.user(pk).unwrap();
+    assert_eq!(u["email"], "Test_User_fd0ea19b@testuser.com");
+    assert_eq!(u["first_name"], "givenName");
+    assert_eq!(u["password"].as_str().map(str::len), Some(32));
+
+    let (_, found) = call(&sc, "GET", &filter("userName", login), None).await;
+    assert_eq!(found["totalResults"], 1);
+
+    let path = format!("/scim/v2/Users/{pk}");
+    let ops = patch(json!([
+        {"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "new@testuser.com"},
+        {"op": "Replace", "path": "name.familyName", "value": "Hopper"},
+        {"op": "Replace", "path": "active", "value": "False"}
+    ]));
+    let (status, r) = call(&sc, "PATCH", &path, Some(ops)).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    let u = app.user(pk).unwrap();
+    assert_eq!(u["email"], "new@testuser.com");
+    assert_eq!(u["last_name"], "Hopper");
+    assert_eq!(u["active"], false);
+
+    let (status, _) = call(&sc, "DELETE", &path, None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = call(&sc, "GET", &path, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+/// A login holding every character with a meaning in Rison, JSON or a
+/// query string is looked up through each encoder and found exactly.
+#[tokio::test]
+async fn structured_query_values_round_trip_with_every_special_character() {
+    const HOSTILE: &str = "o'neil!(a,b):c*d@e$f g&h=i+j%k#l?m/n;\"o\\p{q}[r]~ü";
+    for encoder in ["rison", "json"] {
+        let app = FabApp::new();
+        fab_seed(&app);
+        let pk = app.insert(
+            json!({"username": HOSTILE, "first_name": "H", "last_name": "S",
+            "email": "h@example.com", "password": "x", "roles": [3]}),
+        );
+        // A decoy whose name is the hostile one cut at its first quote.
+        app.insert(json!({"username": "o", "first_name": "D", "last_name": "D",
+            "email": "d@example.com", "password": "x", "roles": [3]}));
+        let sc = start_fab(&app, "okta", |t| {
+            t.replace("{ rison = {", &format!("{{ {encoder} = {{"))
+        })
+        .await;
+        let scim_literal = serde_json::to_string(HOSTILE).unwrap();
+        let f: String =
+            form_urlencoded::byte_serialize(format!("userName eq {scim_literal}").as_bytes())
+                .collect();
+        app.rec.clear();
+        let (status, found) = call(&sc, "GET", &format!("/scim/v2/Users?filter={f}"), None).await;
+        assert_eq!(status, StatusCode::OK, "{encoder}: {found}");
+        assert_eq!(found["totalResults"], 1, "{encoder}: {found}");
+        assert_eq!(found["Resources"][0]["id"], pk.to_string(), "{encoder}");
+        assert_eq!(found["Resources"][0]["userName"], HOSTILE, "{encoder}");
+        let q = &app.rec.seen()[0].query["q"];
+        let doc = fab_app::parse_q(q).expect(q);
+        assert_eq!(doc["filters"][0]["value"], HOSTILE, "{encoder}: {q}");
+        assert_eq!(
+            doc["page"], 0,
+            "{encoder}: the value did not break out: {q}"
+        );
+    }
 }

@@ -397,6 +397,11 @@ impl ResourceMapping {
         &self.warnings
     }
 
+    /// Whether the mapping protects any account.
+    pub fn protects(&self) -> bool {
+        !self.protect.is_empty()
+    }
+
     /// Whether a SCIM resource is one of the app accounts the IdP may
     /// never see or change (`protect`).
     pub fn is_protected(&self, scim: &Value) -> bool {

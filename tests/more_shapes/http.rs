@@ -15,6 +15,8 @@ pub struct In {
     /// Percent-decoded path segments (empty ones dropped).
     pub segments: Vec<String>,
     pub query: std::collections::HashMap<String, String>,
+    /// The query string as sent.
+    pub raw_query: Option<String>,
     pub authorization: Option<String>,
     pub body: Option<Value>,
 }
@@ -43,6 +45,7 @@ pub async fn read(req: Request<Incoming>, rec: &Recorder) -> In {
             })
             .collect(),
         query: seen.query,
+        raw_query: parts.uri.query().map(str::to_owned),
         authorization: seen.authorization,
         body: seen.body,
     }

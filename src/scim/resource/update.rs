@@ -276,7 +276,9 @@ pub async fn delete(
 ) -> Result<Response<Body>, ScimError> {
     let m = ctx.mapping();
     let _held = ctx.lock(vec![ctx.lock_key(id)]).await?;
+    // A protected account must be read to be recognised (and refused).
     let needs_current = headers.contains_key(http::header::IF_MATCH)
+        || m.protects()
         || m.op(crate::mapping::OpKind::Delete)
             .is_none_or(|o| o.uses_version());
     let current = match needs_current {
