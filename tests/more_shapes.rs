@@ -16,6 +16,8 @@
 
 mod support;
 
+#[path = "more_shapes/crm_app.rs"]
+mod crm_app;
 #[path = "more_shapes/fab_app.rs"]
 mod fab_app;
 #[path = "more_shapes/http.rs"]
@@ -23,6 +25,7 @@ mod http_util;
 #[path = "more_shapes/matrix_app.rs"]
 mod matrix_app;
 
+use crm_app::CrmApp;
 use fab_app::FabApp;
 use http::StatusCode;
 use matrix_app::MatrixApp;
@@ -674,4 +677,179 @@ async fn structured_query_values_round_trip_with_every_special_character() {
             "{encoder}: the value did not break out: {q}"
         );
     }
+}
+
+// ----------------------------------------------------------------- CRM
+
+async fn start_crm(app: &CrmApp, idp: &str) -> Sidecar {
+    let text = retarget("crm.toml", app.serve().await, idp);
+    start(load(&text, &[("CRM_API_KEY", crm_app::API_KEY)])).await
+}
+
+/// The non-GET calls the app received, as `METHOD path body`.
+fn crm_writes(app: &CrmApp) -> Vec<String> {
+    app.rec
+        .seen()
+        .iter()
+        .filter(|s| s.method != http::Method::GET)
+        .map(|s| {
+            let body = s.body.as_ref().map(Value::to_string).unwrap_or_default();
+            format!("{} {} {body}", s.method, s.path)
+                .trim_end()
+                .to_owned()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn crm_okta_user_sequence() {
+    let app = CrmApp::new();
+    let boss =
+        app.insert(json!({"email": "boss@example.com", "first_name": "B", "last_name": "Oss"}));
+    let sc = start_crm(&app, "okta").await;
+
+    let (status, list) = call(&sc, "GET", "/scim/v2/Users?startIndex=1&count=2", None).await;
+    assert_eq!(
+        (status, list["totalResults"].clone()),
+        (StatusCode::OK, json!(1))
+    );
+    let mut body = okta_create("test.user@okta.local");
+    body["phoneNumbers"] = json!([{"type": "work", "value": "+1 555 0100", "primary": true},
+                                  {"type": "home", "value": "+1 555 0199"}]);
+    body[ENT] = json!({"department": "R&D", "manager": {"value": boss.to_string()}});
+    let (status, created) = call(&sc, "POST", "/scim/v2/Users", Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id: u64 = created["id"].as_str().unwrap().parse().unwrap();
+    let p = app.person(id).unwrap();
+    assert_eq!(p["phone"], "+1 555 0100", "the primary phone of any type");
+    assert_eq!(p["manager"], json!({"id": boss.to_string()}));
+    assert_eq!(
+        created["phoneNumbers"],
+        json!([{"type": "mobile", "value": "+1 555 0100", "primary": true}])
+    );
+
+    // Deactivate: the action carries its body.
+    let path = format!("/scim/v2/Users/{id}");
+    app.rec.clear();
+    let off = patch(json!([{"op": "replace", "value": {"active": false}}]));
+    let (status, r) = call(&sc, "PATCH", &path, Some(off.clone())).await;
+    assert_eq!(
+        (status, r["active"].clone()),
+        (StatusCode::OK, json!(false)),
+        "{r}"
+    );
+    assert_eq!(
+        crm_writes(&app),
+        [format!(
+            "POST /api/people/{id}/deactivate {{\"reason\":\"deprovisioned\",\"source\":\"scim\"}}"
+        )]
+    );
+    assert_eq!(app.person(id).unwrap()["status"], "deactivated");
+
+    // Reactivate: unlock ("not locked" is already done), then reactivate.
+    let on = patch(json!([{"op": "replace", "value": {"active": true}}]));
+    let (status, r) = call(&sc, "PATCH", &path, Some(on.clone())).await;
+    assert_eq!(
+        (status, r["active"].clone()),
+        (StatusCode::OK, json!(true)),
+        "{r}"
+    );
+    assert_eq!(app.person(id).unwrap()["status"], "active");
+
+    // Locked after failed sign-ins: reads as inactive; reactivating takes
+    // the unlock and the reactivation, in that order.
+    app.lock(id);
+    let (_, user) = call(&sc, "GET", &path, None).await;
+    assert_eq!(user["active"], false);
+    app.rec.clear();
+    let (status, r) = call(&sc, "PATCH", &path, Some(on)).await;
+    assert_eq!(
+        (status, r["active"].clone()),
+        (StatusCode::OK, json!(true)),
+        "{r}"
+    );
+    assert_eq!(
+        crm_writes(&app),
+        [
+            format!("POST /api/people/{id}/unlock"),
+            format!("POST /api/people/{id}/reactivate")
+        ]
+    );
+    assert_eq!(app.person(id).unwrap()["status"], "active");
+
+    // GET → PUT without the manager: cleared as `"manager": null`.
+    let (_, mut user) = call(&sc, "GET", &path, None).await;
+    user[ENT].as_object_mut().unwrap().remove("manager");
+    user["title"] = json!("Lead");
+    app.rec.clear();
+    let (status, r) = call(&sc, "PUT", &path, Some(user)).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    let patch_sent = &app
+        .rec
+        .seen()
+        .into_iter()
+        .find(|s| s.method == http::Method::PATCH)
+        .unwrap();
+    assert_eq!(
+        patch_sent.body,
+        Some(json!({"manager": null, "title": "Lead"}))
+    );
+    assert_eq!(app.person(id).unwrap()["manager"], Value::Null);
+
+    let (status, _) = call(&sc, "DELETE", &path, None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert!(app.person(id).is_none());
+}
+
+#[tokio::test]
+async fn crm_entra_user_sequence() {
+    let app = CrmApp::new();
+    let boss =
+        app.insert(json!({"email": "boss@example.com", "first_name": "B", "last_name": "Oss"}));
+    let sc = start_crm(&app, "entra").await;
+    let login = "Test_User_ab6490ee@testuser.com";
+    let (status, created) = call(&sc, "POST", "/scim/v2/Users", Some(entra_create(login))).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id: u64 = created["id"].as_str().unwrap().parse().unwrap();
+    let path = format!("/scim/v2/Users/{id}");
+
+    // Entra's manager as a bare id, and its mobile phone by filter.
+    let ops = patch(json!([
+        {"op": "Add", "path": format!("{ENT}:manager"), "value": boss.to_string()},
+        {"op": "Replace", "path": "phoneNumbers[type eq \"mobile\"].value", "value": "+49 151 1"}
+    ]));
+    let (status, r) = call(&sc, "PATCH", &path, Some(ops)).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    let p = app.person(id).unwrap();
+    assert_eq!(p["manager"], json!({"id": boss.to_string()}));
+    assert_eq!(p["phone"], "+49 151 1");
+    let ops = patch(
+        json!([{"op": "Replace", "path": "phoneNumbers[type eq \"mobile\"].value", "value": "+49 151 2"}]),
+    );
+    let (status, r) = call(&sc, "PATCH", &path, Some(ops)).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(app.person(id).unwrap()["phone"], "+49 151 2");
+
+    // Removing the manager clears the parent object.
+    app.rec.clear();
+    let ops = patch(json!([{"op": "Remove", "path": format!("{ENT}:manager")}]));
+    let (status, r) = call(&sc, "PATCH", &path, Some(ops)).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(app.person(id).unwrap()["manager"], Value::Null);
+
+    // String booleans through the actions, the lock included.
+    let ops = patch(json!([{"op": "Replace", "path": "active", "value": "False"}]));
+    let (status, _) = call(&sc, "PATCH", &path, Some(ops)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(app.person(id).unwrap()["status"], "deactivated");
+    app.lock(id);
+    let ops = patch(json!([{"op": "Replace", "path": "active", "value": "True"}]));
+    let (status, _) = call(&sc, "PATCH", &path, Some(ops)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(app.person(id).unwrap()["status"], "active");
+
+    let (status, _) = call(&sc, "DELETE", &path, None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = call(&sc, "GET", &path, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }

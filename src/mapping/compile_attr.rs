@@ -214,9 +214,10 @@ pub(crate) fn compile_rule(
     } else {
         leaf.mutability().min_with(res.attr.mutability())
     };
-    let shape = match (whole, picks) {
-        (true, _) => Shape::Whole,
-        (false, true) => Shape::MultiSub,
+    let shape = match (whole, picks, target.selector.is_some()) {
+        (true, _, _) => Shape::Whole,
+        (false, _, true) => Shape::Selected,
+        (false, true, false) => Shape::MultiSub,
         _ => Shape::Single,
     };
     let mut r = compile_body(ctx, &k, rule, name, leaf.ty(), default_mut, shape)?;

@@ -23,6 +23,8 @@ pub(crate) enum Shape {
     /// A sub-attribute of a multi-valued attribute without a selector
     /// (allowed with `select = "primary"`).
     MultiSub,
+    /// A selector rule (`emails[type eq "work"].value`).
+    Selected,
     /// An element rule inside `fields`.
     Field,
 }
@@ -31,7 +33,7 @@ pub(crate) enum Shape {
 pub(crate) fn write_opts(ctx: &mut Ctx<'_>, k: &str, t: &RuleTable, shape: Shape) -> WriteOpts {
     let mut o = WriteOpts::default();
     if let Some(w) = &t.where_ {
-        if matches!(shape, Shape::Field | Shape::MultiSub) {
+        if matches!(shape, Shape::Field | Shape::MultiSub | Shape::Selected) {
             ctx.err(
                 &format!("{k}.where"),
                 w.span(),
@@ -110,7 +112,7 @@ pub(crate) fn write_opts(ctx: &mut Ctx<'_>, k: &str, t: &RuleTable, shape: Shape
     }
     if let Some(s) = &t.select {
         match (s.get_ref().as_str(), shape) {
-            ("primary", Shape::MultiSub) => o.pick_primary = true,
+            ("primary", Shape::MultiSub | Shape::Selected) => o.pick_primary = true,
             _ => ctx.err(&format!("{k}.select"), s.span(), "`select = \"primary\"` maps a sub-attribute of a multi-valued attribute, e.g. \"phoneNumbers.value\", to one host field"),
         }
     }

@@ -479,14 +479,20 @@ fn select<'a>(rule: &AttrRule, items: &'a [Value]) -> Option<&'a Value> {
             .and_then(Value::as_str)
             .is_some_and(|s| s.eq_ignore_ascii_case(want))
     };
-    items.iter().find(matches).or_else(|| {
+    let primary = |it: &&Value| get_ci(it, "primary") == Some(&Value::Bool(true));
+    let found = items.iter().find(matches).or_else(|| {
         let untyped = |it: &&Value| get_ci(it, sel).is_none_or(Value::is_null);
-        let primary = |it: &&Value| get_ci(it, "primary") == Some(&Value::Bool(true));
         items
             .iter()
             .filter(untyped)
             .find(|it| primary(it) || items.len() == 1)
-    })
+    });
+    // `select = "primary"`: one host field takes the element of the
+    // selected type, else the primary element of any type, else the first.
+    match found {
+        None if rule.write_opts.pick_primary => items.iter().find(primary).or(items.first()),
+        other => other,
+    }
 }
 
 /// Places a SCIM value at the rule's target in the output resource.
