@@ -139,7 +139,7 @@ fn map_dry_runs_the_users_mapping_both_ways() {
     let scim = dir.join("user.json");
     std::fs::write(
         &scim,
-        r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"a@x.com","name":{"givenName":"A"},"password":"p","nickName":"n"}"#,
+        r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"a@x.com","name":{"givenName":"A"},"password":"p","ims":[{"value":"n"}]}"#,
     )
     .unwrap();
     let host = dir.join("host.json");
@@ -177,7 +177,11 @@ fn map_dry_runs_the_users_mapping_both_ways() {
         body,
         serde_json::json!({"login": "a@x.com", "profile": {"first": "A"}})
     );
-    assert!(String::from_utf8_lossy(&out.stderr).contains("nickName, password"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("ims") && stderr.contains("password"),
+        "{stderr}"
+    );
     let out = run("--to-scim", &host);
     assert_eq!(out.status.code(), Some(0));
     let user: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -47,10 +47,16 @@ async fn schemas_list_exactly_the_mapped_attributes() {
         "externalId",
         "name",
         "displayName",
+        "nickName",
+        "profileUrl",
         "title",
+        "userType",
+        "preferredLanguage",
         "locale",
+        "timezone",
         "emails",
         "phoneNumbers",
+        "addresses",
         "active",
     ]
     .into_iter()
@@ -70,9 +76,16 @@ async fn schemas_list_exactly_the_mapped_attributes() {
         .collect();
     assert_eq!(
         subs,
-        ["familyName", "formatted", "givenName"]
-            .into_iter()
-            .collect()
+        [
+            "familyName",
+            "formatted",
+            "givenName",
+            "honorificPrefix",
+            "honorificSuffix",
+            "middleName"
+        ]
+        .into_iter()
+        .collect()
     );
     let formatted = name["subAttributes"]
         .as_array()
@@ -92,8 +105,31 @@ async fn schemas_list_exactly_the_mapped_attributes() {
         ent["id"],
         "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
     );
-    assert_eq!(ent["attributes"].as_array().unwrap().len(), 1);
+    let ent_names: BTreeSet<&str> = ent["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    let every: BTreeSet<&str> = [
+        "employeeNumber",
+        "costCenter",
+        "organization",
+        "division",
+        "department",
+        "manager",
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(ent_names, every, "the whole enterprise extension");
     assert_eq!(attr(ent, "department")["type"], "string");
+    let manager: BTreeSet<&str> = attr(ent, "manager")["subAttributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(manager, ["displayName", "value"].into_iter().collect());
 
     let (status, one) = call(
         &sc,

@@ -853,3 +853,71 @@ async fn crm_entra_user_sequence() {
     let (status, _) = call(&sc, "GET", &path, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+// ------------------------------------------------------------- configs
+
+#[test]
+fn check_accepts_the_configs_without_warnings_and_names_missing_secrets() {
+    let configs: [(&str, &[&str]); 3] = [
+        ("matrix.toml", &["MATRIX_ADMIN_TOKEN", "MATRIX_SERVER_NAME"]),
+        ("fab.toml", &["FAB_ACCESS_TOKEN", "FAB_SERVICE_USER"]),
+        ("crm.toml", &["CRM_API_KEY"]),
+    ];
+    for (file, vars) in configs {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("config")
+            .join(file)
+            .display()
+            .to_string();
+        let run = |set: &[&str]| {
+            let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_scim-sidecar"));
+            cmd.args(["check", "--config", &path])
+                .env_remove("SCIM_SIDECAR_CONFIG");
+            for v in vars {
+                cmd.env_remove(v);
+            }
+            for v in set {
+                cmd.env(v, "example.org");
+            }
+            cmd.output().expect("run scim-sidecar")
+        };
+        let ok = run(vars);
+        let stdout = String::from_utf8_lossy(&ok.stdout);
+        assert_eq!(
+            ok.status.code(),
+            Some(0),
+            "{file}:\n{stdout}{}",
+            String::from_utf8_lossy(&ok.stderr)
+        );
+        assert!(stdout.contains(&format!("{path}: ok")), "{file}:\n{stdout}");
+        assert!(!stdout.contains("warning:"), "{file}:\n{stdout}");
+        let missing = run(&vars[1..]);
+        assert_eq!(missing.status.code(), Some(1), "{file} without {}", vars[0]);
+        let stderr = String::from_utf8_lossy(&missing.stderr);
+        assert!(
+            stderr.contains(&format!("`{}` is not set", vars[0])),
+            "{file}:\n{stderr}"
+        );
+    }
+}
+
+#[test]
+fn the_guide_shows_the_configs_verbatim() {
+    let guide = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/mapping.md"),
+    )
+    .unwrap();
+    for file in ["matrix.toml", "fab.toml", "crm.toml"] {
+        let text = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("config")
+                .join(file),
+        )
+        .unwrap();
+        let block = format!("```toml\n{}\n```", text.trim_end());
+        assert!(
+            guide.contains(&block),
+            "docs/mapping.md does not show config/{file} as it is"
+        );
+    }
+}

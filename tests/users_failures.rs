@@ -201,13 +201,13 @@ async fn filters_on_unmapped_attributes_are_invalid_not_empty() {
     let (status, err) = call(
         &sc,
         "GET",
-        "/scim/v2/Users?filter=nickName%20eq%20%22x%22",
+        "/scim/v2/Users?filter=ims.value%20eq%20%22x%22",
         None,
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
     assert_eq!(err["scimType"], "invalidFilter");
-    assert!(err["detail"].as_str().unwrap().contains("nickName"));
+    assert!(err["detail"].as_str().unwrap().contains("ims"));
     assert!(seen.seen().is_empty(), "the app was not asked");
 }
 

@@ -22,6 +22,7 @@ const USER_WRITABLE: &[&str] = &[
     "state",
     "dept",
     "locale",
+    "org",
 ];
 
 /// Whether a user may sign in.
@@ -41,8 +42,48 @@ pub(super) enum State {
 pub(super) struct Profile {
     first: Option<String>,
     last: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    middle: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    prefix: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    suffix: Option<String>,
     display: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    nickname: Option<String>,
     title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    profile_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    user_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    preferred_language: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    timezone: Option<String>,
+}
+
+/// One entry of `contact.addresses`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Address {
+    kind: Option<String>,
+    street: Option<String>,
+    locality: Option<String>,
+    region: Option<String>,
+    postal_code: Option<String>,
+    country: Option<String>,
+}
+
+/// `org`: where a user sits in the organisation.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Org {
+    employee_number: Option<String>,
+    cost_center: Option<String>,
+    organization: Option<String>,
+    division: Option<String>,
+    manager_id: Option<String>,
+    manager_name: Option<String>,
 }
 
 /// One entry of `contact.phones`.
@@ -60,6 +101,12 @@ pub(super) struct Contact {
     pub(super) email: Option<String>,
     #[serde(default, deserialize_with = "null_as_default")]
     phones: Vec<Phone>,
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    addresses: Vec<Address>,
 }
 
 /// The client-writable part of a user.
@@ -76,6 +123,8 @@ pub(super) struct UserFields {
     pub(super) state: State,
     dept: Option<String>,
     locale: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    org: Option<Org>,
 }
 
 /// A stored user.

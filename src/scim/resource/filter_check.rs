@@ -99,12 +99,12 @@ mod tests {
         let m = mapping();
         for (f, named) in [
             (r#"usrName eq "a""#, "usrName"),
-            (r#"userName eq "a" or nickName eq "b""#, "nickName"),
-            (r#"name.middleName eq "x""#, "name.middleName"),
+            (r#"userName eq "a" or ims.value eq "b""#, "ims"),
+            (r#"photos.value eq "x""#, "photos"),
             (r#"emails[display eq "x"]"#, "emails"),
             (
-                r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager eq "1""#,
-                "manager",
+                r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:managerId eq "1""#,
+                "managerId",
             ),
         ] {
             let e = check(&m, &parse(f).unwrap()).unwrap_err();
