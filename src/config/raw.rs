@@ -166,7 +166,7 @@ pub struct RawHost {
 pub struct RawConnection {
     /// Short name used in logs.
     pub id: SpStr,
-    /// Request dialect: `okta`, `entra` or `generic`.
+    /// Request dialect: `okta`, `entra`, `onelogin`, `jumpcloud`, `pingone` or `generic`.
     pub idp: Option<SpStr>,
     /// `sha256:<hex>` hashes of the bearer tokens accepted.
     #[serde(default)]

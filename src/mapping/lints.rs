@@ -42,15 +42,26 @@ fn shared_paths(ctx: &Ctx<'_>, rules: &[AttrRule], out: &mut Vec<CompileError>) 
         .collect();
     for (i, (a, wa)) in writes.iter().enumerate() {
         for (b, wb) in &writes[i + 1..] {
-            if same_or_nested(wa, wb) {
-                out.push(CompileError::key(
-                    format!("{}.attributes", ctx.key),
-                    format!(
-                        "`{}` and `{}` write the same host field: one overwrites the other",
-                        a.name, b.name
-                    ),
-                ));
+            if !same_or_nested(wa, wb) {
+                continue;
             }
+            let message = match (a.multi, b.multi) {
+                (true, false) | (false, true) => {
+                    let (list, one) = if a.multi { (a, b) } else { (b, a) };
+                    format!(
+                        "`{}` writes a whole list where `{}` writes a single value: the app's field holds one or the other",
+                        list.name, one.name
+                    )
+                }
+                _ => format!(
+                    "`{}` and `{}` write the same host field: one overwrites the other",
+                    a.name, b.name
+                ),
+            };
+            out.push(CompileError::key(
+                format!("{}.attributes", ctx.key),
+                message,
+            ));
         }
     }
 }

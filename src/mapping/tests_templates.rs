@@ -256,6 +256,18 @@ fn lints_warn_about_rules_that_cannot_work() {
     assert!(has("is case-insensitive and this rule is not"), "{w:?}");
     assert!(has("query `deactivated` may hide"), "{w:?}");
     assert!(chat().warnings().is_empty(), "{:?}", chat().warnings());
+    let src = CHAT.replace(
+        "userName = \"$.login\"",
+        "userName = \"$.login\"\nemails = { path = \"$.login\", fields = { value = \"$.address\" } }",
+    );
+    let m = compile_src(&src).unwrap_or_else(|e| panic!("{e:?}"));
+    let w: Vec<String> = m.warnings().iter().map(ToString::to_string).collect();
+    assert!(
+        w.iter()
+            .any(|x| x
+                .contains("`emails` writes a whole list where `userName` writes a single value")),
+        "{w:?}"
+    );
 }
 
 #[test]
