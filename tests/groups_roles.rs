@@ -349,3 +349,35 @@ async fn role_writes_cost_two_calls_per_member_and_race_safely() {
     roles.sort();
     assert_eq!(roles, ["admin", "billing"]);
 }
+
+#[tokio::test]
+async fn concurrent_renames_to_one_login_leave_one_holder() {
+    // This app does not enforce unique logins itself: only the sidecar's
+    // `unique` check (with its claim on the new value) stands between two
+    // IdP workers renaming two users to the same login.
+    let (sc, app) = setup(|m| m.to_owned()).await;
+    let ids: Vec<String> = (0..6).map(|i| app.add(&format!("user{i}"), &[])).collect();
+    let renames = join_all(ids.iter().map(|id| {
+        let body = ops(json!([{"op": "replace", "path": "userName", "value": "Taken"}]));
+        let path = format!("/scim/v2/Users/{id}");
+        let sc = &sc;
+        async move { call(sc, "PATCH", &path, Some(body)).await }
+    }))
+    .await;
+    let ok = renames.iter().filter(|(s, _)| *s == StatusCode::OK).count();
+    assert_eq!(ok, 1, "{renames:?}");
+    for (s, body) in renames.iter().filter(|(s, _)| *s != StatusCode::OK) {
+        assert_eq!(
+            (*s, body["scimType"].as_str()),
+            (StatusCode::CONFLICT, Some("uniqueness"))
+        );
+    }
+    let holders = app
+        .users
+        .lock()
+        .unwrap()
+        .values()
+        .filter(|u| u["login"] == "Taken")
+        .count();
+    assert_eq!(holders, 1);
+}

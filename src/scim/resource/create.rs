@@ -69,7 +69,7 @@ pub async fn create(ctx: &Ctx<'_>, req: Request<Incoming>) -> Result<Response<Bo
 
 /// The lock keys of a create: each unique value it claims (the userName at
 /// least), lowercased where the attribute is not caseExact.
-fn claim_keys(m: &ResourceMapping, wanted: &Value) -> Vec<String> {
+pub(super) fn claim_keys(m: &ResourceMapping, wanted: &Value) -> Vec<String> {
     let mut attrs: Vec<&str> = m
         .unique_before_create()
         .iter()

@@ -213,6 +213,14 @@ async fn write(
         if plan.is_empty() {
             return Ok((current.scim, shown));
         }
+        // A rename claims its new unique values as a create does, so two
+        // writers cannot take the same login at once in this sidecar.
+        let before_keys = super::create::claim_keys(ctx.mapping(), &current.scim);
+        let claims: Vec<String> = super::create::claim_keys(ctx.mapping(), &after)
+            .into_iter()
+            .filter(|k| !before_keys.contains(k))
+            .collect();
+        let _claimed = ctx.lock(claims).await?;
         super::create::check_renames(ctx, id, &current.scim, &after).await?;
         tracing::debug!(%plan, attempt, "write plan");
         match exec::run(&ctx.host, &plan, known(id, &current, ctx), &after).await {
