@@ -325,6 +325,15 @@ fn compile_body(
         t.template.is_some() || t.constant.is_some() || (t.read.is_some() && t.write.is_none());
     let mutability = mutability(ctx, k, t, default_mut, computed);
     let (read, write) = transforms(ctx, k, t);
+    if read.iter().any(|t| matches!(t, Transform::Split(_))) {
+        // RFC 7643 §2.4: only multi-valued attributes hold arrays, and theirs
+        // are of objects; a split string could never be declared in /Schemas.
+        ctx.err(
+            k,
+            rule.span(),
+            "`split` would read the app's string as an array, which a single SCIM value cannot hold; use `join` where the app keeps a list and SCIM a string",
+        );
+    }
     let path_key = if matches!(rule.get_ref(), RuleToml::Path(_)) {
         k.to_owned()
     } else {

@@ -391,6 +391,25 @@ fn discovery_lists_mapped_attributes() {
 }
 
 #[test]
+fn a_split_on_read_is_refused() {
+    let src = EXAMPLE.replace(
+        "title            = \"$.profile.title\"",
+        "title = { path = \"$.profile.title\", transform = [{ split = \",\" }] }",
+    );
+    let errs = compile_src(&src).unwrap_err();
+    assert!(
+        errs.iter()
+            .any(|e| e.key == "users.attributes.title" && e.message.contains("split")),
+        "{errs:?}"
+    );
+    let ok = EXAMPLE.replace(
+        "title            = \"$.profile.title\"",
+        "title = { path = \"$.profile.titles\", transform = [{ join = \",\" }] }",
+    );
+    assert!(compile_src(&ok).is_ok());
+}
+
+#[test]
 fn compile_errors_carry_keys_and_spans() {
     let src = r#"
 [users]
