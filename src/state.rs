@@ -1,6 +1,8 @@
 //! The state of a running sidecar, in two lifetimes. [`State`] lives as
 //! long as the process: the pooled client to the app, the crypto provider,
-//! the per-resource write locks, request ids, reload counters. [`Runtime`] is everything built from one
+//! the per-resource write locks, request ids, reload counters, and the
+//! telemetry (metrics registry, audit sink, webhook queues), so counters
+//! and queued events survive reloads. [`Runtime`] is everything built from one
 //! config — the config itself, the token table, the base-path routes, the
 //! discovery documents and the limiters — compiled off the request path
 //! and swapped atomically (arc-swap) on reload. A request loads the
@@ -13,6 +15,7 @@ use crate::limits::Limits;
 use crate::scim::base_path::BasePaths;
 use crate::scim::discovery::Discovery;
 use crate::scim::locks::WriteLocks;
+use crate::telemetry::{Audit, Metrics, Telemetry};
 use crate::upstream::{HttpClient, build_client};
 use arc_swap::ArcSwap;
 use rustls::crypto::CryptoProvider;
@@ -68,6 +71,10 @@ pub struct State {
     pub crypto: Arc<CryptoProvider>,
     /// Per-resource write serialisation; lives as long as the process.
     pub write_locks: WriteLocks,
+    /// Prometheus metrics.
+    pub metrics: Arc<Metrics>,
+    /// Provisioning audit events and their webhooks.
+    pub audit: Arc<Audit>,
     runtime: ArcSwap<Runtime>,
     reloads: watch::Sender<ReloadStats>,
     next_request_id: AtomicU64,
@@ -82,6 +89,7 @@ impl State {
     /// Builds the state with a given crypto provider.
     pub fn with_provider(config: Config, crypto: Arc<CryptoProvider>) -> Self {
         let client = build_client(&config.upstream, crypto.clone());
+        let telemetry = Telemetry::new(&config, crypto.clone());
         let seed = {
             let mut b = [0u8; 8];
             // A random start keeps request ids distinct across restarts; a
@@ -93,6 +101,8 @@ impl State {
             client,
             crypto,
             write_locks: WriteLocks::default(),
+            metrics: telemetry.metrics,
+            audit: telemetry.audit,
             runtime: ArcSwap::from_pointee(Runtime::new(config)),
             reloads: watch::Sender::new(ReloadStats::default()),
             next_request_id: AtomicU64::new(seed),
@@ -115,11 +125,13 @@ impl State {
         let runtime = Runtime::new(config);
         self.runtime.store(Arc::new(runtime));
         self.reloads.send_modify(|s| s.applied += 1);
+        self.metrics.config_reload(true);
     }
 
     /// Records a refused reload.
     pub fn reject_reload(&self) {
         self.reloads.send_modify(|s| s.rejected += 1);
+        self.metrics.config_reload(false);
     }
 
     /// Records the outcome of a certificate reload.
@@ -160,6 +172,7 @@ fn restart_only_changes(old: &Config, new: &Config) -> Vec<&'static str> {
             o.max_connections != n.max_connections,
         ),
         ("upstream.ca_file", ou.ca_pem != nu.ca_pem),
+        ("webhooks", old.webhooks != new.webhooks),
         (
             "upstream.connect_timeout",
             ou.connect_timeout != nu.connect_timeout,

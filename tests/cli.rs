@@ -194,6 +194,78 @@ fn map_dry_runs_the_users_mapping_both_ways() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Starts `run` with stderr on a pipe (as when logs go to a file or a log
+/// collector), returns its first log line and stops it.
+fn first_log_line(format_flag: Option<&str>, format_env: Option<&str>) -> String {
+    use std::io::BufRead;
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "run-logs-{}-{}",
+        std::process::id(),
+        format_flag.or(format_env).unwrap_or("default")
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nlisten = \"127.0.0.1:0\"\nadmin_listen = \"127.0.0.1:0\"\n\
+             [upstream]\nurl = \"http://127.0.0.1:9\"\n\
+             [[connections]]\nid = \"c\"\ntokens = [\"{}\"]\n",
+            scim_sidecar::auth::token_hash_string("t")
+        ),
+    )
+    .unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_scim-sidecar"));
+    cmd.arg("run")
+        .env_remove("SCIM_SIDECAR_LOG_FORMAT")
+        .env_remove("RUST_LOG")
+        .env("SCIM_SIDECAR_CONFIG", &config)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    if let Some(f) = format_flag {
+        cmd.args(["--log-format", f]);
+    }
+    if let Some(f) = format_env {
+        cmd.env("SCIM_SIDECAR_LOG_FORMAT", f);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut line = String::new();
+    let stderr = child.stderr.take().unwrap();
+    std::io::BufReader::new(stderr)
+        .read_line(&mut line)
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    line
+}
+
+#[test]
+fn logs_to_a_pipe_are_plain_text_or_json_as_chosen() {
+    let text = first_log_line(Some("text"), None);
+    assert!(text.contains("scim-sidecar listening"), "{text:?}");
+    assert!(
+        !text.contains('\u{1b}'),
+        "escape codes in a piped log: {text:?}"
+    );
+    assert!(!text.trim_start().starts_with('{'), "{text:?}");
+
+    for line in [
+        first_log_line(None, Some("json")),
+        first_log_line(None, None),
+    ] {
+        let v: serde_json::Value = serde_json::from_str(line.trim())
+            .unwrap_or_else(|e| panic!("not a JSON line ({e}): {line:?}"));
+        assert_eq!(v["message"], "scim-sidecar listening");
+        assert_eq!(v["level"], "INFO");
+    }
+    let text = first_log_line(None, Some("text"));
+    assert!(
+        text.contains("listening") && !text.contains('{'),
+        "{text:?}"
+    );
+}
+
 #[test]
 fn connection_new_prints_the_idp_settings_and_hash_only_config() {
     let out = sidecar(&["connection", "new", "--id", "acme", "--idp", "okta"]);

@@ -15,12 +15,14 @@ pub mod raw;
 mod render;
 mod summary;
 mod validate;
+pub mod webhooks;
 
 pub use duration::{format_duration, parse_duration};
 pub use env::{EnvLookup, expand};
 pub use error::ConfigError;
 pub use net::Cidr;
 pub use render::{line_col, render_errors};
+pub use webhooks::WebhookConfig;
 
 use crate::mapping::ResourceMapping;
 use http::HeaderMap;
@@ -48,6 +50,8 @@ pub struct Config {
     pub users: Option<Arc<ResourceMapping>>,
     /// The compiled `[groups]` mapping, when SCIM Groups are served.
     pub groups: Option<Arc<ResourceMapping>>,
+    /// Receivers of provisioning events (`[[webhooks]]`), none by default.
+    pub webhooks: Vec<WebhookConfig>,
     /// Files read besides the config file itself (connection files, token
     /// files, CA file), which a reload watches too.
     pub sources: Vec<PathBuf>,

@@ -31,6 +31,9 @@ pub struct RawConfig {
     pub users: Option<crate::mapping::raw::ResourceToml>,
     /// `[groups]`: the Group mapping.
     pub groups: Option<crate::mapping::raw::ResourceToml>,
+    /// `[[webhooks]]`: receivers of provisioning events.
+    #[serde(default)]
+    pub webhooks: Vec<Spanned<super::webhooks::RawWebhook>>,
 }
 
 /// `[server]`.

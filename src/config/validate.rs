@@ -52,6 +52,7 @@ pub fn load(text: &str, env: EnvLookup<'_>, files: FileLookup<'_>) -> Result<Con
     }
     let users = users.map(Arc::new);
     let groups = groups.map(Arc::new);
+    let webhooks = super::webhooks::validate(&raw.webhooks, env, &mut errs.0);
     if errs.0.is_empty() {
         Ok(Config {
             server,
@@ -61,6 +62,7 @@ pub fn load(text: &str, env: EnvLookup<'_>, files: FileLookup<'_>) -> Result<Con
             connections,
             users,
             groups,
+            webhooks,
             sources: Vec::new(),
             fingerprint: [0; 32],
         })

@@ -18,6 +18,7 @@ use crate::error::{ScimError, ScimType};
 use crate::mapping::{ErrorOutcome, HostRequest, MapError, OpKind, ResourceMapping, Vars};
 use crate::plan::Repeat;
 use crate::state::{Runtime, State};
+use crate::telemetry::request::X_REQUEST_ID;
 use crate::upstream::{UpstreamError, send};
 use http::header::{ACCEPT, CONTENT_TYPE, HeaderValue, LOCATION, RETRY_AFTER};
 use http::{Request, StatusCode, Uri};
@@ -302,7 +303,11 @@ impl HostCtx<'_> {
     ) -> Result<HostReply, CallError> {
         let method = req.method.clone();
         let started = Instant::now();
-        let (reply, retry_after) = self.send(req, uri).await?;
+        let sent = self.send(req, uri).await;
+        let result = sent.as_ref().map(|(r, _)| r.status).map_err(|e| e.status);
+        let metrics = &self.state.metrics;
+        crate::telemetry::record_app_call(metrics, kind.key(), result, started.elapsed());
+        let (reply, retry_after) = sent?;
         let status = reply.status;
         // Debug log of each app call: what was called and how it answered,
         // with the app's error code as the mapping's error rules read it.
@@ -365,6 +370,7 @@ impl HostCtx<'_> {
         let mut builder = Request::builder().method(req.method.clone()).uri(uri);
         if let Some(h) = builder.headers_mut() {
             h.extend(host.headers.iter().map(|(k, v)| (k.clone(), v.clone())));
+            h.extend(crate::telemetry::request::current_header().map(|v| (X_REQUEST_ID, v)));
             for (k, v) in req.headers {
                 h.insert(k, v);
             }

@@ -1,14 +1,16 @@
 //! The admin listener, on its own port and never in the public Service:
 //! `/livez` answers while the process runs (never upstream-dependent, so a
-//! down app does not restart the sidecar) and `/readyz` answers 200 only
+//! down app does not restart the sidecar), `/readyz` answers 200 only
 //! when the config is loaded and the app is reachable — and, with `[host]
 //! ready_read`, when one authenticated read of the app's user list
-//! succeeds, so credentials the app no longer accepts show as not ready.
+//! succeeds, so credentials the app no longer accepts show as not ready —
+//! and `/metrics` serves the Prometheus registry as OpenMetrics text.
 
 use super::conn::{self, Activity, ConnLimits};
-use crate::body::{Body, empty};
+use crate::body::{Body, empty, full};
 use crate::proxy::plain;
 use crate::state::State;
+use http::header::{CONTENT_TYPE, HeaderValue};
 use http::{Method, Request, Response, StatusCode, Uri};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
@@ -87,6 +89,7 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
     }
     Ok(match req.uri().path() {
         "/livez" => plain(StatusCode::OK, "ok\n"),
+        "/metrics" => metrics(&state),
         "/readyz" => match ready(&state).await {
             Ok(()) => plain(StatusCode::OK, "ready\n"),
             Err(why) => {
@@ -99,6 +102,17 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
         },
         _ => plain(StatusCode::NOT_FOUND, "not found\n"),
     })
+}
+
+/// The registry in the OpenMetrics text format, which Prometheus asks for
+/// (and which every Prometheus since 2.5 parses).
+fn metrics(state: &State) -> Response<Body> {
+    let mut resp = Response::new(full(state.metrics.encode()));
+    resp.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static(crate::telemetry::metrics::CONTENT_TYPE),
+    );
+    resp
 }
 
 /// Readiness: the app is reachable and, with `ready_read`, answers an

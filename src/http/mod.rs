@@ -3,5 +3,6 @@
 
 pub mod admin;
 pub mod conn;
+pub mod observe;
 pub mod server;
 pub mod tls;

@@ -11,9 +11,11 @@ use super::conn::{self, Activity, ConnLimits};
 use super::tls::{CertStore, TlsError};
 use crate::body::Body;
 use crate::http::admin;
+use crate::http::observe::{Observed, ScimOp};
 use crate::proxy::{self, headers::ClientInfo};
 use crate::scim::{self, Front, base_path::PathMatch};
 use crate::state::State;
+use crate::telemetry::request::X_REQUEST_ID;
 use http::{Request, Response};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
@@ -22,12 +24,15 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 use tracing::Instrument;
+
+/// Longest wait for queued webhook events on shutdown.
+const WEBHOOK_FLUSH: Duration = Duration::from_secs(10);
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -122,8 +127,15 @@ impl Server {
             let _ = admin_stopped.await;
         }));
         tracing::info!(public = %public_addr, tls = self.certs.is_some(), "scim-sidecar listening");
+        self.state.audit.webhooks().start();
         let acceptor = self.certs.as_ref().map(CertStore::acceptor);
         accept_loop(self.public, self.state.clone(), acceptor, shutdown).await;
+        let drain = self.state.runtime().config.server.drain_timeout;
+        self.state
+            .audit
+            .webhooks()
+            .shutdown(drain.min(WEBHOOK_FLUSH))
+            .await;
         let _ = stop_admin.send(());
         let _ = admin.await;
         Ok(())
@@ -249,22 +261,23 @@ async fn http<I>(
 }
 
 /// Routes one request: SCIM below a base path, pass-through otherwise.
-async fn handle(state: Arc<State>, client: ClientInfo, req: Request<Incoming>) -> Response<Body> {
+async fn handle(
+    state: Arc<State>,
+    client: ClientInfo,
+    mut req: Request<Incoming>,
+) -> Response<Body> {
     let rt = state.runtime();
-    let request_id = state.request_id();
     let route = rt.base_paths.classify(req.uri().path());
-    let is_scim = !matches!(route, PathMatch::NotScim);
-    let span = tracing::info_span!(
-        "request",
-        id = %request_id,
-        method = %req.method(),
-        route = if is_scim { "scim" } else { "pass" },
-        conn = tracing::field::Empty,
-        token = tracing::field::Empty,
-    );
-    async move {
-        let started = Instant::now();
-        let mut resp = match &route {
+    let scim_op = match &route {
+        PathMatch::Scim { rest, .. } => Some(ScimOp::classify(req.method(), rest)),
+        PathMatch::Refused => Some(ScimOp::unrouted()),
+        PathMatch::NotScim => None,
+    };
+    let observed = Observed::start(&state, &req, scim_op);
+    let (span, ctx) = (observed.span(), observed.ctx());
+    let request_id = ctx.header();
+    let work = async move {
+        let resp = match &route {
             PathMatch::Scim { base, rest } => {
                 let front = Front {
                     state: &state,
@@ -276,20 +289,12 @@ async fn handle(state: Arc<State>, client: ClientInfo, req: Request<Incoming>) -
                 scim::handle(front, req).await
             }
             PathMatch::Refused => scim::refused(),
-            PathMatch::NotScim => proxy::forward(&state, &rt, client, req).await,
+            PathMatch::NotScim => {
+                req.headers_mut().insert(X_REQUEST_ID, request_id);
+                proxy::forward(&state, &rt, client, req).await
+            }
         };
-        let status = resp.status().as_u16();
-        let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-        if is_scim {
-            tracing::info!(status, micros, "scim request");
-        } else {
-            tracing::debug!(status, micros, "pass-through request");
-        }
-        if let (true, Ok(v)) = (is_scim, http::HeaderValue::from_str(&request_id)) {
-            resp.headers_mut().insert("x-request-id", v);
-        }
-        resp
-    }
-    .instrument(span)
-    .await
+        observed.finish(&state, resp)
+    };
+    ctx.scope(work.instrument(span)).await
 }

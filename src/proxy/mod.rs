@@ -72,7 +72,7 @@ pub async fn forward(
         inner: body,
         broken: broken.clone(),
     };
-    let upstream_req = Request::from_parts(parts, body.boxed());
+    let upstream_req = Request::from_parts(parts, state.metrics.count_body(body, true));
     let sent = crate::upstream::send(&state.client, upstream_req, up.response_header_timeout).await;
     let mut resp = match sent {
         Ok(r) => r,

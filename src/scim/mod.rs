@@ -22,6 +22,7 @@ use crate::error::ScimError;
 use crate::limits::retry_after_secs;
 use crate::proxy::headers::{ClientInfo, X_FORWARDED_HOST, X_FORWARDED_PROTO};
 use crate::state::{Runtime, State};
+use crate::telemetry::metrics::Limit;
 use http::header::{ALLOW, CONTENT_TYPE, HOST, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{HeaderMap, Request, Response, StatusCode};
 use hyper::body::Incoming;
@@ -62,6 +63,10 @@ async fn phases(front: &Front<'_>, req: Request<Incoming>) -> Response<Body> {
     };
     if let Err(wait) = rt.limits.admit(principal.connection) {
         tracing::info!("connection over its rate limit");
+        let conn = rt.config.connections.get(principal.connection);
+        state
+            .metrics
+            .rate_limited(Limit::Connection, conn.map_or("", |c| c.id.as_str()));
         return too_many(wait, "too many requests for this connection; retry later");
     }
     if let Err(e) = check_media_type(&req) {
@@ -100,6 +105,7 @@ fn authenticate(front: &Front<'_>, headers: &HeaderMap) -> Result<Principal, Box
     let ip = front.client.peer;
     if let Some(wait) = rt.limits.failed_auth.blocked(ip) {
         tracing::info!(%ip, "client blocked after repeated failed authentications");
+        front.state.metrics.rate_limited(Limit::FailedAuth, "");
         return Err(Box::new(too_many(
             wait,
             "too many failed authentications; retry later",
@@ -119,20 +125,25 @@ fn authenticate(front: &Front<'_>, headers: &HeaderMap) -> Result<Principal, Box
             let span = tracing::Span::current();
             if let Some(c) = rt.config.connections.get(p.connection) {
                 span.record("conn", c.id.as_str());
+                crate::telemetry::request::set_connection(c);
             }
             span.record("token", p.token);
             Ok(p)
         }
-        Err(e) => match rt.limits.failed_auth.failed(ip) {
-            Some(wait) => {
-                tracing::warn!(%ip, "failed-authentication budget spent; client blocked");
-                Err(Box::new(too_many(
-                    wait,
-                    "too many failed authentications; retry later",
-                )))
+        Err(e) => {
+            front.state.metrics.auth_failure(&e);
+            match rt.limits.failed_auth.failed(ip) {
+                Some(wait) => {
+                    tracing::warn!(%ip, "failed-authentication budget spent; client blocked");
+                    front.state.metrics.rate_limited(Limit::FailedAuth, "");
+                    Err(Box::new(too_many(
+                        wait,
+                        "too many failed authentications; retry later",
+                    )))
+                }
+                None => Err(Box::new(unauthorized(e))),
             }
-            None => Err(Box::new(unauthorized(e))),
-        },
+        }
     }
 }
 

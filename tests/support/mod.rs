@@ -358,6 +358,14 @@ pub async fn start_example_faulty(
 
 /// A sidecar configured by `config/example.toml` for an app at `app`.
 pub async fn start_example_config(app: &str, edit: impl FnOnce(String) -> String) -> Sidecar {
+    start(example_config(app, edit))
+        .await
+        .with_token(EXAMPLE_TOKEN)
+}
+
+/// The config of `config/example.toml` for an app at `app` (ports replaced
+/// by test ports), edited by `edit`.
+pub fn example_config(app: &str, edit: impl FnOnce(String) -> String) -> Config {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/example.toml"))
         .unwrap();
     let text = text
@@ -366,20 +374,24 @@ pub async fn start_example_config(app: &str, edit: impl FnOnce(String) -> String
         .replace("127.0.0.1:3000", app);
     let text = edit(text);
     let env = |name: &str| (name == "APP_API_KEY").then(|| APP_KEY.to_string());
-    let config = Config::from_toml(&text, &env)
-        .unwrap_or_else(|e| panic!("{}", e.render("example.toml", &text)));
-    start(config).await.with_token(EXAMPLE_TOKEN)
+    Config::from_toml(&text, &env).unwrap_or_else(|e| panic!("{}", e.render("example.toml", &text)))
+}
+
+/// Starts the bundled example app (seeded); returns it and its address.
+pub async fn start_example_app() -> (demo_app::DemoApp, SocketAddr) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let app_addr = listener.local_addr().unwrap();
+    let app = demo_app::DemoApp::new(APP_KEY);
+    app.seed();
+    tokio::spawn(app.clone().serve(listener, std::future::pending()));
+    (app, app_addr)
 }
 
 /// Like [`start_example`], with the config text edited first.
 pub async fn start_example_with(
     edit: impl FnOnce(String) -> String,
 ) -> (Sidecar, demo_app::DemoApp) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let app_addr = listener.local_addr().unwrap();
-    let app = demo_app::DemoApp::new(APP_KEY);
-    app.seed();
-    tokio::spawn(app.clone().serve(listener, std::future::pending()));
+    let (app, app_addr) = start_example_app().await;
     let sc = start_example_config(&app_addr.to_string(), edit).await;
     (sc, app)
 }
@@ -453,4 +465,88 @@ pub async fn reloaded(
         .expect("no reload within 20s")
         .expect("state dropped");
     *waited
+}
+
+/// Log output captured in memory: a `MakeWriter` for
+/// `scim_sidecar::telemetry::logs::dispatch`.
+#[derive(Clone, Default)]
+pub struct LogBuf(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl LogBuf {
+    /// Everything written so far.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+
+    /// The lines written so far, parsed as JSON.
+    pub fn json_lines(&self) -> Vec<serde_json::Value> {
+        self.text()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect()
+    }
+
+    /// Captures JSON logs at `filter` on this thread until the guard drops
+    /// (use it from a current-thread `#[tokio::test]`).
+    pub fn capture(&self, filter: &str) -> tracing::dispatcher::DefaultGuard {
+        // tracing-core computes a callsite's interest with the current
+        // thread's dispatcher alone while only one dispatcher exists; a
+        // callsite first hit on another test's thread would then be cached
+        // as disabled for ours too. A second, never-dropped dispatcher
+        // makes it ask every live dispatcher instead.
+        static SECOND: std::sync::OnceLock<tracing::Dispatch> = std::sync::OnceLock::new();
+        SECOND.get_or_init(|| tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default()));
+        let b = self.clone();
+        let d = scim_sidecar::telemetry::logs::dispatch(
+            scim_sidecar::telemetry::LogFormat::Json,
+            tracing_subscriber::EnvFilter::new(filter),
+            move || b.clone(),
+            false,
+        );
+        tracing::dispatcher::set_default(&d)
+    }
+}
+
+impl std::io::Write for LogBuf {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Reads the admin port's `/metrics`.
+pub async fn metrics_text(sc: &Sidecar) -> String {
+    let req = Request::get(format!("http://{}/metrics", sc.admin))
+        .body(body(Vec::new()))
+        .unwrap();
+    let (parts, bytes) = send(&client(), req).await;
+    assert_eq!(parts.status, 200);
+    assert!(
+        parts.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/openmetrics-text"),
+        "{:?}",
+        parts.headers
+    );
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+/// The value of one series (`name{labels}` exactly as exposed), if present.
+pub fn metric(text: &str, series: &str) -> Option<f64> {
+    text.lines().filter(|l| !l.starts_with('#')).find_map(|l| {
+        let (s, v) = l.rsplit_once(' ')?;
+        (s == series).then(|| v.parse().ok()).flatten()
+    })
+}
+
+/// The sum of every series of family `name` (any labels).
+pub fn metric_sum(text: &str, name: &str) -> f64 {
+    text.lines()
+        .filter(|l| l.starts_with(name) && l[name.len()..].starts_with(['{', ' ']))
+        .filter_map(|l| l.rsplit_once(' ')?.1.parse::<f64>().ok())
+        .sum()
 }

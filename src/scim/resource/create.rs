@@ -33,6 +33,7 @@ use crate::plan::{self, WritePlan};
 use crate::protocol::query::ListQuery;
 use crate::schema::{Mutability, get_ci};
 use crate::scim::input::normalise_resource;
+use crate::telemetry::ProvisioningEvent;
 
 /// `POST /Users`: 201 with the created (or completed, or adopted) resource.
 pub async fn create(ctx: &Ctx<'_>, req: Request<Incoming>) -> Result<Response<Body>, ScimError> {
@@ -58,6 +59,8 @@ pub async fn create(ctx: &Ctx<'_>, req: Request<Incoming>) -> Result<Response<Bo
             .collect();
         o.insert("members".into(), Value::Array(list));
     }
+    let event = ProvisioningEvent::created(ctx.host.conn, m.core_schema(), &resource);
+    ctx.state().audit.record(event);
     Ok(resource_response(
         ctx,
         StatusCode::CREATED,

@@ -29,6 +29,7 @@ use crate::protocol::projection::project;
 use crate::protocol::query::{ListQuery, Projection};
 use crate::schema::{GROUP_URN, get_ci};
 use crate::scim::input::normalise_resource;
+use crate::telemetry::ProvisioningEvent;
 
 /// Attempts of one user's role write when the app reports a concurrent change.
 const MAX_ATTEMPTS: usize = 4;
@@ -267,6 +268,8 @@ pub async fn create(ctx: &Ctx<'_>, req: Request<Incoming>) -> Result<Response<Bo
             .map(|i| members::member_value(&members::users_url(ctx), i, None));
         o.insert("members".into(), Value::Array(list.collect()));
     }
+    let event = ProvisioningEvent::created(ctx.host.conn, ctx.mapping().core_schema(), &g);
+    ctx.state().audit.record(event);
     Ok(resource_response(ctx, StatusCode::CREATED, g, &p, true))
 }
 
@@ -288,6 +291,9 @@ pub async fn replace(
     let add: Vec<String> = all.iter().filter(|i| !have.contains(i)).cloned().collect();
     let remove: Vec<String> = have.iter().filter(|i| !all.contains(i)).cloned().collect();
     grant(ctx, id, &add, &remove).await?;
+    ctx.state()
+        .audit
+        .record_members(ctx.host.conn, id, &add, &remove);
     let mut g = current;
     if let Value::Object(o) = &mut g {
         let users = members::users_url(ctx);
@@ -338,6 +344,9 @@ pub async fn patch(
         }
     };
     grant(ctx, id, &add, &remove).await?;
+    ctx.state()
+        .audit
+        .record_members(ctx.host.conn, id, &add, &remove);
     if p.attributes.is_empty() && p.excluded.is_empty() {
         let mut resp = Response::new(crate::body::empty());
         *resp.status_mut() = StatusCode::NO_CONTENT;
@@ -354,6 +363,8 @@ pub async fn delete(ctx: &Ctx<'_>, id: &str) -> Result<Response<Body>, ScimError
     let have = members::ids_of(Some(&Value::Array(holders(ctx, id).await?)))?;
     grant(ctx, id, &[], &have).await?;
     tracing::info!(op = "delete", members = have.len(), "role group deleted");
+    let event = ProvisioningEvent::deleted(ctx.host.conn, ctx.mapping().core_schema(), id, true);
+    ctx.state().audit.record(event);
     let mut resp = Response::new(crate::body::empty());
     *resp.status_mut() = StatusCode::NO_CONTENT;
     Ok(resp)

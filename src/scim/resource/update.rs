@@ -22,6 +22,7 @@ use crate::host::exec::{self, Known};
 use crate::plan::{self, WritePlan};
 use crate::protocol::patch::{self, PatchOptions};
 use crate::scim::input::normalise_resource;
+use crate::telemetry::ProvisioningEvent;
 
 /// Attempts of one write when the app reports a concurrent change.
 const MAX_WRITE_ATTEMPTS: usize = 4;
@@ -231,10 +232,15 @@ async fn write(
                     .steps
                     .iter()
                     .all(|s| s.member.is_some() || s.changes == ["members"]);
-                if only_members {
-                    return Ok((current.scim, shown));
-                }
-                return Ok((read_back(ctx, id, known).await?, shown));
+                let after = match only_members {
+                    true => current.scim.clone(),
+                    false => read_back(ctx, id, known).await?,
+                };
+                let (conn, schema) = (ctx.host.conn, ctx.mapping().core_schema());
+                ctx.state()
+                    .audit
+                    .record_write(conn, schema, id, &current.scim, &after, &plan);
+                return Ok((after, shown));
             }
             Err(s) if matches!(s.error, CallError::Conflict) && s.applied.is_empty() => {
                 tracing::info!(
@@ -312,6 +318,9 @@ pub async fn delete(
         .await
         .map_err(|s| s.into_scim_error())?;
     tracing::info!(op = "delete", "resource deleted");
+    let removed = m.op(crate::mapping::OpKind::Delete).is_some();
+    let event = ProvisioningEvent::deleted(ctx.host.conn, m.core_schema(), id, removed);
+    ctx.state().audit.record(event);
     let mut resp = Response::new(crate::body::empty());
     *resp.status_mut() = StatusCode::NO_CONTENT;
     Ok(resp)

@@ -1,0 +1,106 @@
+//! Log output, installed once by `main`: one JSON object per line for log
+//! pipelines, or text for people, filtered by `RUST_LOG` (default `info`).
+//! Text is coloured only when stderr is a terminal, so files and pipes get
+//! plain lines. [`dispatch`] builds the same subscriber around any writer,
+//! which is how tests capture log output in-process.
+
+use std::io::IsTerminal;
+use tracing::Dispatch;
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::MakeWriter;
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One JSON object per line; span fields (request id, connection,
+    /// operation) under `span`.
+    Json,
+    /// Human-readable lines.
+    Text,
+}
+
+/// A subscriber writing `format` to `writer`. `ansi` colours text output;
+/// JSON is never coloured.
+pub fn dispatch<W>(format: LogFormat, filter: EnvFilter, writer: W, ansi: bool) -> Dispatch
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(writer);
+    match format {
+        LogFormat::Json => Dispatch::new(
+            builder
+                .json()
+                .flatten_event(true)
+                .with_current_span(true)
+                .with_span_list(false)
+                .with_ansi(false)
+                .finish(),
+        ),
+        LogFormat::Text => Dispatch::new(builder.with_ansi(ansi).with_target(false).finish()),
+    }
+}
+
+/// Installs the process-wide subscriber on stderr. Calling it twice is
+/// harmless (the second call is ignored).
+pub fn init(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let ansi = std::io::stderr().is_terminal();
+    let _ =
+        tracing::dispatcher::set_global_default(dispatch(format, filter, std::io::stderr, ansi));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Buf(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Buf {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn capture(format: LogFormat, ansi: bool) -> String {
+        let buf = Buf::default();
+        let b = buf.clone();
+        let d = dispatch(format, EnvFilter::new("info"), move || b.clone(), ansi);
+        tracing::dispatcher::with_default(&d, || {
+            let span = tracing::info_span!("request", id = "abc123");
+            let _g = span.enter();
+            tracing::info!(status = 200u16, "scim request");
+        });
+        let out = buf.0.lock().unwrap().clone();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn text_without_a_terminal_has_no_escape_codes() {
+        let plain = capture(LogFormat::Text, false);
+        assert!(
+            plain.contains("scim request") && plain.contains("abc123"),
+            "{plain}"
+        );
+        assert!(!plain.contains('\u{1b}'), "{plain:?}");
+        let coloured = capture(LogFormat::Text, true);
+        assert!(coloured.contains('\u{1b}'), "{coloured:?}");
+    }
+
+    #[test]
+    fn json_lines_carry_span_fields() {
+        let line = capture(LogFormat::Json, true);
+        let v: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
+        assert_eq!(v["message"], "scim request");
+        assert_eq!(v["status"], 200);
+        assert_eq!(v["span"]["id"], "abc123");
+        assert!(!line.contains('\u{1b}'));
+    }
+}

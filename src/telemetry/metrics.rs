@@ -1,0 +1,522 @@
+//! Prometheus metrics in one explicit registry (prometheus-client; no
+//! global recorder), served as OpenMetrics text on the admin port's
+//! `/metrics`. Every name starts with `scim_sidecar_`; the SCIM-side ones
+//! continue with `scim_`. Labels are bounded: connection ids come from the
+//! config, operations and resources from fixed lists, statuses are HTTP
+//! codes. No label ever holds a token, a user id or an attribute value.
+//!
+//! Features built elsewhere report through the methods here:
+//! [`Metrics::rate_limited`] for rate-limit rejections and
+//! [`Metrics::config_reload`] for config reloads.
+
+use bytes::Bytes;
+use http::StatusCode;
+use http_body_util::BodyExt;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::metrics::info::Info;
+use prometheus_client::registry::{Registry, Unit};
+use std::time::Duration;
+
+/// The media type of [`Metrics::encode`]'s output.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// Labels of a SCIM request.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ScimLabels {
+    /// The authenticated connection id, `none` before authentication.
+    pub connection: String,
+    /// `Users`, `Groups`, `ServiceProviderConfig`, … or `unknown`.
+    pub resource: &'static str,
+    /// `list`, `search`, `get`, `create`, `replace`, `patch`, `delete`,
+    /// `discovery` or `other`.
+    pub operation: &'static str,
+    /// The response status.
+    pub status: u16,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ScimOpLabels {
+    connection: String,
+    resource: &'static str,
+    operation: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AppCallLabels {
+    operation: &'static str,
+    status: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OperationLabel {
+    operation: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StatusLabel {
+    status: u16,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DirectionLabel {
+    direction: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabel {
+    reason: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabel {
+    route: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct LimitLabels {
+    limit: &'static str,
+    connection: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResultLabel {
+    result: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AuditLabels {
+    event: &'static str,
+    result: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct WebhookLabels {
+    webhook: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct WebhookResultLabels {
+    webhook: String,
+    result: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct WebhookDropLabels {
+    webhook: String,
+    reason: &'static str,
+}
+
+/// Which limit rejected a request (reported by the rate limiter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// A connection's SCIM request rate.
+    Connection,
+    /// Failed authentications from one client address.
+    FailedAuth,
+    /// The sidecar's own calls on the app (rate or concurrency).
+    AppCalls,
+}
+
+impl Limit {
+    fn label(self) -> &'static str {
+        match self {
+            Self::Connection => "connection",
+            Self::FailedAuth => "failed_auth",
+            Self::AppCalls => "app_calls",
+        }
+    }
+}
+
+/// Why a webhook event was dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DropReason {
+    /// The receiver's queue was full.
+    QueueFull,
+    /// Every attempt failed.
+    RetriesExhausted,
+    /// The receiver refused it for good (a 4xx other than 408/429).
+    Rejected,
+    /// The sidecar stopped before it could be delivered.
+    Shutdown,
+}
+
+impl DropReason {
+    /// The label and log spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::QueueFull => "queue_full",
+            Self::RetriesExhausted => "retries_exhausted",
+            Self::Rejected => "rejected",
+            Self::Shutdown => "shutdown",
+        }
+    }
+}
+
+type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
+
+fn latency_histogram() -> Histogram {
+    // 1 ms … ~33 s.
+    Histogram::new(exponential_buckets(0.001, 2.0, 16))
+}
+
+/// The registry and every metric family of the sidecar.
+pub struct Metrics {
+    registry: Registry,
+    scim_requests: Family<ScimLabels, Counter>,
+    scim_duration: HistogramFamily<ScimOpLabels>,
+    scim_auth_failures: Family<ReasonLabel, Counter>,
+    scim_rate_limited: Family<LimitLabels, Counter>,
+    app_calls: Family<AppCallLabels, Counter>,
+    app_duration: HistogramFamily<OperationLabel>,
+    pass_requests: Family<StatusLabel, Counter>,
+    pass_duration: Histogram,
+    pass_bytes: Family<DirectionLabel, Counter>,
+    in_flight: Family<RouteLabel, Gauge>,
+    config_reloads: Family<ResultLabel, Counter>,
+    audit_events: Family<AuditLabels, Counter>,
+    webhook_deliveries: Family<WebhookResultLabels, Counter>,
+    webhook_dropped: Family<WebhookDropLabels, Counter>,
+    webhook_queue: Family<WebhookLabels, Gauge>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// A registry with every family registered.
+    pub fn new() -> Self {
+        let mut r = Registry::with_prefix("scim_sidecar");
+        let m = Self {
+            registry: Registry::default(),
+            scim_requests: Family::default(),
+            scim_duration: Family::new_with_constructor(latency_histogram),
+            scim_auth_failures: Family::default(),
+            scim_rate_limited: Family::default(),
+            app_calls: Family::default(),
+            app_duration: Family::new_with_constructor(latency_histogram),
+            pass_requests: Family::default(),
+            pass_duration: latency_histogram(),
+            pass_bytes: Family::default(),
+            in_flight: Family::default(),
+            config_reloads: Family::default(),
+            audit_events: Family::default(),
+            webhook_deliveries: Family::default(),
+            webhook_dropped: Family::default(),
+            webhook_queue: Family::default(),
+        };
+        r.register(
+            "build",
+            "Version of the running sidecar",
+            Info::new(vec![("version", env!("CARGO_PKG_VERSION"))]),
+        );
+        r.register(
+            "scim_requests",
+            "SCIM requests answered, by connection, resource, operation and status",
+            m.scim_requests.clone(),
+        );
+        r.register_with_unit(
+            "scim_request_duration",
+            "Time to answer a SCIM request",
+            Unit::Seconds,
+            m.scim_duration.clone(),
+        );
+        r.register(
+            "scim_auth_failures",
+            "SCIM requests refused for a missing, malformed or unknown bearer token",
+            m.scim_auth_failures.clone(),
+        );
+        r.register(
+            "scim_rate_limited",
+            "Requests rejected by a rate limit, by limit and connection",
+            m.scim_rate_limited.clone(),
+        );
+        r.register(
+            "scim_app_calls",
+            "Calls made on the app for SCIM work, by mapping operation and app status \
+             (timeout / unreachable when there was no answer)",
+            m.app_calls.clone(),
+        );
+        r.register_with_unit(
+            "scim_app_call_duration",
+            "Time of one call on the app for SCIM work",
+            Unit::Seconds,
+            m.app_duration.clone(),
+        );
+        r.register(
+            "passthrough_requests",
+            "Requests passed through to the app, by response status",
+            m.pass_requests.clone(),
+        );
+        r.register_with_unit(
+            "passthrough_response_duration",
+            "Time until the app's response head on pass-through",
+            Unit::Seconds,
+            m.pass_duration.clone(),
+        );
+        r.register_with_unit(
+            "passthrough",
+            "Body bytes streamed through, by direction (request: client to app)",
+            Unit::Bytes,
+            m.pass_bytes.clone(),
+        );
+        r.register(
+            "in_flight_requests",
+            "Requests being handled, by route (scim or pass)",
+            m.in_flight.clone(),
+        );
+        r.register(
+            "config_reloads",
+            "Config reloads, by result (ok or rejected)",
+            m.config_reloads.clone(),
+        );
+        r.register(
+            "audit_events",
+            "Provisioning events recorded, by type and result",
+            m.audit_events.clone(),
+        );
+        r.register(
+            "webhook_deliveries",
+            "Webhook delivery attempts, by webhook and result (delivered or failed)",
+            m.webhook_deliveries.clone(),
+        );
+        r.register(
+            "webhook_events_dropped",
+            "Webhook events given up, by webhook and reason",
+            m.webhook_dropped.clone(),
+        );
+        r.register(
+            "webhook_queue_length",
+            "Webhook events waiting for delivery, by webhook",
+            m.webhook_queue.clone(),
+        );
+        Self { registry: r, ..m }
+    }
+
+    /// The registry as OpenMetrics text ([`CONTENT_TYPE`]).
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+
+    /// One answered SCIM request.
+    pub fn scim_request(&self, labels: ScimLabels, elapsed: Duration) {
+        self.scim_duration
+            .get_or_create(&ScimOpLabels {
+                connection: labels.connection.clone(),
+                resource: labels.resource,
+                operation: labels.operation,
+            })
+            .observe(elapsed.as_secs_f64());
+        self.scim_requests.get_or_create(&labels).inc();
+    }
+
+    /// A SCIM request refused by authentication (labelled `missing`,
+    /// `malformed` or `invalid`).
+    pub fn auth_failure(&self, error: &crate::auth::AuthError) {
+        use crate::auth::AuthError;
+        let reason = match error {
+            AuthError::Missing => "missing",
+            AuthError::Malformed => "malformed",
+            AuthError::Invalid => "invalid",
+        };
+        self.scim_auth_failures
+            .get_or_create(&ReasonLabel { reason })
+            .inc();
+    }
+
+    /// A request rejected by a rate limit. `connection` is the connection
+    /// id, or empty when the limit is not per connection.
+    pub fn rate_limited(&self, limit: Limit, connection: &str) {
+        self.scim_rate_limited
+            .get_or_create(&LimitLabels {
+                limit: limit.label(),
+                connection: connection.to_string(),
+            })
+            .inc();
+    }
+
+    /// A config reload: `ok` when the new config was applied, `false` when
+    /// it was rejected and the old one kept.
+    pub fn config_reload(&self, ok: bool) {
+        let result = if ok { "ok" } else { "rejected" };
+        self.config_reloads
+            .get_or_create(&ResultLabel { result })
+            .inc();
+    }
+
+    /// One call on the app; see [`super::record_app_call`].
+    pub fn app_call(
+        &self,
+        operation: &'static str,
+        result: Result<StatusCode, StatusCode>,
+        elapsed: Duration,
+    ) {
+        let status = match result {
+            Ok(s) => s.as_str().to_string(),
+            Err(StatusCode::GATEWAY_TIMEOUT) => "timeout".to_string(),
+            Err(_) => "unreachable".to_string(),
+        };
+        self.app_calls
+            .get_or_create(&AppCallLabels { operation, status })
+            .inc();
+        self.app_duration
+            .get_or_create(&OperationLabel { operation })
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// One pass-through request whose response head arrived (or failed)
+    /// after `elapsed`.
+    pub fn passthrough(&self, status: StatusCode, elapsed: Duration) {
+        self.pass_requests
+            .get_or_create(&StatusLabel {
+                status: status.as_u16(),
+            })
+            .inc();
+        self.pass_duration.observe(elapsed.as_secs_f64());
+    }
+
+    /// Wraps a pass-through body so that its bytes are counted as they
+    /// stream; `request` is the client-to-app direction.
+    pub fn count_body<B>(&self, body: B, request: bool) -> crate::body::Body
+    where
+        B: hyper::body::Body<Data = Bytes, Error = hyper::Error> + Send + Sync + 'static,
+    {
+        let direction = if request { "request" } else { "response" };
+        let counter = self
+            .pass_bytes
+            .get_or_create(&DirectionLabel { direction })
+            .clone();
+        body.map_frame(move |frame| {
+            if let Some(data) = frame.data_ref() {
+                counter.inc_by(data.len() as u64);
+            }
+            frame
+        })
+        .boxed()
+    }
+
+    /// Marks a request in flight on `route` until the guard is dropped
+    /// (also when the request is cancelled).
+    pub fn in_flight(&self, route: &'static str) -> InFlight {
+        let gauge = self.in_flight.get_or_create(&RouteLabel { route }).clone();
+        gauge.inc();
+        InFlight(gauge)
+    }
+
+    /// A recorded provisioning event.
+    pub fn audit_event(&self, event: &'static str, result: &'static str) {
+        self.audit_events
+            .get_or_create(&AuditLabels { event, result })
+            .inc();
+    }
+
+    /// One webhook delivery attempt.
+    pub fn webhook_attempt(&self, webhook: &str, delivered: bool) {
+        let result = if delivered { "delivered" } else { "failed" };
+        self.webhook_deliveries
+            .get_or_create(&WebhookResultLabels {
+                webhook: webhook.to_string(),
+                result,
+            })
+            .inc();
+    }
+
+    /// One webhook event given up.
+    pub fn webhook_dropped(&self, webhook: &str, reason: DropReason) {
+        self.webhook_dropped
+            .get_or_create(&WebhookDropLabels {
+                webhook: webhook.to_string(),
+                reason: reason.as_str(),
+            })
+            .inc();
+    }
+
+    /// The queue-length gauge of one webhook.
+    pub fn webhook_queue(&self, webhook: &str) -> Gauge {
+        self.webhook_queue
+            .get_or_create(&WebhookLabels {
+                webhook: webhook.to_string(),
+            })
+            .clone()
+    }
+}
+
+/// Decrements the in-flight gauge when dropped.
+pub struct InFlight(Gauge);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn families_render_with_prefix_and_labels() {
+        let m = Metrics::new();
+        m.scim_request(
+            ScimLabels {
+                connection: "acme".into(),
+                resource: "Users",
+                operation: "create",
+                status: 201,
+            },
+            Duration::from_millis(3),
+        );
+        m.app_call("create", Ok(StatusCode::CREATED), Duration::from_millis(1));
+        m.app_call(
+            "get",
+            Err(StatusCode::GATEWAY_TIMEOUT),
+            Duration::from_millis(1),
+        );
+        m.rate_limited(Limit::Connection, "acme");
+        m.config_reload(false);
+        {
+            let _g = m.in_flight("scim");
+            assert!(
+                m.encode()
+                    .contains("scim_sidecar_in_flight_requests{route=\"scim\"} 1")
+            );
+        }
+        let text = m.encode();
+        for line in [
+            "scim_sidecar_scim_requests_total{connection=\"acme\",resource=\"Users\",operation=\"create\",status=\"201\"} 1",
+            "scim_sidecar_scim_request_duration_seconds_count{connection=\"acme\",resource=\"Users\",operation=\"create\"} 1",
+            "scim_sidecar_scim_app_calls_total{operation=\"create\",status=\"201\"} 1",
+            "scim_sidecar_scim_app_calls_total{operation=\"get\",status=\"timeout\"} 1",
+            "scim_sidecar_scim_rate_limited_total{limit=\"connection\",connection=\"acme\"} 1",
+            "scim_sidecar_config_reloads_total{result=\"rejected\"} 1",
+            "scim_sidecar_in_flight_requests{route=\"scim\"} 0",
+            "scim_sidecar_build_info{version=",
+        ] {
+            assert!(text.contains(line), "missing {line} in\n{text}");
+        }
+        assert!(text.ends_with("# EOF\n"));
+    }
+
+    #[tokio::test]
+    async fn counted_bodies_count_streamed_bytes() {
+        let m = Metrics::new();
+        let body = http_body_util::Full::new(Bytes::from_static(b"hello world"))
+            .map_err(|never| match never {});
+        let counted = m.count_body(body, true);
+        let bytes = counted.collect().await.unwrap().to_bytes();
+        assert_eq!(&bytes[..], b"hello world");
+        assert!(
+            m.encode()
+                .contains("scim_sidecar_passthrough_bytes_total{direction=\"request\"} 11")
+        );
+    }
+}

@@ -1,0 +1,279 @@
+//! One receiver's delivery task: takes events from its queue in order,
+//! POSTs each with a fresh signature, and retries failures (network
+//! errors, timeouts, 408, 429, 5xx) with exponential backoff and jitter,
+//! honouring `Retry-After` up to `max_backoff`. Other 4xx answers are
+//! final. On shutdown, what is queued gets one attempt each until the
+//! flush deadline. Logs name the webhook, never its URL (which may carry
+//! a secret).
+
+use super::sign::{DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, signature};
+use super::{Envelope, dropped};
+use crate::config::WebhookConfig;
+use crate::telemetry::metrics::{DropReason, Metrics};
+use bytes::Bytes;
+use http::header::{CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
+use http::{Request, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use prometheus_client::metrics::gauge::Gauge;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+
+/// The HTTP(S) client shared by every receiver.
+pub(super) type Client =
+    hyper_util::client::legacy::Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+/// Largest receiver answer read (and discarded) so the connection can be
+/// reused.
+const MAX_ANSWER: usize = 64 * 1024;
+
+/// A client for `https://` (TLS 1.2 and 1.3, the system's CA roots) and
+/// `http://` URLs.
+pub(super) fn client(provider: Arc<rustls::crypto::CryptoProvider>) -> Client {
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    http.set_nodelay(true);
+    http.set_connect_timeout(Some(Duration::from_secs(10)));
+    let mut roots = rustls::RootCertStore::empty();
+    let found = rustls_native_certs::load_native_certs();
+    let (added, _) = roots.add_parsable_certificates(found.certs);
+    if added == 0 {
+        tracing::warn!("no system CA certificates found; https webhooks will fail");
+    }
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .expect("the crypto provider (ring) supports TLS 1.2 and 1.3")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(http);
+    hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(Duration::from_secs(60))
+        .pool_max_idle_per_host(2)
+        .pool_timer(TokioTimer::new())
+        .timer(TokioTimer::new())
+        .build(https)
+}
+
+/// A receiver's delivery task, before it is spawned.
+pub(super) struct Worker {
+    pub(super) config: Arc<WebhookConfig>,
+    pub(super) rx: mpsc::Receiver<Arc<Envelope>>,
+    pub(super) depth: Gauge,
+    pub(super) metrics: Arc<Metrics>,
+    pub(super) client: Client,
+    pub(super) closing: watch::Receiver<Option<Instant>>,
+}
+
+/// Why an attempt failed.
+struct Failed {
+    retry: bool,
+    retry_after: Option<Duration>,
+    why: String,
+}
+
+impl Worker {
+    /// Delivers queued events until shutdown.
+    pub(super) async fn run(mut self) {
+        loop {
+            let closing = *self.closing.borrow();
+            let next = match closing {
+                Some(_) => self.rx.try_recv().ok(),
+                None => tokio::select! {
+                    e = self.rx.recv() => e,
+                    changed = self.closing.changed() => {
+                        if changed.is_err() {
+                            return;
+                        }
+                        continue;
+                    }
+                },
+            };
+            let Some(envelope) = next else { return };
+            self.depth.dec();
+            self.deliver(&envelope).await;
+        }
+    }
+
+    async fn deliver(&mut self, env: &Envelope) {
+        let name = self.config.name.as_str();
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let closing = *self.closing.borrow();
+            let now = Instant::now();
+            let budget = match closing {
+                Some(deadline) if deadline <= now => {
+                    return dropped(&self.metrics, name, &env.id, env.kind, DropReason::Shutdown);
+                }
+                Some(deadline) => self.config.timeout.min(deadline - now),
+                None => self.config.timeout,
+            };
+            let failed = match self.attempt(env, budget).await {
+                Ok(()) => {
+                    self.metrics.webhook_attempt(name, true);
+                    tracing::debug!(webhook = name, event_id = %env.id, attempt, "webhook delivered");
+                    return;
+                }
+                Err(f) => f,
+            };
+            self.metrics.webhook_attempt(name, false);
+            let reason = if !failed.retry {
+                Some(DropReason::Rejected)
+            } else if attempt >= self.config.max_attempts {
+                Some(DropReason::RetriesExhausted)
+            } else if closing.is_some() {
+                Some(DropReason::Shutdown)
+            } else {
+                None
+            };
+            if let Some(reason) = reason {
+                tracing::warn!(webhook = name, event_id = %env.id, attempt, error = %failed.why, "webhook delivery failed");
+                return dropped(&self.metrics, name, &env.id, env.kind, reason);
+            }
+            let wait = backoff(&self.config, attempt)
+                .max(failed.retry_after.unwrap_or_default())
+                .min(self.config.max_backoff);
+            tracing::warn!(
+                webhook = name,
+                event_id = %env.id,
+                attempt,
+                error = %failed.why,
+                retry_in_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                "webhook delivery failed; retrying"
+            );
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                _ = self.closing.changed() => {}
+            }
+        }
+    }
+
+    async fn attempt(&self, env: &Envelope, budget: Duration) -> Result<(), Failed> {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
+        let req = Request::post(self.config.url.clone())
+            .header(CONTENT_TYPE, "application/json")
+            .header(
+                USER_AGENT,
+                concat!("scim-sidecar/", env!("CARGO_PKG_VERSION")),
+            )
+            .header(EVENT_HEADER, env.kind)
+            .header(DELIVERY_HEADER, env.id.as_str())
+            .header(
+                SIGNATURE_HEADER,
+                signature(self.config.secret.expose(), now, &env.body),
+            )
+            .body(Full::new(env.body.clone()))
+            .map_err(|e| Failed {
+                retry: false,
+                retry_after: None,
+                why: format!("cannot build the request: {e}"),
+            })?;
+        let exchange = async {
+            let resp = self.client.request(req).await.map_err(|e| describe(&e))?;
+            let status = resp.status();
+            let retry_after = resp
+                .headers()
+                .get(RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
+            let _ = Limited::new(resp.into_body(), MAX_ANSWER).collect().await;
+            Ok::<_, String>((status, retry_after))
+        };
+        match tokio::time::timeout(budget, exchange).await {
+            Err(_) => Err(Failed {
+                retry: true,
+                retry_after: None,
+                why: format!("no answer within {budget:?}"),
+            }),
+            Ok(Err(why)) => Err(Failed {
+                retry: true,
+                retry_after: None,
+                why,
+            }),
+            Ok(Ok((status, _))) if status.is_success() => Ok(()),
+            Ok(Ok((status, retry_after))) => Err(Failed {
+                retry: retryable(status),
+                retry_after,
+                why: format!("the receiver answered {status}"),
+            }),
+        }
+    }
+}
+
+/// Statuses worth another attempt: timeouts, rate limits and server errors.
+fn retryable(status: StatusCode) -> bool {
+    status == StatusCode::REQUEST_TIMEOUT
+        || status == StatusCode::TOO_MANY_REQUESTS
+        || status.is_server_error()
+}
+
+/// The wait after failed attempt `attempt` (1-based): `backoff · 2^(n-1)`
+/// capped at `max_backoff`, then "equal jitter" (half fixed, half random)
+/// so that replicas do not retry in lockstep.
+fn backoff(cfg: &WebhookConfig, attempt: u32) -> Duration {
+    let factor = 2u32.saturating_pow(attempt.saturating_sub(1).min(20));
+    let base = cfg.backoff.saturating_mul(factor).min(cfg.max_backoff);
+    let mut r = [0u8; 4];
+    let _ = getrandom::fill(&mut r);
+    let jitter = f64::from(u32::from_le_bytes(r)) / f64::from(u32::MAX);
+    base / 2 + base.mul_f64(jitter / 2.0)
+}
+
+/// A short cause chain (no URL in it: hyper's client errors name causes,
+/// not addresses).
+fn describe(e: &hyper_util::client::legacy::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_within_jitter_and_caps() {
+        let cfg = WebhookConfig {
+            name: "t".into(),
+            url: "http://127.0.0.1:9/".parse().unwrap(),
+            secret: crate::config::webhooks::Secret::new("0123456789abcdef"),
+            events: vec!["*".into()],
+            timeout: Duration::from_secs(1),
+            max_attempts: 5,
+            backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_millis(1000),
+            queue: 1,
+        };
+        let within = |attempt, lo: u64, hi: u64| {
+            let d = backoff(&cfg, attempt);
+            assert!(
+                d >= Duration::from_millis(lo) && d <= Duration::from_millis(hi),
+                "attempt {attempt}: {d:?}"
+            );
+        };
+        within(1, 50, 100);
+        within(2, 100, 200);
+        within(3, 200, 400);
+        within(10, 500, 1000);
+        assert!(retryable(StatusCode::SERVICE_UNAVAILABLE));
+        assert!(retryable(StatusCode::TOO_MANY_REQUESTS));
+        assert!(!retryable(StatusCode::UNAUTHORIZED));
+    }
+}

@@ -1,0 +1,198 @@
+//! What an operator sees of a provisioning run against the bundled example
+//! app: `/metrics` on the admin port counts SCIM requests by connection,
+//! resource, operation and status, every call made on the app, pass-through
+//! requests and bytes, auth failures and audit events; and request ids are
+//! honoured (or replaced when not sane), returned, and sent to the app.
+
+mod support;
+
+use http::{Request, StatusCode};
+use serde_json::{Value, json};
+use support::*;
+
+const USER_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+const PATCH_URN: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+
+fn new_user(user_name: &str) -> Value {
+    json!({
+        "schemas": [USER_URN],
+        "userName": user_name,
+        "name": {"givenName": "Metric", "familyName": "User"},
+        "emails": [{"primary": true, "value": user_name, "type": "work"}],
+        "active": true
+    })
+}
+
+#[tokio::test]
+async fn metrics_count_a_scripted_provisioning_run() {
+    let (sc, app) = start_example().await;
+    let app_requests_before = app.request_count();
+
+    // Okta: test connection, lookup, create, GET + PUT, PATCH deactivate, delete.
+    let (s, _) = call(&sc, "GET", "/scim/v2/Users?startIndex=1&count=2", None).await;
+    assert_eq!(s, 200);
+    let lookup = "/scim/v2/Users?filter=userName%20eq%20%22metric.user%40example.com%22";
+    let (s, v) = call(&sc, "GET", lookup, None).await;
+    assert_eq!((s, v["totalResults"].as_u64()), (StatusCode::OK, Some(0)));
+    let (s, created) = call(
+        &sc,
+        "POST",
+        "/scim/v2/Users",
+        Some(new_user("metric.user@example.com")),
+    )
+    .await;
+    assert_eq!(s, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_string();
+    let item = format!("/scim/v2/Users/{id}");
+    let (s, mut user) = call(&sc, "GET", &item, None).await;
+    assert_eq!(s, 200);
+    user["title"] = json!("Analyst");
+    let (s, _) = call(&sc, "PUT", &item, Some(user)).await;
+    assert_eq!(s, 200);
+    let deactivate = json!({"schemas": [PATCH_URN], "Operations": [{"op": "replace", "value": {"active": false}}]});
+    let (s, _) = call(&sc, "PATCH", &item, Some(deactivate)).await;
+    assert_eq!(s, 200);
+    let (s, _) = call(&sc, "DELETE", &item, None).await;
+    assert_eq!(s, 204);
+
+    // A wrong token, and an ordinary page through the sidecar.
+    let bad = Request::get(sc.url("/scim/v2/Users"))
+        .header("authorization", "Bearer not-the-right-token")
+        .body(body(Vec::new()))
+        .unwrap();
+    assert_eq!(call_raw(&sc, bad).await.status, 401);
+    let page = Request::get(sc.url("/api/status"))
+        .body(body(Vec::new()))
+        .unwrap();
+    let (parts, page_body) = send(&client(), page).await;
+    assert_eq!(parts.status, 200);
+
+    let text = metrics_text(&sc).await;
+    let scim = |op: &str, status: u16| {
+        let series = format!(
+            "scim_sidecar_scim_requests_total{{connection=\"demo\",resource=\"Users\",operation=\"{op}\",status=\"{status}\"}}"
+        );
+        metric(&text, &series).unwrap_or_else(|| panic!("no {series} in\n{text}"))
+    };
+    assert_eq!(scim("list", 200), 2.0);
+    assert_eq!(scim("create", 201), 1.0);
+    assert_eq!(scim("get", 200), 1.0);
+    assert_eq!(scim("replace", 200), 1.0);
+    assert_eq!(scim("patch", 200), 1.0);
+    assert_eq!(scim("delete", 204), 1.0);
+    assert_eq!(
+        metric(
+            &text,
+            "scim_sidecar_scim_requests_total{connection=\"none\",resource=\"Users\",operation=\"list\",status=\"401\"}"
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        metric(
+            &text,
+            "scim_sidecar_scim_auth_failures_total{reason=\"invalid\"}"
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        metric(
+            &text,
+            "scim_sidecar_scim_request_duration_seconds_count{connection=\"demo\",resource=\"Users\",operation=\"create\"}"
+        ),
+        Some(1.0)
+    );
+
+    // Every call the app saw for SCIM work is counted, with its latency;
+    // the one other /api request was the pass-through page.
+    let app_calls = app.request_count() - app_requests_before - 1;
+    assert!(app_calls >= 8, "{app_calls}");
+    assert_eq!(
+        metric_sum(&text, "scim_sidecar_scim_app_calls_total"),
+        app_calls as f64
+    );
+    assert_eq!(
+        metric_sum(&text, "scim_sidecar_scim_app_call_duration_seconds_count"),
+        app_calls as f64
+    );
+    for (op, status) in [
+        ("create", 201),
+        ("delete", 204),
+        ("deactivate", 200),
+        ("update", 200),
+    ] {
+        let series =
+            format!("scim_sidecar_scim_app_calls_total{{operation=\"{op}\",status=\"{status}\"}}");
+        assert_eq!(metric(&text, &series), Some(1.0), "{series} in\n{text}");
+    }
+
+    assert_eq!(
+        metric(
+            &text,
+            "scim_sidecar_passthrough_requests_total{status=\"200\"}"
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        metric(
+            &text,
+            "scim_sidecar_passthrough_bytes_total{direction=\"response\"}"
+        ),
+        Some(page_body.len() as f64)
+    );
+    assert_eq!(
+        metric(&text, "scim_sidecar_in_flight_requests{route=\"scim\"}"),
+        Some(0.0)
+    );
+    for event in [
+        "user.created",
+        "user.updated",
+        "user.deactivated",
+        "user.deleted",
+    ] {
+        let series =
+            format!("scim_sidecar_audit_events_total{{event=\"{event}\",result=\"success\"}}");
+        assert_eq!(metric(&text, &series), Some(1.0), "{series} in\n{text}");
+    }
+}
+
+#[tokio::test]
+async fn request_ids_are_honoured_returned_and_sent_to_the_app() {
+    let (sc, app) = start_example().await;
+    let (_, list) = call(&sc, "GET", "/scim/v2/Users?count=1", None).await;
+    let id = list["Resources"][0]["id"].as_str().unwrap().to_string();
+
+    let sent_to_app = || {
+        app.last_request_headers().unwrap()["x-request-id"]
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+    let item = format!("/scim/v2/Users/{id}");
+
+    // SCIM: the client's id comes back and reaches the app's API.
+    let rid = "okta-7f3a9c1e-0001";
+    let r = call_with(&sc, "GET", &item, None, &[("x-request-id", rid)]).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.headers["x-request-id"], rid);
+    assert_eq!(sent_to_app(), rid);
+
+    // An id that is not sane is replaced by a generated one, used throughout.
+    let insane = [("x-request-id", "has spaces; and <tags>")];
+    let r = call_with(&sc, "GET", &item, None, &insane).await;
+    let generated = r.headers["x-request-id"].to_str().unwrap().to_string();
+    assert!(
+        generated.len() == 12 && generated.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{generated}"
+    );
+    assert_eq!(sent_to_app(), generated);
+
+    // Pass-through: the id reaches the app and comes back.
+    let page = Request::get(sc.url("/api/status"))
+        .header("x-request-id", "trace-42")
+        .body(body(Vec::new()))
+        .unwrap();
+    let (parts, _) = send(&client(), page).await;
+    assert_eq!(parts.status, 200);
+    assert_eq!(sent_to_app(), "trace-42");
+    assert_eq!(parts.headers["x-request-id"], "trace-42");
+}
