@@ -380,28 +380,11 @@ fn diff_object(before: &Value, after: &Value, prefix: &str, top: bool, out: &mut
     }
 }
 
-/// Formats a time as RFC 3339 UTC with milliseconds.
+/// Formats a time as RFC 3339 UTC, to the millisecond.
 pub fn rfc3339(t: SystemTime) -> String {
-    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        d.subsec_millis()
-    )
+    let millis = t.duration_since(UNIX_EPOCH).unwrap_or_default().as_millis();
+    let nanos = i128::try_from(millis).unwrap_or(0) * 1_000_000;
+    crate::schema::datetime::format_rfc3339_nanos(nanos).unwrap_or_default()
 }
 
 fn event_id() -> String {
@@ -638,8 +621,8 @@ mod tests {
 
     #[test]
     fn rfc3339_dates() {
-        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
-        let leap = UNIX_EPOCH + std::time::Duration::from_secs(951_782_400); // 2000-02-29
-        assert_eq!(rfc3339(leap), "2000-02-29T00:00:00.000Z");
+        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        let leap = UNIX_EPOCH + std::time::Duration::from_micros(951_782_400_123_456); // 2000-02-29
+        assert_eq!(rfc3339(leap), "2000-02-29T00:00:00.123Z");
     }
 }

@@ -186,8 +186,7 @@ impl Worker {
                 .headers()
                 .get(RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
+                .and_then(retry_after);
             let _ = Limited::new(resp.into_body(), MAX_ANSWER).collect().await;
             Ok::<_, String>((status, retry_after))
         };
@@ -210,6 +209,18 @@ impl Worker {
             }),
         }
     }
+}
+
+/// `Retry-After` as seconds or an HTTP date (RFC 9110 §10.2.3).
+fn retry_after(value: &str) -> Option<Duration> {
+    if let Ok(secs) = value.trim().parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = crate::schema::datetime::parse_http_date(value)?;
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_secs();
+    Some(Duration::from_secs(
+        u64::try_from(at).ok()?.saturating_sub(now),
+    ))
 }
 
 /// Statuses worth another attempt: timeouts, rate limits and server errors.
@@ -275,5 +286,11 @@ mod tests {
         assert!(retryable(StatusCode::SERVICE_UNAVAILABLE));
         assert!(retryable(StatusCode::TOO_MANY_REQUESTS));
         assert!(!retryable(StatusCode::UNAUTHORIZED));
+        assert_eq!(retry_after(" 7 "), Some(Duration::from_secs(7)));
+        assert_eq!(
+            retry_after("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(retry_after("later"), None);
     }
 }
