@@ -25,7 +25,11 @@ pub fn summary(c: &Config) -> String {
             let _ = writeln!(s_, "  public  {} (HTTP/1.1 and h2c)", c.server.listen);
         }
     }
-    let _ = writeln!(s_, "  admin   {} (/livez, /readyz)", c.server.admin_listen);
+    let _ = writeln!(
+        s_,
+        "  admin   {} (/livez, /readyz, /metrics)",
+        c.server.admin_listen
+    );
     let _ = writeln!(
         s_,
         "  header_read_timeout {}, drain_timeout {}, max_header_bytes {}, http2_max_concurrent_streams {}",
@@ -125,6 +129,14 @@ pub fn summary(c: &Config) -> String {
         users_summary(s_, users);
     } else {
         let _ = writeln!(s_, "users: not mapped (/Users answers 501)");
+    }
+    let _ = writeln!(
+        s_,
+        "webhooks: {}",
+        if c.webhooks.is_empty() { "none" } else { "" }
+    );
+    for w in &c.webhooks {
+        let _ = writeln!(s_, "  {}", w.summary());
     }
     s
 }

@@ -100,6 +100,23 @@ pub struct WebhookConfig {
 }
 
 impl WebhookConfig {
+    /// One line for `check`: the receiver's origin only (a URL path or
+    /// query may embed a secret), never the signing key.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} {}://{} events [{}] timeout {}, max_attempts {}, backoff {}..{}, queue {}",
+            self.name,
+            self.url.scheme_str().unwrap_or("?"),
+            self.url.authority().map_or("?", |a| a.host()),
+            self.events.join(", "),
+            super::format_duration(self.timeout),
+            self.max_attempts,
+            super::format_duration(self.backoff),
+            super::format_duration(self.max_backoff),
+            self.queue
+        )
+    }
+
     /// Whether this receiver subscribed to event type `kind`.
     pub fn wants(&self, kind: &str) -> bool {
         self.events.iter().any(|p| pattern_matches(p, kind))
@@ -307,6 +324,10 @@ mod tests {
         assert_eq!(h.name, "webhook-1");
         assert_eq!(h.secret.expose(), b"0123456789abcdef0123");
         assert!(!format!("{h:?}").contains("0123456789abcdef"));
+        assert_eq!(
+            h.summary(),
+            "webhook-1 https://hooks.example.com events [*] timeout 10s, max_attempts 8, backoff 1s..5m, queue 1000"
+        );
         assert!(h.wants("user.created") && h.wants("group.deleted"));
         assert_eq!((h.max_attempts, h.queue), (8, 1000));
     }
