@@ -89,6 +89,7 @@ fn print_banner(addr: SocketAddr, admin: SocketAddr, app: SocketAddr) {
     println!("SCIM base URL:            {base}");
     println!("bearer token:             {DEMO_TOKEN}");
     println!("admin:                    http://{admin}/readyz");
+    println!("metrics:                  http://{admin}/metrics");
     println!();
     println!("try:");
     println!("curl -s http://{addr}/api/status");
@@ -100,6 +101,7 @@ fn print_banner(addr: SocketAddr, admin: SocketAddr, app: SocketAddr) {
         "curl -s -H 'Authorization: Bearer {DEMO_TOKEN}' -H 'Content-Type: application/scim+json' -d '{{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],\"userName\":\"new.user@example.com\",\"name\":{{\"givenName\":\"New\",\"familyName\":\"User\"}},\"emails\":[{{\"type\":\"work\",\"value\":\"new.user@example.com\",\"primary\":true}}],\"active\":true}}' {base}/Users"
     );
     println!("curl -s -H 'Authorization: Bearer {DEMO_TOKEN}' {base}/ServiceProviderConfig");
+    println!("curl -s http://{admin}/metrics | grep scim_requests_total");
     println!();
     println!("Ctrl-C stops both.");
 }
