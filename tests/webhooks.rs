@@ -322,3 +322,44 @@ async fn refused_events_are_not_retried_and_filters_apply() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn shutdown_flushes_within_its_deadline_and_counts_what_is_left() {
+    let logs = LogBuf::default();
+    let _guard = logs.capture("warn");
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let addr = receiver(tx, |_| None).await;
+    let metrics = Arc::new(Metrics::new());
+    let mut cfg = hook(addr, &["*"]);
+    cfg.timeout = Duration::from_secs(60);
+    let hooks = webhooks(cfg, &metrics);
+    hooks.start();
+    let conn = connection(Idp::Okta);
+    for id in ["1", "2", "3"] {
+        hooks.enqueue(&ProvisioningEvent::new(EventKind::UserUpdated, &conn, id));
+    }
+    next(&mut rx).await;
+    // The receiver holds the first delivery forever; shutdown still ends
+    // at its flush deadline, with every undelivered event counted.
+    tokio::time::timeout(
+        Duration::from_secs(5),
+        hooks.shutdown(Duration::from_millis(200)),
+    )
+    .await
+    .expect("shutdown waited past its flush deadline");
+    let text = metrics.encode();
+    assert_eq!(
+        metric(
+            &text,
+            "scim_sidecar_webhook_events_dropped_total{webhook=\"direct\",reason=\"shutdown\"}"
+        ),
+        Some(3.0),
+        "{text}"
+    );
+    let dropped = logs
+        .json_lines()
+        .into_iter()
+        .filter(|l| l["message"] == "webhook event dropped" && l["reason"] == "shutdown")
+        .count();
+    assert_eq!(dropped, 3, "{}", logs.text());
+}

@@ -116,7 +116,17 @@ impl Worker {
                 Some(deadline) => self.config.timeout.min(deadline - now),
                 None => self.config.timeout,
             };
-            let failed = match self.attempt(env, budget).await {
+            // An attempt under way when shutdown begins ends at the flush
+            // deadline too, so that what is dropped is still logged.
+            let mut deadline_watch = self.closing.clone();
+            let result = tokio::select! {
+                r = self.attempt(env, budget) => r,
+                () = flush_deadline(&mut deadline_watch) => {
+                    self.metrics.webhook_attempt(name, false);
+                    return dropped(&self.metrics, name, &env.id, env.kind, DropReason::Shutdown);
+                }
+            };
+            let failed = match result {
                 Ok(()) => {
                     self.metrics.webhook_attempt(name, true);
                     tracing::debug!(webhook = name, event_id = %env.id, attempt, "webhook delivered");
@@ -221,6 +231,22 @@ fn retry_after(value: &str) -> Option<Duration> {
     Some(Duration::from_secs(
         u64::try_from(at).ok()?.saturating_sub(now),
     ))
+}
+
+/// Resolves when shutdown has begun and its flush deadline has passed;
+/// never, if the sender is gone without a shutdown.
+async fn flush_deadline(closing: &mut watch::Receiver<Option<Instant>>) {
+    loop {
+        let deadline = *closing.borrow_and_update();
+        match deadline {
+            Some(d) => return tokio::time::sleep_until(d).await,
+            None => {
+                if closing.changed().await.is_err() {
+                    return std::future::pending().await;
+                }
+            }
+        }
+    }
 }
 
 /// Statuses worth another attempt: timeouts, rate limits and server errors.
