@@ -486,6 +486,20 @@ fn the_sidecar_runs_natively_in_front_of_a_loopback_app() {
 }
 
 #[test]
+fn the_configmap_maps_the_example_app_like_config_example_toml() {
+    let (_, cm) = k8s_config();
+    let k8s: toml::Table = toml::from_str(cm["data"]["config.toml"].as_str().unwrap()).unwrap();
+    let example: toml::Table = toml::from_str(&read("config/example.toml")).unwrap();
+    for table in ["users", "groups"] {
+        assert_eq!(
+            k8s.get(table),
+            example.get(table),
+            "[{table}] in configmap.yaml differs from config/example.toml"
+        );
+    }
+}
+
+#[test]
 fn the_pod_drains_in_time_and_is_hardened() {
     let (config, _) = k8s_config();
     let d = deployment();

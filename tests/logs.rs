@@ -4,7 +4,9 @@
 //! resource, operation, app-call count, status and duration, and never a
 //! token, an Authorization value, the app's API key or a SCIM body value.
 //! Audit events of a scripted create / update / deactivate / reactivate /
-//! delete arrive on their own target with attribute names only.
+//! delete of a user, and of a group's create / member add and remove /
+//! rename / delete, arrive on their own target with attribute names and
+//! member ids only.
 
 mod support;
 
@@ -251,4 +253,62 @@ async fn audit_events_follow_a_user_lifecycle() {
     ] {
         assert!(!text.contains(value), "{value:?} in audit log:\n{text}");
     }
+}
+
+#[tokio::test]
+async fn audit_events_follow_a_group_lifecycle() {
+    let logs = LogBuf::default();
+    let _guard = logs.capture("scim_sidecar::audit=info");
+    let (sc, _app) = start_example().await;
+    let (_, found) = call(
+        &sc,
+        "GET",
+        "/scim/v2/Users?filter=userName%20eq%20%22ada.lovelace%40example.com%22",
+        "g-0",
+        None,
+    )
+    .await;
+    let ada = found["Resources"][0]["id"].as_str().unwrap().to_string();
+
+    let group = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Canaries", "members": []});
+    let (s, created) = call(&sc, "POST", "/scim/v2/Groups", "g-1", Some(group)).await;
+    assert_eq!(s, 201, "{created}");
+    let gid = created["id"].as_str().unwrap().to_string();
+    let path = format!("/scim/v2/Groups/{gid}");
+    let patch = |ops: Value| json!({"schemas": [PATCH_URN], "Operations": ops});
+    let add = patch(json!([{"op": "add", "path": "members", "value": [{"value": ada}]}]));
+    assert_eq!(call(&sc, "PATCH", &path, "g-2", Some(add)).await.0, 204);
+    let remove = patch(json!([{"op": "remove", "path": format!("members[value eq \"{ada}\"]")}]));
+    assert_eq!(call(&sc, "PATCH", &path, "g-3", Some(remove)).await.0, 204);
+    let rename = patch(json!([{"op": "replace", "path": "displayName", "value": "Songbirds"}]));
+    assert_eq!(call(&sc, "PATCH", &path, "g-4", Some(rename)).await.0, 204);
+    assert_eq!(call(&sc, "DELETE", &path, "g-5", None).await.0, 204);
+
+    let events = logs.json_lines();
+    let summary: Vec<(&str, &str, &str, &str)> = events
+        .iter()
+        .map(|e| {
+            (
+                e["event"].as_str().unwrap(),
+                e["request_id"].as_str().unwrap(),
+                e["resource_id"].as_str().unwrap(),
+                e["members"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("group.created", "g-1", gid.as_str(), ""),
+            ("group.members_added", "g-2", gid.as_str(), ada.as_str()),
+            ("group.members_removed", "g-3", gid.as_str(), ada.as_str()),
+            ("group.renamed", "g-4", gid.as_str(), ""),
+            ("group.deleted", "g-5", gid.as_str(), ""),
+        ],
+        "{}",
+        logs.text()
+    );
+    assert!(events.iter().all(|e| e["resource_type"] == "Group"));
+    assert_eq!(events[3]["attributes"], "displayName");
+    assert!(!logs.text().contains("Songbirds") && !logs.text().contains("Canaries"));
 }

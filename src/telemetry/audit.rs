@@ -617,6 +617,11 @@ mod tests {
             (Some("failure"), Some(404))
         );
         assert!(e.id.starts_with("evt_") && e.id.len() == 28);
+        assert!(doc.get("members").is_none());
+        let m = ProvisioningEvent::new(EventKind::GroupMembersAdded, &conn, "g1")
+            .with_members(vec!["7".into(), "9".into()]);
+        assert_eq!(m.to_json()["members"], json!(["7", "9"]));
+        assert_eq!(m.to_json()["resource"]["type"], "Group");
     }
 
     #[test]
