@@ -311,6 +311,28 @@ impl ProvisioningEvent {
     }
 }
 
+/// The member ids a membership step writes: its `{member}`, or the id
+/// list in the body of a batch call.
+fn member_ids(step: &crate::plan::Step) -> Vec<String> {
+    fn strings_in_arrays(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Array(items) => {
+                out.extend(items.iter().filter_map(Value::as_str).map(str::to_string))
+            }
+            Value::Object(o) => o.values().for_each(|v| strings_in_arrays(v, out)),
+            _ => {}
+        }
+    }
+    if let Some(m) = &step.member {
+        return vec![m.clone()];
+    }
+    let mut out = Vec::new();
+    if let Some(body) = &step.body {
+        strings_in_arrays(body, &mut out);
+    }
+    out
+}
+
 fn id_of(resource: &Value) -> String {
     resource
         .get("id")
@@ -481,7 +503,7 @@ impl Audit {
         }
         let ids = |p: Purpose| -> Vec<String> {
             let steps = plan.steps.iter().filter(|s| s.purpose == p);
-            steps.filter_map(|s| s.member.clone()).collect()
+            steps.flat_map(member_ids).collect()
         };
         self.record_members(
             conn,
@@ -622,6 +644,27 @@ mod tests {
             .with_members(vec!["7".into(), "9".into()]);
         assert_eq!(m.to_json()["members"], json!(["7", "9"]));
         assert_eq!(m.to_json()["resource"]["type"], "Group");
+    }
+
+    #[test]
+    fn member_ids_of_single_and_batch_calls() {
+        use crate::mapping::OpKind;
+        use crate::plan::{Condition, Repeat, Step};
+        let step = |member: Option<&str>, body: Option<Value>| Step {
+            op: OpKind::MemberAdd,
+            purpose: Purpose::AddMembers,
+            body,
+            changes: vec!["members".into()],
+            precondition: false,
+            repeat: Repeat::Safe,
+            when: Condition::Always,
+            member: member.map(str::to_string),
+            role: None,
+            target: None,
+        };
+        assert_eq!(member_ids(&step(Some("7"), None)), ["7"]);
+        let batch = step(None, Some(json!({"team": {"user_ids": ["7", "9"]}})));
+        assert_eq!(member_ids(&batch), ["7", "9"]);
     }
 
     #[test]
