@@ -2,8 +2,9 @@
 //! Dockerfile copies only what exists and what `.dockerignore` lets
 //! through, builds and runs the real binary, exposes the ports of the
 //! example configs and sets env variables the CLI reads; the Kubernetes
-//! example's ConfigMap loads with `Config::from_toml` (its `${…}` values
-//! taken from the Secret through the container's env), and its ports,
+//! example's ConfigMap loads with `Config::from_toml_with` (its `${…}`
+//! values taken from the Secret through the container's env, the files it
+//! names read from the volumes mounted at their paths), and its ports,
 //! probes, mounts, drain and hardening match that config.
 
 use scim_sidecar::Config;
@@ -304,8 +305,44 @@ fn resolved_env(container: &Value) -> BTreeMap<String, String> {
     out
 }
 
-/// The config in the ConfigMap, loaded with the sidecar's env; and the
-/// ConfigMap itself.
+/// A file as the sidecar container sees it: the key of the ConfigMap or
+/// Secret whose volume is mounted at the file's directory.
+fn mounted_file(path: &str) -> Result<Vec<u8>, String> {
+    let d = deployment();
+    let sidecar = sidecar_container(&d);
+    let volumes = d["spec"]["template"]["spec"]["volumes"].as_array().unwrap();
+    let p = Path::new(path);
+    let (dir, key) = (
+        p.parent().unwrap(),
+        p.file_name().unwrap().to_str().unwrap(),
+    );
+    let mount = sidecar["volumeMounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| Path::new(m["mountPath"].as_str().unwrap()) == dir)
+        .ok_or_else(|| format!("{path}: no volume is mounted at {}", dir.display()))?;
+    let volume = volumes.iter().find(|v| v["name"] == mount["name"]).unwrap();
+    let value = if let Some(name) = volume["secret"]["secretName"].as_str() {
+        let secrets = yaml_docs(&format!("{K8S}/secret.yaml"));
+        let secret = secrets
+            .iter()
+            .find(|s| s["metadata"]["name"] == name)
+            .ok_or_else(|| format!("{path}: no Secret {name}"))?;
+        secret["stringData"][key].clone()
+    } else {
+        let cm = resource("ConfigMap");
+        assert_eq!(cm["metadata"]["name"], volume["configMap"]["name"]);
+        cm["data"][key].clone()
+    };
+    value
+        .as_str()
+        .map(|v| v.as_bytes().to_vec())
+        .ok_or_else(|| format!("{path}: the mounted volume has no key {key}"))
+}
+
+/// The config in the ConfigMap, loaded with the sidecar's env and the
+/// files mounted into its container; and the ConfigMap itself.
 fn k8s_config() -> (Config, Value) {
     let cm = resource("ConfigMap");
     let text = cm["data"]["config.toml"]
@@ -313,7 +350,14 @@ fn k8s_config() -> (Config, Value) {
         .expect("config.toml in the ConfigMap");
     let env = resolved_env(sidecar_container(&deployment()));
     let lookup = |name: &str| env.get(name).cloned();
-    let config = Config::from_toml(text, &lookup)
+    let files = |path: &str| {
+        assert!(
+            path.starts_with('/'),
+            "{path}: use absolute paths in the example"
+        );
+        mounted_file(path).map(|bytes| vec![(path.to_string(), bytes)])
+    };
+    let config = Config::from_toml_with(text, &lookup, &files)
         .unwrap_or_else(|e| panic!("{}", e.render("configmap.yaml#config.toml", text)));
     (config, cm)
 }
@@ -452,36 +496,49 @@ fn the_sidecar_runs_natively_in_front_of_a_loopback_app() {
     let key = config_path.file_name().unwrap().to_str().unwrap();
     assert!(cm["data"].get(key).is_some());
 
-    // TLS comes from a Secret mounted beside the config; where the config
-    // names certificate files, they are in that mount.
+    // Token hashes come from a Secret (the config loaded above read them
+    // through the mount), none from the config text itself.
+    assert!(
+        config
+            .connections
+            .iter()
+            .all(|c| !c.token_hashes.is_empty())
+    );
+    let text = cm["data"]["config.toml"].as_str().unwrap();
+    let raw: toml::Value = toml::from_str(text).unwrap();
+    for c in raw["connections"].as_array().unwrap() {
+        assert!(c.get("tokens").is_none(), "token hashes belong in a Secret");
+    }
+    // TLS: a kubernetes.io/tls Secret mounted as a directory, the one the
+    // config's `[server.tls]` names (commented out while an ingress
+    // terminates TLS).
+    let tls = volumes
+        .iter()
+        .find(|v| v["secret"]["secretName"] == "scim-sidecar-tls")
+        .expect("a volume of the TLS Secret");
     let tls_mount = sidecar["volumeMounts"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|m| {
-            volumes
-                .iter()
-                .any(|v| v["name"] == m["name"] && v["secret"].is_object())
-        })
-        .expect("a Secret volume for TLS");
+        .find(|m| m["name"] == tls["name"])
+        .expect("the TLS Secret is mounted");
+    assert!(tls_mount.get("subPath").is_none());
     let tls_dir = tls_mount["mountPath"].as_str().unwrap();
-    let raw: toml::Value = toml::from_str(cm["data"]["config.toml"].as_str().unwrap()).unwrap();
     match raw.get("server").and_then(|s| s.get("tls")) {
-        Some(tls) => {
+        Some(t) => {
             for key in ["cert", "key"] {
-                let p = tls[key].as_str().unwrap();
+                let p = t[key].as_str().unwrap();
                 assert!(
                     p.starts_with(&format!("{tls_dir}/")),
                     "{key} {p} is outside {tls_dir}"
                 );
             }
         }
-        None => assert!(
-            cm["data"]["config.toml"]
-                .as_str()
-                .unwrap()
-                .contains(tls_dir)
-        ),
+        None => {
+            for file in ["tls.crt", "tls.key"] {
+                assert!(text.contains(&format!("\"{tls_dir}/{file}\"")), "{file}");
+            }
+        }
     }
 }
 
