@@ -196,3 +196,50 @@ async fn request_ids_are_honoured_returned_and_sent_to_the_app() {
     assert_eq!(sent_to_app(), "trace-42");
     assert_eq!(parts.headers["x-request-id"], "trace-42");
 }
+
+#[tokio::test]
+async fn rate_limit_rejections_and_config_reloads_are_counted() {
+    let (_app, app_addr) = start_example_app().await;
+    let limited = |t: String| {
+        t.replace(
+            "idp = \"okta\"",
+            "idp = \"okta\"\nrate_limit = { requests_per_second = 0.01, burst = 1 }",
+        )
+    };
+    let config = example_config(&app_addr.to_string(), limited);
+    let (sc, state) = start_with_state(config.clone()).await;
+    // Plain requests: the checked helper's own discovery reads would spend
+    // the burst.
+    let list = || {
+        Request::get(sc.url("/scim/v2/Users?count=1"))
+            .header("authorization", format!("Bearer {EXAMPLE_TOKEN}"))
+            .body(body(Vec::new()))
+            .unwrap()
+    };
+    assert_eq!(send(&client(), list()).await.0.status, 200);
+    assert_eq!(send(&client(), list()).await.0.status, 429);
+
+    state.apply(config);
+    state.reject_reload();
+
+    let text = metrics_text(&sc).await;
+    assert_eq!(
+        metric(
+            &text,
+            "scim_sidecar_scim_rate_limited_total{limit=\"connection\",connection=\"demo\"}"
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        metric(
+            &text,
+            "scim_sidecar_scim_requests_total{connection=\"demo\",resource=\"Users\",operation=\"list\",status=\"429\"}"
+        ),
+        Some(1.0)
+    );
+    for result in ["ok", "rejected"] {
+        let series = format!("scim_sidecar_config_reloads_total{{result=\"{result}\"}}");
+        assert_eq!(metric(&text, &series), Some(1.0), "{series} in\n{text}");
+    }
+}

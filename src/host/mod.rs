@@ -18,6 +18,7 @@ use crate::error::{ScimError, ScimType};
 use crate::mapping::{ErrorOutcome, HostRequest, MapError, OpKind, ResourceMapping, Vars};
 use crate::plan::Repeat;
 use crate::state::{Runtime, State};
+use crate::telemetry::metrics::Limit;
 use crate::telemetry::request::X_REQUEST_ID;
 use crate::upstream::{UpstreamError, send};
 use http::header::{ACCEPT, CONTENT_TYPE, HeaderValue, LOCATION, RETRY_AFTER};
@@ -390,6 +391,9 @@ impl HostCtx<'_> {
             .await
             .map_err(|e| {
                 tracing::warn!(reason = %e, "app call not started");
+                self.state
+                    .metrics
+                    .rate_limited(Limit::AppCalls, &self.conn.id);
                 ScimError::client(
                     StatusCode::TOO_MANY_REQUESTS,
                     None,

@@ -353,7 +353,10 @@ impl Metrics {
             .inc();
     }
 
-    /// One call on the app; see [`super::record_app_call`].
+    /// One call on the app; see [`super::record_app_call`]. Calls without
+    /// an answer are labelled `timeout`, `unreachable` (no connection, or
+    /// an answer that could not be read), `not_started` (refused by the
+    /// sidecar's own app-call gate) or `error`.
     pub fn app_call(
         &self,
         operation: &'static str,
@@ -363,7 +366,10 @@ impl Metrics {
         let status = match result {
             Ok(s) => s.as_str().to_string(),
             Err(StatusCode::GATEWAY_TIMEOUT) => "timeout".to_string(),
-            Err(_) => "unreachable".to_string(),
+            Err(StatusCode::BAD_GATEWAY) => "unreachable".to_string(),
+            // The sidecar's own gate in front of the app refused to start it.
+            Err(StatusCode::TOO_MANY_REQUESTS) => "not_started".to_string(),
+            Err(_) => "error".to_string(),
         };
         self.app_calls
             .get_or_create(&AppCallLabels { operation, status })

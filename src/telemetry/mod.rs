@@ -51,7 +51,8 @@ impl Telemetry {
 /// Records one call on the app made for SCIM work: the metrics and the
 /// current request's app-call count. `result` is the app's status, or the
 /// status the sidecar answers for an exchange that failed (504 for a
-/// timeout, 502 when the app could not be reached or read).
+/// timeout, 502 when the app could not be reached or read, 429 when the
+/// app-call gate did not let it start).
 pub fn record_app_call(
     metrics: &Metrics,
     operation: &'static str,
