@@ -310,5 +310,6 @@ async fn audit_events_follow_a_group_lifecycle() {
     );
     assert!(events.iter().all(|e| e["resource_type"] == "Group"));
     assert_eq!(events[3]["attributes"], "displayName");
+    assert!(events[0].get("members").is_none(), "{}", events[0]);
     assert!(!logs.text().contains("Songbirds") && !logs.text().contains("Canaries"));
 }

@@ -37,7 +37,8 @@ impl Audit {
     /// successful changes — a queued webhook delivery. Never blocks.
     pub fn record(&self, event: ProvisioningEvent) {
         let attributes = event.attributes.join(",");
-        let members = event.members.join(",");
+        // Only membership events name members.
+        let members = (!event.members.is_empty()).then(|| event.members.join(","));
         let request_id = event.request_id.as_deref().unwrap_or_default();
         match event.outcome {
             Outcome::Success => tracing::info!(
@@ -49,7 +50,7 @@ impl Audit {
                 resource_type = event.kind.resource_type().as_str(),
                 resource_id = %event.resource_id,
                 attributes = %attributes,
-                members = %members,
+                members = members.as_deref(),
                 result = "success",
                 request_id,
                 "audit event"
