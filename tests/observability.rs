@@ -94,6 +94,15 @@ async fn metrics_count_a_scripted_provisioning_run() {
         ),
         Some(1.0)
     );
+    // Every authenticated request names its token by index (rotation):
+    // the 7 above and the strict reader's /Schemas and /ResourceTypes.
+    assert_eq!(
+        metric(
+            &text,
+            "scim_sidecar_scim_token_uses_total{connection=\"demo\",token=\"0\"}"
+        ),
+        Some(9.0)
+    );
     assert_eq!(
         metric(
             &text,

@@ -126,6 +126,7 @@ fn authenticate(front: &Front<'_>, headers: &HeaderMap) -> Result<Principal, Box
             if let Some(c) = rt.config.connections.get(p.connection) {
                 span.record("conn", c.id.as_str());
                 crate::telemetry::request::set_connection(c);
+                front.state.metrics.token_used(&c.id, p.token);
             }
             span.record("token", p.token);
             Ok(p)

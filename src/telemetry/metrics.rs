@@ -72,6 +72,12 @@ struct ReasonLabel {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TokenLabels {
+    connection: String,
+    token: u32,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteLabel {
     route: &'static str,
 }
@@ -169,6 +175,7 @@ pub struct Metrics {
     scim_requests: Family<ScimLabels, Counter>,
     scim_duration: HistogramFamily<ScimOpLabels>,
     scim_auth_failures: Family<ReasonLabel, Counter>,
+    scim_token_uses: Family<TokenLabels, Counter>,
     scim_rate_limited: Family<LimitLabels, Counter>,
     app_calls: Family<AppCallLabels, Counter>,
     app_duration: HistogramFamily<OperationLabel>,
@@ -198,6 +205,7 @@ impl Metrics {
             scim_requests: Family::default(),
             scim_duration: Family::new_with_constructor(latency_histogram),
             scim_auth_failures: Family::default(),
+            scim_token_uses: Family::default(),
             scim_rate_limited: Family::default(),
             app_calls: Family::default(),
             app_duration: Family::new_with_constructor(latency_histogram),
@@ -231,6 +239,13 @@ impl Metrics {
             "scim_auth_failures",
             "SCIM requests refused for a missing, malformed or unknown bearer token",
             m.scim_auth_failures.clone(),
+        );
+        r.register(
+            "scim_token_uses",
+            "Authenticated SCIM requests by connection and token index (the position \
+             of the token's hash in the connection's list, never the token): during a \
+             rotation, the old index going quiet says the IdP moved to the new token",
+            m.scim_token_uses.clone(),
         );
         r.register(
             "scim_rate_limited",
@@ -330,6 +345,16 @@ impl Metrics {
         };
         self.scim_auth_failures
             .get_or_create(&ReasonLabel { reason })
+            .inc();
+    }
+
+    /// An authenticated SCIM request: its connection and token index.
+    pub fn token_used(&self, connection: &str, token: usize) {
+        self.scim_token_uses
+            .get_or_create(&TokenLabels {
+                connection: connection.to_owned(),
+                token: u32::try_from(token).unwrap_or(u32::MAX),
+            })
             .inc();
     }
 
