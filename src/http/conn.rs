@@ -17,10 +17,11 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use hyper_util::server::conn::auto;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::sync::{Notify, watch};
+use tokio::time::Instant;
 
 /// After a graceful shutdown with nothing in flight, how long the
 /// connection may take to flush its GOAWAY or close before it is dropped.
@@ -84,12 +85,33 @@ impl ConnLimits {
     }
 }
 
-/// Requests in flight on one connection.
-#[derive(Debug, Default)]
+/// Requests in flight on one connection. Starting and ending a request
+/// costs a few atomic operations; the connection's driver is woken only
+/// for what it waits on (the first request head, and in flight reaching
+/// zero while it drains), and checks the idle deadline from the time the
+/// last request ended.
+#[derive(Debug)]
 pub struct Activity {
     in_flight: AtomicUsize,
     seen: AtomicBool,
+    draining: AtomicBool,
+    /// When the last request ended, in nanoseconds since `epoch`.
+    last_end: AtomicU64,
+    epoch: Instant,
     changed: Notify,
+}
+
+impl Default for Activity {
+    fn default() -> Self {
+        Self {
+            in_flight: AtomicUsize::new(0),
+            seen: AtomicBool::new(false),
+            draining: AtomicBool::new(false),
+            last_end: AtomicU64::new(0),
+            epoch: Instant::now(),
+            changed: Notify::new(),
+        }
+    }
 }
 
 impl Activity {
@@ -97,8 +119,9 @@ impl Activity {
     /// response body, see [`track`]).
     pub fn start(self: &Arc<Self>) -> InFlight {
         self.in_flight.fetch_add(1, Ordering::AcqRel);
-        self.seen.store(true, Ordering::Release);
-        self.changed.notify_waiters();
+        if !self.seen.load(Ordering::Acquire) && !self.seen.swap(true, Ordering::AcqRel) {
+            self.changed.notify_waiters();
+        }
         InFlight(self.clone())
     }
 
@@ -109,6 +132,16 @@ impl Activity {
     fn seen(&self) -> bool {
         self.seen.load(Ordering::Acquire)
     }
+
+    /// When the connection has been idle for `timeout`, or `None` while a
+    /// request is in flight.
+    fn idle_deadline(&self, timeout: Duration) -> Option<Instant> {
+        if !self.idle() {
+            return None;
+        }
+        let ended = Duration::from_nanos(self.last_end.load(Ordering::Acquire));
+        Some(self.epoch + ended + timeout)
+    }
 }
 
 /// A request in flight.
@@ -117,8 +150,16 @@ pub struct InFlight(Arc<Activity>);
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
-        self.0.changed.notify_waiters();
+        let a = &self.0;
+        let since = Instant::now().saturating_duration_since(a.epoch);
+        a.last_end.fetch_max(
+            u64::try_from(since.as_nanos()).unwrap_or(u64::MAX),
+            Ordering::AcqRel,
+        );
+        let left = a.in_flight.fetch_sub(1, Ordering::AcqRel) - 1;
+        if left == 0 && a.draining.load(Ordering::Acquire) {
+            a.changed.notify_waiters();
+        }
     }
 }
 
@@ -192,23 +233,29 @@ pub async fn drive<C, E>(
             _ = stop.wait_for(|s| *s) => return,
         }
     }
-    // Phase 2: serving, until it ends, idles out or the server drains.
+    // Phase 2: serving, until it ends, idles out or the server drains. The
+    // idle deadline is re-read when its timer fires: requests that came
+    // and went meanwhile moved it.
+    let idle = tokio::time::sleep(limits.idle_timeout);
+    tokio::pin!(idle);
     loop {
-        let changed = activity.changed.notified();
-        tokio::pin!(changed);
-        changed.as_mut().enable();
-        let idle = activity.idle();
         tokio::select! {
             r = conn.as_mut() => return ended(r),
-            () = &mut changed => continue,
-            () = tokio::time::sleep(limits.idle_timeout), if idle => {
-                tracing::debug!("idle connection closed");
-                break;
+            () = &mut idle => {
+                match activity.idle_deadline(limits.idle_timeout) {
+                    Some(at) if at <= Instant::now() => {
+                        tracing::debug!("idle connection closed");
+                        break;
+                    }
+                    Some(at) => idle.as_mut().reset(at),
+                    None => idle.as_mut().reset(Instant::now() + limits.idle_timeout),
+                }
             }
             _ = stop.wait_for(|s| *s) => break,
         }
     }
     // Phase 3: graceful shutdown; closed once nothing is in flight.
+    activity.draining.store(true, Ordering::Release);
     graceful(conn.as_mut());
     loop {
         let changed = activity.changed.notified();
