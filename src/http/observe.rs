@@ -114,24 +114,27 @@ impl Observed {
     /// SCIM request.
     pub fn start<B>(state: &State, req: &Request<B>, scim: Option<ScimOp>) -> Self {
         let ctx = RequestCtx::new(req.headers(), || state.request_id());
-        let (route, resource, op) = match &scim {
-            Some(s) => ("scim", s.resource, s.operation),
-            None => ("pass", "", ""),
+        let route = if scim.is_some() { "scim" } else { "pass" };
+        // Pass-through logs nothing per request at `info`: its span is made
+        // only when debug logging is on.
+        let span = match &scim {
+            Some(s) => tracing::info_span!(
+                "request",
+                id = %ctx.id(),
+                method = %req.method(),
+                route,
+                resource = s.resource,
+                op = s.operation,
+                conn = tracing::field::Empty,
+                token = tracing::field::Empty,
+            ),
+            None => tracing::debug_span!(
+                "request",
+                id = %ctx.id(),
+                method = %req.method(),
+                route,
+            ),
         };
-        let span = tracing::info_span!(
-            "request",
-            id = %ctx.id(),
-            method = %req.method(),
-            route,
-            resource = tracing::field::Empty,
-            op = tracing::field::Empty,
-            conn = tracing::field::Empty,
-            token = tracing::field::Empty,
-        );
-        if scim.is_some() {
-            span.record("resource", resource);
-            span.record("op", op);
-        }
         Self {
             _in_flight: state.metrics.in_flight(route),
             ctx,
