@@ -18,6 +18,8 @@ pub mod explain;
 pub mod host;
 pub mod http;
 pub mod limits;
+pub mod logbuf;
+pub mod logfmt;
 pub mod mapping;
 pub mod onboard;
 pub mod plan;

@@ -405,7 +405,7 @@ fn map(config: &std::path::Path, to_host: Option<PathBuf>, to_scim: Option<PathB
 }
 
 fn run(path: &std::path::Path, format: Format, workers: Option<u16>) -> ExitCode {
-    telemetry::init(match format {
+    let _logs = telemetry::init(match format {
         Format::Json => LogFormat::Json,
         Format::Text => LogFormat::Text,
     });

@@ -2,8 +2,13 @@
 //! pipelines, or text for people, filtered by `RUST_LOG` (default `info`).
 //! Text is coloured only when stderr is a terminal, so files and pipes get
 //! plain lines. [`dispatch`] builds the same subscriber around any writer,
-//! which is how tests capture log output in-process.
+//! which is how tests capture log output in-process. JSON lines are
+//! written by [`crate::logfmt`] in one pass; on stderr they go through
+//! [`crate::logbuf`], so logging never puts a `write(2)` on a request's
+//! path (keep the guard [`init`] returns until exit).
 
+use crate::logbuf::{self, Flusher};
+use crate::logfmt::{JsonFields, JsonLine};
 use std::io::IsTerminal;
 use tracing::Dispatch;
 use tracing_subscriber::EnvFilter;
@@ -31,24 +36,24 @@ where
     match format {
         LogFormat::Json => Dispatch::new(
             builder
-                .json()
-                .flatten_event(true)
-                .with_current_span(true)
-                .with_span_list(false)
-                .with_ansi(false)
+                .fmt_fields(JsonFields)
+                .event_format(JsonLine)
                 .finish(),
         ),
         LogFormat::Text => Dispatch::new(builder.with_ansi(ansi).with_target(false).finish()),
     }
 }
 
-/// Installs the process-wide subscriber on stderr. Calling it twice is
-/// harmless (the second call is ignored).
-pub fn init(format: LogFormat) {
+/// Installs the process-wide subscriber on stderr, through a buffer;
+/// dropping the returned guard writes out what is buffered. Calling it
+/// twice is harmless (the second call is ignored).
+#[must_use = "dropping the guard stops the log output"]
+pub fn init(format: LogFormat) -> Flusher<std::io::Stderr> {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let ansi = std::io::stderr().is_terminal();
-    let _ =
-        tracing::dispatcher::set_global_default(dispatch(format, filter, std::io::stderr, ansi));
+    let (writer, guard) = logbuf::buffered(std::io::stderr());
+    let _ = tracing::dispatcher::set_global_default(dispatch(format, filter, writer, ansi));
+    guard
 }
 
 #[cfg(test)]

@@ -1,0 +1,261 @@
+//! The JSON log line, written in one pass. It has the shape of
+//! `tracing_subscriber`'s JSON format with flattened events and the current
+//! span (`{"timestamp", "level", <fields>, "target", "span": {<fields>,
+//! "name"}}`), but a span's fields are kept as ready-made JSON text: its
+//! fields are written once when it opens, a field recorded later is
+//! appended, and each line copies that text in. (The stock formatter
+//! stores them as text too, and parses that text back into a JSON value
+//! for every line and every recorded field.) Values are escaped per
+//! RFC 8259 §7.
+
+use std::fmt::{self, Write};
+use tracing::field::{Field, Visit};
+use tracing::{Event, Subscriber};
+use tracing_subscriber::field::RecordFields;
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::time::{FormatTime, SystemTime};
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields};
+use tracing_subscriber::registry::LookupSpan;
+
+/// Span and event fields as `"name":value` pairs joined by commas.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct JsonFields;
+
+/// The whole line: see the module doc.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct JsonLine;
+
+impl<'w> FormatFields<'w> for JsonFields {
+    fn format_fields<R: RecordFields>(&self, mut writer: Writer<'w>, fields: R) -> fmt::Result {
+        let mut v = Pairs::new(&mut writer, true);
+        fields.record(&mut v);
+        v.result
+    }
+
+    fn add_fields(
+        &self,
+        current: &'w mut FormattedFields<Self>,
+        fields: &tracing::span::Record<'_>,
+    ) -> fmt::Result {
+        let first = current.fields.is_empty();
+        let mut writer = current.as_writer();
+        let mut v = Pairs::new(&mut writer, first);
+        fields.record(&mut v);
+        v.result
+    }
+}
+
+impl<S, N> FormatEvent<S, N> for JsonLine
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'w> FormatFields<'w> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut w: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        let meta = event.metadata();
+        w.write_str("{\"timestamp\":\"")?;
+        SystemTime.format_time(&mut w)?;
+        write!(w, "\",\"level\":\"{}\"", meta.level())?;
+        let mut v = Pairs::new(&mut w, false);
+        event.record(&mut v);
+        v.result?;
+        w.write_str(",\"target\":")?;
+        string(&mut w, meta.target())?;
+        if let Some(span) = ctx.lookup_current() {
+            w.write_str(",\"span\":{")?;
+            let ext = span.extensions();
+            if let Some(f) = ext.get::<FormattedFields<N>>().filter(|f| !f.is_empty()) {
+                w.write_str(f)?;
+                w.write_char(',')?;
+            }
+            w.write_str("\"name\":")?;
+            string(&mut w, span.name())?;
+            w.write_char('}')?;
+        }
+        w.write_str("}\n")
+    }
+}
+
+/// Writes visited fields as `"name":value` pairs.
+struct Pairs<'a, 'w> {
+    w: &'a mut Writer<'w>,
+    first: bool,
+    result: fmt::Result,
+}
+
+impl<'a, 'w> Pairs<'a, 'w> {
+    fn new(w: &'a mut Writer<'w>, first: bool) -> Self {
+        Self {
+            w,
+            first,
+            result: Ok(()),
+        }
+    }
+
+    fn pair(&mut self, field: &Field, value: impl FnOnce(&mut Writer<'w>) -> fmt::Result) {
+        if self.result.is_err() {
+            return;
+        }
+        let sep = if self.first { "" } else { "," };
+        self.first = false;
+        self.result = write!(self.w, "{sep}\"{}\":", field.name()).and_then(|()| value(self.w));
+    }
+}
+
+impl Visit for Pairs<'_, '_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.pair(field, |w| string(w, value));
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.pair(field, |w| write!(w, "{value}"));
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.pair(field, |w| write!(w, "{value}"));
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.pair(field, |w| write!(w, "{value}"));
+    }
+
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        // JSON has no NaN or infinities.
+        match value.is_finite() {
+            true => self.pair(field, |w| write!(w, "{value}")),
+            false => self.pair(field, |w| string(w, &value.to_string())),
+        }
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.pair(field, |w| {
+            w.write_char('"')?;
+            write!(Escaped(w), "{value:?}")?;
+            w.write_char('"')
+        });
+    }
+}
+
+/// A JSON string literal.
+fn string(w: &mut Writer<'_>, s: &str) -> fmt::Result {
+    w.write_char('"')?;
+    Escaped(w).write_str(s)?;
+    w.write_char('"')
+}
+
+/// Escapes what is written through it for the inside of a JSON string.
+struct Escaped<'a, 'w>(&'a mut Writer<'w>);
+
+impl Write for Escaped<'_, '_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let mut start = 0;
+        for (i, b) in s.bytes().enumerate() {
+            let esc = match b {
+                b'"' => "\\\"",
+                b'\\' => "\\\\",
+                b'\n' => "\\n",
+                b'\r' => "\\r",
+                b'\t' => "\\t",
+                0..=0x1f => "",
+                _ => continue,
+            };
+            self.0.write_str(&s[start..i])?;
+            match esc {
+                "" => write!(self.0, "\\u{b:04x}")?,
+                e => self.0.write_str(e)?,
+            }
+            start = i + 1;
+        }
+        self.0.write_str(&s[start..])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+    use tracing_subscriber::fmt::MakeWriter;
+
+    #[derive(Clone, Default)]
+    struct Buf(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Buf {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> MakeWriter<'a> for Buf {
+        type Writer = Buf;
+        fn make_writer(&'a self) -> Buf {
+            self.clone()
+        }
+    }
+
+    fn lines(f: impl FnOnce()) -> Vec<serde_json::Value> {
+        let buf = Buf::default();
+        let sub = tracing_subscriber::fmt()
+            .with_writer(buf.clone())
+            .fmt_fields(JsonFields)
+            .event_format(JsonLine)
+            .finish();
+        tracing::subscriber::with_default(sub, f);
+        let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        text.lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect()
+    }
+
+    #[test]
+    fn lines_carry_event_and_span_fields() {
+        let out = lines(|| {
+            let span = tracing::info_span!(
+                "request",
+                id = "00ab",
+                method = %http::Method::GET,
+                conn = tracing::field::Empty,
+            );
+            let _g = span.enter();
+            span.record("conn", "acme");
+            tracing::info!(status = 200u16, micros = 17u64, ok = true, "scim request");
+        });
+        let v = &out[0];
+        assert_eq!(v["message"], "scim request");
+        assert_eq!(v["level"], "INFO");
+        assert_eq!(
+            (v["status"].as_u64(), v["micros"].as_u64()),
+            (Some(200), Some(17))
+        );
+        assert_eq!(v["ok"], true);
+        assert_eq!(v["target"], module_path!());
+        assert_eq!(v["span"]["id"], "00ab");
+        assert_eq!(v["span"]["method"], "GET");
+        assert_eq!(v["span"]["conn"], "acme");
+        assert_eq!(v["span"]["name"], "request");
+        assert!(v["timestamp"].as_str().is_some_and(|t| t.ends_with('Z')));
+    }
+
+    #[test]
+    fn values_are_escaped() {
+        let out = lines(|| {
+            let odd = "quote \" backslash \\ newline \n bell \u{7} é";
+            tracing::warn!(detail = odd, error = %odd, "x");
+            tracing::info!(nan = f64::NAN, n = -3i64, "{}", odd);
+        });
+        let odd = "quote \" backslash \\ newline \n bell \u{7} é";
+        assert_eq!(out[0]["detail"], odd);
+        assert_eq!(out[0]["error"], odd);
+        assert!(out[0].get("span").is_none());
+        assert_eq!(out[1]["message"], odd);
+        assert_eq!(out[1]["nan"], "NaN");
+        assert_eq!(out[1]["n"], -3);
+    }
+}
