@@ -195,7 +195,7 @@ impl HostCtx<'_> {
     ) -> Result<HostReply, CallError> {
         let req = op.render(vars, body).map_err(ScimError::from)?;
         let uri = self.app_uri(&req.path_and_query)?;
-        self.with_retries(repeat, || self.exchange(kind, op, req.clone(), uri.clone()))
+        self.with_retries(repeat, || self.exchange(kind, op, &req, &uri))
             .await
     }
 
@@ -210,9 +210,7 @@ impl HostCtx<'_> {
         let req = op.render(vars, None)?;
         let uri = self.app_uri(&req.path_and_query)?;
         let reply = self
-            .with_retries(Repeat::Safe, || {
-                self.exchange(OpKind::Get, op, req.clone(), uri.clone())
-            })
+            .with_retries(Repeat::Safe, || self.exchange(OpKind::Get, op, &req, &uri))
             .await?;
         Ok(reply)
     }
@@ -249,9 +247,7 @@ impl HostCtx<'_> {
             .ok_or_else(|| ScimError::internal("the mapping has no list operation"))?;
         let req = op.render(vars, None)?;
         let reply = self
-            .with_retries(Repeat::Safe, || {
-                self.exchange(kind, op, req.clone(), uri.clone())
-            })
+            .with_retries(Repeat::Safe, || self.exchange(kind, op, &req, &uri))
             .await?;
         Ok(reply)
     }
@@ -299,8 +295,8 @@ impl HostCtx<'_> {
         &self,
         kind: OpKind,
         op: &crate::mapping::Operation,
-        req: HostRequest,
-        uri: Uri,
+        req: &HostRequest,
+        uri: &Uri,
     ) -> Result<HostReply, CallError> {
         let method = req.method.clone();
         let started = Instant::now();
@@ -356,10 +352,12 @@ impl HostCtx<'_> {
         }
     }
 
+    /// Sends once; borrows the rendered request, so a retry sends it again
+    /// without copying it.
     async fn send(
         &self,
-        req: HostRequest,
-        uri: Uri,
+        req: &HostRequest,
+        uri: &Uri,
     ) -> Result<(HostReply, Option<Duration>), ScimError> {
         let host = &self.rt.config.host;
         let body = match &req.body {
@@ -368,12 +366,14 @@ impl HostCtx<'_> {
             ),
             None => crate::body::empty(),
         };
-        let mut builder = Request::builder().method(req.method.clone()).uri(uri);
+        let mut builder = Request::builder()
+            .method(req.method.clone())
+            .uri(uri.clone());
         if let Some(h) = builder.headers_mut() {
             h.extend(host.headers.iter().map(|(k, v)| (k.clone(), v.clone())));
             h.extend(crate::telemetry::request::current_header().map(|v| (X_REQUEST_ID, v)));
-            for (k, v) in req.headers {
-                h.insert(k, v);
+            for (k, v) in &req.headers {
+                h.insert(k.clone(), v.clone());
             }
             h.insert(ACCEPT, HeaderValue::from_static("application/json"));
             if req.body.is_some() {

@@ -384,16 +384,15 @@ async fn fetch_any(ctx: &Ctx<'_>, id: &str) -> Result<Current, ScimError> {
         .mapping()
         .op(OpKind::Get)
         .ok_or_else(|| ScimError::internal("no get operation"))?;
-    let item = reply
-        .body
-        .as_ref()
-        .and_then(|b| op.extract_item(b))
-        .ok_or_else(|| bad_answer("get"))?;
+    let body = reply.body.ok_or_else(|| bad_answer("get"))?;
+    let item = op.extract_item(&body).ok_or_else(|| bad_answer("get"))?;
     let scim = ctx.resource_of(item)?;
-    Ok(Current {
-        host: item.clone(),
-        scim,
-    })
+    // The item is usually the whole answer: kept without a copy.
+    let host = match std::ptr::eq(item, &body) {
+        true => body,
+        false => item.clone(),
+    };
+    Ok(Current { host, scim })
 }
 
 /// Reads one resource by id and maps it.
