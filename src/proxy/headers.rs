@@ -26,6 +26,11 @@ pub const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-ho
 /// one TE value that is end-to-end in meaning (gRPC and trailer-carrying
 /// responses need it).
 pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    // Most messages carry none of them: one pass over the names (compared
+    // in place, no hashing) decides, and nothing is removed.
+    if !headers.keys().any(is_hop_by_hop) {
+        return;
+    }
     let named: Vec<HeaderName> = headers
         .get_all(CONNECTION)
         .iter()
@@ -42,21 +47,28 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
                 .any(|p| p.trim().eq_ignore_ascii_case("trailers"))
         })
     });
-    for name in [
-        CONNECTION,
-        KEEP_ALIVE,
-        PROXY_CONNECTION,
-        TE,
-        TRANSFER_ENCODING,
-        UPGRADE,
-        http::header::PROXY_AUTHENTICATE,
-        http::header::PROXY_AUTHORIZATION,
-    ] {
+    for name in HOP_BY_HOP {
         headers.remove(name);
     }
     if te_trailers {
         headers.insert(TE, HeaderValue::from_static("trailers"));
     }
+}
+
+/// The names [`strip_hop_by_hop`] removes whatever `Connection` says.
+const HOP_BY_HOP: [HeaderName; 8] = [
+    CONNECTION,
+    KEEP_ALIVE,
+    PROXY_CONNECTION,
+    TE,
+    TRANSFER_ENCODING,
+    UPGRADE,
+    http::header::PROXY_AUTHENTICATE,
+    http::header::PROXY_AUTHORIZATION,
+];
+
+fn is_hop_by_hop(name: &HeaderName) -> bool {
+    HOP_BY_HOP.iter().any(|h| h == name)
 }
 
 /// What the sidecar knows about the client connection.
@@ -190,6 +202,19 @@ mod tests {
         strip_hop_by_hop(&mut h);
         let names: Vec<&str> = h.keys().map(|k| k.as_str()).collect();
         assert_eq!(names, vec!["x-end-to-end", "authorization"]);
+    }
+
+    #[test]
+    fn end_to_end_headers_are_left_as_they_are() {
+        let mut h = map(&[
+            ("host", "app.example"),
+            ("accept", "*/*"),
+            ("x-custom", "1"),
+            ("x-custom", "2"),
+        ]);
+        let before = h.clone();
+        strip_hop_by_hop(&mut h);
+        assert_eq!(h, before);
     }
 
     #[test]

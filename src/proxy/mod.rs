@@ -15,6 +15,7 @@ use crate::upstream::UpstreamError;
 use bytes::Bytes;
 use headers::{ClientInfo, set_forwarded, strip_hop_by_hop};
 use http::header::{CONNECTION, CONTENT_TYPE, HOST, HeaderValue, UPGRADE};
+use http::uri::PathAndQuery;
 use http::{Request, Response, StatusCode, Uri, Version};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
@@ -40,16 +41,17 @@ pub async fn forward(
             .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
     });
     let up = &rt.config.upstream;
-    let uri = match Uri::builder()
-        .scheme(up.scheme.clone())
-        .authority(up.authority.clone())
-        .path_and_query(parts.uri.path_and_query().map_or("/", |pq| pq.as_str()))
-        .build()
-    {
+    // The client's path and query are kept as they arrived (no copy).
+    let mut target = std::mem::take(&mut parts.uri).into_parts();
+    target.scheme = Some(up.scheme.clone());
+    target.authority = Some(up.authority.clone());
+    if target.path_and_query.is_none() {
+        target.path_and_query = Some(PathAndQuery::from_static("/"));
+    }
+    parts.uri = match Uri::from_parts(target) {
         Ok(u) => u,
         Err(_) => return plain(StatusCode::BAD_REQUEST, "invalid request target\n"),
     };
-    parts.uri = uri;
     parts.version = Version::HTTP_11;
     strip_hop_by_hop(&mut parts.headers);
     set_forwarded(
