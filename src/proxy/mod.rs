@@ -11,7 +11,7 @@ mod upgrade;
 
 use crate::body::{Body, full};
 use crate::state::{Runtime, State};
-use crate::upstream::UpstreamError;
+use crate::upstream::{PooledBody, UpstreamError};
 use bytes::Bytes;
 use headers::{ClientInfo, set_forwarded, strip_hop_by_hop};
 use http::header::{CONNECTION, CONTENT_TYPE, HOST, HeaderValue, UPGRADE};
@@ -159,7 +159,7 @@ fn requested_upgrade<B>(req: &Request<B>) -> Option<HeaderValue> {
 /// Relays a `101` from the app and joins both connections.
 fn switch_protocols(
     client_upgrade: Option<(HeaderValue, hyper::upgrade::OnUpgrade)>,
-    mut resp: Response<Incoming>,
+    mut resp: Response<PooledBody>,
 ) -> Response<Body> {
     let Some((_, client_on)) = client_upgrade else {
         // A 101 the client did not ask for cannot be relayed.

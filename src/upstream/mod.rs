@@ -6,41 +6,27 @@
 //!
 //! `https://` apps are reached over rustls (TLS 1.2 and 1.3, RFC 8446)
 //! with HTTP/1.1 (pass-through upgrades need it), trusting `[upstream]
-//! ca_file` when set and the system roots otherwise.
+//! ca_file` when set and the system roots otherwise. Connections are kept
+//! alive and reused, see [`pool`].
 
-use crate::body::Body;
+mod pool;
+
 use crate::config::UpstreamConfig;
 use http::{Request, Response, StatusCode};
-use hyper::body::Incoming;
-use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
 use rustls::crypto::CryptoProvider;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The shared pooled client.
-pub type HttpClient = Client<HttpsConnector<HttpConnector>, Body>;
+pub use pool::{HttpClient, PooledBody};
 
 /// Builds the pooled keep-alive client.
 pub fn build_client(cfg: &UpstreamConfig, provider: Arc<CryptoProvider>) -> HttpClient {
-    let mut connector = HttpConnector::new();
-    connector.set_nodelay(true);
-    connector.set_connect_timeout(Some(cfg.connect_timeout));
-    connector.set_keepalive(Some(Duration::from_secs(60)));
-    connector.enforce_http(false);
-    let tls = HttpsConnectorBuilder::new()
-        .with_tls_config(client_tls(cfg, provider))
-        .https_or_http()
-        .enable_http1()
-        .wrap_connector(connector);
-    Client::builder(TokioExecutor::new())
-        .pool_idle_timeout(cfg.pool_idle_timeout)
-        .pool_max_idle_per_host(cfg.pool_max_idle)
-        .pool_timer(TokioTimer::new())
-        .timer(TokioTimer::new())
-        .build(tls)
+    HttpClient::new(pool::Settings {
+        tls: Arc::new(client_tls(cfg, provider)),
+        connect_timeout: cfg.connect_timeout,
+        idle_timeout: cfg.pool_idle_timeout,
+        max_idle: cfg.pool_max_idle,
+    })
 }
 
 /// The rustls client config: the CA file's roots, or the system's.
@@ -64,11 +50,13 @@ fn client_tls(cfg: &UpstreamConfig, provider: Arc<CryptoProvider>) -> rustls::Cl
             }
         }
     }
-    rustls::ClientConfig::builder_with_provider(provider)
+    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
         .expect("the crypto provider (ring) supports TLS 1.2 and 1.3")
         .with_root_certificates(roots)
-        .with_no_client_auth()
+        .with_no_client_auth();
+    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+    tls
 }
 
 /// Why a call to the app failed.
@@ -100,12 +88,13 @@ impl UpstreamError {
     }
 }
 
-/// Sends a request, waiting at most `deadline` for the response head.
+/// Sends a request (absolute URI: the app's origin and the path), waiting
+/// at most `deadline` for the response head.
 pub async fn send(
     client: &HttpClient,
-    req: Request<Body>,
+    req: Request<crate::body::Body>,
     deadline: Duration,
-) -> Result<Response<Incoming>, UpstreamError> {
+) -> Result<Response<PooledBody>, UpstreamError> {
     match tokio::time::timeout(deadline, client.request(req)).await {
         Err(_) => Err(UpstreamError::Timeout(deadline)),
         Ok(Err(e)) => Err(UpstreamError::Unreachable(describe(&e))),
@@ -114,7 +103,7 @@ pub async fn send(
 }
 
 /// A short cause chain for logs (no request data in it).
-fn describe(e: &hyper_util::client::legacy::Error) -> String {
+fn describe(e: &pool::PoolError) -> String {
     let mut out = e.to_string();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
