@@ -286,7 +286,11 @@ async fn handle(
                     base,
                     rest,
                 };
-                scim::handle(front, req).await
+                // Boxed: a SCIM request's future is large (every endpoint,
+                // every app call), and the wrappers around this one (span,
+                // request context, hyper's service) move it by value; the
+                // pass-through branch would otherwise carry its size too.
+                Box::pin(scim::handle(front, req)).await
             }
             PathMatch::Refused => scim::refused(),
             PathMatch::NotScim => {
