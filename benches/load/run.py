@@ -319,6 +319,12 @@ def med(rs, key):
     return statistics.median(r[key] for r in rs)
 
 
+def ratio(a, b):
+    """The median over reps of a/b req/s, each rep's pair run back to back
+    (steadier on a shared machine than a ratio of medians)."""
+    return statistics.median(x["rps"] / y["rps"] for x, y in zip(a, b))
+
+
 def main():
     global TARGETS, TMP  # noqa: PLW0603 (one run, one set of servers)
     p = argparse.ArgumentParser(description=__doc__)
@@ -334,7 +340,10 @@ def main():
                    help="priority of the measured processes when run as root (0: unchanged)")
     p.add_argument("--only", default="", help="comma list of: pass,scim,latency")
     p.add_argument("--out", default=os.path.join(ROOT, "target/load"))
+    p.add_argument("--report", help="print the table again from a saved .json, run nothing")
     args = p.parse_args()
+    if args.report:
+        return report_saved(args)
     global NICE
     NICE = args.nice
     only = set(filter(None, args.only.split(",")))
@@ -362,10 +371,26 @@ def main():
     report(args, results, fixed, rss)
 
 
-def report(args, results, fixed, rss):
-    commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
-                            capture_output=True, text=True).stdout.strip()
-    when = datetime.date.today().isoformat()
+def report_saved(args):
+    with open(args.report) as f:
+        saved = json.load(f)
+    fixed = {int(k): v for k, v in saved.pop("fixed").items()}
+    rss = {int(k): v for k, v in saved.pop("rss").items()}
+    meta = saved.pop("meta", {})
+    for k, v in meta.items():
+        setattr(args, k, v)
+    results = {}
+    for key, rs in saved.items():
+        a, case, target = key.split("|")
+        results[(int(a) if a.isdigit() else a, case, target)] = rs
+    report(args, results, fixed, rss, write=False)
+
+
+def report(args, results, fixed, rss, write=True):
+    commit = getattr(args, "commit", None) or subprocess.run(
+        ["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
+        capture_output=True, text=True).stdout.strip()
+    when = getattr(args, "when", None) or datetime.date.today().isoformat()
     lines = [f"Load harness, {when}, commit {commit}, {args.reps} interleaved reps "
              f"(medians), {args.conns} connections, {args.duration} s per run; "
              f"servers on core {SERVER_CORE}, wrk on core {LOAD_CORE}.", ""]
@@ -381,7 +406,7 @@ def report(args, results, fixed, rss):
                 continue
             lines.append(
                 f"| {case} | {med(d, 'rps'):,.0f} | {med(s, 'rps'):,.0f} | "
-                f"**{med(s, 'rps') / med(d, 'rps'):.2f}×** | "
+                f"**{ratio(s, d):.2f}×** | "
                 f"{med(d, 'p50'):.0f} / {med(d, 'p99'):.0f} µs | "
                 f"{med(s, 'p50'):.0f} / {med(s, 'p99'):.0f} µs | "
                 f"{med(s, 'cpu_us'):.1f} µs | {med(s, 'app_calls'):.2f} |")
@@ -389,7 +414,8 @@ def report(args, results, fixed, rss):
         lines += ["", f"App calls with {users} users: pushed-down lookup "
                   f"{f.get('lookup_calls', 0):.2f}, import page of 100 "
                   f"{f.get('import_page_calls', 0):.2f}. Peak RSS: " + ", ".join(
-                      f"{n} {v:.1f} MiB" for n, v in rss.get(users, {}).items()), ""]
+                      f"{'app' if n == 'direct' else n} {v:.1f} MiB"
+                      for n, v in rss.get(users, {}).items()), ""]
     names = [t for t in ("direct", "sidecar", "nginx", "haproxy")
              if any(k[2] == t and k[0] == "pass" for k in results)]
     if names:
@@ -403,12 +429,11 @@ def report(args, results, fixed, rss):
                 cpu = "" if n == "direct" else f", {med(rs, 'cpu_us'):.1f} µs"
                 cells.append(f"{med(rs, 'rps'):,.0f} ({med(rs, 'p50'):.0f} / "
                              f"{med(rs, 'p99'):.0f} µs{cpu})")
-            ratio = ""
+            rel = ""
             if "nginx" in names:
-                x = (med(results[("pass", case, "sidecar")], "rps")
-                     / med(results[("pass", case, "nginx")], "rps"))
-                ratio = f"**{x:.2f}×**"
-            lines.append(f"| {label} | " + " | ".join(cells) + f" | {ratio} |")
+                x = ratio(results[("pass", case, "sidecar")], results[("pass", case, "nginx")])
+                rel = f"**{x:.2f}×**"
+            lines.append(f"| {label} | " + " | ".join(cells) + f" | {rel} |")
         lines.append("")
     lat = {k: v for k, v in results.items() if k[0] == "lat1"}
     if lat:
@@ -423,13 +448,17 @@ def report(args, results, fixed, rss):
         lines.append("")
     text = "\n".join(lines)
     print(text)
+    if not write:
+        return
     os.makedirs(args.out, exist_ok=True)
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     with open(os.path.join(args.out, f"load-{stamp}.md"), "w") as f:
         f.write(text + "\n")
     with open(os.path.join(args.out, f"load-{stamp}.json"), "w") as f:
         json.dump({"|".join(map(str, k)): v for k, v in results.items()} |
-                  {"fixed": fixed, "rss": rss}, f, indent=1)
+                  {"fixed": fixed, "rss": rss, "meta": {
+                      "reps": args.reps, "conns": args.conns, "duration": args.duration,
+                      "commit": commit, "when": when}}, f, indent=1)
 
 
 if __name__ == "__main__":
