@@ -423,3 +423,38 @@ async fn a_failed_read_back_after_a_create_answers_what_the_app_accepted() {
     assert_eq!(created["userName"], login);
     assert!(created.get("password").is_none());
 }
+
+#[tokio::test]
+async fn a_write_whose_answer_is_the_record_is_not_read_back() {
+    // The example maps update and (de)activate with `returns = "resource"`:
+    // a deactivation is one read and one action, nothing after.
+    let (sc, app, proxy) = start_example_faulty(|t| t).await;
+    let id = ada_id(&sc).await;
+    proxy.recorder.clear();
+    let body = patch_body(json!([{"op": "replace", "value": {"active": false}}]));
+    let (status, user) = call(&sc, "PATCH", &format!("/scim/v2/Users/{id}"), Some(body)).await;
+    assert_eq!(status, StatusCode::OK, "{user}");
+    assert_eq!(user["active"], false);
+    assert_eq!(app.user(&id).unwrap()["state"], "SUSPENDED");
+    assert_eq!(
+        proxy.recorder.calls(),
+        [
+            format!("GET /api/users/{id}"),
+            format!("POST /api/users/{id}/suspend")
+        ]
+    );
+
+    // Without the declaration, the answer is not trusted: read back.
+    let (sc, _app, proxy) = start_example_faulty(|t| t.replace("returns = \"resource\"", "")).await;
+    let id = ada_id(&sc).await;
+    proxy.recorder.clear();
+    let body = patch_body(json!([{"op": "replace", "value": {"active": false}}]));
+    let (status, _) = call(&sc, "PATCH", &format!("/scim/v2/Users/{id}"), Some(body)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        proxy.recorder.calls().len(),
+        3,
+        "{:?}",
+        proxy.recorder.calls()
+    );
+}

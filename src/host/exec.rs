@@ -23,8 +23,11 @@ pub struct Known {
     pub scim: Option<Value>,
     /// The app's version as last seen, for preconditions.
     pub version: Option<Value>,
-    /// The last app answer that carried the whole resource (host JSON).
+    /// The last app answer that carried the resource (host JSON).
     pub item: Option<Value>,
+    /// Whether `item` is the whole record, current after every step run
+    /// (the last call answered with it): no read-back is needed.
+    pub whole: bool,
 }
 
 /// A plan that stopped at a failing step.
@@ -178,6 +181,7 @@ fn learn(host: &HostCtx<'_>, step: &Step, reply: &HostReply, known: &mut Known) 
     if matches!(step.op, OpKind::MemberAdd | OpKind::MemberRemove) || step.target.is_some() {
         return; // a member call says nothing about the resource itself
     }
+    known.whole = false;
     if step.op == OpKind::Create {
         known.id = m.created_id(reply.body.as_ref(), reply.location.as_deref());
     }
@@ -188,6 +192,7 @@ fn learn(host: &HostCtx<'_>, step: &Step, reply: &HostReply, known: &mut Known) 
         .filter(|item| item.is_object());
     match item.and_then(|i| m.to_scim(i).ok().map(|s| (i, s))) {
         Some((item, scim)) => {
+            known.whole = m.op(step.op).is_some_and(|o| o.returns_resource());
             known.version = m.host_version(item);
             known.id = known
                 .id
@@ -202,6 +207,7 @@ fn learn(host: &HostCtx<'_>, step: &Step, reply: &HostReply, known: &mut Known) 
             // carried the resource no longer shows it.
             known.version = None;
             known.item = None;
+            known.whole = false;
             if matches!(step.purpose, Purpose::Activate | Purpose::Deactivate)
                 && let Some(Value::Object(o)) = known.scim.as_mut()
             {

@@ -179,6 +179,18 @@ pub(crate) fn compile_op(
     let version_field = version_field(ctx, k, kind, o);
     let accepts = accepts(ctx, k, kind, o);
     let batch = batch(ctx, k, kind, o, &path);
+    let returns_resource = match o.returns.as_ref().map(|r| (r.get_ref().as_str(), r.span())) {
+        None => false,
+        Some(("resource", _)) if !kind.is_list() && kind != OpKind::Get => true,
+        Some((_, span)) => {
+            ctx.err(
+                &format!("{k}.returns"),
+                span,
+                "`returns = \"resource\"` belongs on calls that write a record",
+            );
+            false
+        }
+    };
     let before_call = o.before.as_ref().and_then(|b| {
         if !matches!(kind, OpKind::Activate | OpKind::Deactivate) || b.get_ref().before.is_some() {
             return ctx.fail(
@@ -210,6 +222,7 @@ pub(crate) fn compile_op(
         accepts,
         batch,
         before: before_call,
+        returns_resource,
     })
 }
 

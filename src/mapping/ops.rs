@@ -30,6 +30,7 @@ pub struct Operation {
     pub(crate) accepts: Option<Vec<String>>,
     pub(crate) batch: Option<WritePath>,
     pub(crate) before: Option<Box<Operation>>,
+    pub(crate) returns_resource: bool,
 }
 
 /// List-specific settings.
@@ -143,6 +144,13 @@ impl Operation {
                 .iter()
                 .any(|q| q.vars().into_iter().any(|v| *v == Var::Version))
             || self.headers.iter().any(|(_, t)| in_tpl(t))
+    }
+
+    /// Whether the call's answer is the whole record (at `item`), as `get`
+    /// returns it: a create without `then = "get"`, or any call declared
+    /// `returns = "resource"`.
+    pub fn returns_resource(&self) -> bool {
+        self.returns_resource || (self.kind == OpKind::Create && !self.then_get)
     }
 
     /// Member add/remove: the body path of the member id array of a batch

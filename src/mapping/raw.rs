@@ -206,6 +206,9 @@ pub struct OperationToml {
     /// Create only: the SCIM attributes the app's create call accepts;
     /// the other writable attributes follow in an `update` right after.
     pub accepts: Option<Vec<SpStr>>,
+    /// `"resource"`: the call answers with the whole record, as `get`
+    /// would (at `item`), so the sidecar does not read it back after.
+    pub returns: Option<SpStr>,
     /// Member add/remove only: the body path of an array of member ids,
     /// for apps that add or remove many members in one call.
     pub batch: Option<SpStr>,

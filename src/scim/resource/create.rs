@@ -423,6 +423,7 @@ async fn converge(ctx: &Ctx<'_>, c: Converging) -> Result<Value, ScimError> {
         version: m.host_version(&c.existing.host),
         scim: Some(c.existing.scim),
         item: None,
+        whole: false,
     };
     exec::run(&ctx.host, &c.plan, known, &c.target)
         .await
@@ -481,8 +482,8 @@ async fn read_back_created(
     wanted: &Value,
 ) -> Result<Value, ScimError> {
     let id = known.id.clone().ok_or_else(|| bad_answer("create"))?;
-    if let (Some(scim), Some(_)) = (known.scim, known.item) {
-        return Ok(ctx.finish(scim));
+    if let (true, Some(item)) = (known.whole, &known.item) {
+        return ctx.resource_of(item);
     }
     match fetch(ctx, &id).await {
         Ok(r) => Ok(r),

@@ -184,6 +184,7 @@ async fn create(
                 version: m.host_version(&c.existing.host),
                 scim: Some(c.existing.scim.clone()),
                 item: None,
+                whole: false,
             };
             show(ctx, &c.plan, known, &c.target, out)
         }
@@ -263,6 +264,7 @@ async fn update(
         version: ctx.mapping().host_version(&current.host),
         scim: Some(current.scim),
         item: None,
+        whole: false,
     };
     show(ctx, &plan, known, &after, out)
 }
@@ -288,6 +290,7 @@ async fn delete(ctx: &Ctx<'_>, id: &str, offline: bool, out: &mut String) -> Res
             .and_then(|c| ctx.mapping().host_version(&c.host)),
         scim: current.as_ref().map(|c| c.scim.clone()),
         item: None,
+        whole: false,
     };
     show(ctx, &plan, known, &Value::Null, out)
 }

@@ -460,6 +460,7 @@ async fn set_role(
             scim: Some(current.scim.clone()),
             version: users.host_version(&current.host),
             item: None,
+            whole: false,
         };
         let plan = WritePlan { steps: vec![step] };
         match exec::run(&uctx.host, &plan, known, &current.scim).await {

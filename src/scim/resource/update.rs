@@ -25,7 +25,17 @@ use crate::scim::input::normalise_resource;
 use crate::telemetry::ProvisioningEvent;
 
 /// Attempts of one write when the app reports a concurrent change.
-const MAX_WRITE_ATTEMPTS: usize = 4;
+const MAX_WRITE_ATTEMPTS: usize = 6;
+
+/// A random wait of up to 10 ms × `attempt` before re-applying a write
+/// that lost a race, so competing replicas fall out of step.
+fn conflict_backoff(attempt: usize) -> std::time::Duration {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_usize(attempt);
+    let max_ms = 10 * attempt as u64;
+    std::time::Duration::from_millis(h.finish() % max_ms.max(1) + 1)
+}
 
 /// A write's parsed request: the new state is computed from the current
 /// one at each attempt.
@@ -247,6 +257,12 @@ async fn write(
                     attempt,
                     "the resource changed in the app meanwhile; re-applying"
                 );
+                // Writers in other replicas retried in step would collide
+                // again: wait a short random while, growing per attempt.
+                let wait = conflict_backoff(attempt);
+                if tokio::time::Instant::now() + wait < ctx.host.deadline {
+                    tokio::time::sleep(wait).await;
+                }
             }
             Err(s) => return Err(s.into_scim_error()),
         }
@@ -260,12 +276,18 @@ fn known(id: &str, current: &Current, ctx: &Ctx<'_>) -> Known {
         scim: Some(current.scim.clone()),
         version: ctx.mapping().host_version(&current.host),
         item: None,
+        whole: false,
     }
 }
 
-/// The resource after a write: the app's read-back; when that fails, the
-/// last answer of the plan that carried the whole resource.
+/// The resource after a write: the last call's answer when it is the
+/// whole record, else the app's read-back; when that fails, the last
+/// answer of the plan that carried the resource.
 async fn read_back(ctx: &Ctx<'_>, id: &str, known: Known) -> Result<Value, ScimError> {
+    // The last call answered with the whole record (`returns = "resource"`).
+    if let (true, Some(item)) = (known.whole, &known.item) {
+        return ctx.resource_of(item);
+    }
     match fetch(ctx, id).await {
         Ok(r) => Ok(r),
         Err(e) => match known.scim.filter(|_| known.item.is_some()) {
