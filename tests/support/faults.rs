@@ -1,54 +1,188 @@
 //! A fault-injecting, recording proxy for in-test apps: it forwards each
-//! request to the app unless a scripted rule matches it, in which case it
-//! answers for the app (an error status, `Retry-After`, a body of the
-//! wrong shape) or cuts the connection. Rules match on method and a path
-//! fragment, may let the first matches through, and fire a set number of
-//! times, so a test can say "the app fails the second call of a create,
+//! request to the app unless a scripted rule matches it, in which case the
+//! app's answer is replaced (an error status, `Retry-After`, HTML, JSON of
+//! the wrong shape, a redirect, a body without end), garbled after the app
+//! did the work (truncated, reset mid-response, answered too late), or the
+//! whole app goes away (connections refused). Rules match on method and a
+//! fragment of the path and query, may let the first matches through, and
+//! fire a set number of times; [`FaultProxy::every`] answers every Nth
+//! call. So a test can say "the app fails the second call of a create,
 //! once" and watch the IdP's replay converge.
 
 use super::record::{Recorder, Seen};
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
+use http_body_util::{BodyExt, Full, StreamBody, combinators::BoxBody};
+use hyper::body::{Frame, Incoming};
+use hyper::service::service_fn;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
-use scim_sidecar::body::Body;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use serde_json::Value;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::net::{TcpListener, TcpSocket};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinSet;
 
-/// What the proxy answers instead of the app.
+type BoxError = std::io::Error;
+type ProxyBody = BoxBody<Bytes, BoxError>;
+
+/// What becomes of the app's answer.
+#[derive(Debug, Clone)]
+pub enum Answer {
+    /// This status, headers and body instead.
+    Replace {
+        status: u16,
+        headers: Vec<(&'static str, String)>,
+        body: String,
+    },
+    /// The app's answer with its JSON body changed by a [`Reshape`].
+    Reshape(Reshape),
+    /// The app's head and half its body, then the connection is cut.
+    Reset,
+    /// The app's answer, after this delay.
+    Slow(Duration),
+    /// A 200 JSON answer whose body streams `bytes` bytes.
+    Enormous(usize),
+}
+
+/// Ways an app's JSON answer can have the wrong shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reshape {
+    /// The first half of the body only (the JSON does not end).
+    Truncate,
+    /// Every `id` member removed, at any depth.
+    DropIds,
+    /// The whole body sent again as one JSON string (double-encoded).
+    Stringify,
+    /// Every array member of the top-level object removed (a list answer
+    /// without its items).
+    DropArrays,
+}
+
+/// A scripted misbehaviour of the app.
 #[derive(Debug, Clone)]
 pub struct Fault {
-    pub status: u16,
-    pub headers: Vec<(&'static str, String)>,
-    pub body: String,
+    pub answer: Answer,
+    /// Whether the request reaches the app first (the app did the work and
+    /// only its answer went wrong); otherwise the app never sees it.
+    pub reaches_app: bool,
 }
 
 impl Fault {
-    /// A status with a small JSON error body.
+    /// A status with a small JSON error body, instead of the app.
     pub fn status(status: u16) -> Self {
-        Self {
+        Self::replace(
             status,
-            headers: vec![("content-type", "application/json".into())],
-            body: format!(r#"{{"error": {{"code": "injected_{status}"}}}}"#),
-        }
+            vec![("content-type", "application/json".into())],
+            format!(r#"{{"error": {{"code": "injected_{status}"}}}}"#),
+        )
     }
 
     /// 429 with `Retry-After: secs`.
     pub fn busy(secs: u64) -> Self {
-        let mut f = Self::status(429);
-        f.headers.push(("retry-after", secs.to_string()));
-        f
+        Self::status(429).with_header("retry-after", &secs.to_string())
     }
 
-    /// A 200 with this JSON body.
+    /// 503 with `Retry-After: secs`.
+    pub fn unavailable(secs: u64) -> Self {
+        Self::status(503).with_header("retry-after", &secs.to_string())
+    }
+
+    /// A 200 with this JSON body, instead of the app.
     pub fn ok_json(body: &str) -> Self {
+        Self::replace(
+            200,
+            vec![("content-type", "application/json".into())],
+            body.into(),
+        )
+    }
+
+    /// A 200 HTML page (a login or maintenance page), instead of the app.
+    pub fn html() -> Self {
+        Self::replace(
+            200,
+            vec![("content-type", "text/html; charset=utf-8".into())],
+            "<!doctype html><html><body><h1>Please sign in</h1></body></html>".into(),
+        )
+    }
+
+    /// A redirect elsewhere, instead of the app.
+    pub fn redirect() -> Self {
+        Self::replace(
+            302,
+            vec![("location", "/login?next=/api".into())],
+            String::new(),
+        )
+    }
+
+    /// A 200 JSON answer that does not parse, instead of the app.
+    pub fn invalid_json() -> Self {
+        Self::ok_json(r#"{"id": 17, "login": "x@example.com",, "state": }"#)
+    }
+
+    /// The app does the work; its answer is replaced by a 201 without body.
+    pub fn created_without_body() -> Self {
+        Self::replace(201, Vec::new(), String::new()).after_app()
+    }
+
+    /// The app does the work; its JSON answer is reshaped.
+    pub fn reshape(how: Reshape) -> Self {
         Self {
-            status: 200,
-            headers: vec![("content-type", "application/json".into())],
-            body: body.into(),
+            answer: Answer::Reshape(how),
+            reaches_app: true,
+        }
+    }
+
+    /// The app does the work; the connection breaks mid-answer.
+    pub fn reset() -> Self {
+        Self {
+            answer: Answer::Reset,
+            reaches_app: true,
+        }
+    }
+
+    /// The app does the work; its answer comes `delay` later.
+    pub fn slow(delay: Duration) -> Self {
+        Self {
+            answer: Answer::Slow(delay),
+            reaches_app: true,
+        }
+    }
+
+    /// A 200 whose body streams `bytes` bytes, instead of the app.
+    pub fn enormous(bytes: usize) -> Self {
+        Self {
+            answer: Answer::Enormous(bytes),
+            reaches_app: false,
+        }
+    }
+
+    /// The same answer, after the app did the work.
+    pub fn after_app(mut self) -> Self {
+        self.reaches_app = true;
+        self
+    }
+
+    /// The same fault with one more header on a replaced answer.
+    pub fn with_header(mut self, name: &'static str, value: &str) -> Self {
+        if let Answer::Replace { headers, .. } = &mut self.answer {
+            headers.push((name, value.to_owned()));
+        }
+        self
+    }
+
+    fn replace(status: u16, headers: Vec<(&'static str, String)>, body: String) -> Self {
+        Self {
+            answer: Answer::Replace {
+                status,
+                headers,
+                body,
+            },
+            reaches_app: false,
         }
     }
 }
@@ -62,43 +196,65 @@ struct Rule {
     fault: Fault,
 }
 
+/// Every `n`th call (of those matching `method`, any when `None`).
+#[derive(Debug)]
+struct Every {
+    n: usize,
+    method: Option<Method>,
+    seen: usize,
+    fault: Fault,
+}
+
+#[derive(Default)]
+struct Script {
+    rules: Vec<Rule>,
+    every: Option<Every>,
+}
+
 /// The proxy.
 #[derive(Clone)]
 pub struct FaultProxy {
     pub addr: SocketAddr,
-    rules: Arc<Mutex<Vec<Rule>>>,
+    script: Arc<Mutex<Script>>,
     pub recorder: Recorder,
+    control: mpsc::Sender<(bool, oneshot::Sender<()>)>,
 }
 
 impl FaultProxy {
     /// Starts a proxy in front of `target`.
     pub async fn start(target: SocketAddr) -> Self {
-        let rules: Arc<Mutex<Vec<Rule>>> = Arc::default();
+        let script: Arc<Mutex<Script>> = Arc::default();
         let recorder = Recorder::default();
+        let listener = shared_listener("127.0.0.1:0".parse().unwrap());
+        let addr = listener.local_addr().expect("proxy addr");
+        let (control, commands) = mpsc::channel(4);
         let client: Client<HttpConnector, Full<Bytes>> =
             Client::builder(TokioExecutor::new()).build(HttpConnector::new());
-        let (r, rec) = (rules.clone(), recorder.clone());
-        let addr = super::upstream(move |req: Request<Incoming>| {
-            let (rules, rec, client) = (r.clone(), rec.clone(), client.clone());
-            async move { forward(req, target, &rules, &rec, &client).await }
-        })
-        .await;
+        let shared = Shared {
+            target,
+            script: script.clone(),
+            recorder: recorder.clone(),
+            client,
+        };
+        tokio::spawn(serve(listener, addr, Arc::new(shared), commands));
         Self {
             addr,
-            rules,
+            script,
             recorder,
+            control,
         }
     }
 
-    /// Answers the next `times` requests matching `method` and a path
-    /// containing `path` with `fault`.
+    /// Answers the next `times` requests matching `method` and a path (and
+    /// query) containing `path` with `fault` (`/p$` matches the path `/p`
+    /// exactly, `/p$?q=1` that path with `q=1` in its query).
     pub fn fail(&self, method: &str, path: &str, times: usize, fault: Fault) {
         self.fail_after(method, path, 0, times, fault);
     }
 
     /// Like [`Self::fail`], after letting `skip` matching requests through.
     pub fn fail_after(&self, method: &str, path: &str, skip: usize, times: usize, fault: Fault) {
-        self.rules.lock().unwrap().push(Rule {
+        self.script.lock().unwrap().rules.push(Rule {
             method: method.parse().unwrap(),
             path: path.into(),
             skip,
@@ -107,33 +263,223 @@ impl FaultProxy {
         });
     }
 
+    /// Answers every `n`th call, the first one included (counted from now;
+    /// of `method` only when given) with `fault`, until [`Self::clear`].
+    pub fn every(&self, n: usize, method: Option<&str>, fault: Fault) {
+        assert!(n > 0);
+        self.script.lock().unwrap().every = Some(Every {
+            n,
+            method: method.map(|m| m.parse().unwrap()),
+            seen: 0,
+            fault,
+        });
+    }
+
+    /// How many scripted faults have not fired yet.
+    pub fn pending(&self) -> usize {
+        self.script
+            .lock()
+            .unwrap()
+            .rules
+            .iter()
+            .map(|r| r.times)
+            .sum()
+    }
+
+    /// Forgets every rule: the app answers for itself again.
+    pub fn clear(&self) {
+        *self.script.lock().unwrap() = Script::default();
+    }
+
+    /// Stops listening and cuts every open connection: connections to the
+    /// app are refused until [`Self::up`]. Returns once that holds.
+    pub async fn down(&self) {
+        self.switch(true).await;
+    }
+
+    /// Listens again on the same address. Returns once it does.
+    pub async fn up(&self) {
+        self.switch(false).await;
+    }
+
+    async fn switch(&self, down: bool) {
+        let (done, applied) = oneshot::channel();
+        self.control.send((down, done)).await.expect("proxy runs");
+        applied.await.expect("proxy switched");
+    }
+
     /// Every request that reached the proxy, with the status answered.
     pub fn seen(&self) -> Vec<Seen> {
         self.recorder.seen()
     }
 }
 
-/// The fault of the first rule that fires for this request, if any.
-fn fire(rules: &Mutex<Vec<Rule>>, method: &Method, path: &str) -> Option<Fault> {
-    let mut rules = rules.lock().unwrap();
-    let rule = rules
-        .iter_mut()
-        .find(|r| r.times > 0 && r.method == method && path.contains(&r.path))?;
-    if rule.skip > 0 {
-        rule.skip -= 1;
-        return None;
-    }
-    rule.times -= 1;
-    Some(rule.fault.clone())
+struct Shared {
+    target: SocketAddr,
+    script: Arc<Mutex<Script>>,
+    recorder: Recorder,
+    client: Client<HttpConnector, Full<Bytes>>,
 }
 
-async fn forward(
-    req: Request<Incoming>,
-    target: SocketAddr,
-    rules: &Mutex<Vec<Rule>>,
-    rec: &Recorder,
-    client: &Client<HttpConnector, Full<Bytes>>,
-) -> Response<Body> {
+/// Accepts while up; while down nothing listens on the port (a socket
+/// bound without listening keeps it, so connections are refused and no
+/// other listener can take it) and no connection lives.
+async fn serve(
+    mut listener: TcpListener,
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    mut commands: mpsc::Receiver<(bool, oneshot::Sender<()>)>,
+) {
+    let mut conns = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let shared = shared.clone();
+                conns.spawn(async move {
+                    let svc = service_fn(move |req| {
+                        let shared = shared.clone();
+                        async move { forward(req, &shared).await }
+                    });
+                    let _ = auto::Builder::new(TokioExecutor::new())
+                        .serve_connection(TokioIo::new(stream), svc)
+                        .await;
+                });
+            }
+            command = commands.recv() => match command {
+                None => return,
+                Some((false, done)) => {
+                    let _ = done.send(());
+                }
+                Some((true, done)) => {
+                    let placeholder = shared_socket(addr);
+                    drop(listener);
+                    conns.abort_all();
+                    while conns.join_next().await.is_some() {}
+                    let _ = done.send(());
+                    listener = wait_for_up(addr, &mut commands).await;
+                    drop(placeholder);
+                }
+            },
+        }
+    }
+}
+
+/// A socket bound to `addr` with `SO_REUSEPORT`, so a listener and a
+/// placeholder can hold the port in turn.
+fn shared_socket(addr: SocketAddr) -> TcpSocket {
+    let socket = TcpSocket::new_v4().expect("socket");
+    socket.set_reuseaddr(true).expect("SO_REUSEADDR");
+    socket.set_reuseport(true).expect("SO_REUSEPORT");
+    socket.bind(addr).expect("bind the proxy's port");
+    socket
+}
+
+/// A listener on `addr` (port 0: any) that can share its port.
+fn shared_listener(addr: SocketAddr) -> TcpListener {
+    shared_socket(addr).listen(1024).expect("listen")
+}
+
+/// While down: acknowledges further `down`s, listens again on `up`.
+async fn wait_for_up(
+    addr: SocketAddr,
+    commands: &mut mpsc::Receiver<(bool, oneshot::Sender<()>)>,
+) -> TcpListener {
+    loop {
+        let (down, done) = commands.recv().await.expect("proxy handle alive");
+        if !down {
+            let listener = shared_listener(addr);
+            let _ = done.send(());
+            return listener;
+        }
+        let _ = done.send(());
+    }
+}
+
+/// The fault that fires for this request, if any.
+fn fire(script: &Mutex<Script>, method: &Method, target: &str) -> Option<Fault> {
+    let mut script = script.lock().unwrap();
+    let rule = script
+        .rules
+        .iter_mut()
+        .find(|r| r.times > 0 && r.method == method && matches(&r.path, target));
+    if let Some(rule) = rule {
+        if rule.skip > 0 {
+            rule.skip -= 1;
+            return None;
+        }
+        rule.times -= 1;
+        return Some(rule.fault.clone());
+    }
+    let every = script.every.as_mut()?;
+    if every.method.as_ref().is_some_and(|m| m != method) {
+        return None;
+    }
+    every.seen += 1;
+    ((every.seen - 1) % every.n == 0).then(|| every.fault.clone())
+}
+
+/// A rule's path matches a request's path and query when it is contained
+/// in them; `path$` must equal the path, and `path$?fragment` must equal
+/// the path with `fragment` in the query.
+fn matches(pattern: &str, target: &str) -> bool {
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    match pattern.split_once('$') {
+        Some((exact, rest)) => {
+            exact == path && rest.strip_prefix('?').is_none_or(|f| query.contains(f))
+        }
+        None => target.contains(pattern),
+    }
+}
+
+/// The app's answer: status, the headers a client reads, body.
+struct AppAnswer {
+    status: u16,
+    headers: Vec<(&'static str, String)>,
+    body: Bytes,
+}
+
+async fn ask_app(shared: &Shared, parts: &http::request::Parts, bytes: Bytes) -> AppAnswer {
+    let pq = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let mut b = Request::builder()
+        .method(parts.method.clone())
+        .uri(format!("http://{}{pq}", shared.target));
+    for (k, v) in &parts.headers {
+        if k != "host" {
+            b = b.header(k, v);
+        }
+    }
+    match shared
+        .client
+        .request(b.body(Full::new(bytes)).unwrap())
+        .await
+    {
+        Ok(resp) => {
+            let status = resp.status().as_u16();
+            let headers = ["content-type", "location", "retry-after", "etag"]
+                .into_iter()
+                .filter_map(|h| {
+                    let v = resp.headers().get(h)?.to_str().ok()?;
+                    Some((h, v.to_owned()))
+                })
+                .collect();
+            let body = resp.into_body().collect().await.map(|b| b.to_bytes());
+            AppAnswer {
+                status,
+                headers,
+                body: body.unwrap_or_default(),
+            }
+        }
+        Err(_) => AppAnswer {
+            status: 502,
+            headers: Vec::new(),
+            body: Bytes::new(),
+        },
+    }
+}
+
+/// The answer to one request; an error cuts the connection instead.
+async fn forward(req: Request<Incoming>, shared: &Shared) -> Result<Response<ProxyBody>, BoxError> {
     let (parts, body) = req.into_parts();
     let bytes = body
         .collect()
@@ -141,44 +487,117 @@ async fn forward(
         .map(|b| b.to_bytes())
         .unwrap_or_default();
     let mut seen = Seen::new(&parts, &bytes);
-    let pq = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-    let (status, headers, out) = match fire(rules, &parts.method, parts.uri.path()) {
-        Some(f) => (f.status, f.headers, Bytes::from(f.body)),
-        None => {
-            let mut b = Request::builder()
-                .method(parts.method.clone())
-                .uri(format!("http://{target}{pq}"));
-            for (k, v) in &parts.headers {
-                if k != "host" {
-                    b = b.header(k, v);
-                }
-            }
-            let resp = client.request(b.body(Full::new(bytes)).unwrap()).await;
-            match resp {
-                Ok(resp) => {
-                    let status = resp.status().as_u16();
-                    let headers: Vec<(&'static str, String)> =
-                        ["content-type", "location", "retry-after"]
-                            .into_iter()
-                            .filter_map(|h| {
-                                resp.headers()
-                                    .get(h)
-                                    .and_then(|v| v.to_str().ok())
-                                    .map(|v| (h, v.to_owned()))
-                            })
-                            .collect();
-                    let body = resp.into_body().collect().await.map(|b| b.to_bytes());
-                    (status, headers, body.unwrap_or_default())
-                }
-                Err(_) => (502, Vec::new(), Bytes::new()),
+    let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let fault = fire(&shared.script, &parts.method, target);
+    let app = match &fault {
+        Some(f) if !f.reaches_app => None,
+        _ => Some(ask_app(shared, &parts, bytes).await),
+    };
+    seen.reached_app = app.is_some();
+    let resp = match (fault, app) {
+        (None, Some(app)) => Some(respond(app.status, &app.headers, full(app.body))),
+        (Some(f), app) => faulty(f.answer, app).await,
+        (None, None) => unreachable!("no fault means the app answers"),
+    };
+    seen.status = resp.as_ref().map(|r| r.status().as_u16());
+    shared.recorder.record(seen);
+    resp.ok_or_else(|| BoxError::other("connection cut by the fault proxy"))
+}
+
+/// The faulty answer; `None` cuts the connection before any answer.
+async fn faulty(answer: Answer, app: Option<AppAnswer>) -> Option<Response<ProxyBody>> {
+    let app = app.unwrap_or(AppAnswer {
+        status: 200,
+        headers: vec![("content-type", "application/json".into())],
+        body: Bytes::new(),
+    });
+    match answer {
+        Answer::Replace {
+            status,
+            headers,
+            body,
+        } => Some(respond(status, &headers, full(Bytes::from(body)))),
+        Answer::Reshape(how) => {
+            let body = reshape(how, &app.body);
+            Some(respond(app.status, &app.headers, full(body)))
+        }
+        // An answer without a body is cut before its head.
+        Answer::Reset if app.body.is_empty() => None,
+        Answer::Reset => {
+            let half = app.body.slice(..app.body.len() / 2);
+            let frames: Vec<Result<Frame<Bytes>, BoxError>> = vec![
+                Ok(Frame::data(half)),
+                Err(BoxError::other("connection cut")),
+            ];
+            let body = StreamBody::new(futures_util::stream::iter(frames)).boxed();
+            let mut resp = respond(app.status, &app.headers, body);
+            resp.headers_mut()
+                .insert("content-length", app.body.len().into());
+            Some(resp)
+        }
+        Answer::Slow(delay) => {
+            tokio::time::sleep(delay).await;
+            Some(respond(app.status, &app.headers, full(app.body)))
+        }
+        Answer::Enormous(bytes) => {
+            let chunk = Bytes::from(vec![b' '; 64 * 1024]);
+            let n = bytes / chunk.len();
+            let head = std::iter::once(Ok(Frame::data(Bytes::from_static(b"{\"items\": \""))));
+            let rest = (0..n).map(move |_| Ok::<_, BoxError>(Frame::data(chunk.clone())));
+            let body = StreamBody::new(futures_util::stream::iter(head.chain(rest))).boxed();
+            Some(respond(
+                200,
+                &[("content-type", "application/json".into())],
+                body,
+            ))
+        }
+    }
+}
+
+fn reshape(how: Reshape, body: &Bytes) -> Bytes {
+    if how == Reshape::Truncate {
+        return body.slice(..body.len() / 2);
+    }
+    let Ok(mut v) = serde_json::from_slice::<Value>(body) else {
+        return body.clone();
+    };
+    match how {
+        Reshape::DropIds => drop_ids(&mut v),
+        Reshape::Stringify => v = Value::String(v.to_string()),
+        Reshape::DropArrays => {
+            if let Value::Object(o) = &mut v {
+                o.retain(|_, x| !x.is_array());
             }
         }
-    };
-    seen.status = Some(status);
-    rec.record(seen);
-    let mut resp = Response::builder().status(StatusCode::from_u16(status).unwrap());
-    for (k, v) in headers {
-        resp = resp.header(k, v);
+        Reshape::Truncate => {}
     }
-    resp.body(super::body(out)).unwrap()
+    Bytes::from(v.to_string())
+}
+
+fn drop_ids(v: &mut Value) {
+    match v {
+        Value::Object(o) => {
+            o.remove("id");
+            o.values_mut().for_each(drop_ids);
+        }
+        Value::Array(a) => a.iter_mut().for_each(drop_ids),
+        _ => {}
+    }
+}
+
+fn full(b: Bytes) -> ProxyBody {
+    Full::new(b).map_err(|n| match n {}).boxed()
+}
+
+fn respond(
+    status: u16,
+    headers: &[(&'static str, String)],
+    body: ProxyBody,
+) -> Response<ProxyBody> {
+    let mut resp = Response::new(body);
+    *resp.status_mut() = StatusCode::from_u16(status).unwrap();
+    for (k, v) in headers {
+        resp.headers_mut().insert(*k, v.parse().unwrap());
+    }
+    resp
 }

@@ -19,6 +19,8 @@ pub struct Seen {
     pub body: Option<Value>,
     /// The status answered, when the recorder saw the answer.
     pub status: Option<u16>,
+    /// Whether the request reached the app (a fault proxy may answer for it).
+    pub reached_app: bool,
 }
 
 impl Seen {
@@ -40,6 +42,7 @@ impl Seen {
                 .map(str::to_owned),
             body: serde_json::from_slice(body).ok(),
             status: None,
+            reached_app: true,
         }
     }
 }
