@@ -458,3 +458,14 @@ async fn a_write_whose_answer_is_the_record_is_not_read_back() {
         proxy.recorder.calls()
     );
 }
+
+#[tokio::test]
+async fn an_html_page_in_front_of_the_api_is_never_a_success() {
+    let (sc, app, proxy) = start_example_faulty(|t| t).await;
+    let id = ada_id(&sc).await;
+    proxy.fail("DELETE", "/api/users/", 1, Fault::html());
+    let (status, err) = call(&sc, "DELETE", &format!("/scim/v2/Users/{id}"), None).await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{err}");
+    assert!(err["detail"].as_str().unwrap().contains("HTML"), "{err}");
+    assert!(app.user(&id).is_some());
+}

@@ -4,8 +4,9 @@
 //! the app's answer: success, a stale precondition ([`CallError::Conflict`]),
 //! push-back ([`CallError::Busy`] for 429/503, retried here when the call is
 //! safe to repeat, honouring `Retry-After`), or a SCIM error (the mapping's
-//! rules first, then defaults: 404 → 404, 409 → 409 uniqueness, 400/422 →
-//! 400 invalidValue, other errors and garbage → 502, timeouts → 504). App
+//! rules first, then defaults: 404 → 404, 409 to a write of values → 409
+//! uniqueness, 400/422 → 400 invalidValue, other errors, HTML pages and
+//! garbage → 502, timeouts → 504). App
 //! bodies are never copied into SCIM error details: they may hold personal
 //! data. [`exec`] runs write plans on top of these calls.
 
@@ -425,6 +426,18 @@ impl HostCtx<'_> {
             Ok(Err(e)) => return Err(upstream_error(&e)),
             Ok(Ok(x)) => x,
         };
+        if parts.status.is_success() && is_html(&parts.headers) {
+            // A login, maintenance or portal page in front of the API: the
+            // API never saw the call, whatever the status says.
+            tracing::warn!(
+                status = parts.status.as_u16(),
+                "the app answered with an HTML page"
+            );
+            return Err(ScimError::upstream(
+                StatusCode::BAD_GATEWAY,
+                "the app answered with an HTML page, not its API (a login or maintenance page?)",
+            ));
+        }
         let retry_after = retry::retry_after(&parts.headers, RETRY_AFTER);
         let reply = HostReply {
             status: parts.status,
@@ -466,12 +479,24 @@ pub fn upstream_error(e: &UpstreamError) -> ScimError {
     ScimError::upstream(e.status(), detail)
 }
 
-/// The default SCIM error for an app status no rule matched.
+/// Whether an answer's `Content-Type` is HTML.
+fn is_html(headers: &http::HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("text/html"))
+}
+
+/// The default SCIM error for an app status no rule matched. A 409 means
+/// a taken value only for a call that writes values; to a read or an
+/// action it is an answer the mapping does not explain.
 fn default_error(kind: OpKind, status: StatusCode) -> ScimError {
     let code = status.as_u16();
+    let writes_values = matches!(kind, OpKind::Create | OpKind::Update | OpKind::Replace);
     match code {
         404 if !kind.is_list() => ScimError::not_found("resource not found"),
-        409 => ScimError::client(
+        409 if writes_values => ScimError::client(
             StatusCode::CONFLICT,
             Some(ScimType::Uniqueness),
             "the app reports a conflict: a unique value is already in use",
@@ -490,6 +515,44 @@ fn default_error(kind: OpKind, status: StatusCode) -> ScimError {
                 StatusCode::BAD_GATEWAY,
                 format!("the app answered {code} to `{}`", kind.key()),
             )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_answers_are_recognised_by_their_media_type() {
+        let mut h = http::HeaderMap::new();
+        assert!(!is_html(&h));
+        h.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("Text/HTML; charset=utf-8"),
+        );
+        assert!(is_html(&h));
+        h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        assert!(!is_html(&h));
+    }
+
+    #[test]
+    fn a_409_is_uniqueness_only_for_calls_that_write_values() {
+        for kind in [OpKind::Create, OpKind::Update, OpKind::Replace] {
+            let e = default_error(kind, StatusCode::CONFLICT);
+            assert_eq!(
+                (e.status, e.scim_type),
+                (StatusCode::CONFLICT, Some(ScimType::Uniqueness))
+            );
+        }
+        for kind in [
+            OpKind::Get,
+            OpKind::List,
+            OpKind::Deactivate,
+            OpKind::MemberAdd,
+        ] {
+            let e = default_error(kind, StatusCode::CONFLICT);
+            assert_eq!((e.status, e.scim_type), (StatusCode::BAD_GATEWAY, None));
         }
     }
 }
