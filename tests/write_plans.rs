@@ -460,6 +460,41 @@ async fn a_write_whose_answer_is_the_record_is_not_read_back() {
 }
 
 #[tokio::test]
+async fn a_create_whose_answer_names_no_id_is_found_again_and_finished() {
+    // The app makes the account, but its answer (an empty 201, no
+    // Location) does not say which one: the suspension that follows
+    // cannot address it until the account is found by its userName.
+    let (sc, app, proxy) = start_example_faulty(|t| t).await;
+    proxy.fail("POST", "/api/users$", 1, Fault::created_without_body());
+    let login = "nameless@example.com";
+    let (status, created) = call(&sc, "POST", "/scim/v2/Users", Some(new_user(login, false))).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(proxy.pending(), 0, "the fault fired");
+    let stored = logins(&app, login);
+    assert_eq!(stored.len(), 1, "a duplicate was made");
+    assert_eq!(created["id"], stored[0]["id"]);
+    assert_eq!(created["active"], false);
+    assert_eq!(stored[0]["state"], "SUSPENDED", "left active");
+}
+
+#[tokio::test]
+async fn a_deactivation_the_app_acknowledges_but_does_not_apply_is_an_error() {
+    let (sc, app, proxy) = start_example_faulty(|t| t).await;
+    let id = ada_id(&sc).await;
+    let path = format!("/scim/v2/Users/{id}");
+    let off = patch_body(json!([{"op": "replace", "value": {"active": false}}]));
+    // A 200 from something in front of the app that never reached it.
+    proxy.fail("POST", "/suspend", 1, Fault::ok_json(r#"{"ok": true}"#));
+    let (status, err) = call(&sc, "PATCH", &path, Some(off.clone())).await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{err}");
+    assert!(err["detail"].as_str().unwrap().contains("still active"));
+    assert_eq!(app.user(&id).unwrap()["state"], "ACTIVE");
+    let (status, body) = call(&sc, "PATCH", &path, Some(off)).await;
+    assert_eq!((status, &body["active"]), (StatusCode::OK, &json!(false)));
+    assert_eq!(app.user(&id).unwrap()["state"], "SUSPENDED");
+}
+
+#[tokio::test]
 async fn an_html_page_in_front_of_the_api_is_never_a_success() {
     let (sc, app, proxy) = start_example_faulty(|t| t).await;
     let id = ada_id(&sc).await;

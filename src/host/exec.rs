@@ -95,6 +95,19 @@ pub async fn run(
             Ok(reply) => {
                 learn(host, step, &reply, &mut known);
                 applied.push(step.purpose);
+                if let (OpKind::Create, None, Some(next)) =
+                    (step.op, &known.id, plan.steps.get(i + 1))
+                {
+                    // The app made the resource but did not say which it
+                    // is: no later step can address it.
+                    return Err(Box::new(Stopped {
+                        error: CallError::Failed(unnamed_create()),
+                        failed: next.purpose,
+                        applied,
+                        pending: plan.steps[i + 2..].iter().map(|s| s.purpose).collect(),
+                        known,
+                    }));
+                }
             }
             Err(error) => {
                 return Err(Box::new(Stopped {
@@ -108,6 +121,16 @@ pub async fn run(
         }
     }
     Ok(known)
+}
+
+/// The app accepted a create and its answer names no id (neither in the
+/// body nor in `Location`).
+pub fn unnamed_create() -> ScimError {
+    tracing::warn!("the app's answer to a create names no id");
+    ScimError::upstream(
+        http::StatusCode::BAD_GATEWAY,
+        "the app accepted the create but its answer names no id",
+    )
 }
 
 fn should_run(step: &Step, known: &Known) -> bool {

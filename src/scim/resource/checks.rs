@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use super::Ctx;
 use crate::error::{ScimError, ScimType};
-use crate::mapping::Unmapped;
+use crate::mapping::{Unmapped, active_of};
 use crate::schema::{Attribute, Mutability, ResourceSchema, get_ci};
 
 /// How the new state of a resource was computed.
@@ -41,6 +41,26 @@ pub fn unmapped(ctx: &Ctx<'_>, resource: &Value) -> Result<(), ScimError> {
                 unmapped.join(", ")
             ),
         )),
+    }
+}
+
+/// After a write the app said it applied: the account's `active` must be
+/// what was asked. An app that answers success without (de)activating
+/// would otherwise leave an account active that the IdP believes is not.
+pub fn applied_active(wanted: &Value, got: &Value) -> Result<(), ScimError> {
+    match (active_of(wanted), active_of(got)) {
+        (Some(want), Some(is)) if want != is => {
+            tracing::warn!(want, "the app answered success but did not apply `active`");
+            let state = if is { "active" } else { "inactive" };
+            Err(ScimError::upstream(
+                http::StatusCode::BAD_GATEWAY,
+                format!(
+                    "the app answered success but the account is still {state}; \
+                     sending the same request again retries it"
+                ),
+            ))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -250,6 +270,19 @@ pub fn values_at(resource: &Value, path: &str) -> Vec<Value> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn active_must_read_back_as_asked() {
+        let inactive = json!({"active": false});
+        assert!(applied_active(&inactive, &json!({"active": false})).is_ok());
+        assert!(applied_active(&json!({"active": "False"}), &json!({"active": false})).is_ok());
+        let e = applied_active(&inactive, &json!({"active": true})).unwrap_err();
+        assert_eq!(e.status, http::StatusCode::BAD_GATEWAY);
+        assert!(e.detail.contains("still active"), "{}", e.detail);
+        // Nothing asked, or nothing the app shows: nothing to check.
+        assert!(applied_active(&json!({}), &json!({"active": true})).is_ok());
+        assert!(applied_active(&inactive, &json!({})).is_ok());
+    }
 
     fn schema() -> ResourceSchema {
         let mut s = ResourceSchema::rfc7643_user();

@@ -216,9 +216,12 @@ async fn fresh(
     let m = ctx.mapping();
     tracing::debug!(%plan, "create plan");
     match exec::run(&ctx.host, &plan, Known::default(), wanted).await {
+        Ok(known) if known.id.is_none() => recover(ctx, wanted, edit, exec::unnamed_create()).await,
         Ok(known) => {
             tracing::info!(op = "create", steps = plan.steps.len(), "resource created");
-            read_back_created(ctx, known, wanted).await
+            let created = read_back_created(ctx, known, wanted).await?;
+            checks::applied_active(wanted, &created)?;
+            Ok(created)
         }
         Err(stopped) if stopped.applied.is_empty() => {
             // Nothing happened in the app. An app that enforces uniqueness
@@ -226,14 +229,43 @@ async fn fresh(
             if is_uniqueness(&stopped.error) && m.unique_before_create().is_empty() {
                 let by_name = ["userName".to_owned()];
                 if let Ok(Some(existing)) = find_existing(ctx, wanted, &by_name).await
-                    && let Ok(c) = plan_converge(ctx, existing, wanted, edit).await
+                    && let Ok(c) = plan_converge(ctx, existing, wanted, edit, false).await
                 {
                     return converge(ctx, c).await;
                 }
             }
             Err(stopped.into_scim_error())
         }
+        Err(stopped) if stopped.known.id.is_none() => {
+            recover(ctx, wanted, edit, stopped.into_scim_error()).await
+        }
         Err(stopped) => Err(undo(ctx, *stopped).await),
+    }
+}
+
+/// The app accepted a create but its answer named no id: the new account
+/// is found by its unique values and finished here, as the IdP's replay
+/// would, so the IdP learns the id now. `error` is answered when it cannot
+/// be found (or is someone else's).
+async fn recover(
+    ctx: &Ctx<'_>,
+    wanted: &Value,
+    edit: &MemberEdit,
+    error: ScimError,
+) -> Result<Value, ScimError> {
+    let m = ctx.mapping();
+    let mut attrs = m.unique_before_create().to_vec();
+    if attrs.is_empty() {
+        let required = m.schema().core.attributes.iter().find(|a| a.required);
+        attrs.push(required.map_or_else(|| "userName".to_owned(), |a| a.name.clone()));
+    }
+    let Ok(Some(existing)) = find_existing(ctx, wanted, &attrs).await else {
+        return Err(error);
+    };
+    tracing::info!("the new account was found by its unique values");
+    match plan_converge(ctx, existing, wanted, edit, true).await {
+        Ok(c) => converge(ctx, c).await,
+        Err(_) => Err(error),
     }
 }
 
@@ -278,6 +310,9 @@ pub(super) enum Decision {
     Complete,
     /// Adopt another account (`on_create_conflict = "adopt"`).
     Adopt,
+    /// It already holds every value asked: a duplicate (409), unless this
+    /// very request made it.
+    Same,
     /// 409 `uniqueness`.
     Conflict,
 }
@@ -303,6 +338,8 @@ fn decide(
         Decision::Complete
     } else if m.on_create_conflict() == OnCreateConflict::Adopt {
         Decision::Adopt
+    } else if !other_identity && first_step_matches {
+        Decision::Same
     } else {
         Decision::Conflict
     })
@@ -340,7 +377,7 @@ pub(super) async fn plan_create(
     let m = ctx.mapping();
     match find_existing(ctx, wanted, m.unique_before_create()).await? {
         Some(existing) => Ok(CreatePlan::Converge(Box::new(
-            plan_converge(ctx, existing, wanted, edit).await?,
+            plan_converge(ctx, existing, wanted, edit, false).await?,
         ))),
         None => {
             let mut plan = plan::create(m, wanted, &ctx.write_env(None))?;
@@ -351,12 +388,14 @@ pub(super) async fn plan_create(
 }
 
 /// Decides what to do with `existing`, and plans it; 409 when it is
-/// another account.
+/// another account, or already as asked unless `made_here` (this request
+/// created it and only lost its id).
 async fn plan_converge(
     ctx: &Ctx<'_>,
     existing: Current,
     wanted: &Value,
     edit: &MemberEdit,
+    made_here: bool,
 ) -> Result<Converging, ScimError> {
     let m = ctx.mapping();
     let id = super::id_of(&existing.scim)?;
@@ -371,7 +410,7 @@ async fn plan_converge(
     } else {
         decide(m, &existing.scim, wanted, !member_steps.is_empty())?
     };
-    if decision == Decision::Conflict {
+    if decision == Decision::Conflict || (decision == Decision::Same && !made_here) {
         let attr = m
             .unique_before_create()
             .first()
@@ -385,7 +424,7 @@ async fn plan_converge(
     // A completion does not send again what the create call already
     // wrote and the app cannot show (a password).
     let mut target = match decision {
-        Decision::Complete => overlay(
+        Decision::Complete | Decision::Same => overlay(
             &existing.scim,
             &without_write_only(m, wanted, |a| m.create_writes(a)),
         ),
@@ -428,7 +467,9 @@ async fn converge(ctx: &Ctx<'_>, c: Converging) -> Result<Value, ScimError> {
     exec::run(&ctx.host, &c.plan, known, &c.target)
         .await
         .map_err(|s| s.into_scim_error())?;
-    fetch(ctx, &c.id).await
+    let done = fetch(ctx, &c.id).await?;
+    checks::applied_active(&c.target, &done)?;
+    Ok(done)
 }
 
 /// `wanted` without the writeOnly attributes for which `drop` holds.

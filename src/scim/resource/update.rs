@@ -242,15 +242,18 @@ async fn write(
                     .steps
                     .iter()
                     .all(|s| s.member.is_some() || s.changes == ["members"]);
-                let after = match only_members {
+                let done = match only_members {
                     true => current.scim.clone(),
                     false => read_back(ctx, id, known).await?,
                 };
                 let (conn, schema) = (ctx.host.conn, ctx.mapping().core_schema());
                 ctx.state()
                     .audit
-                    .record_write(conn, schema, id, &current.scim, &after, &plan);
-                return Ok((after, shown));
+                    .record_write(conn, schema, id, &current.scim, &done, &plan);
+                if !only_members {
+                    checks::applied_active(&after, &done)?;
+                }
+                return Ok((done, shown));
             }
             Err(s) if matches!(s.error, CallError::Conflict) && s.applied.is_empty() => {
                 tracing::info!(
