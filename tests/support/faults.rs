@@ -205,10 +205,19 @@ struct Every {
     fault: Fault,
 }
 
+/// The `k`th write call (any method but GET and HEAD), once.
+#[derive(Debug)]
+struct NthWrite {
+    k: usize,
+    seen: usize,
+    fault: Fault,
+}
+
 #[derive(Default)]
 struct Script {
     rules: Vec<Rule>,
     every: Option<Every>,
+    nth_write: Option<NthWrite>,
 }
 
 /// The proxy.
@@ -266,24 +275,32 @@ impl FaultProxy {
     /// Answers every `n`th call, the first one included (counted from now;
     /// of `method` only when given) with `fault`, until [`Self::clear`].
     pub fn every(&self, n: usize, method: Option<&str>, fault: Fault) {
-        assert!(n > 0);
+        self.every_from(n, 0, method, fault);
+    }
+
+    /// Like [`Self::every`], with the first fault on call `skip + 1`.
+    pub fn every_from(&self, n: usize, skip: usize, method: Option<&str>, fault: Fault) {
+        assert!(n > 0 && skip < n);
         self.script.lock().unwrap().every = Some(Every {
             n,
             method: method.map(|m| m.parse().unwrap()),
-            seen: 0,
+            seen: n - skip,
             fault,
         });
     }
 
+    /// Answers the `k`th write call from now (1-based; any method but GET
+    /// and HEAD) with `fault`, once.
+    pub fn fail_nth_write(&self, k: usize, fault: Fault) {
+        assert!(k > 0);
+        self.script.lock().unwrap().nth_write = Some(NthWrite { k, seen: 0, fault });
+    }
+
     /// How many scripted faults have not fired yet.
     pub fn pending(&self) -> usize {
-        self.script
-            .lock()
-            .unwrap()
-            .rules
-            .iter()
-            .map(|r| r.times)
-            .sum()
+        let script = self.script.lock().unwrap();
+        let nth = script.nth_write.as_ref().is_some_and(|n| n.seen < n.k);
+        script.rules.iter().map(|r| r.times).sum::<usize>() + usize::from(nth)
     }
 
     /// Forgets every rule: the app answers for itself again.
@@ -410,6 +427,15 @@ fn fire(script: &Mutex<Script>, method: &Method, target: &str) -> Option<Fault> 
         }
         rule.times -= 1;
         return Some(rule.fault.clone());
+    }
+    if let Some(nth) = script.nth_write.as_mut()
+        && method != Method::GET
+        && method != Method::HEAD
+    {
+        nth.seen += 1;
+        if nth.seen == nth.k {
+            return Some(nth.fault.clone());
+        }
     }
     let every = script.every.as_mut()?;
     if every.method.as_ref().is_some_and(|m| m != method) {
