@@ -136,6 +136,7 @@ fn check_reports_mapping_errors_with_positions() {
 fn map_dry_runs_the_users_mapping_both_ways() {
     let dir = std::env::temp_dir().join(format!("scim-sidecar-map-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
+    let _cleanup = Cleanup(dir.clone());
     let scim = dir.join("user.json");
     std::fs::write(
         &scim,
@@ -191,7 +192,6 @@ fn map_dry_runs_the_users_mapping_both_ways() {
     );
     std::fs::write(&host, "not json").unwrap();
     assert_eq!(run("--to-scim", &host).status.code(), Some(1));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Starts `run` with stderr on a pipe (as when logs go to a file or a log
@@ -286,4 +286,13 @@ fn connection_new_prints_the_idp_settings_and_hash_only_config() {
     assert!(text.contains("base_path = \"/scim/v2/acme\"") && text.contains("idp = \"okta\""));
     let bad = sidecar(&["connection", "new", "--id", "a b"]);
     assert_eq!(bad.status.code(), Some(2));
+}
+
+/// Removes a test's directory when dropped, also when the test fails.
+struct Cleanup(std::path::PathBuf);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }

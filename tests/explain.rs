@@ -159,6 +159,7 @@ async fn reads_answer_and_bad_requests_get_the_servers_error() {
 fn offline_through_the_binary_needs_no_app() {
     let dir = std::env::temp_dir().join(format!("explain-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
+    let _cleanup = Cleanup(dir.clone());
     let body = dir.join("user.json");
     std::fs::write(&body, r#"{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "x@example.com"}"#).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_scim-sidecar"))
@@ -170,7 +171,6 @@ fn offline_through_the_binary_needs_no_app() {
         .env("APP_API_KEY", "k")
         .output()
         .unwrap();
-    std::fs::remove_dir_all(&dir).ok();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -211,4 +211,13 @@ async fn probe_of_an_unreachable_app_is_an_error() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("502"), "{err}");
+}
+
+/// Removes a test's directory when dropped, also when the test fails.
+struct Cleanup(std::path::PathBuf);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }

@@ -125,7 +125,7 @@ fn leaf_of(s: &TlsStream<TcpStream>) -> CertificateDer<'static> {
 }
 
 /// A Kubernetes Secret volume: `..data` → `..vN`, files linked through it.
-struct SecretDir(PathBuf, usize);
+struct SecretDir(TempDir, usize);
 
 impl SecretDir {
     fn new(name: &str, cert: &str, key: &str) -> Self {
@@ -159,7 +159,7 @@ fn tls_config(
     up: std::net::SocketAddr,
     secret: &SecretDir,
     extra: &str,
-) -> (PathBuf, scim_sidecar::Config) {
+) -> (TempDir, PathBuf, scim_sidecar::Config) {
     let text = config_text(up, "").replace(
         "drain_timeout = \"5s\"",
         &format!(
@@ -172,7 +172,7 @@ fn tls_config(
     let path = dir.join("sidecar.toml");
     std::fs::write(&path, text).unwrap();
     let config = scim_sidecar::Config::from_file(&path).unwrap_or_else(|e| panic!("{e}"));
-    (path, config)
+    (dir, path, config)
 }
 
 async fn ok_app() -> std::net::SocketAddr {
@@ -184,7 +184,7 @@ async fn tls_13_and_12_served_with_alpn_and_tls_11_refused() {
     let ca = Ca::new();
     let (cert, key, der) = ca.leaf("one");
     let secret = SecretDir::new("tls-versions", &cert, &key);
-    let (_, config) = tls_config(ok_app().await, &secret, "");
+    let (_dir, _, config) = tls_config(ok_app().await, &secret, "");
     let sc = start(config).await;
 
     let mut s13 = tls_connect(sc.addr, &connector(&ca, &[&rustls::version::TLS13])).await;
@@ -240,7 +240,7 @@ async fn an_unfinished_handshake_is_cut_at_its_deadline() {
     let ca = Ca::new();
     let (cert, key, _) = ca.leaf("one");
     let secret = SecretDir::new("tls-deadline", &cert, &key);
-    let (_, config) = tls_config(ok_app().await, &secret, "handshake_timeout = \"300ms\"");
+    let (_dir, _, config) = tls_config(ok_app().await, &secret, "handshake_timeout = \"300ms\"");
     let sc = start(config).await;
     let mut silent = TcpStream::connect(sc.addr).await.unwrap();
     let mut buf = Vec::new();
@@ -255,7 +255,7 @@ async fn certificate_is_swapped_under_traffic_and_a_bad_one_refused() {
     let (cert2, key2, der2) = ca.leaf("second");
     let (cert3, _, _) = ca.leaf("third");
     let mut secret = SecretDir::new("tls-reload", &cert1, &key1);
-    let (path, config) = tls_config(ok_app().await, &secret, "");
+    let (_dir, path, config) = tls_config(ok_app().await, &secret, "");
     let server = scim_sidecar::Server::bind(scim_sidecar::State::new(config))
         .await
         .unwrap();

@@ -445,14 +445,32 @@ pub async fn start_server(server: Server) -> (Sidecar, std::sync::Arc<State>) {
     (sc, state)
 }
 
-/// A fresh, empty directory for one test.
-pub fn temp_dir(name: &str) -> std::path::PathBuf {
+/// A fresh, empty directory for one test, removed with everything in it
+/// when the guard is dropped (also when the test fails).
+pub fn temp_dir(name: &str) -> TempDir {
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let dir = std::env::temp_dir().join(format!("scim-sidecar-{name}-{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("create temp dir");
-    dir
+    TempDir(dir)
+}
+
+/// A directory removed on drop; derefs to its path.
+#[derive(Debug)]
+pub struct TempDir(std::path::PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// Waits until the reload counters satisfy `done`.
