@@ -97,17 +97,21 @@ async fn hop_by_hop_headers_are_removed_both_ways() {
         .header("x-hop-one", "secret")
         .header("keep-alive", "timeout=9")
         .header("proxy-authorization", "Basic Zm9vOmJhcg==")
+        .header("proxy-connection", "keep-alive")
+        .header("te", "gzip, trailers")
+        .header("upgrade", "h2c")
         .header("authorization", "Bearer app-session-token")
         .body(body(""))
         .unwrap();
     let (parts, bytes) = send(&client(), req).await;
     let got = json(&bytes);
     let headers = got["headers"].as_object().unwrap();
+    // Every one of them was sent (RFC 9110 §7.6.1 lists them).
     for gone in [
         "x-hop-one",
         "keep-alive",
         "proxy-authorization",
-        "te",
+        "proxy-connection",
         "upgrade",
     ] {
         assert!(
@@ -115,6 +119,8 @@ async fn hop_by_hop_headers_are_removed_both_ways() {
             "{gone} reached the app: {headers:?}"
         );
     }
+    // Of TE only `trailers` goes on: it is end-to-end in meaning (gRPC).
+    assert_eq!(got["headers"]["te"], json!(["trailers"]));
     // The app's own Authorization (not a SCIM request) is end-to-end.
     assert_eq!(
         got["headers"]["authorization"][0],
@@ -196,7 +202,7 @@ async fn response_trailers_pass_through() {
     .await;
     let sc = start(load(&config_text(up, ""))).await;
     let req = Request::get(sc.url("/t"))
-        .header("te", "trailers")
+        .header("te", "gzip, trailers")
         .body(body(""))
         .unwrap();
     let resp = client().request(req).await.unwrap();
@@ -233,12 +239,19 @@ async fn slow_app_is_504() {
         &format!("url = \"http://{up}\"\nresponse_header_timeout = \"300ms\""),
     );
     let sc = start(load(&text)).await;
+    let started = std::time::Instant::now();
     let (parts, _) = send(
         &client(),
         Request::get(sc.url("/slow")).body(body("")).unwrap(),
     )
     .await;
     assert_eq!(parts.status, StatusCode::GATEWAY_TIMEOUT);
+    // The configured 300 ms, not the 60 s default, gave the 504.
+    let took = started.elapsed();
+    assert!(
+        took < std::time::Duration::from_secs(5),
+        "504 after {took:?}"
+    );
 }
 
 /// An upstream that accepts WebSocket upgrades and echoes every message.

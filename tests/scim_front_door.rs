@@ -86,30 +86,65 @@ async fn unauthenticated_requests_get_scim_401s() {
 
 #[tokio::test]
 async fn scim_requests_never_reach_the_app() {
-    let (sc, app) = recorded_sidecar().await;
-    for (method, path) in [
-        ("GET", "/scim/v2/Users"),
-        ("POST", "/scim/v2/Users"),
-        ("GET", "/scim/v2/Users/1001"),
-        ("PATCH", "/scim/v2/Groups/7"),
-        ("GET", "/scim/v2/Unknown/thing"),
-        ("DELETE", "/scim/v2/Schemas"),
-        ("GET", "/scim/v2/ServiceProviderConfig"),
+    // The example mapping (users and groups), so SCIM work does call the
+    // app: through its API with the host key, never as the SCIM request.
+    let (sc, app, proxy) = start_example_faulty(|t| t).await;
+    let user = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                      "userName": "door@example.com", "active": true});
+    let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                       "Operations": [{"op": "replace", "path": "title", "value": "x"}]});
+    for (method, path, body) in [
+        ("GET", "/scim/v2/Users?startIndex=1&count=2", None),
+        ("POST", "/scim/v2/Users", Some(user)),
+        ("GET", "/scim/v2/Users/1001", None),
+        ("PATCH", "/scim/v2/Users/1001", Some(patch)),
+        ("DELETE", "/scim/v2/Users/1002", None),
+        ("GET", "/scim/v2/Groups/t1", None),
+        ("GET", "/SCIM/V2/users/1003", None),
+        ("GET", "/scim/v2/Unknown/thing", None),
+        ("DELETE", "/scim/v2/Schemas", None),
+        ("GET", "/scim/v2/ServiceProviderConfig", None),
     ] {
-        let r = call_with(&sc, method, path, Some(json!({})), &[]).await;
-        assert_eq!(
-            r.headers["content-type"], "application/scim+json",
-            "{method} {path}"
-        );
+        let r = call_with(&sc, method, path, body, &[]).await;
+        if r.status != StatusCode::NO_CONTENT {
+            assert_eq!(
+                r.headers["content-type"], "application/scim+json",
+                "{method} {path}"
+            );
+        }
     }
-    assert!(app.seen().is_empty(), "{:?}", app.calls());
+    let seen = proxy.seen();
+    assert!(
+        seen.len() > 8,
+        "the SCIM work called the app: {:?}",
+        proxy.recorder.calls()
+    );
+    for s in &seen {
+        assert!(
+            s.path.starts_with("/api/"),
+            "{} {} reached the app",
+            s.method,
+            s.path
+        );
+        assert_eq!(
+            s.authorization, None,
+            "{} {} carried an Authorization",
+            s.method, s.path
+        );
+        assert_eq!(s.headers["x-api-key"], APP_KEY);
+    }
+    assert!(
+        app.user("1002").is_none(),
+        "the SCIM delete was done, through the API"
+    );
     // The same client still reaches the app outside the base path (raw:
-    // not a SCIM request).
+    // not a SCIM request), its Authorization with it.
+    proxy.recorder.clear();
     let bearer = format!("Bearer {}", sc.token);
     let (parts, _) = send(&client(), get(&sc, "/scim/v2x", Some(&bearer))).await;
-    assert_eq!(parts.status, StatusCode::OK);
-    assert_eq!(app.calls(), ["GET /scim/v2x"]);
-    assert_eq!(app.seen()[0].authorization.as_deref(), Some(&*bearer));
+    assert_eq!(parts.status, StatusCode::NOT_FOUND, "the app's own 404");
+    assert_eq!(proxy.recorder.calls(), ["GET /scim/v2x"]);
+    assert_eq!(proxy.seen()[0].authorization.as_deref(), Some(&*bearer));
 }
 
 #[tokio::test]
@@ -129,7 +164,9 @@ async fn discovery_endpoints_answer_and_refuse_writes() {
             list["schemas"][0],
             "urn:ietf:params:scim:api:messages:2.0:ListResponse"
         );
-        assert!(list["totalResults"].is_u64());
+        // No resource is mapped here: nothing to describe.
+        assert_eq!(list["totalResults"], json!(0), "{path}: {list}");
+        assert_eq!(list["Resources"], json!([]), "{path}: {list}");
     }
     for method in ["POST", "PUT", "PATCH", "DELETE"] {
         for path in [

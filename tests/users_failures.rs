@@ -115,9 +115,25 @@ async fn app_failures_become_scim_errors_without_app_data() {
     assert_eq!(status, StatusCode::BAD_GATEWAY, "{err}");
     let (status, err) = call(&sc, "GET", "/scim/v2/Users/noid", None).await;
     assert_eq!(status, StatusCode::BAD_GATEWAY, "{err}");
+}
+
+#[tokio::test]
+async fn a_slow_app_is_cut_at_the_host_timeout() {
+    // A request deadline far above the 300 ms host timeout: only the host
+    // timeout can answer quickly.
+    let app = odd_app(1, Recorder::default()).await;
+    let mapping = MAPPING.replace("request_timeout = \"1s\"", "request_timeout = \"20s\"");
+    assert_ne!(mapping, MAPPING);
+    let sc = start(load(&config_text(app, &mapping))).await;
+    let started = std::time::Instant::now();
     let (status, err) = call(&sc, "GET", "/scim/v2/Users/slow", None).await;
+    let took = started.elapsed();
     assert_eq!(status, StatusCode::GATEWAY_TIMEOUT, "{err}");
     assert_eq!(err["status"], "504");
+    assert!(
+        took < std::time::Duration::from_secs(5),
+        "504 after {took:?}"
+    );
 }
 
 #[tokio::test]
