@@ -24,7 +24,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpSocket};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinSet;
 
 type BoxError = std::io::Error;
@@ -47,6 +47,8 @@ pub enum Answer {
     Slow(Duration),
     /// A 200 JSON answer whose body streams `bytes` bytes.
     Enormous(usize),
+    /// The app's answer, once `gate` holds `true`.
+    Held(watch::Receiver<bool>),
 }
 
 /// Ways an app's JSON answer can have the wrong shape.
@@ -153,6 +155,15 @@ impl Fault {
         }
     }
 
+    /// The app does the work; its answer waits until `gate` holds `true`
+    /// (a request kept in flight for as long as a test needs).
+    pub fn held(gate: watch::Receiver<bool>) -> Self {
+        Self {
+            answer: Answer::Held(gate),
+            reaches_app: true,
+        }
+    }
+
     /// A 200 whose body streams `bytes` bytes, instead of the app.
     pub fn enormous(bytes: usize) -> Self {
         Self {
@@ -227,6 +238,7 @@ pub struct FaultProxy {
     script: Arc<Mutex<Script>>,
     pub recorder: Recorder,
     control: mpsc::Sender<(bool, oneshot::Sender<()>)>,
+    arrivals: watch::Receiver<usize>,
 }
 
 impl FaultProxy {
@@ -239,11 +251,13 @@ impl FaultProxy {
         let (control, commands) = mpsc::channel(4);
         let client: Client<HttpConnector, Full<Bytes>> =
             Client::builder(TokioExecutor::new()).build(HttpConnector::new());
+        let (arrived, arrivals) = watch::channel(0);
         let shared = Shared {
             target,
             script: script.clone(),
             recorder: recorder.clone(),
             client,
+            arrived,
         };
         tokio::spawn(serve(listener, addr, Arc::new(shared), commands));
         Self {
@@ -251,6 +265,7 @@ impl FaultProxy {
             script,
             recorder,
             control,
+            arrivals,
         }
     }
 
@@ -325,6 +340,11 @@ impl FaultProxy {
         applied.await.expect("proxy switched");
     }
 
+    /// The number of requests that have arrived so far (answered or not).
+    pub fn arrivals(&self) -> watch::Receiver<usize> {
+        self.arrivals.clone()
+    }
+
     /// Every request that reached the proxy, with the status answered.
     pub fn seen(&self) -> Vec<Seen> {
         self.recorder.seen()
@@ -336,6 +356,7 @@ struct Shared {
     script: Arc<Mutex<Script>>,
     recorder: Recorder,
     client: Client<HttpConnector, Full<Bytes>>,
+    arrived: watch::Sender<usize>,
 }
 
 /// Accepts while up; while down nothing listens on the port (a socket
@@ -506,6 +527,7 @@ async fn ask_app(shared: &Shared, parts: &http::request::Parts, bytes: Bytes) ->
 
 /// The answer to one request; an error cuts the connection instead.
 async fn forward(req: Request<Incoming>, shared: &Shared) -> Result<Response<ProxyBody>, BoxError> {
+    shared.arrived.send_modify(|n| *n += 1);
     let (parts, body) = req.into_parts();
     let bytes = body
         .collect()
@@ -560,6 +582,10 @@ async fn faulty(answer: Answer, app: Option<AppAnswer>) -> Option<Response<Proxy
             resp.headers_mut()
                 .insert("content-length", app.body.len().into());
             Some(resp)
+        }
+        Answer::Held(mut gate) => {
+            let _ = gate.wait_for(|open| *open).await;
+            Some(respond(app.status, &app.headers, full(app.body)))
         }
         Answer::Slow(delay) => {
             tokio::time::sleep(delay).await;
