@@ -267,7 +267,11 @@ fn write_multi(rule: &AttrRule, v: Value) -> Result<Value, MapError> {
                 w.set(&mut host, hv);
             }
         }
-        out.push(host);
+        // An element no field rule gives a value is no element: it would
+        // be stored empty and never read back (RFC 7643 §2.5).
+        if host.as_object().is_some_and(|o| !o.is_empty()) {
+            out.push(host);
+        }
     }
     Ok(Value::Array(out))
 }

@@ -261,7 +261,8 @@ impl ResourceMapping {
                 continue;
             }
             let old = write_value(rule, was.as_deref()).ok().flatten();
-            if old != new {
+            // RFC 7643 §2.5: no value, `null` and `[]` are the same state.
+            if old != new && !(unassigned(old.as_ref()) && unassigned(new.as_ref())) {
                 put(rule, &mut body, new, true, env);
                 changed = true;
                 attributes.push(rule.name.clone());
@@ -434,6 +435,17 @@ fn is_empty(v: &Value) -> bool {
         Value::Array(a) => a.is_empty(),
         Value::Object(o) => o.is_empty(),
         _ => false,
+    }
+}
+
+/// Whether a host value means "no value": absent, `null`, or a list or
+/// object holding nothing else (`[]`, `[{}]`, `{"kind": null}`).
+fn unassigned(v: Option<&Value>) -> bool {
+    match v {
+        None | Some(Value::Null) => true,
+        Some(Value::Array(a)) => a.iter().all(|e| unassigned(Some(e))),
+        Some(Value::Object(o)) => o.values().all(|e| unassigned(Some(e))),
+        Some(_) => false,
     }
 }
 

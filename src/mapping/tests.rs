@@ -609,3 +609,30 @@ userName = "$.login"
     assert!(errs[0].message.contains("unknown scimType `uniquenes`"));
     assert_eq!(&src[errs[0].span.clone().unwrap()], "\"uniquenes\"");
 }
+
+#[test]
+fn no_value_null_and_empty_lists_are_one_state() {
+    // RFC 7643 §2.5: unassigned, null and an empty array are equivalent,
+    // and an element with no mapped value is no element: neither is a
+    // change to send, so a replay of the same write sends nothing.
+    let m = example();
+    let before = m.to_scim(&json!({"id": "1", "login": "a"})).unwrap();
+    for nothing in [
+        json!([]),
+        json!(null),
+        json!([{}]),
+        json!([{"display": "x"}]),
+    ] {
+        let mut after = before.clone();
+        after["phoneNumbers"] = nothing.clone();
+        let ch = m.changes_to_host(&before, &after).unwrap();
+        assert!(ch.is_empty(), "{nothing}: {ch:?}");
+    }
+    let mut after = before.clone();
+    after["phoneNumbers"] = json!([{"value": "+1 555"}, {"display": "x"}]);
+    let ch = m.changes_to_host(&before, &after).unwrap();
+    assert_eq!(
+        ch.body,
+        Some(json!({"contact": {"phones": [{"number": "+1 555"}]}}))
+    );
+}
