@@ -67,8 +67,20 @@ impl AttrPath {
             .is_some_and(|f| f.2 != Some(Mutability::ReadOnly))
     }
 
-    /// Whether the path is `mutability: readOnly` (RFC 7643 §2.2).
+    /// Whether the path is `mutability: readOnly` (RFC 7643 §2.2). A
+    /// sub-attribute no schema declares takes its parent's: `meta.x` is as
+    /// readOnly as `meta`.
     pub fn is_read_only_in(&self, s: &ResourceSchema) -> bool {
-        self.facts(s).2 == Some(Mutability::ReadOnly)
+        match self.facts(s).2 {
+            Some(m) => m == Mutability::ReadOnly,
+            None if self.sub.is_some() => {
+                let parent = AttrPath {
+                    sub: None,
+                    ..self.clone()
+                };
+                parent.facts(s).2 == Some(Mutability::ReadOnly)
+            }
+            None => false,
+        }
     }
 }

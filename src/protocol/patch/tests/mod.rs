@@ -315,7 +315,8 @@ fn failed_patch_changes_nothing() {
 /// RFC 7643 §2.2 readOnly → 400 mutability (RFC 7644 §3.5.2), plus the caller's hook.
 #[test]
 fn read_only_attributes() {
-    for path in ["id", "meta.created", "groups", "meta"] {
+    // An undeclared sub-attribute of a readOnly attribute is readOnly too.
+    for path in ["id", "meta.created", "groups", "meta", "meta.vNersion"] {
         let e = fail(
             &user(),
             json!([{"op": "replace", "path": path, "value": "x"}]),
