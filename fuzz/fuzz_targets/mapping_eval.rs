@@ -1,0 +1,18 @@
+//! Fuzzes app records read through every shipped mapping (raw bytes, as the app answers).
+//! The bytes must be JSON; the properties are those of
+//! `fuzz/props/mapping_eval.rs`, which `tests/fuzz_props.rs` also runs as a
+//! bounded proptest in `cargo test`.
+#![no_main]
+
+#[path = "../props/common.rs"]
+mod common;
+#[path = "../props/mapping_eval.rs"]
+mod props;
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(data) {
+        props::check(&v);
+    }
+});
