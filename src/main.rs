@@ -262,6 +262,22 @@ fn load(path: &std::path::Path) -> Result<Config, ExitCode> {
     })
 }
 
+/// The keys of a config that `connection new` uses; the rest (the app's
+/// secrets included) need not be loadable where the command runs.
+fn onboarding_settings(
+    path: &std::path::Path,
+) -> Result<scim_sidecar::config::OnboardingSettings, ExitCode> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        eprintln!("error: cannot read config file {}: {e}", path.display());
+        ExitCode::from(1)
+    })?;
+    scim_sidecar::config::OnboardingSettings::from_toml(&text).map_err(|errors| {
+        eprint!("{}", errors.render(&path.display().to_string(), &text));
+        eprintln!("{} error(s) in {}", errors.0.len(), path.display());
+        ExitCode::from(1)
+    })
+}
+
 fn check(path: &std::path::Path, probe: bool) -> ExitCode {
     match load(path) {
         Ok(config) if probe => {
@@ -313,16 +329,23 @@ fn connection_new(
     config: Option<&std::path::Path>,
 ) -> ExitCode {
     use scim_sidecar::config::Idp;
-    let loaded = match config.map(load).transpose() {
+    let loaded = match config.map(onboarding_settings).transpose() {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let default_base = loaded
-        .as_ref()
-        .map_or("/scim/v2", |c| c.scim.base_path.as_str());
-    let origin = loaded
-        .as_ref()
-        .and_then(|c| c.server.public_origin.as_deref());
+    if let Some(path) = config
+        && loaded
+            .as_ref()
+            .is_some_and(|s| s.connection_ids.iter().any(|c| c == id))
+    {
+        eprintln!(
+            "error: {} already has a connection `{id}`; choose another id, or add a token to it with `scim-sidecar token`",
+            path.display()
+        );
+        return ExitCode::from(2);
+    }
+    let default_base = loaded.as_ref().map_or("/scim/v2", |c| c.base_path.as_str());
+    let origin = loaded.as_ref().and_then(|c| c.public_origin.as_deref());
     let idp = match idp {
         IdpArg::Okta => Idp::Okta,
         IdpArg::Entra => Idp::Entra,

@@ -288,6 +288,73 @@ fn connection_new_prints_the_idp_settings_and_hash_only_config() {
     assert_eq!(bad.status.code(), Some(2));
 }
 
+/// `connection new --config` reads only the base path, the public URL and
+/// the existing ids: it works on an operator's machine where the app's
+/// secrets (`${APP_API_KEY}`) are not set, and refuses an id in use.
+#[test]
+fn connection_new_reads_the_config_without_its_secrets() {
+    let dir = std::env::temp_dir().join(format!("scim-cli-onboard-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let _cleanup = Cleanup(dir.clone());
+    let example =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/example.toml"))
+            .expect("example config");
+    assert!(
+        example.contains("${APP_API_KEY}"),
+        "the example needs a secret"
+    );
+    let config = example.replace(
+        "# public_url = \"https://sso.example.com\"",
+        "public_url = \"https://sso.example.com\"",
+    );
+    let path = dir.join("config.toml");
+    std::fs::write(&path, config).expect("write config");
+    let path = path.display().to_string();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_scim-sidecar"))
+            .args(args)
+            .env_remove("APP_API_KEY")
+            .output()
+            .expect("run scim-sidecar")
+    };
+    let out = run(&["connection", "new", "--id", "acme-okta", "--config", &path]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("SCIM base URL: https://sso.example.com/scim/v2/acme-okta"),
+        "{text}"
+    );
+    let taken = run(&["connection", "new", "--id", "demo", "--config", &path]);
+    assert_eq!(taken.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&taken.stderr).contains("already has a connection `demo`"),
+        "{taken:?}"
+    );
+    std::fs::write(
+        dir.join("bad.toml"),
+        "[server]\npublic_url = \"sso.example.com/x\"\n[upstream]\nurl = \"http://a\"\n",
+    )
+    .expect("write");
+    let bad = run(&[
+        "connection",
+        "new",
+        "--id",
+        "x",
+        "--config",
+        &dir.join("bad.toml").display().to_string(),
+    ]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("bad.toml:2:14: error: `server.public_url`"),
+        "{bad:?}"
+    );
+}
+
 /// Removes a test's directory when dropped, also when the test fails.
 struct Cleanup(std::path::PathBuf);
 

@@ -230,6 +230,26 @@ pub struct Connection {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigErrors(pub Vec<ConfigError>);
 
+/// What `scim-sidecar connection new` needs of a config (see
+/// [`OnboardingSettings::from_toml`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OnboardingSettings {
+    /// `[scim] base_path` (default `/scim/v2`).
+    pub base_path: String,
+    /// The origin of `[server] public_url`, when set.
+    pub public_origin: Option<String>,
+    /// The ids of the `[[connections]]` written in the config itself.
+    pub connection_ids: Vec<String>,
+}
+
+impl OnboardingSettings {
+    /// Reads and validates only the keys onboarding uses, so neither the
+    /// app's secrets nor the files a config refers to need to be present.
+    pub fn from_toml(text: &str) -> Result<Self, ConfigErrors> {
+        validate::onboarding(text)
+    }
+}
+
 impl ConfigErrors {
     /// Renders all errors as `file:line:col` diagnostics.
     pub fn render(&self, file: &str, text: &str) -> String {

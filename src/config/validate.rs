@@ -16,15 +16,46 @@ use std::sync::Arc;
 use std::time::Duration;
 use toml::Spanned;
 
-/// Loads a config text; see [`Config::from_toml_with`].
-pub fn load(text: &str, env: EnvLookup<'_>, files: FileLookup<'_>) -> Result<Config, ConfigErrors> {
-    let raw: RawConfig = toml::from_str(text).map_err(|e| {
+/// What `connection new` reads of a config: the SCIM base path, the
+/// public origin and the ids of the connections written in it. Only these
+/// keys are validated, so onboarding works where the app's secrets
+/// (`${APP_API_KEY}`) are not set.
+pub fn onboarding(text: &str) -> Result<super::OnboardingSettings, ConfigErrors> {
+    let raw: RawConfig = parse(text)?;
+    let mut errs = Errors(Vec::new());
+    let settings = super::OnboardingSettings {
+        base_path: scim(&raw.scim, &mut errs).base_path,
+        public_origin: raw
+            .server
+            .public_url
+            .as_ref()
+            .and_then(|u| public_origin(u, &mut errs)),
+        connection_ids: raw
+            .connections
+            .iter()
+            .map(|c| c.get_ref().id.get_ref().clone())
+            .collect(),
+    };
+    if errs.0.is_empty() {
+        Ok(settings)
+    } else {
+        Err(ConfigErrors(errs.0))
+    }
+}
+
+fn parse(text: &str) -> Result<RawConfig, ConfigErrors> {
+    toml::from_str(text).map_err(|e| {
         let msg = e.message().trim_end_matches('\n').to_string();
         ConfigErrors(vec![match e.span() {
             Some(span) => ConfigError::at("", span, msg),
             None => ConfigError::key("", msg),
         }])
-    })?;
+    })
+}
+
+/// Loads a config text; see [`Config::from_toml_with`].
+pub fn load(text: &str, env: EnvLookup<'_>, files: FileLookup<'_>) -> Result<Config, ConfigErrors> {
+    let raw = parse(text)?;
     let mut errs = Errors(Vec::new());
     let server = server(&raw.server, &mut errs);
     let upstream = upstream(&raw.upstream, env, files, &mut errs);
