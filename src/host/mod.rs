@@ -196,7 +196,10 @@ impl HostCtx<'_> {
     ) -> Result<HostReply, CallError> {
         let req = op.render(vars, body).map_err(ScimError::from)?;
         let uri = self.app_uri(&req.path_and_query)?;
-        self.with_retries(repeat, || self.exchange(kind, op, &req, &uri))
+        // Boxed: the exchange holds the app connection's futures, and every
+        // caller up to the SCIM handler would otherwise carry (and move)
+        // their full size in its own state.
+        self.with_retries(repeat, || Box::pin(self.exchange(kind, op, &req, &uri)))
             .await
     }
 
@@ -211,7 +214,9 @@ impl HostCtx<'_> {
         let req = op.render(vars, None)?;
         let uri = self.app_uri(&req.path_and_query)?;
         let reply = self
-            .with_retries(Repeat::Safe, || self.exchange(OpKind::Get, op, &req, &uri))
+            .with_retries(Repeat::Safe, || {
+                Box::pin(self.exchange(OpKind::Get, op, &req, &uri))
+            })
             .await?;
         Ok(reply)
     }
@@ -248,7 +253,9 @@ impl HostCtx<'_> {
             .ok_or_else(|| ScimError::internal("the mapping has no list operation"))?;
         let req = op.render(vars, None)?;
         let reply = self
-            .with_retries(Repeat::Safe, || self.exchange(kind, op, &req, &uri))
+            .with_retries(Repeat::Safe, || {
+                Box::pin(self.exchange(kind, op, &req, &uri))
+            })
             .await?;
         Ok(reply)
     }
