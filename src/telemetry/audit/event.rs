@@ -388,8 +388,14 @@ fn event_id() -> String {
             .as_nanos();
         b.copy_from_slice(&nanos.to_le_bytes()[..12]);
     }
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!("evt_{hex}")
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut id = String::with_capacity(4 + 2 * b.len());
+    id.push_str("evt_");
+    for x in b {
+        id.push(char::from(HEX[usize::from(x >> 4)]));
+        id.push(char::from(HEX[usize::from(x & 0x0f)]));
+    }
+    id
 }
 
 #[cfg(test)]
@@ -490,6 +496,14 @@ mod tests {
             (Some("failure"), Some(404))
         );
         assert!(e.id.starts_with("evt_") && e.id.len() == 28);
+        assert!(
+            e.id[4..]
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+            "{}",
+            e.id
+        );
+        assert_ne!(e.id, event_id(), "ids are random");
         assert!(doc.get("members").is_none());
         let m = ProvisioningEvent::new(EventKind::GroupMembersAdded, &conn, "g1")
             .with_members(vec!["7".into(), "9".into()]);
