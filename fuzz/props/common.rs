@@ -73,34 +73,7 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
     }
 }
 
-/// `base` with `top`'s attributes laid over it (complex values merge,
-/// everything else replaced; `schemas`, `id` and `meta` kept): how a
-/// create that meets an existing account computes what it still needs.
-pub fn overlay(base: &Value, top: &Value) -> Value {
-    let (Value::Object(b), Value::Object(t)) = (base, top) else {
-        return top.clone();
-    };
-    let mut out = b.clone();
-    for (k, v) in t {
-        if ["schemas", "id", "meta"]
-            .iter()
-            .any(|r| r.eq_ignore_ascii_case(k))
-        {
-            continue;
-        }
-        let key = out
-            .keys()
-            .find(|x| x.eq_ignore_ascii_case(k))
-            .cloned()
-            .unwrap_or_else(|| k.clone());
-        let merged = match (out.get(&key), v) {
-            (Some(old @ Value::Object(_)), Value::Object(_)) => overlay(old, v),
-            _ => v.clone(),
-        };
-        out.insert(key, merged);
-    }
-    Value::Object(out)
-}
+pub use scim_sidecar::protocol::overlay::overlay;
 
 /// Whether more than one element of a multi-valued attribute (top level
 /// or in an extension) is `"primary": true` (RFC 7643 §2.4 allows one).

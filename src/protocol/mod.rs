@@ -1,9 +1,10 @@
 //! The SCIM protocol of RFC 7644, independent of HTTP plumbing and of any
 //! mapping: the filter language (§3.4.2.2), PATCH (§3.5.2), list
-//! parameters (§3.4.2, §3.4.3), attribute projection (§3.4.2.5) and the
-//! message schema URNs. It depends on the schema layer only.
+//! parameters (§3.4.2, §3.4.3), attribute projection (§3.4.2.5), laying a
+//! resource over another and the message schema URNs. It depends on the schema layer only.
 
 pub mod filter;
+pub mod overlay;
 pub mod patch;
 pub mod projection;
 pub mod query;

@@ -19,7 +19,7 @@
 
 use http::{Request, Response, StatusCode};
 use hyper::body::Incoming;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::checks::{self, values_at};
 use super::members::{self, MemberEdit};
@@ -30,6 +30,7 @@ use crate::host::CallError;
 use crate::host::exec::{self, Known, Stopped};
 use crate::mapping::{MapError, OnCreateConflict, OnFailedCreate, ResourceMapping};
 use crate::plan::{self, WritePlan};
+use crate::protocol::overlay::overlay;
 use crate::protocol::query::ListQuery;
 use crate::schema::{Mutability, get_ci};
 use crate::scim::input::normalise_resource;
@@ -485,34 +486,6 @@ fn without_write_only(m: &ResourceMapping, wanted: &Value, drop: impl Fn(&str) -
     out
 }
 
-/// `base` with `top`'s attributes laid over it: complex values merge,
-/// everything else (multi-valued attributes included) is replaced.
-fn overlay(base: &Value, top: &Value) -> Value {
-    let (Value::Object(b), Value::Object(t)) = (base, top) else {
-        return top.clone();
-    };
-    let mut out: Map<String, Value> = b.clone();
-    for (k, v) in t {
-        if ["schemas", "id", "meta"]
-            .iter()
-            .any(|r| r.eq_ignore_ascii_case(k))
-        {
-            continue;
-        }
-        let key = out
-            .keys()
-            .find(|x| x.eq_ignore_ascii_case(k))
-            .cloned()
-            .unwrap_or_else(|| k.clone());
-        let merged = match (out.get(&key), v) {
-            (Some(old @ Value::Object(_)), Value::Object(_)) => overlay(old, v),
-            _ => v.clone(),
-        };
-        out.insert(key, merged);
-    }
-    Value::Object(out)
-}
-
 /// The resource after a create: what the create answer carried when
 /// nothing changed it since, else the app's read-back; when that fails
 /// after the app accepted the create, the resource as stored (the values
@@ -535,23 +508,5 @@ async fn read_back_created(
             );
             Ok(ctx.finish(ctx.mapping().as_stored(wanted, &id)?))
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn overlay_merges_complex_values_and_replaces_lists() {
-        let base = json!({"id": "1", "name": {"givenName": "A", "middleName": "M"},
-                          "emails": [{"value": "a@x"}], "title": "T"});
-        let top = json!({"id": "9", "name": {"givenName": "B"}, "emails": [{"value": "b@x"}]});
-        assert_eq!(
-            overlay(&base, &top),
-            json!({"id": "1", "name": {"givenName": "B", "middleName": "M"},
-                   "emails": [{"value": "b@x"}], "title": "T"})
-        );
     }
 }
