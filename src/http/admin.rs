@@ -6,6 +6,7 @@
 //! succeeds, so credentials the app no longer accepts show as not ready —
 //! and `/metrics` serves the Prometheus registry as OpenMetrics text.
 
+use super::accept;
 use super::conn::{self, Activity, ConnLimits};
 use crate::body::{Body, empty, full};
 use crate::proxy::plain;
@@ -20,8 +21,6 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::{Semaphore, watch};
-use tokio::task::JoinSet;
 
 /// Admin connections open at once; probes and scrapes need few.
 const MAX_ADMIN_CONNECTIONS: usize = 64;
@@ -30,54 +29,34 @@ const MAX_ADMIN_CONNECTIONS: usize = 64;
 /// the same header deadline (sniff included) and idle timeout as the
 /// public port's, capped lower.
 pub async fn serve(listener: TcpListener, state: Arc<State>, shutdown: impl Future<Output = ()>) {
-    let slots = Arc::new(Semaphore::new(MAX_ADMIN_CONNECTIONS));
-    let (stop, stopped) = watch::channel(false);
-    let mut conns = JoinSet::new();
-    tokio::pin!(shutdown);
-    loop {
-        while conns.try_join_next().is_some() {}
-        let slot = tokio::select! {
-            s = slots.clone().acquire_owned() => s,
-            () = &mut shutdown => break,
-        };
-        let Ok(slot) = slot else { break };
-        let stream = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((s, _)) => s,
-                Err(_) => {
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            () = &mut shutdown => break,
-        };
-        let limits = ConnLimits::admin(&state.runtime().config.server);
-        let (st, stopped) = (state.clone(), stopped.clone());
-        conns.spawn(async move {
-            let _slot = slot;
-            let activity = Arc::new(Activity::default());
-            let act = activity.clone();
-            let svc = service_fn(move |req| {
-                let guard = act.start();
-                let st = st.clone();
-                async move {
-                    let resp = handle(st, req).await?;
-                    Ok::<_, Infallible>(resp.map(|b| conn::track(b, guard)))
-                }
-            });
-            let c = limits
-                .builder()
-                .serve_connection_with_upgrades(TokioIo::new(stream), svc)
-                .into_owned();
-            conn::drive(c, |c| c.graceful_shutdown(), activity, &limits, stopped).await;
-        });
-    }
-    let _ = stop.send(true);
-    let _ = tokio::time::timeout(Duration::from_secs(1), async {
-        while conns.join_next().await.is_some() {}
-    })
+    let conns = accept::accept(
+        listener,
+        MAX_ADMIN_CONNECTIONS,
+        shutdown,
+        |stream, _, stopped| {
+            let limits = ConnLimits::admin(&state.runtime().config.server);
+            let st = state.clone();
+            async move {
+                let activity = Arc::new(Activity::default());
+                let act = activity.clone();
+                let svc = service_fn(move |req| {
+                    let guard = act.start();
+                    let st = st.clone();
+                    async move {
+                        let resp = handle(st, req).await?;
+                        Ok::<_, Infallible>(resp.map(|b| conn::track(b, guard)))
+                    }
+                });
+                let c = limits
+                    .builder()
+                    .serve_connection_with_upgrades(TokioIo::new(stream), svc)
+                    .into_owned();
+                conn::drive(c, |c| c.graceful_shutdown(), activity, &limits, stopped).await;
+            }
+        },
+    )
     .await;
-    conns.abort_all();
+    accept::drain(conns, Duration::from_secs(1)).await;
 }
 
 async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Body>, Infallible> {

@@ -1,6 +1,7 @@
 //! The HTTP edge: the public and admin listeners, their accept loops,
 //! connection limits and graceful shutdown.
 
+pub mod accept;
 pub mod admin;
 pub mod conn;
 pub mod observe;

@@ -7,6 +7,7 @@
 //! On shutdown the listener closes, connections drain gracefully up to the
 //! drain deadline, and whatever is left is closed.
 
+use super::accept;
 use super::conn::{self, Activity, ConnLimits};
 use super::tls::{CertStore, TlsError};
 use crate::body::Body;
@@ -27,8 +28,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Semaphore, watch};
-use tokio::task::JoinSet;
+use tokio::sync::watch;
 use tracing::Instrument;
 
 /// Longest wait for queued webhook events on shutdown.
@@ -149,52 +149,15 @@ async fn accept_loop(
     shutdown: impl Future<Output = ()>,
 ) {
     let max = state.runtime().config.server.max_connections;
-    let slots = Arc::new(Semaphore::new(max));
-    let (stop, stopped) = watch::channel(false);
-    let mut conns = JoinSet::new();
-    tokio::pin!(shutdown);
-    loop {
-        while conns.try_join_next().is_some() {}
-        // At the limit, stop accepting: the kernel backlog holds newcomers.
-        let slot = tokio::select! {
-            s = slots.clone().acquire_owned() => s,
-            () = &mut shutdown => break,
-        };
-        let Ok(slot) = slot else { break };
-        let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(a) => a,
-                Err(e) => {
-                    // Out of file descriptors and the like: back off briefly
-                    // instead of spinning.
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            () = &mut shutdown => break,
-        };
-        let (st, tls, stopped) = (state.clone(), tls.clone(), stopped.clone());
-        conns.spawn(async move {
-            let _slot = slot;
-            connection(st, stream, peer, tls, stopped).await;
-        });
-    }
-    drop(listener);
-    let _ = stop.send(true);
+    let conns = accept::accept(listener, max, shutdown, |stream, peer, stopped| {
+        connection(state.clone(), stream, peer, tls.clone(), stopped)
+    })
+    .await;
     let drain = state.runtime().config.server.drain_timeout;
     tracing::info!(drain = ?drain, connections = conns.len(), "shutting down: draining");
-    let all_closed =
-        tokio::time::timeout(drain, async { while conns.join_next().await.is_some() {} }).await;
-    match all_closed {
-        Ok(()) => tracing::info!("all connections closed"),
-        Err(_) => {
-            tracing::warn!(
-                left = conns.len(),
-                "drain deadline passed; closing remaining connections"
-            );
-            conns.abort_all();
-        }
+    match accept::drain(conns, drain).await {
+        0 => tracing::info!("all connections closed"),
+        left => tracing::warn!(left, "drain deadline passed; closing remaining connections"),
     }
 }
 
