@@ -152,11 +152,20 @@ impl State {
 
     /// A fresh request id for logs and the `X-Request-Id` header.
     pub fn request_id(&self) -> String {
-        format!(
-            "{:012x}",
-            self.next_request_id.fetch_add(1, Ordering::Relaxed)
-        )
+        let n = self.next_request_id.fetch_add(1, Ordering::Relaxed);
+        hex_id(n)
     }
+}
+
+/// `n` as at least 12 lowercase hex digits (`format!("{n:012x}")`, without
+/// the formatting machinery on every request).
+fn hex_id(n: u64) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let digits = (64 - n.leading_zeros()).div_ceil(4).max(12);
+    (0..digits)
+        .rev()
+        .map(|i| char::from(HEX[((n >> (4 * i)) & 0xf) as usize]))
+        .collect()
 }
 
 /// Settings a reload cannot change in a running process.
@@ -189,4 +198,16 @@ fn restart_only_changes(old: &Config, new: &Config) -> Vec<&'static str> {
     .into_iter()
     .filter_map(|(name, changed)| changed.then_some(name))
     .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hex_id;
+
+    #[test]
+    fn request_ids_are_twelve_hex_digits_or_more() {
+        for n in [0, 1, 0xabc, 0xffff_ffff_ffff, 0x1_0000_0000_0000, u64::MAX] {
+            assert_eq!(hex_id(n), format!("{n:012x}"));
+        }
+    }
 }

@@ -183,11 +183,24 @@ pub struct Metrics {
     pass_duration: Histogram,
     pass_bytes: Family<DirectionLabel, Counter>,
     in_flight: Family<RouteLabel, Gauge>,
+    /// The members of `pass_bytes` and `in_flight` every request touches,
+    /// resolved once instead of looked up (a hash and a lock) per request.
+    hot: HotSeries,
     config_reloads: Family<ResultLabel, Counter>,
     audit_events: Family<AuditLabels, Counter>,
     webhook_deliveries: Family<WebhookResultLabels, Counter>,
     webhook_dropped: Family<WebhookDropLabels, Counter>,
     webhook_queue: Family<WebhookLabels, Gauge>,
+}
+
+/// Series every request updates, held directly (clones share the value
+/// with the family's own member).
+#[derive(Debug)]
+struct HotSeries {
+    bytes_request: Counter,
+    bytes_response: Counter,
+    in_flight_scim: Gauge,
+    in_flight_pass: Gauge,
 }
 
 impl Default for Metrics {
@@ -200,6 +213,32 @@ impl Metrics {
     /// A registry with every family registered.
     pub fn new() -> Self {
         let mut r = Registry::with_prefix("scim_sidecar");
+        let pass_bytes: Family<DirectionLabel, Counter> = Family::default();
+        let in_flight: Family<RouteLabel, Gauge> = Family::default();
+        // One statement each: the family's guard lives to the end of its
+        // statement, and a second `get_or_create` under it would deadlock.
+        let bytes_request = pass_bytes
+            .get_or_create(&DirectionLabel {
+                direction: "request",
+            })
+            .clone();
+        let bytes_response = pass_bytes
+            .get_or_create(&DirectionLabel {
+                direction: "response",
+            })
+            .clone();
+        let in_flight_scim = in_flight
+            .get_or_create(&RouteLabel { route: "scim" })
+            .clone();
+        let in_flight_pass = in_flight
+            .get_or_create(&RouteLabel { route: "pass" })
+            .clone();
+        let hot = HotSeries {
+            bytes_request,
+            bytes_response,
+            in_flight_scim,
+            in_flight_pass,
+        };
         let m = Self {
             registry: Registry::default(),
             scim_requests: Family::default(),
@@ -211,8 +250,9 @@ impl Metrics {
             app_duration: Family::new_with_constructor(latency_histogram),
             pass_requests: Family::default(),
             pass_duration: latency_histogram(),
-            pass_bytes: Family::default(),
-            in_flight: Family::default(),
+            pass_bytes,
+            in_flight,
+            hot,
             config_reloads: Family::default(),
             audit_events: Family::default(),
             webhook_deliveries: Family::default(),
@@ -421,11 +461,11 @@ impl Metrics {
     where
         B: hyper::body::Body<Data = Bytes, Error = hyper::Error> + Send + Sync + 'static,
     {
-        let direction = if request { "request" } else { "response" };
-        let counter = self
-            .pass_bytes
-            .get_or_create(&DirectionLabel { direction })
-            .clone();
+        let counter = if request {
+            self.hot.bytes_request.clone()
+        } else {
+            self.hot.bytes_response.clone()
+        };
         body.map_frame(move |frame| {
             if let Some(data) = frame.data_ref() {
                 counter.inc_by(data.len() as u64);
@@ -438,7 +478,11 @@ impl Metrics {
     /// Marks a request in flight on `route` until the guard is dropped
     /// (also when the request is cancelled).
     pub fn in_flight(&self, route: &'static str) -> InFlight {
-        let gauge = self.in_flight.get_or_create(&RouteLabel { route }).clone();
+        let gauge = match route {
+            "scim" => self.hot.in_flight_scim.clone(),
+            "pass" => self.hot.in_flight_pass.clone(),
+            _ => self.in_flight.get_or_create(&RouteLabel { route }).clone(),
+        };
         gauge.inc();
         InFlight(gauge)
     }
