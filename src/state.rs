@@ -114,13 +114,18 @@ impl State {
         self.runtime.load_full()
     }
 
-    /// Swaps in a runtime compiled from `config`. Settings read only at
-    /// start-up (listeners, TLS files, the app client's TLS and pool) are
-    /// reported when they differ: they take effect on restart.
+    /// Swaps in a runtime compiled from `config` and puts its webhook
+    /// receivers in force. Settings read only at start-up (listeners, TLS
+    /// files, the app client's TLS and pool) are reported when they
+    /// differ: they take effect on restart.
     pub fn apply(&self, config: Config) {
         let old = self.runtime();
         for what in restart_only_changes(&old.config, &config) {
             tracing::warn!(setting = what, "changed setting takes effect on restart");
+        }
+        if old.config.webhooks != config.webhooks {
+            self.audit.webhooks().reconfigure(&config.webhooks);
+            tracing::info!(receivers = config.webhooks.len(), "webhooks reconfigured");
         }
         let runtime = Runtime::new(config);
         self.runtime.store(Arc::new(runtime));
@@ -181,7 +186,6 @@ fn restart_only_changes(old: &Config, new: &Config) -> Vec<&'static str> {
             o.max_connections != n.max_connections,
         ),
         ("upstream.ca_file", ou.ca_pem != nu.ca_pem),
-        ("webhooks", old.webhooks != new.webhooks),
         (
             "upstream.connect_timeout",
             ou.connect_timeout != nu.connect_timeout,

@@ -363,3 +363,73 @@ async fn shutdown_flushes_within_its_deadline_and_counts_what_is_left() {
         .count();
     assert_eq!(dropped, 3, "{}", logs.text());
 }
+
+/// A reload that changes `[[webhooks]]` takes effect at once: events after
+/// it go to the new receiver and no longer to the removed one; a receiver
+/// added beside an unchanged one gets events alongside it.
+#[tokio::test]
+async fn a_reload_puts_new_receivers_in_force() {
+    let (tx_a, mut rx_a) = mpsc::unbounded_channel();
+    let a = receiver(tx_a, |_| Some(200)).await;
+    let (tx_b, mut rx_b) = mpsc::unbounded_channel();
+    let b = receiver(tx_b, |_| Some(200)).await;
+    let (_app, app_addr) = start_example_app().await;
+    let app = app_addr.to_string();
+    let b_toml = webhook_toml(b, "").replace("name = \"test\"", "name = \"b\"");
+    let (sc, state) = start_with_state(example_config(&app, |t| t + &webhook_toml(a, ""))).await;
+    let sc = sc.with_token(EXAMPLE_TOKEN);
+    let resource =
+        |d: &Delivery| serde_json::from_slice::<Value>(&d.body).unwrap()["resource"]["id"].clone();
+
+    let first = create_user(&sc, "before.reload@example.com").await;
+    assert_eq!(resource(&next(&mut rx_a).await), first["id"]);
+
+    state.apply(example_config(&app, |t| t + &b_toml));
+    let second = create_user(&sc, "after.reload@example.com").await;
+    assert_eq!(resource(&next(&mut rx_b).await), second["id"]);
+    assert!(
+        rx_a.try_recv().is_err(),
+        "the removed receiver got an event"
+    );
+
+    state.apply(example_config(&app, |t| t + &b_toml + &webhook_toml(a, "")));
+    let third = create_user(&sc, "both.receivers@example.com").await;
+    assert_eq!(resource(&next(&mut rx_a).await), third["id"]);
+    assert_eq!(resource(&next(&mut rx_b).await), third["id"]);
+}
+
+/// A receiver removed by a reload still delivers what it had queued,
+/// retries included, under the settings it was queued for.
+#[tokio::test]
+async fn a_removed_receiver_delivers_what_it_had_queued() {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    // 503 first, then 200.
+    let addr = receiver(tx, |n| Some(if n == 0 { 503 } else { 200 })).await;
+    let metrics = Arc::new(Metrics::new());
+    let hooks = webhooks(hook(addr, &["*"]), &metrics);
+    hooks.start();
+    hooks.enqueue(&ProvisioningEvent::new(
+        EventKind::UserUpdated,
+        &connection(Idp::Okta),
+        "1",
+    ));
+    hooks.reconfigure(&[]);
+    assert!(hooks.is_empty());
+    let first = next(&mut rx).await;
+    let second = next(&mut rx).await;
+    assert_eq!(
+        first.headers["x-scim-sidecar-delivery"], second.headers["x-scim-sidecar-delivery"],
+        "the retry is the same event"
+    );
+    assert_signed(&second);
+    hooks.shutdown(Duration::from_secs(2)).await;
+    let text = metrics.encode();
+    assert_eq!(
+        metric(
+            &text,
+            "scim_sidecar_webhook_deliveries_total{webhook=\"direct\",result=\"delivered\"}"
+        ),
+        Some(1.0),
+        "{text}"
+    );
+}

@@ -3,8 +3,9 @@
 //! delivery task, so a slow or unreachable receiver delays only its own
 //! events and never a SCIM request: [`Webhooks::enqueue`] never waits, and
 //! an event that does not fit is dropped, counted and logged. Delivery
-//! retries with exponential backoff; see [`sign`] for the signature and
-//! docs/observability.md for the receiver's side.
+//! retries with exponential backoff. A config reload swaps the receivers
+//! ([`Webhooks::reconfigure`]) without losing what is queued. See [`sign`]
+//! for the signature and docs/observability.md for the receiver's side.
 
 mod deliver;
 pub mod sign;
@@ -12,6 +13,7 @@ pub mod sign;
 use super::audit::ProvisioningEvent;
 use super::metrics::{DropReason, Metrics};
 use crate::config::WebhookConfig;
+use arc_swap::ArcSwap;
 use bytes::Bytes;
 use deliver::{Client, Worker};
 use prometheus_client::metrics::gauge::Gauge;
@@ -30,6 +32,7 @@ struct Envelope {
 }
 
 /// The sending side of one receiver's queue.
+#[derive(Clone)]
 struct Queue {
     config: Arc<WebhookConfig>,
     tx: mpsc::Sender<Arc<Envelope>>,
@@ -38,11 +41,17 @@ struct Queue {
 
 /// The webhook queues and their delivery tasks.
 pub struct Webhooks {
-    queues: Vec<Queue>,
+    /// The receivers in force; swapped whole by [`Webhooks::reconfigure`].
+    queues: ArcSwap<Vec<Queue>>,
     metrics: Arc<Metrics>,
+    crypto: Arc<rustls::crypto::CryptoProvider>,
+    /// The HTTPS client, made with the first receiver.
+    client: Mutex<Option<Client>>,
     closing: watch::Sender<Option<Instant>>,
+    /// Workers made before [`Webhooks::start`].
     idle: Mutex<Vec<Worker>>,
     running: Mutex<Vec<JoinHandle<()>>>,
+    started: Mutex<bool>,
 }
 
 impl Webhooks {
@@ -53,41 +62,68 @@ impl Webhooks {
         crypto: Arc<rustls::crypto::CryptoProvider>,
     ) -> Self {
         let (closing, _) = watch::channel(None);
-        let client = (!configs.is_empty()).then(|| deliver::client(crypto));
-        let mut queues = Vec::new();
-        let mut idle = Vec::new();
+        let webhooks = Self {
+            queues: ArcSwap::from_pointee(Vec::new()),
+            metrics,
+            crypto,
+            client: Mutex::new(None),
+            closing,
+            idle: Mutex::new(Vec::new()),
+            running: Mutex::new(Vec::new()),
+            started: Mutex::new(false),
+        };
+        webhooks.reconfigure(configs);
+        webhooks
+    }
+
+    /// Puts `configs` in force (a config reload). A receiver whose settings
+    /// are unchanged keeps its queue and its task, so its events stay in
+    /// order; a new or changed one gets a queue and a task of its own; a
+    /// removed or changed one stops taking events, and its task delivers
+    /// what it had queued under the settings it was queued for, then ends.
+    pub fn reconfigure(&self, configs: &[WebhookConfig]) {
+        let started = lock(&self.started);
+        let old = self.queues.load_full();
+        let mut queues = Vec::with_capacity(configs.len());
         for c in configs {
+            if let Some(q) = old.iter().find(|q| *q.config == *c) {
+                queues.push(q.clone());
+                continue;
+            }
             let config = Arc::new(c.clone());
             let (tx, rx) = mpsc::channel(c.queue);
-            let depth = metrics.webhook_queue(&c.name);
-            queues.push(Queue {
+            let depth = self.metrics.webhook_queue(&c.name);
+            let worker = Worker {
                 config: config.clone(),
-                tx,
+                rx,
                 depth: depth.clone(),
-            });
-            if let Some(client) = &client {
-                idle.push(Worker {
-                    config,
-                    rx,
-                    depth,
-                    metrics: metrics.clone(),
-                    client: Client::clone(client),
-                    closing: closing.subscribe(),
-                });
+                metrics: self.metrics.clone(),
+                client: self.client(),
+                closing: self.closing.subscribe(),
+            };
+            if *started {
+                let mut running = lock(&self.running);
+                running.retain(|h| !h.is_finished());
+                running.push(tokio::spawn(worker.run()));
+            } else {
+                lock(&self.idle).push(worker);
             }
+            queues.push(Queue { config, tx, depth });
         }
-        Self {
-            queues,
-            metrics,
-            closing,
-            idle: Mutex::new(idle),
-            running: Mutex::new(Vec::new()),
-        }
+        // The old set's senders go with the last reference to it; a worker
+        // whose sender is gone drains its queue and ends.
+        self.queues.store(Arc::new(queues));
+    }
+
+    fn client(&self) -> Client {
+        lock(&self.client)
+            .get_or_insert_with(|| deliver::client(self.crypto.clone()))
+            .clone()
     }
 
     /// Whether any receiver is configured.
     pub fn is_empty(&self) -> bool {
-        self.queues.is_empty()
+        self.queues.load().is_empty()
     }
 
     /// Queues `event` for every receiver subscribed to its type. Never
@@ -96,7 +132,8 @@ impl Webhooks {
     pub fn enqueue(&self, event: &ProvisioningEvent) {
         let kind = event.kind.as_str();
         let mut envelope: Option<Arc<Envelope>> = None;
-        for q in self.queues.iter().filter(|q| q.config.wants(kind)) {
+        let queues = self.queues.load();
+        for q in queues.iter().filter(|q| q.config.wants(kind)) {
             let env = envelope
                 .get_or_insert_with(|| {
                     Arc::new(Envelope {
@@ -120,6 +157,8 @@ impl Webhooks {
     /// Starts one delivery task per receiver (once; later calls do
     /// nothing). Must run inside the tokio runtime.
     pub fn start(&self) {
+        let mut started = lock(&self.started);
+        *started = true;
         let workers = std::mem::take(&mut *lock(&self.idle));
         let mut running = lock(&self.running);
         for w in workers {
