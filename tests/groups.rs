@@ -419,3 +419,68 @@ async fn a_group_too_large_to_list_says_so() {
     .await;
     assert_eq!(status, StatusCode::OK, "{got}");
 }
+
+/// A group the mapping protects (the app's own administrators, say) is
+/// invisible to the IdP and out of its reach: not listed or counted, 404 on
+/// read, PATCH, PUT and DELETE, and a create of its name is refused rather
+/// than adopting it. The app's team is untouched throughout.
+#[tokio::test]
+async fn a_protected_group_is_out_of_the_idps_reach() {
+    let (sc, app) = start_example_with(|t| {
+        t.replacen(
+            "[groups]",
+            "[groups]\nprotect = ['displayName eq \"Administrators\"']",
+            1,
+        )
+    })
+    .await;
+    let admins = app.seed_team("Administrators", 2);
+    let members = members_of(&app, &admins);
+    let team = app.team(&admins);
+
+    let (status, all) = call(&sc, "GET", "/scim/v2/Groups?count=100", None).await;
+    assert_eq!(status, StatusCode::OK, "{all}");
+    let names: Vec<&str> = all["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|g| g["displayName"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"Engineering") && !names.contains(&"Administrators"),
+        "{names:?}"
+    );
+    assert_eq!(
+        all["totalResults"],
+        names.len(),
+        "a protected group is not counted"
+    );
+    let lookup = "/scim/v2/Groups?filter=displayName%20eq%20%22Administrators%22";
+    let (_, found) = call(&sc, "GET", lookup, None).await;
+    assert_eq!(found["totalResults"], 0, "{found}");
+
+    let path = format!("/scim/v2/Groups/{admins}");
+    let grace = user_id(&sc, "grace.hopper@example.com").await;
+    let add = ops(json!([{"op": "add", "path": "members", "value": [{"value": grace}]}]));
+    let rename = json!({"schemas": [GROUP], "displayName": "Taken Over", "members": []});
+    for (method, body) in [
+        ("GET", None),
+        ("PATCH", Some(add)),
+        ("PUT", Some(rename)),
+        ("DELETE", None),
+    ] {
+        let (status, err) = call(&sc, method, &path, body).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{method}: {err}");
+    }
+    let (status, err) = call(
+        &sc,
+        "POST",
+        "/scim/v2/Groups",
+        Some(json!({"schemas": [GROUP], "displayName": "Administrators", "members": []})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{err}");
+    assert_eq!(err["scimType"], "uniqueness");
+    assert_eq!(app.team(&admins), team, "the protected team changed");
+    assert_eq!(members_of(&app, &admins), members);
+}
