@@ -9,10 +9,11 @@
 //! its structure.
 
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 
 use crate::mapping::MapError;
 use crate::mapping::encode::Encoder;
-use crate::mapping::template::{Context, Template, Var, Vars, encode};
+use crate::mapping::template::{Context, Template, Var, Vars, encode, encode_into};
 
 /// One compiled query parameter.
 #[derive(Debug, Clone)]
@@ -141,17 +142,19 @@ impl Tree {
 
 /// The effective parameters of a call: `base` with `overlay` (a search
 /// rule's) merged in.
-fn effective(base: &[QueryParam], overlay: &[QueryParam]) -> Vec<QueryParam> {
-    let mut out: Vec<QueryParam> = base
+fn effective<'a>(base: &'a [QueryParam], overlay: &'a [QueryParam]) -> Vec<Cow<'a, QueryParam>> {
+    let mut out: Vec<Cow<'a, QueryParam>> = base
         .iter()
         .map(|p| match overlay.iter().find(|o| o.name == p.name) {
-            None => p.clone(),
+            None => Cow::Borrowed(p),
             Some(o) => match (&p.value, &o.value) {
-                (ParamValue::Doc(e1, a), ParamValue::Doc(e2, b)) if e1 == e2 => QueryParam {
-                    name: p.name.clone(),
-                    value: ParamValue::Doc(*e1, a.merged(b)),
-                },
-                _ => o.clone(),
+                (ParamValue::Doc(e1, a), ParamValue::Doc(e2, b)) if e1 == e2 => {
+                    Cow::Owned(QueryParam {
+                        name: p.name.clone(),
+                        value: ParamValue::Doc(*e1, a.merged(b)),
+                    })
+                }
+                _ => Cow::Borrowed(o),
             },
         })
         .collect();
@@ -159,7 +162,7 @@ fn effective(base: &[QueryParam], overlay: &[QueryParam]) -> Vec<QueryParam> {
         overlay
             .iter()
             .filter(|o| !base.iter().any(|p| p.name == o.name))
-            .cloned(),
+            .map(Cow::Borrowed),
     );
     out
 }
@@ -170,7 +173,7 @@ fn effective(base: &[QueryParam], overlay: &[QueryParam]) -> Vec<QueryParam> {
 pub(crate) fn render_query(base: &[QueryParam], vars: &Vars<'_>) -> Result<String, MapError> {
     let params = effective(base, vars.search.unwrap_or_default());
     let mut out = String::new();
-    for p in &params {
+    for p in params.iter().map(|p| p.as_ref()) {
         let value = match &p.value {
             ParamValue::Text(t) => t.render(vars, Context::Query)?,
             ParamValue::Doc(enc, tree) => tree
@@ -181,7 +184,7 @@ pub(crate) fn render_query(base: &[QueryParam], vars: &Vars<'_>) -> Result<Strin
             if !out.is_empty() {
                 out.push('&');
             }
-            out.push_str(&encode(&p.name, Context::Query));
+            encode_into(&mut out, &p.name, Context::Query);
             out.push('=');
             out.push_str(&v);
         }
@@ -190,9 +193,9 @@ pub(crate) fn render_query(base: &[QueryParam], vars: &Vars<'_>) -> Result<Strin
         if !out.is_empty() {
             out.push('&');
         }
-        out.push_str(&encode(k, Context::Query));
+        encode_into(&mut out, k, Context::Query);
         out.push('=');
-        out.push_str(&encode(v, Context::Query));
+        encode_into(&mut out, v, Context::Query);
     }
     Ok(out)
 }

@@ -5,6 +5,7 @@
 //! host JSON. Encoding rules live here so no placeholder value can change
 //! which app endpoint is called.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -189,12 +190,12 @@ pub struct Vars<'a> {
     pub search: Option<&'a [crate::mapping::query::QueryParam]>,
 }
 
-impl Vars<'_> {
+impl<'a> Vars<'a> {
     /// The placeholder's value, `None` when unset; an error when a
     /// derived placeholder's transforms refuse the value.
-    pub fn get(&self, var: &Var) -> Result<Option<String>, MapError> {
+    pub fn get(&self, var: &Var) -> Result<Option<Cow<'_, str>>, MapError> {
         match var {
-            Var::Derived(d) => self.derived(d),
+            Var::Derived(d) => Ok(self.derived(d)?.map(Cow::Owned)),
             other => Ok(self.plain(other)),
         }
     }
@@ -222,23 +223,30 @@ impl Vars<'_> {
         })
     }
 
-    fn plain(&self, var: &Var) -> Option<String> {
+    fn plain(&self, var: &Var) -> Option<Cow<'_, str>> {
+        let borrowed = |v: Option<&'a str>| v.map(Cow::Borrowed);
         match var {
-            Var::Id => self.id.map(str::to_owned),
-            Var::Value => self.value.map(str::to_owned),
-            Var::Offset => self.offset.map(|n| n.to_string()),
-            Var::Limit => self.limit.map(|n| n.to_string()),
-            Var::Page => self.page.map(|n| n.to_string()),
-            Var::Cursor => self.cursor.map(str::to_owned),
-            Var::Conn(name) => self.conn.and_then(|c| c.get(name)).cloned(),
-            Var::Member => self.member.map(str::to_owned),
-            Var::Role => self.role.map(str::to_owned),
+            Var::Id => borrowed(self.id),
+            Var::Value => borrowed(self.value),
+            Var::Offset => self.offset.map(|n| Cow::Owned(n.to_string())),
+            Var::Limit => self.limit.map(|n| Cow::Owned(n.to_string())),
+            Var::Page => self.page.map(|n| Cow::Owned(n.to_string())),
+            Var::Cursor => borrowed(self.cursor),
+            Var::Conn(name) => self
+                .conn
+                .and_then(|c| c.get(name))
+                .map(|v| Cow::Borrowed(v.as_str())),
+            Var::Member => borrowed(self.member),
+            Var::Role => borrowed(self.role),
             Var::Version => self.version.and_then(|v| match v {
-                Value::String(s) => Some(s.clone()),
-                Value::Number(n) => Some(n.to_string()),
+                Value::String(s) => Some(Cow::Borrowed(s.as_str())),
+                Value::Number(n) => Some(Cow::Owned(n.to_string())),
                 _ => None,
             }),
-            Var::Attr(p) => self.resource.and_then(|r| scim_scalar(r, p)),
+            Var::Attr(p) => self
+                .resource
+                .and_then(|r| scim_scalar(r, p))
+                .map(Cow::Owned),
             Var::Derived(_) => None,
         }
     }
@@ -276,13 +284,23 @@ pub enum Context {
 
 /// Encodes one placeholder value for its context.
 pub fn encode(value: &str, ctx: Context) -> String {
+    let mut out = String::with_capacity(value.len());
+    encode_into(&mut out, value, ctx);
+    out
+}
+
+/// [`encode`], appending to `out` (no string of its own per value).
+pub fn encode_into(out: &mut String, value: &str, ctx: Context) {
     match ctx {
-        Context::Raw => value.to_owned(),
-        Context::Query => utf8_percent_encode(value, COMPONENT).to_string(),
+        Context::Raw => out.push_str(value),
         Context::PathSegment if !value.is_empty() && value.bytes().all(|b| b == b'.') => {
-            "%2E".repeat(value.len())
+            for _ in 0..value.len() {
+                out.push_str("%2E");
+            }
         }
-        Context::PathSegment => utf8_percent_encode(value, COMPONENT).to_string(),
+        Context::Query | Context::PathSegment => {
+            out.extend(utf8_percent_encode(value, COMPONENT));
+        }
     }
 }
 
@@ -299,7 +317,7 @@ impl Template<Var> {
                     Some(val) if val.is_empty() && ctx == Context::PathSegment => {
                         return Err(MapError::MissingVar(var_name(v)));
                     }
-                    Some(val) => out.push_str(&encode(&val, ctx)),
+                    Some(val) => encode_into(&mut out, &val, ctx),
                     None => return Ok(None),
                 },
             }
