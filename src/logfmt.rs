@@ -13,7 +13,6 @@ use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
 use tracing_subscriber::field::RecordFields;
 use tracing_subscriber::fmt::format::Writer;
-use tracing_subscriber::fmt::time::{FormatTime, SystemTime};
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields};
 use tracing_subscriber::registry::LookupSpan;
 
@@ -58,8 +57,10 @@ where
     ) -> fmt::Result {
         let meta = event.metadata();
         w.write_str("{\"timestamp\":\"")?;
-        SystemTime.format_time(&mut w)?;
-        write!(w, "\",\"level\":\"{}\"", meta.level())?;
+        timestamp(&mut w, std::time::SystemTime::now())?;
+        w.write_str("\",\"level\":\"")?;
+        w.write_str(meta.level().as_str())?;
+        w.write_char('"')?;
         let mut v = Pairs::new(&mut w, false);
         event.record(&mut v);
         v.result?;
@@ -100,9 +101,14 @@ impl<'a, 'w> Pairs<'a, 'w> {
         if self.result.is_err() {
             return;
         }
-        let sep = if self.first { "" } else { "," };
+        let sep = if self.first { "\"" } else { ",\"" };
         self.first = false;
-        self.result = write!(self.w, "{sep}\"{}\":", field.name()).and_then(|()| value(self.w));
+        self.result = self
+            .w
+            .write_str(sep)
+            .and_then(|()| self.w.write_str(field.name()))
+            .and_then(|()| self.w.write_str("\":"))
+            .and_then(|()| value(self.w));
     }
 }
 
@@ -112,21 +118,23 @@ impl Visit for Pairs<'_, '_> {
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.pair(field, |w| write!(w, "{value}"));
+        self.pair(field, |w| w.write_str(if value { "true" } else { "false" }));
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.pair(field, |w| write!(w, "{value}"));
+        self.pair(field, |w| w.write_str(itoa::Buffer::new().format(value)));
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.pair(field, |w| write!(w, "{value}"));
+        self.pair(field, |w| w.write_str(itoa::Buffer::new().format(value)));
     }
 
     fn record_f64(&mut self, field: &Field, value: f64) {
         // JSON has no NaN or infinities.
         match value.is_finite() {
-            true => self.pair(field, |w| write!(w, "{value}")),
+            true => self.pair(field, |w| {
+                w.write_str(ryu::Buffer::new().format_finite(value))
+            }),
             false => self.pair(field, |w| string(w, &value.to_string())),
         }
     }
@@ -138,6 +146,45 @@ impl Visit for Pairs<'_, '_> {
             w.write_char('"')
         });
     }
+}
+
+/// `t` as RFC 3339 UTC with microseconds (`2026-11-30T13:19:02.861962Z`),
+/// the shape of `tracing_subscriber`'s timer, written digit by digit.
+fn timestamp(w: &mut Writer<'_>, t: std::time::SystemTime) -> fmt::Result {
+    let since = t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let secs = since.as_secs();
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (y, m, d) = civil_from_days(days);
+    let mut b = *b"0000-00-00T00:00:00.000000Z";
+    let mut put = |at: usize, width: usize, mut n: u64| {
+        for i in (at..at + width).rev() {
+            b[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+    };
+    put(0, 4, y);
+    put(5, 2, m);
+    put(8, 2, d);
+    put(11, 2, rem / 3600);
+    put(14, 2, rem / 60 % 60);
+    put(17, 2, rem % 60);
+    put(20, 6, u64::from(since.subsec_micros()));
+    w.write_str(std::str::from_utf8(&b).map_err(|_| fmt::Error)?)
+}
+
+/// Year, month and day of `days` since 1970-01-01 in the proleptic
+/// Gregorian calendar (Howard Hinnant's `civil_from_days`).
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + u64::from(m <= 2);
+    (y, m, d)
 }
 
 /// A JSON string literal.
@@ -241,6 +288,46 @@ mod tests {
         assert_eq!(v["span"]["conn"], "acme");
         assert_eq!(v["span"]["name"], "request");
         assert!(v["timestamp"].as_str().is_some_and(|t| t.ends_with('Z')));
+    }
+
+    #[test]
+    fn timestamps_are_rfc3339_utc_with_microseconds() {
+        // The epoch, its last second, 2000-02-29, 2024-02-29, 2025-11-30
+        // and 2100-01-01 (not a leap year).
+        for secs in [
+            0,
+            86_399,
+            951_782_400,
+            1_709_164_800,
+            1_764_502_742,
+            4_102_444_800,
+        ] {
+            let at = std::time::UNIX_EPOCH + std::time::Duration::new(secs, 861_962_123);
+            let mut text = String::new();
+            timestamp(&mut Writer::new(&mut text), at).unwrap();
+            let expected = time::OffsetDateTime::from(at)
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap();
+            // `time` writes nanoseconds; the log line keeps microseconds.
+            assert_eq!(text, format!("{}Z", &expected[..26]), "{secs}");
+        }
+    }
+
+    #[test]
+    fn numbers_are_json_numbers() {
+        let out = lines(|| {
+            tracing::info!(
+                ms = 0.511f64,
+                big = u64::MAX,
+                neg = i64::MIN,
+                tiny = 1e-7f64,
+                "x"
+            );
+        });
+        assert_eq!(out[0]["ms"], 0.511);
+        assert_eq!(out[0]["big"], u64::MAX);
+        assert_eq!(out[0]["neg"], i64::MIN);
+        assert_eq!(out[0]["tiny"], 1e-7);
     }
 
     #[test]
