@@ -467,9 +467,9 @@ fn resource_response(
     with_location: bool,
 ) -> Response<Body> {
     let tag = etag(&resource);
-    let location = resource
-        .pointer("/meta/location")
-        .and_then(Value::as_str)
+    let location = with_location
+        .then(|| meta(&resource, "location"))
+        .flatten()
         .and_then(|l| HeaderValue::from_str(l).ok());
     project(&mut resource, projection, ctx.mapping().schema());
     let mut resp = json_response(status, &resource);
@@ -482,10 +482,13 @@ fn resource_response(
 
 /// `meta.version` as an entity tag (RFC 7644 §3.14).
 fn etag(resource: &Value) -> Option<String> {
-    resource
-        .pointer("/meta/version")
-        .and_then(Value::as_str)
-        .map(str::to_string)
+    meta(resource, "version").map(str::to_string)
+}
+
+/// A string of the resource's `meta` (plain lookups: `Value::pointer`
+/// allocates for every segment of its path).
+fn meta<'a>(resource: &'a Value, key: &str) -> Option<&'a str> {
+    resource.get("meta")?.get(key)?.as_str()
 }
 
 fn set_etag(resp: &mut Response<Body>, tag: Option<String>) {
