@@ -109,9 +109,9 @@ fn bearer_token(value: &[u8]) -> Option<&[u8]> {
     }
     let token = trim_spaces(rest);
     let valid = !token.is_empty()
-        && token
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || b"-._~+/=".contains(b));
+        && token.iter().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/' | b'=')
+        });
     valid.then_some(token)
 }
 
