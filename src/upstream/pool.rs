@@ -213,10 +213,9 @@ where
     T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     // The read buffer of an app connection grows with the answers it
-    // reads and is kept while the connection is pooled: hyper's default
-    // cap (about 400 KiB) let 32 streaming connections hold 12 MiB. 128 KiB
-    // still takes a 100 KiB answer in one read (measured in
-    // docs/benchmarks.md: same req/s and CPU, about 1–2 MiB less peak RSS).
+    // reads and is kept while the connection is pooled; hyper's default
+    // cap is about 400 KiB per connection. 128 KiB still takes a 100 KiB
+    // answer in one read, at the same CPU (docs/benchmarks.md).
     let (sender, conn) = http1::Builder::new()
         .max_buf_size(128 * 1024)
         .handshake(io)
