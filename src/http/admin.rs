@@ -7,16 +7,14 @@
 //! and `/metrics` serves the Prometheus registry as OpenMetrics text.
 
 use super::accept;
-use super::conn::{self, Activity, ConnLimits};
+use super::conn::{self, ConnLimits};
 use crate::body::{Body, empty, full};
 use crate::proxy::plain;
 use crate::state::State;
 use http::header::{CONTENT_TYPE, HeaderValue};
 use http::{Method, Request, Response, StatusCode, Uri};
 use hyper::body::Incoming;
-use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use std::convert::Infallible;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,21 +35,8 @@ pub async fn serve(listener: TcpListener, state: Arc<State>, shutdown: impl Futu
             let limits = ConnLimits::admin(&state.runtime().config.server);
             let st = state.clone();
             async move {
-                let activity = Arc::new(Activity::default());
-                let act = activity.clone();
-                let svc = service_fn(move |req| {
-                    let guard = act.start();
-                    let st = st.clone();
-                    async move {
-                        let resp = handle(st, req).await?;
-                        Ok::<_, Infallible>(resp.map(|b| conn::track(b, guard)))
-                    }
-                });
-                let c = limits
-                    .builder()
-                    .serve_connection_with_upgrades(TokioIo::new(stream), svc)
-                    .into_owned();
-                conn::drive(c, |c| c.graceful_shutdown(), activity, &limits, stopped).await;
+                let io = TokioIo::new(stream);
+                conn::serve(io, &limits, stopped, move |req| handle(st.clone(), req)).await;
             }
         },
     )
@@ -59,14 +44,11 @@ pub async fn serve(listener: TcpListener, state: Arc<State>, shutdown: impl Futu
     accept::drain(conns, Duration::from_secs(1)).await;
 }
 
-async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
+async fn handle(state: Arc<State>, req: Request<Incoming>) -> Response<Body> {
     if req.method() != Method::GET && req.method() != Method::HEAD {
-        return Ok(plain(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method not allowed\n",
-        ));
+        return plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
     }
-    Ok(match req.uri().path() {
+    match req.uri().path() {
         "/livez" => plain(StatusCode::OK, "ok\n"),
         "/metrics" => metrics(&state),
         "/readyz" => match ready(&state).await {
@@ -80,7 +62,7 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
             }
         },
         _ => plain(StatusCode::NOT_FOUND, "not found\n"),
-    })
+    }
 }
 
 /// The registry in the OpenMetrics text format, which Prometheus asks for

@@ -199,6 +199,37 @@ impl hyper::body::Body for Tracked {
     }
 }
 
+/// Serves one accepted connection under `limits`: each request is answered
+/// by `handler`, its response body counted as activity until sent, and the
+/// connection driven (see [`drive`]) until it ends, a deadline closes it or
+/// `stop` turns `true`.
+pub async fn serve<I, H, F>(
+    io: hyper_util::rt::TokioIo<I>,
+    limits: &ConnLimits,
+    stop: watch::Receiver<bool>,
+    handler: H,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    H: Fn(http::Request<hyper::body::Incoming>) -> F + Send + Sync + 'static,
+    F: std::future::Future<Output = http::Response<Body>> + Send + 'static,
+{
+    let activity = Arc::new(Activity::default());
+    let act = activity.clone();
+    let svc = hyper::service::service_fn(move |req| {
+        let guard = act.start();
+        let answer = handler(req);
+        async move {
+            let resp = answer.await;
+            Ok::<_, std::convert::Infallible>(resp.map(|b| track(b, guard)))
+        }
+    });
+    let conn = limits
+        .builder()
+        .serve_connection_with_upgrades(io, svc)
+        .into_owned();
+    drive(conn, |c| c.graceful_shutdown(), activity, limits, stop).await;
+}
+
 /// Drives one connection until it ends or is closed by a deadline; see the
 /// module doc. `graceful` starts a graceful shutdown of the connection
 /// (GOAWAY on HTTP/2); `stop` turns `true` when the server drains.

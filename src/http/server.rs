@@ -8,7 +8,7 @@
 //! drain deadline, and whatever is left is closed.
 
 use super::accept;
-use super::conn::{self, Activity, ConnLimits};
+use super::conn::{self, ConnLimits};
 use super::tls::{CertStore, TlsError};
 use crate::body::Body;
 use crate::http::admin;
@@ -19,9 +19,7 @@ use crate::state::State;
 use crate::telemetry::request::X_REQUEST_ID;
 use http::{Request, Response};
 use hyper::body::Incoming;
-use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -206,21 +204,10 @@ async fn http<I>(
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let limits = ConnLimits::public(server);
-    let activity = Arc::new(Activity::default());
-    let act = activity.clone();
-    let svc = service_fn(move |req| {
-        let guard = act.start();
-        let st = state.clone();
-        async move {
-            let resp = handle(st, client, req).await;
-            Ok::<_, Infallible>(resp.map(|b| conn::track(b, guard)))
-        }
-    });
-    let conn = limits
-        .builder()
-        .serve_connection_with_upgrades(io, svc)
-        .into_owned();
-    conn::drive(conn, |c| c.graceful_shutdown(), activity, &limits, stop).await;
+    conn::serve(io, &limits, stop, move |req| {
+        handle(state.clone(), client, req)
+    })
+    .await;
 }
 
 /// Routes one request: SCIM below a base path, pass-through otherwise.
