@@ -215,11 +215,14 @@ pub async fn serve<I, H, F>(
 {
     let activity = Arc::new(Activity::default());
     let act = activity.clone();
+    let handler = Arc::new(handler);
     let svc = hyper::service::service_fn(move |req| {
         let guard = act.start();
-        let answer = handler(req);
+        let handler = handler.clone();
+        // The handler's future is made inside this one, not moved into
+        // it: it is large, and a move copies all of it.
         async move {
-            let resp = answer.await;
+            let resp = handler(req).await;
             Ok::<_, std::convert::Infallible>(resp.map(|b| track(b, guard)))
         }
     });
