@@ -15,6 +15,7 @@ pub mod config;
 pub mod dryrun;
 pub mod error;
 pub mod explain;
+pub mod hex;
 pub mod host;
 pub mod http;
 pub mod limits;

@@ -165,12 +165,10 @@ impl State {
 /// `n` as at least 12 lowercase hex digits (`format!("{n:012x}")`, without
 /// the formatting machinery on every request).
 fn hex_id(n: u64) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let digits = (64 - n.leading_zeros()).div_ceil(4).max(12);
-    (0..digits)
-        .rev()
-        .map(|i| char::from(HEX[((n >> (4 * i)) & 0xf) as usize]))
-        .collect()
+    let mut id = crate::hex::encode(&n.to_be_bytes());
+    let keep = id.trim_start_matches('0').len().max(12);
+    id.drain(..id.len() - keep);
+    id
 }
 
 /// Settings a reload cannot change in a running process.

@@ -58,11 +58,10 @@ pub fn token_digest(token: &[u8]) -> [u8; 32] {
 
 /// The `sha256:<hex>` form of a token, as the config stores it.
 pub fn token_hash_string(token: &str) -> String {
-    let hex: String = token_digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("sha256:{hex}")
+    format!(
+        "sha256:{}",
+        crate::hex::encode(&token_digest(token.as_bytes()))
+    )
 }
 
 #[cfg(test)]

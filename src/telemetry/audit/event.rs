@@ -388,13 +388,8 @@ fn event_id() -> String {
             .as_nanos();
         b.copy_from_slice(&nanos.to_le_bytes()[..12]);
     }
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut id = String::with_capacity(4 + 2 * b.len());
-    id.push_str("evt_");
-    for x in b {
-        id.push(char::from(HEX[usize::from(x >> 4)]));
-        id.push(char::from(HEX[usize::from(x & 0x0f)]));
-    }
+    let mut id = String::from("evt_");
+    id.push_str(&crate::hex::encode(&b));
     id
 }
 

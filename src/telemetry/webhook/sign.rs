@@ -16,7 +16,10 @@ pub const DELIVERY_HEADER: &str = "x-scim-sidecar-delivery";
 
 /// The signature header value for `body` sent at `timestamp`.
 pub fn signature(secret: &[u8], timestamp: u64, body: &[u8]) -> String {
-    format!("t={timestamp},v1={}", hex(&mac(secret, timestamp, body)))
+    format!(
+        "t={timestamp},v1={}",
+        crate::hex::encode(&mac(secret, timestamp, body))
+    )
 }
 
 fn mac(secret: &[u8], timestamp: u64, body: &[u8]) -> Vec<u8> {
@@ -28,14 +31,6 @@ fn mac(secret: &[u8], timestamp: u64, body: &[u8]) -> Vec<u8> {
     m.update(b".");
     m.update(body);
     m.finalize().into_bytes().to_vec()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
 }
 
 #[cfg(test)]
