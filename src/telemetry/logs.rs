@@ -56,13 +56,22 @@ pub fn init(format: LogFormat) -> Flusher<std::io::Stderr> {
     guard
 }
 
+/// An in-memory log writer for unit tests of the log formats.
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod capture {
     use std::sync::{Arc, Mutex};
+    use tracing_subscriber::fmt::MakeWriter;
 
+    /// Everything written to any clone, in order.
     #[derive(Clone, Default)]
-    struct Buf(Arc<Mutex<Vec<u8>>>);
+    pub(crate) struct Buf(pub(crate) Arc<Mutex<Vec<u8>>>);
+
+    impl Buf {
+        /// What was written, as text.
+        pub(crate) fn text(&self) -> String {
+            String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+        }
+    }
 
     impl std::io::Write for Buf {
         fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
@@ -74,6 +83,19 @@ mod tests {
         }
     }
 
+    impl<'a> MakeWriter<'a> for Buf {
+        type Writer = Buf;
+        fn make_writer(&'a self) -> Buf {
+            self.clone()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::capture::Buf;
+    use super::*;
+
     fn capture(format: LogFormat, ansi: bool) -> String {
         let buf = Buf::default();
         let b = buf.clone();
@@ -83,8 +105,7 @@ mod tests {
             let _g = span.enter();
             tracing::info!(status = 200u16, "scim request");
         });
-        let out = buf.0.lock().unwrap().clone();
-        String::from_utf8(out).unwrap()
+        buf.text()
     }
 
     #[test]
