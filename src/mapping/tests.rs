@@ -10,25 +10,33 @@ use crate::mapping::CompileError;
 use crate::mapping::raw::ResourceToml;
 use crate::mapping::{
     ErrorOutcome, OpKind, PageRequest, Paging, ResourceKind, ResourceMapping, Unmapped, Vars,
-    compile,
+    compile, compile_with,
 };
 use crate::schema::{ENTERPRISE_USER_URN, Mutability, USER_URN};
 
 const EXAMPLE: &str = include_str!("testdata/example.toml");
 
+/// The `[users]` table of a config text.
 #[derive(Deserialize)]
-struct File {
-    users: ResourceToml,
+pub(super) struct File {
+    pub(super) users: ResourceToml,
+}
+
+/// Compiles the `[users]` table of a config text with the connection
+/// variables `vars` and `${NAME}` expanded from `env`; shared by the
+/// mapping's test files.
+pub(super) fn compile_users(
+    src: &str,
+    vars: &[&str],
+    env: crate::mapping::EnvLookup<'_>,
+) -> Result<ResourceMapping, Vec<CompileError>> {
+    let f: File = toml::from_str(src).map_err(|e| vec![CompileError::key("", e.to_string())])?;
+    let vars: Vec<String> = vars.iter().map(|v| (*v).to_owned()).collect();
+    compile_with(&f.users, ResourceKind::User, "users", &vars, env)
 }
 
 fn compile_src(src: &str) -> Result<ResourceMapping, Vec<CompileError>> {
-    let f: File = toml::from_str(src).map_err(|e| vec![CompileError::key("", e.to_string())])?;
-    compile(
-        &f.users,
-        ResourceKind::User,
-        "users",
-        &["api_key".to_owned()],
-    )
+    compile_users(src, &["api_key"], &|_| None)
 }
 
 fn example() -> ResourceMapping {

@@ -2,18 +2,12 @@
 //! derived from SCIM values by transforms, structured query parameters,
 //! 0-based pages, get-by-key search rules and `${ENV}` in mapping strings.
 
-use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::mapping::raw::ResourceToml;
+use super::tests::File;
 use crate::mapping::{
     CompileError, MapError, OpKind, Paging, ResourceKind, ResourceMapping, Vars, compile_with,
 };
-
-#[derive(Deserialize)]
-struct File {
-    users: ResourceToml,
-}
 
 /// A chat server keyed by `@localpart:server`, its id chosen by the client.
 const CHAT: &str = r#"
@@ -48,14 +42,7 @@ fn env(name: &str) -> Option<String> {
 }
 
 fn compile_src(src: &str) -> Result<ResourceMapping, Vec<CompileError>> {
-    let f: File = toml::from_str(src).map_err(|e| vec![CompileError::key("", e.to_string())])?;
-    compile_with(
-        &f.users,
-        ResourceKind::User,
-        "users",
-        &["server".to_owned()],
-        &env,
-    )
+    super::tests::compile_users(src, &["server"], &env)
 }
 
 fn chat() -> ResourceMapping {

@@ -4,16 +4,9 @@
 //! phone, clearing styles, several host states read as one SCIM value,
 //! generated create-only values and constants with connection variables.
 
-use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::mapping::raw::ResourceToml;
-use crate::mapping::{CompileError, ResourceKind, ResourceMapping, WriteEnv, compile_with};
-
-#[derive(Deserialize)]
-struct File {
-    users: ResourceToml,
-}
+use crate::mapping::{CompileError, ResourceMapping, WriteEnv};
 
 const SHAPE: &str = r#"
 [users.list]
@@ -54,14 +47,7 @@ fn env(name: &str) -> Option<String> {
 }
 
 fn compile_src(src: &str) -> Result<ResourceMapping, Vec<CompileError>> {
-    let f: File = toml::from_str(src).map_err(|e| vec![CompileError::key("", e.to_string())])?;
-    compile_with(
-        &f.users,
-        ResourceKind::User,
-        "users",
-        &["tenant".to_owned()],
-        &env,
-    )
+    super::tests::compile_users(src, &["tenant"], &env)
 }
 
 fn shape() -> ResourceMapping {
