@@ -165,6 +165,61 @@ async fn spoofable_headers_from_untrusted_peers_are_removed() {
     assert_eq!(seen["x-kept"], "yes");
 }
 
+/// Client-address and URL-override headers apps, frameworks and
+/// request-IP libraries believe.
+const CLIENT_ADDRESS_HEADERS: [&str; 22] = [
+    "client-ip",
+    "x-cluster-client-ip",
+    "fastly-client-ip",
+    "x-envoy-external-address",
+    "x-envoy-original-remote-address",
+    "true-client-ip",
+    "cf-connecting-ip",
+    "x-client-ip",
+    "x-originating-ip",
+    "x-remote-ip",
+    "x-remote-addr",
+    "forwarded-for",
+    "x-forwarded",
+    "x-original-forwarded-for",
+    "x-real-ip",
+    "forwarded",
+    "x-azure-clientip",
+    "wl-proxy-client-ip",
+    "x_cluster_client_ip",
+    "x-forwarded-scheme",
+    "x-forwarded-ssl",
+    "x-original-host",
+];
+
+#[tokio::test]
+async fn client_address_headers_from_untrusted_peers_never_reach_the_app() {
+    let app = app().await;
+    let up = app.addr;
+    let plain = start(load(&config_text(up, ""))).await;
+    let text = config_text(up, "").replace(
+        &format!("url = \"http://{up}\""),
+        &format!("url = \"http://{up}\"\ntrusted_proxies = [\"127.0.0.0/8\"]"),
+    );
+    let behind_proxy = start(load(&text)).await;
+    let spoof: Vec<(&str, &str)> = CLIENT_ADDRESS_HEADERS
+        .iter()
+        .map(|name| (*name, "6.6.6.6"))
+        .collect();
+    for (sc, trusted) in [(&plain, false), (&behind_proxy, true)] {
+        let (_, bytes) = call(sc, "GET", "/echo", &spoof).await;
+        let h = json(&bytes);
+        for name in CLIENT_ADDRESS_HEADERS {
+            // A trusted proxy may vouch for them; nobody else.
+            assert_eq!(
+                h.get(name).is_some(),
+                trusted,
+                "{name} (trusted peer: {trusted}): {h}"
+            );
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_broken_client_body_is_400_not_502() {
     let app = app().await;

@@ -81,22 +81,50 @@ pub struct ClientInfo {
 }
 
 /// Other client-address and URL-override headers apps and frameworks
-/// honour (RFC 7239 `Forwarded`, nginx's `X-Real-IP`, Akamai's
-/// `True-Client-IP`, Cloudflare's `CF-Connecting-IP`, IIS's
-/// `X-Original-URL`/`X-Rewrite-URL`, …): dropped when the peer is not a
-/// trusted proxy, since only a proxy may vouch for them. Compared with `_`
-/// read as `-`: CGI-style stacks (PHP, WSGI, Rack) map both spellings to
-/// the same variable, so `X_Forwarded_For` would pass for the real one.
-const OTHER_FORWARDING: [&str; 10] = [
+/// honour: dropped when the peer is not a trusted proxy, since only a
+/// proxy may vouch for them. Compared with `_` read as `-`: CGI-style
+/// stacks (PHP, WSGI, Rack) map both spellings to the same variable, so
+/// `X_Forwarded_For` would pass for the real one.
+const OTHER_FORWARDING: &[&str] = &[
+    // RFC 7239, and the informal names it replaced.
     "forwarded",
+    "forwarded-for",
+    "x-forwarded",
+    "x-original-forwarded-for",
+    // Client addresses set by proxies, CDNs and load balancers: nginx,
+    // Akamai, Cloudflare, Fastly, Envoy, Azure Front Door, App Engine,
+    // WebLogic, and the names request-IP libraries look for.
     "x-real-ip",
-    "x-forwarded-port",
-    "x-forwarded-prefix",
-    "x-forwarded-server",
+    "client-ip",
     "x-client-ip",
     "true-client-ip",
     "cf-connecting-ip",
+    "cf-connecting-ipv6",
+    "cf-pseudo-ipv4",
+    "fastly-client-ip",
+    "x-cluster-client-ip",
+    "x-envoy-external-address",
+    "x-envoy-original-remote-address",
+    "x-azure-clientip",
+    "x-azure-socketip",
+    "x-appengine-user-ip",
+    "proxy-client-ip",
+    "wl-proxy-client-ip",
+    "x-originating-ip",
+    "x-remote-ip",
+    "x-remote-addr",
+    // Scheme, host, port and URL overrides (Rack, IIS, Traefik, …).
+    "x-forwarded-port",
+    "x-forwarded-prefix",
+    "x-forwarded-server",
+    "x-forwarded-scheme",
+    "x-forwarded-ssl",
+    "x-url-scheme",
+    "front-end-https",
+    "x-original-host",
     "x-original-url",
+    "x-original-uri",
+    "x-forwarded-uri",
     "x-rewrite-url",
 ];
 
@@ -323,6 +351,24 @@ mod tests {
         set_forwarded(&mut h, client, None, &trusted);
         assert!(h.contains_key("true-client-ip") && h.contains_key("x_real_ip"));
         assert!(!h.contains_key("x_forwarded_for") && !h.contains_key("x-forwarded_host"));
+    }
+
+    #[test]
+    fn every_client_address_header_is_removed_from_untrusted_peers() {
+        let client = ClientInfo {
+            peer: "10.1.2.3".parse().unwrap(),
+            tls: false,
+        };
+        for name in OTHER_FORWARDING {
+            let underscored = name.replace('-', "_");
+            let mut h = map(&[(name, "1.1.1.1"), (&underscored, "1.1.1.1")]);
+            set_forwarded(&mut h, client, None, &[]);
+            assert!(!h.contains_key(*name), "{name} passed");
+            assert!(
+                !h.contains_key(underscored.as_str()),
+                "{underscored} passed"
+            );
+        }
     }
 
     #[test]
