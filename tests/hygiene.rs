@@ -1,7 +1,8 @@
 //! Path and header hygiene at the front door: spellings of a SCIM base
-//! path are never passed through with the IdP's `Authorization`; spoofable
-//! client-address and URL-override headers from untrusted peers do not
-//! reach the app; a client's broken body is its own 400, an oversized app
+//! path — and aliases a lenient app would read as one (encodings, trailing
+//! dots, path parameters, fullwidth letters) — are never passed through
+//! with the IdP's `Authorization`; spoofable client-address and
+//! URL-override headers from untrusted peers do not reach the app; a client's broken body is its own 400, an oversized app
 //! answer a 502 naming the limit; locations use only a trustworthy origin;
 //! HEAD works wherever GET does.
 
@@ -12,6 +13,7 @@ use hyper::body::Incoming;
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use support::record::{Recorder, Seen};
 use support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -344,4 +346,139 @@ async fn head_is_answered_where_get_is() {
     .await;
     assert_eq!(parts.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(parts.headers["allow"], "GET, HEAD, PUT, PATCH, DELETE");
+}
+
+/// Sends `GET <path>` as raw HTTP/1.1 bytes (for targets a `Uri` will not
+/// hold) and returns the status and body.
+async fn raw_get(sc: &Sidecar, path: &[u8]) -> (u16, String) {
+    let mut stream = tokio::net::TcpStream::connect(sc.addr).await.unwrap();
+    let mut req = b"GET ".to_vec();
+    req.extend_from_slice(path);
+    req.extend_from_slice(
+        format!(
+            " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\nConnection: close\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    stream.write_all(&req).await.unwrap();
+    let mut out = Vec::new();
+    stream.read_to_end(&mut out).await.unwrap();
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let status = text.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_owned();
+    (status, body)
+}
+
+#[tokio::test]
+async fn spellings_that_alias_a_base_path_are_refused_and_never_forwarded() {
+    let rec = Recorder::default();
+    let r = rec.clone();
+    let up = upstream(move |req: Request<Incoming>| {
+        let r = r.clone();
+        async move {
+            r.record(Seen::new(&req.into_parts().0, &[]));
+            Response::new(body("app"))
+        }
+    })
+    .await;
+    // A second connection on a base path of its own.
+    let tenant = format!(
+        "[[connections]]\nid = \"acme\"\nidp = \"entra\"\nbase_path = \"/tenants/acme/scim\"\ntokens = [\"{}\"]\n",
+        scim_sidecar::auth::token_hash_string("acme-token-0123456789abcdefghijklmnopq")
+    );
+    let sc = start(load(&config_text(up, &tenant))).await;
+    let bearer = format!("Bearer {TOKEN}");
+    let get = |path: &str| {
+        Request::get(sc.url(path))
+            .header("authorization", &bearer)
+            .body(body(""))
+            .unwrap()
+    };
+    for path in [
+        // Trailing dots and spaces (Windows, IIS).
+        "/scim/v2./Users",
+        "/scim/v2../Users",
+        "/scim/v2.",
+        "/scim/v2%2e/",
+        "/scim/v2%2E%2E/Users",
+        "/scim/v2%20/",
+        "/scim/v2%20%20/Users",
+        "/scim/v2%09/Users",
+        "/scim/v2%00/Users",
+        "/scim%20/v2/Users",
+        // Percent-encoding, once or twice.
+        "/scim/v2%2FUsers",
+        "/scim%2Fv2/Users",
+        "/%73cim/v2/Users",
+        "/scim/v2%252e/Users",
+        "/%2573cim/v2/Users",
+        // Path parameters (Servlet containers).
+        "/scim/v2;x/Users",
+        "/scim;jsessionid=1/v2/Users",
+        "/scim/v2%3Bx/Users",
+        // Dot segments and backslashes.
+        "/x/../scim/v2/Users",
+        "/x/..%2Fscim/v2/Users",
+        "/x/%2e%2e/scim/v2/Users",
+        "/./scim/v2/Users",
+        "/scim%5Cv2/Users",
+        // Compatibility forms (NFKC): fullwidth, mathematical, circled,
+        // superscript, Kelvin sign, long s.
+        "/scim/%EF%BD%962/Users",
+        "/%EF%BD%93%EF%BD%83%EF%BD%89%EF%BD%8D/%EF%BD%96%EF%BC%92/Users",
+        "/scim%EF%BC%8Fv2/Users",
+        "/%F0%9D%90%AC%F0%9D%90%9C%F0%9D%90%A2%F0%9D%90%A6/v2/Users",
+        "/%E2%93%A2cim/v2/Users",
+        "/scim/v%C2%B2/Users",
+        "/%C5%BFcim/v2/Users",
+        // A connection's own base path, spelt the same ways.
+        "/tenants/acme/scim./Users",
+        "/tenants/%61cme/scim/Users",
+        "/tenants/acme/%EF%BD%93cim/Users",
+        "/TENANTS/ACME/SCIM%20/Users",
+    ] {
+        let (parts, bytes) = send(&client(), get(path)).await;
+        assert_eq!(parts.status, StatusCode::BAD_REQUEST, "{path}");
+        assert_eq!(parts.headers["content-type"], "application/scim+json");
+        let err = json(&bytes);
+        assert_eq!(err["status"], "400", "{path}: {err}");
+        assert_eq!(
+            err["schemas"][0],
+            "urn:ietf:params:scim:api:messages:2.0:Error"
+        );
+    }
+    // Raw UTF-8 in the request target (fullwidth `ｖ`, `ｓｃｉｍ`), which
+    // the HTTP parser lets through: refused the same way.
+    for raw in ["/scim/ｖ2/Users", "/ｓｃｉｍ/v2/Users"] {
+        let (status, body) = raw_get(&sc, raw.as_bytes()).await;
+        assert_eq!(status, 400, "{raw}: {body}");
+        assert!(body.contains("messages:2.0:Error"), "{raw}: {body}");
+    }
+    assert!(
+        rec.seen().is_empty(),
+        "an alias reached the app: {:?}",
+        rec.calls()
+    );
+    // Look-alikes that are not the base path are the app's.
+    let look_alikes = [
+        "/scim/v2x/Users",
+        "/scimfoo",
+        "/scim/v2.1/Users",
+        "/scim/v2-beta/Users",
+        "/scim/v22/Users",
+        "/scim/v1/Users",
+        "/scim/%EF%BD%963/Users",
+        "/tenants/acme/scimx/Users",
+        "/tenants/acme.json",
+        "/assets/app.js",
+    ];
+    for path in look_alikes {
+        let (parts, bytes) = send(&client(), get(path)).await;
+        assert_eq!(parts.status, StatusCode::OK, "{path}");
+        assert_eq!(&bytes[..], b"app", "{path}");
+    }
+    assert_eq!(rec.seen().len(), look_alikes.len(), "{:?}", rec.calls());
 }
