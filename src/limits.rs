@@ -2,9 +2,10 @@
 //! from the config with each runtime:
 //! - per connection, the SCIM requests an IdP may send (429 with
 //!   `Retry-After`, RFC 6585 §4);
-//! - per client address, failed authentications: past the budget the
-//!   address gets 429 before its token is even checked, so a guess cannot
-//!   be told apart from a hit;
+//! - per client address (the TCP peer, or the client a trusted proxy
+//!   names), failed authentications: past the budget the address gets 429
+//!   for every request without a valid token; a valid token still passes,
+//!   so an attacker behind the same address cannot lock the IdP out;
 //! - towards the app, the sidecar's own API calls: at most `max_in_flight`
 //!   at once and `rate_limit` per second; callers beyond wait in a bounded
 //!   queue within their request deadline, so an IdP's import burst queues

@@ -1,7 +1,8 @@
 //! Connections (tenants): each with its own SCIM base path, tokens,
 //! dialect and variables for app-call templates; a token works only on its
 //! own connection; per-connection rate limits answer 429 with
-//! `Retry-After`; failed authentications from one address are cut off.
+//! `Retry-After`; failed authentications from one client address (behind
+//! a trusted proxy, the forwarded client's) are cut off, valid tokens never.
 
 mod support;
 
@@ -189,11 +190,108 @@ async fn repeated_failed_authentication_blocks_the_address() {
     let (parts, err) = get(&sc, "/scim/v2/acme/Users", "wrong-guess-0123456789").await;
     assert_eq!(parts.status, StatusCode::TOO_MANY_REQUESTS, "{err}");
     assert!(parts.headers.contains_key("retry-after"));
-    // While blocked, even the right token is not checked: a guess cannot
-    // be told apart from a hit.
-    let (parts, _) = get(&sc, "/scim/v2/acme/Users", ACME).await;
-    assert_eq!(parts.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(seen.lock().unwrap().is_empty());
+    // A valid token is never refused by the guard: it slows guessing, and
+    // must not lock out an IdP that shares the address.
+    let (parts, _) = get(&sc, "/scim/v2/acme/Users", ACME).await;
+    assert_eq!(parts.status, StatusCode::OK);
+    let (parts, _) = get(&sc, "/scim/v2/acme/Users", "wrong-guess-0123456789").await;
+    assert_eq!(parts.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+/// A GET with a bearer token, sent as a proxy would with `X-Forwarded-For`.
+async fn get_via(sc: &Sidecar, token: &str, forwarded_for: &str) -> StatusCode {
+    let req = Request::get(sc.url("/scim/v2/acme/Users"))
+        .header("authorization", format!("Bearer {token}"))
+        .header("x-forwarded-for", forwarded_for)
+        .body(body(""))
+        .unwrap();
+    send(&client(), req).await.0.status
+}
+
+const WRONG: &str = "wrong-guess-0123456789";
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_failures_count_per_forwarded_client() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let up = org_app(seen.clone()).await;
+    // The test plays the ingress: its requests come from 127.0.0.1.
+    let text = tenants_config(
+        up,
+        "failed_auth_limit = { requests_per_second = 0.01, burst = 3 }",
+        "",
+    )
+    .replace(
+        "[upstream]\n",
+        "[upstream]\ntrusted_proxies = [\"127.0.0.1/32\"]\n",
+    );
+    let sc = start(load(&text)).await;
+    let attacker = "203.0.113.66";
+    let idp = "198.51.100.7";
+    for _ in 0..3 {
+        assert_eq!(
+            get_via(&sc, WRONG, attacker).await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        get_via(&sc, WRONG, attacker).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // The attacker keeps spraying; the IdP behind the same ingress is
+    // served throughout.
+    for _ in 0..5 {
+        assert_eq!(get_via(&sc, ACME, idp).await, StatusCode::OK);
+        assert_eq!(
+            get_via(&sc, WRONG, attacker).await,
+            StatusCode::TOO_MANY_REQUESTS
+        );
+    }
+    // What the attacker writes on the left of the chain changes nothing:
+    // the client is the rightmost address the trusted proxy did not write.
+    assert_eq!(
+        get_via(&sc, WRONG, &format!("192.0.2.1, {attacker}")).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        get_via(&sc, WRONG, &format!("{attacker}, 127.0.0.1")).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // The locked-out address itself still gets through with a valid token.
+    assert_eq!(get_via(&sc, ACME, attacker).await, StatusCode::OK);
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        6,
+        "only valid requests reached the app"
+    );
+    // The IdP's own failures are its own budget.
+    assert_eq!(get_via(&sc, WRONG, idp).await, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn an_untrusted_peer_cannot_choose_the_address_it_is_counted_on() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let up = org_app(seen.clone()).await;
+    // No trusted proxies: X-Forwarded-For is the client's own word.
+    let guard = "failed_auth_limit = { requests_per_second = 0.01, burst = 3 }";
+    let sc = start(load(&tenants_config(up, guard, ""))).await;
+    for i in 0..3 {
+        let spoofed = format!("203.0.113.{i}");
+        assert_eq!(
+            get_via(&sc, WRONG, &spoofed).await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    // A fresh forwarded address each time does not reset the budget.
+    assert_eq!(
+        get_via(&sc, WRONG, "203.0.113.99").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        get_via(&sc, ACME, "203.0.113.100").await,
+        StatusCode::OK,
+        "a valid token passes the guard"
+    );
 }
 
 #[tokio::test]

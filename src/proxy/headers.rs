@@ -203,6 +203,56 @@ pub fn set_forwarded(
     }
 }
 
+/// The client's address as the trusted proxies report it: when the TCP
+/// peer is in `trusted`, the `X-Forwarded-For` chain is walked from the
+/// right (the entry the nearest proxy appended) past every trusted proxy,
+/// and the first entry that is not one is the client; an entry that is
+/// not an address ends the walk at the last good one. From any other peer
+/// the header is the client's own word and the peer is the client, so
+/// nobody can choose which address their requests are counted on.
+pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[Cidr]) -> IpAddr {
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|c| c.contains(ip));
+    let mut client = peer.to_canonical();
+    if !is_trusted(peer) {
+        return client;
+    }
+    let values: Vec<&[u8]> = headers
+        .get_all(X_FORWARDED_FOR)
+        .iter()
+        .map(HeaderValue::as_bytes)
+        .collect();
+    // Split as bytes: a value with non-ASCII garbage on the left (written
+    // by the client) still yields the entries proxies appended on the right.
+    let entries = values.iter().rev().flat_map(|v| v.rsplit(|b| *b == b','));
+    for entry in entries {
+        let Some(ip) = forwarded_ip(entry) else {
+            break;
+        };
+        client = ip;
+        if !is_trusted(ip) {
+            break;
+        }
+    }
+    client
+}
+
+/// One `X-Forwarded-For` entry: an address, optionally with a port
+/// (`203.0.113.9:4711`, `[2001:db8::1]:4711`), as some proxies write it.
+fn forwarded_ip(entry: &[u8]) -> Option<IpAddr> {
+    let text = std::str::from_utf8(entry).ok()?.trim();
+    let ip = text
+        .parse::<IpAddr>()
+        .or_else(|_| text.parse::<std::net::SocketAddr>().map(|s| s.ip()))
+        .or_else(|_| {
+            text.strip_prefix('[')
+                .and_then(|t| t.strip_suffix(']'))
+                .unwrap_or("")
+                .parse::<IpAddr>()
+        })
+        .ok()?;
+    Some(ip.to_canonical())
+}
+
 /// An address as text; IPv4 (nearly every peer) without the formatting
 /// machinery, which is a visible part of a pass-through request's cost.
 fn ip_text(ip: std::net::IpAddr) -> String {
@@ -369,6 +419,60 @@ mod tests {
                 "{underscored} passed"
             );
         }
+    }
+
+    fn xff(values: &[&str]) -> HeaderMap {
+        let pairs: Vec<(&str, &str)> = values.iter().map(|v| ("x-forwarded-for", *v)).collect();
+        map(&pairs)
+    }
+
+    #[test]
+    fn the_client_is_the_rightmost_address_no_trusted_proxy_wrote() {
+        let trusted = [
+            Cidr::parse("10.0.0.0/8").unwrap(),
+            Cidr::parse("2001:db8:ffff::/48").unwrap(),
+        ];
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let proxy = ip("10.0.0.5");
+        for (values, want) in [
+            (&["203.0.113.9"][..], "203.0.113.9"),
+            // The client's own entries on the left are not believed.
+            (&["6.6.6.6, 203.0.113.9"], "203.0.113.9"),
+            (&["6.6.6.6", "203.0.113.9, 10.0.0.7"], "203.0.113.9"),
+            (&["203.0.113.9 , 10.9.9.9,10.0.0.7"], "203.0.113.9"),
+            (&["203.0.113.9:4711"], "203.0.113.9"),
+            (&["[2001:db8::9]:4711, 2001:db8:ffff::1"], "2001:db8::9"),
+            (&["::ffff:203.0.113.9"], "203.0.113.9"),
+            // Garbage ends the walk at the last address a proxy wrote.
+            (&["203.0.113.9, unknown, 10.0.0.7"], "10.0.0.7"),
+            (&["unknown"], "10.0.0.5"),
+            // Only trusted hops: the furthest one.
+            (&["10.0.0.9, 10.0.0.7"], "10.0.0.9"),
+            (&[], "10.0.0.5"),
+        ] {
+            assert_eq!(
+                client_address(proxy, &xff(values), &trusted),
+                ip(want),
+                "{values:?}"
+            );
+        }
+        // Non-ASCII bytes the client put on the left do not hide the rest.
+        let mut h = HeaderMap::new();
+        h.insert(
+            X_FORWARDED_FOR,
+            HeaderValue::from_bytes(b"\xff\xfe, 203.0.113.9").unwrap(),
+        );
+        assert_eq!(client_address(proxy, &h, &trusted), ip("203.0.113.9"));
+        // From an untrusted peer the header chooses nothing.
+        let stranger = ip("198.51.100.4");
+        assert_eq!(
+            client_address(stranger, &xff(&["203.0.113.9"]), &trusted),
+            stranger
+        );
+        assert_eq!(
+            client_address(stranger, &xff(&["203.0.113.9"]), &[]),
+            stranger
+        );
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! The SCIM front door: everything below a SCIM base path (`[scim]
 //! base_path` or a connection's own, see [`base_path`]). A request goes
-//! through named phases — guard against token guessing, authenticate
-//! (a token is valid only on its connection's base path), rate-limit the
-//! connection, check the media type, route, then the endpoint — and every
+//! through named phases — authenticate (a token is valid only on its
+//! connection's base path; a request without a valid one meets the guard
+//! against token guessing), rate-limit the connection, check the media
+//! type, route, then the endpoint — and every
 //! outcome, including every failure, is a SCIM response
 //! (`application/scim+json`, RFC 7644 §3.12 error bodies). SCIM requests
 //! are never forwarded to the app as they are, so the IdP's
@@ -20,7 +21,7 @@ use crate::auth::{AuthError, Principal};
 use crate::body::Body;
 use crate::error::ScimError;
 use crate::limits::retry_after_secs;
-use crate::proxy::headers::{ClientInfo, X_FORWARDED_HOST, X_FORWARDED_PROTO};
+use crate::proxy::headers::{ClientInfo, X_FORWARDED_HOST, X_FORWARDED_PROTO, client_address};
 use crate::state::{Runtime, State};
 use crate::telemetry::metrics::Limit;
 use http::header::{ALLOW, CONTENT_TYPE, HOST, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
@@ -98,19 +99,15 @@ async fn phases(front: &Front<'_>, req: Request<Incoming>) -> Response<Body> {
     }
 }
 
-/// Phases 1 and 2: the failed-authentication guard, then the token, which
-/// must belong to a connection served on this base path.
+/// Phases 1 and 2: the token, which must belong to a connection served on
+/// this base path, then — only for a request without a valid token — the
+/// failed-authentication guard, keyed on the client address as resolved
+/// through `[upstream] trusted_proxies`. A valid token is never refused by
+/// the guard: tokens are 256 random bits, so the guard is there to slow
+/// guessing, and an address that also sends bad tokens (an ingress shared
+/// with an attacker) must not lock the IdP out.
 fn authenticate(front: &Front<'_>, headers: &HeaderMap) -> Result<Principal, Box<Response<Body>>> {
     let rt = front.rt;
-    let ip = front.client.peer;
-    if let Some(wait) = rt.limits.failed_auth.blocked(ip) {
-        tracing::info!(%ip, "client blocked after repeated failed authentications");
-        front.state.metrics.rate_limited(Limit::FailedAuth, "");
-        return Err(Box::new(too_many(
-            wait,
-            "too many failed authentications; retry later",
-        )));
-    }
     let result =
         rt.auth
             .authenticate(headers)
@@ -118,7 +115,7 @@ fn authenticate(front: &Front<'_>, headers: &HeaderMap) -> Result<Principal, Box
                 Some(c) if c.base_path.eq_ignore_ascii_case(front.base) => Ok(p),
                 _ => Err(AuthError::Invalid),
             });
-    match result {
+    let e = match result {
         Ok(p) => {
             // Which connection and which of its tokens (by index, for
             // rotation) — never the token itself.
@@ -129,22 +126,34 @@ fn authenticate(front: &Front<'_>, headers: &HeaderMap) -> Result<Principal, Box
                 front.state.metrics.token_used(&c.id, p.token);
             }
             span.record("token", p.token);
-            Ok(p)
+            return Ok(p);
         }
-        Err(e) => {
-            front.state.metrics.auth_failure(&e);
-            match rt.limits.failed_auth.failed(ip) {
-                Some(wait) => {
-                    tracing::warn!(%ip, "failed-authentication budget spent; client blocked");
-                    front.state.metrics.rate_limited(Limit::FailedAuth, "");
-                    Err(Box::new(too_many(
-                        wait,
-                        "too many failed authentications; retry later",
-                    )))
-                }
-                None => Err(Box::new(unauthorized(e))),
-            }
+        Err(e) => e,
+    };
+    let ip = client_address(
+        front.client.peer,
+        headers,
+        &rt.config.upstream.trusted_proxies,
+    );
+    if let Some(wait) = rt.limits.failed_auth.blocked(ip) {
+        tracing::info!(%ip, "client blocked after repeated failed authentications");
+        front.state.metrics.rate_limited(Limit::FailedAuth, "");
+        return Err(Box::new(too_many(
+            wait,
+            "too many failed authentications; retry later",
+        )));
+    }
+    front.state.metrics.auth_failure(&e);
+    match rt.limits.failed_auth.failed(ip) {
+        Some(wait) => {
+            tracing::warn!(%ip, "failed-authentication budget spent; client blocked");
+            front.state.metrics.rate_limited(Limit::FailedAuth, "");
+            Err(Box::new(too_many(
+                wait,
+                "too many failed authentications; retry later",
+            )))
         }
+        None => Err(Box::new(unauthorized(e))),
     }
 }
 
