@@ -99,7 +99,7 @@ async fn metrics_count_a_scripted_provisioning_run() {
     assert_eq!(
         metric(
             &text,
-            "scim_sidecar_scim_token_uses_total{connection=\"demo\",token=\"0\"}"
+            "scim_sidecar_scim_token_uses_total{connection=\"demo\",token=\"0\",scheme=\"bearer\"}"
         ),
         Some(9.0)
     );

@@ -40,8 +40,14 @@ async fn unauthenticated_requests_get_scim_401s() {
     let (sc, app) = recorded_sidecar().await;
     for (auth, challenge) in [
         (None, "Bearer realm=\"scim\""),
+        // Okta's SPEC test; a bare value is read as a token (Okta's Header
+        // Auth app sends one), and this one is no valid token.
         (
             Some("non-token"),
+            "Bearer realm=\"scim\", error=\"invalid_token\"",
+        ),
+        (
+            Some("not a token"),
             "Bearer realm=\"scim\", error=\"invalid_request\"",
         ),
         (
@@ -235,4 +241,69 @@ async fn custom_base_path_is_honoured() {
         b"app",
         "the default base path is an ordinary app path here"
     );
+}
+
+#[tokio::test]
+async fn okta_header_auth_sends_the_bare_token_and_it_is_counted_apart() {
+    let (up, app) = {
+        let rec = Recorder::default();
+        let r = rec.clone();
+        let up = upstream(move |req: Request<Incoming>| {
+            let r = r.clone();
+            async move {
+                r.record(Seen::new(&req.into_parts().0, &[]));
+                Response::new(body("app"))
+            }
+        })
+        .await;
+        (up, rec)
+    };
+    let guard = "[scim]\nfailed_auth_limit = { requests_per_second = 0.01, burst = 2 }\n";
+    let sc = start(load(&config_text(up, guard))).await;
+    let spc = "/scim/v2/ServiceProviderConfig";
+    // Okta: SCIM 2.0 Test App (Header Auth) sends its API Token field
+    // verbatim, `Authorization: <token>` when the admin pasted the token.
+    let (r, _) = send(&client(), get(&sc, spc, Some(TOKEN))).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let (r, _) = send(&client(), get(&sc, spc, Some(&format!("Bearer {TOKEN}")))).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let uses = |text: &str, scheme: &str| {
+        let series = format!(
+            "scim_sidecar_scim_token_uses_total{{connection=\"okta-test\",token=\"0\",scheme=\"{scheme}\"}}"
+        );
+        metric(text, &series).unwrap_or_else(|| panic!("no {series} in\n{text}"))
+    };
+    let text = metrics_text(&sc).await;
+    assert_eq!((uses(&text, "bare"), uses(&text, "bearer")), (1.0, 1.0));
+    // A bare value that is no valid token is an ordinary 401, and counts
+    // towards the failed-authentication guard.
+    for _ in 0..2 {
+        let (r, _) = send(
+            &client(),
+            get(&sc, spc, Some("wrong-bare-token-0123456789")),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            r.headers["www-authenticate"],
+            "Bearer realm=\"scim\", error=\"invalid_token\""
+        );
+    }
+    let (r, _) = send(
+        &client(),
+        get(&sc, spc, Some("wrong-bare-token-0123456789")),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    let text = metrics_text(&sc).await;
+    assert_eq!(
+        metric(
+            &text,
+            "scim_sidecar_scim_auth_failures_total{reason=\"invalid\"}"
+        ),
+        Some(3.0),
+        "the third spent the budget"
+    );
+    assert_eq!(uses(&text, "bare"), 1.0);
+    assert!(app.seen().is_empty(), "{:?}", app.calls());
 }

@@ -2,8 +2,10 @@
 //! known only as SHA-256 digests; the presented token is hashed and compared
 //! in constant time against every configured digest, so neither the token
 //! length nor which digest matched leaks through timing. Tokens are never
-//! logged; a match is identified by its connection and token index.
-//! Generating tokens and their stored form live in [`token`].
+//! logged; a match is identified by its connection and token index, and by
+//! how it was presented ([`Scheme`]: `Bearer <token>`, or the bare token
+//! some Okta apps send). Generating tokens and their stored form live in
+//! [`token`].
 
 pub mod token;
 
@@ -21,6 +23,27 @@ pub struct Principal {
     pub connection: usize,
     /// Index of the matching token within the connection (for rotation logs).
     pub token: usize,
+    /// How the token was presented.
+    pub scheme: Scheme,
+}
+
+/// How a valid token was presented in `Authorization`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    /// `Bearer <token>` (RFC 6750 §2.1).
+    Bearer,
+    /// The token alone, without a scheme.
+    Bare,
+}
+
+impl Scheme {
+    /// The metric label: `bearer` or `bare`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Bearer => "bearer",
+            Self::Bare => "bare",
+        }
+    }
 }
 
 /// Why a request was not authenticated. The variant decides the
@@ -30,7 +53,8 @@ pub enum AuthError {
     /// No `Authorization` header.
     #[error("authentication required: send `Authorization: Bearer <token>`")]
     Missing,
-    /// An `Authorization` header that is not a bearer token.
+    /// An `Authorization` header that is neither a bearer token nor a bare
+    /// token.
     #[error("the Authorization header must use the Bearer scheme")]
     Malformed,
     /// A bearer token that matches no configured token.
@@ -68,6 +92,7 @@ impl Authenticator {
                         Principal {
                             connection: ci,
                             token: ti,
+                            scheme: Scheme::Bearer,
                         },
                     )
                 })
@@ -76,15 +101,29 @@ impl Authenticator {
         Self { digests }
     }
 
-    /// Authenticates a request from its headers.
+    /// Authenticates a request from its headers: `Bearer <token>`, or a
+    /// value that is the token alone.
     pub fn authenticate(&self, headers: &HeaderMap) -> Result<Principal, AuthError> {
         let mut values = headers.get_all(AUTHORIZATION).iter();
         let value = values.next().ok_or(AuthError::Missing)?;
         if values.next().is_some() {
             return Err(AuthError::Malformed);
         }
-        let token = bearer_token(value.as_bytes()).ok_or(AuthError::Malformed)?;
-        self.check(token).ok_or(AuthError::Invalid)
+        let value = value.as_bytes();
+        if let Some(token) = bearer_token(value) {
+            return self.check(token).ok_or(AuthError::Invalid);
+        }
+        // Okta: the standalone "SCIM 2.0 Test App (Header Auth)" sends its
+        // API Token field verbatim as the header, so an admin who pastes
+        // the bare token makes Okta send `Authorization: <token>` (no
+        // scheme). The value is then checked as a token like any other: a
+        // wrong one is an ordinary invalid token.
+        let token = bare_token(value).ok_or(AuthError::Malformed)?;
+        let principal = self.check(token).ok_or(AuthError::Invalid)?;
+        Ok(Principal {
+            scheme: Scheme::Bare,
+            ..principal
+        })
     }
 
     /// Finds the principal of a raw token, comparing against every digest.
@@ -108,11 +147,23 @@ fn bearer_token(value: &[u8]) -> Option<&[u8]> {
         return None;
     }
     let token = trim_spaces(rest);
-    let valid = !token.is_empty()
+    is_b64token(token).then_some(token)
+}
+
+/// A whole header value that can only be a token: b64token characters, no
+/// scheme (the scheme name alone, `Bearer` with nothing after it, is not
+/// a token but a malformed credential).
+fn bare_token(value: &[u8]) -> Option<&[u8]> {
+    let token = trim_spaces(value);
+    (is_b64token(token) && !token.eq_ignore_ascii_case(b"bearer")).then_some(token)
+}
+
+/// Non-empty b64token characters (RFC 6750 §2.1).
+fn is_b64token(token: &[u8]) -> bool {
+    !token.is_empty()
         && token.iter().all(|b| {
             b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/' | b'=')
-        });
-    valid.then_some(token)
+        })
 }
 
 fn split_at_space(v: &[u8]) -> Option<(&[u8], &[u8])> {
@@ -160,26 +211,34 @@ mod tests {
     #[test]
     fn accepts_each_token_of_each_connection() {
         let a = auth();
+        let bearer = |connection, token| {
+            Ok(Principal {
+                connection,
+                token,
+                scheme: Scheme::Bearer,
+            })
+        };
+        assert_eq!(a.authenticate(&headers("Bearer tok-a2")), bearer(0, 1));
+        assert_eq!(a.authenticate(&headers("bearer tok-b")), bearer(1, 0));
+        assert_eq!(a.authenticate(&headers("BEARER   tok-a1 ")), bearer(0, 0));
+    }
+
+    #[test]
+    fn accepts_a_bare_token_as_okta_header_auth_sends_it() {
+        let a = auth();
         assert_eq!(
-            a.authenticate(&headers("Bearer tok-a2")),
+            a.authenticate(&headers("tok-a2")),
             Ok(Principal {
                 connection: 0,
-                token: 1
+                token: 1,
+                scheme: Scheme::Bare,
             })
         );
+        // A bare value that is no token is an invalid token, not a match.
+        assert_eq!(a.authenticate(&headers("tok-a3")), Err(AuthError::Invalid));
         assert_eq!(
-            a.authenticate(&headers("bearer tok-b")),
-            Ok(Principal {
-                connection: 1,
-                token: 0
-            })
-        );
-        assert_eq!(
-            a.authenticate(&headers("BEARER   tok-a1 ")),
-            Ok(Principal {
-                connection: 0,
-                token: 0
-            })
+            a.authenticate(&headers("Bearer")),
+            Err(AuthError::Malformed)
         );
     }
 
@@ -193,6 +252,10 @@ mod tests {
         );
         assert_eq!(
             a.authenticate(&headers("non-token")),
+            Err(AuthError::Invalid)
+        );
+        assert_eq!(
+            a.authenticate(&headers("not a token")),
             Err(AuthError::Malformed)
         );
         assert_eq!(

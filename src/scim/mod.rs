@@ -123,7 +123,7 @@ fn authenticate(front: &Front<'_>, headers: &HeaderMap) -> Result<Principal, Box
             if let Some(c) = rt.config.connections.get(p.connection) {
                 span.record("conn", c.id.as_str());
                 crate::telemetry::request::set_connection(c);
-                front.state.metrics.token_used(&c.id, p.token);
+                front.state.metrics.token_used(&c.id, p.token, p.scheme);
             }
             span.record("token", p.token);
             return Ok(p);

@@ -75,6 +75,8 @@ struct ReasonLabel {
 struct TokenLabels {
     connection: String,
     token: u32,
+    /// `bearer` or `bare` ([`crate::auth::Scheme`]).
+    scheme: &'static str,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -388,12 +390,14 @@ impl Metrics {
             .inc();
     }
 
-    /// An authenticated SCIM request: its connection and token index.
-    pub fn token_used(&self, connection: &str, token: usize) {
+    /// An authenticated SCIM request: its connection, token index and how
+    /// the token was presented.
+    pub fn token_used(&self, connection: &str, token: usize, scheme: crate::auth::Scheme) {
         self.scim_token_uses
             .get_or_create(&TokenLabels {
                 connection: connection.to_owned(),
                 token: u32::try_from(token).unwrap_or(u32::MAX),
+                scheme: scheme.label(),
             })
             .inc();
     }
