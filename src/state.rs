@@ -127,6 +127,7 @@ impl State {
             self.audit.webhooks().reconfigure(&config.webhooks);
             tracing::info!(receivers = config.webhooks.len(), "webhooks reconfigured");
         }
+        self.metrics.describe_config(&config);
         let runtime = Runtime::new(config);
         self.runtime.store(Arc::new(runtime));
         self.reloads.send_modify(|s| s.applied += 1);

@@ -1,14 +1,21 @@
 //! What an operator sees of a provisioning run against the bundled example
 //! app: `/metrics` on the admin port counts SCIM requests by connection,
 //! resource, operation and status, every call made on the app, pass-through
-//! requests and bytes, auth failures and audit events; and request ids are
-//! honoured (or replaced when not sane), returned, and sent to the app.
+//! requests and bytes, auth failures and audit events; it speaks Prometheus
+//! text 0.0.4 (read here by a strict parser) unless OpenMetrics is asked
+//! for, has the `process_*` series, and describes every documented family
+//! from the start; and request ids are honoured (or replaced when not
+//! sane), returned, and sent to the app.
 
 mod support;
 
 use http::{Request, StatusCode};
 use serde_json::{Value, json};
 use support::*;
+
+#[path = "observability/exposition.rs"]
+mod exposition;
+use exposition::parse_prometheus_text;
 
 const USER_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const PATCH_URN: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
@@ -251,4 +258,156 @@ async fn rate_limit_rejections_and_config_reloads_are_counted() {
         let series = format!("scim_sidecar_config_reloads_total{{result=\"{result}\"}}");
         assert_eq!(metric(&text, &series), Some(1.0), "{series} in\n{text}");
     }
+}
+
+/// The metric names in the tables of docs/observability.md.
+fn documented_families() -> Vec<String> {
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/observability.md"
+    ))
+    .unwrap();
+    let metrics = doc
+        .split("\n## ")
+        .find(|s| s.starts_with("Metrics"))
+        .unwrap();
+    metrics
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `"))
+        .filter_map(|l| l.split('`').next())
+        .filter(|n| n.starts_with("scim_sidecar_") || n.starts_with("process_"))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `GET /metrics` with an optional `Accept`: content type and text.
+async fn scrape(sc: &Sidecar, accept: Option<&str>) -> (String, String) {
+    let mut req = Request::get(format!("http://{}/metrics", sc.admin));
+    if let Some(a) = accept {
+        req = req.header("accept", a);
+    }
+    let (parts, bytes) = send(&client(), req.body(body(Vec::new())).unwrap()).await;
+    assert_eq!(parts.status, 200);
+    assert_eq!(parts.headers["vary"], "accept");
+    let ct = parts.headers["content-type"].to_str().unwrap().to_owned();
+    (ct, String::from_utf8(bytes.to_vec()).unwrap())
+}
+
+const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+#[tokio::test]
+async fn a_fresh_server_describes_every_documented_family() {
+    let up = upstream(|_req| async { http::Response::new(body("app")) }).await;
+    let sc = start(load(&config_text(up, ""))).await;
+    let (ct, text) = scrape(&sc, None).await;
+    assert_eq!(ct, PROMETHEUS_TEXT);
+    let families = parse_prometheus_text(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let documented = documented_families();
+    assert!(documented.len() >= 20, "{documented:?}");
+    for name in &documented {
+        assert!(families.contains_key(name), "{name} missing in\n{text}");
+    }
+    for name in families.keys() {
+        assert!(documented.contains(name), "{name} is not documented");
+    }
+    // Series whose labels the config names start at 0.
+    for series in [
+        "scim_sidecar_scim_token_uses_total{connection=\"okta-test\",token=\"0\",scheme=\"bearer\"}",
+        "scim_sidecar_scim_token_uses_total{connection=\"okta-test\",token=\"0\",scheme=\"bare\"}",
+        "scim_sidecar_scim_auth_failures_total{reason=\"invalid\"}",
+        "scim_sidecar_scim_rate_limited_total{limit=\"failed_auth\",connection=\"\"}",
+        "scim_sidecar_config_reloads_total{result=\"rejected\"}",
+    ] {
+        assert_eq!(metric(&text, series), Some(0.0), "{series} in\n{text}");
+    }
+}
+
+#[tokio::test]
+async fn metrics_are_prometheus_text_unless_openmetrics_is_asked_for() {
+    let up = upstream(|_req| async { http::Response::new(body("app")) }).await;
+    let sc = start(load(&config_text(up, ""))).await;
+    // Something in every kind of family: a SCIM request (histograms), a
+    // failed one, a pass-through.
+    assert_eq!(
+        call(&sc, "GET", "/scim/v2/ServiceProviderConfig", None)
+            .await
+            .0,
+        200
+    );
+    let bad = Request::get(sc.url("/scim/v2/Users"))
+        .header("authorization", "Bearer wrong")
+        .body(body(Vec::new()))
+        .unwrap();
+    assert_eq!(send(&client(), bad).await.0.status, 401);
+    assert_eq!(
+        send(
+            &client(),
+            Request::get(sc.url("/page")).body(body("")).unwrap()
+        )
+        .await
+        .0
+        .status,
+        200
+    );
+
+    for accept in [
+        None,
+        Some("*/*"),
+        Some("text/plain;version=0.0.4;q=0.9,application/openmetrics-text;q=0.5"),
+    ] {
+        let (ct, text) = scrape(&sc, accept).await;
+        assert_eq!(ct, PROMETHEUS_TEXT, "{accept:?}");
+        let families = parse_prometheus_text(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert!(
+            families["scim_sidecar_scim_request_duration_seconds"]
+                .series
+                .len()
+                > 3
+        );
+        assert_eq!(families["scim_sidecar_build_info"].kind, "gauge");
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let (_, text) = scrape(&sc, None).await;
+    let value = |s: &str| metric(&text, s).unwrap_or_else(|| panic!("no {s} in\n{text}"));
+    assert!(value("process_cpu_seconds_total") >= 0.0);
+    assert!(value("process_resident_memory_bytes") > 0.0);
+    assert!(value("process_open_fds") >= 3.0);
+    assert!(value("process_max_fds") >= value("process_open_fds"));
+    let started = value("process_start_time_seconds");
+    assert!(
+        started <= now + 1.0 && started > now - 86_400.0,
+        "{started} vs {now}"
+    );
+
+    // What Prometheus 3 sends: OpenMetrics.
+    let prometheus = "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,\
+                      application/openmetrics-text;version=0.0.1;q=0.4,\
+                      text/plain;version=0.0.4;q=0.2,*/*;q=0.1";
+    let (ct, text) = scrape(&sc, Some(prometheus)).await;
+    assert_eq!(
+        ct,
+        "application/openmetrics-text; version=1.0.0; charset=utf-8"
+    );
+    assert!(text.ends_with("# EOF\n") && text.matches("# EOF").count() == 1);
+    assert!(
+        parse_prometheus_text(&text).is_err(),
+        "OpenMetrics is not 0.0.4"
+    );
+    for line in [
+        "# TYPE scim_sidecar_scim_requests counter",
+        "# TYPE scim_sidecar_build info",
+        "# TYPE process_cpu_seconds counter",
+        "# UNIT process_cpu_seconds seconds",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} missing in\n{text}");
+    }
+    assert!(
+        metric(
+            &text,
+            "scim_sidecar_scim_auth_failures_total{reason=\"invalid\"}"
+        ) == Some(1.0)
+    );
 }

@@ -4,15 +4,16 @@
 //! when the config is loaded and the app is reachable — and, with `[host]
 //! ready_read`, when one authenticated read of the app's user list
 //! succeeds, so credentials the app no longer accepts show as not ready —
-//! and `/metrics` serves the Prometheus registry as OpenMetrics text.
+//! and `/metrics` serves the Prometheus registry in the format the
+//! scraper's `Accept` prefers (Prometheus text 0.0.4 by default).
 
 use super::accept;
 use super::conn::{self, ConnLimits};
 use crate::body::{Body, empty, full};
 use crate::proxy::plain;
 use crate::state::State;
-use http::header::{CONTENT_TYPE, HeaderValue};
-use http::{Method, Request, Response, StatusCode, Uri};
+use http::header::{CONTENT_TYPE, HeaderValue, VARY};
+use http::{HeaderMap, Method, Request, Response, StatusCode, Uri};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use std::future::Future;
@@ -50,7 +51,7 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Response<Body> {
     }
     match req.uri().path() {
         "/livez" => plain(StatusCode::OK, "ok\n"),
-        "/metrics" => metrics(&state),
+        "/metrics" => metrics(&state, req.headers()),
         "/readyz" => match ready(&state).await {
             Ok(()) => plain(StatusCode::OK, "ready\n"),
             Err(why) => {
@@ -65,14 +66,15 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Response<Body> {
     }
 }
 
-/// The registry in the OpenMetrics text format, which Prometheus asks for
-/// (and which every Prometheus since 2.5 parses).
-fn metrics(state: &State) -> Response<Body> {
-    let mut resp = Response::new(full(state.metrics.encode()));
-    resp.headers_mut().insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static(crate::telemetry::metrics::CONTENT_TYPE),
-    );
+/// The registry as Prometheus text 0.0.4, or as OpenMetrics when the
+/// scraper's `Accept` prefers it (as Prometheus's own does).
+fn metrics(state: &State, headers: &HeaderMap) -> Response<Body> {
+    let format = crate::telemetry::metrics::Format::from_headers(headers);
+    let mut resp = Response::new(full(state.metrics.encode_as(format)));
+    let content_type = HeaderValue::from_static(format.content_type());
+    resp.headers_mut().insert(CONTENT_TYPE, content_type);
+    resp.headers_mut()
+        .insert(VARY, HeaderValue::from_static("accept"));
     resp
 }
 

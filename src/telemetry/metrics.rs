@@ -1,13 +1,22 @@
 //! Prometheus metrics in one explicit registry (prometheus-client; no
-//! global recorder), served as OpenMetrics text on the admin port's
-//! `/metrics`. Every name starts with `scim_sidecar_`; the SCIM-side ones
-//! continue with `scim_`. Labels are bounded: connection ids come from the
-//! config, operations and resources from fixed lists, statuses are HTTP
-//! codes. No label ever holds a token, a user id or an attribute value.
+//! global recorder), served on the admin port's `/metrics` as Prometheus
+//! text 0.0.4 or OpenMetrics, as the scraper asks ([`format`]). Every
+//! sidecar name starts with `scim_sidecar_`; the SCIM-side ones continue
+//! with `scim_`; the standard `process_*` series come from [`process`].
+//! Every family is described from the start, its config-known series at 0
+//! ([`known`]). Labels are bounded: connection ids come from the config,
+//! operations and resources from fixed lists, statuses are HTTP codes. No
+//! label ever holds a token, a user id or an attribute value.
 //!
 //! Features built elsewhere report through the methods here:
 //! [`Metrics::rate_limited`] for rate-limit rejections and
 //! [`Metrics::config_reload`] for config reloads.
+
+mod format;
+mod known;
+mod process;
+
+pub use format::{Format, PROMETHEUS_CONTENT_TYPE};
 
 use bytes::Bytes;
 use http::StatusCode;
@@ -21,7 +30,7 @@ use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::{Registry, Unit};
 use std::time::Duration;
 
-/// The media type of [`Metrics::encode`]'s output.
+/// The media type of [`Metrics::encode`]'s output (OpenMetrics).
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// Labels of a SCIM request.
@@ -214,7 +223,9 @@ impl Default for Metrics {
 impl Metrics {
     /// A registry with every family registered.
     pub fn new() -> Self {
-        let mut r = Registry::with_prefix("scim_sidecar");
+        let mut root = Registry::default();
+        root.register_collector(Box::new(process::ProcessCollector::new()));
+        let r = root.sub_registry_with_prefix("scim_sidecar");
         let pass_bytes: Family<DirectionLabel, Counter> = Family::default();
         let in_flight: Family<RouteLabel, Gauge> = Family::default();
         // One statement each: the family's guard lives to the end of its
@@ -269,47 +280,48 @@ impl Metrics {
         r.register(
             "scim_requests",
             "SCIM requests answered, by connection, resource, operation and status",
-            m.scim_requests.clone(),
+            known::Described(m.scim_requests.clone()),
         );
         r.register_with_unit(
             "scim_request_duration",
             "Time to answer a SCIM request",
             Unit::Seconds,
-            m.scim_duration.clone(),
+            known::Described(m.scim_duration.clone()),
         );
         r.register(
             "scim_auth_failures",
             "SCIM requests refused for a missing, malformed or unknown bearer token",
-            m.scim_auth_failures.clone(),
+            known::Described(m.scim_auth_failures.clone()),
         );
         r.register(
             "scim_token_uses",
-            "Authenticated SCIM requests by connection and token index (the position \
-             of the token's hash in the connection's list, never the token): during a \
-             rotation, the old index going quiet says the IdP moved to the new token",
-            m.scim_token_uses.clone(),
+            "Authenticated SCIM requests by connection, token index (the position \
+             of the token's hash in the connection's list, never the token) and scheme \
+             (bearer, or bare: the token without a scheme): during a rotation, the old \
+             index going quiet says the IdP moved to the new token",
+            known::Described(m.scim_token_uses.clone()),
         );
         r.register(
             "scim_rate_limited",
             "Requests rejected by a rate limit, by limit and connection",
-            m.scim_rate_limited.clone(),
+            known::Described(m.scim_rate_limited.clone()),
         );
         r.register(
             "scim_app_calls",
             "Calls made on the app for SCIM work, by mapping operation and app status \
              (timeout / unreachable when there was no answer)",
-            m.app_calls.clone(),
+            known::Described(m.app_calls.clone()),
         );
         r.register_with_unit(
             "scim_app_call_duration",
             "Time of one call on the app for SCIM work",
             Unit::Seconds,
-            m.app_duration.clone(),
+            known::Described(m.app_duration.clone()),
         );
         r.register(
             "passthrough_requests",
             "Requests passed through to the app, by response status",
-            m.pass_requests.clone(),
+            known::Described(m.pass_requests.clone()),
         );
         r.register_with_unit(
             "passthrough_response_duration",
@@ -321,47 +333,44 @@ impl Metrics {
             "passthrough",
             "Body bytes streamed through, by direction (request: client to app)",
             Unit::Bytes,
-            m.pass_bytes.clone(),
+            known::Described(m.pass_bytes.clone()),
         );
         r.register(
             "in_flight_requests",
             "Requests being handled, by route (scim or pass)",
-            m.in_flight.clone(),
+            known::Described(m.in_flight.clone()),
         );
         r.register(
             "config_reloads",
             "Config reloads, by result (ok or rejected)",
-            m.config_reloads.clone(),
+            known::Described(m.config_reloads.clone()),
         );
         r.register(
             "audit_events",
             "Provisioning events recorded, by type and result",
-            m.audit_events.clone(),
+            known::Described(m.audit_events.clone()),
         );
         r.register(
             "webhook_deliveries",
             "Webhook delivery attempts, by webhook and result (delivered or failed)",
-            m.webhook_deliveries.clone(),
+            known::Described(m.webhook_deliveries.clone()),
         );
         r.register(
             "webhook_events_dropped",
             "Webhook events given up, by webhook and reason",
-            m.webhook_dropped.clone(),
+            known::Described(m.webhook_dropped.clone()),
         );
         r.register(
             "webhook_queue_length",
             "Webhook events waiting for delivery, by webhook",
-            m.webhook_queue.clone(),
+            known::Described(m.webhook_queue.clone()),
         );
-        Self { registry: r, ..m }
-    }
-
-    /// The registry as OpenMetrics text ([`CONTENT_TYPE`]).
-    pub fn encode(&self) -> String {
-        let mut out = String::new();
-        // Writing into a String cannot fail.
-        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
-        out
+        let m = Self {
+            registry: root,
+            ..m
+        };
+        m.describe_fixed();
+        m
     }
 
     /// One answered SCIM request.

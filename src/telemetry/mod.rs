@@ -42,6 +42,7 @@ impl Telemetry {
     /// Delivery starts with [`webhook::Webhooks::start`].
     pub fn new(config: &Config, crypto: Arc<CryptoProvider>) -> Self {
         let metrics = Arc::new(Metrics::new());
+        metrics.describe_config(config);
         let webhooks = webhook::Webhooks::new(&config.webhooks, metrics.clone(), crypto);
         let audit = Arc::new(Audit::new(metrics.clone(), webhooks));
         Self { metrics, audit }
