@@ -184,6 +184,10 @@ fn restart_only_changes(old: &Config, new: &Config) -> Vec<&'static str> {
             "server.max_connections",
             o.max_connections != n.max_connections,
         ),
+        (
+            "server.admin_max_connections",
+            o.admin_max_connections != n.admin_max_connections,
+        ),
         ("upstream.ca_file", ou.ca_pem != nu.ca_pem),
         (
             "upstream.connect_timeout",

@@ -2,7 +2,9 @@
 //! preface, is closed at the header deadline on the public and admin ports
 //! while other clients are served; idle connections are closed; a drain
 //! is not held by an idle HTTP/2 client, which is sent GOAWAY; the number
-//! of connections is capped.
+//! of connections is capped. The admin port has its own budget and header
+//! deadline: `/livez` answers within the kubelet's 1 s probe timeout while
+//! silent sockets fill either port.
 
 mod support;
 
@@ -180,4 +182,78 @@ async fn connections_beyond_the_cap_wait_for_a_free_slot() {
     drop(holders.pop());
     let (parts, _) = tokio::time::timeout(GUARD, third).await.unwrap().unwrap();
     assert_eq!(parts.status, StatusCode::OK);
+}
+
+/// One probe as the kubelet sends it: a new connection, `GET path`, the
+/// answer's status line within the probe's default 1 s timeout (Kubernetes
+/// `timeoutSeconds`); `None` when it did not come.
+async fn probe(admin: std::net::SocketAddr, path: &str) -> Option<String> {
+    let attempt = async {
+        let mut s = TcpStream::connect(admin).await.ok()?;
+        let head = format!("GET {path} HTTP/1.1\r\nHost: probe\r\nConnection: close\r\n\r\n");
+        s.write_all(head.as_bytes()).await.ok()?;
+        let mut answer = Vec::new();
+        s.read_to_end(&mut answer).await.ok()?;
+        let text = String::from_utf8_lossy(&answer).into_owned();
+        text.lines().next().map(str::to_owned)
+    };
+    tokio::time::timeout(Duration::from_secs(1), attempt)
+        .await
+        .ok()
+        .flatten()
+}
+
+/// `n` connected sockets that never send a byte.
+async fn silent(addr: std::net::SocketAddr, n: usize) -> Vec<TcpStream> {
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        out.push(TcpStream::connect(addr).await.unwrap());
+    }
+    out
+}
+
+#[tokio::test]
+async fn livez_answers_while_silent_sockets_fill_both_ports() {
+    let up = upstream(|_req| async { Response::new(body("ok")) }).await;
+    // Default deadlines and budgets: 30 s for a head on the public port.
+    let sc = start(load(&config_text(up, ""))).await;
+    let _public = silent(sc.addr, 80).await;
+    for _ in 0..3 {
+        let status = probe(sc.admin, "/livez").await;
+        assert_eq!(
+            status.as_deref(),
+            Some("HTTP/1.1 200 OK"),
+            "public port full"
+        );
+    }
+    // Fresh silent sockets on the admin port before every probe, more than
+    // its budget and younger than its header deadline: the probe still
+    // gets in.
+    let mut held = Vec::new();
+    for round in 0..5 {
+        held.push(silent(sc.admin, 80).await);
+        let status = probe(sc.admin, "/livez").await;
+        assert_eq!(
+            status.as_deref(),
+            Some("HTTP/1.1 200 OK"),
+            "round {round}: admin port full"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_admin_port_has_its_own_header_deadline() {
+    let up = upstream(|_req| async { Response::new(body("ok")) }).await;
+    let sc = start(load(&config(
+        up,
+        "header_read_timeout = \"30s\"\nadmin_header_read_timeout = \"300ms\"",
+    )))
+    .await;
+    let mut public = TcpStream::connect(sc.addr).await.unwrap();
+    let admin = TcpStream::connect(sc.admin).await.unwrap();
+    assert!(closed(admin).await.is_empty());
+    // The public port's silent socket is still open: its deadline is 30 s.
+    let mut byte = [0u8; 1];
+    let still_open = tokio::time::timeout(Duration::from_millis(200), public.read(&mut byte)).await;
+    assert!(still_open.is_err(), "{still_open:?}");
 }

@@ -105,6 +105,11 @@ pub struct ServerConfig {
     pub http2_keep_alive_timeout: Duration,
     /// Client connections open at once on the public port.
     pub max_connections: usize,
+    /// Deadline for a request head on the admin port (probes send theirs
+    /// at once).
+    pub admin_header_read_timeout: Duration,
+    /// Connections open at once on the admin port.
+    pub admin_max_connections: usize,
     /// TLS on the public port; plain HTTP without it.
     pub tls: Option<TlsConfig>,
 }

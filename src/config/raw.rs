@@ -63,6 +63,10 @@ pub struct RawServer {
     pub http2_keep_alive_timeout: Option<SpStr>,
     /// Client connections open at once on the public port.
     pub max_connections: Option<Spanned<i64>>,
+    /// Time allowed for a request head on the admin port.
+    pub admin_header_read_timeout: Option<SpStr>,
+    /// Connections open at once on the admin port.
+    pub admin_max_connections: Option<Spanned<i64>>,
     /// `[server.tls]`: TLS on the public port.
     pub tls: Option<Spanned<RawTls>>,
 }

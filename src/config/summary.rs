@@ -27,8 +27,10 @@ pub fn summary(c: &Config) -> String {
     }
     let _ = writeln!(
         s_,
-        "  admin   {} (/livez, /readyz, /metrics)",
-        c.server.admin_listen
+        "  admin   {} (/livez, /startupz, /readyz, /metrics; admin_header_read_timeout {}, admin_max_connections {})",
+        c.server.admin_listen,
+        d(c.server.admin_header_read_timeout),
+        c.server.admin_max_connections
     );
     let _ = writeln!(
         s_,

@@ -151,7 +151,30 @@ fn server(raw: &RawServer, errs: &mut Errors) -> ServerConfig {
             4096,
             (1, 1_000_000),
         ),
+        admin_header_read_timeout: admin_header_read_timeout(raw, errs),
+        admin_max_connections: errs.count(
+            "server.admin_max_connections",
+            &raw.admin_max_connections,
+            64,
+            (2, 4096),
+        ),
         tls: raw.tls.as_ref().map(|t| tls(t.get_ref(), errs)),
+    }
+}
+
+/// The admin port's head deadline: short, since the kubelet and
+/// Prometheus send their request as soon as they connect; above zero and
+/// at most a minute.
+fn admin_header_read_timeout(raw: &RawServer, errs: &mut Errors) -> Duration {
+    let key = "server.admin_header_read_timeout";
+    let default = Duration::from_secs(2);
+    let d = errs.duration(key, &raw.admin_header_read_timeout, default);
+    match &raw.admin_header_read_timeout {
+        Some(v) if d.is_zero() || d > Duration::from_secs(60) => {
+            errs.at(key, v, "must be above 0 and at most 60s");
+            default
+        }
+        _ => d,
     }
 }
 
@@ -456,4 +479,41 @@ fn is_reserved_host_header(name: &HeaderName) -> bool {
         http::header::CONNECTION,
     ]
     .contains(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+    use std::time::Duration;
+
+    fn with_server(lines: &str) -> Result<Config, String> {
+        let hash = crate::auth::token_hash_string("t".repeat(40).as_str());
+        let text = format!(
+            "[server]\n{lines}\n[upstream]\nurl = \"http://127.0.0.1:1\"\n\
+             [[connections]]\nid = \"a\"\nidp = \"okta\"\ntokens = [\"{hash}\"]\n"
+        );
+        Config::from_toml(&text, &|_| None).map_err(|e| e.render("t.toml", &text))
+    }
+
+    #[test]
+    fn the_admin_port_has_a_short_deadline_and_its_own_budget() {
+        let c = with_server("").unwrap();
+        assert_eq!(c.server.admin_header_read_timeout, Duration::from_secs(2));
+        assert_eq!(c.server.admin_max_connections, 64);
+        let c = with_server("admin_header_read_timeout = \"500ms\"\nadmin_max_connections = 8")
+            .unwrap();
+        assert_eq!(
+            c.server.admin_header_read_timeout,
+            Duration::from_millis(500)
+        );
+        assert_eq!(c.server.admin_max_connections, 8);
+        for bad in [
+            "admin_header_read_timeout = \"0s\"",
+            "admin_header_read_timeout = \"2m\"",
+            "admin_max_connections = 1",
+        ] {
+            let e = with_server(bad).expect_err(bad);
+            assert!(e.contains("server.admin_"), "{bad}: {e}");
+        }
+    }
 }

@@ -1,6 +1,11 @@
-//! The admin listener, on its own port and never in the public Service:
-//! `/livez` answers while the process runs (never upstream-dependent, so a
-//! down app does not restart the sidecar), `/readyz` answers 200 only
+//! The admin listener, on its own port and never in the public Service,
+//! with its own connection budget ([`super::budget`]) and a short header
+//! deadline: `/livez` answers while the process runs (never
+//! upstream-dependent, so a down app does not restart the sidecar),
+//! `/startupz` answers 200 once the public listener accepts (the config is
+//! loaded and both ports are bound; the app may not be up yet, and with a
+//! native sidecar it is not: the kubelet starts it only after this
+//! passes), `/readyz` answers 200 only
 //! when the config is loaded and the app is reachable — and, with `[host]
 //! ready_read`, when one authenticated read of the app's user list
 //! succeeds, so credentials the app no longer accepts show as not ready —
@@ -8,7 +13,8 @@
 //! scraper's `Accept` prefers (Prometheus text 0.0.4 by default).
 
 use super::accept;
-use super::conn::{self, ConnLimits};
+use super::budget::Budget;
+use super::conn::{self, Activity, ConnLimits};
 use crate::body::{Body, empty, full};
 use crate::proxy::plain;
 use crate::state::State;
@@ -18,39 +24,52 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::net::TcpListener;
 
-/// Admin connections open at once; probes and scrapes need few.
-const MAX_ADMIN_CONNECTIONS: usize = 64;
-
-/// Serves the admin endpoints until `shutdown` resolves. Connections get
-/// the same header deadline (sniff included) and idle timeout as the
-/// public port's, capped lower.
-pub async fn serve(listener: TcpListener, state: Arc<State>, shutdown: impl Future<Output = ()>) {
-    let conns = accept::accept(
-        listener,
-        MAX_ADMIN_CONNECTIONS,
-        shutdown,
-        |stream, _, stopped| {
-            let limits = ConnLimits::admin(&state.runtime().config.server);
-            let st = state.clone();
-            async move {
-                let io = TokioIo::new(stream);
-                conn::serve(io, &limits, stopped, move |req| handle(st.clone(), req)).await;
+/// Serves the admin endpoints until `shutdown` resolves; `/startupz`
+/// passes once `started` is set. At most `[server] admin_max_connections`
+/// connections, the one idle the longest closed when a newcomer fills the
+/// budget; each gets `[server] admin_header_read_timeout` for a request
+/// head (the first one counted from the accept).
+pub async fn serve(
+    listener: TcpListener,
+    state: Arc<State>,
+    started: Arc<AtomicBool>,
+    shutdown: impl Future<Output = ()>,
+) {
+    let budget = Budget::new(state.runtime().config.server.admin_max_connections);
+    let conns = accept::accept(listener, budget.max(), shutdown, |stream, _, stopped| {
+        let limits = ConnLimits::admin(&state.runtime().config.server);
+        let (st, started) = (state.clone(), started.clone());
+        let activity = Arc::new(Activity::default());
+        let mut admitted = budget.admit(activity.clone());
+        async move {
+            let io = TokioIo::new(stream);
+            let serve = conn::serve_tracked(io, &limits, stopped, activity, move |req| {
+                handle(st.clone(), started.load(Ordering::Acquire), req)
+            });
+            tokio::select! {
+                () = serve => {}
+                () = admitted.closed() => {
+                    tracing::debug!("admin connection closed to make room for a new one");
+                }
             }
-        },
-    )
+        }
+    })
     .await;
     accept::drain(conns, Duration::from_secs(1)).await;
 }
 
-async fn handle(state: Arc<State>, req: Request<Incoming>) -> Response<Body> {
+async fn handle(state: Arc<State>, started: bool, req: Request<Incoming>) -> Response<Body> {
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
     }
     match req.uri().path() {
         "/livez" => plain(StatusCode::OK, "ok\n"),
+        "/startupz" if started => plain(StatusCode::OK, "started\n"),
+        "/startupz" => plain(StatusCode::SERVICE_UNAVAILABLE, "starting\n"),
         "/metrics" => metrics(&state, req.headers()),
         "/readyz" => match ready(&state).await {
             Ok(()) => plain(StatusCode::OK, "ready\n"),

@@ -57,10 +57,11 @@ impl ConnLimits {
         }
     }
 
-    /// The admin listener's limits: probes and scrapes are small and quick.
+    /// The admin listener's limits: probes and scrapes are small and quick,
+    /// and send their request head as soon as they connect.
     pub fn admin(cfg: &ServerConfig) -> Self {
         Self {
-            header_read_timeout: cfg.header_read_timeout.min(Duration::from_secs(10)),
+            header_read_timeout: cfg.admin_header_read_timeout,
             idle_timeout: cfg.idle_timeout.min(Duration::from_secs(60)),
             max_header_bytes: 16 * 1024,
             max_streams: 16,
@@ -129,8 +130,16 @@ impl Activity {
         self.in_flight.load(Ordering::Acquire) == 0
     }
 
-    fn seen(&self) -> bool {
+    /// Whether a request head has arrived on the connection.
+    pub fn seen(&self) -> bool {
         self.seen.load(Ordering::Acquire)
+    }
+
+    /// When the connection last had nothing to do: the end of its last
+    /// request, or its start when none came; `None` while a request is in
+    /// flight.
+    pub fn idle_since(&self) -> Option<Instant> {
+        self.idle_deadline(Duration::ZERO)
     }
 
     /// When the connection has been idle for `timeout`, or `None` while a
@@ -213,7 +222,22 @@ pub async fn serve<I, H, F>(
     H: Fn(http::Request<hyper::body::Incoming>) -> F + Send + Sync + 'static,
     F: std::future::Future<Output = http::Response<Body>> + Send + 'static,
 {
-    let activity = Arc::new(Activity::default());
+    serve_tracked(io, limits, stop, Arc::new(Activity::default()), handler).await;
+}
+
+/// [`serve`], recording the connection's requests in `activity`, which the
+/// caller keeps (to see whether the connection is idle).
+pub async fn serve_tracked<I, H, F>(
+    io: hyper_util::rt::TokioIo<I>,
+    limits: &ConnLimits,
+    stop: watch::Receiver<bool>,
+    activity: Arc<Activity>,
+    handler: H,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    H: Fn(http::Request<hyper::body::Incoming>) -> F + Send + Sync + 'static,
+    F: std::future::Future<Output = http::Response<Body>> + Send + 'static,
+{
     let act = activity.clone();
     let handler = Arc::new(handler);
     let svc = hyper::service::service_fn(move |req| {

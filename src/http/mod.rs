@@ -3,6 +3,7 @@
 
 pub mod accept;
 pub mod admin;
+pub mod budget;
 pub mod conn;
 pub mod observe;
 pub mod server;

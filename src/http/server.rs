@@ -23,6 +23,7 @@ use hyper_util::rt::TokioIo;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
@@ -120,13 +121,22 @@ impl Server {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServeError> {
         let public_addr = self.local_addr();
+        let admin_addr = self.admin_addr();
         let (stop_admin, admin_stopped) = tokio::sync::oneshot::channel::<()>();
-        let admin = tokio::spawn(admin::serve(self.admin, self.state.clone(), async move {
-            let _ = admin_stopped.await;
-        }));
-        tracing::info!(public = %public_addr, tls = self.certs.is_some(), "scim-sidecar listening");
+        let started = Arc::new(AtomicBool::new(false));
+        let admin = tokio::spawn(admin::serve(
+            self.admin,
+            self.state.clone(),
+            started.clone(),
+            async move {
+                let _ = admin_stopped.await;
+            },
+        ));
+        tracing::info!(public = %public_addr, admin = %admin_addr, tls = self.certs.is_some(), "scim-sidecar listening");
         self.state.audit.webhooks().start();
         let acceptor = self.certs.as_ref().map(CertStore::acceptor);
+        // The accept loop starts right below: from here on, /startupz passes.
+        started.store(true, Ordering::Release);
         accept_loop(self.public, self.state.clone(), acceptor, shutdown).await;
         let drain = self.state.runtime().config.server.drain_timeout;
         self.state
