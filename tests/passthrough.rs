@@ -317,7 +317,7 @@ async fn websocket_echo_through_the_proxy() {
 }
 
 #[tokio::test]
-async fn admin_livez_and_readyz_follow_the_app() {
+async fn admin_livez_startupz_and_readyz_follow_the_app() {
     let sc = sidecar_before_echo().await;
     let c = client();
     let admin = |p: &str| format!("http://{}{p}", sc.admin);
@@ -336,6 +336,10 @@ async fn admin_livez_and_readyz_follow_the_app() {
     );
     let (ready, _) = send(&c, Request::get(admin("/readyz")).body(body("")).unwrap()).await;
     assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);
+    // Started (config loaded, listeners bound and accepting) without the
+    // app: a native sidecar's startup probe passes before the app starts.
+    let (started, bytes) = send(&c, Request::get(admin("/startupz")).body(body("")).unwrap()).await;
+    assert_eq!(started.status, StatusCode::OK, "{bytes:?}");
 }
 
 #[tokio::test]
