@@ -5,7 +5,14 @@
 //! example's ConfigMap loads with `Config::from_toml_with` (its `${…}`
 //! values taken from the Secret through the container's env, the files it
 //! names read from the volumes mounted at their paths), and its ports,
-//! probes, mounts, drain and hardening match that config.
+//! probes, mounts, drain and hardening match that config. The pod's life
+//! (start order, probes, termination) is played by a model of the
+//! kubelet's rules ([`kubelet`]) with the real binary ([`lifecycle`]).
+
+#[path = "deploy/kubelet.rs"]
+mod kubelet;
+#[path = "deploy/lifecycle.rs"]
+mod lifecycle;
 
 use scim_sidecar::Config;
 use serde::Deserialize;
@@ -465,7 +472,7 @@ fn the_sidecar_runs_natively_in_front_of_a_loopback_app() {
 
     // Probes on the admin port.
     for (probe, path) in [
-        ("startupProbe", "/readyz"),
+        ("startupProbe", "/startupz"),
         ("readinessProbe", "/readyz"),
         ("livenessProbe", "/livez"),
     ] {
