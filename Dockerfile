@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1.7
 # scim-sidecar image: a release build (thin LTO, one codegen unit, symbols
 # stripped: see [profile.release] in Cargo.toml) on distroless glibc without
-# OpenSSL (TLS is rustls), running as the distroless `nonroot` user.
+# OpenSSL (TLS is rustls), running as the distroless `nonroot` user, given
+# by number (65532) so that Kubernetes' runAsNonRoot can verify it.
 #
 #   docker build -t scim-sidecar .
 #   docker run --rm -p 8080:8080 -p 9090:9090 \
@@ -42,7 +43,7 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
 # needs libgcc_s (Rust's unwinder), copied from the build stage above.
 FROM gcr.io/distroless/base-nossl-debian12:nonroot
 COPY --from=build /out/ /
-USER nonroot:nonroot
+USER 65532:65532
 ENV SCIM_SIDECAR_CONFIG=/etc/scim-sidecar/config/config.toml \
     SCIM_SIDECAR_LOG_FORMAT=json
 # SCIM and pass-through; admin (/livez, /readyz, /metrics).
