@@ -4,7 +4,8 @@
 # OpenSSL (TLS is rustls), running as the distroless `nonroot` user, given
 # by number (65532) so that Kubernetes' runAsNonRoot can verify it.
 #
-#   docker build -t scim-sidecar .
+#   docker build --build-arg SCIM_SIDECAR_GIT_COMMIT="$(git rev-parse --short HEAD)" \
+#     -t scim-sidecar .
 #   docker run --rm -p 8080:8080 -p 9090:9090 \
 #     -v "$PWD/my-config:/etc/scim-sidecar/config:ro" -e APP_API_KEY scim-sidecar
 #
@@ -19,8 +20,9 @@ FROM rust:${RUST_VERSION}-bookworm AS build
 WORKDIR /src
 
 # 1. Dependencies only. This layer is rebuilt only when the manifest, the
-#    lock file or the bench list change, not on every source edit.
-COPY Cargo.toml Cargo.lock ./
+#    lock file, the build script or the bench list change, not on every
+#    source edit.
+COPY Cargo.toml Cargo.lock build.rs ./
 COPY benches ./benches
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     mkdir src \
@@ -30,7 +32,10 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
  && rm -rf src
 
 # 2. The sidecar. The touch makes cargo rebuild over the stub's outputs
-#    whatever the copied files' timestamps are.
+#    whatever the copied files' timestamps are. The build context has no
+#    .git: `--version` names the commit given here ("unknown" without it).
+#    Declared after step 1 so that a new commit keeps its cache.
+ARG SCIM_SIDECAR_GIT_COMMIT=""
 COPY src ./src
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     touch src/main.rs src/lib.rs \

@@ -12,10 +12,19 @@ use scim_sidecar::telemetry::{self, LogFormat};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// `--version`: the crate's version and the commit it was built from
+/// (`unknown` when neither git nor the build's environment named one).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("SCIM_SIDECAR_GIT_COMMIT"),
+    ")"
+);
+
 #[derive(Parser)]
 #[command(
     name = "scim-sidecar",
-    version,
+    version = VERSION,
     about = "A SCIM 2.0 server for an existing app, as a reverse proxy"
 )]
 struct Cli {

@@ -1,6 +1,7 @@
 //! The command line: `check` reports every config error with file:line:col
 //! and exits 1, or prints the effective settings and exits 0; `token`
-//! prints a usable token and its hash.
+//! prints a usable token and its hash; `--version` names the version and
+//! the commit it was built from.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -361,5 +362,37 @@ struct Cleanup(std::path::PathBuf);
 impl Drop for Cleanup {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn version_names_the_release_and_the_commit() {
+    let out = sidecar(&["--version"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let version = env!("CARGO_PKG_VERSION");
+    let commit = text
+        .strip_prefix(&format!("scim-sidecar {version} (commit "))
+        .and_then(|rest| rest.strip_suffix(")\n"))
+        .unwrap_or_else(|| panic!("{text:?}"));
+    assert!(
+        commit == "unknown" || (commit.len() >= 7 && commit.bytes().all(|b| b.is_ascii_hexdigit())),
+        "{commit:?}"
+    );
+    // Built from a git checkout without an override: the checkout's HEAD.
+    let head = Command::new("git")
+        .args([
+            "-C",
+            env!("CARGO_MANIFEST_DIR"),
+            "rev-parse",
+            "--short",
+            "HEAD",
+        ])
+        .output();
+    if let Ok(head) = head
+        && head.status.success()
+        && std::env::var_os("SCIM_SIDECAR_GIT_COMMIT").is_none()
+    {
+        assert_eq!(commit, String::from_utf8_lossy(&head.stdout).trim());
     }
 }

@@ -113,9 +113,24 @@ fn dockerfile_copies_existing_files_and_runs_the_real_binary() {
             copied.insert(src.to_string());
         }
     }
-    for needed in ["Cargo.toml", "Cargo.lock", "src", "benches"] {
+    for needed in ["Cargo.toml", "Cargo.lock", "build.rs", "src", "benches"] {
         assert!(copied.contains(needed), "{needed} is not copied");
     }
+    // The build script reads the commit from a build argument (the context
+    // has no .git), declared after the dependency layer so that a new
+    // commit does not rebuild the dependencies.
+    let arg = ins
+        .iter()
+        .position(|(op, a)| op == "ARG" && a.starts_with("SCIM_SIDECAR_GIT_COMMIT"))
+        .expect("ARG SCIM_SIDECAR_GIT_COMMIT");
+    let builds: Vec<usize> = ins
+        .iter()
+        .enumerate()
+        .filter(|(_, (op, a))| op == "RUN" && a.contains("cargo build"))
+        .map(|(i, _)| i)
+        .collect();
+    assert!(builds[0] < arg && arg < builds[1], "{builds:?} {arg}");
+    assert!(read("build.rs").contains("SCIM_SIDECAR_GIT_COMMIT"));
     // Bench targets named in Cargo.toml must exist for cargo to build.
     for b in manifest["bench"].as_array().unwrap() {
         let name = b["name"].as_str().unwrap();
