@@ -290,7 +290,7 @@ impl Drop for Pods {
 }
 
 /// One manifest second in these runs.
-const SECOND: Duration = Duration::from_millis(100);
+const SECOND: Duration = Duration::from_millis(200);
 
 #[tokio::test]
 async fn the_example_pod_starts_serves_and_stops_with_the_real_binary() {
