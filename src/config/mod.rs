@@ -9,7 +9,7 @@ mod connections;
 mod duration;
 mod env;
 mod error;
-mod files;
+pub(crate) mod files;
 mod net;
 pub mod raw;
 mod render;
@@ -52,11 +52,12 @@ pub struct Config {
     pub groups: Option<Arc<ResourceMapping>>,
     /// Receivers of provisioning events (`[[webhooks]]`), none by default.
     pub webhooks: Vec<WebhookConfig>,
-    /// Files read besides the config file itself (connection files, token
-    /// files, CA file), which a reload watches too.
+    /// Files looked up besides the config file itself (connection files,
+    /// token files, CA file), which a reload watches too.
     pub sources: Vec<PathBuf>,
-    /// SHA-256 over every text the config was loaded from: a reload whose
-    /// sources did not change is skipped.
+    /// SHA-256 over every byte the config was loaded from (see
+    /// [`Attempt::fingerprint`]): a reload whose sources did not change is
+    /// skipped.
     pub fingerprint: [u8; 32],
 }
 
@@ -262,6 +263,18 @@ impl ConfigErrors {
     }
 }
 
+/// One load of a config file, successful or not, and what it read.
+#[derive(Debug)]
+pub struct Attempt {
+    /// The config, or why it could not be loaded.
+    pub result: Result<Config, LoadError>,
+    /// SHA-256 over every byte read: the config file and each file or
+    /// directory it referred to (or why one could not be read).
+    pub fingerprint: [u8; 32],
+    /// The files and directories the config referred to, read or not.
+    pub sources: Vec<PathBuf>,
+}
+
 /// Why a config file could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -314,31 +327,67 @@ impl Config {
     /// Reads a config file and loads it with the process environment;
     /// relative paths inside it are relative to its directory.
     pub fn from_file(path: &Path) -> Result<Self, LoadError> {
+        Self::attempt_file(path).result
+    }
+
+    /// Like [`Config::from_file`], keeping what the load read even when it
+    /// failed: a reload compares fingerprints to tell a changed config
+    /// from the one in force or from one it already refused.
+    pub fn attempt_file(path: &Path) -> Attempt {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
-            path: shown.clone(),
-            source,
-        })?;
+        let bytes = std::fs::read(path);
+        let config = files::whole_file(path, &bytes);
+        let text = bytes.and_then(|b| {
+            String::from_utf8(b)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+        });
+        let text = match text {
+            Ok(text) => text,
+            Err(source) => {
+                return Attempt {
+                    result: Err(LoadError::Read {
+                        path: shown,
+                        source,
+                    }),
+                    fingerprint: files::fingerprint(&[config]),
+                    sources: Vec::new(),
+                };
+            }
+        };
         let env = |name: &str| std::env::var(name).ok();
         let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
-        let read = std::cell::RefCell::new(Vec::new());
-        let looked_up = std::cell::RefCell::new(Vec::new());
+        let reads = std::cell::RefCell::new(vec![config]);
         let lookup = |p: &str| {
             let full = dir.join(p);
-            looked_up.borrow_mut().push(full.clone());
-            let found = files::read(&full)?;
-            read.borrow_mut()
-                .extend(found.iter().map(|(n, t)| (n.clone(), t.clone())));
-            Ok(found)
+            let found = files::read(&full);
+            reads.borrow_mut().push((full, found.clone()));
+            found
         };
-        let mut config =
+        let result =
             Self::from_toml_with(&text, &env, &lookup).map_err(|errors| LoadError::Invalid {
                 rendered: errors.render(&shown, &text),
                 errors,
-            })?;
-        config.fingerprint = files::fingerprint(&text, &read.into_inner());
-        config.sources = looked_up.into_inner();
-        Ok(config)
+            });
+        let reads = reads.into_inner();
+        let fingerprint = files::fingerprint(&reads);
+        let sources: Vec<PathBuf> = reads.into_iter().skip(1).map(|(p, _)| p).collect();
+        let result = result.map(|mut config| {
+            config.fingerprint = fingerprint;
+            config.sources = sources.clone();
+            config
+        });
+        Attempt {
+            result,
+            fingerprint,
+            sources,
+        }
+    }
+
+    /// The fingerprint [`Config::attempt_file`] would give now for a
+    /// config whose last load looked up `sources`, read without parsing:
+    /// unchanged while no byte of those files changed.
+    pub fn fingerprint_files(path: &Path, sources: &[PathBuf]) -> [u8; 32] {
+        files::fingerprint_now(path, sources)
     }
 
     /// A human summary of the effective settings, printed by `check`.
