@@ -60,9 +60,20 @@ pub async fn run_with_reload(
     path: PathBuf,
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
-    mut reload: mpsc::Receiver<()>,
+    reload: mpsc::Receiver<()>,
 ) -> Result<(), ServeError> {
     let server = Server::bind(State::new(config)).await?;
+    serve_with_reload(server, path, shutdown, reload).await
+}
+
+/// [`run_with_reload`] on an already bound server (whose addresses and
+/// state the caller can read first).
+pub async fn serve_with_reload(
+    server: Server,
+    path: PathBuf,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    mut reload: mpsc::Receiver<()>,
+) -> Result<(), ServeError> {
     let reloader = reload::Reloader::spawn(path, server.state(), server.certs());
     let trigger = reloader.trigger_handle();
     let forward = tokio::spawn(async move {
