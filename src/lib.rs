@@ -56,13 +56,18 @@ pub async fn run(
 /// Like [`run`], for a config loaded from `path`: the config, the files it
 /// refers to and the TLS certificate are reloaded when they change and
 /// whenever `reload` receives a message (the binary sends one on SIGHUP).
+/// `log_drops` counts the log lines the log writer dropped, exposed on
+/// `/metrics` (see [`telemetry::logs::LogOutput::dropped`]).
 pub async fn run_with_reload(
     path: PathBuf,
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
     reload: mpsc::Receiver<()>,
+    log_drops: prometheus_client::metrics::counter::Counter,
 ) -> Result<(), ServeError> {
-    let server = Server::bind(State::new(config)).await?;
+    let metrics = telemetry::Metrics::with_log_drops(log_drops);
+    let crypto = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let server = Server::bind(State::with_metrics(config, crypto, metrics)).await?;
     serve_with_reload(server, path, shutdown, reload).await
 }
 

@@ -148,9 +148,27 @@ impl Visit for Pairs<'_, '_> {
     }
 }
 
+/// The line [`crate::logbuf`] puts where it dropped `n` lines, in the
+/// shape of the others:
+/// `{"timestamp":…,"level":"WARN","message":"log lines dropped","dropped":n,"target":"scim_sidecar::logbuf"}`.
+pub fn dropped_line(n: u64, out: &mut Vec<u8>) {
+    let mut s = String::with_capacity(160);
+    let mut w = Writer::new(&mut s);
+    // Writing into a String cannot fail.
+    let _ = w
+        .write_str("{\"timestamp\":\"")
+        .and_then(|()| timestamp(&mut w, std::time::SystemTime::now()))
+        .and_then(|()| {
+            w.write_str("\",\"level\":\"WARN\",\"message\":\"log lines dropped\",\"dropped\":")
+        })
+        .and_then(|()| w.write_str(itoa::Buffer::new().format(n)))
+        .and_then(|()| w.write_str(",\"target\":\"scim_sidecar::logbuf\"}\n"));
+    out.extend_from_slice(s.as_bytes());
+}
+
 /// `t` as RFC 3339 UTC with microseconds (`2026-11-30T13:19:02.861962Z`),
 /// the shape of `tracing_subscriber`'s timer, written digit by digit.
-fn timestamp(w: &mut Writer<'_>, t: std::time::SystemTime) -> fmt::Result {
+pub(crate) fn timestamp(w: &mut Writer<'_>, t: std::time::SystemTime) -> fmt::Result {
     let since = t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     let secs = since.as_secs();
     let (days, rem) = (secs / 86_400, secs % 86_400);
@@ -290,6 +308,24 @@ mod tests {
             // `time` writes nanoseconds; the log line keeps microseconds.
             assert_eq!(text, format!("{}Z", &expected[..26]), "{secs}");
         }
+    }
+
+    #[test]
+    fn the_dropped_line_is_a_log_line_like_the_others() {
+        let mut out = b"before\n".to_vec();
+        dropped_line(42, &mut out);
+        let text = String::from_utf8(out).unwrap();
+        let line = text.strip_prefix("before\n").unwrap();
+        assert!(
+            line.ends_with('\n') && line.matches('\n').count() == 1,
+            "{line:?}"
+        );
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(v["level"], "WARN");
+        assert_eq!(v["message"], "log lines dropped");
+        assert_eq!(v["dropped"], 42);
+        assert_eq!(v["target"], "scim_sidecar::logbuf");
+        assert!(v["timestamp"].as_str().is_some_and(|t| t.ends_with('Z')));
     }
 
     #[test]

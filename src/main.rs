@@ -9,6 +9,7 @@
 use clap::{Parser, Subcommand, ValueEnum};
 use scim_sidecar::config::{Config, LoadError};
 use scim_sidecar::telemetry::{self, LogFormat};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -259,14 +260,22 @@ fn read_json(file: &std::path::Path) -> Result<serde_json::Value, String> {
 }
 
 fn load(path: &std::path::Path) -> Result<Config, ExitCode> {
+    load_reporting(path, &mut std::io::stderr())
+}
+
+/// Loads a config, writing what is wrong with it to `out`.
+fn load_reporting(path: &std::path::Path, out: &mut dyn Write) -> Result<Config, ExitCode> {
     Config::from_file(path).map_err(|e| {
-        match &e {
-            LoadError::Read { .. } => eprintln!("error: {e}"),
-            LoadError::Invalid { rendered, errors } => {
-                eprint!("{rendered}");
-                eprintln!("{} error(s) in {}", errors.0.len(), path.display());
-            }
-        }
+        // The message has nowhere else to go if it cannot be written.
+        let _ = match &e {
+            LoadError::Read { .. } => writeln!(out, "error: {e}"),
+            LoadError::Invalid { rendered, errors } => writeln!(
+                out,
+                "{rendered}{} error(s) in {}",
+                errors.0.len(),
+                path.display()
+            ),
+        };
         ExitCode::from(1)
     })
 }
@@ -436,32 +445,45 @@ fn map(config: &std::path::Path, to_host: Option<PathBuf>, to_scim: Option<PathB
     }
 }
 
+/// Serves. From here on nothing writes to stderr directly: every line,
+/// config errors included, goes through the log writer, which never
+/// blocks on a stderr nobody reads and waits for it at most a bounded
+/// time at exit. Nothing is written to stdout.
 fn run(path: &std::path::Path, format: Format, workers: Option<u16>) -> ExitCode {
-    let _logs = telemetry::init(match format {
+    let logs = match telemetry::init(match format {
         Format::Json => LogFormat::Json,
         Format::Text => LogFormat::Text,
-    });
-    let config = match load(path) {
+    }) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: cannot start the log writer: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let mut stderr = logs.writer();
+    let config = match load_reporting(path, &mut stderr) {
         Ok(c) => c,
         Err(code) => return code,
     };
     let runtime = match build_runtime(workers) {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
+            let _ = writeln!(stderr, "error: cannot start the runtime: {e}");
             return ExitCode::from(1);
         }
     };
     let served = runtime.block_on(async {
         let (reload, reloads) = tokio::sync::mpsc::channel(1);
         tokio::spawn(forward_sighup(reload));
-        scim_sidecar::run_with_reload(path.to_path_buf(), config, shutdown_signal(), reloads).await
+        let shutdown = shutdown_signal();
+        let path = path.to_path_buf();
+        scim_sidecar::run_with_reload(path, config, shutdown, reloads, logs.dropped()).await
     });
     match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %e, "scim-sidecar stopped");
-            eprintln!("error: {e}");
+            let _ = writeln!(stderr, "error: {e}");
             ExitCode::from(1)
         }
     }

@@ -88,8 +88,14 @@ impl State {
 
     /// Builds the state with a given crypto provider.
     pub fn with_provider(config: Config, crypto: Arc<CryptoProvider>) -> Self {
+        Self::with_metrics(config, crypto, Metrics::new())
+    }
+
+    /// Builds the state around a metrics registry made by the caller (the
+    /// binary's exposes the log writer's dropped-line count).
+    pub fn with_metrics(config: Config, crypto: Arc<CryptoProvider>, metrics: Metrics) -> Self {
         let client = build_client(&config.upstream, crypto.clone());
-        let telemetry = Telemetry::new(&config, crypto.clone());
+        let telemetry = Telemetry::with_metrics(&config, metrics, crypto.clone());
         let seed = {
             let mut b = [0u8; 8];
             // A random start keeps request ids distinct across restarts; a

@@ -5,10 +5,14 @@
 //! which is how tests capture log output in-process. JSON lines are
 //! written by [`crate::logfmt`] in one pass; on stderr they go through
 //! [`crate::logbuf`], so logging never puts a `write(2)` on a request's
-//! path (keep the guard [`init`] returns until exit).
+//! path and never waits for a sink that takes nothing: lines it cannot
+//! keep are dropped, counted in the [`LogOutput::dropped`] counter (which
+//! `main` hands to the metrics registry) and reported by one line where
+//! they went missing. Keep the [`LogOutput`] [`init`] returns until exit.
 
-use crate::logbuf::{self, Flusher};
+use crate::logbuf::{self, BufferedWriter, Flusher, Limits};
 use crate::logfmt::{JsonFields, JsonLine};
+use prometheus_client::metrics::counter::Counter;
 use std::io::IsTerminal;
 use tracing::Dispatch;
 use tracing_subscriber::EnvFilter;
@@ -44,16 +48,65 @@ where
     }
 }
 
-/// Installs the process-wide subscriber on stderr, through a buffer;
-/// dropping the returned guard writes out what is buffered. Calling it
-/// twice is harmless (the second call is ignored).
-#[must_use = "dropping the guard stops the log output"]
-pub fn init(format: LogFormat) -> Flusher<std::io::Stderr> {
+/// The process's log output on stderr.
+pub struct LogOutput {
+    writer: BufferedWriter,
+    dropped: Counter,
+    _flusher: Flusher,
+}
+
+impl LogOutput {
+    /// Lines dropped because stderr could not take them.
+    pub fn dropped(&self) -> Counter {
+        self.dropped.clone()
+    }
+
+    /// A writer for text that is not a log event (a config error shown
+    /// to people) but must not block on stderr either.
+    pub fn writer(&self) -> BufferedWriter {
+        self.writer.clone()
+    }
+}
+
+/// Installs the process-wide subscriber on stderr, through a bounded
+/// buffer; dropping the returned [`LogOutput`] writes out what is
+/// buffered (waiting at most two seconds for a blocked stderr). Calling
+/// it twice is harmless (the second subscriber is ignored). Fails only
+/// when the writer's thread cannot be started.
+pub fn init(format: LogFormat) -> std::io::Result<LogOutput> {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let ansi = std::io::stderr().is_terminal();
-    let (writer, guard) = logbuf::buffered(std::io::stderr());
-    let _ = tracing::dispatcher::set_global_default(dispatch(format, filter, writer, ansi));
-    guard
+    let summary = match format {
+        LogFormat::Json => crate::logfmt::dropped_line,
+        LogFormat::Text => dropped_text,
+    };
+    let dropped = Counter::default();
+    let (writer, flusher) = logbuf::buffered(
+        std::io::stderr(),
+        summary,
+        dropped.clone(),
+        Limits::default(),
+    )?;
+    let _ = tracing::dispatcher::set_global_default(dispatch(format, filter, writer.clone(), ansi));
+    Ok(LogOutput {
+        writer,
+        dropped,
+        _flusher: flusher,
+    })
+}
+
+/// The dropped-lines line in the text format:
+/// `2026-11-30T10:24:40.160420Z  WARN log lines dropped dropped=12`.
+fn dropped_text(n: u64, out: &mut Vec<u8>) {
+    let mut s = String::with_capacity(80);
+    let _ = crate::logfmt::timestamp(
+        &mut tracing_subscriber::fmt::format::Writer::new(&mut s),
+        std::time::SystemTime::now(),
+    );
+    s.push_str("  WARN log lines dropped dropped=");
+    s.push_str(itoa::Buffer::new().format(n));
+    s.push('\n');
+    out.extend_from_slice(s.as_bytes());
 }
 
 /// An in-memory log writer for unit tests of the log formats.
@@ -118,6 +171,16 @@ mod tests {
         assert!(!plain.contains('\u{1b}'), "{plain:?}");
         let coloured = capture(LogFormat::Text, true);
         assert!(coloured.contains('\u{1b}'), "{coloured:?}");
+    }
+
+    #[test]
+    fn the_text_dropped_line_reads_like_the_other_text_lines() {
+        let mut out = Vec::new();
+        dropped_text(7, &mut out);
+        let text = String::from_utf8(out).unwrap();
+        let (ts, rest) = text.split_once(' ').unwrap();
+        assert!(ts.ends_with('Z') && ts.len() == 27, "{text:?}");
+        assert_eq!(rest, " WARN log lines dropped dropped=7\n");
     }
 
     #[test]

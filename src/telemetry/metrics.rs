@@ -223,6 +223,13 @@ impl Default for Metrics {
 impl Metrics {
     /// A registry with every family registered.
     pub fn new() -> Self {
+        Self::with_log_drops(Counter::default())
+    }
+
+    /// Like [`Metrics::new`], exposing `log_drops` — the count of log
+    /// lines the log writer dropped (see [`crate::logbuf`]), which exists
+    /// before the registry does — as `log_lines_dropped`.
+    pub fn with_log_drops(log_drops: Counter) -> Self {
         let mut root = Registry::default();
         root.register_collector(Box::new(process::ProcessCollector::new()));
         let r = root.sub_registry_with_prefix("scim_sidecar");
@@ -364,6 +371,12 @@ impl Metrics {
             "webhook_queue_length",
             "Webhook events waiting for delivery, by webhook",
             known::Described(m.webhook_queue.clone()),
+        );
+        r.register(
+            "log_lines_dropped",
+            "Log lines dropped because stderr could not take them (a log pipe \
+             nobody reads, a full disk); requests never wait for logging",
+            log_drops,
         );
         let m = Self {
             registry: root,
@@ -553,7 +566,8 @@ mod tests {
 
     #[test]
     fn families_render_with_prefix_and_labels() {
-        let m = Metrics::new();
+        let log_drops = Counter::default();
+        let m = Metrics::with_log_drops(log_drops.clone());
         m.scim_request(
             ScimLabels {
                 connection: "acme".into(),
@@ -571,6 +585,7 @@ mod tests {
         );
         m.rate_limited(Limit::Connection, "acme");
         m.config_reload(false);
+        log_drops.inc_by(3);
         {
             let _g = m.in_flight("scim");
             assert!(
@@ -587,6 +602,7 @@ mod tests {
             "scim_sidecar_scim_rate_limited_total{limit=\"connection\",connection=\"acme\"} 1",
             "scim_sidecar_config_reloads_total{result=\"rejected\"} 1",
             "scim_sidecar_in_flight_requests{route=\"scim\"} 0",
+            "scim_sidecar_log_lines_dropped_total 3",
             "scim_sidecar_build_info{version=",
         ] {
             assert!(text.contains(line), "missing {line} in\n{text}");

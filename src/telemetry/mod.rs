@@ -41,7 +41,12 @@ impl Telemetry {
     /// `config`'s `[[webhooks]]` (TLS to receivers through `crypto`).
     /// Delivery starts with [`webhook::Webhooks::start`].
     pub fn new(config: &Config, crypto: Arc<CryptoProvider>) -> Self {
-        let metrics = Arc::new(Metrics::new());
+        Self::with_metrics(config, Metrics::new(), crypto)
+    }
+
+    /// Like [`Telemetry::new`], around a registry built by the caller.
+    pub fn with_metrics(config: &Config, metrics: Metrics, crypto: Arc<CryptoProvider>) -> Self {
+        let metrics = Arc::new(metrics);
         metrics.describe_config(config);
         let webhooks = webhook::Webhooks::new(&config.webhooks, metrics.clone(), crypto);
         let audit = Arc::new(Audit::new(metrics.clone(), webhooks));
