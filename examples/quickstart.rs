@@ -24,7 +24,7 @@ const DEMO_API_KEY: &str = "demo-app-key";
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let _logs = telemetry::init(LogFormat::Text);
+    let _logs = telemetry::init(LogFormat::Text)?;
     let args: Vec<String> = std::env::args().skip(1).collect();
     let port = |flag: &str, default: u16| -> Result<(u16, bool), String> {
         match args.iter().position(|a| a == flag) {

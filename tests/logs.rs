@@ -1,8 +1,9 @@
 //! Log output captured in-process (a JSON subscriber writing into a
 //! buffer, at trace level so every line the sidecar can write is seen):
-//! one `scim request` line per request with the request id, connection,
-//! resource, operation, app-call count, status and duration, and never a
-//! token, an Authorization value, the app's API key or a SCIM body value.
+//! one `scim request` line per request with the request id, method, path,
+//! client address, connection, resource, operation, app-call count,
+//! status and duration, and never a token, an Authorization value, the
+//! app's API key or a SCIM body value.
 //! Audit events of a scripted create / update / deactivate / reactivate /
 //! delete of a user, and of a group's create / member add and remove /
 //! rename / delete, arrive on their own target with attribute names and
@@ -80,7 +81,7 @@ async fn request_lines_carry_their_fields_and_never_secrets_or_values() {
     let request_line = |rid: &str| {
         lines
             .iter()
-            .find(|l| l["message"] == "scim request" && l["span"]["id"] == rid)
+            .find(|l| l["message"] == "scim request" && l["span"]["request_id"] == rid)
             .unwrap_or_else(|| panic!("no request line for {rid} in\n{}", logs.text()))
             .clone()
     };
@@ -110,11 +111,16 @@ async fn request_lines_carry_their_fields_and_never_secrets_or_values() {
         )
     );
     assert_eq!(span["token"], 0);
+    assert_eq!(
+        (&span["path"], &span["client"]),
+        (&json!("/scim/v2/Users"), &json!("127.0.0.1"))
+    );
     let patch = request_line("log-patch-1");
     assert_eq!(
         (patch["status"].as_u64(), &patch["span"]["op"]),
         (Some(200), &json!("patch"))
     );
+    assert_eq!(patch["span"]["path"], format!("/scim/v2/Users/{id}"));
     let refused = request_line("log-401-1");
     assert_eq!(refused["status"], 401);
     assert!(refused["span"].get("conn").is_none(), "{refused}");
@@ -312,4 +318,81 @@ async fn audit_events_follow_a_group_lifecycle() {
     assert_eq!(events[3]["attributes"], "displayName");
     assert!(events[0].get("members").is_none(), "{}", events[0]);
     assert!(!logs.text().contains("Songbirds") && !logs.text().contains("Canaries"));
+}
+
+/// The field names of a log line, those under `span` prefixed with it.
+fn field_names(line: &Value) -> std::collections::BTreeSet<String> {
+    let mut names = std::collections::BTreeSet::new();
+    for (k, v) in line.as_object().unwrap() {
+        match (k.as_str(), v.as_object()) {
+            ("span", Some(span)) => names.extend(span.keys().map(|s| format!("span.{s}"))),
+            _ => {
+                names.insert(k.clone());
+            }
+        }
+    }
+    names
+}
+
+/// The example line of each kind in docs/observability.md has the fields
+/// the code writes, no more and no fewer.
+#[tokio::test]
+async fn the_documented_log_lines_are_the_ones_written() {
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/observability.md"
+    ))
+    .unwrap();
+    let documented = |message: &str| -> Value {
+        let needle = format!("\"message\":\"{message}\"");
+        let line = doc
+            .lines()
+            .find(|l| l.starts_with('{') && l.contains(&needle))
+            .unwrap_or_else(|| panic!("no `{message}` line in docs/observability.md"));
+        serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"))
+    };
+    let logs = LogBuf::default();
+    let _guard = logs.capture("info");
+    let (sc, _app) = start_example().await;
+    let (s, _) = call(&sc, "POST", "/scim/v2/Users", "doc-1", Some(canary_user())).await;
+    assert_eq!(s, 201);
+    let c = client();
+    let (home, _) = send(&c, Request::get(sc.url("/")).body(body("")).unwrap()).await;
+    assert_eq!(home.status, 200);
+    let down = start(load(&config_text(closed_port().await, ""))).await;
+    let (failed, _) = send(&c, Request::get(down.url("/x")).body(body("")).unwrap()).await;
+    assert_eq!(failed.status, 502);
+    let mut dropped = Vec::new();
+    scim_sidecar::logfmt::dropped_line(3, &mut dropped);
+    let dropped: Value = serde_json::from_slice(&dropped).unwrap();
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    for message in [
+        "scim request",
+        "audit event",
+        "pass-through request",
+        "pass-through failed",
+        "log lines dropped",
+    ] {
+        let written = loop {
+            let found = logs
+                .json_lines()
+                .into_iter()
+                .chain([dropped.clone()])
+                .find(|l| l["message"] == message);
+            match found {
+                Some(l) => break l,
+                // The access line is written once the response has ended.
+                None if std::time::Instant::now() < deadline => {
+                    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+                }
+                None => panic!("no `{message}` line in\n{}", logs.text()),
+            }
+        };
+        assert_eq!(
+            field_names(&documented(message)),
+            field_names(&written),
+            "`{message}`: documented vs written {written}"
+        );
+    }
 }

@@ -2,8 +2,8 @@
 //! loses no request the sidecar accepted (requests held in flight finish,
 //! new connections are refused, every request the app saw was answered in
 //! full); reloads by SIGHUP during traffic fail none; and its log, at the
-//! most verbose level, carries no token, `Authorization` value, API key or
-//! SCIM body value, while naming every SCIM response's `X-Request-Id`.
+//! most verbose level, carries no token, `Authorization` value, API key,
+//! SCIM body value or query, while naming every response's `X-Request-Id`.
 //! Everything is synchronised on the process's own log lines and on the
 //! app's arrivals, never on sleeps.
 
@@ -411,12 +411,16 @@ async fn the_log_carries_no_secret_or_body_value_and_names_every_request_id() {
         resp.headers()["x-request-id"].to_str().unwrap().to_owned(),
         resp.status(),
     ));
-    let echo = Request::post(bin.url("/echo"))
+    let echo = Request::post(bin.url("/echo?session=app-session-canary"))
         .header("authorization", "Bearer app-session-canary")
         .body(support::body("pass-through-canary-body"))
         .unwrap();
-    let (s, _) = try_send(&c, echo).await.unwrap();
-    assert_eq!(s, StatusCode::OK);
+    let resp = c.request(echo).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let echo_id = resp.headers()["x-request-id"].to_str().unwrap().to_owned();
+    http_body_util::BodyExt::collect(resp.into_body())
+        .await
+        .unwrap();
     bin.signal("TERM");
     assert!(bin.exited().await.success());
 
@@ -429,8 +433,17 @@ async fn the_log_carries_no_secret_or_body_value_and_names_every_request_id() {
         let line = bin
             .log
             .iter()
-            .find(|l| l["message"] == "scim request" && l["span"]["id"] == rid.as_str());
+            .find(|l| l["message"] == "scim request" && l["span"]["request_id"] == rid.as_str());
         let line = line.unwrap_or_else(|| panic!("no `scim request` line for {rid}:\n{text}"));
         assert_eq!(line["status"], status.as_u16(), "{line}");
     }
+    let access = bin
+        .log
+        .iter()
+        .find(|l| l["message"] == "pass-through request" && l["request_id"] == echo_id.as_str())
+        .unwrap_or_else(|| panic!("no access line for {echo_id}:\n{text}"));
+    assert_eq!(
+        (&access["path"], &access["status"]),
+        (&json!("/echo"), &json!(200))
+    );
 }

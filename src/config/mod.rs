@@ -44,6 +44,8 @@ pub struct Config {
     pub scim: ScimConfig,
     /// How SCIM work calls the app's API.
     pub host: HostConfig,
+    /// What is logged besides the SCIM request lines.
+    pub log: LogConfig,
     /// IdP connections and their tokens.
     pub connections: Vec<Connection>,
     /// The compiled `[users]` mapping, when SCIM Users are served.
@@ -182,6 +184,36 @@ pub struct HostConfig {
     pub max_response_bytes: usize,
     /// Whether `/readyz` makes one authenticated read of the app.
     pub ready_read: bool,
+}
+
+/// `[log]`, validated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LogConfig {
+    /// Which pass-through requests get an access line.
+    pub access: AccessLog,
+}
+
+/// `[log] access`: which pass-through requests get an access line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AccessLog {
+    /// Every one (the default).
+    #[default]
+    All,
+    /// Those answered 500 or above, or whose response broke off.
+    Errors,
+    /// None.
+    Off,
+}
+
+impl AccessLog {
+    /// The config spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::All => "all",
+            Self::Errors => "errors",
+            Self::Off => "off",
+        }
+    }
 }
 
 /// The request dialect of an identity provider.

@@ -24,6 +24,9 @@ pub struct RawConfig {
     /// `[host]`: how SCIM work calls the app's own API.
     #[serde(default)]
     pub host: RawHost,
+    /// `[log]`: what is logged besides the SCIM request lines.
+    #[serde(default)]
+    pub log: RawLog,
     /// `[[connections]]`: one per IdP tenant.
     #[serde(default)]
     pub connections: Vec<Spanned<RawConnection>>,
@@ -165,6 +168,14 @@ pub struct RawHost {
     /// one record) with these credentials.
     #[serde(default)]
     pub ready_read: bool,
+}
+
+/// `[log]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLog {
+    /// Pass-through access lines: `all`, `errors` or `off`.
+    pub access: Option<SpStr>,
 }
 
 /// One `[[connections]]` entry.

@@ -140,6 +140,11 @@ pub fn summary(c: &Config) -> String {
     for w in &c.webhooks {
         let _ = writeln!(s_, "  {}", w.summary());
     }
+    let _ = writeln!(
+        s_,
+        "log: pass-through access lines {}",
+        c.log.access.as_str()
+    );
     s
 }
 

@@ -3,10 +3,10 @@
 
 use super::collect::{Errors, base_path};
 use super::connections::{common_vars, connections};
-use super::raw::{RawConfig, RawHost, RawScim, RawServer, RawTls, RawUpstream, SpStr};
+use super::raw::{RawConfig, RawHost, RawLog, RawScim, RawServer, RawTls, RawUpstream, SpStr};
 use super::{
-    Cidr, Config, ConfigError, ConfigErrors, EnvLookup, FileLookup, HostConfig, RateLimit,
-    ScimConfig, ServerConfig, TlsConfig, UpstreamConfig,
+    AccessLog, Cidr, Config, ConfigError, ConfigErrors, EnvLookup, FileLookup, HostConfig,
+    LogConfig, RateLimit, ScimConfig, ServerConfig, TlsConfig, UpstreamConfig,
 };
 use crate::mapping::ResourceKind;
 use http::uri::{Authority, Scheme};
@@ -61,6 +61,7 @@ pub fn load(text: &str, env: EnvLookup<'_>, files: FileLookup<'_>) -> Result<Con
     let upstream = upstream(&raw.upstream, env, files, &mut errs);
     let scim = scim(&raw.scim, &mut errs);
     let host = host(&raw.host, &raw.upstream, env, &mut errs);
+    let log = log(&raw.log, &mut errs);
     let connections = connections(&raw, &scim.base_path, env, files, &mut errs);
     let vars = common_vars(&connections);
     let mut compile = |raw: Option<&crate::mapping::raw::ResourceToml>, kind, key| {
@@ -90,6 +91,7 @@ pub fn load(text: &str, env: EnvLookup<'_>, files: FileLookup<'_>) -> Result<Con
             upstream,
             scim,
             host,
+            log,
             connections,
             users,
             groups,
@@ -176,6 +178,28 @@ fn admin_header_read_timeout(raw: &RawServer, errs: &mut Errors) -> Duration {
         }
         _ => d,
     }
+}
+
+fn log(raw: &RawLog, errs: &mut Errors) -> LogConfig {
+    let access = match &raw.access {
+        None => AccessLog::All,
+        Some(v) => {
+            match v.get_ref().as_str() {
+                "all" => AccessLog::All,
+                "errors" => AccessLog::Errors,
+                "off" => AccessLog::Off,
+                other => {
+                    errs.at(
+                    "log.access",
+                    v,
+                    format!("unknown access log setting `{other}`, expected `all`, `errors` or `off`"),
+                );
+                    AccessLog::All
+                }
+            }
+        }
+    };
+    LogConfig { access }
 }
 
 fn tls(raw: &RawTls, errs: &mut Errors) -> TlsConfig {

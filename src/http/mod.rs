@@ -2,6 +2,7 @@
 //! connection limits and graceful shutdown.
 
 pub mod accept;
+pub mod access;
 pub mod admin;
 pub mod budget;
 pub mod conn;

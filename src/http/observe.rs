@@ -1,18 +1,23 @@
 //! What the front door records about each request: the request context
-//! (id, connection, app-call count), one `request` span carrying the id,
-//! route, SCIM resource and operation, the in-flight gauge, and at the end
-//! the request log line, the request metrics, the `X-Request-Id` response
-//! header and an audit event for a refused SCIM write. Only names, ids,
-//! counts, statuses and durations are recorded: never headers, tokens or
+//! (id, connection, app-call count), one `request` span carrying the
+//! request id, method, path (never the query), client address, route, SCIM
+//! resource and operation, the in-flight gauge, and at the end the request
+//! log line, the request metrics, the `X-Request-Id` response header, an
+//! audit event for a refused SCIM write, and for pass-through the access
+//! line ([`super::access`]). Only names, ids, paths, addresses, counts,
+//! statuses and durations are recorded: never headers, tokens, queries or
 //! bodies.
 
+use super::access::{Access, IpText};
 use crate::body::Body;
+use crate::config::AccessLog;
 use crate::scim::route::{self, Endpoint, ResourceKind};
 use crate::state::State;
 use crate::telemetry::audit::{EventKind, ProvisioningEvent, ResourceType};
 use crate::telemetry::metrics::{InFlight, ScimLabels};
 use crate::telemetry::request::{RequestCtx, X_REQUEST_ID};
 use http::{Method, Request, Response};
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
 use tracing::Span;
@@ -106,41 +111,63 @@ pub struct Observed {
     span: Span,
     started: Instant,
     scim: Option<ScimOp>,
+    access: Option<Access>,
     _in_flight: InFlight,
 }
 
 impl Observed {
-    /// Starts observing `req`; `scim` is its classification when it is a
-    /// SCIM request.
-    pub fn start<B>(state: &State, req: &Request<B>, scim: Option<ScimOp>) -> Self {
+    /// Starts observing `req` from `client`; `scim` is its classification
+    /// when it is a SCIM request, `access` says which pass-through
+    /// requests get an access line.
+    pub fn start<B>(
+        state: &State,
+        req: &Request<B>,
+        client: IpAddr,
+        access: AccessLog,
+        scim: Option<ScimOp>,
+    ) -> Self {
         let ctx = RequestCtx::new(req.headers(), || state.request_id());
+        let started = Instant::now();
         let route = if scim.is_some() { "scim" } else { "pass" };
-        // Pass-through logs nothing per request at `info`: its span is made
-        // only when debug logging is on.
-        let span = match &scim {
-            Some(s) => tracing::info_span!(
-                "request",
-                id = %ctx.id(),
-                method = %req.method(),
-                route,
-                resource = s.resource,
-                op = s.operation,
-                conn = tracing::field::Empty,
-                token = tracing::field::Empty,
-            ),
-            None => tracing::debug_span!(
-                "request",
-                id = %ctx.id(),
-                method = %req.method(),
-                route,
-            ),
+        // Pass-through opens no span at `info`: its line is the access
+        // line, which carries its own fields.
+        let (span, access) = match &scim {
+            Some(s) => {
+                let ip = IpText::new(client);
+                let span = tracing::info_span!(
+                    "request",
+                    request_id = ctx.id(),
+                    method = req.method().as_str(),
+                    path = req.uri().path(),
+                    client = ip.as_str(),
+                    route,
+                    resource = s.resource,
+                    op = s.operation,
+                    conn = tracing::field::Empty,
+                    token = tracing::field::Empty,
+                );
+                (span, None)
+            }
+            None => {
+                let span = tracing::debug_span!(
+                    "request",
+                    request_id = ctx.id(),
+                    method = req.method().as_str(),
+                    route,
+                );
+                (
+                    span,
+                    Access::start(access, req, client, ctx.clone(), started),
+                )
+            }
         };
         Self {
             _in_flight: state.metrics.in_flight(route),
             ctx,
             span,
-            started: Instant::now(),
+            started,
             scim,
+            access,
         }
     }
 
@@ -159,9 +186,9 @@ impl Observed {
     pub fn finish(self, state: &State, mut resp: Response<Body>) -> Response<Body> {
         let elapsed = self.started.elapsed();
         let status = resp.status();
-        let duration_ms = (elapsed.as_secs_f64() * 1e6).round() / 1e3;
         match &self.scim {
             Some(op) => {
+                let duration_ms = (elapsed.as_secs_f64() * 1e6).round() / 1e3;
                 let conn = self.ctx.connection();
                 let app_calls = self.ctx.app_calls();
                 tracing::info!(
@@ -194,16 +221,20 @@ impl Observed {
                 resp
             }
             None => {
-                tracing::debug!(
-                    status = status.as_u16(),
-                    duration_ms,
-                    "pass-through request"
-                );
                 state.metrics.passthrough(status, elapsed);
                 if !resp.headers().contains_key(X_REQUEST_ID) {
                     resp.headers_mut().insert(X_REQUEST_ID, self.ctx.header());
                 }
-                resp.map(|b| state.metrics.count_body(b, false))
+                match self.access {
+                    Some(a) => resp.map(|b| {
+                        a.body(
+                            status.as_u16(),
+                            b,
+                            state.metrics.passthrough_response_bytes(),
+                        )
+                    }),
+                    None => resp.map(|b| state.metrics.count_body(b, false)),
+                }
             }
         }
     }

@@ -233,7 +233,7 @@ async fn handle(
         PathMatch::Refused => Some(ScimOp::unrouted()),
         PathMatch::NotScim => None,
     };
-    let observed = Observed::start(&state, &req, scim_op);
+    let observed = Observed::start(&state, &req, client.peer, rt.config.log.access, scim_op);
     let (span, ctx) = (observed.span(), observed.ctx());
     let request_id = ctx.header();
     let work = async move {

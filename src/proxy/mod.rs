@@ -16,7 +16,7 @@ use bytes::Bytes;
 use headers::{ClientInfo, set_forwarded, strip_hop_by_hop};
 use http::header::{CONNECTION, CONTENT_TYPE, HOST, HeaderValue, UPGRADE};
 use http::uri::PathAndQuery;
-use http::{Request, Response, StatusCode, Uri, Version};
+use http::{Method, Request, Response, StatusCode, Uri, Version};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::body::{Frame, SizeHint};
@@ -43,6 +43,8 @@ pub async fn forward(
     let up = &rt.config.upstream;
     // The client's path and query are kept as they arrived (no copy).
     let mut target = std::mem::take(&mut parts.uri).into_parts();
+    // For a failure's log line (a refcount, not a copy).
+    let request = (parts.method.clone(), target.path_and_query.clone());
     target.scheme = Some(up.scheme.clone());
     target.authority = Some(up.authority.clone());
     if target.path_and_query.is_none() {
@@ -79,9 +81,9 @@ pub async fn forward(
     let mut resp = match sent {
         Ok(r) => r,
         Err(_) if broken.load(Ordering::Acquire) => {
-            return failed(&UpstreamError::ClientBody);
+            return failed(&UpstreamError::ClientBody, &request);
         }
-        Err(e) => return failed(&e),
+        Err(e) => return failed(&e, &request),
     };
     if resp.status() == StatusCode::SWITCHING_PROTOCOLS {
         return switch_protocols(client_upgrade, resp);
@@ -90,19 +92,24 @@ pub async fn forward(
     resp.map(|b| b.boxed())
 }
 
-/// The plain answer for a failed forward, logged by whose fault it was.
-fn failed(e: &UpstreamError) -> Response<Body> {
+/// The plain answer for a failed forward, logged by whose fault it was,
+/// with the request's id, method and path (never its query).
+fn failed(e: &UpstreamError, (method, path): &(Method, Option<PathAndQuery>)) -> Response<Body> {
+    let request_id = crate::telemetry::request::current_id().unwrap_or_default();
+    let request_id = request_id.as_str();
+    let method = method.as_str();
+    let path = path.as_ref().map_or("/", PathAndQuery::path);
     let text = match e {
         UpstreamError::ClientBody => {
-            tracing::debug!(error = %e, "pass-through: client body failed");
+            tracing::debug!(error = %e, request_id, method, path, "pass-through: client body failed");
             "400 Bad Request: the request body could not be read\n"
         }
         UpstreamError::Timeout(_) => {
-            tracing::warn!(error = %e, "pass-through failed");
+            tracing::warn!(error = %e, request_id, method, path, "pass-through failed");
             "504 Gateway Timeout: the app did not answer in time\n"
         }
         UpstreamError::Unreachable(_) | UpstreamError::TooLarge(_) => {
-            tracing::warn!(error = %e, "pass-through failed");
+            tracing::warn!(error = %e, request_id, method, path, "pass-through failed");
             "502 Bad Gateway: the app is unreachable\n"
         }
     };

@@ -154,7 +154,7 @@ mod tests {
         let b = buf.clone();
         let d = dispatch(format, EnvFilter::new("info"), move || b.clone(), ansi);
         tracing::dispatcher::with_default(&d, || {
-            let span = tracing::info_span!("request", id = "abc123");
+            let span = tracing::info_span!("request", request_id = "abc123");
             let _g = span.enter();
             tracing::info!(status = 200u16, "scim request");
         });
@@ -189,7 +189,7 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
         assert_eq!(v["message"], "scim request");
         assert_eq!(v["status"], 200);
-        assert_eq!(v["span"]["id"], "abc123");
+        assert_eq!(v["span"]["request_id"], "abc123");
         assert!(!line.contains('\u{1b}'));
     }
 }

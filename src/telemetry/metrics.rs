@@ -501,6 +501,12 @@ impl Metrics {
         .boxed()
     }
 
+    /// The pass-through response byte counter, for a body that counts
+    /// its own bytes (see [`crate::http::access`]).
+    pub fn passthrough_response_bytes(&self) -> Counter {
+        self.hot.bytes_response.clone()
+    }
+
     /// Marks a request in flight on `route` until the guard is dropped
     /// (also when the request is cancelled).
     pub fn in_flight(&self, route: &'static str) -> InFlight {

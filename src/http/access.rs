@@ -1,0 +1,233 @@
+//! The pass-through access line: one `info` line on the log target
+//! [`TARGET`] per request passed to the app, written when its response has
+//! been sent to the end or abandoned — method, path (never the query: a
+//! query can carry personal data), status, response body bytes, duration,
+//! request id and client address, and `error` when the response broke off
+//! or the client left before its end. `[log] access` chooses every request
+//! (`all`), only failures (`errors`: status 500 and above, or a response
+//! that did not reach its end) or none (`off`). Fields are strings and
+//! numbers recorded as they are, so the JSON line is written without the
+//! formatting machinery; nothing from headers or bodies is logged.
+
+use crate::body::Body;
+use crate::config::AccessLog;
+use crate::telemetry::request::RequestCtx;
+use bytes::Bytes;
+use http::uri::PathAndQuery;
+use http::{Method, Request};
+use http_body_util::BodyExt;
+use hyper::body::{Frame, SizeHint};
+use prometheus_client::metrics::counter::Counter;
+use std::net::IpAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+/// The log target of access lines: filter or route it on its own
+/// (`RUST_LOG=info,scim_sidecar::access=off`).
+pub const TARGET: &str = "scim_sidecar::access";
+
+/// What the access line of one pass-through request says, gathered at its
+/// start.
+pub struct Access {
+    errors_only: bool,
+    method: Method,
+    path: Option<PathAndQuery>,
+    client: IpAddr,
+    ctx: Arc<RequestCtx>,
+    started: Instant,
+}
+
+impl Access {
+    /// The access record of `req` under `mode` (none when `off`).
+    pub fn start<B>(
+        mode: AccessLog,
+        req: &Request<B>,
+        client: IpAddr,
+        ctx: Arc<RequestCtx>,
+        started: Instant,
+    ) -> Option<Self> {
+        let errors_only = match mode {
+            AccessLog::Off => return None,
+            AccessLog::All => false,
+            AccessLog::Errors => true,
+        };
+        Some(Self {
+            errors_only,
+            method: req.method().clone(),
+            // A refcount, not a copy of the path.
+            path: req.uri().path_and_query().cloned(),
+            client,
+            ctx,
+            started,
+        })
+    }
+
+    /// Wraps a response body of status `status`: its data bytes are
+    /// counted in `bytes` (the pass-through byte counter) and the access
+    /// line is written when it is dropped.
+    pub fn body(self, status: u16, inner: Body, bytes: Counter) -> Body {
+        AccessBody {
+            inner,
+            counter: bytes,
+            sent: 0,
+            status,
+            ended: false,
+            failed: false,
+            access: self,
+        }
+        .boxed()
+    }
+
+    fn log(&self, status: u16, bytes: u64, error: Option<&'static str>) {
+        if self.errors_only && status < 500 && error.is_none() {
+            return;
+        }
+        let duration_ms = (self.started.elapsed().as_secs_f64() * 1e6).round() / 1e3;
+        let client = IpText::new(self.client);
+        tracing::info!(
+            target: TARGET,
+            method = self.method.as_str(),
+            path = self.path.as_ref().map_or("/", PathAndQuery::path),
+            status,
+            bytes,
+            duration_ms,
+            request_id = self.ctx.id(),
+            client = client.as_str(),
+            error,
+            "pass-through request"
+        );
+    }
+}
+
+/// A pass-through response body on its way to the client.
+struct AccessBody {
+    inner: Body,
+    counter: Counter,
+    sent: u64,
+    status: u16,
+    ended: bool,
+    failed: bool,
+    access: Access,
+}
+
+impl hyper::body::Body for AccessBody {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.inner).poll_frame(cx);
+        match &polled {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(data) = frame.data_ref() {
+                    let n = data.len() as u64;
+                    this.sent += n;
+                    this.counter.inc_by(n);
+                }
+            }
+            Poll::Ready(Some(Err(_))) => this.failed = true,
+            Poll::Ready(None) => this.ended = true,
+            Poll::Pending => {}
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        hyper::body::Body::is_end_stream(&self.inner)
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        hyper::body::Body::size_hint(&self.inner)
+    }
+}
+
+impl Drop for AccessBody {
+    fn drop(&mut self) {
+        let error = if self.failed {
+            Some("the app's response body broke off")
+        } else if self.ended || hyper::body::Body::is_end_stream(&self.inner) {
+            None
+        } else {
+            Some("the client left before the response ended")
+        };
+        self.access.log(self.status, self.sent, error);
+    }
+}
+
+/// An IP address as text, on the stack; IPv4 (nearly every client)
+/// without the formatting machinery.
+pub struct IpText {
+    buf: [u8; 45],
+    len: usize,
+}
+
+impl IpText {
+    /// `ip` as text.
+    pub fn new(ip: IpAddr) -> Self {
+        let mut t = Self {
+            buf: [0; 45],
+            len: 0,
+        };
+        match ip {
+            IpAddr::V4(v4) => {
+                for (i, octet) in v4.octets().into_iter().enumerate() {
+                    if i > 0 {
+                        t.push(b'.');
+                    }
+                    if octet >= 100 {
+                        t.push(b'0' + octet / 100);
+                    }
+                    if octet >= 10 {
+                        t.push(b'0' + octet / 10 % 10);
+                    }
+                    t.push(b'0' + octet % 10);
+                }
+            }
+            IpAddr::V6(v6) => {
+                use std::io::Write;
+                let mut rest = &mut t.buf[..];
+                let _ = write!(rest, "{v6}");
+                let left = rest.len();
+                t.len = t.buf.len() - left;
+            }
+        }
+        t
+    }
+
+    fn push(&mut self, b: u8) {
+        self.buf[self.len] = b;
+        self.len += 1;
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_read_as_std_writes_them() {
+        for ip in [
+            "0.0.0.0",
+            "10.1.20.255",
+            "127.0.0.1",
+            "203.0.113.9",
+            "::1",
+            "2001:db8::8a2e:370:7334",
+            "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+            "::ffff:255.255.255.255",
+        ] {
+            let ip: IpAddr = ip.parse().unwrap();
+            assert_eq!(IpText::new(ip).as_str(), ip.to_string());
+        }
+    }
+}
