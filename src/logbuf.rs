@@ -130,7 +130,7 @@ pub fn buffered<W: Write + Send + 'static>(
 fn flush_loop<W: Write>(shared: &Shared, mut out: W) {
     let mut chunk = Vec::new();
     loop {
-        let closed = {
+        {
             let mut b = shared.lock();
             if !b.closed && b.bytes.len() < shared.wake_at() {
                 b = shared
@@ -152,17 +152,13 @@ fn flush_loop<W: Write>(shared: &Shared, mut out: W) {
                 shared.done.notify_all();
                 return;
             }
-            b.closed
-        };
+        }
         if !chunk.is_empty() && out.write_all(&chunk).and_then(|()| out.flush()).is_err() {
             // A sink that failed (a closed pipe) took some unknown part
             // of the chunk: count it all as lost, it cannot be told.
             shared.dropped.inc_by(lines_in(&chunk));
         }
         chunk.clear();
-        if closed {
-            continue;
-        }
     }
 }
 

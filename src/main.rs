@@ -266,16 +266,19 @@ fn load(path: &std::path::Path) -> Result<Config, ExitCode> {
 /// Loads a config, writing what is wrong with it to `out`.
 fn load_reporting(path: &std::path::Path, out: &mut dyn Write) -> Result<Config, ExitCode> {
     Config::from_file(path).map_err(|e| {
-        // The message has nowhere else to go if it cannot be written.
-        let _ = match &e {
-            LoadError::Read { .. } => writeln!(out, "error: {e}"),
-            LoadError::Invalid { rendered, errors } => writeln!(
-                out,
-                "{rendered}{} error(s) in {}",
-                errors.0.len(),
-                path.display()
-            ),
+        let text = match &e {
+            LoadError::Read { .. } => format!("error: {e}\n"),
+            LoadError::Invalid { rendered, errors } => {
+                format!(
+                    "{rendered}{} error(s) in {}\n",
+                    errors.0.len(),
+                    path.display()
+                )
+            }
         };
+        // In one write, so that the log writer keeps or drops it whole;
+        // it has nowhere else to go if it cannot be written.
+        let _ = out.write_all(text.as_bytes());
         ExitCode::from(1)
     })
 }
@@ -468,7 +471,7 @@ fn run(path: &std::path::Path, format: Format, workers: Option<u16>) -> ExitCode
     let runtime = match build_runtime(workers) {
         Ok(rt) => rt,
         Err(e) => {
-            let _ = writeln!(stderr, "error: cannot start the runtime: {e}");
+            let _ = stderr.write_all(format!("error: cannot start the runtime: {e}\n").as_bytes());
             return ExitCode::from(1);
         }
     };
@@ -483,7 +486,7 @@ fn run(path: &std::path::Path, format: Format, workers: Option<u16>) -> ExitCode
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %e, "scim-sidecar stopped");
-            let _ = writeln!(stderr, "error: {e}");
+            let _ = stderr.write_all(format!("error: {e}\n").as_bytes());
             ExitCode::from(1)
         }
     }
