@@ -86,8 +86,11 @@ impl Access {
         }
         let duration_ms = (self.started.elapsed().as_secs_f64() * 1e6).round() / 1e3;
         let client = IpText::new(self.client);
+        // The message as a field of its own is recorded as a string, not
+        // through `fmt::Arguments`.
         tracing::info!(
             target: TARGET,
+            message = "pass-through request",
             method = self.method.as_str(),
             path = self.path.as_ref().map_or("/", PathAndQuery::path),
             status,
@@ -96,7 +99,6 @@ impl Access {
             request_id = self.ctx.id(),
             client = client.as_str(),
             error,
-            "pass-through request"
         );
     }
 }
