@@ -1,8 +1,9 @@
 //! The `scim-sidecar` command: `run`, `check`, `token`, `connection new`,
-//! `map` and `explain`. Thin by design: it parses arguments, installs the process
-//! globals (the rustls crypto provider, logging) and signal handling
-//! (SIGTERM/SIGINT drain, SIGHUP reload), and calls the library. Exit
-//! codes: 0 success, 1 invalid config or runtime failure, 2 usage error.
+//! `map` and `explain`. Thin by design: it parses arguments, installs the
+//! process globals (the rustls crypto provider, logging, a panic hook that
+//! logs through it) and signal handling (SIGTERM/SIGINT drain, SIGHUP
+//! reload), and calls the library. Exit codes: 0 success, 1 invalid config
+//! or runtime failure, 2 usage error.
 
 #![forbid(unsafe_code)]
 
@@ -463,6 +464,11 @@ fn run(path: &std::path::Path, format: Format, workers: Option<u16>) -> ExitCode
             return ExitCode::from(1);
         }
     };
+    // A panic's message goes through the log writer too: written straight
+    // to a stderr nobody reads, it would hold up the thread that panicked.
+    std::panic::set_hook(Box::new(|info| {
+        tracing::error!(panic = %info, "panicked");
+    }));
     let mut stderr = logs.writer();
     let config = match load_reporting(path, &mut stderr) {
         Ok(c) => c,
