@@ -265,3 +265,52 @@ fn an_unknown_access_setting_is_refused_with_its_location() {
     );
     assert!(rendered.contains(&expected), "{rendered}");
 }
+
+#[tokio::test]
+async fn the_client_is_the_address_a_trusted_proxy_reports() {
+    let up = upstream(|_req: Request<hyper::body::Incoming>| async move {
+        http::Response::new(body("answer"))
+    })
+    .await;
+    let url = format!("url = \"http://{up}\"");
+    let trusting = config_text(up, "").replace(
+        &url,
+        &format!("{url}\ntrusted_proxies = [\"127.0.0.1/32\"]"),
+    );
+    let logs = LogBuf::default();
+    let _guard = logs.capture("info");
+    let c = client();
+    let via_proxy = |sc: &Sidecar, rid: &str| {
+        Request::get(sc.url("/page"))
+            .header("x-request-id", rid)
+            .header("x-forwarded-for", "198.51.100.4, 203.0.113.7")
+            .body(body(""))
+            .unwrap()
+    };
+
+    // The sidecar's peer (127.0.0.1) is a trusted proxy: the client is the
+    // rightmost address it reports.
+    let trusted = start(load(&trusting)).await;
+    assert_eq!(
+        send(&c, via_proxy(&trusted, "xff-trusted")).await.0.status,
+        200
+    );
+    assert_eq!(
+        access_line(&logs, "xff-trusted").await["client"],
+        "203.0.113.7"
+    );
+
+    // From a peer nobody trusts the header is the client's own word.
+    let untrusted = start(load(&config_text(up, ""))).await;
+    assert_eq!(
+        send(&c, via_proxy(&untrusted, "xff-ignored"))
+            .await
+            .0
+            .status,
+        200
+    );
+    assert_eq!(
+        access_line(&logs, "xff-ignored").await["client"],
+        "127.0.0.1"
+    );
+}

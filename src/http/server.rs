@@ -13,7 +13,10 @@ use super::tls::{CertStore, TlsError};
 use crate::body::Body;
 use crate::http::admin;
 use crate::http::observe::{Observed, ScimOp};
-use crate::proxy::{self, headers::ClientInfo};
+use crate::proxy::{
+    self,
+    headers::{ClientInfo, client_address},
+};
 use crate::scim::{self, Front, base_path::PathMatch};
 use crate::state::State;
 use crate::telemetry::request::X_REQUEST_ID;
@@ -233,7 +236,14 @@ async fn handle(
         PathMatch::Refused => Some(ScimOp::unrouted()),
         PathMatch::NotScim => None,
     };
-    let observed = Observed::start(&state, &req, client.peer, rt.config.log.access, scim_op);
+    // The address access and request lines name: the client as the
+    // trusted proxies report it, else the TCP peer.
+    let client_ip = client_address(
+        client.peer,
+        req.headers(),
+        &rt.config.upstream.trusted_proxies,
+    );
+    let observed = Observed::start(&state, &req, client_ip, rt.config.log.access, scim_op);
     let (span, ctx) = (observed.span(), observed.ctx());
     let request_id = ctx.header();
     let work = async move {
