@@ -13,7 +13,7 @@ use crate::mapping::transform::Dir;
 use crate::mapping::{AttrRule, HostType, MapError, Source};
 use crate::schema::AttrType;
 use crate::schema::datetime::parse_rfc3339_nanos;
-pub(crate) use crate::schema::get_ci;
+use crate::schema::get_ci;
 
 fn invalid(rule: &AttrRule, message: impl Into<String>) -> MapError {
     MapError::InvalidValue {

@@ -5,10 +5,10 @@
 
 use serde_json::{Map, Value};
 
-use crate::mapping::convert::{get_ci, read_rule, write_value};
+use crate::mapping::convert::{read_rule, write_value};
 use crate::mapping::write::{WriteEnv, constants_into, effective, generated, put};
 use crate::mapping::{AttrRule, MapError, OpKind, ResourceKind, ResourceMapping, Source};
-use crate::schema::Mutability;
+use crate::schema::{Mutability, get_ci};
 
 /// The host-side effect of a SCIM change (PATCH or PUT).
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -10,11 +10,11 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use crate::mapping::convert::get_ci;
 use crate::mapping::path::{ScimPath, Segment, WritePath};
 use crate::mapping::query::Tree;
 use crate::mapping::template::{Template, Var, Vars};
 use crate::mapping::{AttrRule, MapError, Source};
+use crate::schema::get_ci;
 
 /// What a write knows beyond the SCIM resource.
 #[derive(Debug, Clone, Copy, Default)]

@@ -15,7 +15,7 @@ use serde_json::Value;
 use super::ast::{AttrPath, CompValue, CompareOp, Filter};
 use crate::schema::ResourceSchema;
 use crate::schema::datetime::parse_rfc3339_nanos;
-pub use crate::schema::get_ci;
+use crate::schema::get_ci;
 
 /// Whether `resource` satisfies `filter` (RFC 7644 §3.4.2.2).
 pub fn matches(filter: &Filter, resource: &Value, schema: &ResourceSchema) -> bool {

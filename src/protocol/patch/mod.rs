@@ -173,7 +173,7 @@ pub fn parse(body: &Value, opts: &PatchOptions<'_>) -> Result<Vec<Op>, PatchErro
     if !body.is_object() {
         return Err(syntax("the request body must be a JSON object"));
     }
-    let has_urn = super::filter::eval::get_ci(body, "schemas")
+    let has_urn = crate::schema::get_ci(body, "schemas")
         .and_then(Value::as_array)
         .is_some_and(|a| {
             a.iter().any(|s| {
@@ -186,7 +186,7 @@ pub fn parse(body: &Value, opts: &PatchOptions<'_>) -> Result<Vec<Op>, PatchErro
             "\"schemas\" must contain \"{PATCH_OP_URN}\""
         )));
     }
-    let ops = super::filter::eval::get_ci(body, "Operations")
+    let ops = crate::schema::get_ci(body, "Operations")
         .and_then(Value::as_array)
         .ok_or_else(|| syntax("\"Operations\" must be an array"))?;
     if ops.is_empty() {
@@ -200,7 +200,7 @@ pub fn parse(body: &Value, opts: &PatchOptions<'_>) -> Result<Vec<Op>, PatchErro
 }
 
 fn parse_op(op: &Value, opts: &PatchOptions<'_>) -> Result<Op, PatchError> {
-    let get = |k: &str| super::filter::eval::get_ci(op, k);
+    let get = |k: &str| crate::schema::get_ci(op, k);
     if !op.is_object() {
         return Err(PatchError::new(
             ScimType::InvalidSyntax,

@@ -384,12 +384,12 @@ async fn map_all(ctx: &Ctx<'_>, items: Vec<Value>) -> Result<Vec<Value>, ScimErr
 fn sort(resources: &mut [Value], by: &crate::protocol::filter::AttrPath, descending: bool) {
     let key = |r: &Value| -> Option<Value> {
         let base = match &by.urn {
-            Some(urn) => crate::protocol::filter::eval::get_ci(r, urn)?,
+            Some(urn) => crate::schema::get_ci(r, urn)?,
             None => r,
         };
-        let mut v = crate::protocol::filter::eval::get_ci(base, &by.name)?;
+        let mut v = crate::schema::get_ci(base, &by.name)?;
         if let Some(sub) = &by.sub {
-            v = crate::protocol::filter::eval::get_ci(v, sub)?;
+            v = crate::schema::get_ci(v, sub)?;
         }
         Some(v.clone())
     };

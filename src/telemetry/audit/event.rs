@@ -5,6 +5,7 @@
 //! data; recording it is [`super::Audit`]'s job.
 
 use crate::config::Connection;
+use crate::schema::get_ci;
 use crate::telemetry::request;
 use serde::Serialize;
 use serde_json::Value;
@@ -307,15 +308,6 @@ fn id_of(resource: &Value) -> String {
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string()
-}
-
-/// Case-insensitive member lookup (RFC 7643 §2.1: attribute names are
-/// case-insensitive).
-fn get_ci<'a>(v: &'a Value, name: &str) -> Option<&'a Value> {
-    v.as_object()?
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v)
 }
 
 /// Members that describe the resource rather than its content.
