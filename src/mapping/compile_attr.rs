@@ -10,8 +10,8 @@ use crate::mapping::CompileError;
 use crate::mapping::compile_write::{Shape, literal, write_opts};
 use crate::mapping::path::{ReadPath, ScimPath, WritePath};
 use crate::mapping::raw::{RuleTable, RuleToml, SpStr};
-use crate::mapping::template::Template;
-use crate::mapping::transform::Transform;
+use crate::mapping::render::template::Template;
+use crate::mapping::render::transform::Transform;
 use crate::mapping::{AttrRule, Extension, HostType, Source};
 use crate::schema::{self, AttrDef, AttrType, Mutability, SchemaDef};
 
@@ -25,7 +25,7 @@ pub(crate) struct Ctx<'a> {
     /// `${NAME}` lookups for mapping strings.
     pub env: crate::mapping::EnvLookup<'a>,
     /// Derived placeholders, compiled before the operations.
-    pub derived: Vec<crate::mapping::template::Derived>,
+    pub derived: Vec<crate::mapping::render::placeholder::Derived>,
     /// Whether a search rule is being compiled (derived placeholders are
     /// then fed by `{value}`).
     pub in_search: bool,

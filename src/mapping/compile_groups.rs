@@ -7,7 +7,8 @@ use crate::mapping::compile_attr::{Ctx, seg};
 use crate::mapping::groups::{MembersSpec, RolesSpec, UnknownRoles};
 use crate::mapping::path::{ReadPath, WritePath};
 use crate::mapping::raw::{MembersToml, ResourceToml, RolesToml};
-use crate::mapping::template::{Template, Var};
+use crate::mapping::render::placeholder::Var;
+use crate::mapping::render::template::Template;
 use crate::mapping::{CompileError, ResourceKind};
 
 /// Members returned with a group by default.

@@ -12,9 +12,10 @@ use crate::mapping::compile_params::query_params;
 use crate::mapping::errors::{ErrorOutcome, ErrorRule, parse_key};
 use crate::mapping::ops::{ListSpec, Operation, Paging};
 use crate::mapping::path::{ReadPath, ScimPath, WritePath};
-use crate::mapping::query::{QueryParam, Tree};
 use crate::mapping::raw::{ErrorToml, OperationToml, SpStr};
-use crate::mapping::template::{Template, Var};
+use crate::mapping::render::placeholder::Var;
+use crate::mapping::render::query::{QueryParam, Tree};
+use crate::mapping::render::template::Template;
 use crate::schema;
 
 /// Resolves a request placeholder name.

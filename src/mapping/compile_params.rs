@@ -11,12 +11,13 @@ use toml::Spanned;
 use crate::mapping::OpKind;
 use crate::mapping::compile_attr::{Ctx, seg};
 use crate::mapping::compile_ops::{attr_placeholder, compile_op, resolver};
-use crate::mapping::encode::Encoder;
 use crate::mapping::ops::PushdownRule;
-use crate::mapping::query::{ParamValue, QueryParam, Tree};
 use crate::mapping::raw::{OperationToml, QueryToml, ResourceToml};
-use crate::mapping::template::{Derived, Template, Var};
-use crate::mapping::transform::Transform;
+use crate::mapping::render::encode::Encoder;
+use crate::mapping::render::placeholder::{Derived, Var};
+use crate::mapping::render::query::{ParamValue, QueryParam, Tree};
+use crate::mapping::render::template::Template;
+use crate::mapping::render::transform::Transform;
 
 /// `text` with `${NAME}` references expanded (`$$` is a literal `$`);
 /// an unset variable is an error at `k`.
@@ -230,7 +231,9 @@ pub(crate) fn search(ctx: &mut Ctx<'_>, raw: &ResourceToml, conn: &[String]) -> 
             .collect();
         let bad = uses.iter().find_map(|v| match v {
             Var::Derived(d) if foreign.contains(&d.name) => Some(d.name.clone()),
-            Var::Id | Var::Version | Var::Attr(_) => Some(crate::mapping::template::var_name(v)),
+            Var::Id | Var::Version | Var::Attr(_) => {
+                Some(crate::mapping::render::placeholder::var_name(v))
+            }
             _ => None,
         });
         if let Some(name) = bad {

@@ -8,9 +8,10 @@ use crate::mapping::compile_attr::{Ctx, seg};
 use crate::mapping::compile_ops::{attr_placeholder, resolver};
 use crate::mapping::compile_params::env_value;
 use crate::mapping::path::WritePath;
-use crate::mapping::query::Tree;
 use crate::mapping::raw::{ResourceToml, RuleTable};
-use crate::mapping::template::{Template, Var};
+use crate::mapping::render::placeholder::Var;
+use crate::mapping::render::query::Tree;
+use crate::mapping::render::template::Template;
 use crate::mapping::write::{Clear, Constant, Fallback, WriteOpts};
 
 /// The shape of the rule the options belong to.

@@ -8,8 +8,8 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
-use crate::mapping::template::render_value;
-use crate::mapping::transform::Dir;
+use crate::mapping::render::template::render_value;
+use crate::mapping::render::transform::Dir;
 use crate::mapping::{AttrRule, HostType, MapError, Source};
 use crate::schema::AttrType;
 use crate::schema::datetime::parse_rfc3339_nanos;
@@ -169,7 +169,7 @@ fn to_scim_type(rule: &AttrRule, v: Value) -> Result<Value, MapError> {
 fn splits(rule: &AttrRule) -> bool {
     rule.read
         .iter()
-        .any(|t| matches!(t, crate::mapping::transform::Transform::Split(_)))
+        .any(|t| matches!(t, crate::mapping::render::transform::Transform::Split(_)))
 }
 
 /// RFC 7643 §2.3.4: an integer has no fractional digits (`3.0` reads as
@@ -299,8 +299,8 @@ fn check_scim_type(rule: &AttrRule, v: Value) -> Result<Value, MapError> {
         (_, Value::Array(_)) => rule.write.iter().any(|t| {
             matches!(
                 t,
-                crate::mapping::transform::Transform::Split(_)
-                    | crate::mapping::transform::Transform::Join(_)
+                crate::mapping::render::transform::Transform::Split(_)
+                    | crate::mapping::render::transform::Transform::Join(_)
             )
         }),
         _ => false,

@@ -17,7 +17,10 @@ use serde_json::Value;
 
 use crate::mapping::MapError;
 use crate::mapping::path::{ReadPath, WritePath};
-use crate::mapping::template::{Context, Template, Var, Vars};
+use crate::mapping::render::encode::Context;
+use crate::mapping::render::placeholder::Var;
+use crate::mapping::render::template::Template;
+use crate::mapping::render::vars::Vars;
 
 /// Members through the app's member endpoints.
 #[derive(Debug, Clone)]

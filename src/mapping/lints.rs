@@ -7,8 +7,8 @@
 
 use crate::mapping::compile_attr::Ctx;
 use crate::mapping::ops::{Operation, PushdownRule};
-use crate::mapping::query::{ParamValue, QueryParam, Tree};
-use crate::mapping::template::Var;
+use crate::mapping::render::placeholder::Var;
+use crate::mapping::render::query::{ParamValue, QueryParam, Tree};
 use crate::mapping::write::same_or_nested;
 use crate::mapping::{AttrRule, CompileError, Source};
 

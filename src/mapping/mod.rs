@@ -14,18 +14,16 @@ mod compile_schema;
 mod compile_write;
 mod convert;
 mod diagnostic;
-pub mod encode;
 mod env;
+mod error;
 mod errors;
 mod eval;
 pub mod groups;
 mod lints;
 mod ops;
 pub mod path;
-pub mod query;
 pub mod raw;
-pub mod template;
-pub mod transform;
+mod render;
 mod write;
 
 #[cfg(test)]
@@ -38,18 +36,19 @@ mod tests_writes;
 pub use compile::{compile, compile_with};
 pub use diagnostic::CompileError;
 pub use env::{EnvLookup, expand_env};
+pub use error::MapError;
 pub use errors::{ErrorOutcome, ErrorRule};
 pub use eval::{HostChanges, active_of};
 pub use ops::{HostRequest, Operation, Page, PageRequest, Paging, PushdownRule};
-pub use template::Vars;
+pub use render::vars::Vars;
 pub use write::WriteEnv;
 
 use serde_json::Value;
 
 use crate::schema::{AttrType, Mutability, ResourceSchema, SchemaDef};
 use path::{ReadPath, ScimPath, WritePath};
-use template::Template;
-use transform::Transform;
+use render::template::Template;
+use render::transform::Transform;
 
 /// Which resource type a mapping describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,39 +164,6 @@ pub enum OnFailedCreate {
     Keep,
     /// Delete it again, so the replay starts over.
     Delete,
-}
-
-/// An error while evaluating a compiled mapping on a request or response.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum MapError {
-    /// A SCIM input value has the wrong type or is not allowed (→ 400 invalidValue).
-    #[error("attribute `{attr}`: {message}")]
-    InvalidValue {
-        /// SCIM attribute path.
-        attr: String,
-        /// Lowercase reason.
-        message: String,
-    },
-    /// The app returned a value the mapping cannot convert (→ 502).
-    #[error("app value for `{attr}`: {message}")]
-    HostValue {
-        /// SCIM attribute path.
-        attr: String,
-        /// Lowercase reason.
-        message: String,
-    },
-    /// The app's resource carries no id.
-    #[error("the app's resource has no id")]
-    MissingId,
-    /// A request placeholder needed a value it did not get.
-    #[error("placeholder `{0}` has no value")]
-    MissingVar(String),
-    /// A rendered header value is not a valid HTTP header value.
-    #[error("header `{0}` has an invalid value")]
-    BadHeader(String),
-    /// The app's response does not have the configured shape (→ 502).
-    #[error("unexpected app response: {0}")]
-    BadResponse(String),
 }
 
 /// A custom schema extension declared in the mapping.

@@ -6,8 +6,12 @@ use http::{HeaderName, HeaderValue, Method};
 use serde_json::Value;
 
 use crate::mapping::path::{ReadPath, WritePath};
-use crate::mapping::query::{QueryParam, Tree, render_query};
-use crate::mapping::template::{Context, Template, Var, Vars};
+use crate::mapping::render::encode::Context;
+use crate::mapping::render::placeholder::Var;
+use crate::mapping::render::query::{QueryParam, Tree};
+use crate::mapping::render::request::render_query;
+use crate::mapping::render::template::Template;
+use crate::mapping::render::vars::Vars;
 use crate::mapping::{ErrorRule, MapError, OpKind, ResourceMapping};
 
 /// A compiled request template on the app's API.
@@ -246,7 +250,7 @@ impl Operation {
             .path
             .vars()
             .find(|v| !matches!(vars.get(v), Ok(Some(_))))
-            .map(crate::mapping::template::var_name)
+            .map(crate::mapping::render::placeholder::var_name)
             .unwrap_or_default();
         MapError::MissingVar(name)
     }

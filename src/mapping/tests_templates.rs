@@ -192,7 +192,7 @@ fn zero_based_pages_and_one_composed_query() {
     let raw = percent_encoding::percent_decode_str(q.strip_prefix("q=").unwrap())
         .decode_utf8()
         .unwrap();
-    let back = crate::mapping::encode::tests::rison_decode(&raw).expect(&raw);
+    let back = crate::mapping::render::encode::tests::rison_decode(&raw).expect(&raw);
     assert_eq!(
         back,
         json!({"filters": [{"col": "username", "opr": "eq", "value": "o'neil+x@y.z"}],

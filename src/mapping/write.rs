@@ -11,8 +11,10 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use crate::mapping::path::{ScimPath, Segment, WritePath};
-use crate::mapping::query::Tree;
-use crate::mapping::template::{Template, Var, Vars};
+use crate::mapping::render::placeholder::Var;
+use crate::mapping::render::query::Tree;
+use crate::mapping::render::template::Template;
+use crate::mapping::render::vars::Vars;
 use crate::mapping::{AttrRule, MapError, Source};
 use crate::schema::get_ci;
 
@@ -139,8 +141,8 @@ fn render_loose(t: &Template<Var>, vars: &Vars<'_>) -> Result<String, MapError> 
     let mut out = String::new();
     for part in t.parts() {
         match part {
-            crate::mapping::template::Part::Lit(s) => out.push_str(s),
-            crate::mapping::template::Part::Var(v) => {
+            crate::mapping::render::template::Part::Lit(s) => out.push_str(s),
+            crate::mapping::render::template::Part::Var(v) => {
                 out.push_str(&vars.get(v)?.unwrap_or_default());
             }
         }

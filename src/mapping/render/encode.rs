@@ -1,12 +1,59 @@
-//! Encoders for structured query parameters: some frameworks take the
-//! whole query — filters, ordering, paging — as one parameter holding a
-//! Rison or JSON document (Flask-AppBuilder and Superset:
-//! `q=(filters:!((col:email,opr:eq,value:'a@b.c')),page:0,page_size:100)`).
-//! A placeholder's value is always encoded as one string (or number) of
-//! that document, so no value can close a quote, open a list or add a
-//! key; the document is then percent-encoded as one query component.
+//! Encoders: how a placeholder's value is written where it lands, so that
+//! no value can change which app endpoint is called or the shape of what
+//! is sent. A value is percent-encoded for its [`Context`] (one path
+//! segment, one query component, or a raw header value); structured query
+//! parameters are written as one Rison or JSON document by an [`Encoder`]
+//! (some frameworks take the whole query — filters, ordering, paging — as
+//! one parameter, e.g. Flask-AppBuilder and Superset:
+//! `q=(filters:!((col:email,opr:eq,value:'a@b.c')),page:0,page_size:100)`),
+//! where a placeholder's value is always one string (or number) of the
+//! document, so it cannot close a quote, open a list or add a key; the
+//! document is then percent-encoded as one query component.
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::Value;
+
+/// Everything except RFC 3986 unreserved characters is encoded, so a
+/// placeholder can never introduce `/`, `?`, `#`, `%`, `&`, `=` or controls.
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Where a rendered value goes, which decides its encoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Context {
+    /// One path segment: everything but unreserved characters encoded, and
+    /// `.`/`..` encoded as `%2E` so they cannot walk up the path.
+    PathSegment,
+    /// A query name or value component.
+    Query,
+    /// A header value: passed raw (control characters are rejected later).
+    Raw,
+}
+
+/// Encodes one placeholder value for its context.
+pub fn encode(value: &str, ctx: Context) -> String {
+    let mut out = String::with_capacity(value.len());
+    encode_into(&mut out, value, ctx);
+    out
+}
+
+/// [`encode`], appending to `out` (no string of its own per value).
+pub fn encode_into(out: &mut String, value: &str, ctx: Context) {
+    match ctx {
+        Context::Raw => out.push_str(value),
+        Context::PathSegment if !value.is_empty() && value.bytes().all(|b| b == b'.') => {
+            for _ in 0..value.len() {
+                out.push_str("%2E");
+            }
+        }
+        Context::Query | Context::PathSegment => {
+            out.extend(utf8_percent_encode(value, COMPONENT));
+        }
+    }
+}
 
 /// How a structured query parameter is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,7 +65,8 @@ pub enum Encoder {
 }
 
 impl Encoder {
-    /// The config spelling.
+    /// The config spelling, for test messages.
+    #[cfg(test)]
     pub fn name(self) -> &'static str {
         match self {
             Self::Rison => "rison",

@@ -178,7 +178,10 @@ impl Transform {
                     .map_err(|_| "the percent-encoded value is not UTF-8".to_owned())
             }),
             (Self::Percent, Write) => map_str(v, &|s| {
-                crate::mapping::template::encode(s, crate::mapping::template::Context::Query)
+                crate::mapping::render::encode::encode(
+                    s,
+                    crate::mapping::render::encode::Context::Query,
+                )
             }),
             (Self::Charset(_), Read) => Ok(v),
             (Self::Charset(c), Write) => map_str_fallible(v, &|s| {

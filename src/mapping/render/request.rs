@@ -1,95 +1,43 @@
-//! Query parameters of an operation or a search rule: a plain template
-//! (`page = "{page}"`), or a structured document written by an encoder
-//! (`q = { rison = { page = "{page}", page_size = "{limit}" } }`). A search
-//! rule's parameters are merged into the list call's: a parameter of the
-//! same name replaces the list's, and two documents of one encoder are
-//! merged key by key, so an app that reads one `q` gets filter and paging
-//! together. Placeholder values become strings (numbers for `{offset}`,
-//! `{limit}` and `{page}` alone) inside the document and can never change
-//! its structure.
+//! Renders requests: a request template with its placeholders' values,
+//! each percent-encoded for where it lands (one path segment, one query
+//! component, a raw header value), and query parameters as
+//! `name=value` pairs, a search rule's merged into the list call's and
+//! documents written by their encoder. An optional parameter whose
+//! placeholder has no value is left out; an empty value in a path is an
+//! error.
 
 use serde_json::{Map, Value};
-use std::borrow::Cow;
 
-use crate::mapping::MapError;
-use crate::mapping::encode::Encoder;
-use crate::mapping::template::{Context, Template, Var, Vars, encode, encode_into};
+use crate::mapping::error::MapError;
+use crate::mapping::render::encode::{Context, encode, encode_into};
+use crate::mapping::render::placeholder::{Var, var_name};
+use crate::mapping::render::query::{ParamValue, QueryParam, Tree, effective};
+use crate::mapping::render::template::{Part, Template};
+use crate::mapping::render::vars::Vars;
 
-/// One compiled query parameter.
-#[derive(Debug, Clone)]
-pub struct QueryParam {
-    pub(crate) name: String,
-    pub(crate) value: ParamValue,
-}
-
-/// A parameter's value.
-#[derive(Debug, Clone)]
-pub(crate) enum ParamValue {
-    /// A template rendered as one encoded component.
-    Text(Template<Var>),
-    /// A document rendered, encoded, then percent-encoded.
-    Doc(Encoder, Tree),
-}
-
-/// A document whose strings are templates.
-#[derive(Debug, Clone)]
-pub(crate) enum Tree {
-    /// A literal (number, boolean, null).
-    Lit(Value),
-    /// A string template; a value placeholder alone of a numeric kind
-    /// renders as a number.
-    Str(Template<Var>),
-    /// An array; elements whose placeholder has no value are left out.
-    Array(Vec<Tree>),
-    /// An object; members whose placeholder has no value are left out.
-    Object(Vec<(String, Tree)>),
-}
-
-impl QueryParam {
-    /// The placeholders the parameter uses.
-    pub(crate) fn vars(&self) -> Vec<&Var> {
-        match &self.value {
-            ParamValue::Text(t) => t.vars().collect(),
-            ParamValue::Doc(_, tree) => {
-                let mut out = Vec::new();
-                tree.vars(&mut out);
-                out
+impl Template<Var> {
+    /// Renders with `vars`; `Ok(None)` when a placeholder has no value (an
+    /// optional query parameter is then left out), an error when an empty
+    /// value would land in a path.
+    pub fn render(&self, vars: &Vars<'_>, ctx: Context) -> Result<Option<String>, MapError> {
+        let mut out = String::new();
+        for part in self.parts() {
+            match part {
+                Part::Lit(s) => out.push_str(s),
+                Part::Var(v) => match vars.get(v)? {
+                    Some(val) if val.is_empty() && ctx == Context::PathSegment => {
+                        return Err(MapError::MissingVar(var_name(v)));
+                    }
+                    Some(val) => encode_into(&mut out, &val, ctx),
+                    None => return Ok(None),
+                },
             }
         }
+        Ok(Some(out))
     }
 }
 
 impl Tree {
-    /// Compiles a TOML value, resolving the placeholders of its strings.
-    pub(crate) fn compile(
-        v: &toml::Value,
-        resolve: &mut dyn FnMut(&str) -> Result<Var, String>,
-    ) -> Result<Self, Vec<String>> {
-        Ok(match v {
-            toml::Value::String(s) => Self::Str(Template::parse(s, &mut *resolve)?),
-            toml::Value::Array(a) => Self::Array(
-                a.iter()
-                    .map(|e| Self::compile(e, resolve))
-                    .collect::<Result<_, _>>()?,
-            ),
-            toml::Value::Table(t) => Self::Object(
-                t.iter()
-                    .map(|(k, e)| Ok((k.clone(), Self::compile(e, resolve)?)))
-                    .collect::<Result<_, Vec<String>>>()?,
-            ),
-            other => Self::Lit(serde_json::to_value(other).unwrap_or(Value::Null)),
-        })
-    }
-
-    fn vars<'a>(&'a self, out: &mut Vec<&'a Var>) {
-        match self {
-            Self::Lit(_) => {}
-            Self::Str(t) => out.extend(t.vars()),
-            Self::Array(a) => a.iter().for_each(|e| e.vars(out)),
-            Self::Object(m) => m.iter().for_each(|(_, e)| e.vars(out)),
-        }
-    }
-
     /// Renders the document; `None` when a string's placeholder has no value.
     pub(crate) fn render(&self, vars: &Vars<'_>) -> Result<Option<Value>, MapError> {
         Ok(Some(match self {
@@ -122,49 +70,6 @@ impl Tree {
             }
         }))
     }
-
-    /// `self` with `top`'s members laid over it (objects only).
-    fn merged(&self, top: &Tree) -> Tree {
-        match (self, top) {
-            (Self::Object(a), Self::Object(b)) => {
-                let mut out: Vec<(String, Tree)> = a
-                    .iter()
-                    .filter(|(k, _)| !b.iter().any(|(bk, _)| bk == k))
-                    .cloned()
-                    .collect();
-                out.extend(b.iter().cloned());
-                Self::Object(out)
-            }
-            _ => top.clone(),
-        }
-    }
-}
-
-/// The effective parameters of a call: `base` with `overlay` (a search
-/// rule's) merged in.
-fn effective<'a>(base: &'a [QueryParam], overlay: &'a [QueryParam]) -> Vec<Cow<'a, QueryParam>> {
-    let mut out: Vec<Cow<'a, QueryParam>> = base
-        .iter()
-        .map(|p| match overlay.iter().find(|o| o.name == p.name) {
-            None => Cow::Borrowed(p),
-            Some(o) => match (&p.value, &o.value) {
-                (ParamValue::Doc(e1, a), ParamValue::Doc(e2, b)) if e1 == e2 => {
-                    Cow::Owned(QueryParam {
-                        name: p.name.clone(),
-                        value: ParamValue::Doc(*e1, a.merged(b)),
-                    })
-                }
-                _ => Cow::Borrowed(o),
-            },
-        })
-        .collect();
-    out.extend(
-        overlay
-            .iter()
-            .filter(|o| !base.iter().any(|p| p.name == o.name))
-            .map(Cow::Borrowed),
-    );
-    out
 }
 
 /// Renders `base` merged with `vars.search` as `name=value` pairs joined
@@ -203,6 +108,56 @@ pub(crate) fn render_query(base: &[QueryParam], vars: &Vars<'_>) -> Result<Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mapping::render::encode::Encoder;
+    use crate::mapping::render::template::tests::req;
+
+    #[test]
+    fn hostile_ids_stay_in_one_segment() {
+        let t = req("/api/users/{id}/suspend");
+        let cases = [
+            ("../admin", "/api/users/..%2Fadmin/suspend"),
+            ("..", "/api/users/%2E%2E/suspend"),
+            (".", "/api/users/%2E/suspend"),
+            ("a/b", "/api/users/a%2Fb/suspend"),
+            ("%2F", "/api/users/%252F/suspend"),
+            (
+                "x\r\nHost: evil",
+                "/api/users/x%0D%0AHost%3A%20evil/suspend",
+            ),
+            ("a?b#c", "/api/users/a%3Fb%23c/suspend"),
+            ("ü", "/api/users/%C3%BC/suspend"),
+        ];
+        for (id, want) in cases {
+            let vars = Vars {
+                id: Some(id),
+                ..Vars::default()
+            };
+            assert_eq!(
+                t.render(&vars, Context::PathSegment).unwrap().as_deref(),
+                Some(want),
+                "{id}"
+            );
+        }
+        let empty = Vars {
+            id: Some(""),
+            ..Vars::default()
+        };
+        assert!(t.render(&empty, Context::PathSegment).is_err());
+    }
+
+    #[test]
+    fn query_values_are_components() {
+        let t = req("{value}");
+        let vars = Vars {
+            value: Some("a&b=c d+e"),
+            ..Vars::default()
+        };
+        assert_eq!(
+            t.render(&vars, Context::Query).unwrap().as_deref(),
+            Some("a%26b%3Dc%20d%2Be")
+        );
+        assert_eq!(t.render(&Vars::default(), Context::Query).unwrap(), None);
+    }
 
     fn resolve(n: &str) -> Result<Var, String> {
         match n {
