@@ -5,21 +5,24 @@
 
 use toml::Spanned;
 
-use crate::mapping::CompileError;
 use crate::mapping::compile_attr::{Ctx, compile_rule, seg};
 use crate::mapping::compile_groups::membership;
 use crate::mapping::compile_ops::{compile_op, error_rules};
 use crate::mapping::compile_params::{placeholders, search};
 use crate::mapping::compile_schema::{build_schema, declare_members, declare_role_name};
 use crate::mapping::compile_write::constants;
+use crate::mapping::model::diagnostic::CompileError;
 
-use crate::mapping::ops::{Operation, PushdownRule};
+use crate::mapping::compile_attr::Extension;
+use crate::mapping::model::mapping::{
+    OnCreateConflict, OnDelete, OnFailedCreate, ResourceKind, ResourceMapping, Unmapped,
+};
+use crate::mapping::model::ops::OpKind;
+use crate::mapping::model::ops::Operation;
+use crate::mapping::model::rule::{AttrRule, Source};
+use crate::mapping::model::search::PushdownRule;
 use crate::mapping::path::{ReadPath, ScimPath, WritePath};
 use crate::mapping::raw::{OperationToml, ResourceToml};
-use crate::mapping::{
-    AttrRule, Extension, OnCreateConflict, OnDelete, OnFailedCreate, OpKind, ResourceKind,
-    ResourceMapping, Source, Unmapped,
-};
 use crate::schema::{self, AttrType, Mutability};
 
 /// Compiles `raw` (the `[<key>]` table) for `kind`. `known_conn_vars` are
@@ -41,7 +44,7 @@ pub fn compile_with(
     kind: ResourceKind,
     key: &str,
     known_conn_vars: &[String],
-    env: crate::mapping::EnvLookup<'_>,
+    env: crate::mapping::env::EnvLookup<'_>,
 ) -> Result<ResourceMapping, Vec<CompileError>> {
     let core = match kind {
         ResourceKind::User => &schema::USER_SCHEMA,

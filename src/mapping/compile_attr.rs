@@ -6,14 +6,25 @@
 use serde_json::Value;
 use toml::Spanned;
 
-use crate::mapping::CompileError;
 use crate::mapping::compile_write::{Shape, literal, write_opts};
+use crate::mapping::model::diagnostic::CompileError;
+use crate::mapping::model::rule::{AttrRule, HostType, Source};
 use crate::mapping::path::{ReadPath, ScimPath, WritePath};
 use crate::mapping::raw::{RuleTable, RuleToml, SpStr};
 use crate::mapping::render::template::Template;
 use crate::mapping::render::transform::Transform;
-use crate::mapping::{AttrRule, Extension, HostType, Source};
 use crate::schema::{self, AttrDef, AttrType, Mutability, SchemaDef};
+
+/// A custom schema extension declared in the mapping.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Extension {
+    /// Schema URN.
+    pub urn: String,
+    /// Human-readable name.
+    pub name: String,
+    /// Attribute names and types.
+    pub attributes: Vec<(String, AttrType)>,
+}
 
 /// Shared state of one compile run.
 pub(crate) struct Ctx<'a> {
@@ -23,7 +34,7 @@ pub(crate) struct Ctx<'a> {
     pub extensions: Vec<Extension>,
     pub errors: Vec<CompileError>,
     /// `${NAME}` lookups for mapping strings.
-    pub env: crate::mapping::EnvLookup<'a>,
+    pub env: crate::mapping::env::EnvLookup<'a>,
     /// Derived placeholders, compiled before the operations.
     pub derived: Vec<crate::mapping::render::placeholder::Derived>,
     /// Whether a search rule is being compiled (derived placeholders are

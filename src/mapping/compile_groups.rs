@@ -4,12 +4,13 @@
 //! other, with the operations that shape needs.
 
 use crate::mapping::compile_attr::{Ctx, seg};
-use crate::mapping::groups::{MembersSpec, RolesSpec, UnknownRoles};
+use crate::mapping::model::diagnostic::CompileError;
+use crate::mapping::model::groups::{MembersSpec, RolesSpec, UnknownRoles};
+use crate::mapping::model::mapping::ResourceKind;
 use crate::mapping::path::{ReadPath, WritePath};
 use crate::mapping::raw::{MembersToml, ResourceToml, RolesToml};
 use crate::mapping::render::placeholder::Var;
 use crate::mapping::render::template::Template;
-use crate::mapping::{CompileError, ResourceKind};
 
 /// Members returned with a group by default.
 const DEFAULT_MAX_MEMBERS: usize = 10_000;

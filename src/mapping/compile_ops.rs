@@ -6,11 +6,11 @@
 use http::{HeaderName, Method};
 use toml::Spanned;
 
-use crate::mapping::OpKind;
 use crate::mapping::compile_attr::{Ctx, seg};
 use crate::mapping::compile_params::query_params;
-use crate::mapping::errors::{ErrorOutcome, ErrorRule, parse_key};
-use crate::mapping::ops::{ListSpec, Operation, Paging};
+use crate::mapping::model::error_rules::{ErrorOutcome, ErrorRule, parse_key};
+use crate::mapping::model::ops::OpKind;
+use crate::mapping::model::ops::{ListSpec, Operation, Paging};
 use crate::mapping::path::{ReadPath, ScimPath, WritePath};
 use crate::mapping::raw::{ErrorToml, OperationToml, SpStr};
 use crate::mapping::render::placeholder::Var;

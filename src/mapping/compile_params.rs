@@ -8,10 +8,10 @@ use std::collections::BTreeMap;
 
 use toml::Spanned;
 
-use crate::mapping::OpKind;
 use crate::mapping::compile_attr::{Ctx, seg};
 use crate::mapping::compile_ops::{attr_placeholder, compile_op, resolver};
-use crate::mapping::ops::PushdownRule;
+use crate::mapping::model::ops::OpKind;
+use crate::mapping::model::search::PushdownRule;
 use crate::mapping::raw::{OperationToml, QueryToml, ResourceToml};
 use crate::mapping::render::encode::Encoder;
 use crate::mapping::render::placeholder::{Derived, Var};
@@ -30,7 +30,7 @@ pub(crate) fn env_expanded(
     if !text.contains('$') {
         return Some(text.to_owned());
     }
-    crate::mapping::expand_env(text, ctx.env)
+    crate::mapping::env::expand_env(text, ctx.env)
         .map_err(|e| ctx.err(k, span, e))
         .ok()
 }

@@ -7,7 +7,7 @@
 //! writing, and `returned: never` for attributes it never returns.
 
 use crate::mapping::compile_attr::Ctx;
-use crate::mapping::{AttrRule, Source};
+use crate::mapping::model::rule::{AttrRule, Source};
 use crate::schema::{
     self, AttrDef, AttrType, Attribute, ENTERPRISE_USER_URN, Mutability, ResourceSchema, Returned,
     Uniqueness,

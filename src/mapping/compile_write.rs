@@ -7,12 +7,12 @@ use serde_json::Value;
 use crate::mapping::compile_attr::{Ctx, seg};
 use crate::mapping::compile_ops::{attr_placeholder, resolver};
 use crate::mapping::compile_params::env_value;
+use crate::mapping::model::rule::{Clear, Constant, Fallback, WriteOpts};
 use crate::mapping::path::WritePath;
 use crate::mapping::raw::{ResourceToml, RuleTable};
 use crate::mapping::render::placeholder::Var;
 use crate::mapping::render::query::Tree;
 use crate::mapping::render::template::Template;
-use crate::mapping::write::{Clear, Constant, Fallback, WriteOpts};
 
 /// The shape of the rule the options belong to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -185,7 +185,7 @@ pub(crate) fn constants(ctx: &mut Ctx<'_>, raw: &ResourceToml, conn: &[String]) 
         };
         let parsed = Tree::compile(
             &value,
-            &mut resolver(ctx, Some(crate::mapping::OpKind::Create), conn),
+            &mut resolver(ctx, Some(crate::mapping::model::ops::OpKind::Create), conn),
         );
         match parsed {
             Ok(value) => out.push(Constant { path, value, when }),

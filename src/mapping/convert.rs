@@ -8,9 +8,10 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
+use crate::mapping::error::MapError;
+use crate::mapping::model::rule::{AttrRule, HostType, Source};
 use crate::mapping::render::template::render_value;
 use crate::mapping::render::transform::Dir;
-use crate::mapping::{AttrRule, HostType, MapError, Source};
 use crate::schema::AttrType;
 use crate::schema::datetime::parse_rfc3339_nanos;
 use crate::schema::get_ci;

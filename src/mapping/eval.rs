@@ -6,8 +6,11 @@
 use serde_json::{Map, Value};
 
 use crate::mapping::convert::{read_rule, write_value};
+use crate::mapping::error::MapError;
+use crate::mapping::model::mapping::{ResourceKind, ResourceMapping};
+use crate::mapping::model::ops::OpKind;
+use crate::mapping::model::rule::{AttrRule, Source};
 use crate::mapping::write::{WriteEnv, constants_into, effective, generated, put};
-use crate::mapping::{AttrRule, MapError, OpKind, ResourceKind, ResourceMapping, Source};
 use crate::schema::{Mutability, get_ci};
 
 /// The host-side effect of a SCIM change (PATCH or PUT).

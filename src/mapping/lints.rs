@@ -6,11 +6,13 @@
 //! them over).
 
 use crate::mapping::compile_attr::Ctx;
-use crate::mapping::ops::{Operation, PushdownRule};
+use crate::mapping::model::diagnostic::CompileError;
+use crate::mapping::model::ops::Operation;
+use crate::mapping::model::rule::{AttrRule, Source};
+use crate::mapping::model::search::PushdownRule;
 use crate::mapping::render::placeholder::Var;
 use crate::mapping::render::query::{ParamValue, QueryParam, Tree};
 use crate::mapping::write::same_or_nested;
-use crate::mapping::{AttrRule, CompileError, Source};
 
 /// Every warning for the compiled parts of a mapping.
 pub(crate) fn lint(

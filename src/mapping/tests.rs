@@ -6,12 +6,13 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::mapping::CompileError;
+use crate::mapping::model::diagnostic::CompileError;
+use crate::mapping::model::error_rules::ErrorOutcome;
+use crate::mapping::model::mapping::{ResourceKind, ResourceMapping, Unmapped};
+use crate::mapping::model::ops::{OpKind, PageRequest, Paging};
 use crate::mapping::raw::ResourceToml;
-use crate::mapping::{
-    ErrorOutcome, OpKind, PageRequest, Paging, ResourceKind, ResourceMapping, Unmapped, Vars,
-    compile, compile_with,
-};
+use crate::mapping::render::vars::Vars;
+use crate::mapping::{compile, compile_with};
 use crate::schema::{ENTERPRISE_USER_URN, Mutability, USER_URN};
 
 const EXAMPLE: &str = include_str!("testdata/example.toml");
@@ -28,7 +29,7 @@ pub(super) struct File {
 pub(super) fn compile_users(
     src: &str,
     vars: &[&str],
-    env: crate::mapping::EnvLookup<'_>,
+    env: crate::mapping::env::EnvLookup<'_>,
 ) -> Result<ResourceMapping, Vec<CompileError>> {
     let f: File = toml::from_str(src).map_err(|e| vec![CompileError::key("", e.to_string())])?;
     let vars: Vec<String> = vars.iter().map(|v| (*v).to_owned()).collect();
@@ -91,12 +92,12 @@ fn to_scim_requires_an_id_and_reports_bad_host_values() {
     let m = example();
     assert_eq!(
         m.to_scim(&json!({"login": "x"})),
-        Err(crate::mapping::MapError::MissingId)
+        Err(crate::mapping::error::MapError::MissingId)
     );
     let mut bad = host_user();
     bad["created_at"] = json!({"not": "a number"});
     assert!(
-        matches!(m.to_scim(&bad), Err(crate::mapping::MapError::HostValue { attr, .. }) if attr == "meta.created")
+        matches!(m.to_scim(&bad), Err(crate::mapping::error::MapError::HostValue { attr, .. }) if attr == "meta.created")
     );
 }
 
@@ -137,7 +138,9 @@ fn to_host_rejects_wrong_types_naming_the_attribute() {
     let e = m
         .to_host(&json!({"phoneNumbers": [{"type": "pager", "value": "1"}]}))
         .unwrap_err();
-    assert!(matches!(e, crate::mapping::MapError::InvalidValue { attr, .. } if attr == "type"));
+    assert!(
+        matches!(e, crate::mapping::error::MapError::InvalidValue { attr, .. } if attr == "type")
+    );
     assert!(m.to_host(&json!({"phoneNumbers": "555"})).is_err());
 }
 
@@ -184,7 +187,7 @@ fn changes_to_host_sends_only_the_diff() {
     );
     assert_eq!(ch.active_change, Some(true));
     let none = m.changes_to_host(&before, &before).unwrap();
-    assert_eq!(none, crate::mapping::HostChanges::default());
+    assert_eq!(none, crate::mapping::eval::HostChanges::default());
     // Entra sends "False" as a string.
     let mut entra = before.clone();
     entra["active"] = json!("False");

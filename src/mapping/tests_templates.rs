@@ -5,9 +5,12 @@
 use serde_json::{Value, json};
 
 use super::tests::File;
-use crate::mapping::{
-    CompileError, MapError, OpKind, Paging, ResourceKind, ResourceMapping, Vars, compile_with,
-};
+use crate::mapping::compile_with;
+use crate::mapping::error::MapError;
+use crate::mapping::model::diagnostic::CompileError;
+use crate::mapping::model::mapping::{ResourceKind, ResourceMapping};
+use crate::mapping::model::ops::{OpKind, Paging};
+use crate::mapping::render::vars::Vars;
 
 /// A chat server keyed by `@localpart:server`, its id chosen by the client.
 const CHAT: &str = r#"

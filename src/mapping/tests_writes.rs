@@ -6,7 +6,9 @@
 
 use serde_json::{Value, json};
 
-use crate::mapping::{CompileError, ResourceMapping, WriteEnv};
+use crate::mapping::WriteEnv;
+use crate::mapping::model::diagnostic::CompileError;
+use crate::mapping::model::mapping::ResourceMapping;
 
 const SHAPE: &str = r#"
 [users.list]

@@ -10,12 +10,12 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
+use crate::mapping::error::MapError;
+use crate::mapping::model::rule::{AttrRule, Clear, Constant, Fallback, Source, WriteOpts};
 use crate::mapping::path::{ScimPath, Segment, WritePath};
 use crate::mapping::render::placeholder::Var;
-use crate::mapping::render::query::Tree;
 use crate::mapping::render::template::Template;
 use crate::mapping::render::vars::Vars;
-use crate::mapping::{AttrRule, MapError, Source};
 use crate::schema::get_ci;
 
 /// What a write knows beyond the SCIM resource.
@@ -26,58 +26,6 @@ pub struct WriteEnv<'a> {
     /// The app's JSON of the resource as last read (updates), so list
     /// elements no rule owns are sent back unchanged.
     pub current: Option<&'a Value>,
-}
-
-/// How a cleared value is written to the app.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Clear {
-    /// `null` at the rule's path.
-    #[default]
-    Null,
-    /// `null` at the parent of the rule's path (`"manager": null`).
-    NullParent,
-    /// `""` for a single value, `[]` for a list.
-    Empty,
-    /// The key is left out.
-    Omit,
-}
-
-/// A value written when the attribute itself has none.
-#[derive(Debug, Clone)]
-pub(crate) enum Fallback {
-    /// Another SCIM attribute.
-    Attr(ScimPath),
-    /// A template of SCIM attributes; empty renders count as no value.
-    Template(Template<Var>),
-}
-
-/// Write-side options of a rule.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct WriteOpts {
-    /// The members that select the rule's elements of a host list.
-    pub where_: Vec<(String, Value)>,
-    /// Single-valued rule with `where`: the element member holding the value.
-    pub field: Option<WritePath>,
-    /// Clearing style.
-    pub clear: Clear,
-    /// Fallbacks, in order.
-    pub fallbacks: Vec<Fallback>,
-    /// A sub-attribute of the primary (else first) element.
-    pub pick_primary: bool,
-    /// The first host element is the primary one.
-    pub primary_first: bool,
-    /// Length of a random value generated for a create.
-    pub generate: Option<usize>,
-}
-
-/// A host field written into create and replace bodies.
-#[derive(Debug, Clone)]
-pub(crate) struct Constant {
-    pub path: WritePath,
-    pub value: Tree,
-    /// Written only when this SCIM attribute has a value (and, in an
-    /// update, when it changed).
-    pub when: Option<ScimPath>,
 }
 
 /// The SCIM value at a path without selectors (case-insensitive names).

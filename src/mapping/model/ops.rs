@@ -1,10 +1,14 @@
-//! Compiled operations on the app: request rendering (method, encoded path,
-//! query, headers, wrapped body), response extraction (item, list page,
-//! created id), paging arithmetic, and filter push-down rules.
+//! Compiled operations on the app ([`OpKind`], [`Operation`]): request
+//! rendering (method, encoded path, query, headers, wrapped body), the
+//! resource in an answer, and the settings of list calls (items, total,
+//! next cursor, paging style).
 
 use http::{HeaderName, HeaderValue, Method};
 use serde_json::Value;
 
+use crate::mapping::error::MapError;
+use crate::mapping::model::error_rules::{ErrorOutcome, ErrorRule};
+use crate::mapping::model::mapping::ResourceMapping;
 use crate::mapping::path::{ReadPath, WritePath};
 use crate::mapping::render::encode::Context;
 use crate::mapping::render::placeholder::Var;
@@ -12,7 +16,72 @@ use crate::mapping::render::query::{QueryParam, Tree};
 use crate::mapping::render::request::render_query;
 use crate::mapping::render::template::Template;
 use crate::mapping::render::vars::Vars;
-use crate::mapping::{ErrorRule, MapError, OpKind, ResourceMapping};
+
+/// The operations a mapping may declare on the app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum OpKind {
+    /// List / search.
+    List,
+    /// Get by id.
+    Get,
+    /// Create.
+    Create,
+    /// Partial update of changed fields.
+    Update,
+    /// Full replace.
+    Replace,
+    /// Delete.
+    Delete,
+    /// Set `active` true via an action endpoint.
+    Activate,
+    /// Set `active` false via an action endpoint.
+    Deactivate,
+    /// List a group's members.
+    MembersList,
+    /// Add a member to a group (or a role to a user).
+    MemberAdd,
+    /// Remove a member from a group (or a role from a user).
+    MemberRemove,
+}
+
+impl OpKind {
+    /// All kinds, in TOML key order of the reference.
+    pub const ALL: [OpKind; 11] = [
+        Self::List,
+        Self::Get,
+        Self::Create,
+        Self::Update,
+        Self::Replace,
+        Self::Delete,
+        Self::Activate,
+        Self::Deactivate,
+        Self::MembersList,
+        Self::MemberAdd,
+        Self::MemberRemove,
+    ];
+
+    /// The TOML key.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::List => "list",
+            Self::Get => "get",
+            Self::Create => "create",
+            Self::Update => "update",
+            Self::Replace => "replace",
+            Self::Delete => "delete",
+            Self::Activate => "activate",
+            Self::Deactivate => "deactivate",
+            Self::MembersList => "members.list",
+            Self::MemberAdd => "members.add",
+            Self::MemberRemove => "members.remove",
+        }
+    }
+
+    /// Whether the operation reads pages of a list.
+    pub fn is_list(self) -> bool {
+        matches!(self, Self::List | Self::MembersList)
+    }
+}
 
 /// A compiled request template on the app's API.
 #[derive(Debug, Clone)]
@@ -168,7 +237,7 @@ impl Operation {
     pub fn has_success_rule(&self) -> bool {
         self.errors
             .iter()
-            .any(|r| r.outcome == crate::mapping::ErrorOutcome::Success)
+            .any(|r| r.outcome == ErrorOutcome::Success)
     }
 
     /// The path template as configured, for logs.
@@ -428,45 +497,5 @@ impl ResourceMapping {
                 take: count as usize,
             }],
         }
-    }
-}
-
-/// A filter push-down rule: `'<attr> <op>'` → query parameters merged
-/// into the list call, or a get-by-key lookup.
-#[derive(Debug, Clone)]
-pub struct PushdownRule {
-    pub(crate) attr: String,
-    pub(crate) op: String,
-    pub(crate) query: Vec<QueryParam>,
-    pub(crate) lookup: Option<Operation>,
-    pub(crate) case_insensitive: bool,
-}
-
-impl PushdownRule {
-    /// The canonical SCIM attribute path, e.g. `userName`, `emails.value`.
-    pub fn attr(&self) -> &str {
-        &self.attr
-    }
-
-    /// The lowercase operator, e.g. `eq`.
-    pub fn op(&self) -> &str {
-        &self.op
-    }
-
-    /// Whether the app matches case-insensitively (the handler re-checks
-    /// every answer either way).
-    pub fn case_insensitive(&self) -> bool {
-        self.case_insensitive
-    }
-
-    /// The query parameters merged into the list call (`Vars::search`).
-    pub fn query(&self) -> &[QueryParam] {
-        &self.query
-    }
-
-    /// The get-by-key call, when the rule looks one record up by its key
-    /// (404: no match) instead of filtering the list.
-    pub fn lookup(&self) -> Option<&Operation> {
-        self.lookup.as_ref()
     }
 }

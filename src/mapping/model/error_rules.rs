@@ -6,7 +6,6 @@
 use serde_json::Value;
 
 use crate::mapping::path::ReadPath;
-use crate::mapping::{OpKind, ResourceMapping};
 
 /// What the handler should answer for an app error.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,7 +103,7 @@ pub(crate) fn parse_key(key: &str) -> Result<(StatusPat, Option<Cond>), String> 
 impl ErrorRule {
     /// The app's error code under this rule's condition path, when the
     /// status matches and the code is a short string or a number.
-    fn code(&self, status: u16, body: &Value) -> Option<String> {
+    pub(crate) fn code(&self, status: u16, body: &Value) -> Option<String> {
         let path = match &self.cond {
             Some(Cond::Exists(p)) | Some(Cond::Cmp { path: p, .. }) => p,
             None => return None,
@@ -126,7 +125,7 @@ impl ErrorRule {
         }
     }
 
-    fn matches(&self, status: u16, body: Option<&Value>) -> bool {
+    pub(crate) fn matches(&self, status: u16, body: Option<&Value>) -> bool {
         let status_ok = match self.status {
             StatusPat::Exact(s) => s == status,
             StatusPat::Class(c) => status / 100 == c,
@@ -149,49 +148,5 @@ impl ErrorRule {
     /// Sort key: exact statuses before classes, conditions before bare statuses.
     pub(crate) fn specificity(&self) -> u8 {
         u8::from(matches!(self.status, StatusPat::Class(_))) * 2 + u8::from(self.cond.is_none())
-    }
-}
-
-impl ResourceMapping {
-    /// Translates an app error: the operation's rules first, then the
-    /// resource-wide ones, most specific first; [`ErrorOutcome::Default`]
-    /// when none matches.
-    pub fn translate_error(&self, op: OpKind, status: u16, body: Option<&Value>) -> ErrorOutcome {
-        let op_rules = self.op(op).map(|o| o.errors.as_slice()).unwrap_or_default();
-        self.translate_with(op_rules, status, body)
-    }
-
-    /// The app's error code in an error answer, read by the first error
-    /// rule (the operation's, then the resource's) whose status matches and
-    /// whose condition path finds a code: for debug logs.
-    pub fn error_code(
-        &self,
-        op_rules: &[ErrorRule],
-        status: u16,
-        body: Option<&Value>,
-    ) -> Option<String> {
-        if status < 400 {
-            return None;
-        }
-        let body = body?;
-        op_rules
-            .iter()
-            .chain(self.errors.iter())
-            .find_map(|r| r.code(status, body))
-    }
-
-    /// [`Self::translate_error`] with the given operation rules (a
-    /// `before` call's or a lookup's own).
-    pub fn translate_with(
-        &self,
-        op_rules: &[ErrorRule],
-        status: u16,
-        body: Option<&Value>,
-    ) -> ErrorOutcome {
-        op_rules
-            .iter()
-            .chain(self.errors.iter())
-            .find(|r| r.matches(status, body))
-            .map_or(ErrorOutcome::Default, |r| r.outcome.clone())
     }
 }

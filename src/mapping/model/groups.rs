@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::mapping::MapError;
+use crate::mapping::error::MapError;
 use crate::mapping::path::{ReadPath, WritePath};
 use crate::mapping::render::encode::Context;
 use crate::mapping::render::placeholder::Var;
