@@ -10,9 +10,9 @@ use crate::mapping::model::diagnostic::CompileError;
 use crate::mapping::model::ops::Operation;
 use crate::mapping::model::rule::{AttrRule, Source};
 use crate::mapping::model::search::PushdownRule;
+use crate::mapping::path::{Segment, WritePath};
 use crate::mapping::render::placeholder::Var;
 use crate::mapping::render::query::{ParamValue, QueryParam, Tree};
-use crate::mapping::write::same_or_nested;
 
 /// Every warning for the compiled parts of a mapping.
 pub(crate) fn lint(
@@ -34,7 +34,7 @@ pub(crate) fn lint(
 /// Two rules writing one host path (or one inside the other) overwrite
 /// each other; rules sharing a list through `where` are meant to.
 fn shared_paths(ctx: &Ctx<'_>, rules: &[AttrRule], out: &mut Vec<CompileError>) {
-    let writes: Vec<(&AttrRule, &crate::mapping::path::WritePath)> = rules
+    let writes: Vec<(&AttrRule, &WritePath)> = rules
         .iter()
         .filter(|r| r.mutability.is_writable() && r.write_opts.where_.is_empty())
         .filter_map(|r| match &r.source {
@@ -158,4 +158,12 @@ fn is_fixed(q: &QueryParam) -> bool {
             .any(|(k, _)| k.to_ascii_lowercase().contains("filter")),
         ParamValue::Doc(..) => false,
     }
+}
+
+/// Whether one write path is the other or lies inside it (an index in
+/// one where the other ends is a different list element).
+fn same_or_nested(a: &WritePath, b: &WritePath) -> bool {
+    let (x, y) = (a.segments(), b.segments());
+    let n = x.len().min(y.len());
+    x[..n] == y[..n] && !matches!(x.get(n).or(y.get(n)), Some(Segment::Index(_)))
 }

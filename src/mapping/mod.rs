@@ -12,7 +12,6 @@ mod compile_ops;
 mod compile_params;
 mod compile_schema;
 mod compile_write;
-mod convert;
 mod env;
 mod error;
 mod eval;
@@ -21,7 +20,6 @@ mod model;
 pub mod path;
 pub mod raw;
 mod render;
-mod write;
 
 #[cfg(test)]
 mod tests;
@@ -33,7 +31,8 @@ mod tests_writes;
 pub use compile::{compile, compile_with};
 pub use env::{EnvLookup, expand_env};
 pub use error::MapError;
-pub use eval::active_of;
+pub use eval::body::WriteEnv;
+pub use eval::scim::active_of;
 pub use model::diagnostic::CompileError;
 pub use model::error_rules::ErrorOutcome;
 pub use model::groups::RolesSpec;
@@ -43,4 +42,3 @@ pub use model::mapping::{
 pub use model::ops::{HostRequest, OpKind, Operation, Page, Paging};
 pub use model::search::PushdownRule;
 pub use render::vars::Vars;
-pub use write::WriteEnv;

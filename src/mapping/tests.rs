@@ -187,7 +187,7 @@ fn changes_to_host_sends_only_the_diff() {
     );
     assert_eq!(ch.active_change, Some(true));
     let none = m.changes_to_host(&before, &before).unwrap();
-    assert_eq!(none, crate::mapping::eval::HostChanges::default());
+    assert_eq!(none, crate::mapping::eval::write::HostChanges::default());
     // Entra sends "False" as a string.
     let mut entra = before.clone();
     entra["active"] = json!("False");

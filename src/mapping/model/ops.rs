@@ -1,14 +1,13 @@
 //! Compiled operations on the app ([`OpKind`], [`Operation`]): request
 //! rendering (method, encoded path, query, headers, wrapped body), the
 //! resource in an answer, and the settings of list calls (items, total,
-//! next cursor, paging style).
+//! next cursor, paging style). Reading list answers is `eval`'s.
 
 use http::{HeaderName, HeaderValue, Method};
 use serde_json::Value;
 
 use crate::mapping::error::MapError;
 use crate::mapping::model::error_rules::{ErrorOutcome, ErrorRule};
-use crate::mapping::model::mapping::ResourceMapping;
 use crate::mapping::path::{ReadPath, WritePath};
 use crate::mapping::render::encode::Context;
 use crate::mapping::render::placeholder::Var;
@@ -329,173 +328,6 @@ impl Operation {
         match &self.item {
             Some(p) => p.one(body),
             None => Some(body),
-        }
-    }
-}
-
-impl ResourceMapping {
-    /// Extracts items, total and next cursor from a list response.
-    pub fn extract_page(&self, body: &Value) -> Result<Page, MapError> {
-        self.extract_page_of(OpKind::List, body)
-    }
-
-    /// Extracts a page from the answer of the list operation `kind`
-    /// (`List`, or a group's `MembersList`).
-    pub fn extract_page_of(&self, kind: OpKind, body: &Value) -> Result<Page, MapError> {
-        let spec = self
-            .list_spec_of(kind)
-            .ok_or_else(|| MapError::BadResponse("no list operation".into()))?;
-        let mut items: Vec<Value> = spec.items.all(body).into_iter().cloned().collect();
-        let mut has_list = false;
-        if let [Value::Array(a)] = items.as_slice() {
-            items = a.clone();
-            has_list = true;
-        }
-        // An answer without the list is not an empty list: an app in
-        // maintenance mode answering `200 {"error": …}` must not make an
-        // IdP believe a user does not exist (and create a duplicate).
-        let has_list = has_list
-            || !items.is_empty()
-            || spec
-                .items_container
-                .as_ref()
-                .and_then(|c| c.one(body))
-                .is_some_and(|c| c.is_array() || c.is_object());
-        if !has_list {
-            return Err(MapError::BadResponse(format!(
-                "the list answer has nothing at `{}`",
-                spec.items_source
-            )));
-        }
-        let total = match spec.total.as_ref().and_then(|p| p.one(body)) {
-            None => None,
-            Some(Value::Number(n)) => n.as_u64(),
-            Some(Value::String(s)) => s.trim().parse().ok(),
-            Some(_) => None,
-        };
-        let next_cursor = spec
-            .next
-            .as_ref()
-            .and_then(|p| p.one(body))
-            .and_then(|v| match v {
-                Value::String(s) if !s.is_empty() => Some(s.clone()),
-                Value::Number(n) => Some(n.to_string()),
-                _ => None,
-            });
-        Ok(Page {
-            items,
-            total,
-            next_cursor,
-        })
-    }
-
-    fn list_spec(&self) -> Option<&ListSpec> {
-        self.list_spec_of(OpKind::List)
-    }
-
-    fn list_spec_of(&self, kind: OpKind) -> Option<&ListSpec> {
-        self.op(kind).and_then(|o| o.list.as_ref())
-    }
-
-    /// The list paging style (`Paging::None` without a list op).
-    pub fn paging(&self) -> Paging {
-        self.paging_of(OpKind::List)
-    }
-
-    /// The paging style of the list operation `kind`.
-    pub fn paging_of(&self, kind: OpKind) -> Paging {
-        self.list_spec_of(kind).map_or(Paging::None, |s| s.paging)
-    }
-
-    /// The app's page-size cap.
-    pub fn max_page_size(&self) -> Option<u64> {
-        self.max_page_size_of(OpKind::List)
-    }
-
-    /// The page-size cap of the list operation `kind`.
-    pub fn max_page_size_of(&self, kind: OpKind) -> Option<u64> {
-        self.list_spec_of(kind).and_then(|s| s.max_page_size)
-    }
-
-    /// Whether listed items must each be fetched with `get`.
-    pub fn fetch_each(&self) -> bool {
-        self.list_spec().is_some_and(|s| s.fetch_each)
-    }
-
-    /// The id of a created resource: the create op's `id` JSONPath in the
-    /// body (default `$.id`, numbers stringified), else the last segment
-    /// of `Location` (percent-decoded).
-    pub fn created_id(&self, body: Option<&Value>, location: Option<&str>) -> Option<String> {
-        let op = self.op(OpKind::Create)?;
-        let from_body = body.and_then(|b| match &op.id_path {
-            Some(p) => p.one(b),
-            None => b.get("id"),
-        });
-        match from_body {
-            Some(Value::String(s)) if !s.is_empty() => return Some(s.clone()),
-            Some(Value::Number(n)) => return Some(n.to_string()),
-            _ => {}
-        }
-        let loc = location?;
-        let path = loc.split(['?', '#']).next()?.trim_end_matches('/');
-        let last = path.rsplit('/').next().filter(|s| !s.is_empty())?;
-        percent_encoding::percent_decode_str(last)
-            .decode_utf8()
-            .ok()
-            .map(|s| s.into_owned())
-    }
-
-    /// Plans the host list calls for SCIM `startIndex` (1-based) and `count`
-    /// under the paging style and page-size cap. Offset paging maps exactly;
-    /// page paging uses a fixed page size (the cap, else `count`) and skips
-    /// into the first page. Cursor and none paging return one unbounded
-    /// request: the handler walks cursors / slices the full list itself.
-    pub fn plan_pages(&self, start_index: u64, count: u64) -> Vec<PageRequest> {
-        let start = start_index.max(1) - 1;
-        let size = self
-            .max_page_size()
-            .map_or(count, |c| c.min(count.max(1)).max(1));
-        if count == 0 {
-            return Vec::new();
-        }
-        match self.paging() {
-            Paging::Offset { base } => (0..count.div_ceil(size))
-                .map(|i| {
-                    let off = start + i * size;
-                    let take = size.min(count - i * size);
-                    PageRequest {
-                        offset: Some(off + base),
-                        limit: Some(take),
-                        page: None,
-                        skip: 0,
-                        take: take as usize,
-                    }
-                })
-                .collect(),
-            Paging::Page { base } => {
-                let per = self.max_page_size().unwrap_or(count).max(1);
-                let (first, last) = (start / per, (start + count - 1) / per);
-                (first..=last)
-                    .map(|p| {
-                        let lo = (p * per).max(start);
-                        let hi = ((p + 1) * per).min(start + count);
-                        PageRequest {
-                            offset: None,
-                            limit: Some(per),
-                            page: Some(p + base),
-                            skip: (lo - p * per) as usize,
-                            take: (hi - lo) as usize,
-                        }
-                    })
-                    .collect()
-            }
-            Paging::Cursor | Paging::None => vec![PageRequest {
-                offset: None,
-                limit: self.max_page_size(),
-                page: None,
-                skip: 0,
-                take: count as usize,
-            }],
         }
     }
 }

@@ -11,12 +11,12 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use crate::mapping::error::MapError;
+use crate::mapping::eval::scim::scim_at;
 use crate::mapping::model::rule::{AttrRule, Clear, Constant, Fallback, Source, WriteOpts};
-use crate::mapping::path::{ScimPath, Segment, WritePath};
+use crate::mapping::path::WritePath;
 use crate::mapping::render::placeholder::Var;
 use crate::mapping::render::template::Template;
 use crate::mapping::render::vars::Vars;
-use crate::schema::get_ci;
 
 /// What a write knows beyond the SCIM resource.
 #[derive(Debug, Clone, Copy, Default)]
@@ -26,29 +26,6 @@ pub struct WriteEnv<'a> {
     /// The app's JSON of the resource as last read (updates), so list
     /// elements no rule owns are sent back unchanged.
     pub current: Option<&'a Value>,
-}
-
-/// The SCIM value at a path without selectors (case-insensitive names).
-pub(crate) fn scim_at<'a>(scim: &'a Value, p: &ScimPath) -> Option<&'a Value> {
-    let base = match &p.urn {
-        Some(u) => get_ci(scim, u)?,
-        None => scim,
-    };
-    let v = get_ci(base, &p.attr)?;
-    match &p.sub {
-        Some(s) => get_ci(v, s),
-        None => Some(v),
-    }
-    .filter(|v| !is_blank(v))
-}
-
-fn is_blank(v: &Value) -> bool {
-    match v {
-        Value::Null => true,
-        Value::String(s) => s.trim().is_empty(),
-        Value::Array(a) => a.is_empty(),
-        _ => false,
-    }
 }
 
 /// The value a rule writes: its own SCIM value, else its first fallback
@@ -257,11 +234,4 @@ pub(crate) fn constants_into(
         wrote = true;
     }
     Ok(wrote)
-}
-
-/// The segments of a write path, for rule lints.
-pub(crate) fn same_or_nested(a: &WritePath, b: &WritePath) -> bool {
-    let (x, y) = (a.segments(), b.segments());
-    let n = x.len().min(y.len());
-    x[..n] == y[..n] && !matches!(x.get(n).or(y.get(n)), Some(Segment::Index(_)))
 }

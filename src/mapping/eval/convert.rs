@@ -42,7 +42,7 @@ pub(crate) fn read_rule(rule: &AttrRule, host: &Value) -> Result<Option<Value>, 
                 many => many.iter().map(|v| (*v).clone()).collect(),
             };
             if !o.where_.is_empty() {
-                items.retain(|e| crate::mapping::write::owns(o, e));
+                items.retain(|e| crate::mapping::eval::body::owns(o, e));
             }
             match &o.field {
                 // A single value kept in the first element `where` selects.
