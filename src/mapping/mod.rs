@@ -6,16 +6,8 @@
 //! PATCH; the SCIM handler sequences the calls.
 
 mod compile;
-mod compile_attr;
-mod compile_groups;
-mod compile_ops;
-mod compile_params;
-mod compile_schema;
-mod compile_write;
-mod env;
 mod error;
 mod eval;
-mod lints;
 mod model;
 pub mod path;
 pub mod raw;
@@ -28,8 +20,8 @@ mod tests_templates;
 #[cfg(test)]
 mod tests_writes;
 
+pub use compile::env::{EnvLookup, expand_env};
 pub use compile::{compile, compile_with};
-pub use env::{EnvLookup, expand_env};
 pub use error::MapError;
 pub use eval::body::WriteEnv;
 pub use eval::scim::active_of;

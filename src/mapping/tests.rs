@@ -29,7 +29,7 @@ pub(super) struct File {
 pub(super) fn compile_users(
     src: &str,
     vars: &[&str],
-    env: crate::mapping::env::EnvLookup<'_>,
+    env: crate::mapping::EnvLookup<'_>,
 ) -> Result<ResourceMapping, Vec<CompileError>> {
     let f: File = toml::from_str(src).map_err(|e| vec![CompileError::key("", e.to_string())])?;
     let vars: Vec<String> = vars.iter().map(|v| (*v).to_owned()).collect();

@@ -4,9 +4,7 @@
 
 use serde_json::Value;
 
-use crate::mapping::compile_attr::{Ctx, seg};
-use crate::mapping::compile_ops::{attr_placeholder, resolver};
-use crate::mapping::compile_params::env_value;
+use crate::mapping::compile::ctx::{Ctx, attr_placeholder, env_value, resolver, seg};
 use crate::mapping::model::rule::{Clear, Constant, Fallback, WriteOpts};
 use crate::mapping::path::WritePath;
 use crate::mapping::raw::{ResourceToml, RuleTable};

@@ -3,7 +3,7 @@
 //! the others), and checks that a group mapping uses one shape or the
 //! other, with the operations that shape needs.
 
-use crate::mapping::compile_attr::{Ctx, seg};
+use crate::mapping::compile::ctx::{Ctx, seg};
 use crate::mapping::model::diagnostic::CompileError;
 use crate::mapping::model::groups::{MembersSpec, RolesSpec, UnknownRoles};
 use crate::mapping::model::mapping::ResourceKind;

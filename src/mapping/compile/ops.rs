@@ -6,92 +6,17 @@
 use http::{HeaderName, Method};
 use toml::Spanned;
 
-use crate::mapping::compile_attr::{Ctx, seg};
-use crate::mapping::compile_params::query_params;
-use crate::mapping::model::error_rules::{ErrorOutcome, ErrorRule, parse_key};
+use crate::mapping::compile::ctx::{Ctx, env_expanded, resolver, seg};
+use crate::mapping::compile::error_rules::error_rules;
+use crate::mapping::compile::params::query_params;
 use crate::mapping::model::ops::OpKind;
 use crate::mapping::model::ops::{ListSpec, Operation, Paging};
-use crate::mapping::path::{ReadPath, ScimPath, WritePath};
-use crate::mapping::raw::{ErrorToml, OperationToml, SpStr};
+use crate::mapping::path::{ReadPath, WritePath};
+use crate::mapping::raw::{OperationToml, SpStr};
 use crate::mapping::render::placeholder::Var;
 use crate::mapping::render::query::{QueryParam, Tree};
 use crate::mapping::render::template::Template;
 use crate::schema;
-
-/// Resolves a request placeholder name.
-pub(crate) fn resolver<'a>(
-    ctx: &'a Ctx<'_>,
-    kind: Option<OpKind>,
-    conn: &'a [String],
-) -> impl FnMut(&str) -> Result<Var, String> + 'a {
-    move |name: &str| {
-        let paging = kind.is_none_or(OpKind::is_list);
-        let member_op = matches!(kind, Some(OpKind::MemberAdd | OpKind::MemberRemove));
-        match name {
-            "id" if kind != Some(OpKind::List) => Ok(Var::Id),
-            "member" if member_op => Ok(Var::Member),
-            "role" if member_op => Ok(Var::Role),
-            "value" => Ok(Var::Value),
-            "offset" if paging => Ok(Var::Offset),
-            "limit" | "count" | "per_page" if paging => Ok(Var::Limit),
-            "page" if paging => Ok(Var::Page),
-            "cursor" if paging => Ok(Var::Cursor),
-            "version" if !paging && kind != Some(OpKind::Create) && kind != Some(OpKind::Get) => {
-                Ok(Var::Version)
-            }
-            n if n.starts_with("conn.") => {
-                let v = &n[5..];
-                if conn.iter().any(|c| c == v) {
-                    Ok(Var::Conn(v.to_owned()))
-                } else {
-                    Err(format!("unknown connection variable `{v}`"))
-                }
-            }
-            n => match ctx.derived.iter().find(|d| d.name == n) {
-                Some(_) if matches!(kind, Some(OpKind::List | OpKind::Get)) && !ctx.in_search => {
-                    Err(format!(
-                        "placeholder `{{{n}}}` is derived from a SCIM value, which `{}` does not have",
-                        kind.map_or("", OpKind::key)
-                    ))
-                }
-                Some(d) => Ok(Var::Derived(Box::new(d.clone()))),
-                None => {
-                    attr_placeholder(ctx, n).ok_or_else(|| format!("unknown placeholder `{{{n}}}`"))
-                }
-            },
-        }
-    }
-}
-
-pub(crate) fn attr_placeholder(ctx: &Ctx<'_>, n: &str) -> Option<Var> {
-    let p = ScimPath::parse(n).ok().filter(|p| p.selector.is_none())?;
-    if let Some((urn, def, sub)) =
-        schema::lookup_path(ctx.core, n).filter(|(_, d, _)| !d.multi_valued)
-    {
-        let urn = (urn != ctx.core.id).then(|| urn.to_owned());
-        return Some(Var::Attr(ScimPath {
-            urn,
-            attr: def.name.into(),
-            selector: None,
-            sub: sub.map(|s| s.name.to_owned()),
-        }));
-    }
-    let ext = ctx.extensions.iter().find(|e| {
-        p.urn
-            .as_deref()
-            .is_some_and(|u| u.eq_ignore_ascii_case(&e.urn))
-    })?;
-    let (name, _) = ext
-        .attributes
-        .iter()
-        .find(|(a, _)| a.eq_ignore_ascii_case(&p.attr))?;
-    Some(Var::Attr(ScimPath {
-        urn: Some(ext.urn.clone()),
-        attr: name.clone(),
-        selector: None,
-        sub: None,
-    }))
-}
 
 fn template(
     ctx: &mut Ctx<'_>,
@@ -100,7 +25,7 @@ fn template(
     kind: Option<OpKind>,
     conn: &[String],
 ) -> Option<Template<Var>> {
-    let text = crate::mapping::compile_params::env_expanded(ctx, k, s.span(), s.get_ref())?;
+    let text = env_expanded(ctx, k, s.span(), s.get_ref())?;
     let parsed = Template::parse(&text, resolver(ctx, kind, conn));
     parsed.map_err(|e| ctx.err(k, s.span(), e.join("; "))).ok()
 }
@@ -531,73 +456,5 @@ fn paging(ctx: &mut Ctx<'_>, o: &OperationToml, has: &dyn Fn(Var) -> bool) -> Pa
         None if has(Var::Offset) => Paging::Offset { base },
         None if o.next.is_some() => Paging::Cursor,
         None => Paging::None,
-    }
-}
-
-pub(crate) fn error_rules(
-    ctx: &mut Ctx<'_>,
-    k: &str,
-    raw: &std::collections::BTreeMap<SpStr, Spanned<ErrorToml>>,
-) -> Vec<ErrorRule> {
-    let mut out = Vec::new();
-    for (key, val) in raw {
-        let ek = format!("{k}.{}", seg(key.get_ref()));
-        let parsed = parse_key(key.get_ref()).map_err(|e| ctx.err(&ek, key.span(), e));
-        let outcome = outcome(ctx, &ek, val);
-        if let (Ok((status, cond)), Some(outcome)) = (parsed, outcome) {
-            out.push(ErrorRule {
-                status,
-                cond,
-                outcome,
-            });
-        }
-    }
-    out.sort_by_key(ErrorRule::specificity);
-    out
-}
-
-fn outcome(ctx: &mut Ctx<'_>, k: &str, val: &Spanned<ErrorToml>) -> Option<ErrorOutcome> {
-    match val.get_ref() {
-        ErrorToml::Word(w) if w == "ok" => Some(ErrorOutcome::Success),
-        ErrorToml::Word(w) if w == "conflict" => Some(ErrorOutcome::Conflict),
-        ErrorToml::Word(w) => ctx.fail(
-            k,
-            val.span(),
-            format!("`{w}` is not an outcome: use \"ok\", \"conflict\" or {{ status = …, scimType = … }}"),
-        ),
-        ErrorToml::Scim(s) => {
-            let status = u16::try_from(*s.status.get_ref())
-                .ok()
-                .filter(|n| (400..=599).contains(n));
-            let Some(status) = status else {
-                return ctx.fail(
-                    &format!("{k}.status"),
-                    s.status.span(),
-                    "status must be a 4xx or 5xx code",
-                );
-            };
-            let detail = s
-                .detail
-                .clone()
-                .unwrap_or_else(|| format!("the app rejected the request ({status})"));
-            let scim_type = match &s.scim_type {
-                None => None,
-                Some(t) => match crate::error::ScimType::parse(t.get_ref()) {
-                    Some(parsed) => Some(parsed),
-                    None => {
-                        return ctx.fail(
-                            &format!("{k}.scimType"),
-                            t.span(),
-                            format!("unknown scimType `{}` (RFC 7644 §3.12: e.g. uniqueness, invalidValue, mutability)", t.get_ref()),
-                        );
-                    }
-                },
-            };
-            Some(ErrorOutcome::Scim {
-                status,
-                scim_type,
-                detail,
-            })
-        }
     }
 }

@@ -6,73 +6,14 @@
 use serde_json::Value;
 use toml::Spanned;
 
-use crate::mapping::compile_write::{Shape, literal, write_opts};
-use crate::mapping::model::diagnostic::CompileError;
+use crate::mapping::compile::ctx::{Ctx, env_value, seg};
+use crate::mapping::compile::write::{Shape, literal, write_opts};
 use crate::mapping::model::rule::{AttrRule, HostType, Source};
 use crate::mapping::path::{ReadPath, ScimPath, WritePath};
 use crate::mapping::raw::{RuleTable, RuleToml, SpStr};
 use crate::mapping::render::template::Template;
 use crate::mapping::render::transform::Transform;
 use crate::schema::{self, AttrDef, AttrType, Mutability, SchemaDef};
-
-/// A custom schema extension declared in the mapping.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Extension {
-    /// Schema URN.
-    pub urn: String,
-    /// Human-readable name.
-    pub name: String,
-    /// Attribute names and types.
-    pub attributes: Vec<(String, AttrType)>,
-}
-
-/// Shared state of one compile run.
-pub(crate) struct Ctx<'a> {
-    /// Dotted key prefix, e.g. `users`.
-    pub key: &'a str,
-    pub core: &'static SchemaDef,
-    pub extensions: Vec<Extension>,
-    pub errors: Vec<CompileError>,
-    /// `${NAME}` lookups for mapping strings.
-    pub env: crate::mapping::env::EnvLookup<'a>,
-    /// Derived placeholders, compiled before the operations.
-    pub derived: Vec<crate::mapping::render::placeholder::Derived>,
-    /// Whether a search rule is being compiled (derived placeholders are
-    /// then fed by `{value}`).
-    pub in_search: bool,
-}
-
-impl Ctx<'_> {
-    /// Records an error like [`Ctx::err`] and yields `None`.
-    pub fn fail<T>(
-        &mut self,
-        sub: &str,
-        span: std::ops::Range<usize>,
-        msg: impl Into<String>,
-    ) -> Option<T> {
-        self.err(sub, span, msg);
-        None
-    }
-
-    /// Records an error at `sub` (a dotted suffix) and `span`.
-    pub fn err(&mut self, sub: &str, span: std::ops::Range<usize>, msg: impl Into<String>) {
-        self.errors
-            .push(CompileError::at(format!("{}.{sub}", self.key), span, msg));
-    }
-}
-
-/// A TOML key segment, quoted when it is not a bare key.
-pub(crate) fn seg(key: &str) -> String {
-    if !key.is_empty()
-        && key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    {
-        key.to_owned()
-    } else {
-        format!("\"{}\"", key.replace('\\', "\\\\").replace('"', "\\\""))
-    }
-}
 
 /// What a SCIM path resolved to.
 #[derive(Clone, Copy)]
@@ -507,8 +448,7 @@ fn transforms(ctx: &mut Ctx<'_>, k: &str, t: &RuleTable) -> (Vec<Transform>, Vec
             .iter()
             .filter_map(|it| {
                 let key = format!("{k}.{name}");
-                let v =
-                    crate::mapping::compile_params::env_value(ctx, &key, it.span(), it.get_ref())?;
+                let v = env_value(ctx, &key, it.span(), it.get_ref())?;
                 Transform::parse(&v)
                     .map_err(|e| ctx.err(&key, it.span(), e))
                     .ok()

@@ -5,7 +5,7 @@
 //! invisible to the uniqueness check, and an upsert create could take
 //! them over).
 
-use crate::mapping::compile_attr::Ctx;
+use crate::mapping::compile::ctx::Ctx;
 use crate::mapping::model::diagnostic::CompileError;
 use crate::mapping::model::ops::Operation;
 use crate::mapping::model::rule::{AttrRule, Source};

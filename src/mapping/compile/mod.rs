@@ -1,26 +1,52 @@
-//! Compiles a resource's raw TOML mapping into a [`ResourceMapping`]:
-//! operations, filter push-down, error rules, constants and policies (the
-//! attribute rules are compiled in `compile_attr`). Every problem becomes a
-//! [`CompileError`] with its dotted key and span; all are collected.
+//! Compiles a resource's raw TOML mapping into a [`ResourceMapping`], in
+//! steps that each take the run's shared context ([`ctx`]): custom
+//! extensions and the compiled schema ([`resource_schema`]), derived
+//! placeholders and query parameters ([`params`]), attribute rules
+//! ([`attr`]) with their write options ([`write`]), operations ([`ops`]),
+//! a group's membership shape ([`groups`]), filter push-down rules
+//! ([`search`]), error rules ([`error_rules`]) and policies ([`policy`]);
+//! then the warnings `check` prints ([`lints`]). This file sequences the
+//! steps and checks which operations a resource declares. Every problem
+//! becomes a [`CompileError`] with its dotted key and span; all are
+//! collected. `${NAME}` expansion is [`env`]'s.
+
+mod attr;
+mod ctx;
+pub(crate) mod env;
+mod error_rules;
+mod groups;
+mod lints;
+mod ops;
+mod params;
+mod policy;
+mod resource_schema;
+mod search;
+mod write;
 
 use toml::Spanned;
 
-use crate::mapping::compile_attr::{Ctx, compile_rule, seg};
-use crate::mapping::compile_groups::membership;
-use crate::mapping::compile_ops::{compile_op, error_rules};
-use crate::mapping::compile_params::{placeholders, search};
-use crate::mapping::compile_schema::{build_schema, declare_members, declare_role_name};
-use crate::mapping::compile_write::constants;
+use crate::mapping::compile::attr::compile_rule;
+use crate::mapping::compile::ctx::Ctx;
+use crate::mapping::compile::env::EnvLookup;
+use crate::mapping::compile::error_rules::error_rules;
+use crate::mapping::compile::groups::membership;
+use crate::mapping::compile::lints::lint;
+use crate::mapping::compile::ops::compile_op;
+use crate::mapping::compile::params::placeholders;
+use crate::mapping::compile::policy::{on_delete, policy, protect, unique};
+use crate::mapping::compile::resource_schema::{
+    build_schema, declare_members, declare_role_name, extensions,
+};
+use crate::mapping::compile::search::search;
+use crate::mapping::compile::write::constants;
 use crate::mapping::model::diagnostic::CompileError;
 
-use crate::mapping::compile_attr::Extension;
 use crate::mapping::model::mapping::{
-    OnCreateConflict, OnDelete, OnFailedCreate, ResourceKind, ResourceMapping, Unmapped,
+    OnCreateConflict, OnFailedCreate, ResourceKind, ResourceMapping, Unmapped,
 };
 use crate::mapping::model::ops::OpKind;
 use crate::mapping::model::ops::Operation;
 use crate::mapping::model::rule::{AttrRule, Source};
-use crate::mapping::model::search::PushdownRule;
 use crate::mapping::path::{ReadPath, ScimPath, WritePath};
 use crate::mapping::raw::{OperationToml, ResourceToml};
 use crate::schema::{self, AttrType, Mutability};
@@ -44,7 +70,7 @@ pub fn compile_with(
     kind: ResourceKind,
     key: &str,
     known_conn_vars: &[String],
-    env: crate::mapping::env::EnvLookup<'_>,
+    env: EnvLookup<'_>,
 ) -> Result<ResourceMapping, Vec<CompileError>> {
     let core = match kind {
         ResourceKind::User => &schema::USER_SCHEMA,
@@ -141,7 +167,7 @@ pub fn compile_with(
         declare_role_name(&mut schema);
     }
     let list = ops.iter().find(|o| o.kind() == OpKind::List);
-    let warnings = crate::mapping::lints::lint(&ctx, &rules, list, &search, &unique);
+    let warnings = lint(&ctx, &rules, list, &search, &unique);
     Ok(ResourceMapping {
         kind,
         core,
@@ -161,85 +187,6 @@ pub fn compile_with(
         warnings,
         schema,
     })
-}
-
-/// `protect`: SCIM filters (with `${ENV}`), e.g. `'userName eq "${APP_USER}"'`.
-fn protect(ctx: &mut Ctx<'_>, raw: &ResourceToml) -> Vec<crate::protocol::filter::Filter> {
-    let mut out = Vec::new();
-    for (i, p) in raw.protect.iter().enumerate() {
-        let k = format!("protect[{i}]");
-        let Some(text) =
-            crate::mapping::compile_params::env_expanded(ctx, &k, p.span(), p.get_ref())
-        else {
-            continue;
-        };
-        match crate::protocol::filter::parse(&text) {
-            Ok(f) => out.push(f),
-            Err(e) => ctx.err(&k, p.span(), format!("not a SCIM filter: {e}")),
-        }
-    }
-    out
-}
-
-/// A policy key: one of `choices` (the first is the default).
-fn policy<T: Copy>(
-    ctx: &mut Ctx<'_>,
-    key: &str,
-    value: Option<&Spanned<String>>,
-    choices: &[(&str, T)],
-) -> T {
-    let Some(v) = value else {
-        return choices[0].1;
-    };
-    match choices.iter().find(|(name, _)| *name == v.get_ref()) {
-        Some((_, t)) => *t,
-        None => {
-            let names: Vec<&str> = choices.iter().map(|(n, _)| *n).collect();
-            ctx.err(
-                key,
-                v.span(),
-                format!(
-                    "unknown value `{}`: use {}",
-                    v.get_ref(),
-                    names.join(" or ")
-                ),
-            );
-            choices[0].1
-        }
-    }
-}
-
-/// `on_delete`: only meaningful without a `delete` operation; `deactivate`
-/// needs a way to deactivate (an action endpoint or a mapped `active`).
-fn on_delete(ctx: &mut Ctx<'_>, raw: &ResourceToml) -> OnDelete {
-    let Some(v) = &raw.on_delete else {
-        return OnDelete::Refuse;
-    };
-    match v.get_ref().as_str() {
-        "refuse" => OnDelete::Refuse,
-        "deactivate" => {
-            let has_active = raw
-                .attributes
-                .keys()
-                .any(|k| k.get_ref().eq_ignore_ascii_case("active"));
-            if raw.deactivate.is_none() && !has_active {
-                ctx.err(
-                    "on_delete",
-                    v.span(),
-                    "`deactivate` needs a `deactivate` operation or a mapped `active` attribute",
-                );
-            }
-            OnDelete::Deactivate
-        }
-        other => {
-            ctx.err(
-                "on_delete",
-                v.span(),
-                format!("unknown value `{other}`: use refuse or deactivate"),
-            );
-            OnDelete::Refuse
-        }
-    }
 }
 
 fn default_id_rule() -> AttrRule {
@@ -354,94 +301,4 @@ fn required_ops(ctx: &mut Ctx<'_>, kind: ResourceKind, raw: &ResourceToml) {
             "group members are mapped under [groups.members] or [groups.roles]",
         ));
     }
-}
-
-fn extensions(ctx: &mut Ctx<'_>, raw: &ResourceToml) -> Vec<Extension> {
-    let mut out = Vec::new();
-    for (i, e) in raw.extensions.iter().enumerate() {
-        let k = format!("extensions[{i}]");
-        let urn = e.urn.get_ref();
-        if !urn.to_ascii_lowercase().starts_with("urn:") || schema::schema_by_urn(urn).is_some() {
-            ctx.err(
-                &format!("{k}.urn"),
-                e.urn.span(),
-                "a custom extension needs its own `urn:` schema id",
-            );
-            continue;
-        }
-        let mut attributes = Vec::new();
-        for (name, ty) in &e.attributes {
-            let t = match ty.get_ref().as_str() {
-                "string" => AttrType::String,
-                "boolean" => AttrType::Boolean,
-                "integer" => AttrType::Integer,
-                "decimal" => AttrType::Decimal,
-                "dateTime" => AttrType::DateTime,
-                "reference" => AttrType::Reference,
-                other => {
-                    ctx.err(
-                        &format!("{k}.attributes.{}", seg(name.get_ref())),
-                        ty.span(),
-                        format!("unknown type `{other}`"),
-                    );
-                    continue;
-                }
-            };
-            attributes.push((name.get_ref().clone(), t));
-        }
-        let name = e
-            .name
-            .clone()
-            .unwrap_or_else(|| urn.rsplit(':').next().unwrap_or(urn).to_owned());
-        out.push(Extension {
-            urn: urn.clone(),
-            name,
-            attributes,
-        });
-    }
-    out
-}
-
-/// The canonical spelling of a filterable attribute path (no selectors).
-pub(crate) fn canonical_attr(ctx: &Ctx<'_>, attr: &str) -> Option<String> {
-    if let Some((urn, def, sub)) = schema::lookup_path(ctx.core, attr) {
-        let base = if urn == ctx.core.id {
-            def.name.to_owned()
-        } else {
-            format!("{urn}:{}", def.name)
-        };
-        return Some(sub.map_or(base.clone(), |s| format!("{base}.{}", s.name)));
-    }
-    let (urn, name) = schema::split_urn(attr);
-    let ext = ctx
-        .extensions
-        .iter()
-        .find(|e| urn.is_some_and(|u| u.eq_ignore_ascii_case(&e.urn)))?;
-    let (n, _) = ext
-        .attributes
-        .iter()
-        .find(|(a, _)| a.eq_ignore_ascii_case(name))?;
-    Some(format!("{}:{n}", ext.urn))
-}
-
-fn unique(ctx: &mut Ctx<'_>, raw: &ResourceToml, search: &[PushdownRule]) -> Vec<String> {
-    let mut out = Vec::new();
-    for (i, u) in raw.unique.iter().enumerate() {
-        match search
-            .iter()
-            .find(|r| r.op == "eq" && r.attr.eq_ignore_ascii_case(u.get_ref()))
-        {
-            Some(r) => out.push(r.attr.clone()),
-            None => ctx.err(
-                &format!("unique[{i}]"),
-                u.span(),
-                format!(
-                    "`{}` needs a search rule '{} eq' for the pre-create lookup",
-                    u.get_ref(),
-                    u.get_ref()
-                ),
-            ),
-        }
-    }
-    out
 }

@@ -6,8 +6,9 @@
 //! marks one, `uniqueness: server` for attributes it checks before
 //! writing, and `returned: never` for attributes it never returns.
 
-use crate::mapping::compile_attr::Ctx;
+use crate::mapping::compile::ctx::{Ctx, Extension, seg};
 use crate::mapping::model::rule::{AttrRule, Source};
+use crate::mapping::raw::ResourceToml;
 use crate::schema::{
     self, AttrDef, AttrType, Attribute, ENTERPRISE_USER_URN, Mutability, ResourceSchema, Returned,
     Uniqueness,
@@ -279,4 +280,52 @@ fn mark_unique(s: &mut ResourceSchema, path: &str) {
     {
         t.uniqueness = Uniqueness::Server;
     }
+}
+
+/// `[[<resource>.extensions]]`: custom schema extensions with their own
+/// `urn:` ids and typed attributes.
+pub(crate) fn extensions(ctx: &mut Ctx<'_>, raw: &ResourceToml) -> Vec<Extension> {
+    let mut out = Vec::new();
+    for (i, e) in raw.extensions.iter().enumerate() {
+        let k = format!("extensions[{i}]");
+        let urn = e.urn.get_ref();
+        if !urn.to_ascii_lowercase().starts_with("urn:") || schema::schema_by_urn(urn).is_some() {
+            ctx.err(
+                &format!("{k}.urn"),
+                e.urn.span(),
+                "a custom extension needs its own `urn:` schema id",
+            );
+            continue;
+        }
+        let mut attributes = Vec::new();
+        for (name, ty) in &e.attributes {
+            let t = match ty.get_ref().as_str() {
+                "string" => AttrType::String,
+                "boolean" => AttrType::Boolean,
+                "integer" => AttrType::Integer,
+                "decimal" => AttrType::Decimal,
+                "dateTime" => AttrType::DateTime,
+                "reference" => AttrType::Reference,
+                other => {
+                    ctx.err(
+                        &format!("{k}.attributes.{}", seg(name.get_ref())),
+                        ty.span(),
+                        format!("unknown type `{other}`"),
+                    );
+                    continue;
+                }
+            };
+            attributes.push((name.get_ref().clone(), t));
+        }
+        let name = e
+            .name
+            .clone()
+            .unwrap_or_else(|| urn.rsplit(':').next().unwrap_or(urn).to_owned());
+        out.push(Extension {
+            urn: urn.clone(),
+            name,
+            attributes,
+        });
+    }
+    out
 }

@@ -1,0 +1,109 @@
+//! Compiles `[<resource>.search]`: filter push-down rules keyed
+//! `'<attribute> <operator>'`, each either query parameters merged into
+//! the list call or a get-by-key lookup (compiled like an operation),
+//! taking only `{value}`, `{conn.<var>}` and placeholders derived from
+//! the rule's own attribute.
+
+use toml::Spanned;
+
+use crate::mapping::compile::ctx::{Ctx, canonical_attr, seg};
+use crate::mapping::compile::ops::compile_op;
+use crate::mapping::compile::params::query_params;
+use crate::mapping::model::ops::OpKind;
+use crate::mapping::model::search::PushdownRule;
+use crate::mapping::raw::{OperationToml, ResourceToml};
+use crate::mapping::render::placeholder::{Derived, Var, var_name};
+use crate::mapping::render::query::QueryParam;
+
+/// `[<resource>.search]`: push-down rules keyed `'<attribute> <operator>'`.
+pub(crate) fn search(ctx: &mut Ctx<'_>, raw: &ResourceToml, conn: &[String]) -> Vec<PushdownRule> {
+    const OPS: [&str; 10] = ["eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le", "pr"];
+    let mut out = Vec::new();
+    for (key, rule) in &raw.search {
+        let k = format!("search.{}", seg(key.get_ref()));
+        let (attr, op) = key
+            .get_ref()
+            .trim()
+            .rsplit_once(' ')
+            .unwrap_or((key.get_ref(), ""));
+        let op = op.to_ascii_lowercase();
+        if !OPS.contains(&op.as_str()) {
+            ctx.err(
+                &k,
+                key.span(),
+                "a search key is '<attribute> <operator>', e.g. 'userName eq'",
+            );
+            continue;
+        }
+        let Some(canonical) = canonical_attr(ctx, attr.trim()) else {
+            ctx.err(
+                &k,
+                key.span(),
+                format!("unknown SCIM attribute `{}`", attr.trim()),
+            );
+            continue;
+        };
+        let before = ctx.errors.len();
+        let only_from = |d: &Derived| d.from_key.eq_ignore_ascii_case(&canonical);
+        let foreign: Vec<String> = ctx
+            .derived
+            .iter()
+            .filter(|d| !only_from(d))
+            .map(|d| d.name.clone())
+            .collect();
+        let query = query_params(ctx, &format!("{k}.query"), &rule.query, None, conn);
+        let lookup = rule.get.as_ref().and_then(|g| {
+            let op = OperationToml {
+                get: Some(g.clone()),
+                item: rule.item.clone(),
+                ..OperationToml::default()
+            };
+            ctx.in_search = true;
+            let compiled = compile_op(ctx, OpKind::Get, &Spanned::new(g.span(), op), conn);
+            ctx.in_search = false;
+            compiled
+        });
+        let uses: Vec<&Var> = query
+            .iter()
+            .flat_map(QueryParam::vars)
+            .chain(lookup.iter().flat_map(|l| l.path.vars()))
+            .collect();
+        let bad = uses.iter().find_map(|v| match v {
+            Var::Derived(d) if foreign.contains(&d.name) => Some(d.name.clone()),
+            Var::Id | Var::Version | Var::Attr(_) => Some(var_name(v)),
+            _ => None,
+        });
+        if let Some(name) = bad {
+            ctx.err(
+                &k,
+                key.span(),
+                format!("a search rule takes {{value}}, {{conn.<var>}} and placeholders derived from its own attribute, not `{{{name}}}`"),
+            );
+        }
+        if rule.get.is_some() != rule.query.is_empty() {
+            ctx.err(
+                &k,
+                key.span(),
+                "a search rule has either `query` (merged into the list call) or `get` (a lookup by key)",
+            );
+        }
+        if rule.item.is_some() && rule.get.is_none() {
+            ctx.err(
+                &format!("{k}.item"),
+                key.span(),
+                "`item` belongs with `get`",
+            );
+        }
+        if ctx.errors.len() > before {
+            continue;
+        }
+        out.push(PushdownRule {
+            attr: canonical,
+            op,
+            query,
+            lookup,
+            case_insensitive: rule.case_insensitive,
+        });
+    }
+    out
+}
