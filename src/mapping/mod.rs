@@ -1,24 +1,35 @@
-//! The mapping engine: a resource type's TOML mapping (`raw`) is compiled
-//! once at load ([`compile`]) into an immutable [`ResourceMapping`] that
-//! translates host JSON ↔ SCIM JSON, renders request templates, extracts
-//! responses, translates app errors and answers filter push-down lookups.
-//! It does no I/O and knows nothing about HTTP servers, SCIM filters or
-//! PATCH; the SCIM handler sequences the calls.
+//! The mapping engine: a resource type's TOML mapping is compiled once at
+//! load ([`compile`]) into an immutable [`ResourceMapping`] that translates
+//! host JSON ↔ SCIM JSON, renders request templates, extracts responses,
+//! translates app errors and answers filter push-down lookups. It does no
+//! I/O and knows nothing about HTTP servers, SCIM filters or PATCH; the
+//! SCIM handler sequences the calls.
+//!
+//! The parts follow the pipeline, and imports only point down it:
+//!
+//! - [`raw`]: the serde mirror of the TOML, validated by nothing but serde;
+//! - `compile`: raw → [`ResourceMapping`], every problem a [`CompileError`];
+//! - `eval`: runs a compiled mapping on documents: host ↔ SCIM resources,
+//!   host bodies, list answers and paging;
+//! - `model`: the compiled mapping and its parts: attribute rules,
+//!   operations, push-down and error rules, group membership shapes;
+//! - `render`: templates, placeholders and their values, encoders, query
+//!   parameters and value transforms;
+//! - `path` and `error`: JSON and SCIM paths, and [`MapError`], used by all.
+//!
+//! This file only declares the parts and re-exports what the rest of the
+//! crate uses.
 
 mod compile;
 mod error;
 mod eval;
 mod model;
-pub mod path;
+mod path;
 pub mod raw;
 mod render;
 
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod tests_templates;
-#[cfg(test)]
-mod tests_writes;
 
 pub use compile::env::{EnvLookup, expand_env};
 pub use compile::{compile, compile_with};

@@ -1,4 +1,4 @@
-//! The serde mirror of a resource mapping table (`[users]`, later
+//! The serde mirror of a resource mapping table (`[users]` or
 //! `[groups]`): exactly what the TOML says, with `Spanned` on every string
 //! the compiler validates later so its errors can point into the file. No
 //! validation happens here beyond TOML syntax and unknown keys.

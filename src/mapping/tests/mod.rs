@@ -1,6 +1,9 @@
 //! Tests of the compiled mapping against the bundled example app's mapping
 //! (`testdata/example.toml`) and of compile errors.
 
+mod templates;
+mod writes;
+
 use std::collections::BTreeMap;
 
 use serde::Deserialize;

@@ -49,7 +49,7 @@ fn env(name: &str) -> Option<String> {
 }
 
 fn compile_src(src: &str) -> Result<ResourceMapping, Vec<CompileError>> {
-    super::tests::compile_users(src, &["tenant"], &env)
+    super::compile_users(src, &["tenant"], &env)
 }
 
 fn shape() -> ResourceMapping {

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::tests::File;
+use super::File;
 use crate::mapping::compile_with;
 use crate::mapping::error::MapError;
 use crate::mapping::model::diagnostic::CompileError;
@@ -45,7 +45,7 @@ fn env(name: &str) -> Option<String> {
 }
 
 fn compile_src(src: &str) -> Result<ResourceMapping, Vec<CompileError>> {
-    super::tests::compile_users(src, &["server"], &env)
+    super::compile_users(src, &["server"], &env)
 }
 
 fn chat() -> ResourceMapping {
