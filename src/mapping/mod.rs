@@ -5,17 +5,18 @@
 //! I/O and knows nothing about HTTP servers, SCIM filters or PATCH; the
 //! SCIM handler sequences the calls.
 //!
-//! The parts follow the pipeline, and imports only point down it:
+//! Its parts, each of which imports only the parts listed after it:
 //!
-//! - [`raw`]: the serde mirror of the TOML, validated by nothing but serde;
-//! - `compile`: raw → [`ResourceMapping`], every problem a [`CompileError`];
+//! - `compile`: [`raw`] → [`ResourceMapping`], every problem a
+//!   [`CompileError`];
 //! - `eval`: runs a compiled mapping on documents: host ↔ SCIM resources,
 //!   host bodies, list answers and paging;
 //! - `model`: the compiled mapping and its parts: attribute rules,
 //!   operations, push-down and error rules, group membership shapes;
 //! - `render`: templates, placeholders and their values, encoders, query
 //!   parameters and value transforms;
-//! - `path` and `error`: JSON and SCIM paths, and [`MapError`], used by all.
+//! - [`raw`]: the serde mirror of the TOML, checked by nothing but serde;
+//! - `path` and `error`: JSON and SCIM paths, and [`MapError`].
 //!
 //! This file only declares the parts and re-exports what the rest of the
 //! crate uses.

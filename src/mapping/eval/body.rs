@@ -3,7 +3,8 @@
 //! styles, fallbacks that compose a value from other SCIM attributes
 //! (`compose`, `coalesce`), values generated for a create (a random
 //! password the app requires), and constants — conditional on a SCIM
-//! value, with `{conn.<var>}` and SCIM placeholders — written into bodies.
+//! value, with `{conn.<var>}` and SCIM placeholders — written into bodies,
+//! with what a write knows beyond the SCIM resource ([`WriteEnv`]).
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;

@@ -1,8 +1,7 @@
 //! Per-rule value conversion in both directions: value maps, transforms,
 //! SCIM type checks (→ 400 invalidValue), app values read as their SCIM
 //! type or refused (→ 502, never an answer `/Schemas` does not allow) and
-//! host type coercions, plus case-insensitive access to SCIM JSON
-//! (RFC 7644 §3.10: attribute names are case-insensitive).
+//! host type coercions.
 
 use std::borrow::Cow;
 
