@@ -3,8 +3,9 @@
 //! and derived placeholders, and every error found so far (errors are
 //! collected, never returned early). With the helpers every step uses on
 //! it: TOML key segments for messages, `${NAME}` expansion of mapping
-//! strings (once, as each string is compiled), and the resolution of attribute paths and request
-//! placeholders against the schema and the extensions.
+//! strings (once, as each string is compiled), and the resolution of
+//! attribute paths and request placeholders against the schema and the
+//! extensions.
 
 use crate::mapping::compile::env::{EnvLookup, expand_env};
 use crate::mapping::model::diagnostic::CompileError;
@@ -15,7 +16,7 @@ use crate::schema::{self, AttrType, SchemaDef};
 
 /// A custom schema extension declared in the mapping.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Extension {
+pub(crate) struct Extension {
     /// Schema URN.
     pub urn: String,
     /// Human-readable name.
