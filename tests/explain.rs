@@ -61,8 +61,14 @@ async fn a_patch_shows_its_calls_and_writes_nothing() {
         out.contains(&format!("PATCH http://{addr}/api/users/{id}")),
         "{out}"
     );
+    // The update carries the version the read found, as the example
+    // mapping's `headers = { "If-Match" = "{version}" }` says: the app's
+    // own optimistic lock (a bare number), right under its call.
+    let version = &ada["version"];
     assert!(
-        out.contains("if-match: W/\"") || out.contains("if-match: "),
+        out.contains(&format!(
+            "PATCH http://{addr}/api/users/{id}\n     if-match: {version}\n"
+        )),
         "{out}"
     );
     assert!(out.contains(r#"{"profile":{"title":"Analyst"}}"#), "{out}");
