@@ -1,0 +1,25 @@
+//! The integration tests, linked as one binary (each module below was a
+//! test binary of its own; one link instead of dozens is most of what a
+//! fresh `cargo test` saves). Every test starts the real server
+//! in-process on 127.0.0.1 port 0 ([`support`]) or runs the real binary,
+//! and synchronises on readiness, never on sleeps.
+//!
+//! The tests run in parallel threads of this one process, so none relies
+//! on process-wide state: logs are captured per thread
+//! ([`support::LogBuf::capture`] sets a thread's default dispatcher, never
+//! the global one), no test changes environment variables or the current
+//! directory of this process (child processes get their own), TLS configs
+//! name their crypto provider instead of installing a default one, and
+//! temporary directories are unique per test. `tests/streaming.rs`
+//! measures its process's peak memory, so it stays a binary of its own.
+
+mod support;
+
+mod app_calls;
+mod apps;
+mod binary;
+mod front_door;
+mod fuzz_props;
+mod idp;
+mod serving;
+mod telemetry;
