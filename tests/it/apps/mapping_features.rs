@@ -5,12 +5,11 @@
 
 use crate::support;
 
-use http::{Method, Request, Response, StatusCode};
-use http_body_util::BodyExt;
-use hyper::body::Incoming;
+use http::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
-use support::record::{Recorder, Seen};
+use support::app::{App, json};
+use support::record::Recorder;
 use support::*;
 
 const MAPPING: &str = r#"
@@ -45,64 +44,52 @@ type Store = Arc<Mutex<Vec<Value>>>;
 /// People pages of 2 behind an opaque cursor; list items are summaries.
 /// Every request is recorded.
 async fn people_app(store: Store, rec: Recorder) -> std::net::SocketAddr {
-    upstream(move |req: Request<Incoming>| {
-        let (store, rec) = (store.clone(), rec.clone());
-        async move {
-            let (parts, body) = req.into_parts();
-            let bytes = body.collect().await.unwrap().to_bytes();
-            let seen = Seen::new(&parts, &bytes);
-            rec.record(seen.clone());
-            let method = parts.method;
-            let own = parts.headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("").to_string();
-            let path = seen.path;
-            let query = parts.uri.query().unwrap_or("").to_string();
-            let body = seen.body.unwrap_or(Value::Null);
-            let reply = |status: u16, v: Value| {
-                Response::builder()
-                    .status(status)
-                    .body(support::body(v.to_string()))
-                    .unwrap()
-            };
-            let mut people = store.lock().unwrap();
-            match (method, path.as_str()) {
-                (Method::GET, "/people") => {
-                    let start: usize = query
-                        .strip_prefix("cursor=c")
-                        .and_then(|n| n.parse().ok())
-                        .unwrap_or(0);
-                    let page: Vec<Value> = people
-                        .iter()
-                        .skip(start)
-                        .take(2)
-                        .map(|p| json!({"id": p["id"]}))
-                        .collect();
-                    let next = (start + 2 < people.len()).then(|| format!("c{}", start + 2));
-                    let link = next.as_ref().map(|c| format!("/people?cursor={c}"));
-                    let absolute = next.as_ref().map(|c| format!("http://{own}/people?cursor={c}"));
-                    let elsewhere = next.as_ref().map(|c| format!("http://evil.example/people?cursor={c}"));
-                    reply(
-                        200,
-                        json!({"data": page, "next_cursor": next, "next_link": link, "next_url": absolute, "elsewhere": elsewhere}),
-                    )
-                }
-                (Method::POST, "/people") => {
-                    let mut p = body["person"].clone();
-                    p["id"] = json!(format!("p{}", people.len() + 1));
-                    people.push(p.clone());
-                    reply(201, json!({"person": p}))
-                }
-                (Method::GET, p) => match people
+    App::handler(move |r| {
+        let own = r.header("host").unwrap_or("").to_string();
+        let query = r.raw_query.clone().unwrap_or_default();
+        let body = r.body.clone().unwrap_or(Value::Null);
+        let reply = |status: u16, v: Value| json(status, &v);
+        let mut people = store.lock().unwrap();
+        match (r.method.clone(), r.path.as_str()) {
+            (Method::GET, "/people") => {
+                let start: usize = query
+                    .strip_prefix("cursor=c")
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(0);
+                let page: Vec<Value> = people
                     .iter()
-                    .find(|x| format!("/people/{}", x["id"].as_str().unwrap()) == p)
-                {
-                    Some(x) => reply(200, json!({"person": x})),
-                    None => reply(404, json!({"code": "missing"})),
-                },
-                (Method::PATCH, p) => reply(409, json!({"code": "unchanged", "path": p})),
-                _ => reply(405, json!({})),
+                    .skip(start)
+                    .take(2)
+                    .map(|p| json!({"id": p["id"]}))
+                    .collect();
+                let next = (start + 2 < people.len()).then(|| format!("c{}", start + 2));
+                let link = next.as_ref().map(|c| format!("/people?cursor={c}"));
+                let absolute = next.as_ref().map(|c| format!("http://{own}/people?cursor={c}"));
+                let elsewhere = next.as_ref().map(|c| format!("http://evil.example/people?cursor={c}"));
+                reply(
+                    200,
+                    json!({"data": page, "next_cursor": next, "next_link": link, "next_url": absolute, "elsewhere": elsewhere}),
+                )
             }
+            (Method::POST, "/people") => {
+                let mut p = body["person"].clone();
+                p["id"] = json!(format!("p{}", people.len() + 1));
+                people.push(p.clone());
+                reply(201, json!({"person": p}))
+            }
+            (Method::GET, p) => match people
+                .iter()
+                .find(|x| format!("/people/{}", x["id"].as_str().unwrap()) == p)
+            {
+                Some(x) => reply(200, json!({"person": x})),
+                None => reply(404, json!({"code": "missing"})),
+            },
+            (Method::PATCH, p) => reply(409, json!({"code": "unchanged", "path": p})),
+            _ => reply(405, json!({})),
         }
     })
+    .recorded(&rec)
+    .serve()
     .await
 }
 

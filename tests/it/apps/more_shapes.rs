@@ -18,8 +18,6 @@ use crate::support;
 
 mod crm_app;
 mod fab_app;
-#[path = "more_shapes/http.rs"]
-mod http_util;
 mod matrix_app;
 
 use crm_app::CrmApp;

@@ -19,12 +19,8 @@ async fn example_config(app: &str) -> scim_sidecar::Config {
 }
 
 async fn demo() -> (demo_app::DemoApp, String) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    let app = demo_app::DemoApp::new(APP_KEY);
-    app.seed();
-    tokio::spawn(app.clone().serve(listener, std::future::pending()));
-    (app, addr)
+    let (app, addr) = app::App::example(APP_KEY).serve_example().await;
+    (app, addr.to_string())
 }
 
 fn req(method: &str, path: &str, body: Option<serde_json::Value>) -> Request<'static> {

@@ -27,12 +27,7 @@ const USER_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 
 /// The example app (seeded), serving until the test ends.
 async fn example_app(key: &str) -> (demo_app::DemoApp, SocketAddr) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let app = demo_app::DemoApp::new(key);
-    app.seed();
-    tokio::spawn(app.clone().serve(listener, std::future::pending()));
-    (app, addr)
+    app::App::example(key).serve_example().await
 }
 
 fn new_user(login: &str) -> Value {

@@ -13,7 +13,7 @@ use hyper::body::Incoming;
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use support::record::{Recorder, Seen};
+use support::record::Recorder;
 use support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -375,15 +375,10 @@ async fn raw_get(sc: &Sidecar, path: &[u8]) -> (u16, String) {
 #[tokio::test]
 async fn spellings_that_alias_a_base_path_are_refused_and_never_forwarded() {
     let rec = Recorder::default();
-    let r = rec.clone();
-    let up = upstream(move |req: Request<Incoming>| {
-        let r = r.clone();
-        async move {
-            r.record(Seen::new(&req.into_parts().0, &[]));
-            Response::new(body("app"))
-        }
-    })
-    .await;
+    let up = support::app::App::handler(|_| Response::new(body("app")))
+        .recorded(&rec)
+        .serve()
+        .await;
     // A second connection on a base path of its own.
     let tenant = format!(
         "[[connections]]\nid = \"acme\"\nidp = \"entra\"\nbase_path = \"/tenants/acme/scim\"\ntokens = [\"{}\"]\n",

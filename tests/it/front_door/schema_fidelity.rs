@@ -9,11 +9,10 @@
 
 use crate::support;
 
-use http::{Method, Request, Response, StatusCode};
-use http_body_util::BodyExt;
-use hyper::body::Incoming;
+use http::{Method, StatusCode};
 use serde_json::{Value, json};
-use support::record::{Recorder, Seen};
+use support::app::App;
+use support::record::Recorder;
 use support::*;
 
 const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -45,33 +44,20 @@ attributes = { clearance = "integer", badgeIssued = "dateTime" }
 /// read and write with `record` and records each request.
 async fn sidecar(attributes: &str, record: Value) -> (Sidecar, Recorder) {
     let rec = Recorder::default();
-    let r = rec.clone();
-    let app = upstream(move |req: Request<Incoming>| {
-        let (r, record) = (r.clone(), record.clone());
-        async move {
-            let (parts, body) = req.into_parts();
-            let bytes = body.collect().await.unwrap().to_bytes();
-            r.record(Seen::new(&parts, &bytes));
-            let (status, body) = match (&parts.method, parts.uri.path()) {
-                (&Method::GET, "/u") => (200, json!([record])),
-                (&Method::POST, "/u") => (201, record),
-                (_, "/u/1") => (200, record),
-                _ => (404, json!({"error": "not found"})),
-            };
-            Response::builder()
-                .status(status)
-                .header("content-type", "application/json")
-                .body(body_of(body))
-                .unwrap()
-        }
+    let app = App::handler(move |r| {
+        let (status, body) = match (&r.method, r.path.as_str()) {
+            (&Method::GET, "/u") => (200, json!([record])),
+            (&Method::POST, "/u") => (201, record.clone()),
+            (_, "/u/1") => (200, record.clone()),
+            _ => (404, json!({"error": "not found"})),
+        };
+        app::json(status, &body)
     })
+    .recorded(&rec)
+    .serve()
     .await;
     let mapping = format!("{OPS}\n[users.attributes]\nuserName = \"$.login\"\n{attributes}");
     (start(load(&config_text(app, &mapping))).await, rec)
-}
-
-fn body_of(v: Value) -> scim_sidecar::body::Body {
-    body(v.to_string())
 }
 
 /// The `/Schemas` definition of a core attribute.

@@ -5,24 +5,19 @@
 use crate::support;
 
 use http::{Request, Response, StatusCode};
-use hyper::body::Incoming;
 use serde_json::json;
-use support::record::{Recorder, Seen};
+use support::app::App;
+use support::record::Recorder;
 use support::*;
 
 /// A sidecar without resource mappings in front of an app that records
 /// every request it gets.
 async fn recorded_sidecar() -> (Sidecar, Recorder) {
     let rec = Recorder::default();
-    let r = rec.clone();
-    let up = upstream(move |req: Request<Incoming>| {
-        let r = r.clone();
-        async move {
-            r.record(Seen::new(&req.into_parts().0, &[]));
-            Response::new(body("app"))
-        }
-    })
-    .await;
+    let up = App::handler(|_| Response::new(body("app")))
+        .recorded(&rec)
+        .serve()
+        .await;
     (start(load(&config_text(up, ""))).await, rec)
 }
 
@@ -247,15 +242,10 @@ async fn custom_base_path_is_honoured() {
 async fn okta_header_auth_sends_the_bare_token_and_it_is_counted_apart() {
     let (up, app) = {
         let rec = Recorder::default();
-        let r = rec.clone();
-        let up = upstream(move |req: Request<Incoming>| {
-            let r = r.clone();
-            async move {
-                r.record(Seen::new(&req.into_parts().0, &[]));
-                Response::new(body("app"))
-            }
-        })
-        .await;
+        let up = App::handler(|_| Response::new(body("app")))
+            .recorded(&rec)
+            .serve()
+            .await;
         (up, rec)
     };
     let guard = "[scim]\nfailed_auth_limit = { requests_per_second = 0.01, burst = 2 }\n";

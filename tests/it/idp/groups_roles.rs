@@ -6,13 +6,12 @@
 use crate::support;
 
 use futures_util::future::join_all;
-use http::{Method, Request, Response, StatusCode};
-use http_body_util::BodyExt;
-use hyper::body::Incoming;
+use http::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use support::record::{Recorder, Seen};
+use support::app::{App, AppRequest, json};
+use support::record::Recorder;
 use support::*;
 
 const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
@@ -81,37 +80,19 @@ impl RolesApp {
             .collect()
     }
 
-    async fn handle(&self, req: Request<Incoming>) -> Response<scim_sidecar::body::Body> {
-        let (parts, body) = req.into_parts();
-        let bytes = body.collect().await.unwrap().to_bytes();
-        let seen = Seen::new(&parts, &bytes);
-        let reply = |s: u16, v: Value| {
-            Response::builder()
-                .status(s)
-                .body(support::body(v.to_string()))
-                .unwrap()
-        };
+    fn handle(&self, r: AppRequest) -> Response<scim_sidecar::body::Body> {
+        let reply = |s: u16, v: Value| json(s, &v);
         let mut users = self.users.lock().unwrap();
-        let path = parts.uri.path().to_owned();
-        let resp = match (&parts.method, path.strip_prefix("/users")) {
+        match (&r.method, r.path.strip_prefix("/users")) {
             (&Method::GET, Some("")) => {
-                let off: usize = seen
-                    .query
-                    .get("offset")
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(0);
-                let lim: usize = seen
-                    .query
-                    .get("limit")
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(100);
+                let (off, lim) = (r.number("offset", 0), r.number("limit", 100));
                 let all: Vec<&Value> = users
                     .values()
                     .filter(|u| {
-                        seen.query
+                        r.query
                             .get("login")
                             .is_none_or(|l| u["login"].as_str().unwrap().eq_ignore_ascii_case(l))
-                            && seen.query.get("role").is_none_or(|r| {
+                            && r.query.get("role").is_none_or(|r| {
                                 u["roles"]
                                     .as_array()
                                     .unwrap()
@@ -125,7 +106,7 @@ impl RolesApp {
             }
             (&Method::POST, Some("")) => {
                 let n = users.len() as u64 + 1;
-                let mut u = seen.body.clone().unwrap_or(json!({}));
+                let mut u = r.body.clone().unwrap_or(json!({}));
                 u["id"] = json!(format!("u{n}"));
                 u["version"] = json!(1);
                 if u.get("roles").is_none() {
@@ -139,12 +120,12 @@ impl RolesApp {
                 match (m, n.and_then(|n| users.get_mut(&n))) {
                     (&Method::GET, Some(u)) => reply(200, u.clone()),
                     (&Method::PATCH, Some(u)) => {
-                        let tag = parts.headers.get("if-match").and_then(|v| v.to_str().ok());
+                        let tag = r.header("if-match");
                         let current = u["version"].as_u64().unwrap_or(0);
                         if tag.is_some_and(|t| t.trim_matches('"').parse() != Ok(current)) {
                             reply(412, json!({"error": "stale"}))
                         } else {
-                            if let Some(Value::Object(b)) = &seen.body {
+                            if let Some(Value::Object(b)) = &r.body {
                                 for (k, v) in b {
                                     u[k] = v.clone();
                                 }
@@ -157,21 +138,17 @@ impl RolesApp {
                 }
             }
             _ => reply(404, json!({})),
-        };
-        drop(users);
-        self.rec.record(seen);
-        resp
+        }
     }
 }
 
 async fn setup(edit: impl FnOnce(&str) -> String) -> (Sidecar, RolesApp) {
     let app = RolesApp::default();
     let a = app.clone();
-    let addr = upstream(move |req| {
-        let a = a.clone();
-        async move { a.handle(req).await }
-    })
-    .await;
+    let addr = App::handler(move |r| a.handle(r))
+        .recorded(&app.rec)
+        .serve()
+        .await;
     let sc = start(load(&config_text(addr, &edit(MAPPING)))).await;
     (sc, app)
 }

@@ -1,13 +1,14 @@
 //! Shared test support: starts the real sidecar (`Server::bind` + `serve`)
-//! on 127.0.0.1:0 in-process, in-test upstream apps built from closures, a
-//! pooled HTTP client, the one SCIM request helper ([`call`], [`call_with`],
-//! and [`call_raw`] for requests only a hand can build) that checks every
-//! answer as a strict SCIM client would ([`strict`]), a recording
-//! harness for in-test apps ([`record`]) and a fault-injecting proxy
-//! ([`faults`]). Everything synchronises on bound listeners and channels,
-//! never on sleeps.
+//! on 127.0.0.1:0 in-process, in-test apps ([`app`]: one builder for the
+//! handler apps and the bundled example app, with request recording
+//! ([`record`]) and the fault-injecting proxy ([`faults`])), a pooled HTTP
+//! client, and the one SCIM request helper ([`call`], [`call_with`], and
+//! [`call_raw`] for requests only a hand can build) that checks every
+//! answer as a strict SCIM client would ([`strict`]). Everything
+//! synchronises on bound listeners and channels, never on sleeps.
 #![allow(dead_code)]
 
+pub mod app;
 pub mod faults;
 pub mod record;
 pub mod strict;
@@ -346,12 +347,7 @@ pub async fn start_example() -> (Sidecar, demo_app::DemoApp) {
 pub async fn start_example_faulty(
     edit: impl FnOnce(String) -> String,
 ) -> (Sidecar, demo_app::DemoApp, faults::FaultProxy) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let app_addr = listener.local_addr().unwrap();
-    let app = demo_app::DemoApp::new(APP_KEY);
-    app.seed();
-    tokio::spawn(app.clone().serve(listener, std::future::pending()));
-    let proxy = faults::FaultProxy::start(app_addr).await;
+    let (app, proxy) = app::App::example(APP_KEY).serve_behind_faults().await;
     let sc = start_example_config(&proxy.addr.to_string(), edit).await;
     (sc, app, proxy)
 }
@@ -379,12 +375,7 @@ pub fn example_config(app: &str, edit: impl FnOnce(String) -> String) -> Config 
 
 /// Starts the bundled example app (seeded); returns it and its address.
 pub async fn start_example_app() -> (demo_app::DemoApp, SocketAddr) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let app_addr = listener.local_addr().unwrap();
-    let app = demo_app::DemoApp::new(APP_KEY);
-    app.seed();
-    tokio::spawn(app.clone().serve(listener, std::future::pending()));
-    (app, app_addr)
+    app::App::example(APP_KEY).serve_example().await
 }
 
 /// Like [`start_example`], with the config text edited first.

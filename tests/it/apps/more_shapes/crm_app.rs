@@ -8,10 +8,9 @@
 //! account, `already_active`) and `…/unlock` (409 `not_locked`); states
 //! `active`, `deactivated`, `locked`; `X-Api-Key` (401 else).
 
-use super::http_util::{In, json, read};
+use crate::support::app::{App, AppRequest, empty, json};
 use crate::support::record::Recorder;
-use http::{Method, Request, Response};
-use hyper::body::Incoming;
+use http::{Method, Response};
 use scim_sidecar::body::Body;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
@@ -74,46 +73,38 @@ impl CrmApp {
 
     pub async fn serve(&self) -> SocketAddr {
         let app = self.clone();
-        crate::support::upstream(move |req: Request<Incoming>| {
-            let app = app.clone();
-            async move { app.handle(req).await }
-        })
-        .await
+        App::handler(move |r| app.handle(&r))
+            .recorded(&self.rec)
+            .serve()
+            .await
     }
 
-    async fn handle(&self, req: Request<Incoming>) -> Response<Body> {
-        let r = read(req, &self.rec).await;
-        let key = self.rec.seen().last().and_then(|s| {
-            s.headers
-                .get("x-api-key")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        });
-        if key.as_deref() != Some(API_KEY) {
+    fn handle(&self, r: &AppRequest) -> Response<Body> {
+        if r.header("x-api-key") != Some(API_KEY) {
             return err(401, "unauthorized");
         }
-        let segs: Vec<&str> = r.segments.iter().map(String::as_str).collect();
+        let segs = r.segments();
         let id = |s: &str| s.parse::<u64>().ok();
         match (&r.method, segs.as_slice()) {
-            (&Method::GET, ["api", "people"]) => self.list(&r),
-            (&Method::POST, ["api", "people"]) => self.create(&r),
+            (&Method::GET, ["api", "people"]) => self.list(r),
+            (&Method::POST, ["api", "people"]) => self.create(r),
             (&Method::GET, ["api", "people", i]) => match id(i).and_then(|i| self.person(i)) {
                 Some(p) => json(200, &json!({"data": p})),
                 None => err(404, "not_found"),
             },
-            (&Method::PATCH, ["api", "people", i]) => self.update(id(i), &r),
+            (&Method::PATCH, ["api", "people", i]) => self.update(id(i), r),
             (&Method::DELETE, ["api", "people", i]) => {
                 match id(i).and_then(|i| self.store.lock().unwrap().people.remove(&i)) {
-                    Some(_) => json(204, &Value::Null),
+                    Some(_) => empty(204),
                     None => err(404, "not_found"),
                 }
             }
-            (&Method::POST, ["api", "people", i, action]) => self.action(id(i), action, &r),
+            (&Method::POST, ["api", "people", i, action]) => self.action(id(i), action, r),
             _ => err(404, "not_found"),
         }
     }
 
-    fn list(&self, r: &In) -> Response<Body> {
+    fn list(&self, r: &AppRequest) -> Response<Body> {
         let offset: usize = r
             .query
             .get("offset")
@@ -145,7 +136,7 @@ impl CrmApp {
     }
 
     /// The writable fields of a body, or the error status and code.
-    fn fields(r: &In) -> Result<Map<String, Value>, (u16, &'static str)> {
+    fn fields(r: &AppRequest) -> Result<Map<String, Value>, (u16, &'static str)> {
         let Some(Value::Object(b)) = &r.body else {
             return Err((400, "not_json"));
         };
@@ -170,7 +161,7 @@ impl CrmApp {
         })
     }
 
-    fn create(&self, r: &In) -> Response<Body> {
+    fn create(&self, r: &AppRequest) -> Response<Body> {
         let f = match Self::fields(r) {
             Ok(f) => f,
             Err((status, code)) => return err(status, code),
@@ -182,7 +173,7 @@ impl CrmApp {
         json(201, &json!({"data": self.person(id)}))
     }
 
-    fn update(&self, id: Option<u64>, r: &In) -> Response<Body> {
+    fn update(&self, id: Option<u64>, r: &AppRequest) -> Response<Body> {
         let f = match Self::fields(r) {
             Ok(f) => f,
             Err((status, code)) => return err(status, code),
@@ -201,7 +192,7 @@ impl CrmApp {
         json(200, &json!({"data": p.clone()}))
     }
 
-    fn action(&self, id: Option<u64>, action: &str, r: &In) -> Response<Body> {
+    fn action(&self, id: Option<u64>, action: &str, r: &AppRequest) -> Response<Body> {
         let mut s = self.store.lock().unwrap();
         let Some(p) = id.and_then(|i| s.people.get_mut(&i)) else {
             return err(404, "not_found");

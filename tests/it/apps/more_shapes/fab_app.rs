@@ -11,10 +11,9 @@
 //! UTC timestamps; `Authorization: Bearer` (401 else). The Rison reader is
 //! this file's own.
 
-use super::http_util::{In, json, read};
+use crate::support::app::{App, AppRequest, json};
 use crate::support::record::Recorder;
-use http::{Method, Request, Response};
-use hyper::body::Incoming;
+use http::{Method, Response};
 use scim_sidecar::body::Body;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
@@ -94,29 +93,27 @@ impl FabApp {
 
     pub async fn serve(&self) -> SocketAddr {
         let app = self.clone();
-        crate::support::upstream(move |req: Request<Incoming>| {
-            let app = app.clone();
-            async move { app.handle(req).await }
-        })
-        .await
+        App::handler(move |r| app.handle(&r))
+            .recorded(&self.rec)
+            .serve()
+            .await
     }
 
-    async fn handle(&self, req: Request<Incoming>) -> Response<Body> {
-        let r = read(req, &self.rec).await;
+    fn handle(&self, r: &AppRequest) -> Response<Body> {
         if r.authorization.as_deref() != Some(&format!("Bearer {ACCESS_TOKEN}")) {
             return json(401, &json!({"msg": "Token has expired"}));
         }
-        let segs: Vec<&str> = r.segments.iter().map(String::as_str).collect();
+        let segs = r.segments();
         let pk = |s: &str| s.parse::<u64>().ok();
         match (&r.method, segs.as_slice()) {
-            (&Method::GET, ["api", "v1", "security", "users"]) => self.list(&r),
-            (&Method::POST, ["api", "v1", "security", "users"]) => self.create(&r),
+            (&Method::GET, ["api", "v1", "security", "users"]) => self.list(r),
+            (&Method::POST, ["api", "v1", "security", "users"]) => self.create(r),
             (m, ["api", "v1", "security", "users", id]) => match (m, pk(id)) {
                 (&Method::GET, Some(pk)) => match self.user(pk) {
                     Some(u) => json(200, &json!({"id": pk, "result": public(u)})),
                     None => json(404, &json!({"message": "Not found"})),
                 },
-                (&Method::PUT, Some(pk)) => self.update(pk, &r),
+                (&Method::PUT, Some(pk)) => self.update(pk, r),
                 (&Method::DELETE, Some(pk)) => match self.store.lock().unwrap().users.remove(&pk) {
                     Some(_) => json(200, &json!({"message": "OK"})),
                     None => json(404, &json!({"message": "Not found"})),
@@ -127,7 +124,7 @@ impl FabApp {
         }
     }
 
-    fn list(&self, r: &In) -> Response<Body> {
+    fn list(&self, r: &AppRequest) -> Response<Body> {
         // Flask reads the first `q` of a repeated parameter; the recorder
         // keeps the last, so read the raw query.
         let q = r.raw_query.as_deref().and_then(first_q);
@@ -169,7 +166,7 @@ impl FabApp {
         )
     }
 
-    fn create(&self, r: &In) -> Response<Body> {
+    fn create(&self, r: &AppRequest) -> Response<Body> {
         let Some(Value::Object(b)) = &r.body else {
             return json(400, &json!({"message": "Request is not JSON"}));
         };
@@ -199,7 +196,7 @@ impl FabApp {
         json(201, &json!({"id": pk, "result": shown}))
     }
 
-    fn update(&self, pk: u64, r: &In) -> Response<Body> {
+    fn update(&self, pk: u64, r: &AppRequest) -> Response<Body> {
         let Some(Value::Object(b)) = &r.body else {
             return json(400, &json!({"message": "Request is not JSON"}));
         };

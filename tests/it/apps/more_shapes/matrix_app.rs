@@ -9,10 +9,9 @@
 //! against the Matrix localpart alphabet (`400 M_INVALID_USERNAME`), and
 //! `Authorization: Bearer <admin token>` (401 `M_UNKNOWN_TOKEN` else).
 
-use super::http_util::{In, json, read};
+use crate::support::app::{App, AppRequest, json};
 use crate::support::record::Recorder;
-use http::{Method, Request, Response};
-use hyper::body::Incoming;
+use http::{Method, Response};
 use scim_sidecar::body::Body;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
@@ -68,15 +67,13 @@ impl MatrixApp {
 
     pub async fn serve(&self) -> SocketAddr {
         let app = self.clone();
-        crate::support::upstream(move |req: Request<Incoming>| {
-            let app = app.clone();
-            async move { app.handle(req).await }
-        })
-        .await
+        App::handler(move |r| app.handle(&r))
+            .recorded(&self.rec)
+            .serve()
+            .await
     }
 
-    async fn handle(&self, req: Request<Incoming>) -> Response<Body> {
-        let r = read(req, &self.rec).await;
+    fn handle(&self, r: &AppRequest) -> Response<Body> {
         let want = format!("Bearer {}", self.token.lock().unwrap());
         if r.authorization.as_deref() != Some(want.as_str()) {
             return json(
@@ -84,19 +81,19 @@ impl MatrixApp {
                 &json!({"errcode": "M_UNKNOWN_TOKEN", "error": "Invalid access token"}),
             );
         }
-        let segs: Vec<&str> = r.segments.iter().map(String::as_str).collect();
+        let segs = r.segments();
         match (&r.method, segs.as_slice()) {
-            (&Method::GET, ["_synapse", "admin", "v2", "users"]) => self.list(&r),
+            (&Method::GET, ["_synapse", "admin", "v2", "users"]) => self.list(r),
             (&Method::GET, ["_synapse", "admin", "v2", "users", id]) => match self.user(id) {
                 Some(u) => json(200, &public(u)),
                 None => not_found(),
             },
-            (&Method::PUT, ["_synapse", "admin", "v2", "users", id]) => self.put(id, &r),
+            (&Method::PUT, ["_synapse", "admin", "v2", "users", id]) => self.put(id, r),
             _ => json(404, &json!({"errcode": "M_UNRECOGNIZED"})),
         }
     }
 
-    fn list(&self, r: &In) -> Response<Body> {
+    fn list(&self, r: &AppRequest) -> Response<Body> {
         let from: usize = r
             .query
             .get("from")
@@ -126,7 +123,7 @@ impl MatrixApp {
         json(200, &json!({"users": page, "total": visible.len()}))
     }
 
-    fn put(&self, id: &str, r: &In) -> Response<Body> {
+    fn put(&self, id: &str, r: &AppRequest) -> Response<Body> {
         let valid = id
             .strip_prefix('@')
             .and_then(|s| s.strip_suffix(&format!(":{SERVER}")))

@@ -57,13 +57,13 @@ async fn django_lookups_are_scanned_because_the_app_search_is_case_sensitive() {
     // the sidecar reads the app's pages and compares case-insensitively,
     // without ever using the app's case-sensitive `?username=` filter.
     for path in lookup_paths("Alan.Turing", "alan.turing") {
-        app.recorder.clear();
+        app.rec.clear();
         let (status, found) = call(&sc, "GET", &path, None).await;
         assert_eq!(status, StatusCode::OK, "{path}: {found}");
         assert_eq!(found["totalResults"], json!(1), "{path}: {found}");
         assert_eq!(found["Resources"][0]["id"], ids[1].as_str());
         assert_eq!(found["Resources"][0]["userName"], "Alan.Turing");
-        let seen = app.recorder.seen();
+        let seen = app.rec.seen();
         assert_eq!(seen.len(), 1, "three users fit one app page");
         assert_eq!(seen[0].path, "/api/v1/accounts/");
         assert!(
@@ -82,7 +82,7 @@ async fn django_lookups_are_scanned_because_the_app_search_is_case_sensitive() {
     .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(none["totalResults"], json!(0));
-    assert_app_credentials(&app.recorder, &django_expected_auth());
+    assert_app_credentials(&app.rec, &django_expected_auth());
 }
 
 #[tokio::test]
@@ -121,7 +121,7 @@ async fn django_scan_beyond_the_limit_is_refused_not_missed() {
             .contains("cannot verify that userName is unique")
     );
     assert_eq!(app.len(), 8);
-    assert!(app.recorder.seen().iter().all(|s| s.method == Method::GET));
+    assert!(app.rec.seen().iter().all(|s| s.method == Method::GET));
 }
 
 #[tokio::test]
@@ -131,7 +131,7 @@ async fn django_okta_provisioning_lifecycle() {
     let sc = start_django(&app, |t| t).await;
     let login = "test.user@okta.local";
 
-    app.recorder.clear();
+    app.rec.clear();
     let (status, created) =
         call(&sc, "POST", "/scim/v2/Users", Some(okta_create_body(login))).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
@@ -142,7 +142,7 @@ async fn django_okta_provisioning_lifecycle() {
     assert_eq!(created["meta"]["created"], "2024-05-01T12:00:04.5Z");
     assert!(created.get("password").is_none());
     let posts: Vec<_> = app
-        .recorder
+        .rec
         .seen()
         .into_iter()
         .filter(|s| s.method == Method::POST)
@@ -170,11 +170,11 @@ async fn django_okta_provisioning_lifecycle() {
     // Duplicates in any case are caught by the pre-create lookup; the
     // differently cased one would have been accepted by the app itself.
     for dup in [login, "Test.USER@okta.local"] {
-        app.recorder.clear();
+        app.rec.clear();
         let (status, err) = call(&sc, "POST", "/scim/v2/Users", Some(okta_create_body(dup))).await;
         assert_scim_error(status, &err, StatusCode::CONFLICT, Some("uniqueness"));
         assert!(
-            app.recorder.seen().iter().all(|s| s.method == Method::GET),
+            app.rec.seen().iter().all(|s| s.method == Method::GET),
             "create reached the app"
         );
         assert_eq!(app.by_username_any_case(login).len(), 1);
@@ -187,7 +187,7 @@ async fn django_okta_provisioning_lifecycle() {
     user["name"]["givenName"] = json!("Testy");
     user["active"] = json!(false);
     user["groups"] = json!([]);
-    app.recorder.clear();
+    app.rec.clear();
     let (status, updated) = call(&sc, "PUT", &format!("/scim/v2/Users/{id}"), Some(user)).await;
     assert_eq!(status, StatusCode::OK, "{updated}");
     assert_eq!(updated["name"]["givenName"], "Testy");
@@ -199,7 +199,7 @@ async fn django_okta_provisioning_lifecycle() {
         })
     };
     let puts: Vec<_> = app
-        .recorder
+        .rec
         .seen()
         .into_iter()
         .filter(|s| s.method == Method::PUT)
@@ -221,14 +221,14 @@ async fn django_okta_provisioning_lifecycle() {
 
     // Path-less PATCH reactivation, deactivation, reactivation: full PUTs.
     for active in [true, false, true] {
-        app.recorder.clear();
+        app.rec.clear();
         let path = format!("/scim/v2/Users/{id}");
         let (status, body) = call(&sc, "PATCH", &path, Some(okta_patch_active(active))).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         assert_eq!(body["active"], active);
         assert_eq!(app.account(&id).unwrap()["is_active"], active);
         let put = app
-            .recorder
+            .rec
             .seen()
             .into_iter()
             .find(|s| s.method == Method::PUT)
@@ -237,13 +237,13 @@ async fn django_okta_provisioning_lifecycle() {
     }
 
     // DELETE: the app has none; the account is deactivated and stays.
-    app.recorder.clear();
+    app.rec.clear();
     let (status, body) = call(&sc, "DELETE", &format!("/scim/v2/Users/{id}"), None).await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     let stored = app.account(&id).expect("still in the app");
     assert_eq!(stored["is_active"], false);
     assert_eq!(stored["username"], login);
-    let methods: Vec<Method> = app.recorder.seen().into_iter().map(|s| s.method).collect();
+    let methods: Vec<Method> = app.rec.seen().into_iter().map(|s| s.method).collect();
     assert_eq!(
         methods,
         [Method::GET, Method::PUT],
@@ -253,10 +253,10 @@ async fn django_okta_provisioning_lifecycle() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(got["active"], false);
     // A repeated DELETE converges without writing.
-    app.recorder.clear();
+    app.rec.clear();
     let (status, _) = call(&sc, "DELETE", &format!("/scim/v2/Users/{id}"), None).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    assert!(app.recorder.seen().iter().all(|s| s.method == Method::GET));
+    assert!(app.rec.seen().iter().all(|s| s.method == Method::GET));
     assert_eq!(app.len(), 4);
 
     let (status, err) = call(
@@ -267,7 +267,7 @@ async fn django_okta_provisioning_lifecycle() {
     )
     .await;
     assert_scim_error(status, &err, StatusCode::NOT_FOUND, None);
-    assert_app_credentials(&app.recorder, &django_expected_auth());
+    assert_app_credentials(&app.rec, &django_expected_auth());
 }
 
 #[tokio::test]
@@ -278,7 +278,7 @@ async fn django_app_side_uniqueness_error_is_translated_to_409() {
     let app = DjangoApp::new();
     django_seed(&app);
     let sc = start_django(&app, |t| edit(t, "unique = [\"userName\"]", "")).await;
-    app.recorder.clear();
+    app.rec.clear();
     let (status, err) = call(
         &sc,
         "POST",
@@ -288,7 +288,7 @@ async fn django_app_side_uniqueness_error_is_translated_to_409() {
     .await;
     assert_scim_error(status, &err, StatusCode::CONFLICT, Some("uniqueness"));
     assert_eq!(err["detail"], "a user with this username already exists");
-    let seen = app.recorder.seen();
+    let seen = app.rec.seen();
     assert_eq!(seen[0].method, Method::POST, "no lookup before the create");
     assert!(
         seen[1..].iter().all(|s| s.method == Method::GET),
@@ -304,7 +304,7 @@ async fn django_app_side_uniqueness_error_is_translated_to_409() {
     .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     assert_eq!(app.by_username_any_case("grace.hopper").len(), 2);
-    assert_app_credentials(&app.recorder, &django_expected_auth());
+    assert_app_credentials(&app.rec, &django_expected_auth());
 }
 
 #[tokio::test]
@@ -317,7 +317,7 @@ async fn django_import_fills_scim_pages_within_the_apps_limit() {
     let mut seen_ids = Vec::new();
     let mut start_index = 1;
     while start_index <= 120 {
-        app.recorder.clear();
+        app.rec.clear();
         let path = format!("/scim/v2/Users?startIndex={start_index}&count=100");
         let (status, page) = call(&sc, "GET", &path, None).await;
         assert_eq!(status, StatusCode::OK, "{page}");
@@ -328,7 +328,7 @@ async fn django_import_fills_scim_pages_within_the_apps_limit() {
         assert_eq!(page["itemsPerPage"], json!(items.len()));
         seen_ids.extend(items.iter().map(|u| u["id"].as_str().unwrap().to_string()));
         let calls: Vec<(String, String)> = app
-            .recorder
+            .rec
             .seen()
             .iter()
             .map(|s| (s.query["offset"].clone(), s.query["limit"].clone()))
@@ -342,5 +342,5 @@ async fn django_import_fills_scim_pages_within_the_apps_limit() {
         start_index += 100;
     }
     assert_eq!(seen_ids, ids, "every user once, in order");
-    assert_app_credentials(&app.recorder, &django_expected_auth());
+    assert_app_credentials(&app.rec, &django_expected_auth());
 }

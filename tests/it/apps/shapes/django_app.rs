@@ -10,10 +10,9 @@
 //! milliseconds, trailing slashes required, and `Authorization: Bearer …`.
 //! Every request is recorded ([`Recorder`]).
 
-use crate::support::record::{Recorder, Seen};
-use http::{Method, Request, Response};
-use http_body_util::BodyExt;
-use hyper::body::Incoming;
+use crate::support::app::{App, AppRequest, json_as};
+use crate::support::record::Recorder;
+use http::{Method, Response};
 use scim_sidecar::body::Body;
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
@@ -83,7 +82,7 @@ impl Store {
 pub struct DjangoApp {
     store: Arc<Mutex<Store>>,
     /// Every request the app received.
-    pub recorder: Recorder,
+    pub rec: Recorder,
 }
 
 impl DjangoApp {
@@ -132,29 +131,21 @@ impl DjangoApp {
     /// Serves the app on 127.0.0.1:0; returns its address.
     pub async fn serve(&self) -> SocketAddr {
         let app = self.clone();
-        crate::support::upstream(move |req: Request<Incoming>| {
-            let app = app.clone();
-            async move { app.handle(req).await }
-        })
-        .await
+        App::handler(move |r| app.handle(r))
+            .recorded(&self.rec)
+            .serve()
+            .await
     }
 
-    async fn handle(&self, req: Request<Incoming>) -> Response<Body> {
-        let (parts, body) = req.into_parts();
-        let bytes = body
-            .collect()
-            .await
-            .map(|b| b.to_bytes())
-            .unwrap_or_default();
-        let seen = Seen::new(&parts, &bytes);
-        self.recorder.record(seen.clone());
-        let Seen {
+    fn handle(&self, r: AppRequest) -> Response<Body> {
+        let AppRequest {
+            method: m,
             query,
             authorization,
             body,
             path,
             ..
-        } = seen;
+        } = r;
         let mut s = self.store.lock().unwrap();
         if authorization.as_deref() != Some(&format!("Bearer {API_TOKEN}")) {
             return reply(
@@ -162,12 +153,11 @@ impl DjangoApp {
                 json!({"detail": "Authentication credentials were not provided."}),
             );
         }
-        let m = &parts.method;
         if path == "/api/v1/accounts/" {
-            return match *m {
+            return match m {
                 Method::GET => list(&s, &query),
                 Method::POST => create(&mut s, body),
-                _ => not_allowed(m),
+                _ => not_allowed(&m),
             };
         }
         let Some(idx) = path
@@ -178,20 +168,16 @@ impl DjangoApp {
         else {
             return reply(404, json!({"detail": "Not found."}));
         };
-        match *m {
+        match m {
             Method::GET => reply(200, s.accounts[idx].clone()),
             Method::PUT => replace(&mut s, idx, body),
-            _ => not_allowed(m),
+            _ => not_allowed(&m),
         }
     }
 }
 
 fn reply(status: u16, v: Value) -> Response<Body> {
-    Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .body(crate::support::body(v.to_string()))
-        .unwrap()
+    json_as(status, "application/json", &v)
 }
 
 fn not_allowed(m: &Method) -> Response<Body> {

@@ -42,20 +42,20 @@ async fn rails_test_connection_and_lookups_are_pushed_down() {
     );
     assert_eq!(first["meta"]["created"], "2024-05-01T12:00:01Z");
     assert_eq!(first["meta"]["resourceType"], "User");
-    let seen = app.recorder.seen();
+    let seen = app.rec.seen();
     assert_eq!(seen.len(), 1, "one app page answers the probe");
     assert_eq!(seen[0].query["page"], "1");
     assert_eq!(seen[0].query["per_page"], "100");
 
     for path in lookup_paths("alan.turing@example.com", "Alan.TURING@Example.COM") {
-        app.recorder.clear();
+        app.rec.clear();
         let (status, found) = call(&sc, "GET", &path, None).await;
         assert_eq!(status, StatusCode::OK, "{path}: {found}");
         assert_eq!(found["totalResults"], json!(1), "{path}: {found}");
         assert_eq!(found["Resources"][0]["id"], "2");
         assert_eq!(found["Resources"][0]["userName"], "alan.turing@example.com");
         // Pushed down: one search call carrying the value as Okta sent it.
-        let seen = app.recorder.seen();
+        let seen = app.rec.seen();
         assert_eq!(seen.len(), 1, "{path}");
         assert_eq!(seen[0].path, "/users.json");
         let sent = seen[0].query["email"].to_lowercase();
@@ -71,7 +71,7 @@ async fn rails_test_connection_and_lookups_are_pushed_down() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(none["totalResults"], json!(0));
     assert_eq!(none["Resources"], json!([]));
-    assert_app_credentials(&app.recorder, &rails_expected_auth());
+    assert_app_credentials(&app.rec, &rails_expected_auth());
 }
 
 #[tokio::test]
@@ -83,7 +83,7 @@ async fn rails_okta_provisioning_lifecycle() {
 
     // Create: 201 with the app's id; only mapped fields reach the app,
     // wrapped in {"user": …}.
-    app.recorder.clear();
+    app.rec.clear();
     let (status, created) =
         call(&sc, "POST", "/scim/v2/Users", Some(okta_create_body(login))).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
@@ -94,7 +94,7 @@ async fn rails_okta_provisioning_lifecycle() {
     assert_eq!(created["active"], true);
     assert!(created.get("password").is_none());
     let posts: Vec<_> = app
-        .recorder
+        .rec
         .seen()
         .into_iter()
         .filter(|s| s.method == Method::POST)
@@ -136,14 +136,14 @@ async fn rails_okta_provisioning_lifecycle() {
     user["name"]["givenName"] = json!("Testy");
     user["active"] = json!(false);
     user["groups"] = json!([]);
-    app.recorder.clear();
+    app.rec.clear();
     let (status, updated) = call(&sc, "PUT", "/scim/v2/Users/4", Some(user)).await;
     assert_eq!(status, StatusCode::OK, "{updated}");
     assert_eq!(updated["name"]["givenName"], "Testy");
     assert_eq!(updated["displayName"], "Testy User");
     assert_eq!(updated["active"], false);
     let writes: Vec<_> = app
-        .recorder
+        .rec
         .seen()
         .into_iter()
         .filter(|s| s.method != Method::GET)
@@ -162,7 +162,7 @@ async fn rails_okta_provisioning_lifecycle() {
 
     // Path-less PATCH reactivation, deactivation, reactivation.
     for active in [true, false, true] {
-        app.recorder.clear();
+        app.rec.clear();
         let (status, body) = call(
             &sc,
             "PATCH",
@@ -174,7 +174,7 @@ async fn rails_okta_provisioning_lifecycle() {
         assert_eq!(body["active"], active);
         assert_eq!(app.user(4).unwrap()["active"], active);
         let patch = app
-            .recorder
+            .rec
             .seen()
             .into_iter()
             .find(|s| s.method == Method::PATCH);
@@ -194,7 +194,7 @@ async fn rails_okta_provisioning_lifecycle() {
     let (status, err) = call(&sc, "DELETE", "/scim/v2/Users/4", None).await;
     assert_scim_error(status, &err, StatusCode::NOT_FOUND, None);
 
-    assert_app_credentials(&app.recorder, &rails_expected_auth());
+    assert_app_credentials(&app.rec, &rails_expected_auth());
 }
 
 #[tokio::test]
@@ -228,7 +228,7 @@ async fn rails_unknown_ids_and_invalid_values() {
         body["emails"][1],
         json!({"value": "ada@home.example", "type": "home"})
     );
-    assert_app_credentials(&app.recorder, &rails_expected_auth());
+    assert_app_credentials(&app.rec, &rails_expected_auth());
 }
 
 #[tokio::test]
@@ -255,13 +255,13 @@ async fn rails_import_pages_through_every_user_once() {
     assert_eq!(seen_ids, want, "every user once, in order");
 
     // A SCIM page that straddles two app pages: both are fetched and sliced.
-    app.recorder.clear();
+    app.rec.clear();
     let (_, page) = call(&sc, "GET", "/scim/v2/Users?startIndex=51&count=100", None).await;
     assert_eq!(page["itemsPerPage"], json!(100));
     assert_eq!(page["Resources"][0]["id"], "51");
     assert_eq!(page["Resources"][99]["id"], "150");
     let pages: Vec<(String, String)> = app
-        .recorder
+        .rec
         .seen()
         .iter()
         .map(|s| (s.query["page"].clone(), s.query["per_page"].clone()))
@@ -270,5 +270,5 @@ async fn rails_import_pages_through_every_user_once() {
         pages,
         [("1".into(), "100".into()), ("2".into(), "100".into())]
     );
-    assert_app_credentials(&app.recorder, &rails_expected_auth());
+    assert_app_credentials(&app.rec, &rails_expected_auth());
 }

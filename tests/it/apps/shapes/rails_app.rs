@@ -9,10 +9,9 @@
 //! `Authorization: Token token="…"`. Every request is recorded
 //! ([`Recorder`]).
 
-use crate::support::record::{Recorder, Seen};
-use http::{Method, Request, Response};
-use http_body_util::BodyExt;
-use hyper::body::Incoming;
+use crate::support::app::{App, AppRequest, empty, json_as};
+use crate::support::record::Recorder;
+use http::{Method, Response};
 use scim_sidecar::body::Body;
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, HashMap};
@@ -69,7 +68,7 @@ impl Store {
 pub struct RailsApp {
     store: Arc<Mutex<Store>>,
     /// Every request the app received.
-    pub recorder: Recorder,
+    pub rec: Recorder,
 }
 
 impl RailsApp {
@@ -122,36 +121,27 @@ impl RailsApp {
     /// Serves the app on 127.0.0.1:0; returns its address.
     pub async fn serve(&self) -> SocketAddr {
         let app = self.clone();
-        crate::support::upstream(move |req: Request<Incoming>| {
-            let app = app.clone();
-            async move { app.handle(req).await }
-        })
-        .await
+        App::handler(move |r| app.handle(r))
+            .recorded(&self.rec)
+            .serve()
+            .await
     }
 
-    async fn handle(&self, req: Request<Incoming>) -> Response<Body> {
-        let (parts, body) = req.into_parts();
-        let bytes = body
-            .collect()
-            .await
-            .map(|b| b.to_bytes())
-            .unwrap_or_default();
-        let seen = Seen::new(&parts, &bytes);
-        self.recorder.record(seen.clone());
-        let Seen {
+    fn handle(&self, r: AppRequest) -> Response<Body> {
+        let AppRequest {
+            method: m,
             query,
             authorization,
             body,
             path,
             ..
-        } = seen;
+        } = r;
         let mut s = self.store.lock().unwrap();
         if authorization.as_deref() != Some(&format!("Token token=\"{API_TOKEN}\"")) {
             return reply(401, json!({"error": "HTTP Token: Access denied."}));
         }
-        let m = &parts.method;
         if path == "/users.json" {
-            return match *m {
+            return match m {
                 Method::GET => list(&s, &query),
                 Method::POST => create(&mut s, body),
                 _ => reply(404, json!({"error": "Not Found"})),
@@ -165,15 +155,12 @@ impl RailsApp {
         else {
             return reply(404, json!({"error": "Not Found"}));
         };
-        match *m {
+        match m {
             Method::GET => reply(200, json!({ "user": s.users[&id] })),
             Method::PATCH | Method::PUT => update(&mut s, id, body),
             Method::DELETE => {
                 s.users.remove(&id);
-                Response::builder()
-                    .status(204)
-                    .body(crate::support::body(""))
-                    .unwrap()
+                empty(204)
             }
             _ => reply(404, json!({"error": "Not Found"})),
         }
@@ -181,11 +168,7 @@ impl RailsApp {
 }
 
 fn reply(status: u16, v: Value) -> Response<Body> {
-    Response::builder()
-        .status(status)
-        .header("content-type", "application/json; charset=utf-8")
-        .body(crate::support::body(v.to_string()))
-        .unwrap()
+    json_as(status, "application/json; charset=utf-8", &v)
 }
 
 fn list(s: &Store, q: &HashMap<String, String>) -> Response<Body> {
