@@ -21,5 +21,6 @@ mod binary;
 mod front_door;
 mod fuzz_props;
 mod idp;
+mod lifecycle;
 mod serving;
 mod telemetry;

@@ -1,6 +1,8 @@
-//! What Okta and Entra send, run against the bundled example app: user
-//! and group provisioning, full profiles, groups as roles, and whole
-//! sequences replayed against an app that fails.
+//! What Okta and Entra send to the bundled example app beyond the
+//! lifecycle table's user sequences ([`crate::lifecycle`]): more user
+//! requests of each IdP, group provisioning (onto the app's teams and
+//! onto roles), full profiles, and whole sequences replayed against an
+//! app that fails.
 
 mod chaos;
 mod entra_users;

@@ -1,156 +1,18 @@
-//! Okta's provisioning sequences (docs of what Okta sends: test connection,
-//! lookup before create, create, duplicate, import paging, GET → PUT profile
-//! updates, PUT and PATCH deactivation and reactivation, 404s, 401s) run
-//! against the bundled example app through `config/example.toml`. Every
-//! state change is checked in the app's own store.
+//! What the bundled example app (through `config/example.toml`) does with
+//! Okta's requests beyond the lifecycle table's sequence
+//! ([`crate::lifecycle`], case `example_okta`): the app's own uniqueness
+//! error translated to 409, import paging through every user once, unknown
+//! ids, malformed filters and bad tokens, and bad bodies refused without
+//! changing the app.
 
 use crate::support;
 
+use crate::lifecycle::okta::create_body as okta_create_body;
 use http::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 use support::*;
 
-const USER_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-const LIST_URN: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 const ERROR_URN: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
-
-fn okta_create_body(user_name: &str) -> Value {
-    json!({
-        "schemas": [USER_URN],
-        "userName": user_name,
-        "name": {"givenName": "Test", "familyName": "User"},
-        "emails": [{"primary": true, "value": user_name, "type": "work"}],
-        "displayName": "Test User",
-        "locale": "en-US",
-        "externalId": "00ujl29u0le5T6Aj10h7",
-        "groups": [],
-        "password": "1mz050nq",
-        "active": true
-    })
-}
-
-fn app_user_by_login(app: &demo_app::DemoApp, login: &str) -> Vec<Value> {
-    app.users()
-        .into_iter()
-        .filter(|u| {
-            u["login"]
-                .as_str()
-                .is_some_and(|l| l.eq_ignore_ascii_case(login))
-        })
-        .collect()
-}
-
-#[tokio::test]
-async fn test_connection_lists_with_integer_counters() {
-    let (sc, app) = start_example().await;
-    let Reply {
-        status,
-        headers,
-        body,
-    } = call_with(&sc, "GET", "/scim/v2/Users?startIndex=1&count=2", None, &[]).await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(headers["content-type"], "application/scim+json");
-    assert_eq!(body["schemas"], json!([LIST_URN]));
-    assert_eq!(body["totalResults"], json!(3));
-    assert_eq!(body["startIndex"], json!(1));
-    assert_eq!(body["itemsPerPage"], json!(2));
-    // What Okta's SPEC test reads from the first resource, as the app
-    // holds it.
-    let first = &body["Resources"][0];
-    let id = first["id"].as_str().expect("a string id");
-    let stored = app.user(id).expect("the app's user");
-    assert_eq!(first["userName"], stored["login"]);
-    assert_eq!(first["name"]["givenName"], stored["profile"]["first"]);
-    assert_eq!(first["name"]["familyName"], stored["profile"]["last"]);
-    assert_eq!(first["emails"][0]["value"], stored["contact"]["email"]);
-    assert_eq!(first["active"], json!(stored["state"] == "ACTIVE"));
-    assert_eq!(body["Resources"][1]["id"], "1002", "in the app's order");
-}
-
-#[tokio::test]
-async fn lookup_before_create_decodes_both_space_encodings_and_ignores_case() {
-    let (sc, _app) = start_example().await;
-    for path in [
-        "/scim/v2/Users?filter=userName%20eq%20%22ada.lovelace%40example.com%22&startIndex=1&count=100",
-        "/scim/v2/Users?filter=userName+eq+%22ada.lovelace%40example.com%22",
-        "/scim/v2/Users?filter=USERNAME%20EQ%20%22ADA.Lovelace%40Example.com%22",
-    ] {
-        let (status, body) = call(&sc, "GET", path, None).await;
-        assert_eq!(status, StatusCode::OK, "{path}");
-        assert_eq!(body["totalResults"], json!(1), "{path}: {body}");
-        assert_eq!(body["Resources"][0]["userName"], "ada.lovelace@example.com");
-    }
-    let (status, body) = call(
-        &sc,
-        "GET",
-        "/scim/v2/Users?filter=userName%20eq%20%22nobody%40okta.local%22",
-        None,
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(body["totalResults"], json!(0));
-    assert_eq!(body["Resources"], json!([]));
-}
-
-#[tokio::test]
-async fn create_then_duplicate_in_other_case_is_409() {
-    let (sc, app) = start_example().await;
-    let Reply {
-        status,
-        headers,
-        body: created,
-    } = call_with(
-        &sc,
-        "POST",
-        "/scim/v2/Users",
-        Some(okta_create_body("test.user@okta.local")),
-        &[],
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{created}");
-    let id = created["id"].as_str().expect("id").to_string();
-    assert!(
-        headers["location"]
-            .to_str()
-            .unwrap()
-            .ends_with(&format!("/scim/v2/Users/{id}"))
-    );
-    assert_eq!(created["userName"], "test.user@okta.local");
-    assert_eq!(created["name"]["givenName"], "Test");
-    assert_eq!(created["active"], true);
-    assert!(created.get("password").is_none(), "password returned");
-    assert_eq!(created["schemas"][0], USER_URN);
-
-    let stored = app.user(&id).expect("user exists in the app");
-    assert_eq!(stored["login"], "test.user@okta.local");
-    assert_eq!(stored["profile"]["first"], "Test");
-    assert_eq!(stored["profile"]["last"], "User");
-    assert_eq!(stored["contact"]["email"], "test.user@okta.local");
-    assert_eq!(stored["external_id"], "00ujl29u0le5T6Aj10h7");
-    assert_eq!(stored["state"], "ACTIVE");
-
-    let (status, err) = call(
-        &sc,
-        "POST",
-        "/scim/v2/Users",
-        Some(okta_create_body("Test.USER@okta.local")),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CONFLICT);
-    assert_eq!(err["scimType"], "uniqueness");
-    assert_eq!(err["status"], "409");
-    assert_eq!(err["schemas"], json!([ERROR_URN]));
-    assert_eq!(
-        app_user_by_login(&app, "test.user@okta.local").len(),
-        1,
-        "a duplicate was created"
-    );
-
-    let (status, fetched) = call(&sc, "GET", &format!("/scim/v2/Users/{id}"), None).await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(fetched["id"], id.as_str());
-    assert_eq!(fetched["userName"], "test.user@okta.local");
-}
 
 #[tokio::test]
 async fn app_side_uniqueness_error_is_translated_to_409() {
@@ -225,80 +87,6 @@ async fn import_pages_through_every_user_once() {
 }
 
 #[tokio::test]
-async fn get_then_put_updates_the_profile_and_ignores_read_only_echoes() {
-    let (sc, app) = start_example().await;
-    let (_, mut user) = call(&sc, "GET", "/scim/v2/Users/1002", None).await;
-    // Okta PUTs back what it got, with its changes patched in.
-    user["name"]["givenName"] = json!("Alan M.");
-    user["title"] = json!("Mathematician");
-    user["groups"] = json!([{"value": "t1", "display": "Engineering"}]);
-    let (status, updated) = call(&sc, "PUT", "/scim/v2/Users/1002", Some(user.clone())).await;
-    assert_eq!(status, StatusCode::OK, "{updated}");
-    assert_eq!(updated["name"]["givenName"], "Alan M.");
-    assert_eq!(updated["title"], "Mathematician");
-    let stored = app.user("1002").unwrap();
-    assert_eq!(stored["profile"]["first"], "Alan M.");
-    assert_eq!(stored["profile"]["title"], "Mathematician");
-    assert_eq!(stored["login"], "alan.turing@example.com");
-
-    // PUT replaces: an attribute left out is cleared in the app.
-    let mut without_title = updated.clone();
-    without_title.as_object_mut().unwrap().remove("title");
-    let (status, cleared) = call(&sc, "PUT", "/scim/v2/Users/1002", Some(without_title)).await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(cleared.get("title").is_none());
-    assert!(app.user("1002").unwrap()["profile"]["title"].is_null());
-}
-
-#[tokio::test]
-async fn put_deactivation_keeps_the_user_readable_and_findable() {
-    let (sc, app) = start_example().await;
-    let (_, mut user) = call(&sc, "GET", "/scim/v2/Users/1003", None).await;
-    user["active"] = json!(false);
-    let (status, after) = call(&sc, "PUT", "/scim/v2/Users/1003", Some(user.clone())).await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(after["active"], false);
-    assert_eq!(app.user("1003").unwrap()["state"], "SUSPENDED");
-    let (status, got) = call(&sc, "GET", "/scim/v2/Users/1003", None).await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(got["active"], false);
-    let (_, found) = call(
-        &sc,
-        "GET",
-        "/scim/v2/Users?filter=userName%20eq%20%22grace.hopper%40example.com%22",
-        None,
-    )
-    .await;
-    assert_eq!(found["totalResults"], json!(1));
-    assert_eq!(found["Resources"][0]["active"], false);
-    // A repeated deactivation converges (the app's 409 means "already done").
-    let (status, _) = call(&sc, "PUT", "/scim/v2/Users/1003", Some(user.clone())).await;
-    assert_eq!(status, StatusCode::OK);
-    user["active"] = json!(true);
-    let (status, after) = call(&sc, "PUT", "/scim/v2/Users/1003", Some(user)).await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(after["active"], true);
-    assert_eq!(app.user("1003").unwrap()["state"], "ACTIVE");
-}
-
-#[tokio::test]
-async fn patch_deactivation_and_reactivation_without_path() {
-    let (sc, app) = start_example().await;
-    let patch = |active: bool| {
-        json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-               "Operations": [{"op": "replace", "value": {"active": active}}]})
-    };
-    let (status, body) = call(&sc, "PATCH", "/scim/v2/Users/1001", Some(patch(false))).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["active"], false);
-    assert_eq!(app.user("1001").unwrap()["state"], "SUSPENDED");
-    let (status, body) = call(&sc, "PATCH", "/scim/v2/Users/1001", Some(patch(true))).await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(body["active"], true);
-    assert_eq!(app.user("1001").unwrap()["state"], "ACTIVE");
-}
-
-#[tokio::test]
 async fn unknown_ids_malformed_filters_and_bad_tokens() {
     let (sc, _app) = start_example().await;
     let (status, err) = call(
@@ -330,31 +118,6 @@ async fn unknown_ids_malformed_filters_and_bad_tokens() {
     let err = r.body;
     assert_eq!(err["status"], "401");
     assert!(err["detail"].is_string());
-}
-
-#[tokio::test]
-async fn delete_is_204_then_404_and_the_app_forgets_the_user() {
-    let (sc, app) = start_example().await;
-    let (status, _) = call(&sc, "DELETE", "/scim/v2/Users/1002", None).await;
-    assert_eq!(status, StatusCode::NO_CONTENT);
-    assert!(app.user("1002").is_none());
-    let (status, _) = call(&sc, "GET", "/scim/v2/Users/1002", None).await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = call(&sc, "DELETE", "/scim/v2/Users/1002", None).await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-}
-
-#[tokio::test]
-async fn the_idp_token_never_reaches_the_app_but_the_api_key_does() {
-    let (sc, app) = start_example().await;
-    let (status, _) = call(&sc, "GET", "/scim/v2/Users/1001", None).await;
-    assert_eq!(status, StatusCode::OK);
-    let headers = app.last_request_headers().expect("the app was called");
-    assert!(
-        headers.get("authorization").is_none(),
-        "the IdP's Authorization reached the app"
-    );
-    assert_eq!(headers["x-api-key"], APP_KEY);
 }
 
 #[tokio::test]
