@@ -1,8 +1,8 @@
-//! The integration tests, linked as one binary (each module below was a
-//! test binary of its own; one link instead of dozens is most of what a
-//! fresh `cargo test` saves). Every test starts the real server
-//! in-process on 127.0.0.1 port 0 ([`support`]) or runs the real binary,
-//! and synchronises on readiness, never on sleeps.
+//! The integration tests, linked as one binary (one link instead of one
+//! per test file is most of what a fresh `cargo test` saves), in modules
+//! grouped by area; the in-test apps and the lifecycle table of (app,
+//! IdP) cases have theirs. Every test starts the real server in-process
+//! on 127.0.0.1 port 0 ([`support`]) or runs the real binary.
 //!
 //! The tests run in parallel threads of this one process, so none relies
 //! on process-wide state: logs are captured per thread
