@@ -41,7 +41,7 @@ impl Runtime {
     /// Compiles a runtime from a validated config.
     pub fn new(config: Config) -> Self {
         Self {
-            auth: Authenticator::new(&config.connections),
+            auth: Authenticator::new(config.connections.iter().map(|c| c.token_hashes.as_slice())),
             base_paths: BasePaths::new(&config),
             discovery: Discovery::from_config(&config),
             limits: Limits::new(&config),

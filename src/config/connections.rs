@@ -8,7 +8,7 @@
 use super::collect::{Errors, base_path};
 use super::raw::{RawConfig, RawConnection, RawConnectionsFile, SpStr};
 use super::{ConfigError, Connection, EnvLookup, FileLookup, Idp, line_col};
-use crate::auth::token::{parse_token_hash, token_digest};
+use crate::auth::{TokenHash, parse_token_hash, token_digest};
 use std::collections::{BTreeMap, HashSet};
 use toml::Spanned;
 
@@ -41,7 +41,7 @@ pub(super) fn connections(
 #[derive(Default)]
 struct Seen {
     ids: HashSet<String>,
-    hashes: HashSet<[u8; 32]>,
+    hashes: HashSet<TokenHash>,
 }
 
 fn checked(
@@ -199,7 +199,7 @@ fn token_hashes(
     env: EnvLookup<'_>,
     files: FileLookup<'_>,
     errs: &mut Errors,
-) -> Vec<[u8; 32]> {
+) -> Vec<TokenHash> {
     if c.tokens.is_empty() && c.token_files.is_empty() {
         errs.0.push(ConfigError::key(
             format!("{prefix}.tokens"),
@@ -234,7 +234,7 @@ fn token_hashes(
 /// A token file holds either the `sha256:<hex>` form or the token itself
 /// (as a Kubernetes Secret shared with the IdP's setup would); surrounding
 /// whitespace is ignored. The token is hashed at once and never kept.
-fn token_file(bytes: &[u8]) -> Result<[u8; 32], String> {
+fn token_file(bytes: &[u8]) -> Result<TokenHash, String> {
     let text = std::str::from_utf8(bytes)
         .map_err(|_| "a token file must be UTF-8 text".to_string())?
         .trim();

@@ -24,6 +24,7 @@ pub use net::Cidr;
 pub use render::{line_col, render_errors};
 pub use webhooks::WebhookConfig;
 
+use crate::auth::TokenHash;
 use crate::mapping::ResourceMapping;
 use http::HeaderMap;
 use http::uri::{Authority, Scheme};
@@ -255,7 +256,7 @@ pub struct Connection {
     /// Request dialect.
     pub idp: Idp,
     /// SHA-256 digests of the accepted bearer tokens.
-    pub token_hashes: Vec<[u8; 32]>,
+    pub token_hashes: Vec<TokenHash>,
     /// Values for `{conn.<name>}` placeholders.
     pub vars: BTreeMap<String, String>,
     /// SCIM base path, without a trailing slash.

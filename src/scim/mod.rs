@@ -123,7 +123,10 @@ fn authenticate(front: &Front<'_>, headers: &HeaderMap) -> Result<Principal, Box
             if let Some(c) = rt.config.connections.get(p.connection) {
                 span.record("conn", c.id.as_str());
                 crate::telemetry::request::set_connection(c);
-                front.state.metrics.token_used(&c.id, p.token, p.scheme);
+                front
+                    .state
+                    .metrics
+                    .token_used(&c.id, p.token, p.scheme.label());
             }
             span.record("token", p.token);
             return Ok(p);
@@ -143,7 +146,7 @@ fn authenticate(front: &Front<'_>, headers: &HeaderMap) -> Result<Principal, Box
             "too many failed authentications; retry later",
         )));
     }
-    front.state.metrics.auth_failure(&e);
+    front.state.metrics.auth_failure(e.label());
     match rt.limits.failed_auth.failed(ip) {
         Some(wait) => {
             tracing::warn!(%ip, "failed-authentication budget spent; client blocked");

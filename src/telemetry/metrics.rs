@@ -18,6 +18,7 @@ mod process;
 
 pub use format::{Format, PROMETHEUS_CONTENT_TYPE};
 
+use crate::body::Body;
 use bytes::Bytes;
 use http::StatusCode;
 use http_body_util::BodyExt;
@@ -29,6 +30,12 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::{Registry, Unit};
 use std::time::Duration;
+
+/// Why authentication failed, as `scim_auth_failures` labels it.
+pub const AUTH_FAILURE_REASONS: [&str; 3] = ["missing", "malformed", "invalid"];
+
+/// How a valid token was presented, as `scim_token_uses` labels it.
+pub const TOKEN_SCHEMES: [&str; 2] = ["bearer", "bare"];
 
 /// The media type of [`Metrics::encode`]'s output (OpenMetrics).
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -84,7 +91,7 @@ struct ReasonLabel {
 struct TokenLabels {
     connection: String,
     token: u32,
-    /// `bearer` or `bare` ([`crate::auth::Scheme`]).
+    /// How the token was presented: `bearer` or `bare`.
     scheme: &'static str,
 }
 
@@ -227,8 +234,8 @@ impl Metrics {
     }
 
     /// Like [`Metrics::new`], exposing `log_drops` — the count of log
-    /// lines the log writer dropped (see [`crate::logbuf`]), which exists
-    /// before the registry does — as `log_lines_dropped`.
+    /// lines the non-blocking log writer dropped, which exists before the
+    /// registry does — as `log_lines_dropped`.
     pub fn with_log_drops(log_drops: Counter) -> Self {
         let mut root = Registry::default();
         root.register_collector(Box::new(process::ProcessCollector::new()));
@@ -398,28 +405,22 @@ impl Metrics {
         self.scim_requests.get_or_create(&labels).inc();
     }
 
-    /// A SCIM request refused by authentication (labelled `missing`,
-    /// `malformed` or `invalid`).
-    pub fn auth_failure(&self, error: &crate::auth::AuthError) {
-        use crate::auth::AuthError;
-        let reason = match error {
-            AuthError::Missing => "missing",
-            AuthError::Malformed => "malformed",
-            AuthError::Invalid => "invalid",
-        };
+    /// A SCIM request refused by authentication, labelled with why:
+    /// `missing`, `malformed` or `invalid` ([`AUTH_FAILURE_REASONS`]).
+    pub fn auth_failure(&self, reason: &'static str) {
         self.scim_auth_failures
             .get_or_create(&ReasonLabel { reason })
             .inc();
     }
 
     /// An authenticated SCIM request: its connection, token index and how
-    /// the token was presented.
-    pub fn token_used(&self, connection: &str, token: usize, scheme: crate::auth::Scheme) {
+    /// the token was presented (`bearer` or `bare`, [`TOKEN_SCHEMES`]).
+    pub fn token_used(&self, connection: &str, token: usize, scheme: &'static str) {
         self.scim_token_uses
             .get_or_create(&TokenLabels {
                 connection: connection.to_owned(),
                 token: u32::try_from(token).unwrap_or(u32::MAX),
-                scheme: scheme.label(),
+                scheme,
             })
             .inc();
     }
@@ -483,7 +484,7 @@ impl Metrics {
 
     /// Wraps a pass-through body so that its bytes are counted as they
     /// stream; `request` is the client-to-app direction.
-    pub fn count_body<B>(&self, body: B, request: bool) -> crate::body::Body
+    pub fn count_body<B>(&self, body: B, request: bool) -> Body
     where
         B: hyper::body::Body<Data = Bytes, Error = hyper::Error> + Send + Sync + 'static,
     {
@@ -502,7 +503,7 @@ impl Metrics {
     }
 
     /// The pass-through response byte counter, for a body that counts
-    /// its own bytes (see [`crate::http::access`]).
+    /// its own bytes (the access line's body).
     pub fn passthrough_response_bytes(&self) -> Counter {
         self.hot.bytes_response.clone()
     }
