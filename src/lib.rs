@@ -12,13 +12,13 @@
 pub mod auth;
 pub mod body;
 pub mod config;
+pub mod coordination;
 pub mod dryrun;
 pub mod error;
 pub mod explain;
 pub mod hex;
 pub mod host;
 pub mod http;
-pub mod limits;
 pub mod logbuf;
 pub mod logfmt;
 pub mod mapping;

@@ -11,10 +11,9 @@
 
 use crate::auth::Authenticator;
 use crate::config::Config;
-use crate::limits::Limits;
+use crate::coordination::{Limits, WriteLocks};
 use crate::scim::base_path::BasePaths;
 use crate::scim::discovery::Discovery;
-use crate::scim::locks::WriteLocks;
 use crate::telemetry::{Audit, Metrics, Telemetry};
 use crate::upstream::{HttpClient, build_client};
 use arc_swap::ArcSwap;

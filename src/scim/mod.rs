@@ -12,15 +12,14 @@
 pub mod base_path;
 pub mod discovery;
 pub mod input;
-pub mod locks;
 pub mod resource;
 pub mod response;
 pub mod route;
 
 use crate::auth::{AuthError, Principal};
 use crate::body::Body;
+use crate::coordination::retry_after_secs;
 use crate::error::ScimError;
-use crate::limits::retry_after_secs;
 use crate::proxy::headers::{ClientInfo, X_FORWARDED_HOST, X_FORWARDED_PROTO, client_address};
 use crate::state::{Runtime, State};
 use crate::telemetry::metrics::Limit;

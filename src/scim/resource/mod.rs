@@ -21,6 +21,7 @@ use super::route::{Action, Endpoint};
 use crate::auth::Principal;
 use crate::body::Body;
 use crate::config::Idp;
+use crate::coordination::KeyGuard;
 use crate::error::ScimError;
 use crate::host::HostCtx;
 use crate::mapping::{OpKind, ResourceMapping};
@@ -101,10 +102,7 @@ impl<'a> Ctx<'a> {
 
     /// Takes the write locks on `keys` for the rest of the request (within
     /// its deadline): concurrent writes to one resource run one at a time.
-    async fn lock(
-        &self,
-        keys: Vec<String>,
-    ) -> Result<Vec<crate::scim::locks::KeyGuard<'_>>, ScimError> {
+    async fn lock(&self, keys: Vec<String>) -> Result<Vec<KeyGuard<'_>>, ScimError> {
         self.state()
             .write_locks
             .lock_all(keys, self.host.deadline)
