@@ -27,6 +27,7 @@ pub mod plan;
 pub mod protocol;
 pub mod proxy;
 pub mod reload;
+pub mod route;
 pub mod schema;
 pub mod scim;
 pub mod state;

@@ -12,7 +12,7 @@
 use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::coordination::{Limits, WriteLocks};
-use crate::scim::base_path::BasePaths;
+use crate::route::BasePaths;
 use crate::scim::discovery::Discovery;
 use crate::telemetry::{Audit, Metrics, Telemetry};
 use crate::upstream::{HttpClient, build_client};
@@ -41,7 +41,10 @@ impl Runtime {
     pub fn new(config: Config) -> Self {
         Self {
             auth: Authenticator::new(config.connections.iter().map(|c| c.token_hashes.as_slice())),
-            base_paths: BasePaths::new(&config),
+            base_paths: BasePaths::new(
+                std::iter::once(config.scim.base_path.as_str())
+                    .chain(config.connections.iter().map(|c| c.base_path.as_str())),
+            ),
             discovery: Discovery::from_config(&config),
             limits: Limits::new(&config),
             config,

@@ -8,16 +8,18 @@
 //! drain deadline, and whatever is left is closed.
 
 use super::accept;
+use super::admin;
 use super::conn::{self, ConnLimits};
+use super::observe::Observed;
 use super::tls::{CertStore, TlsError};
 use crate::body::Body;
-use crate::http::admin;
-use crate::http::observe::{Observed, ScimOp};
+use crate::config::ServerConfig;
 use crate::proxy::{
     self,
     headers::{ClientInfo, client_address},
 };
-use crate::scim::{self, Front, base_path::PathMatch};
+use crate::route::Route;
+use crate::scim::{self, Front};
 use crate::state::State;
 use crate::telemetry::request::X_REQUEST_ID;
 use http::{Request, Response};
@@ -211,7 +213,7 @@ async fn http<I>(
     state: Arc<State>,
     io: TokioIo<I>,
     client: ClientInfo,
-    server: &crate::config::ServerConfig,
+    server: &ServerConfig,
     stop: watch::Receiver<bool>,
 ) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -230,12 +232,9 @@ async fn handle(
     mut req: Request<Incoming>,
 ) -> Response<Body> {
     let rt = state.runtime();
-    let route = rt.base_paths.classify(req.uri().path());
-    let scim_op = match &route {
-        PathMatch::Scim { rest, .. } => Some(ScimOp::classify(req.method(), rest)),
-        PathMatch::Refused => Some(ScimOp::unrouted()),
-        PathMatch::NotScim => None,
-    };
+    // The one classification of this request: dispatch, metrics and the
+    // request span all read it.
+    let route = Route::classify(&rt.base_paths, req.method(), req.uri().path());
     // The address access and request lines name: the client as the
     // trusted proxies report it, else the TCP peer.
     let client_ip = client_address(
@@ -243,18 +242,17 @@ async fn handle(
         req.headers(),
         &rt.config.upstream.trusted_proxies,
     );
-    let observed = Observed::start(&state, &req, client_ip, rt.config.log.access, scim_op);
+    let observed = Observed::start(&state, &req, client_ip, rt.config.log.access, &route);
     let (span, ctx) = (observed.span(), observed.ctx());
     let request_id = ctx.header();
     let work = async move {
         let resp = match &route {
-            PathMatch::Scim { base, rest } => {
+            Route::Scim(route) => {
                 let front = Front {
                     state: &state,
                     rt: &rt,
                     client,
-                    base,
-                    rest,
+                    route,
                 };
                 // Boxed: a SCIM request's future is large (every endpoint,
                 // every app call), and the wrappers around this one (span,
@@ -262,8 +260,8 @@ async fn handle(
                 // pass-through branch would otherwise carry its size too.
                 Box::pin(scim::handle(front, req)).await
             }
-            PathMatch::Refused => scim::refused(),
-            PathMatch::NotScim => {
+            Route::Refused => scim::refused(),
+            Route::PassThrough => {
                 req.headers_mut().insert(X_REQUEST_ID, request_id);
                 proxy::forward(&state, &rt, client, req).await
             }

@@ -1,33 +1,33 @@
 //! The SCIM front door: everything below a SCIM base path (`[scim]
-//! base_path` or a connection's own, see [`base_path`]). A request goes
-//! through named phases — authenticate (a token is valid only on its
-//! connection's base path; a request without a valid one meets the guard
-//! against token guessing), rate-limit the connection, check the media
-//! type, route, then the endpoint — and every
+//! base_path` or a connection's own), routed once ([`ScimRoute`]).
+//! A request goes through named phases — authenticate (a token is valid
+//! only on its connection's base path; a request without a valid one
+//! meets the guard against token guessing), rate-limit the connection,
+//! check the media type, take the route's action, then the endpoint —
+//! and every
 //! outcome, including every failure, is a SCIM response
 //! (`application/scim+json`, RFC 7644 §3.12 error bodies). SCIM requests
 //! are never forwarded to the app as they are, so the IdP's
 //! `Authorization` header never reaches it.
 
-pub mod base_path;
 pub mod discovery;
 pub mod input;
 pub mod resource;
 pub mod response;
-pub mod route;
 
 use crate::auth::{AuthError, Principal};
 use crate::body::Body;
 use crate::coordination::retry_after_secs;
 use crate::error::ScimError;
 use crate::proxy::headers::{ClientInfo, X_FORWARDED_HOST, X_FORWARDED_PROTO, client_address};
+use crate::route::{Action, Endpoint, NoRoute, ResourceKind, ScimRoute};
 use crate::state::{Runtime, State};
 use crate::telemetry::metrics::Limit;
+use crate::telemetry::request::set_connection;
 use http::header::{ALLOW, CONTENT_TYPE, HOST, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{HeaderMap, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use response::{error_response, is_json_media_type, json_response};
-use route::{Action, Endpoint, NoRoute, ResourceKind};
 use std::time::Duration;
 
 /// The request as the front door received it.
@@ -38,10 +38,8 @@ pub struct Front<'a> {
     pub rt: &'a Runtime,
     /// The client connection.
     pub client: ClientInfo,
-    /// The base path the request matched (as configured).
-    pub base: &'a str,
-    /// The path after it.
-    pub rest: &'a str,
+    /// The request's route: base path, endpoint and action.
+    pub route: &'a ScimRoute,
 }
 
 /// Handles one SCIM request; never fails.
@@ -72,11 +70,11 @@ async fn phases(front: &Front<'_>, req: Request<Incoming>) -> Response<Body> {
     if let Err(e) = check_media_type(&req) {
         return error_response(&e);
     }
-    let endpoint = route::classify(front.rest);
-    let action = match route::route(&endpoint, req.method()) {
-        Ok(a) => a,
-        Err(NoRoute::MethodNotAllowed(allow)) => return method_not_allowed(&allow),
-        Err(NoRoute::NotServed) => return error_response(&not_served(&endpoint, &req)),
+    let endpoint = &front.route.endpoint;
+    let action = match &front.route.action {
+        Ok(a) => *a,
+        Err(NoRoute::MethodNotAllowed(allow)) => return method_not_allowed(allow),
+        Err(NoRoute::NotServed) => return error_response(&not_served(endpoint, &req)),
     };
     let scim_url = format!(
         "{}{}",
@@ -84,7 +82,7 @@ async fn phases(front: &Front<'_>, req: Request<Incoming>) -> Response<Body> {
         rt.config
             .connections
             .get(principal.connection)
-            .map_or(front.base, |c| c.base_path.as_str())
+            .map_or(front.route.base.as_str(), |c| c.base_path.as_str())
     );
     let scope = resource::Scope {
         state,
@@ -111,7 +109,7 @@ fn authenticate(front: &Front<'_>, headers: &HeaderMap) -> Result<Principal, Box
         rt.auth
             .authenticate(headers)
             .and_then(|p| match rt.config.connections.get(p.connection) {
-                Some(c) if c.base_path.eq_ignore_ascii_case(front.base) => Ok(p),
+                Some(c) if c.base_path.eq_ignore_ascii_case(&front.route.base) => Ok(p),
                 _ => Err(AuthError::Invalid),
             });
     let e = match result {
@@ -121,7 +119,7 @@ fn authenticate(front: &Front<'_>, headers: &HeaderMap) -> Result<Principal, Box
             let span = tracing::Span::current();
             if let Some(c) = rt.config.connections.get(p.connection) {
                 span.record("conn", c.id.as_str());
-                crate::telemetry::request::set_connection(c);
+                set_connection(c);
                 front
                     .state
                     .metrics
@@ -243,12 +241,12 @@ fn check_media_type(req: &Request<Incoming>) -> Result<(), ScimError> {
 /// Phase 3: the action.
 async fn dispatch(
     scope: resource::Scope<'_>,
-    endpoint: Endpoint,
+    endpoint: &Endpoint,
     action: Action,
     req: Request<Incoming>,
 ) -> Result<Response<Body>, ScimError> {
     let rt = scope.rt;
-    match (action, &endpoint) {
+    match (action, endpoint) {
         (Action::ServiceProviderConfig, _) => Ok(json_response(
             StatusCode::OK,
             &rt.discovery.service_provider_config,

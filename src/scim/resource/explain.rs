@@ -19,7 +19,7 @@ use crate::host::exec::{self, Known};
 use crate::mapping::{OpKind, Vars};
 use crate::plan::{self, Condition, Repeat, WritePlan};
 use crate::protocol::query;
-use crate::scim::route::Action;
+use crate::route::Action;
 
 /// The id shown for a resource a plan creates.
 const NEW_ID: &str = "NEW-ID";

@@ -17,7 +17,6 @@ mod update;
 mod walk;
 
 use super::response::{error_response, json_response};
-use super::route::{Action, Endpoint};
 use crate::auth::Principal;
 use crate::body::Body;
 use crate::config::Idp;
@@ -28,6 +27,7 @@ use crate::mapping::{OpKind, ResourceMapping};
 use crate::protocol::patch::Dialect;
 use crate::protocol::projection::project;
 use crate::protocol::query::{self, ListQuery};
+use crate::route::{Action, Endpoint, ResourceKind, ScimRoute};
 use crate::state::{Runtime, State};
 use http::header::{ETAG, HeaderValue, IF_NONE_MATCH, LOCATION};
 use http::{HeaderMap, Request, Response, StatusCode};
@@ -180,7 +180,7 @@ pub struct Scope<'a> {
 pub async fn handle(
     scope: Scope<'_>,
     mapping: &ResourceMapping,
-    endpoint: Endpoint,
+    endpoint: &Endpoint,
     action: Action,
     req: Request<Incoming>,
 ) -> Response<Body> {
@@ -193,15 +193,11 @@ pub async fn handle(
     let Some(conn) = rt.config.connections.get(principal.connection) else {
         return error_response(&ScimError::internal("unknown connection"));
     };
-    let collection = match &endpoint {
-        Endpoint::Collection(k) | Endpoint::Search(k) | Endpoint::Item(k, _) => k.endpoint(),
-        _ => "Users",
-    };
+    let collection = endpoint
+        .resource_kind()
+        .map_or("Users", ResourceKind::endpoint);
     let ctx = Ctx::new(state, rt, mapping, conn, format!("{scim_url}/{collection}"));
-    let id = match &endpoint {
-        Endpoint::Item(_, id) => id.as_str(),
-        _ => "",
-    };
+    let id = endpoint.item_id().unwrap_or_default();
     if mapping.roles().is_some() {
         return roles_action(&ctx, action, id, req)
             .await
@@ -262,21 +258,19 @@ fn offline_ctx<'a>(
     rest: &str,
     scim_url: &str,
 ) -> Result<(Ctx<'a>, Action, String), ScimError> {
-    let endpoint = super::route::classify(rest);
-    let action = super::route::route(&endpoint, method)
+    let route = ScimRoute::new(String::new(), rest.to_owned(), method);
+    let action = route
+        .action
         .map_err(|_| ScimError::not_found(format!("no SCIM endpoint answers {method} {rest}")))?;
-    let (kind, id) = match &endpoint {
-        Endpoint::Collection(k) | Endpoint::Search(k) => (*k, String::new()),
-        Endpoint::Item(k, id) => (*k, id.clone()),
-        _ => {
-            return Err(ScimError::not_found(
-                "explain covers /Users and /Groups requests",
-            ));
-        }
+    let Some(kind) = route.endpoint.resource_kind() else {
+        return Err(ScimError::not_found(
+            "explain covers /Users and /Groups requests",
+        ));
     };
+    let id = route.endpoint.item_id().unwrap_or_default().to_owned();
     let mapping = match kind {
-        super::route::ResourceKind::User => rt.config.users.as_deref(),
-        super::route::ResourceKind::Group => rt.config.groups.as_deref(),
+        ResourceKind::User => rt.config.users.as_deref(),
+        ResourceKind::Group => rt.config.groups.as_deref(),
     }
     .ok_or_else(|| ScimError::not_implemented(format!("/{} is not configured", kind.endpoint())))?;
     let conn = rt
