@@ -72,8 +72,7 @@ pub async fn explain(config: Config, req: Request<'_>) -> Result<String, Explain
             .unwrap_or_default()
     );
     crate::scim::resource::explain_request(
-        &state,
-        &rt,
+        state.services(&rt),
         index,
         &req.method,
         rest,
@@ -103,7 +102,7 @@ pub async fn probe(config: Config) -> Result<String, ExplainError> {
     let read = |rest: String, query: Option<&'static str>| {
         let (state, rt, base) = (&state, &rt, &base);
         async move {
-            crate::scim::resource::read_request(state, rt, 0, &rest, query, base)
+            crate::scim::resource::read_request(state.services(rt), 0, &rest, query, base)
                 .await
                 .map_err(ExplainError::Scim)
         }

@@ -13,6 +13,7 @@ use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::coordination::{Limits, WriteLocks};
 use crate::route::BasePaths;
+use crate::scim::Services;
 use crate::scim::discovery::Discovery;
 use crate::telemetry::{Audit, Metrics, Telemetry};
 use crate::upstream::{HttpClient, build_client};
@@ -120,6 +121,21 @@ impl State {
     /// The current runtime: load it once per request.
     pub fn runtime(&self) -> Arc<Runtime> {
         self.runtime.load_full()
+    }
+
+    /// What the SCIM front door works with, from `rt` (the runtime this
+    /// request loaded) and the process's shared services.
+    pub fn services<'a>(&'a self, rt: &'a Runtime) -> Services<'a> {
+        Services {
+            config: &rt.config,
+            auth: &rt.auth,
+            limits: &rt.limits,
+            discovery: &rt.discovery,
+            locks: &self.write_locks,
+            client: &self.client,
+            metrics: &self.metrics,
+            audit: &self.audit,
+        }
     }
 
     /// Swaps in a runtime compiled from `config` and puts its webhook

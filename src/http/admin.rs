@@ -16,6 +16,7 @@ use super::accept;
 use super::budget::Budget;
 use super::conn::{self, Activity, ConnLimits};
 use crate::body::{Body, empty, full};
+use crate::host::{App, HostCtx};
 use crate::proxy::plain;
 use crate::state::State;
 use http::header::{CONTENT_TYPE, HeaderValue, VARY};
@@ -114,9 +115,13 @@ async fn authenticated_read(state: &State) -> Result<(), String> {
     let (Some(mapping), Some(conn)) = (&rt.config.users, rt.config.connections.first()) else {
         return Ok(());
     };
-    let host = crate::host::HostCtx {
-        state,
-        rt: &rt,
+    let host = HostCtx {
+        app: App {
+            client: &state.client,
+            config: &rt.config,
+            gate: &rt.limits.app,
+            metrics: &state.metrics,
+        },
         mapping,
         conn,
         deadline: tokio::time::Instant::now() + Duration::from_secs(5),

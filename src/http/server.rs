@@ -249,8 +249,7 @@ async fn handle(
         let resp = match &route {
             Route::Scim(route) => {
                 let front = Front {
-                    state: &state,
-                    rt: &rt,
+                    services: state.services(&rt),
                     client,
                     route,
                 };
@@ -263,7 +262,14 @@ async fn handle(
             Route::Refused => scim::refused(),
             Route::PassThrough => {
                 req.headers_mut().insert(X_REQUEST_ID, request_id);
-                proxy::forward(&state, &rt, client, req).await
+                proxy::forward(
+                    &state.client,
+                    &rt.config.upstream,
+                    &state.metrics,
+                    client,
+                    req,
+                )
+                .await
             }
         };
         observed.finish(&state, resp)

@@ -10,8 +10,10 @@ pub mod headers;
 mod upgrade;
 
 use crate::body::{Body, full};
-use crate::state::{Runtime, State};
-use crate::upstream::{PooledBody, UpstreamError};
+use crate::config::UpstreamConfig;
+use crate::telemetry::Metrics;
+use crate::telemetry::request::current_id;
+use crate::upstream::{HttpClient, PooledBody, UpstreamError, send};
 use bytes::Bytes;
 use headers::{ClientInfo, set_forwarded, strip_hop_by_hop};
 use http::header::{CONNECTION, CONTENT_TYPE, HOST, HeaderValue, UPGRADE};
@@ -25,10 +27,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
-/// Forwards one request to the app and returns its response.
+/// Forwards one request from `client` to the app (`up`, through the
+/// pooled `app` client; its bytes counted in `metrics`) and returns the
+/// app's response.
 pub async fn forward(
-    state: &State,
-    rt: &Runtime,
+    app: &HttpClient,
+    up: &UpstreamConfig,
+    metrics: &Metrics,
     client: ClientInfo,
     mut req: Request<Incoming>,
 ) -> Response<Body> {
@@ -40,7 +45,6 @@ pub async fn forward(
             .authority()
             .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
     });
-    let up = &rt.config.upstream;
     // The client's path and query are kept as they arrived (no copy).
     let mut target = std::mem::take(&mut parts.uri).into_parts();
     // For a failure's log line (a refcount, not a copy).
@@ -76,8 +80,8 @@ pub async fn forward(
         inner: body,
         broken: broken.clone(),
     };
-    let upstream_req = Request::from_parts(parts, state.metrics.count_body(body, true));
-    let sent = crate::upstream::send(&state.client, upstream_req, up.response_header_timeout).await;
+    let upstream_req = Request::from_parts(parts, metrics.count_body(body, true));
+    let sent = send(app, upstream_req, up.response_header_timeout).await;
     let mut resp = match sent {
         Ok(r) => r,
         Err(_) if broken.load(Ordering::Acquire) => {
@@ -95,7 +99,7 @@ pub async fn forward(
 /// The plain answer for a failed forward, logged by whose fault it was,
 /// with the request's id, method and path (never its query).
 fn failed(e: &UpstreamError, (method, path): &(Method, Option<PathAndQuery>)) -> Response<Body> {
-    let request_id = crate::telemetry::request::current_id().unwrap_or_default();
+    let request_id = current_id().unwrap_or_default();
     let request_id = request_id.as_str();
     let method = method.as_str();
     let path = path.as_ref().map_or("/", PathAndQuery::path);

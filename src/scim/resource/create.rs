@@ -61,7 +61,7 @@ pub async fn create(ctx: &Ctx<'_>, req: Request<Incoming>) -> Result<Response<Bo
         o.insert("members".into(), Value::Array(list));
     }
     let event = ProvisioningEvent::created(ctx.host.conn, m.core_schema(), &resource);
-    ctx.state().audit.record(event);
+    ctx.audit.record(event);
     Ok(resource_response(
         ctx,
         StatusCode::CREATED,

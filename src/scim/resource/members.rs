@@ -11,7 +11,6 @@ use serde_json::{Value, json};
 
 use super::{Ctx, walk};
 use crate::error::{ScimError, ScimType};
-use crate::host::HostCtx;
 use crate::mapping::{OpKind, Vars};
 use crate::plan::{self, Step};
 use crate::protocol::patch::MemberChanges;
@@ -195,13 +194,7 @@ pub async fn check_users_exist(ctx: &Ctx<'_>, ids: &[String]) -> Result<(), Scim
     let Some(users) = ctx.config().users.as_deref() else {
         return Ok(());
     };
-    let host = HostCtx {
-        state: ctx.host.state,
-        rt: ctx.host.rt,
-        mapping: users,
-        conn: ctx.host.conn,
-        deadline: ctx.host.deadline,
-    };
+    let host = ctx.host.with_mapping(users);
     for id in ids {
         let vars = Vars {
             id: Some(id),

@@ -16,11 +16,12 @@ mod roles;
 mod update;
 mod walk;
 
+use super::Services;
 use super::response::{error_response, json_response};
 use crate::auth::Principal;
 use crate::body::Body;
-use crate::config::Idp;
-use crate::coordination::KeyGuard;
+use crate::config::{Config, Connection, Idp};
+use crate::coordination::{KeyGuard, WriteLocks};
 use crate::error::ScimError;
 use crate::host::HostCtx;
 use crate::mapping::{OpKind, ResourceMapping};
@@ -28,11 +29,12 @@ use crate::protocol::patch::Dialect;
 use crate::protocol::projection::project;
 use crate::protocol::query::{self, ListQuery};
 use crate::route::{Action, Endpoint, ResourceKind, ScimRoute};
-use crate::state::{Runtime, State};
+use crate::telemetry::Audit;
 use http::header::{ETAG, HeaderValue, IF_NONE_MATCH, LOCATION};
-use http::{HeaderMap, Request, Response, StatusCode};
+use http::{HeaderMap, Method, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use serde_json::Value;
+use tokio::time::Instant;
 
 /// One SCIM request's context.
 pub struct Ctx<'a> {
@@ -42,25 +44,27 @@ pub struct Ctx<'a> {
     pub dialect: Dialect,
     /// Absolute or path URL of the collection, for `meta.location`.
     pub collection_url: String,
+    /// Per-resource write locks.
+    pub locks: &'a WriteLocks,
+    /// Where provisioning events go.
+    pub audit: &'a Audit,
 }
 
 impl<'a> Ctx<'a> {
     /// The context of one request of connection `conn` on `mapping`, with
     /// the request deadline starting now.
     fn new(
-        state: &'a State,
-        rt: &'a Runtime,
+        services: Services<'a>,
         mapping: &'a ResourceMapping,
-        conn: &'a crate::config::Connection,
+        conn: &'a Connection,
         collection_url: String,
     ) -> Self {
         Ctx {
             host: HostCtx {
-                state,
-                rt,
+                app: services.app(),
                 mapping,
                 conn,
-                deadline: tokio::time::Instant::now() + rt.config.scim.request_timeout,
+                deadline: Instant::now() + services.config.scim.request_timeout,
             },
             dialect: match conn.idp {
                 Idp::Okta => Dialect::Okta,
@@ -71,6 +75,8 @@ impl<'a> Ctx<'a> {
                 Idp::Generic => Dialect::Generic,
             },
             collection_url,
+            locks: services.locks,
+            audit: services.audit,
         }
     }
 
@@ -78,12 +84,8 @@ impl<'a> Ctx<'a> {
         self.host.mapping
     }
 
-    fn state(&self) -> &State {
-        self.host.state
-    }
-
-    fn config(&self) -> &crate::config::Config {
-        &self.host.rt.config
+    fn config(&self) -> &Config {
+        self.host.app.config
     }
 
     /// Reads the request's JSON body within the request deadline (a client
@@ -103,8 +105,7 @@ impl<'a> Ctx<'a> {
     /// Takes the write locks on `keys` for the rest of the request (within
     /// its deadline): concurrent writes to one resource run one at a time.
     async fn lock(&self, keys: Vec<String>) -> Result<Vec<KeyGuard<'_>>, ScimError> {
-        self.state()
-            .write_locks
+        self.locks
             .lock_all(keys, self.host.deadline)
             .await
             .map_err(|e| {
@@ -165,10 +166,8 @@ impl<'a> Ctx<'a> {
 
 /// What the front door hands a resource endpoint.
 pub struct Scope<'a> {
-    /// Process-lifetime state.
-    pub state: &'a State,
-    /// The runtime loaded for this request.
-    pub rt: &'a Runtime,
+    /// What the front door works with.
+    pub services: Services<'a>,
     /// The authenticated caller.
     pub principal: Principal,
     /// The SCIM base URL of the connection (public origin, when known, and
@@ -185,18 +184,17 @@ pub async fn handle(
     req: Request<Incoming>,
 ) -> Response<Body> {
     let Scope {
-        state,
-        rt,
+        services,
         principal,
         scim_url,
     } = scope;
-    let Some(conn) = rt.config.connections.get(principal.connection) else {
+    let Some(conn) = services.config.connections.get(principal.connection) else {
         return error_response(&ScimError::internal("unknown connection"));
     };
     let collection = endpoint
         .resource_kind()
         .map_or("Users", ResourceKind::endpoint);
-    let ctx = Ctx::new(state, rt, mapping, conn, format!("{scim_url}/{collection}"));
+    let ctx = Ctx::new(services, mapping, conn, format!("{scim_url}/{collection}"));
     let id = endpoint.item_id().unwrap_or_default();
     if mapping.roles().is_some() {
         return roles_action(&ctx, action, id, req)
@@ -221,40 +219,37 @@ pub async fn handle(
 /// URL.
 #[allow(clippy::too_many_arguments)]
 pub async fn explain_request(
-    state: &State,
-    rt: &Runtime,
+    services: Services<'_>,
     conn: usize,
-    method: &http::Method,
+    method: &Method,
     rest: &str,
     query: Option<&str>,
     body: Option<Value>,
     offline: bool,
     scim_url: &str,
 ) -> Result<String, ScimError> {
-    let (ctx, action, id) = offline_ctx(state, rt, conn, method, rest, scim_url)?;
+    let (ctx, action, id) = offline_ctx(services, conn, method, rest, scim_url)?;
     explain::explain(&ctx, action, &id, query, body, offline).await
 }
 
 /// The SCIM answer of a `GET` for connection `conn`, mapped from the app's
 /// answers (read-only; what `check --probe` shows).
 pub async fn read_request(
-    state: &State,
-    rt: &Runtime,
+    services: Services<'_>,
     conn: usize,
     rest: &str,
     query: Option<&str>,
     scim_url: &str,
 ) -> Result<Value, ScimError> {
-    let (ctx, action, id) = offline_ctx(state, rt, conn, &http::Method::GET, rest, scim_url)?;
+    let (ctx, action, id) = offline_ctx(services, conn, &Method::GET, rest, scim_url)?;
     explain::read_value(&ctx, action, &id, query, || Ok(Value::Null)).await
 }
 
 /// The context, action and item id of a request made outside the server.
 fn offline_ctx<'a>(
-    state: &'a State,
-    rt: &'a Runtime,
+    services: Services<'a>,
     conn: usize,
-    method: &http::Method,
+    method: &Method,
     rest: &str,
     scim_url: &str,
 ) -> Result<(Ctx<'a>, Action, String), ScimError> {
@@ -269,17 +264,17 @@ fn offline_ctx<'a>(
     };
     let id = route.endpoint.item_id().unwrap_or_default().to_owned();
     let mapping = match kind {
-        ResourceKind::User => rt.config.users.as_deref(),
-        ResourceKind::Group => rt.config.groups.as_deref(),
+        ResourceKind::User => services.config.users.as_deref(),
+        ResourceKind::Group => services.config.groups.as_deref(),
     }
     .ok_or_else(|| ScimError::not_implemented(format!("/{} is not configured", kind.endpoint())))?;
-    let conn = rt
+    let conn = services
         .config
         .connections
         .get(conn)
         .ok_or_else(|| ScimError::internal("unknown connection"))?;
     let url = format!("{scim_url}/{}", kind.endpoint());
-    Ok((Ctx::new(state, rt, mapping, conn, url), action, id))
+    Ok((Ctx::new(services, mapping, conn, url), action, id))
 }
 
 /// An action on groups stored as roles.

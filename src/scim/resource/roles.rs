@@ -17,8 +17,8 @@ use super::members::{self, MemberEdit};
 use super::{Ctx, body_of, id_of, resource_response};
 use crate::body::Body;
 use crate::error::{ScimError, ScimType};
+use crate::host::CallError;
 use crate::host::exec::{self, Known};
-use crate::host::{CallError, HostCtx};
 use crate::mapping::{OpKind, ResourceMapping, RolesSpec};
 use crate::plan::{self, Condition, Purpose, Repeat, Step, WritePlan};
 use crate::protocol::LIST_URN;
@@ -49,15 +49,11 @@ fn users<'a>(ctx: &'a Ctx<'_>) -> Result<&'a ResourceMapping, ScimError> {
 /// A context for calls on the users mapping, within this request's deadline.
 fn users_ctx<'a>(ctx: &'a Ctx<'a>, users: &'a ResourceMapping) -> Ctx<'a> {
     Ctx {
-        host: HostCtx {
-            state: ctx.host.state,
-            rt: ctx.host.rt,
-            mapping: users,
-            conn: ctx.host.conn,
-            deadline: ctx.host.deadline,
-        },
+        host: ctx.host.with_mapping(users),
         dialect: ctx.dialect,
         collection_url: members::users_url(ctx),
+        locks: ctx.locks,
+        audit: ctx.audit,
     }
 }
 
@@ -268,7 +264,7 @@ pub async fn create(ctx: &Ctx<'_>, req: Request<Incoming>) -> Result<Response<Bo
         o.insert("members".into(), Value::Array(list.collect()));
     }
     let event = ProvisioningEvent::created(ctx.host.conn, ctx.mapping().core_schema(), &g);
-    ctx.state().audit.record(event);
+    ctx.audit.record(event);
     Ok(resource_response(ctx, StatusCode::CREATED, g, &p, true))
 }
 
@@ -290,9 +286,7 @@ pub async fn replace(
     let add: Vec<String> = all.iter().filter(|i| !have.contains(i)).cloned().collect();
     let remove: Vec<String> = have.iter().filter(|i| !all.contains(i)).cloned().collect();
     grant(ctx, id, &add, &remove).await?;
-    ctx.state()
-        .audit
-        .record_members(ctx.host.conn, id, &add, &remove);
+    ctx.audit.record_members(ctx.host.conn, id, &add, &remove);
     let mut g = current;
     if let Value::Object(o) = &mut g {
         let users = members::users_url(ctx);
@@ -343,9 +337,7 @@ pub async fn patch(
         }
     };
     grant(ctx, id, &add, &remove).await?;
-    ctx.state()
-        .audit
-        .record_members(ctx.host.conn, id, &add, &remove);
+    ctx.audit.record_members(ctx.host.conn, id, &add, &remove);
     if p.attributes.is_empty() && p.excluded.is_empty() {
         let mut resp = Response::new(crate::body::empty());
         *resp.status_mut() = StatusCode::NO_CONTENT;
@@ -363,7 +355,7 @@ pub async fn delete(ctx: &Ctx<'_>, id: &str) -> Result<Response<Body>, ScimError
     grant(ctx, id, &[], &have).await?;
     tracing::info!(op = "delete", members = have.len(), "role group deleted");
     let event = ProvisioningEvent::deleted(ctx.host.conn, ctx.mapping().core_schema(), id, true);
-    ctx.state().audit.record(event);
+    ctx.audit.record(event);
     let mut resp = Response::new(crate::body::empty());
     *resp.status_mut() = StatusCode::NO_CONTENT;
     Ok(resp)

@@ -247,8 +247,7 @@ async fn write(
                     false => read_back(ctx, id, known).await?,
                 };
                 let (conn, schema) = (ctx.host.conn, ctx.mapping().core_schema());
-                ctx.state()
-                    .audit
+                ctx.audit
                     .record_write(conn, schema, id, &current.scim, &done, &plan);
                 if !only_members {
                     checks::applied_active(&after, &done)?;
@@ -345,7 +344,7 @@ pub async fn delete(
     tracing::info!(op = "delete", "resource deleted");
     let removed = m.op(crate::mapping::OpKind::Delete).is_some();
     let event = ProvisioningEvent::deleted(ctx.host.conn, m.core_schema(), id, removed);
-    ctx.state().audit.record(event);
+    ctx.audit.record(event);
     let mut resp = Response::new(crate::body::empty());
     *resp.status_mut() = StatusCode::NO_CONTENT;
     Ok(resp)
