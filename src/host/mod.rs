@@ -11,6 +11,7 @@
 //! data. [`exec`] runs write plans on top of these calls.
 
 pub mod exec;
+pub mod paging;
 mod retry;
 
 use crate::body::{empty, full};
@@ -477,6 +478,16 @@ impl<'a> HostCtx<'a> {
             Ok(left)
         }
     }
+}
+
+/// An app answer without the JSON the mapping expects (for operation
+/// `op`) → 502.
+pub fn bad_answer(op: &str) -> ScimError {
+    tracing::warn!(op, "the app's answer is not the JSON the mapping expects");
+    ScimError::upstream(
+        StatusCode::BAD_GATEWAY,
+        format!("the app's answer to `{op}` is not the JSON the mapping expects"),
+    )
 }
 
 fn bad_link(detail: &str) -> ScimError {

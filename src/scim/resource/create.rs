@@ -23,11 +23,11 @@ use serde_json::Value;
 
 use super::checks::{self, values_at};
 use super::members::{self, MemberEdit};
-use super::{Ctx, Current, bad_answer, body_of, fetch, resource_response};
+use super::{Ctx, Current, body_of, fetch, resource_response};
 use crate::body::Body;
 use crate::error::{ScimError, ScimType};
-use crate::host::CallError;
 use crate::host::exec::{self, Known, Stopped};
+use crate::host::{CallError, bad_answer};
 use crate::mapping::{MapError, OnCreateConflict, OnFailedCreate, ResourceMapping};
 use crate::plan::{self, WritePlan};
 use crate::protocol::overlay::overlay;

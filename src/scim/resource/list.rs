@@ -7,8 +7,9 @@
 //! be evaluated within the scan limit is a 400 `invalidFilter`, never an
 //! empty list.
 
-use super::{Ctx, bad_answer};
+use super::Ctx;
 use crate::error::{ScimError, ScimType};
+use crate::host::{bad_answer, paging};
 use crate::mapping::{OpKind, Paging, PushdownRule, Vars};
 use crate::protocol::LIST_URN;
 use crate::protocol::filter::{CompValue, CompareOp, Filter, matches};
@@ -118,7 +119,7 @@ async fn page(ctx: &Ctx<'_>, start: u64, count: u64) -> Result<(Vec<Value>, u64)
             page: req.page,
             ..ctx.host.vars()
         };
-        let page = super::walk::fetch_page(ctx, &vars).await?;
+        let page = paging::fetch_page(&ctx.host, &vars).await?;
         total = total.or(page.total);
         let got = page.items.len();
         items.extend(page.items.into_iter().skip(req.skip).take(req.take));
@@ -127,16 +128,14 @@ async fn page(ctx: &Ctx<'_>, start: u64, count: u64) -> Result<(Vec<Value>, u64)
             // follow it: then the app caps pages below our size and the
             // next SCIM page would skip records.
             let reached = match (req.offset, req.page) {
-                (Some(offset), _) => {
-                    offset.saturating_sub(super::walk::base_offset(m)) + got as u64
-                }
+                (Some(offset), _) => offset.saturating_sub(paging::base_offset(m)) + got as u64,
                 (None, Some(page)) => {
-                    page.saturating_sub(super::walk::base_page(m)) * limit + got as u64
+                    page.saturating_sub(paging::base_page(m)) * limit + got as u64
                 }
                 (None, None) => got as u64,
             };
             if page.total.is_some_and(|t| t > reached) {
-                return Err(super::walk::short_pages(limit));
+                return Err(paging::short_pages(limit));
             }
             at_end = true;
             break;
@@ -348,7 +347,7 @@ async fn walk(
     search: Option<(&PushdownRule, &str)>,
     limit: u64,
 ) -> Result<(Vec<Value>, bool), ScimError> {
-    super::walk::walk_list(ctx, OpKind::List, None, &[], search, limit).await
+    paging::walk_list(&ctx.host, OpKind::List, None, &[], search, limit).await
 }
 
 /// Maps host items to SCIM resources; with `fetch_each`, fetches each item

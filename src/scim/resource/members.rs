@@ -9,8 +9,9 @@
 use http::StatusCode;
 use serde_json::{Value, json};
 
-use super::{Ctx, walk};
+use super::Ctx;
 use crate::error::{ScimError, ScimType};
+use crate::host::paging;
 use crate::mapping::{OpKind, Vars};
 use crate::plan::{self, Step};
 use crate::protocol::patch::MemberChanges;
@@ -91,8 +92,15 @@ pub async fn load(ctx: &Ctx<'_>, group: &str) -> Result<Vec<Value>, ScimError> {
         return Ok(Vec::new());
     };
     let limit = spec.max as u64;
-    let (items, complete) =
-        walk::walk_list(ctx, OpKind::MembersList, Some(group), &[], None, limit).await?;
+    let (items, complete) = paging::walk_list(
+        &ctx.host,
+        OpKind::MembersList,
+        Some(group),
+        &[],
+        None,
+        limit,
+    )
+    .await?;
     if !complete {
         return Err(ScimError::bad_request(
             ScimType::TooMany,

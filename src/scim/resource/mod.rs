@@ -14,7 +14,6 @@ mod list;
 mod members;
 mod roles;
 mod update;
-mod walk;
 
 use super::Services;
 use super::response::{error_response, json_response};
@@ -23,7 +22,7 @@ use crate::body::Body;
 use crate::config::{Config, Connection, Idp};
 use crate::coordination::{KeyGuard, WriteLocks};
 use crate::error::ScimError;
-use crate::host::HostCtx;
+use crate::host::{HostCtx, bad_answer};
 use crate::mapping::{OpKind, ResourceMapping};
 use crate::protocol::patch::Dialect;
 use crate::protocol::projection::project;
@@ -407,15 +406,6 @@ fn id_of(resource: &Value) -> Result<String, ScimError> {
         .and_then(Value::as_str)
         .map(str::to_string)
         .ok_or_else(|| bad_answer("get"))
-}
-
-/// An app answer without the expected JSON → 502.
-fn bad_answer(op: &str) -> ScimError {
-    tracing::warn!(op, "the app's answer is not the JSON the mapping expects");
-    ScimError::upstream(
-        StatusCode::BAD_GATEWAY,
-        format!("the app's answer to `{op}` is not the JSON the mapping expects"),
-    )
 }
 
 /// `GET /Users/{id}` (RFC 7644 §3.4.1), with `If-None-Match` → 304.

@@ -17,8 +17,8 @@ use super::members::{self, MemberEdit};
 use super::{Ctx, body_of, id_of, resource_response};
 use crate::body::Body;
 use crate::error::{ScimError, ScimType};
-use crate::host::CallError;
 use crate::host::exec::{self, Known};
+use crate::host::{CallError, paging};
 use crate::mapping::{OpKind, ResourceMapping, RolesSpec};
 use crate::plan::{self, Condition, Purpose, Repeat, Step, WritePlan};
 use crate::protocol::LIST_URN;
@@ -85,7 +85,7 @@ async fn holders(ctx: &Ctx<'_>, role: &str) -> Result<Vec<Value>, ScimError> {
     let query = spec.search_query(role, Some(&ctx.host.conn.vars))?;
     let limit = ctx.config().scim.filter_scan_limit.min(spec.max) as u64;
     let (items, complete) =
-        super::walk::walk_list(&uctx, OpKind::List, None, &query, None, limit).await?;
+        paging::walk_list(&uctx.host, OpKind::List, None, &query, None, limit).await?;
     if !complete {
         return Err(ScimError::bad_request(
             ScimType::TooMany,

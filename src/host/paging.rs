@@ -1,15 +1,15 @@
 //! Walking an app's list from the start, page by page, in whichever paging
 //! style the mapping declares (offset, page, cursor token, next link or
-//! none): for scans, lookups and a group's member listing. A walk is
-//! bounded by a limit on the items read and by the number of calls, and an
-//! answer that does not fit (a short page while the app's total says more
-//! exist, a `next` that is neither a cursor the mapping sends back nor a
-//! link) is a 502 rather than a silent gap.
+//! none): for scans, lookups and a group's member listing. A walk is bounded by a limit on the items read and by
+//! the number of calls, and an answer that does not fit (a short page
+//! while the app's total says more exist, a `next` that is neither a
+//! cursor the mapping sends back nor a link) is a 502 rather than a
+//! silent gap.
 
-use super::{Ctx, bad_answer};
+use super::{HostCtx, HostReply, bad_answer};
 use crate::error::ScimError;
-use crate::host::HostReply;
-use crate::mapping::{OpKind, Page, Paging, PushdownRule, Vars};
+use crate::mapping::{OpKind, Page, Paging, PushdownRule, ResourceMapping, Vars};
+use http::StatusCode;
 use serde_json::Value;
 
 /// Page size for walking the app's list when it declares no cap.
@@ -19,15 +19,15 @@ const WALK_PAGE: u64 = 100;
 /// `id`) from the start, collecting up to `limit` items; `true` when the
 /// list was exhausted within the limit. `search` is a push-down rule and
 /// its value, whose parameters merge into the list call's.
-pub(super) async fn walk_list(
-    ctx: &Ctx<'_>,
+pub async fn walk_list(
+    host: &HostCtx<'_>,
     kind: OpKind,
     id: Option<&str>,
     extra: &[(String, String)],
     search: Option<(&PushdownRule, &str)>,
     limit: u64,
 ) -> Result<(Vec<Value>, bool), ScimError> {
-    let m = ctx.mapping();
+    let m = host.mapping;
     let size = m.max_page_size_of(kind).unwrap_or(WALK_PAGE).max(1);
     let base = match m.paging_of(kind) {
         Paging::Offset { base } => base,
@@ -54,14 +54,14 @@ pub(super) async fn walk_list(
             value: search.map(|(_, v)| v),
             value_of: search.map(|(r, _)| r.attr()),
             search: search.map(|(r, _)| r.query()),
-            ..ctx.host.vars()
+            ..host.vars()
         };
         let page = match cursor.as_deref() {
-            Some(link) if is_link(link) => follow_page(ctx, kind, link, &vars).await?,
+            Some(link) if is_link(link) => follow_page(host, kind, link, &vars).await?,
             Some(_) if !uses_cursor => {
                 return Err(bad_answer("list (a `next` value that is not a link)"));
             }
-            _ => fetch_page_of(ctx, kind, &vars).await?,
+            _ => fetch_page_of(host, kind, &vars).await?,
         };
         let got = page.items.len() as u64;
         items.extend(page.items);
@@ -100,14 +100,15 @@ pub(super) async fn walk_list(
 }
 
 /// The app's first page number (1 unless the mapping says `page_base = 0`).
-pub(super) fn base_page(m: &crate::mapping::ResourceMapping) -> u64 {
+pub fn base_page(m: &ResourceMapping) -> u64 {
     match m.paging() {
         Paging::Page { base } => base,
         _ => 1,
     }
 }
 
-pub(super) fn base_offset(m: &crate::mapping::ResourceMapping) -> u64 {
+/// The app's first offset (0 unless the mapping says otherwise).
+pub fn base_offset(m: &ResourceMapping) -> u64 {
     match m.paging() {
         Paging::Offset { base } => base,
         _ => 0,
@@ -116,13 +117,13 @@ pub(super) fn base_offset(m: &crate::mapping::ResourceMapping) -> u64 {
 
 /// The app returned fewer records than asked while its total says more
 /// exist: the mapping's `max_page_size` is above the app's real cap.
-pub(super) fn short_pages(size: u64) -> ScimError {
+pub fn short_pages(size: u64) -> ScimError {
     tracing::warn!(
         size,
         "the app returns shorter pages than requested; set max_page_size to its cap"
     );
     ScimError::upstream(
-        http::StatusCode::BAD_GATEWAY,
+        StatusCode::BAD_GATEWAY,
         format!(
             "the app returned a short page for a page size of {size} while its total says more exist; the mapping's max_page_size must be the app's page cap"
         ),
@@ -135,26 +136,31 @@ fn is_link(next: &str) -> bool {
 }
 
 async fn follow_page(
-    ctx: &Ctx<'_>,
+    host: &HostCtx<'_>,
     kind: OpKind,
     link: &str,
     vars: &Vars<'_>,
 ) -> Result<Page, ScimError> {
-    page_of(ctx, kind, ctx.host.follow(kind, link, vars).await?)
+    page_of(host, kind, host.follow(kind, link, vars).await?)
 }
 
-pub(super) async fn fetch_page(ctx: &Ctx<'_>, vars: &Vars<'_>) -> Result<Page, ScimError> {
-    fetch_page_of(ctx, OpKind::List, vars).await
+/// One page of the app's list.
+pub async fn fetch_page(host: &HostCtx<'_>, vars: &Vars<'_>) -> Result<Page, ScimError> {
+    fetch_page_of(host, OpKind::List, vars).await
 }
 
-async fn fetch_page_of(ctx: &Ctx<'_>, kind: OpKind, vars: &Vars<'_>) -> Result<Page, ScimError> {
-    page_of(ctx, kind, ctx.host.read(kind, vars).await?)
+async fn fetch_page_of(
+    host: &HostCtx<'_>,
+    kind: OpKind,
+    vars: &Vars<'_>,
+) -> Result<Page, ScimError> {
+    page_of(host, kind, host.read(kind, vars).await?)
 }
 
 /// The page in a list answer.
-fn page_of(ctx: &Ctx<'_>, kind: OpKind, reply: HostReply) -> Result<Page, ScimError> {
+fn page_of(host: &HostCtx<'_>, kind: OpKind, reply: HostReply) -> Result<Page, ScimError> {
     let body = reply.body.ok_or_else(|| bad_answer(kind.key()))?;
-    ctx.mapping()
+    host.mapping
         .extract_page_of(kind, &body)
         .map_err(ScimError::from)
 }
