@@ -1,13 +1,15 @@
-//! Walking an app's list from the start, page by page, in whichever paging
-//! style the mapping declares (offset, page, cursor token, next link or
-//! none): for scans, lookups and a group's member listing. A walk is bounded by a limit on the items read and by
+//! The app's lists, page by page, in whichever paging style the mapping
+//! declares (offset, page, cursor token, next link or none): the app
+//! pages that make up one SCIM page ([`page`]), and walking a list from
+//! the start for scans, lookups and a group's member listing
+//! ([`walk_list`]). A walk is bounded by a limit on the items read and by
 //! the number of calls, and an answer that does not fit (a short page
 //! while the app's total says more exist, a `next` that is neither a
 //! cursor the mapping sends back nor a link) is a 502 rather than a
 //! silent gap.
 
 use super::{HostCtx, HostReply, bad_answer};
-use crate::error::ScimError;
+use crate::error::{ScimError, ScimType};
 use crate::mapping::{OpKind, Page, Paging, PushdownRule, ResourceMapping, Vars};
 use http::StatusCode;
 use serde_json::Value;
@@ -99,8 +101,104 @@ pub async fn walk_list(
     Ok((items, false))
 }
 
+/// The app's records of one unfiltered SCIM page (`startIndex` `start`,
+/// `count` records) and the total to report: one app page or a few where
+/// the app can seek; where it cannot (cursors, or no paging), a walk from
+/// the start, bounded by `scan_limit`.
+pub async fn page(
+    host: &HostCtx<'_>,
+    start: u64,
+    count: u64,
+    scan_limit: u64,
+) -> Result<(Vec<Value>, u64), ScimError> {
+    let m = host.mapping;
+    if matches!(m.paging(), Paging::Cursor | Paging::None) {
+        return walked_page(host, start, count, scan_limit).await;
+    }
+    let plan = m.plan_pages(start, count.max(1));
+    let mut items = Vec::new();
+    let mut total = None;
+    let mut at_end = false;
+    for req in &plan {
+        let vars = Vars {
+            offset: req.offset,
+            limit: req.limit,
+            page: req.page,
+            ..host.vars()
+        };
+        let page = fetch_page_of(host, OpKind::List, &vars).await?;
+        total = total.or(page.total);
+        let got = page.items.len();
+        items.extend(page.items.into_iter().skip(req.skip).take(req.take));
+        if let Some(limit) = req.limit.filter(|l| (got as u64) < *l) {
+            // A short page is the end, unless the app's total says records
+            // follow it: then the app caps pages below our size and the
+            // next SCIM page would skip records.
+            let reached = match (req.offset, req.page) {
+                (Some(offset), _) => offset.saturating_sub(base_offset(m)) + got as u64,
+                (None, Some(page)) => page.saturating_sub(base_page(m)) * limit + got as u64,
+                (None, None) => got as u64,
+            };
+            if page.total.is_some_and(|t| t > reached) {
+                return Err(short_pages(limit));
+            }
+            at_end = true;
+            break;
+        }
+    }
+    if count == 0 {
+        items.clear();
+    }
+    let returned = items.len() as u64;
+    // Without a total from the app: exact at the end, otherwise one more
+    // than seen so that clients ask for the next page.
+    let total = total.unwrap_or(if at_end {
+        start - 1 + returned
+    } else {
+        start + returned
+    });
+    Ok((items, total))
+}
+
+/// [`page`] for an app that cannot seek: walk from the start, bounded by
+/// the scan limit.
+async fn walked_page(
+    host: &HostCtx<'_>,
+    start: u64,
+    count: u64,
+    scan_limit: u64,
+) -> Result<(Vec<Value>, u64), ScimError> {
+    let wanted = (start - 1).saturating_add(count);
+    // Without paging the one call already returned everything: keep it
+    // all, so the total is exact.
+    let bound = if host.mapping.paging() == Paging::None {
+        u64::MAX
+    } else if wanted > scan_limit {
+        return Err(ScimError::bad_request(
+            ScimType::TooMany,
+            format!(
+                "the app pages with cursors, so reaching startIndex {start} means reading more than the scan limit of {scan_limit} resources"
+            ),
+        ));
+    } else {
+        wanted
+    };
+    let (items, complete) = walk_list(host, OpKind::List, None, &[], None, bound).await?;
+    let total = if complete {
+        items.len() as u64
+    } else {
+        wanted + 1
+    };
+    let picked = items
+        .into_iter()
+        .skip((start - 1) as usize)
+        .take(count as usize)
+        .collect();
+    Ok((picked, total))
+}
+
 /// The app's first page number (1 unless the mapping says `page_base = 0`).
-pub fn base_page(m: &ResourceMapping) -> u64 {
+fn base_page(m: &ResourceMapping) -> u64 {
     match m.paging() {
         Paging::Page { base } => base,
         _ => 1,
@@ -108,7 +206,7 @@ pub fn base_page(m: &ResourceMapping) -> u64 {
 }
 
 /// The app's first offset (0 unless the mapping says otherwise).
-pub fn base_offset(m: &ResourceMapping) -> u64 {
+fn base_offset(m: &ResourceMapping) -> u64 {
     match m.paging() {
         Paging::Offset { base } => base,
         _ => 0,
@@ -117,7 +215,7 @@ pub fn base_offset(m: &ResourceMapping) -> u64 {
 
 /// The app returned fewer records than asked while its total says more
 /// exist: the mapping's `max_page_size` is above the app's real cap.
-pub fn short_pages(size: u64) -> ScimError {
+fn short_pages(size: u64) -> ScimError {
     tracing::warn!(
         size,
         "the app returns shorter pages than requested; set max_page_size to its cap"
@@ -142,11 +240,6 @@ async fn follow_page(
     vars: &Vars<'_>,
 ) -> Result<Page, ScimError> {
     page_of(host, kind, host.follow(kind, link, vars).await?)
-}
-
-/// One page of the app's list.
-pub async fn fetch_page(host: &HostCtx<'_>, vars: &Vars<'_>) -> Result<Page, ScimError> {
-    fetch_page_of(host, OpKind::List, vars).await
 }
 
 async fn fetch_page_of(

@@ -10,7 +10,7 @@
 use super::Ctx;
 use crate::error::{ScimError, ScimType};
 use crate::host::{bad_answer, paging};
-use crate::mapping::{OpKind, Paging, PushdownRule, Vars};
+use crate::mapping::{OpKind, PushdownRule, Vars};
 use crate::protocol::LIST_URN;
 use crate::protocol::filter::{CompValue, CompareOp, Filter, matches};
 use crate::protocol::projection::project;
@@ -74,84 +74,10 @@ pub async fn list_scoped(ctx: &Ctx<'_>, q: ListQuery, scope: Scope) -> Result<Va
     }))
 }
 
-/// Unfiltered listing: one app page (or a few) per SCIM page.
+/// Unfiltered listing: the app's records of one SCIM page, mapped.
 async fn page(ctx: &Ctx<'_>, start: u64, count: u64) -> Result<(Vec<Value>, u64), ScimError> {
-    let m = ctx.mapping();
-    if matches!(m.paging(), Paging::Cursor | Paging::None) {
-        // The app cannot seek: walk from the start, bounded by the scan limit.
-        let wanted = (start - 1).saturating_add(count);
-        // Without paging the one call already returned everything: keep it
-        // all, so the total is exact.
-        let scan_limit = ctx.config().scim.filter_scan_limit as u64;
-        let bound = if m.paging() == Paging::None {
-            u64::MAX
-        } else if wanted > scan_limit {
-            return Err(ScimError::bad_request(
-                ScimType::TooMany,
-                format!(
-                    "the app pages with cursors, so reaching startIndex {start} means reading more than the scan limit of {scan_limit} resources"
-                ),
-            ));
-        } else {
-            wanted
-        };
-        let (items, complete) = walk(ctx, None, bound).await?;
-        let total = if complete {
-            items.len() as u64
-        } else {
-            wanted + 1
-        };
-        let picked = items
-            .into_iter()
-            .skip((start - 1) as usize)
-            .take(count as usize)
-            .collect();
-        return Ok((map_all(ctx, picked).await?, total));
-    }
-    let plan = m.plan_pages(start, count.max(1));
-    let mut items = Vec::new();
-    let mut total = None;
-    let mut at_end = false;
-    for req in &plan {
-        let vars = Vars {
-            offset: req.offset,
-            limit: req.limit,
-            page: req.page,
-            ..ctx.host.vars()
-        };
-        let page = paging::fetch_page(&ctx.host, &vars).await?;
-        total = total.or(page.total);
-        let got = page.items.len();
-        items.extend(page.items.into_iter().skip(req.skip).take(req.take));
-        if let Some(limit) = req.limit.filter(|l| (got as u64) < *l) {
-            // A short page is the end, unless the app's total says records
-            // follow it: then the app caps pages below our size and the
-            // next SCIM page would skip records.
-            let reached = match (req.offset, req.page) {
-                (Some(offset), _) => offset.saturating_sub(paging::base_offset(m)) + got as u64,
-                (None, Some(page)) => {
-                    page.saturating_sub(paging::base_page(m)) * limit + got as u64
-                }
-                (None, None) => got as u64,
-            };
-            if page.total.is_some_and(|t| t > reached) {
-                return Err(paging::short_pages(limit));
-            }
-            at_end = true;
-            break;
-        }
-    }
-    if count == 0 {
-        items.clear();
-    }
-    let returned = items.len() as u64;
-    // Without a total from the app: exact at the end, otherwise one more
-    // than seen so that clients ask for the next page.
-    let total = total.unwrap_or(if at_end {
-        start - 1 + returned
-    } else {
-        start + returned
-    });
+    let scan_limit = ctx.config().scim.filter_scan_limit as u64;
+    let (items, total) = paging::page(&ctx.host, start, count, scan_limit).await?;
     Ok((map_all(ctx, items).await?, total))
 }
 
