@@ -14,62 +14,24 @@ pub mod discovery;
 pub mod input;
 pub mod resource;
 pub mod response;
+pub mod services;
 
-use crate::auth::Authenticator;
+pub use services::Services;
+
 use crate::auth::{AuthError, Principal};
 use crate::body::Body;
 use crate::config::Config;
 use crate::coordination::retry_after_secs;
-use crate::coordination::{Limits, WriteLocks};
 use crate::error::ScimError;
-use crate::host::App;
 use crate::proxy::headers::{ClientInfo, X_FORWARDED_HOST, X_FORWARDED_PROTO, client_address};
 use crate::route::{Action, Endpoint, NoRoute, ResourceKind, ScimRoute};
 use crate::telemetry::metrics::Limit;
 use crate::telemetry::request::set_connection;
-use crate::telemetry::{Audit, Metrics};
-use crate::upstream::HttpClient;
-use discovery::Discovery;
 use http::header::{ALLOW, CONTENT_TYPE, HOST, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{HeaderMap, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use response::{error_response, is_json_media_type, json_response};
 use std::time::Duration;
-
-/// What the front door works with: the parts compiled from the config in
-/// force (one snapshot for the whole request) and the services every
-/// request shares.
-#[derive(Clone, Copy)]
-pub struct Services<'a> {
-    /// The validated config.
-    pub config: &'a Config,
-    /// Accepted bearer tokens.
-    pub auth: &'a Authenticator,
-    /// Rate and concurrency limits.
-    pub limits: &'a Limits,
-    /// Discovery documents.
-    pub discovery: &'a Discovery,
-    /// Per-resource write locks.
-    pub locks: &'a WriteLocks,
-    /// The pooled client to the app.
-    pub client: &'a HttpClient,
-    /// Prometheus metrics.
-    pub metrics: &'a Metrics,
-    /// Provisioning audit events and their webhooks.
-    pub audit: &'a Audit,
-}
-
-impl<'a> Services<'a> {
-    /// The app, as calls on it for SCIM work reach it.
-    pub fn app(&self) -> App<'a> {
-        App {
-            client: self.client,
-            config: self.config,
-            gate: &self.limits.app,
-            metrics: self.metrics,
-        }
-    }
-}
 
 /// The request as the front door received it.
 pub struct Front<'a> {

@@ -7,14 +7,18 @@
 //! be evaluated within the scan limit is a 400 `invalidFilter`, never an
 //! empty list.
 
-use super::Ctx;
+use super::ctx::Ctx;
+use super::filter_check;
+use super::members;
+use super::read::{fetch_any, fetch_current, resource_of};
 use crate::error::{ScimError, ScimType};
 use crate::host::{bad_answer, paging};
 use crate::mapping::{OpKind, PushdownRule, Vars};
 use crate::protocol::LIST_URN;
-use crate::protocol::filter::{CompValue, CompareOp, Filter, matches};
+use crate::protocol::filter::{AttrPath, CompValue, CompareOp, Filter, matches};
 use crate::protocol::projection::project;
 use crate::protocol::query::ListQuery;
+use crate::schema::{ResourceSchema, get_ci};
 use futures_util::{StreamExt, TryStreamExt, stream};
 use serde_json::{Value, json};
 use std::cmp::Ordering;
@@ -39,7 +43,7 @@ pub async fn list(ctx: &Ctx<'_>, q: ListQuery) -> Result<Value, ScimError> {
 /// [`list`] over the accounts of `scope`.
 pub async fn list_scoped(ctx: &Ctx<'_>, q: ListQuery, scope: Scope) -> Result<Value, ScimError> {
     if let Some(f) = &q.filter {
-        super::filter_check::check(ctx.mapping(), f)?;
+        filter_check::check(ctx.mapping(), f)?;
     }
     let count = q
         .count
@@ -55,8 +59,8 @@ pub async fn list_scoped(ctx: &Ctx<'_>, q: ListQuery, scope: Scope) -> Result<Va
         resources.retain(|r| !ctx.mapping().is_protected(r));
         total = total.saturating_sub((before - resources.len()) as u64);
     }
-    if super::members::wanted(&q.projection) {
-        super::members::attach_all(ctx, &mut resources).await?;
+    if members::wanted(&q.projection) {
+        members::attach_all(ctx, &mut resources).await?;
     }
     let resources: Vec<Value> = resources
         .into_iter()
@@ -93,7 +97,7 @@ async fn filtered(
     // `id eq "…"` (Entra's membership check `id eq G and members eq U`)
     // is one read of that resource, however many the app holds.
     if let Some(id) = q.filter.as_ref().and_then(id_term) {
-        let found = match super::fetch_current(ctx, &id).await {
+        let found = match fetch_current(ctx, &id).await {
             Ok(c) => vec![c.scim],
             Err(e) if e.status == http::StatusCode::NOT_FOUND => Vec::new(),
             Err(e) => return Err(e),
@@ -139,7 +143,7 @@ async fn finish_filtered(
 ) -> Result<(Vec<Value>, u64), ScimError> {
     if let Some(f) = &q.filter {
         if names_members(f) {
-            super::members::attach_all(ctx, &mut resources).await?;
+            members::attach_all(ctx, &mut resources).await?;
         }
         let schema = ctx.mapping().schema();
         resources.retain(|r| matches(f, r, schema));
@@ -233,7 +237,7 @@ pub(super) async fn lookup(
 /// Collects the `attr eq value` terms reachable through `and` (and inside
 /// value paths) as (lookup key, value, caseExact).
 fn conjuncts(
-    schema: &crate::schema::ResourceSchema,
+    schema: &ResourceSchema,
     f: &Filter,
     parent: Option<&str>,
     out: &mut Vec<(String, String, bool)>,
@@ -281,7 +285,7 @@ async fn walk(
 async fn map_all(ctx: &Ctx<'_>, items: Vec<Value>) -> Result<Vec<Value>, ScimError> {
     let m = ctx.mapping();
     if !m.fetch_each() {
-        return items.iter().map(|i| ctx.resource_of(i)).collect();
+        return items.iter().map(|i| resource_of(ctx, i)).collect();
     }
     let ids: Vec<String> = items
         .iter()
@@ -297,7 +301,7 @@ async fn map_all(ctx: &Ctx<'_>, items: Vec<Value>) -> Result<Vec<Value>, ScimErr
         .collect::<Result<_, _>>()?;
     stream::iter(
         ids.into_iter()
-            .map(|id| async move { super::fetch_any(ctx, &id).await.map(|c| c.scim) }),
+            .map(|id| async move { fetch_any(ctx, &id).await.map(|c| c.scim) }),
     )
     .buffered(ctx.config().host.concurrency)
     .try_collect()
@@ -306,15 +310,15 @@ async fn map_all(ctx: &Ctx<'_>, items: Vec<Value>) -> Result<Vec<Value>, ScimErr
 
 /// Sorts by an attribute (RFC 7644 §3.4.2.3): missing values sort last in
 /// ascending order; strings compare case-insensitively.
-fn sort(resources: &mut [Value], by: &crate::protocol::filter::AttrPath, descending: bool) {
+fn sort(resources: &mut [Value], by: &AttrPath, descending: bool) {
     let key = |r: &Value| -> Option<Value> {
         let base = match &by.urn {
-            Some(urn) => crate::schema::get_ci(r, urn)?,
+            Some(urn) => get_ci(r, urn)?,
             None => r,
         };
-        let mut v = crate::schema::get_ci(base, &by.name)?;
+        let mut v = get_ci(base, &by.name)?;
         if let Some(sub) = &by.sub {
-            v = crate::schema::get_ci(v, sub)?;
+            v = get_ci(v, sub)?;
         }
         Some(v.clone())
     };

@@ -9,7 +9,8 @@
 use http::StatusCode;
 use serde_json::{Value, json};
 
-use super::Ctx;
+use super::ctx::Ctx;
+use super::read::id_of;
 use crate::error::{ScimError, ScimType};
 use crate::host::paging;
 use crate::mapping::{OpKind, Vars};
@@ -76,6 +77,16 @@ pub fn ids_of(members: Option<&Value>) -> Result<Vec<String>, ScimError> {
     Ok(out)
 }
 
+/// Removes and returns a resource's `members` (any case).
+pub fn take(resource: &mut Value) -> Option<Value> {
+    let o = resource.as_object_mut()?;
+    let key = o
+        .keys()
+        .find(|k| k.eq_ignore_ascii_case("members"))
+        .cloned()?;
+    o.remove(&key)
+}
+
 /// Whether a response with this projection shows `members`.
 pub fn wanted(p: &Projection) -> bool {
     let named = |list: &[String]| {
@@ -136,7 +147,7 @@ pub async fn attach(ctx: &Ctx<'_>, resource: &mut Value, p: &Projection) -> Resu
     if !managed(ctx) || !wanted(p) {
         return Ok(());
     }
-    let id = super::id_of(resource)?;
+    let id = id_of(resource)?;
     let members = load(ctx, &id).await?;
     if let Value::Object(o) = resource {
         o.insert("members".into(), Value::Array(members));
@@ -150,7 +161,7 @@ pub async fn attach_all(ctx: &Ctx<'_>, resources: &mut [Value]) -> Result<(), Sc
         return Ok(());
     }
     for r in resources.iter_mut().filter(|r| r.get("members").is_none()) {
-        let id = super::id_of(r)?;
+        let id = id_of(r)?;
         let members = load(ctx, &id).await?;
         if let Value::Object(o) = r {
             o.insert("members".into(), Value::Array(members));
