@@ -6,7 +6,7 @@
 
 use crate::config::Config;
 use crate::error::ScimError;
-use crate::state::State;
+use crate::runtime::State;
 use http::Method;
 use serde_json::Value;
 

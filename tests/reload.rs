@@ -6,7 +6,7 @@
 mod support;
 
 use http::{Request, StatusCode};
-use scim_sidecar::reload::Reloader;
+use scim_sidecar::runtime::Reloader;
 use std::path::Path;
 use support::*;
 

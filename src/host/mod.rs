@@ -12,6 +12,7 @@
 
 pub mod exec;
 pub mod paging;
+pub mod ready;
 mod retry;
 
 use crate::body::{empty, full};

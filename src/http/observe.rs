@@ -12,9 +12,8 @@ use super::access::{Access, IpText};
 use crate::body::Body;
 use crate::config::AccessLog;
 use crate::route::{Endpoint, Labels, ResourceKind, Route};
-use crate::state::State;
-use crate::telemetry::audit::{EventKind, ProvisioningEvent, ResourceType};
-use crate::telemetry::metrics::{InFlight, ScimLabels};
+use crate::telemetry::audit::{Audit, EventKind, ProvisioningEvent, ResourceType};
+use crate::telemetry::metrics::{InFlight, Metrics, ScimLabels};
 use crate::telemetry::request::{RequestCtx, X_REQUEST_ID};
 use http::{Request, Response};
 use std::net::IpAddr;
@@ -72,15 +71,17 @@ pub struct Observed {
 
 impl Observed {
     /// Starts observing `req` from `client`, classified as `route`;
-    /// `access` says which pass-through requests get an access line.
+    /// `access` says which pass-through requests get an access line,
+    /// `request_id` makes an id for a request that brings none.
     pub fn start<B>(
-        state: &State,
+        metrics: &Metrics,
+        request_id: impl FnOnce() -> String,
         req: &Request<B>,
         client: IpAddr,
         access: AccessLog,
         route: &Route,
     ) -> Self {
-        let ctx = RequestCtx::new(req.headers(), || state.request_id());
+        let ctx = RequestCtx::new(req.headers(), request_id);
         let started = Instant::now();
         let scim = ScimSeen::of(route);
         let route = route.name();
@@ -117,7 +118,7 @@ impl Observed {
             }
         };
         Self {
-            _in_flight: state.metrics.in_flight(route),
+            _in_flight: metrics.in_flight(route),
             ctx,
             span,
             started,
@@ -136,9 +137,15 @@ impl Observed {
         self.ctx.clone()
     }
 
-    /// Records the outcome (inside the request span) and returns the
-    /// response with its `X-Request-Id`.
-    pub fn finish(self, state: &State, mut resp: Response<Body>) -> Response<Body> {
+    /// Records the outcome (inside the request span) in `metrics` and, for
+    /// a refused SCIM write, `audit`, and returns the response with its
+    /// `X-Request-Id`.
+    pub fn finish(
+        self,
+        metrics: &Metrics,
+        audit: &Audit,
+        mut resp: Response<Body>,
+    ) -> Response<Body> {
         let elapsed = self.started.elapsed();
         let status = resp.status();
         match &self.scim {
@@ -152,7 +159,7 @@ impl Observed {
                     duration_ms,
                     "scim request"
                 );
-                state.metrics.scim_request(
+                metrics.scim_request(
                     ScimLabels {
                         connection: conn.map_or_else(|| "none".to_string(), |c| c.id.clone()),
                         resource: seen.labels.resource,
@@ -167,7 +174,7 @@ impl Observed {
                     status.is_client_error() || status.is_server_error(),
                 ) {
                     let id = seen.id.clone().unwrap_or_default();
-                    state.audit.record(
+                    audit.record(
                         ProvisioningEvent::for_connection(kind, c.clone(), id)
                             .failed(status.as_u16()),
                     );
@@ -176,19 +183,14 @@ impl Observed {
                 resp
             }
             None => {
-                state.metrics.passthrough(status, elapsed);
+                metrics.passthrough(status, elapsed);
                 if !resp.headers().contains_key(X_REQUEST_ID) {
                     resp.headers_mut().insert(X_REQUEST_ID, self.ctx.header());
                 }
                 match self.access {
-                    Some(a) => resp.map(|b| {
-                        a.body(
-                            status.as_u16(),
-                            b,
-                            state.metrics.passthrough_response_bytes(),
-                        )
-                    }),
-                    None => resp.map(|b| state.metrics.count_body(b, false)),
+                    Some(a) => resp
+                        .map(|b| a.body(status.as_u16(), b, metrics.passthrough_response_bytes())),
+                    None => resp.map(|b| metrics.count_body(b, false)),
                 }
             }
         }
