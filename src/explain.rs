@@ -7,6 +7,7 @@
 use crate::config::Config;
 use crate::error::ScimError;
 use crate::runtime::State;
+use crate::scim::resource::{explain_request, read_request};
 use http::Method;
 use serde_json::Value;
 
@@ -71,7 +72,7 @@ pub async fn explain(config: Config, req: Request<'_>) -> Result<String, Explain
             .as_deref()
             .unwrap_or_default()
     );
-    crate::scim::resource::explain_request(
+    explain_request(
         state.services(&rt),
         index,
         &req.method,
@@ -102,7 +103,7 @@ pub async fn probe(config: Config) -> Result<String, ExplainError> {
     let read = |rest: String, query: Option<&'static str>| {
         let (state, rt, base) = (&state, &rt, &base);
         async move {
-            crate::scim::resource::read_request(state.services(rt), 0, &rest, query, base)
+            read_request(state.services(rt), 0, &rest, query, base)
                 .await
                 .map_err(ExplainError::Scim)
         }

@@ -1,14 +1,14 @@
 //! The SCIM front door: everything below a SCIM base path (`[scim]
-//! base_path` or a connection's own), routed once ([`ScimRoute`]).
-//! A request goes through named phases — authenticate (a token is valid
-//! only on its connection's base path; a request without a valid one
-//! meets the guard against token guessing), rate-limit the connection,
-//! check the media type, take the route's action, then the endpoint —
-//! and every
-//! outcome, including every failure, is a SCIM response
-//! (`application/scim+json`, RFC 7644 §3.12 error bodies). SCIM requests
-//! are never forwarded to the app as they are, so the IdP's
-//! `Authorization` header never reaches it.
+//! base_path` or a connection's own), routed once before it gets here
+//! ([`ScimRoute`]). A request goes through named phases — authenticate (a
+//! token is valid only on its connection's base path; a request without a
+//! valid one meets the guard against token guessing), rate-limit the
+//! connection, check the media type, take the route's action, then the
+//! endpoint — and every outcome, including every failure, is a SCIM
+//! response (`application/scim+json`, RFC 7644 §3.12 error bodies). SCIM
+//! requests are never forwarded to the app as they are, so the IdP's
+//! `Authorization` header never reaches it. What the front door works
+//! with is handed to it ([`Services`]).
 
 pub mod discovery;
 pub mod input;
