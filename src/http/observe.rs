@@ -13,7 +13,7 @@ use crate::body::Body;
 use crate::config::AccessLog;
 use crate::scim::route::{self, Endpoint, ResourceKind};
 use crate::state::State;
-use crate::telemetry::audit::{EventKind, ProvisioningEvent, ResourceType};
+use crate::telemetry::event::{EventKind, ProvisioningEvent, ResourceType};
 use crate::telemetry::metrics::{InFlight, ScimLabels};
 use crate::telemetry::request::{RequestCtx, X_REQUEST_ID};
 use http::{Method, Request, Response};

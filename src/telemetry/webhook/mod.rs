@@ -10,7 +10,7 @@
 mod deliver;
 pub mod sign;
 
-use super::audit::ProvisioningEvent;
+use super::event::ProvisioningEvent;
 use super::metrics::{DropReason, Metrics};
 use crate::config::WebhookConfig;
 use arc_swap::ArcSwap;
