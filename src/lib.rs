@@ -19,8 +19,6 @@ pub mod hex;
 pub mod host;
 pub mod http;
 pub mod limits;
-pub mod logbuf;
-pub mod logfmt;
 pub mod mapping;
 pub mod onboard;
 pub mod plan;

@@ -18,6 +18,8 @@ mod process;
 
 pub use format::{Format, PROMETHEUS_CONTENT_TYPE};
 
+use crate::auth::{AuthError, Scheme};
+use crate::body::Body;
 use bytes::Bytes;
 use http::StatusCode;
 use http_body_util::BodyExt;
@@ -84,7 +86,7 @@ struct ReasonLabel {
 struct TokenLabels {
     connection: String,
     token: u32,
-    /// `bearer` or `bare` ([`crate::auth::Scheme`]).
+    /// `bearer` or `bare` ([`Scheme`]).
     scheme: &'static str,
 }
 
@@ -227,7 +229,7 @@ impl Metrics {
     }
 
     /// Like [`Metrics::new`], exposing `log_drops` — the count of log
-    /// lines the log writer dropped (see [`crate::logbuf`]), which exists
+    /// lines the log writer dropped (see [`super::logs::buffer`]), which exists
     /// before the registry does — as `log_lines_dropped`.
     pub fn with_log_drops(log_drops: Counter) -> Self {
         let mut root = Registry::default();
@@ -400,8 +402,7 @@ impl Metrics {
 
     /// A SCIM request refused by authentication (labelled `missing`,
     /// `malformed` or `invalid`).
-    pub fn auth_failure(&self, error: &crate::auth::AuthError) {
-        use crate::auth::AuthError;
+    pub fn auth_failure(&self, error: &AuthError) {
         let reason = match error {
             AuthError::Missing => "missing",
             AuthError::Malformed => "malformed",
@@ -414,7 +415,7 @@ impl Metrics {
 
     /// An authenticated SCIM request: its connection, token index and how
     /// the token was presented.
-    pub fn token_used(&self, connection: &str, token: usize, scheme: crate::auth::Scheme) {
+    pub fn token_used(&self, connection: &str, token: usize, scheme: Scheme) {
         self.scim_token_uses
             .get_or_create(&TokenLabels {
                 connection: connection.to_owned(),
@@ -483,7 +484,7 @@ impl Metrics {
 
     /// Wraps a pass-through body so that its bytes are counted as they
     /// stream; `request` is the client-to-app direction.
-    pub fn count_body<B>(&self, body: B, request: bool) -> crate::body::Body
+    pub fn count_body<B>(&self, body: B, request: bool) -> Body
     where
         B: hyper::body::Body<Data = Bytes, Error = hyper::Error> + Send + Sync + 'static,
     {
@@ -502,7 +503,7 @@ impl Metrics {
     }
 
     /// The pass-through response byte counter, for a body that counts
-    /// its own bytes (see [`crate::http::access`]).
+    /// its own bytes (the access log's, which also notes how it ended).
     pub fn passthrough_response_bytes(&self) -> Counter {
         self.hot.bytes_response.clone()
     }
