@@ -11,17 +11,15 @@
 
 pub mod auth;
 pub mod body;
+pub mod cli;
 pub mod config;
 pub mod diagnostic;
-pub mod dryrun;
 pub mod error;
-pub mod explain;
 pub mod hex;
 pub mod host;
 pub mod http;
 pub mod limits;
 pub mod mapping;
-pub mod onboard;
 pub mod plan;
 pub mod protocol;
 pub mod proxy;
