@@ -11,16 +11,13 @@
 //! The request is sent in origin form with a `Host` header (the app's
 //! authority unless the caller set one), as RFC 9112 §3.2 asks.
 
-use crate::body::Body;
-use bytes::Bytes;
+use crate::body::{Body, Watched, Watcher};
 use http::uri::{Authority, Scheme};
 use http::{HeaderValue, Request, Response, StatusCode, Uri};
-use hyper::body::{Frame, Incoming, SizeHint};
+use hyper::body::Incoming;
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio::time::Instant;
@@ -198,13 +195,8 @@ impl HttpClient {
     ) -> Response<PooledBody> {
         // An upgraded connection belongs to the two ends it joins now.
         let keep = resp.status() != StatusCode::SWITCHING_PROTOCOLS;
-        let mut back = keep.then(|| (self.clone(), origin, sender));
-        if hyper::body::Body::is_end_stream(resp.body())
-            && let Some((client, origin, sender)) = back.take()
-        {
-            client.checkin(origin, sender);
-        }
-        resp.map(|inner| PooledBody { inner, back })
+        let back = Checkin(keep.then(|| (self.clone(), origin, sender)));
+        resp.map(|inner| Watched::new(inner, back))
     }
 }
 
@@ -255,37 +247,18 @@ fn origin_form(req: Request<Body>) -> Result<(Origin, Request<Body>), PoolError>
 }
 
 /// A response body from the app; its end returns the connection.
-pub struct PooledBody {
-    inner: Incoming,
-    back: Option<(HttpClient, Origin, SendRequest<Body>)>,
-}
+pub type PooledBody = Watched<Incoming, Checkin>;
 
-impl hyper::body::Body for PooledBody {
-    type Data = Bytes;
-    type Error = hyper::Error;
+/// Puts a connection back in the pool when the response body on it has
+/// been read to its end (and closes it, by dropping it, when the body is
+/// dropped before).
+pub struct Checkin(Option<(HttpClient, Origin, SendRequest<Body>)>);
 
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
-        let polled = Pin::new(&mut self.inner).poll_frame(cx);
-        let done = match &polled {
-            Poll::Ready(None) => true,
-            Poll::Ready(Some(Ok(_))) => self.inner.is_end_stream(),
-            _ => false,
-        };
-        if done && let Some((client, origin, sender)) = self.back.take() {
+impl Watcher for Checkin {
+    fn end(&mut self) {
+        if let Some((client, origin, sender)) = self.0.take() {
             client.checkin(origin, sender);
         }
-        polled
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
     }
 }
 
