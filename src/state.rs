@@ -10,13 +10,14 @@
 //! changes the rules under a request in flight.
 
 use crate::auth::Authenticator;
+use crate::client::HttpClient;
 use crate::config::Config;
 use crate::limits::Limits;
 use crate::scim::base_path::BasePaths;
 use crate::scim::discovery::Discovery;
 use crate::scim::locks::WriteLocks;
 use crate::telemetry::{Audit, Metrics, Telemetry};
-use crate::upstream::{HttpClient, build_client};
+use crate::upstream::build_client;
 use arc_swap::ArcSwap;
 use rustls::crypto::CryptoProvider;
 use std::sync::Arc;

@@ -10,9 +10,10 @@ pub mod headers;
 mod upgrade;
 
 use crate::body::{Body, Watched, Watcher, full};
+use crate::client::PooledBody;
 use crate::state::{Runtime, State};
 use crate::telemetry::request::current_id;
-use crate::upstream::{PooledBody, UpstreamError, send};
+use crate::upstream::{UpstreamError, send};
 use headers::{ClientInfo, set_forwarded, strip_hop_by_hop};
 use http::header::{CONNECTION, CONTENT_TYPE, HOST, HeaderValue, UPGRADE};
 use http::uri::PathAndQuery;
