@@ -7,8 +7,9 @@
 //! [`buffer`], so logging never puts a `write(2)` on a request's
 //! path and never waits for a sink that takes nothing: lines it cannot
 //! keep are dropped, counted in the [`LogOutput::dropped`] counter (which
-//! `main` hands to the metrics registry) and reported by one line where
-//! they went missing. Keep the [`LogOutput`] [`init`] returns until exit.
+//! `scim-sidecar run` hands to the metrics registry) and reported by one
+//! line where they went missing. Keep the [`LogOutput`] [`init`] returns
+//! until exit.
 
 pub mod buffer;
 pub mod json;
