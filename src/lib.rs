@@ -11,18 +11,16 @@
 
 pub mod auth;
 pub mod body;
+pub mod cli;
+pub mod client;
 pub mod config;
 pub mod coordination;
-pub mod dryrun;
+pub mod diagnostic;
 pub mod error;
-pub mod explain;
 pub mod hex;
 pub mod host;
 pub mod http;
-pub mod logbuf;
-pub mod logfmt;
 pub mod mapping;
-pub mod onboard;
 pub mod plan;
 pub mod protocol;
 pub mod proxy;

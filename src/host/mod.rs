@@ -16,6 +16,7 @@ pub mod ready;
 mod retry;
 
 use crate::body::{empty, full};
+use crate::client::HttpClient;
 use crate::config::{Config, Connection};
 use crate::coordination::AppGate;
 use crate::error::{ScimError, ScimType};
@@ -26,7 +27,7 @@ use crate::plan::Repeat;
 use crate::telemetry::metrics::{Limit, Metrics};
 use crate::telemetry::record_app_call;
 use crate::telemetry::request::{X_REQUEST_ID, current_header};
-use crate::upstream::{HttpClient, UpstreamError, send};
+use crate::upstream::{UpstreamError, send};
 use http::header::{ACCEPT, CONTENT_TYPE, HeaderValue, LOCATION, RETRY_AFTER};
 use http::{Request, StatusCode, Uri};
 use http_body_util::{BodyExt, Limited};

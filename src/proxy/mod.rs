@@ -9,23 +9,20 @@
 pub mod headers;
 mod upgrade;
 
-use crate::body::{Body, full};
+use crate::body::{Body, Watched, Watcher, full};
+use crate::client::{HttpClient, PooledBody};
 use crate::config::UpstreamConfig;
 use crate::telemetry::Metrics;
 use crate::telemetry::request::current_id;
-use crate::upstream::{HttpClient, PooledBody, UpstreamError, send};
-use bytes::Bytes;
+use crate::upstream::{UpstreamError, send};
 use headers::{ClientInfo, set_forwarded, strip_hop_by_hop};
 use http::header::{CONNECTION, CONTENT_TYPE, HOST, HeaderValue, UPGRADE};
 use http::uri::PathAndQuery;
 use http::{Method, Request, Response, StatusCode, Uri, Version};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use hyper::body::{Frame, SizeHint};
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::task::{Context, Poll};
 
 /// Forwards one request from `client` to the app (`up`, through the
 /// pooled `app` client; its bytes counted in `metrics`) and returns the
@@ -76,10 +73,7 @@ pub async fn forward(
         parts.headers.insert(UPGRADE, proto.clone());
     }
     let broken = Arc::new(AtomicBool::new(false));
-    let body = ClientBody {
-        inner: body,
-        broken: broken.clone(),
-    };
+    let body = Watched::new(body, Broken(broken.clone()));
     let upstream_req = Request::from_parts(parts, metrics.count_body(body, true));
     let sent = send(app, upstream_req, up.response_header_timeout).await;
     let mut resp = match sent {
@@ -120,34 +114,14 @@ fn failed(e: &UpstreamError, (method, path): &(Method, Option<PathAndQuery>)) ->
     plain(e.status(), text)
 }
 
-/// The client's request body on its way to the app; remembers whether it
-/// failed, so that a broken upload is answered 400 and not blamed on the app.
-struct ClientBody {
-    inner: Incoming,
-    broken: Arc<AtomicBool>,
-}
+/// Watches the client's request body on its way to the app and remembers
+/// whether it failed, so that a broken upload is answered 400 and not
+/// blamed on the app.
+struct Broken(Arc<AtomicBool>);
 
-impl hyper::body::Body for ClientBody {
-    type Data = Bytes;
-    type Error = hyper::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
-        let polled = Pin::new(&mut self.inner).poll_frame(cx);
-        if let Poll::Ready(Some(Err(_))) = &polled {
-            self.broken.store(true, Ordering::Release);
-        }
-        polled
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
+impl Watcher for Broken {
+    fn error(&mut self) {
+        self.0.store(true, Ordering::Release);
     }
 }
 

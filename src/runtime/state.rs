@@ -11,6 +11,7 @@
 //! door's view of both.
 
 use crate::auth::Authenticator;
+use crate::client::HttpClient;
 use crate::config::Config;
 use crate::coordination::{Limits, WriteLocks};
 use crate::hex;
@@ -18,7 +19,7 @@ use crate::route::BasePaths;
 use crate::scim::Services;
 use crate::scim::discovery::Discovery;
 use crate::telemetry::{Audit, Metrics, Telemetry};
-use crate::upstream::{HttpClient, build_client};
+use crate::upstream::build_client;
 use arc_swap::ArcSwap;
 use rustls::crypto::CryptoProvider;
 use std::sync::Arc;

@@ -5,11 +5,11 @@
 
 use super::discovery::Discovery;
 use crate::auth::Authenticator;
+use crate::client::HttpClient;
 use crate::config::Config;
 use crate::coordination::{Limits, WriteLocks};
 use crate::host::App;
 use crate::telemetry::{Audit, Metrics};
-use crate::upstream::HttpClient;
 
 /// The front door's view of the running sidecar for one request.
 #[derive(Clone, Copy)]

@@ -18,7 +18,7 @@ mod process;
 
 pub use format::{Format, PROMETHEUS_CONTENT_TYPE};
 
-use crate::body::Body;
+use crate::body::{Body, Watched, Watcher};
 use bytes::Bytes;
 use http::StatusCode;
 use http_body_util::BodyExt;
@@ -234,8 +234,8 @@ impl Metrics {
     }
 
     /// Like [`Metrics::new`], exposing `log_drops` — the count of log
-    /// lines the non-blocking log writer dropped, which exists before the
-    /// registry does — as `log_lines_dropped`.
+    /// lines the log writer dropped (see [`super::logs::buffer`]), which exists
+    /// before the registry does — as `log_lines_dropped`.
     pub fn with_log_drops(log_drops: Counter) -> Self {
         let mut root = Registry::default();
         root.register_collector(Box::new(process::ProcessCollector::new()));
@@ -486,24 +486,18 @@ impl Metrics {
     /// stream; `request` is the client-to-app direction.
     pub fn count_body<B>(&self, body: B, request: bool) -> Body
     where
-        B: hyper::body::Body<Data = Bytes, Error = hyper::Error> + Send + Sync + 'static,
+        B: hyper::body::Body<Data = Bytes, Error = hyper::Error> + Send + Sync + Unpin + 'static,
     {
         let counter = if request {
             self.hot.bytes_request.clone()
         } else {
             self.hot.bytes_response.clone()
         };
-        body.map_frame(move |frame| {
-            if let Some(data) = frame.data_ref() {
-                counter.inc_by(data.len() as u64);
-            }
-            frame
-        })
-        .boxed()
+        Watched::new(body, ByteCount(counter)).boxed()
     }
 
     /// The pass-through response byte counter, for a body that counts
-    /// its own bytes (the access line's body).
+    /// its own bytes (the access log's, which also notes how it ended).
     pub fn passthrough_response_bytes(&self) -> Counter {
         self.hot.bytes_response.clone()
     }
@@ -555,6 +549,15 @@ impl Metrics {
                 webhook: webhook.to_string(),
             })
             .clone()
+    }
+}
+
+/// Counts the data bytes of a body into a pass-through byte counter.
+struct ByteCount(Counter);
+
+impl Watcher for ByteCount {
+    fn data(&mut self, len: usize) {
+        self.0.inc_by(len as u64);
     }
 }
 
