@@ -5,7 +5,7 @@
 
 use crate::support;
 
-use scim_sidecar::explain::{ExplainError, Request, explain};
+use scim_sidecar::cli::explain::{ExplainError, Request, explain};
 use serde_json::json;
 use std::process::Command;
 use support::*;
@@ -189,7 +189,7 @@ fn offline_through_the_binary_needs_no_app() {
 #[tokio::test]
 async fn probe_shows_one_real_user_and_group_and_what_came_out_empty() {
     let (_app, addr) = demo().await;
-    let out = scim_sidecar::explain::probe(example_config(&addr).await)
+    let out = scim_sidecar::cli::check::probe(example_config(&addr).await)
         .await
         .unwrap();
     assert!(out.contains("Users: 1001, as the IdP sees it"), "{out}");
@@ -209,7 +209,7 @@ async fn probe_shows_one_real_user_and_group_and_what_came_out_empty() {
 #[tokio::test]
 async fn probe_of_an_unreachable_app_is_an_error() {
     let dead = closed_port().await.to_string();
-    let err = scim_sidecar::explain::probe(example_config(&dead).await)
+    let err = scim_sidecar::cli::check::probe(example_config(&dead).await)
         .await
         .unwrap_err();
     assert!(err.to_string().contains("502"), "{err}");

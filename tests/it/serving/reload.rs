@@ -6,7 +6,7 @@
 use crate::support;
 
 use http::{Request, StatusCode};
-use scim_sidecar::reload::Reloader;
+use scim_sidecar::runtime::Reloader;
 use std::path::Path;
 use support::*;
 

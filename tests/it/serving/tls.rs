@@ -261,7 +261,7 @@ async fn certificate_is_swapped_under_traffic_and_a_bad_one_refused() {
         .unwrap();
     let certs = server.certs();
     let (sc, state) = start_server(server).await;
-    let _reloader = scim_sidecar::reload::Reloader::spawn(path, state.clone(), certs);
+    let _reloader = scim_sidecar::runtime::Reloader::spawn(path, state.clone(), certs);
     let mut reloads = state.reloads();
     let c = connector(&ca, &[&rustls::version::TLS13]);
     let mut h1 = (*c.config().clone()).clone();

@@ -466,9 +466,9 @@ impl Drop for TempDir {
 
 /// Waits until the reload counters satisfy `done`.
 pub async fn reloaded(
-    rx: &mut tokio::sync::watch::Receiver<scim_sidecar::state::ReloadStats>,
-    done: impl Fn(&scim_sidecar::state::ReloadStats) -> bool,
-) -> scim_sidecar::state::ReloadStats {
+    rx: &mut tokio::sync::watch::Receiver<scim_sidecar::runtime::ReloadStats>,
+    done: impl Fn(&scim_sidecar::runtime::ReloadStats) -> bool,
+) -> scim_sidecar::runtime::ReloadStats {
     let waited = tokio::time::timeout(std::time::Duration::from_secs(20), rx.wait_for(|s| done(s)))
         .await
         .expect("no reload within 20s")

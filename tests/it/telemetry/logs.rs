@@ -363,7 +363,7 @@ async fn the_documented_log_lines_are_the_ones_written() {
     let (failed, _) = send(&c, Request::get(down.url("/x")).body(body("")).unwrap()).await;
     assert_eq!(failed.status, 502);
     let mut dropped = Vec::new();
-    scim_sidecar::logfmt::dropped_line(3, &mut dropped);
+    scim_sidecar::telemetry::logs::json::dropped_line(3, &mut dropped);
     let dropped: Value = serde_json::from_slice(&dropped).unwrap();
 
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);

@@ -8,7 +8,7 @@ use crate::support::{LogBuf, body, client, send};
 use http::{Request, StatusCode};
 use notify::event::{AccessKind, EventKind};
 use notify::{RecursiveMode, Watcher};
-use scim_sidecar::state::ReloadStats;
+use scim_sidecar::runtime::ReloadStats;
 use scim_sidecar::{Config, Server, State};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

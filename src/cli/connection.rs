@@ -2,10 +2,128 @@
 //! takes — the SCIM base URL and a fresh bearer token for the customer's
 //! admin to paste into their IdP, and the `[[connections]]` lines for the
 //! operator to add (with the token's hash only; the token itself is shown
-//! once and never stored).
+//! once and never stored). [`new_connection`] prepares them, [`main`]
+//! prints them.
 
 use crate::auth::{generate, token_hash_string};
-use crate::config::Idp;
+use crate::config::{Idp, OnboardingSettings};
+use clap::{Subcommand, ValueEnum};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// The subcommands of `connection`.
+#[derive(Subcommand)]
+pub enum Command {
+    /// Print the SCIM base URL and a fresh token for a customer's IdP, and
+    /// the config lines to add (token hash only).
+    New {
+        /// Connection id, e.g. the customer's short name.
+        #[arg(long)]
+        id: String,
+        /// The customer's identity provider.
+        #[arg(long, value_enum, default_value = "generic")]
+        idp: IdpArg,
+        /// SCIM base path; default `<[scim] base_path>/<id>`.
+        #[arg(long)]
+        base_path: Option<String>,
+        /// Config file, for `[server] public_url` and `[scim] base_path`.
+        #[arg(long, short, env = "SCIM_SIDECAR_CONFIG")]
+        config: Option<PathBuf>,
+    },
+}
+
+/// `--idp`, spelled as on the command line. Its values carry no doc
+/// comments: those would be printed in `--help`.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum IdpArg {
+    Okta,
+    Entra,
+    #[value(name = "onelogin")]
+    OneLogin,
+    #[value(name = "jumpcloud")]
+    JumpCloud,
+    #[value(name = "pingone")]
+    PingOne,
+    Generic,
+}
+
+impl From<IdpArg> for Idp {
+    fn from(idp: IdpArg) -> Self {
+        match idp {
+            IdpArg::Okta => Self::Okta,
+            IdpArg::Entra => Self::Entra,
+            IdpArg::OneLogin => Self::OneLogin,
+            IdpArg::JumpCloud => Self::JumpCloud,
+            IdpArg::PingOne => Self::PingOne,
+            IdpArg::Generic => Self::Generic,
+        }
+    }
+}
+
+/// Runs `connection <command>`.
+pub fn main(command: Command) -> ExitCode {
+    let Command::New {
+        id,
+        idp,
+        base_path,
+        config,
+    } = command;
+    run_new(&id, idp.into(), base_path.as_deref(), config.as_deref())
+}
+
+/// `connection new`: prints the URL, the token, where they go in the IdP
+/// and the config lines.
+fn run_new(id: &str, idp: Idp, base_path: Option<&str>, config: Option<&Path>) -> ExitCode {
+    let loaded = match config.map(onboarding_settings).transpose() {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    if let Some(path) = config
+        && loaded
+            .as_ref()
+            .is_some_and(|s| s.connection_ids.iter().any(|c| c == id))
+    {
+        eprintln!(
+            "error: {} already has a connection `{id}`; choose another id, or add a token to it with `scim-sidecar token`",
+            path.display()
+        );
+        return ExitCode::from(2);
+    }
+    let default_base = loaded.as_ref().map_or("/scim/v2", |c| c.base_path.as_str());
+    let origin = loaded.as_ref().and_then(|c| c.public_origin.as_deref());
+    match new_connection(id, idp, base_path, default_base, origin) {
+        Ok(o) => {
+            println!("SCIM base URL: {}", o.scim_url);
+            println!("Bearer token:  {}", o.token);
+            println!("  (shown once: the sidecar stores only its hash)");
+            println!();
+            println!("{}", o.idp_steps);
+            println!();
+            println!("Add to the config (or a file of [scim] connections_from):");
+            println!();
+            print!("{}", o.toml);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The keys of a config that `connection new` uses; the rest (the app's
+/// secrets included) need not be loadable where the command runs.
+fn onboarding_settings(path: &Path) -> Result<OnboardingSettings, ExitCode> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        eprintln!("error: cannot read config file {}: {e}", path.display());
+        ExitCode::from(1)
+    })?;
+    OnboardingSettings::from_toml(&text).map_err(|errors| {
+        eprint!("{}", errors.render(&path.display().to_string(), &text));
+        eprintln!("{} error(s) in {}", errors.0.len(), path.display());
+        ExitCode::from(1)
+    })
+}
 
 /// A new connection, ready to print.
 #[derive(Debug, Clone)]

@@ -1,7 +1,7 @@
-//! Renders configuration errors as `file:line:col` with the offending source
-//! line and a caret, the way `check` and a failed start print them.
+//! Renders diagnostics as `file:line:col` with the offending source line
+//! and a caret, the way `check` and a failed start print them.
 
-use super::ConfigError;
+use super::Diagnostic;
 
 /// Line and column (both 1-based, column in characters) of a byte offset.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
@@ -14,7 +14,7 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
 }
 
 /// Renders one error against the source it came from.
-pub fn render_error(file: &str, text: &str, err: &ConfigError) -> String {
+pub fn render(file: &str, text: &str, err: &Diagnostic) -> String {
     let Some(span) = &err.span else {
         return format!("{file}: error: {err}\n");
     };
@@ -35,10 +35,10 @@ pub fn render_error(file: &str, text: &str, err: &ConfigError) -> String {
 }
 
 /// Renders every error, in source order.
-pub fn render_errors(file: &str, text: &str, errors: &[ConfigError]) -> String {
-    let mut sorted: Vec<&ConfigError> = errors.iter().collect();
+pub fn render_all(file: &str, text: &str, errors: &[Diagnostic]) -> String {
+    let mut sorted: Vec<&Diagnostic> = errors.iter().collect();
     sorted.sort_by_key(|e| e.span.as_ref().map_or(usize::MAX, |s| s.start));
-    sorted.iter().map(|e| render_error(file, text, e)).collect()
+    sorted.iter().map(|e| render(file, text, e)).collect()
 }
 
 #[cfg(test)]
@@ -57,8 +57,8 @@ mod tests {
     fn renders_caret_under_value() {
         let text = "[server]\nlisten = \"nope\"\n";
         let start = text.find("\"nope\"").unwrap();
-        let err = ConfigError::at("server.listen", start..start + 6, "invalid socket address");
-        let out = render_error("c.toml", text, &err);
+        let err = Diagnostic::at("server.listen", start..start + 6, "invalid socket address");
+        let out = render("c.toml", text, &err);
         assert!(
             out.starts_with("c.toml:2:10: error: `server.listen`: invalid socket address"),
             "{out}"

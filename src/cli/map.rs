@@ -1,13 +1,76 @@
-//! Dry runs of a mapping without an app or an IdP, for mapping authors
-//! (`scim-sidecar map`): a SCIM resource → the host body the create would
+//! `scim-sidecar map`: dry runs of a mapping without an app or an IdP,
+//! for mapping authors: a SCIM resource → the host body the create would
 //! send, with the SCIM attributes the mapping does not cover; or a host
 //! `get` answer → the SCIM resource the IdP would see (the record taken
 //! from the answer at the `get` operation's `item` path, as the server
-//! does).
+//! does). [`run`] does the mapping, [`main`] the printing.
 
+use super::{load, read_json};
 use crate::config::Config;
-use crate::mapping::ResourceMapping;
+use crate::mapping::{OpKind, ResourceMapping};
 use serde_json::Value;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// The arguments of `map`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Config file.
+    #[arg(long, short, env = "SCIM_SIDECAR_CONFIG")]
+    pub config: PathBuf,
+    /// A SCIM User: print the host body a create would send, and the
+    /// SCIM attributes the mapping does not cover.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "to_scim",
+        required_unless_present = "to_scim"
+    )]
+    pub to_host: Option<PathBuf>,
+    /// A host record: print the SCIM User the IdP would see.
+    #[arg(long, value_name = "FILE")]
+    pub to_scim: Option<PathBuf>,
+}
+
+/// Prints the mapped document on stdout and the attributes left out on
+/// stderr.
+pub fn main(args: Args) -> ExitCode {
+    let config = match load(&args.config) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let (direction, file) = match (args.to_host, args.to_scim) {
+        (Some(f), _) => (Direction::ToHost, f),
+        (None, Some(f)) => (Direction::ToScim, f),
+        (None, None) => return ExitCode::from(2),
+    };
+    let input = match read_json(&file) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match run(&config, direction, &input) {
+        Ok(out) => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&out.output).unwrap_or_default()
+            );
+            if !out.unmapped.is_empty() {
+                eprintln!(
+                    "not mapped (ignored or rejected per `unmapped`): {}",
+                    out.unmapped.join(", ")
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
 
 /// Which way to map.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,7 +105,7 @@ pub fn run(config: &Config, direction: Direction, input: &Value) -> Result<DryRu
             // A get answer is read like the server reads it: the record at
             // the operation's `item` path (`{"user": {…}}` → `{…}`).
             let item = m
-                .op(crate::mapping::OpKind::Get)
+                .op(OpKind::Get)
                 .and_then(|op| op.extract_item(input))
                 .filter(|i| i.is_object())
                 .unwrap_or(input);
@@ -60,7 +123,7 @@ mod tests {
     use serde_json::json;
 
     fn config() -> Config {
-        let text = include_str!("../config/example.toml");
+        let text = include_str!("../../config/example.toml");
         Config::from_toml(text, &|_| Some("k".into())).expect("example config")
     }
 
@@ -94,7 +157,7 @@ mod tests {
 
     #[test]
     fn to_scim_reads_the_record_at_the_get_item_path() {
-        let text = include_str!("../config/rails.toml");
+        let text = include_str!("../../config/rails.toml");
         let config = Config::from_toml(text, &|_| Some("k".into())).expect("rails config");
         let answer = json!({"user": {"id": 42, "email": "ada@x.io", "active": true}});
         let out = run(&config, Direction::ToScim, &answer).unwrap();

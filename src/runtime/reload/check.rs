@@ -6,13 +6,38 @@
 //! config is logged and counted once per distinct content; SIGHUP always
 //! loads and always logs its outcome. Runs on a blocking thread.
 
-use super::Trigger;
 use crate::config::files;
 use crate::config::{Config, LoadError};
 use crate::http::tls::CertStore;
-use crate::state::State;
+use crate::runtime::state::State;
 use std::path::PathBuf;
 use std::sync::Arc;
+
+/// The log target of reload lines: stable, whichever file writes them,
+/// for `RUST_LOG` filters such as `info,scim_sidecar::reload=debug`.
+pub const RELOAD_LOG: &str = "scim_sidecar::reload";
+
+/// What prompted a look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    /// A file event (after its debounce).
+    File,
+    /// The periodic check (and the first look at start).
+    Poll,
+    /// The operator (SIGHUP): load even when nothing changed.
+    Signal,
+}
+
+impl Trigger {
+    /// The `trigger` field of reload log lines.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::File => "file",
+            Self::Poll => "poll",
+            Self::Signal => "signal",
+        }
+    }
+}
 
 /// What the last look saw.
 pub struct Checker {
@@ -90,16 +115,16 @@ impl Checker {
         let shown = self.path.display();
         if config.fingerprint == self.state.runtime().config.fingerprint {
             if forced {
-                tracing::info!(config = %shown, trigger = trigger.as_str(), "config unchanged; nothing to reload");
+                tracing::info!(target: RELOAD_LOG, config = %shown, trigger = trigger.as_str(), "config unchanged; nothing to reload");
             } else if was_refused {
-                tracing::info!(config = %shown, trigger = trigger.as_str(), "config files match the config in force again");
+                tracing::info!(target: RELOAD_LOG, config = %shown, trigger = trigger.as_str(), "config files match the config in force again");
             }
             return;
         }
         // In force first, then said: once this line is written, every
         // request authenticates against the new tokens.
         self.state.apply(config);
-        tracing::info!(config = %shown, trigger = trigger.as_str(), "config reloaded");
+        tracing::info!(target: RELOAD_LOG, config = %shown, trigger = trigger.as_str(), "config reloaded");
     }
 
     fn look_certs(&mut self, trigger: Trigger) {
@@ -120,13 +145,13 @@ impl Checker {
             Ok(false) => {}
             Ok(true) => {
                 self.state.record_cert_reload(true);
-                tracing::info!(trigger = trigger.as_str(), "TLS certificate reloaded");
+                tracing::info!(target: RELOAD_LOG, trigger = trigger.as_str(), "TLS certificate reloaded");
             }
             Err(e) => {
                 if new {
                     self.state.record_cert_reload(false);
                 }
-                tracing::error!(error = %e, trigger = trigger.as_str(), "TLS certificate reload refused; the old certificate stays");
+                tracing::error!(target: RELOAD_LOG, error = %e, trigger = trigger.as_str(), "TLS certificate reload refused; the old certificate stays");
             }
         }
     }
@@ -135,10 +160,10 @@ impl Checker {
 fn log_refusal(path: &std::path::Path, e: &LoadError, trigger: Trigger) {
     match e {
         LoadError::Read { path, source } => {
-            tracing::error!(config = %path, error = %source, trigger = trigger.as_str(), "config reload failed; the old config stays");
+            tracing::error!(target: RELOAD_LOG, config = %path, error = %source, trigger = trigger.as_str(), "config reload failed; the old config stays");
         }
         LoadError::Invalid { rendered, errors } => {
-            tracing::error!(
+            tracing::error!(target: RELOAD_LOG,
                 config = %path.display(),
                 errors = errors.0.len(),
                 details = %rendered,

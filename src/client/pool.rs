@@ -1,33 +1,31 @@
-//! Keep-alive connections to the app (HTTP/1.1, plain or TLS), reused
-//! last-in first-out per origin. A request takes an idle connection of its
-//! origin, or opens one within the connect deadline; its connection goes
-//! back to the pool when the response body has been read to its end, and
-//! is closed instead when the body is dropped early, the app closes it,
-//! it sat idle past the idle timeout, or the pool already holds
-//! `max_idle` of that origin. A request that a reused connection could
-//! not even start (the app closed it meanwhile) is sent once more on a
-//! fresh one. Connections are driven with upgrades, so a `101` relays.
+//! Keep-alive connections to a server (the app, a webhook receiver) over
+//! HTTP/1.1, plain or TLS, reused last-in first-out per origin. A request
+//! takes an idle connection of its origin, or opens one within the connect
+//! deadline; its connection goes back to the pool when the response body
+//! has been read to its end, and is closed instead when the body is
+//! dropped early, the server closes it, it sat idle past the idle timeout,
+//! or the pool already holds `max_idle` of that origin. A request that a
+//! reused connection could not even start (the server closed it
+//! meanwhile) is sent once more on a fresh one. Connections are driven
+//! with upgrades, so a `101` relays.
 //!
-//! The request is sent in origin form with a `Host` header (the app's
-//! authority unless the caller set one), as RFC 9112 §3.2 asks.
+//! The request is sent in origin form with a `Host` header (the URL's host
+//! and port unless the caller set one), as RFC 9112 §3.2 asks.
 
-use crate::body::Body;
-use bytes::Bytes;
+use crate::body::{Body, Watched, Watcher};
 use http::uri::{Authority, Scheme};
 use http::{HeaderValue, Request, Response, StatusCode, Uri};
-use hyper::body::{Frame, Incoming, SizeHint};
+use hyper::body::Incoming;
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
 /// How the pool connects and how many it keeps.
-pub(super) struct Settings {
-    /// TLS for `https://` apps.
+pub struct Settings {
+    /// TLS for `https://` URLs (see [`super::tls_config`]).
     pub tls: Arc<rustls::ClientConfig>,
     /// Deadline for the TCP connect.
     pub connect_timeout: Duration,
@@ -75,8 +73,24 @@ pub enum PoolError {
     Http(#[from] hyper::Error),
 }
 
+impl PoolError {
+    /// The error and its causes on one line, for logs (no request data in
+    /// it).
+    pub fn describe(&self) -> String {
+        let mut out = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(s) = source {
+            out.push_str(": ");
+            out.push_str(&s.to_string());
+            source = s.source();
+        }
+        out
+    }
+}
+
 impl HttpClient {
-    pub(super) fn new(settings: Settings) -> Self {
+    /// A client with no connection yet.
+    pub fn new(settings: Settings) -> Self {
         let tls = tokio_rustls::TlsConnector::from(settings.tls.clone());
         Self {
             inner: Arc::new(Inner {
@@ -198,13 +212,8 @@ impl HttpClient {
     ) -> Response<PooledBody> {
         // An upgraded connection belongs to the two ends it joins now.
         let keep = resp.status() != StatusCode::SWITCHING_PROTOCOLS;
-        let mut back = keep.then(|| (self.clone(), origin, sender));
-        if hyper::body::Body::is_end_stream(resp.body())
-            && let Some((client, origin, sender)) = back.take()
-        {
-            client.checkin(origin, sender);
-        }
-        resp.map(|inner| PooledBody { inner, back })
+        let back = Checkin(keep.then(|| (self.clone(), origin, sender)));
+        resp.map(|inner| Watched::new(inner, back))
     }
 }
 
@@ -239,8 +248,14 @@ fn origin_form(req: Request<Body>) -> Result<(Origin, Request<Body>), PoolError>
         _ => return Err(PoolError::NoOrigin),
     };
     let authority = uri.authority.take().ok_or(PoolError::NoOrigin)?;
+    // Host and port only: credentials in the URL never go on the wire
+    // (RFC 9110 §7.2).
+    let host = authority
+        .as_str()
+        .rsplit_once('@')
+        .map_or(authority.as_str(), |(_, host)| host);
     if !parts.headers.contains_key(http::header::HOST)
-        && let Ok(v) = HeaderValue::from_str(authority.as_str())
+        && let Ok(v) = HeaderValue::from_str(host)
     {
         parts.headers.insert(http::header::HOST, v);
     }
@@ -255,48 +270,30 @@ fn origin_form(req: Request<Body>) -> Result<(Origin, Request<Body>), PoolError>
 }
 
 /// A response body from the app; its end returns the connection.
-pub struct PooledBody {
-    inner: Incoming,
-    back: Option<(HttpClient, Origin, SendRequest<Body>)>,
-}
+pub type PooledBody = Watched<Incoming, Checkin>;
 
-impl hyper::body::Body for PooledBody {
-    type Data = Bytes;
-    type Error = hyper::Error;
+/// Puts a connection back in the pool when the response body on it has
+/// been read to its end (and closes it, by dropping it, when the body is
+/// dropped before).
+pub struct Checkin(Option<(HttpClient, Origin, SendRequest<Body>)>);
 
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
-        let polled = Pin::new(&mut self.inner).poll_frame(cx);
-        let done = match &polled {
-            Poll::Ready(None) => true,
-            Poll::Ready(Some(Ok(_))) => self.inner.is_end_stream(),
-            _ => false,
-        };
-        if done && let Some((client, origin, sender)) = self.back.take() {
+impl Watcher for Checkin {
+    fn end(&mut self) {
+        if let Some((client, origin, sender)) = self.0.take() {
             client.checkin(origin, sender);
         }
-        polled
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::body::empty;
 
     #[test]
     fn requests_go_out_in_origin_form_with_a_host() {
         let req = Request::get("http://127.0.0.1:3000/api/users?x=1")
-            .body(crate::body::empty())
+            .body(empty())
             .unwrap();
         let (origin, req) = origin_form(req).unwrap();
         assert_eq!(
@@ -308,15 +305,24 @@ mod tests {
         );
         assert_eq!(req.uri(), "/api/users?x=1");
         assert_eq!(req.headers()["host"], "127.0.0.1:3000");
-        let mut req = Request::get("https://app.example/")
-            .body(crate::body::empty())
-            .unwrap();
+        let mut req = Request::get("https://app.example/").body(empty()).unwrap();
         req.headers_mut()
             .insert("host", HeaderValue::from_static("public.example"));
         let (origin, req) = origin_form(req).unwrap();
         assert!(origin.https);
         assert_eq!(req.headers()["host"], "public.example");
-        let relative = Request::get("/x").body(crate::body::empty()).unwrap();
+        let relative = Request::get("/x").body(empty()).unwrap();
         assert!(matches!(origin_form(relative), Err(PoolError::NoOrigin)));
+    }
+
+    #[test]
+    fn credentials_in_the_url_stay_off_the_host_header() {
+        let req = Request::post("https://user:secret@hooks.example:8443/in")
+            .body(empty())
+            .unwrap();
+        let (origin, req) = origin_form(req).unwrap();
+        assert_eq!(origin.authority.host(), "hooks.example");
+        assert_eq!(req.headers()["host"], "hooks.example:8443");
+        assert_eq!(req.uri(), "/in");
     }
 }

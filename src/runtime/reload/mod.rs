@@ -16,8 +16,8 @@ mod check;
 mod watch;
 
 use crate::http::tls::CertStore;
-use crate::state::State;
-use check::Checker;
+use crate::runtime::state::State;
+use check::{Checker, RELOAD_LOG};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -26,6 +26,8 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use watch::{Routes, Watches};
+
+pub use check::Trigger;
 
 /// Quiet time after the last event on a file before looking at it: an
 /// editor's save or a non-atomic copy is a burst of writes.
@@ -40,28 +42,6 @@ const POLL: Duration = Duration::from_secs(30);
 /// Events queued between the watcher's thread and the reloader; when full,
 /// every file is looked at instead.
 const EVENT_QUEUE: usize = 256;
-
-/// What prompted a look.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Trigger {
-    /// A file event (after its debounce).
-    File,
-    /// The periodic check (and the first look at start).
-    Poll,
-    /// The operator (SIGHUP): load even when nothing changed.
-    Signal,
-}
-
-impl Trigger {
-    /// The `trigger` field of reload log lines.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::File => "file",
-            Self::Poll => "poll",
-            Self::Signal => "signal",
-        }
-    }
-}
 
 /// What the watcher's thread hands over.
 enum Prompt {
@@ -134,7 +114,7 @@ fn watcher(tx: mpsc::Sender<Prompt>, lost: Arc<AtomicBool>) -> Option<notify::Re
     match notify::recommended_watcher(forward) {
         Ok(w) => Some(w),
         Err(e) => {
-            tracing::warn!(error = %e, "cannot watch files; reload on SIGHUP and the periodic check only");
+            tracing::warn!(target: RELOAD_LOG, error = %e, "cannot watch files; reload on SIGHUP and the periodic check only");
             None
         }
     }
@@ -240,7 +220,7 @@ impl Loop {
                 self.watches.set(routes.dirs());
                 self.routes = routes;
             }
-            Err(e) => tracing::error!(error = %e, "config reload check failed"),
+            Err(e) => tracing::error!(target: RELOAD_LOG, error = %e, "config reload check failed"),
         }
     }
 }

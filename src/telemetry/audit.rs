@@ -6,14 +6,11 @@
 //! configured webhooks. Write paths call it once per outcome; nothing here
 //! can fail or wait.
 
-mod event;
-
-pub use event::{EventKind, Outcome, ProvisioningEvent, ResourceType, changed_attributes, rfc3339};
-
+use super::event::{EventKind, Outcome, ProvisioningEvent};
 use super::metrics::Metrics;
 use super::webhook::Webhooks;
 use crate::config::Connection;
-use crate::plan::{Purpose, WritePlan};
+use crate::plan::{Purpose, Step, WritePlan};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -141,7 +138,7 @@ impl Audit {
 
 /// The member ids a membership step writes: its `{member}`, or the id
 /// list in the body of a batch call.
-fn member_ids(step: &crate::plan::Step) -> Vec<String> {
+fn member_ids(step: &Step) -> Vec<String> {
     fn strings_in_arrays(v: &Value, out: &mut Vec<String>) {
         match v {
             Value::Array(items) => {
@@ -169,7 +166,7 @@ mod tests {
     #[test]
     fn member_ids_of_single_and_batch_calls() {
         use crate::mapping::OpKind;
-        use crate::plan::{Condition, Repeat, Step};
+        use crate::plan::{Condition, Repeat};
         let step = |member: Option<&str>, body: Option<Value>| Step {
             op: OpKind::MemberAdd,
             purpose: Purpose::AddMembers,

@@ -2,9 +2,12 @@
 //! resource, by which connection, with which attributes (names, never
 //! values) and members (ids), how it ended, and when — plus its JSON
 //! document for webhooks and the attribute diff it is built from. Pure
-//! data; recording it is [`super::Audit`]'s job.
+//! data, shared by the two parts that consume it: [`super::audit`]
+//! records it, [`super::webhook`] delivers it.
 
 use crate::config::Connection;
+use crate::hex;
+use crate::schema::datetime::format_rfc3339_nanos;
 use crate::schema::get_ci;
 use crate::telemetry::request;
 use serde::Serialize;
@@ -67,7 +70,8 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    /// Every kind, in the order of [`crate::config::webhooks::EVENT_TYPES`].
+    /// Every kind, in the order of the configurable event types
+    /// (`config::webhooks::EVENT_TYPES`).
     pub const ALL: [EventKind; 11] = [
         Self::UserCreated,
         Self::UserUpdated,
@@ -366,7 +370,7 @@ fn diff_object(before: &Value, after: &Value, prefix: &str, top: bool, out: &mut
 pub fn rfc3339(t: SystemTime) -> String {
     let millis = t.duration_since(UNIX_EPOCH).unwrap_or_default().as_millis();
     let nanos = i128::try_from(millis).unwrap_or(0) * 1_000_000;
-    crate::schema::datetime::format_rfc3339_nanos(nanos).unwrap_or_default()
+    format_rfc3339_nanos(nanos).unwrap_or_default()
 }
 
 fn event_id() -> String {
@@ -381,19 +385,21 @@ fn event_id() -> String {
         b.copy_from_slice(&nanos.to_le_bytes()[..12]);
     }
     let mut id = String::from("evt_");
-    id.push_str(&crate::hex::encode(&b));
+    id.push_str(&hex::encode(&b));
     id
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Idp;
+    use crate::config::webhooks::EVENT_TYPES;
     use serde_json::json;
 
     #[test]
     fn kinds_match_the_configurable_event_types() {
         let names: Vec<&str> = EventKind::ALL.iter().map(|k| k.as_str()).collect();
-        assert_eq!(names, crate::config::webhooks::EVENT_TYPES);
+        assert_eq!(names, EVENT_TYPES);
     }
 
     #[test]
@@ -432,7 +438,7 @@ mod tests {
     fn update_kinds_follow_the_change() {
         let conn = Connection {
             id: "acme".into(),
-            idp: crate::config::Idp::Okta,
+            idp: Idp::Okta,
             token_hashes: vec![],
             vars: Default::default(),
             base_path: "/scim/v2".into(),
@@ -466,7 +472,7 @@ mod tests {
     fn payload_shape() {
         let conn = Connection {
             id: "acme".into(),
-            idp: crate::config::Idp::Entra,
+            idp: Idp::Entra,
             token_hashes: vec![],
             vars: Default::default(),
             base_path: "/scim/v2".into(),

@@ -10,6 +10,8 @@
 //! access, close after reading) and metadata changes never do, and neither
 //! does any other file in the same directory.
 
+use super::check::RELOAD_LOG;
+use crate::config::files::toml_files;
 use notify::event::{AccessKind, AccessMode, ModifyKind};
 use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher};
 use std::collections::{BTreeMap, BTreeSet};
@@ -87,7 +89,7 @@ impl Routes {
             let chain = resolve(item);
             let real = chain.last().cloned().unwrap_or_else(|| item.clone());
             if real.is_dir() {
-                let entries = crate::config::files::toml_files(&real).unwrap_or_default();
+                let entries = toml_files(&real).unwrap_or_default();
                 for entry in entries {
                     routes.add(item, resolve(&entry));
                 }
@@ -183,7 +185,7 @@ impl Watches {
                 }
                 Err(e) => {
                     if self.failed.insert(dir.clone()) {
-                        tracing::warn!(dir = %dir.display(), error = %e, "cannot watch directory; its changes are seen by the periodic check");
+                        tracing::warn!(target: RELOAD_LOG, dir = %dir.display(), error = %e, "cannot watch directory; its changes are seen by the periodic check");
                     }
                 }
             }

@@ -9,11 +9,15 @@
 //! Across replicas this lock does not reach: there the app's own version
 //! check (a mapped `meta.version` sent back as a precondition) is what
 //! keeps concurrent writers from losing each other's changes.
+//!
+//! [`WriteLocks`] is the whole contract a write relies on: a key is held
+//! by one write at a time, a wait ends at the request's deadline, several
+//! keys are taken in one order. The table behind it is this process's own
+//! ([`local`]); a table shared by every replica would stand behind the
+//! same calls.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+mod local;
 
-use tokio::sync::OwnedMutexGuard;
 use tokio::time::Instant;
 
 /// Why a lock was not taken.
@@ -27,21 +31,16 @@ pub enum LockError {
     Full,
 }
 
-type Table = HashMap<String, Arc<tokio::sync::Mutex<()>>>;
-
-/// The lock table.
+/// The write locks of a running sidecar.
 #[derive(Debug)]
 pub struct WriteLocks {
-    table: Mutex<Table>,
-    max_keys: usize,
+    table: local::Table,
 }
 
 /// A held key; released on drop.
 #[derive(Debug)]
 pub struct KeyGuard<'a> {
-    locks: &'a WriteLocks,
-    key: String,
-    guard: Option<OwnedMutexGuard<()>>,
+    _held: local::Guard<'a>,
 }
 
 impl Default for WriteLocks {
@@ -51,40 +50,18 @@ impl Default for WriteLocks {
 }
 
 impl WriteLocks {
-    /// A table holding at most `max_keys` keys at once.
+    /// Locks in this process, at most `max_keys` keys held or awaited at
+    /// once.
     pub fn new(max_keys: usize) -> Self {
         Self {
-            table: Mutex::new(HashMap::new()),
-            max_keys,
+            table: local::Table::new(max_keys),
         }
-    }
-
-    fn table(&self) -> std::sync::MutexGuard<'_, Table> {
-        // A panic while the table was held cannot leave it inconsistent
-        // (every operation is a single insert or remove).
-        self.table.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Waits for `key` until `deadline`.
     pub async fn lock(&self, key: String, deadline: Instant) -> Result<KeyGuard<'_>, LockError> {
-        let mutex = {
-            let mut table = self.table();
-            if !table.contains_key(&key) && table.len() >= self.max_keys {
-                return Err(LockError::Full);
-            }
-            table.entry(key.clone()).or_default().clone()
-        };
-        match tokio::time::timeout_at(deadline, mutex.lock_owned()).await {
-            Ok(guard) => Ok(KeyGuard {
-                locks: self,
-                key,
-                guard: Some(guard),
-            }),
-            Err(_) => {
-                self.release(&key);
-                Err(LockError::Timeout)
-            }
-        }
+        let held = self.table.lock(key, deadline).await?;
+        Ok(KeyGuard { _held: held })
     }
 
     /// Takes several keys in a fixed (sorted) order, so two writers that
@@ -103,18 +80,9 @@ impl WriteLocks {
         Ok(guards)
     }
 
-    /// Drops the key's entry when nobody holds or waits for it. Clones of
-    /// an entry are only taken under the table lock, so the count is exact.
-    fn release(&self, key: &str) {
-        let mut table = self.table();
-        if table.get(key).is_some_and(|m| Arc::strong_count(m) == 1) {
-            table.remove(key);
-        }
-    }
-
     /// Keys currently in the table (held or awaited).
     pub fn len(&self) -> usize {
-        self.table().len()
+        self.table.len()
     }
 
     /// Whether no key is held or awaited.
@@ -123,16 +91,10 @@ impl WriteLocks {
     }
 }
 
-impl Drop for KeyGuard<'_> {
-    fn drop(&mut self) {
-        drop(self.guard.take());
-        self.locks.release(&self.key);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::{Arc, Mutex};
     use std::time::Duration;
 
     fn soon() -> Instant {

@@ -14,8 +14,8 @@
 //! the Kelvin sign and long s). Neither is ever passed through, so an
 //! IdP's bearer token never reaches the app.
 
-use crate::config::Config;
 use percent_encoding::percent_decode_str;
+use std::borrow::Cow;
 
 /// The SCIM base paths of a config, longest first.
 #[derive(Debug, Clone, Default)]
@@ -41,11 +41,10 @@ pub enum PathMatch {
 }
 
 impl BasePaths {
-    /// The default base path and every connection's.
-    pub fn new(config: &Config) -> Self {
-        let mut paths: Vec<String> = std::iter::once(config.scim.base_path.clone())
-            .chain(config.connections.iter().map(|c| c.base_path.clone()))
-            .collect();
+    /// The base paths in use (`[scim] base_path` and every connection's);
+    /// spellings that differ only in case are one.
+    pub fn new<'a>(paths: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut paths: Vec<String> = paths.into_iter().map(str::to_owned).collect();
         paths.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
         paths.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
         Self { paths }
@@ -83,9 +82,9 @@ impl BasePaths {
 }
 
 /// `//a///b` → `/a/b`; borrowed when there is nothing to collapse.
-fn collapse_slashes(path: &str) -> std::borrow::Cow<'_, str> {
+fn collapse_slashes(path: &str) -> Cow<'_, str> {
     if !path.contains("//") {
-        return std::borrow::Cow::Borrowed(path);
+        return Cow::Borrowed(path);
     }
     let mut out = String::with_capacity(path.len());
     for c in path.chars() {
@@ -93,7 +92,7 @@ fn collapse_slashes(path: &str) -> std::borrow::Cow<'_, str> {
             out.push(c);
         }
     }
-    std::borrow::Cow::Owned(out)
+    Cow::Owned(out)
 }
 
 /// A path no normalisation below can change the meaning of: ASCII, no

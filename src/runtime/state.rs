@@ -2,29 +2,37 @@
 //! long as the process: the pooled client to the app, the crypto provider,
 //! the per-resource write locks, request ids, reload counters, and the
 //! telemetry (metrics registry, audit sink, webhook queues), so counters
-//! and queued events survive reloads. [`Runtime`] is everything built from one
-//! config — the config itself, the token table, the base-path routes, the
-//! discovery documents and the limiters — compiled off the request path
-//! and swapped atomically (arc-swap) on reload. A request loads the
-//! runtime once and uses that one snapshot to the end, so a reload never
-//! changes the rules under a request in flight.
+//! and queued events survive reloads. [`Snapshot`] is everything built
+//! from one config — the config itself, the token table, the base paths,
+//! the discovery documents and the limiters — compiled off the request
+//! path and swapped atomically (arc-swap) on reload. A request loads one
+//! snapshot and uses it to the end, so a reload never changes the rules
+//! under a request in flight. [`State::services`] is the SCIM front
+//! door's view of both.
 
 use crate::auth::Authenticator;
+use crate::client::HttpClient;
 use crate::config::Config;
-use crate::limits::Limits;
-use crate::scim::base_path::BasePaths;
+use crate::coordination::{Limits, WriteLocks};
+use crate::hex;
+use crate::route::BasePaths;
+use crate::scim::Services;
 use crate::scim::discovery::Discovery;
-use crate::scim::locks::WriteLocks;
 use crate::telemetry::{Audit, Metrics, Telemetry};
-use crate::upstream::{HttpClient, build_client};
+use crate::upstream::build_client;
 use arc_swap::ArcSwap;
 use rustls::crypto::CryptoProvider;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::watch;
 
+/// The log target of what applying a config reports (settings that take
+/// effect on restart, webhook receivers reconfigured): stable for
+/// `RUST_LOG` filters.
+const STATE_LOG: &str = "scim_sidecar::state";
+
 /// Everything built from one config.
-pub struct Runtime {
+pub struct Snapshot {
     /// The validated config.
     pub config: Config,
     /// Accepted bearer tokens.
@@ -37,12 +45,15 @@ pub struct Runtime {
     pub limits: Limits,
 }
 
-impl Runtime {
+impl Snapshot {
     /// Compiles a runtime from a validated config.
     pub fn new(config: Config) -> Self {
         Self {
-            auth: Authenticator::new(&config.connections),
-            base_paths: BasePaths::new(&config),
+            auth: Authenticator::new(config.connections.iter().map(|c| c.token_hashes.as_slice())),
+            base_paths: BasePaths::new(
+                std::iter::once(config.scim.base_path.as_str())
+                    .chain(config.connections.iter().map(|c| c.base_path.as_str())),
+            ),
             discovery: Discovery::from_config(&config),
             limits: Limits::new(&config),
             config,
@@ -75,7 +86,7 @@ pub struct State {
     pub metrics: Arc<Metrics>,
     /// Provisioning audit events and their webhooks.
     pub audit: Arc<Audit>,
-    runtime: ArcSwap<Runtime>,
+    runtime: ArcSwap<Snapshot>,
     reloads: watch::Sender<ReloadStats>,
     next_request_id: AtomicU64,
 }
@@ -109,15 +120,30 @@ impl State {
             write_locks: WriteLocks::default(),
             metrics: telemetry.metrics,
             audit: telemetry.audit,
-            runtime: ArcSwap::from_pointee(Runtime::new(config)),
+            runtime: ArcSwap::from_pointee(Snapshot::new(config)),
             reloads: watch::Sender::new(ReloadStats::default()),
             next_request_id: AtomicU64::new(seed),
         }
     }
 
     /// The current runtime: load it once per request.
-    pub fn runtime(&self) -> Arc<Runtime> {
+    pub fn runtime(&self) -> Arc<Snapshot> {
         self.runtime.load_full()
+    }
+
+    /// What the SCIM front door works with, from `rt` (the runtime this
+    /// request loaded) and the process's shared services.
+    pub fn services<'a>(&'a self, rt: &'a Snapshot) -> Services<'a> {
+        Services {
+            config: &rt.config,
+            auth: &rt.auth,
+            limits: &rt.limits,
+            discovery: &rt.discovery,
+            locks: &self.write_locks,
+            client: &self.client,
+            metrics: &self.metrics,
+            audit: &self.audit,
+        }
     }
 
     /// Swaps in a runtime compiled from `config` and puts its webhook
@@ -127,14 +153,14 @@ impl State {
     pub fn apply(&self, config: Config) {
         let old = self.runtime();
         for what in restart_only_changes(&old.config, &config) {
-            tracing::warn!(setting = what, "changed setting takes effect on restart");
+            tracing::warn!(target: STATE_LOG, setting = what, "changed setting takes effect on restart");
         }
         if old.config.webhooks != config.webhooks {
             self.audit.webhooks().reconfigure(&config.webhooks);
-            tracing::info!(receivers = config.webhooks.len(), "webhooks reconfigured");
+            tracing::info!(target: STATE_LOG, receivers = config.webhooks.len(), "webhooks reconfigured");
         }
         self.metrics.describe_config(&config);
-        let runtime = Runtime::new(config);
+        let runtime = Snapshot::new(config);
         self.runtime.store(Arc::new(runtime));
         self.reloads.send_modify(|s| s.applied += 1);
         self.metrics.config_reload(true);
@@ -172,7 +198,7 @@ impl State {
 /// `n` as at least 12 lowercase hex digits (`format!("{n:012x}")`, without
 /// the formatting machinery on every request).
 fn hex_id(n: u64) -> String {
-    let mut id = crate::hex::encode(&n.to_be_bytes());
+    let mut id = hex::encode(&n.to_be_bytes());
     let keep = id.trim_start_matches('0').len().max(12);
     id.drain(..id.len() - keep);
     id

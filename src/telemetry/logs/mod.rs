@@ -3,15 +3,19 @@
 //! Text is coloured only when stderr is a terminal, so files and pipes get
 //! plain lines. [`dispatch`] builds the same subscriber around any writer,
 //! which is how tests capture log output in-process. JSON lines are
-//! written by [`crate::logfmt`] in one pass; on stderr they go through
-//! [`crate::logbuf`], so logging never puts a `write(2)` on a request's
+//! written by [`json`] in one pass; on stderr they go through
+//! [`buffer`], so logging never puts a `write(2)` on a request's
 //! path and never waits for a sink that takes nothing: lines it cannot
 //! keep are dropped, counted in the [`LogOutput::dropped`] counter (which
-//! `main` hands to the metrics registry) and reported by one line where
-//! they went missing. Keep the [`LogOutput`] [`init`] returns until exit.
+//! `scim-sidecar run` hands to the metrics registry) and reported by one
+//! line where they went missing. Keep the [`LogOutput`] [`init`] returns
+//! until exit.
 
-use crate::logbuf::{self, BufferedWriter, Flusher, Limits};
-use crate::logfmt::{JsonFields, JsonLine};
+pub mod buffer;
+pub mod json;
+
+use buffer::{BufferedWriter, Flusher, Limits};
+use json::{JsonFields, JsonLine};
 use prometheus_client::metrics::counter::Counter;
 use std::io::IsTerminal;
 use tracing::Dispatch;
@@ -77,11 +81,11 @@ pub fn init(format: LogFormat) -> std::io::Result<LogOutput> {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let ansi = std::io::stderr().is_terminal();
     let summary = match format {
-        LogFormat::Json => crate::logfmt::dropped_line,
+        LogFormat::Json => json::dropped_line,
         LogFormat::Text => dropped_text,
     };
     let dropped = Counter::default();
-    let (writer, flusher) = logbuf::buffered(
+    let (writer, flusher) = buffer::buffered(
         std::io::stderr(),
         summary,
         dropped.clone(),
@@ -99,7 +103,7 @@ pub fn init(format: LogFormat) -> std::io::Result<LogOutput> {
 /// `2026-11-30T10:24:40.160420Z  WARN log lines dropped dropped=12`.
 fn dropped_text(n: u64, out: &mut Vec<u8>) {
     let mut s = String::with_capacity(80);
-    let _ = crate::logfmt::timestamp(
+    let _ = json::timestamp(
         &mut tracing_subscriber::fmt::format::Writer::new(&mut s),
         std::time::SystemTime::now(),
     );

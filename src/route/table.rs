@@ -52,6 +52,24 @@ pub enum Endpoint {
     Unknown,
 }
 
+impl Endpoint {
+    /// The resource type of `/Users` and `/Groups` endpoints.
+    pub fn resource_kind(&self) -> Option<ResourceKind> {
+        match self {
+            Self::Collection(k) | Self::Search(k) | Self::Item(k, _) => Some(*k),
+            _ => None,
+        }
+    }
+
+    /// The resource id of an item endpoint.
+    pub fn item_id(&self) -> Option<&str> {
+        match self {
+            Self::Item(_, id) => Some(id),
+            _ => None,
+        }
+    }
+}
+
 /// What answers a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {

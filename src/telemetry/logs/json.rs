@@ -148,7 +148,7 @@ impl Visit for Pairs<'_, '_> {
     }
 }
 
-/// The line [`crate::logbuf`] puts where it dropped `n` lines, in the
+/// The line [`super::buffer`] puts where it dropped `n` lines, in the
 /// shape of the others:
 /// `{"timestamp":…,"level":"WARN","message":"log lines dropped","dropped":n,"target":"scim_sidecar::logbuf"}`.
 pub fn dropped_line(n: u64, out: &mut Vec<u8>) {

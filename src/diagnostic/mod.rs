@@ -1,14 +1,23 @@
-//! Configuration errors: one value per problem, each carrying the dotted key
-//! it concerns and, where known, the byte span in the TOML text, so that the
-//! loader can report every problem at once as `file:line:col`.
+//! Diagnostics of a TOML source: one [`Diagnostic`] per problem, with the
+//! dotted key it concerns and, where known, its byte span in the text, so
+//! that every problem of a config — its own keys and its mappings' — can
+//! be reported at once as `file:line:col` ([`render`]). Compiling a
+//! mapping and validating a config both make them; nothing here knows
+//! either.
+
+pub mod render;
+
+pub use render::{line_col, render_all};
 
 use std::fmt;
 use std::ops::Range;
 
-/// One problem found while loading, validating or compiling a config.
+/// One problem found while loading, validating or compiling a config or
+/// a mapping (or a warning about one).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError {
-    /// Dotted TOML key the problem concerns, e.g. `users.attributes.userName`.
+pub struct Diagnostic {
+    /// Dotted TOML key the problem concerns, e.g. `users.attributes.userName`;
+    /// empty for a problem of the text as a whole (a TOML syntax error).
     pub key: String,
     /// Byte range in the TOML source, when the value's position is known.
     pub span: Option<Range<usize>>,
@@ -16,7 +25,7 @@ pub struct ConfigError {
     pub message: String,
 }
 
-impl ConfigError {
+impl Diagnostic {
     /// A problem at a known position.
     pub fn at(key: impl Into<String>, span: Range<usize>, message: impl Into<String>) -> Self {
         Self {
@@ -36,7 +45,7 @@ impl ConfigError {
     }
 }
 
-impl fmt::Display for ConfigError {
+impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.key.is_empty() {
             write!(f, "{}", self.message)
@@ -46,12 +55,4 @@ impl fmt::Display for ConfigError {
     }
 }
 
-impl From<crate::mapping::CompileError> for ConfigError {
-    fn from(e: crate::mapping::CompileError) -> Self {
-        Self {
-            key: e.key,
-            span: e.span,
-            message: e.message,
-        }
-    }
-}
+impl std::error::Error for Diagnostic {}
