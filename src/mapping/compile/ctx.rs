@@ -11,6 +11,7 @@ use crate::diagnostic::Diagnostic;
 use crate::mapping::compile::env::{EnvLookup, expand_env};
 use crate::mapping::model::ops::OpKind;
 use crate::mapping::path::ScimPath;
+use crate::mapping::render::encode::Quote;
 use crate::mapping::render::placeholder::{Derived, Var};
 use crate::schema::{self, AttrType, SchemaDef};
 
@@ -143,6 +144,16 @@ pub(crate) fn resolver<'a>(
     conn: &'a [String],
 ) -> impl FnMut(&str) -> Result<Var, String> + 'a {
     move |name: &str| {
+        if let Some((inner, quote)) = name.rsplit_once('|') {
+            let q = Quote::parse(quote).ok_or_else(|| {
+                format!(
+                    "unknown encoder `{}` in `{{{name}}}`: use one of {}",
+                    quote.trim(),
+                    Quote::NAMES
+                )
+            })?;
+            return resolver(ctx, kind, conn)(inner.trim()).map(|v| Var::Quoted(Box::new(v), q));
+        }
         let paging = kind.is_none_or(OpKind::is_list);
         let member_op = matches!(kind, Some(OpKind::MemberAdd | OpKind::MemberRemove));
         match name {

@@ -1,6 +1,8 @@
 //! Compiles the parts of a mapping that feed request templates: derived
 //! placeholders (`[<resource>.placeholders]`) and query parameters (plain
-//! templates or encoded documents) of operations and search rules.
+//! templates or encoded documents) of operations and search rules, where
+//! a placeholder inside quotes of the app's query language must name the
+//! app's string-literal encoder.
 
 use std::collections::BTreeMap;
 
@@ -9,10 +11,10 @@ use toml::Spanned;
 use crate::mapping::compile::ctx::{Ctx, attr_placeholder, env_expanded, env_value, resolver, seg};
 use crate::mapping::model::ops::OpKind;
 use crate::mapping::raw::{QueryToml, ResourceToml};
-use crate::mapping::render::encode::Encoder;
-use crate::mapping::render::placeholder::{Derived, Var};
+use crate::mapping::render::encode::{Encoder, Quote};
+use crate::mapping::render::placeholder::{Derived, Var, var_name};
 use crate::mapping::render::query::{ParamValue, QueryParam, Tree};
-use crate::mapping::render::template::Template;
+use crate::mapping::render::template::{Part, Template};
 use crate::mapping::render::transform::Transform;
 
 /// `[<resource>.placeholders]`: each derived from a single-valued SCIM
@@ -104,6 +106,9 @@ fn param_value(
         QueryToml::Text(t) => {
             let text = env_expanded(ctx, k, q.span(), t)?;
             let parsed = Template::parse(&text, resolver(ctx, kind, conn));
+            if let Some(name) = parsed.as_ref().ok().and_then(unquoted_in_literal) {
+                return ctx.fail(k, q.span(), quote_message(&name));
+            }
             parsed
                 .map(ParamValue::Text)
                 .map_err(|e| ctx.err(k, q.span(), e.join("; ")))
@@ -123,10 +128,62 @@ fn param_value(
             };
             let doc = env_value(ctx, k, q.span(), doc)?;
             let parsed = Tree::compile(&doc, &mut resolver(ctx, kind, conn));
+            if let Some(name) = parsed.as_ref().ok().and_then(tree_unquoted) {
+                return ctx.fail(k, q.span(), quote_message(&name));
+            }
             parsed
                 .map(|t| ParamValue::Doc(enc, t))
                 .map_err(|e| ctx.err(k, q.span(), e.join("; ")))
                 .ok()
         }
+    }
+}
+
+fn quote_message(name: &str) -> String {
+    format!(
+        "placeholder `{{{name}}}` sits inside quotes of the app's query language: give it the \
+         app's string-literal encoder, e.g. `{{{name}|sql}}` (one of {}), so a value holding a \
+         quote cannot end the literal",
+        Quote::NAMES
+    )
+}
+
+/// The first placeholder of `t` that sits between quotes of its literal
+/// text (`username='{value}'`) without a [`Quote`]; paging numbers are
+/// exempt. A backslash outside a placeholder escapes the next character.
+fn unquoted_in_literal(t: &Template<Var>) -> Option<String> {
+    let mut open: Option<char> = None;
+    for part in t.parts() {
+        match part {
+            Part::Lit(text) => {
+                let mut chars = text.chars();
+                while let Some(c) = chars.next() {
+                    match (open, c) {
+                        (_, '\\') => {
+                            chars.next();
+                        }
+                        (None, '\'' | '"') => open = Some(c),
+                        (Some(q), c) if c == q => open = None,
+                        _ => {}
+                    }
+                }
+            }
+            Part::Var(v) => {
+                let exempt = matches!(v, Var::Quoted(..) | Var::Offset | Var::Limit | Var::Page);
+                if open.is_some() && !exempt {
+                    return Some(var_name(v));
+                }
+            }
+        }
+    }
+    None
+}
+
+fn tree_unquoted(t: &Tree) -> Option<String> {
+    match t {
+        Tree::Lit(_) => None,
+        Tree::Str(s) => unquoted_in_literal(s),
+        Tree::Array(a) => a.iter().find_map(tree_unquoted),
+        Tree::Object(m) => m.iter().find_map(|(_, e)| tree_unquoted(e)),
     }
 }

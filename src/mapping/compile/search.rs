@@ -68,9 +68,9 @@ pub(crate) fn search(ctx: &mut Ctx<'_>, raw: &ResourceToml, conn: &[String]) -> 
             .flat_map(QueryParam::vars)
             .chain(lookup.iter().flat_map(|l| l.path.vars()))
             .collect();
-        let bad = uses.iter().find_map(|v| match v {
+        let bad = uses.iter().find_map(|v| match v.base() {
             Var::Derived(d) if foreign.contains(&d.name) => Some(d.name.clone()),
-            Var::Id | Var::Version | Var::Attr(_) => Some(var_name(v)),
+            b @ (Var::Id | Var::Version | Var::Attr(_)) => Some(var_name(b)),
             _ => None,
         });
         if let Some(name) = bad {

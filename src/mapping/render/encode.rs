@@ -8,7 +8,10 @@
 //! `q=(filters:!((col:email,opr:eq,value:'a@b.c')),page:0,page_size:100)`),
 //! where a placeholder's value is always one string (or number) of the
 //! document, so it cannot close a quote, open a list or add a key; the
-//! document is then percent-encoded as one query component.
+//! document is then percent-encoded as one query component. A
+//! placeholder written into a string literal of the app's own query
+//! language (`filter=username='{value|sql}'`) is escaped first by a
+//! [`Quote`], so it stays one literal whatever it holds.
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::Value;
@@ -147,6 +150,83 @@ fn rison_str(s: &str, out: &mut String, key: bool) {
     out.push('\'');
 }
 
+/// How a placeholder's value is escaped for a string literal of the app's
+/// own query language, before it is encoded for where it lands
+/// (`{value|sql}`). The value then stays one literal: it cannot close the
+/// quote, add a term or turn into a pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quote {
+    /// A quote is doubled, as in SQL and OData (ISO/IEC 9075, OData ABNF
+    /// `SQUOTE-in-string`): `O'Brien` → `O''Brien`. For literals in `'…'`.
+    Sql,
+    /// A backslash escapes `\`, `'` and `"`, as in JavaScript, Go and
+    /// PocketBase string literals (`'…'` or `"…"`).
+    Backslash,
+    /// RFC 4515 §3 LDAP filter value: `*`, `(`, `)`, `\` and NUL written
+    /// as `\2a`, `\28`, `\29`, `\5c`, `\00`.
+    Ldap,
+    /// Lucene / Elasticsearch `query_string` syntax: each reserved
+    /// character (`+ - = & | > < ! ( ) { } [ ] ^ " ~ * ? : \ /` and space)
+    /// is preceded by a backslash, so the value is one exact term.
+    Lucene,
+}
+
+impl Quote {
+    /// The encoder named after `|` in a placeholder (`odata` is `sql`).
+    pub fn parse(name: &str) -> Option<Self> {
+        match name.trim() {
+            "sql" | "odata" => Some(Self::Sql),
+            "backslash" => Some(Self::Backslash),
+            "ldap" => Some(Self::Ldap),
+            "lucene" | "elasticsearch" => Some(Self::Lucene),
+            _ => None,
+        }
+    }
+
+    /// The config spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sql => "sql",
+            Self::Backslash => "backslash",
+            Self::Ldap => "ldap",
+            Self::Lucene => "lucene",
+        }
+    }
+
+    /// Every spelling `parse` takes, for messages.
+    pub const NAMES: &'static str = "sql, odata, backslash, ldap, lucene, elasticsearch";
+
+    /// `value` escaped for a literal of this convention.
+    pub fn apply(self, value: &str) -> String {
+        let mut out = String::with_capacity(value.len() + 2);
+        for c in value.chars() {
+            match (self, c) {
+                (Self::Sql, '\'') => out.push_str("''"),
+                (Self::Backslash, '\\' | '\'' | '"') => {
+                    out.push('\\');
+                    out.push(c);
+                }
+                (Self::Ldap, '*') => out.push_str("\\2a"),
+                (Self::Ldap, '(') => out.push_str("\\28"),
+                (Self::Ldap, ')') => out.push_str("\\29"),
+                (Self::Ldap, '\\') => out.push_str("\\5c"),
+                (Self::Ldap, '\0') => out.push_str("\\00"),
+                (Self::Lucene, c) if LUCENE_RESERVED.contains(c) => {
+                    out.push('\\');
+                    out.push(c);
+                }
+                _ => out.push(c),
+            }
+        }
+        out
+    }
+}
+
+/// Characters with a meaning in Lucene's classic query parser and
+/// Elasticsearch's `query_string` (`&` and `|` only doubled, escaped alone
+/// anyway), and the space that separates terms.
+const LUCENE_RESERVED: &str = "+-=&|><!(){}[]^\"~*?:\\/ ";
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -269,5 +349,23 @@ pub(crate) mod tests {
             "(filters:!((col:'email',opr:'eq',value:'a@b.c')),none:!n,on:!t,page:0,page_size:100)"
         );
         assert_eq!(Encoder::Rison.encode(&json!("it's!")), "'it!'s!!'");
+    }
+
+    #[test]
+    fn quotes_keep_hostile_values_one_literal() {
+        let q = |n: &str, v: &str| Quote::parse(n).expect(n).apply(v);
+        assert_eq!(q("sql", "x' || username != '"), "x'' || username != ''");
+        assert_eq!(q("odata", "O'Brien"), "O''Brien");
+        assert_eq!(q("backslash", r#"a'b"c\d"#), r#"a\'b\"c\\d"#);
+        assert_eq!(q("ldap", "a*(b)\\c\0"), r"a\2a\28b\29\5cc\00");
+        assert_eq!(
+            q("lucene", "a+b (c) OR d:e/f \"g\""),
+            r#"a\+b\ \(c\)\ OR\ d\:e\/f\ \"g\""#
+        );
+        assert_eq!(q("elasticsearch", "plain"), "plain");
+        assert!(Quote::parse("rison").is_none());
+        for quote in [Quote::Sql, Quote::Backslash, Quote::Ldap, Quote::Lucene] {
+            assert_eq!(Quote::parse(quote.name()), Some(quote));
+        }
     }
 }

@@ -4,6 +4,7 @@
 //! compiled; their values at request time are `vars`'s.
 
 use crate::mapping::path::ScimPath;
+use crate::mapping::render::encode::Quote;
 use crate::mapping::render::transform::Transform;
 
 /// A request-template placeholder.
@@ -35,6 +36,19 @@ pub enum Var {
     /// A named placeholder of `[<resource>.placeholders]`: a SCIM value
     /// passed through transforms.
     Derived(Box<Derived>),
+    /// `{value|sql}`: a placeholder's value escaped for a string literal
+    /// of the app's query language.
+    Quoted(Box<Var>, Quote),
+}
+
+impl Var {
+    /// The placeholder itself, without its quoting (`{value|sql}` → `{value}`).
+    pub fn base(&self) -> &Var {
+        match self {
+            Var::Quoted(v, _) => v.base(),
+            v => v,
+        }
+    }
 }
 
 /// A placeholder derived from a SCIM attribute by transforms (applied in
@@ -67,5 +81,6 @@ pub fn var_name(v: &Var) -> String {
         Var::Role => "role".into(),
         Var::Attr(p) => p.attr.clone(),
         Var::Derived(d) => d.name.clone(),
+        Var::Quoted(v, q) => format!("{}|{}", var_name(v), q.name()),
     }
 }

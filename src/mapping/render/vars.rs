@@ -57,6 +57,7 @@ impl<'a> Vars<'a> {
     pub fn get(&self, var: &Var) -> Result<Option<Cow<'_, str>>, MapError> {
         match var {
             Var::Derived(d) => Ok(self.derived(d)?.map(Cow::Owned)),
+            Var::Quoted(v, q) => Ok(self.get(v)?.map(|s| Cow::Owned(q.apply(&s)))),
             other => Ok(self.plain(other)),
         }
     }
@@ -108,7 +109,7 @@ impl<'a> Vars<'a> {
                 .resource
                 .and_then(|r| scim_scalar(r, p))
                 .map(Cow::Owned),
-            Var::Derived(_) => None,
+            Var::Derived(_) | Var::Quoted(..) => None,
         }
     }
 }

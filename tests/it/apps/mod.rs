@@ -17,6 +17,7 @@ pub mod example;
 pub mod fab;
 mod mapping_features;
 pub mod matrix;
+mod query_literals;
 pub mod rails;
 
 use crate::lifecycle::{ENTERPRISE_URN, Idp, USER_URN, okta};
