@@ -232,6 +232,9 @@ pub struct SearchToml {
     pub get: Option<SpStr>,
     /// JSONPath of the record in the lookup's answer (default the body).
     pub item: Option<SpStr>,
+    /// JSONPath of an id in the lookup's answer: the answer is a reverse
+    /// index (`{"user_id": …}`) and the record is then read with `get`.
+    pub id: Option<SpStr>,
     /// Whether the app matches case-insensitively.
     #[serde(default)]
     pub case_insensitive: bool,

@@ -1,6 +1,7 @@
 //! Compiles `[<resource>.search]`: filter push-down rules keyed
 //! `'<attribute> <operator>'`, each either query parameters merged into
-//! the list call or a get-by-key lookup (compiled like an operation),
+//! the list call or a get-by-key lookup (compiled like an operation, and
+//! with `id` a reverse lookup followed by the resource's get),
 //! taking only `{value}`, `{conn.<var>}` and placeholders derived from
 //! the rule's own attribute.
 
@@ -11,6 +12,7 @@ use crate::mapping::compile::ops::compile_op;
 use crate::mapping::compile::params::query_params;
 use crate::mapping::model::ops::OpKind;
 use crate::mapping::model::search::PushdownRule;
+use crate::mapping::path::ReadPath;
 use crate::mapping::raw::{OperationToml, ResourceToml};
 use crate::mapping::render::placeholder::{Derived, Var, var_name};
 use crate::mapping::render::query::QueryParam;
@@ -94,6 +96,18 @@ pub(crate) fn search(ctx: &mut Ctx<'_>, raw: &ResourceToml, conn: &[String]) -> 
                 "`item` belongs with `get`",
             );
         }
+        let follow = rule.id.as_ref().and_then(|p| {
+            if rule.get.is_none() || rule.item.is_some() {
+                return ctx.fail(
+                    &format!("{k}.id"),
+                    p.span(),
+                    "`id` belongs with `get` (a reverse lookup whose answer holds the id), without `item`",
+                );
+            }
+            ReadPath::compile(p.get_ref())
+                .map_err(|e| ctx.err(&format!("{k}.id"), p.span(), format!("invalid JSONPath: {e}")))
+                .ok()
+        });
         if ctx.errors.len() > before {
             continue;
         }
@@ -102,6 +116,7 @@ pub(crate) fn search(ctx: &mut Ctx<'_>, raw: &ResourceToml, conn: &[String]) -> 
             op,
             query,
             lookup,
+            follow,
             case_insensitive: rule.case_insensitive,
         });
     }

@@ -1,5 +1,6 @@
 //! Writes SCIM resources to the app (SCIM → host): the body of a create
-//! (with generated values, and the split of what the create call
+//! (with generated and computed values, which constants may name, and the
+//! split of what the create call
 //! `accepts`), the body of a full replace, and the partial body of the
 //! fields a PATCH or PUT changed, with the `active` change that goes
 //! through action endpoints.
@@ -13,6 +14,7 @@ use crate::mapping::eval::scim::{active_of, scim_value};
 use crate::mapping::model::mapping::ResourceMapping;
 use crate::mapping::model::ops::OpKind;
 use crate::mapping::model::rule::{AttrRule, Source};
+use crate::mapping::path::ScimPath;
 
 /// The host-side effect of a SCIM change (PATCH or PUT).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -70,6 +72,8 @@ impl ResourceMapping {
         scim: &Value,
         env: &WriteEnv<'_>,
     ) -> Result<(Value, Option<Value>), MapError> {
+        let computed = self.with_computed(scim, true)?;
+        let scim = &computed;
         let accepts = self.op(OpKind::Create).and_then(|o| o.accepts());
         let Some(accepts) = accepts else {
             return self
@@ -117,7 +121,36 @@ impl ResourceMapping {
 
     fn build_host(&self, scim: &Value, nulls: bool, env: &WriteEnv<'_>) -> Result<Value, MapError> {
         let how = if nulls { Build::Replace } else { Build::Plain };
-        self.build_host_where(scim, how, true, &|_| true, env)
+        let computed = self.with_computed(scim, false)?;
+        self.build_host_where(&computed, how, true, &|_| true, env)
+    }
+
+    /// `scim` with the values the write computes itself at their
+    /// attributes — a create's `generate`d values and the fallbacks
+    /// (`compose`, `coalesce`) of attributes without a value — so that
+    /// constants can name them (`"$.passwordConfirm" = "{password}"`
+    /// writes the one generated password into a second field). Generated
+    /// once per create, so every body of it holds the same value.
+    fn with_computed(&self, scim: &Value, create: bool) -> Result<Value, MapError> {
+        let mut out = scim.clone();
+        for rule in self.writable_rules() {
+            let t = &rule.target;
+            if t.selector.is_some() || rule.multi || rule.write_opts.pick_primary {
+                continue;
+            }
+            if scim_value(rule, scim).is_some_and(|v| !v.is_null()) {
+                continue;
+            }
+            let v = match effective(rule, None, scim)? {
+                Some(v) => v.into_owned(),
+                None => match rule.write_opts.generate {
+                    Some(n) if create => generated(n)?,
+                    _ => continue,
+                },
+            };
+            set_scim(&mut out, t, v);
+        }
+        Ok(out)
     }
 
     fn build_host_where(
@@ -134,10 +167,7 @@ impl ResourceMapping {
         }
         for rule in self.writable_rules().filter(|r| keep(r)) {
             let own = effective(rule, scim_value(rule, scim), scim)?;
-            let mut v = write_value(rule, own.as_deref())?;
-            if let (None, Build::Create, Some(n)) = (&v, how, rule.write_opts.generate) {
-                v = Some(generated(n)?);
-            }
+            let v = write_value(rule, own.as_deref())?;
             put(rule, &mut body, v, how == Build::Replace, env);
         }
         Ok(body)
@@ -207,12 +237,42 @@ impl ResourceMapping {
     }
 }
 
+/// `v` at the SCIM attribute `t` (no selector) of `scim`, making the
+/// objects on the way; an existing key is matched case-insensitively.
+fn set_scim(scim: &mut Value, t: &ScimPath, v: Value) {
+    let mut keys: Vec<&str> = t.urn.iter().map(String::as_str).collect();
+    keys.push(&t.attr);
+    keys.extend(t.sub.as_deref());
+    let mut at = scim;
+    for (i, key) in keys.iter().enumerate() {
+        let Value::Object(m) = at else {
+            return;
+        };
+        let name = m
+            .keys()
+            .find(|k| k.eq_ignore_ascii_case(key))
+            .cloned()
+            .unwrap_or_else(|| (*key).to_owned());
+        let last = i + 1 == keys.len();
+        let slot = m.entry(name).or_insert(Value::Null);
+        if last {
+            *slot = v;
+            return;
+        }
+        if !slot.is_object() {
+            *slot = Value::Object(Map::new());
+        }
+        at = slot;
+    }
+}
+
 /// How a body is built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Build {
     /// Absent values left out.
     Plain,
-    /// A create: absent values left out, `generate`d ones made up.
+    /// A create: absent values left out (the generated ones are already
+    /// in the SCIM value it is built from).
     Create,
     /// A full replace: absent values cleared.
     Replace,

@@ -1,9 +1,13 @@
 //! Filter push-down rules (`[<resource>.search]`): a SCIM filter
 //! `'<attr> <op>'` answered by the app, either by query parameters merged
-//! into the list call or by a get-by-key lookup. The SCIM handler picks a
+//! into the list call or by a get-by-key lookup, which may answer only
+//! the id of the record to read next (a reverse index). The SCIM handler picks a
 //! rule through `ResourceMapping::pushdown` and re-checks every answer.
 
 use crate::mapping::model::ops::Operation;
+use serde_json::Value;
+
+use crate::mapping::path::ReadPath;
 use crate::mapping::render::query::QueryParam;
 
 /// A filter push-down rule: `'<attr> <op>'` → query parameters merged
@@ -14,6 +18,7 @@ pub struct PushdownRule {
     pub(crate) op: String,
     pub(crate) query: Vec<QueryParam>,
     pub(crate) lookup: Option<Operation>,
+    pub(crate) follow: Option<ReadPath>,
     pub(crate) case_insensitive: bool,
 }
 
@@ -43,5 +48,22 @@ impl PushdownRule {
     /// (404: no match) instead of filtering the list.
     pub fn lookup(&self) -> Option<&Operation> {
         self.lookup.as_ref()
+    }
+
+    /// Where the lookup's answer holds the id of the record to read with
+    /// the resource's `get` (a two-step lookup through a reverse index),
+    /// `None` when the answer is the record itself.
+    pub fn follows(&self) -> bool {
+        self.follow.is_some()
+    }
+
+    /// The id a reverse lookup's answer holds (a string, or a number as
+    /// text), `None` when it holds none.
+    pub fn followed_id(&self, answer: &Value) -> Option<String> {
+        match self.follow.as_ref()?.one(answer)? {
+            Value::String(s) if !s.is_empty() => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
     }
 }

@@ -212,3 +212,60 @@ fn write_option_mistakes_are_compile_errors() {
         assert!(e.iter().any(|e| e.key == key), "{key}: {e:?}");
     }
 }
+
+/// A sign-up endpoint that wants the password twice and a label made of
+/// the display name: constants name the generated and composed values.
+const TWICE: &str = r#"
+[users.list]
+get = "/u"
+
+[users.get]
+get = "/u/{id}"
+
+[users.create]
+post = "/u"
+accepts = ["userName", "password", "displayName"]
+
+[users.update]
+patch = "/u/{id}"
+
+[users.attributes]
+userName = "$.username"
+"name.givenName" = "$.first"
+displayName = { path = "$.display", compose = "{name.givenName} ({userName})" }
+password = { path = "$.password", generate = { random = 24 } }
+
+[users.constants]
+"$.passwordConfirm" = { value = "{password}", when = "password" }
+"$.label" = "{displayName}"
+"#;
+
+#[test]
+fn constants_name_generated_and_computed_values() {
+    let m = compile_src(TWICE).unwrap_or_else(|e| panic!("{e:?}"));
+    let scim = json!({"userName": "ada", "name": {"givenName": "Ada"}});
+    let (body, rest) = m.to_host_create(&scim).unwrap();
+    let pw = body["password"].as_str().expect("a generated password");
+    assert_eq!(pw.len(), 24);
+    assert_eq!(body["passwordConfirm"], pw, "the same value in both fields");
+    assert_eq!(body["display"], "Ada (ada)");
+    assert_eq!(body["label"], "Ada (ada)", "the composed value, by name");
+    assert_eq!(rest, Some(json!({"first": "Ada"})));
+    let (again, _) = m.to_host_create(&scim).unwrap();
+    assert_ne!(again["password"], body["password"], "one per create");
+
+    let sent = json!({"userName": "ada", "password": "S3cret-given", "displayName": "A"});
+    let (body, _) = m.to_host_create(&sent).unwrap();
+    assert_eq!(body["password"], "S3cret-given");
+    assert_eq!(body["passwordConfirm"], "S3cret-given");
+    assert_eq!(body["label"], "A");
+
+    let before = json!({"userName": "ada", "displayName": "A"});
+    let after = json!({"userName": "ada", "displayName": "A", "password": "N3w-one"});
+    let ch = m.changes_to_host(&before, &after).unwrap();
+    assert_eq!(
+        ch.body,
+        Some(json!({"password": "N3w-one", "passwordConfirm": "N3w-one"})),
+        "a password change writes both fields"
+    );
+}

@@ -227,8 +227,30 @@ pub(super) async fn lookup(
                 .extract_item(&body)
                 .filter(|i| i.is_object())
                 .ok_or_else(|| bad_answer("search lookup"))?;
-            Ok(vec![item.clone()])
+            if rule.follows() {
+                follow(ctx, rule, item).await
+            } else {
+                Ok(vec![item.clone()])
+            }
         }
+        Err(e) if e.status == http::StatusCode::NOT_FOUND => Ok(Vec::new()),
+        Err(e) => Err(e),
+    }
+}
+
+/// The second step of a reverse lookup: the record whose id the answer
+/// holds, read with the resource's get (404: the index was stale, no
+/// match). An answer without an id is a bad answer, not "no match".
+async fn follow(
+    ctx: &Ctx<'_>,
+    rule: &PushdownRule,
+    answer: &Value,
+) -> Result<Vec<Value>, ScimError> {
+    let id = rule
+        .followed_id(answer)
+        .ok_or_else(|| bad_answer("search lookup (no id)"))?;
+    match fetch_any(ctx, &id).await {
+        Ok(current) => Ok(vec![current.host]),
         Err(e) if e.status == http::StatusCode::NOT_FOUND => Ok(Vec::new()),
         Err(e) => Err(e),
     }

@@ -19,6 +19,7 @@ mod mapping_features;
 pub mod matrix;
 mod query_literals;
 pub mod rails;
+mod signup_lookup;
 
 use crate::lifecycle::{ENTERPRISE_URN, Idp, USER_URN, okta};
 use crate::support::{Sidecar, TOKEN, start};
