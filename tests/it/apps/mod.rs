@@ -30,13 +30,14 @@ use std::path::Path;
 use std::process::Command;
 
 /// The shipped configs and the variables each needs.
-const SHIPPED: [(&str, &[&str]); 6] = [
+const SHIPPED: [(&str, &[&str]); 7] = [
     ("example.toml", &["APP_API_KEY"]),
     ("rails.toml", &["RAILS_API_TOKEN"]),
     ("django.toml", &["DJANGO_API_TOKEN"]),
     ("matrix.toml", &["MATRIX_ADMIN_TOKEN", "MATRIX_SERVER_NAME"]),
     ("fab.toml", &["FAB_ACCESS_TOKEN", "FAB_SERVICE_USER"]),
     ("crm.toml", &["CRM_API_KEY"]),
+    ("pocketbase.toml", &["POCKETBASE_TOKEN"]),
 ];
 
 /// The headers Okta's SCIM client sends besides its token.
@@ -102,7 +103,7 @@ fn load(text: &str, env: &[(&str, &str)]) -> Config {
 /// A sidecar configured by the shipped `file` in front of the app at
 /// `app`, its connection speaking `idp`, the config text edited by `edit`
 /// and loaded with `env`; called as `idp` calls it.
-async fn start_shipped(
+pub(crate) async fn start_shipped(
     file: &str,
     app: SocketAddr,
     idp: Idp,
@@ -119,7 +120,7 @@ async fn start_shipped(
 
 /// Okta's create body as the Matrix, CRM and Flask-AppBuilder cases send
 /// it: the enterprise schema named, the email in lower case.
-fn okta_create_lowercase(login: &str) -> Value {
+pub(crate) fn okta_create_lowercase(login: &str) -> Value {
     let mut body = okta::create_body(login);
     body["schemas"] = json!([USER_URN, ENTERPRISE_URN]);
     body["emails"][0]["value"] = json!(login.to_lowercase());
