@@ -43,10 +43,11 @@ pub async fn create(ctx: &Ctx<'_>, req: Request<Incoming>) -> Result<Response<Bo
     let (json, _, projection) = body_of(ctx, req).await?;
     let m = ctx.mapping();
     let mut wanted = normalise_resource(json, m.core_schema(), ctx.dialect)?;
-    let edit = match members::managed(ctx) {
+    let edit = match members::split(ctx) {
         true => MemberEdit::Replace(members::ids_of(members::take(&mut wanted).as_ref())?),
         false => MemberEdit::None,
     };
+    let edit = members::refuse_unstored(ctx, edit)?;
     checks::unmapped(ctx, &wanted)?;
     checks::required(m.schema(), &wanted)?;
     let _claims = ctx.lock(claim_keys(m, &wanted)).await?;

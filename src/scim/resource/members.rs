@@ -2,7 +2,8 @@
 //! idp-behavior: Okta's add/remove/replace, Entra's value-array removes):
 //! reading a group's members page by page up to the mapping's cap,
 //! checking that new member ids exist before the first write, and turning
-//! a PATCH's or PUT's membership edit into O(k) member calls. A PATCH
+//! a PATCH's or PUT's membership edit into O(k) member calls, and
+//! refusing membership edits a group mapping cannot store. A PATCH
 //! never lists the group; a full replacement (PUT, or PATCH `replace`
 //! `members`) lists it once to compute the difference.
 
@@ -13,7 +14,7 @@ use super::ctx::Ctx;
 use super::read::id_of;
 use crate::error::{ScimError, ScimType};
 use crate::host::paging;
-use crate::mapping::{OpKind, Vars};
+use crate::mapping::{OpKind, ResourceKind, Vars};
 use crate::plan::{self, Step};
 use crate::protocol::patch::MemberChanges;
 use crate::protocol::query::Projection;
@@ -53,6 +54,34 @@ impl MemberEdit {
 /// Whether the group mapping stores members (through member endpoints).
 pub fn managed(ctx: &Ctx<'_>) -> bool {
     ctx.mapping().members().is_some()
+}
+
+/// Whether the request's `members` must be split off: a group mapping
+/// either stores them or refuses them ([`refuse_unstored`]); never passed
+/// on as an attribute that an `unmapped = "ignore"` policy would drop.
+pub fn split(ctx: &Ctx<'_>) -> bool {
+    managed(ctx) || ctx.mapping().kind() == ResourceKind::Group
+}
+
+/// A membership edit on a group mapping that stores no members (neither
+/// `[groups.members]` nor `[groups.roles]`): 501, never a success that
+/// drops the members. An edit that changes nothing (`members: []`) passes
+/// as no edit; a stored one is returned as it is.
+pub fn refuse_unstored(ctx: &Ctx<'_>, edit: MemberEdit) -> Result<MemberEdit, ScimError> {
+    let changes = match &edit {
+        MemberEdit::None => false,
+        MemberEdit::Change { add, remove } => !add.is_empty() || !remove.is_empty(),
+        MemberEdit::Replace(ids) => !ids.is_empty(),
+    };
+    if managed(ctx) {
+        return Ok(edit);
+    }
+    if !changes {
+        return Ok(MemberEdit::None);
+    }
+    Err(ScimError::not_implemented(
+        "this app's groups have no members the sidecar can store (the mapping declares neither [groups.members] nor [groups.roles]); nothing was changed",
+    ))
 }
 
 /// The member ids of a SCIM `members` value (`[{"value": "U"}, …]`);

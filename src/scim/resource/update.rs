@@ -62,19 +62,20 @@ impl Change {
         if put {
             let mut wanted = normalise_resource(json, m.core_schema(), ctx.dialect)?;
             // RFC 7644 §3.5.1: a replacement without `members` empties the group.
-            let edit = match members::managed(ctx) {
+            let edit = match members::split(ctx) {
                 true => MemberEdit::Replace(members::ids_of(members::take(&mut wanted).as_ref())?),
                 false => MemberEdit::None,
             };
+            let edit = members::refuse_unstored(ctx, edit)?;
             checks::unmapped(ctx, &wanted)?;
             checks::required(m.schema(), &wanted)?;
             return Ok((Self::Replace(wanted), edit));
         }
         let mut ops = patch::parse(&json, &patch_options(ctx))?;
         let mut edit = MemberEdit::None;
-        if members::managed(ctx) {
+        if members::split(ctx) {
             let changes = patch::member_changes(&ops)?;
-            edit = MemberEdit::from_patch(&changes);
+            edit = members::refuse_unstored(ctx, MemberEdit::from_patch(&changes))?;
             ops = changes.other_ops;
         }
         Ok((Self::Patch(ops), edit))

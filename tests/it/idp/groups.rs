@@ -484,3 +484,54 @@ async fn a_protected_group_is_out_of_the_idps_reach() {
     assert_eq!(app.team(&admins), team, "the protected team changed");
     assert_eq!(members_of(&app, &admins), members);
 }
+
+/// A group mapping whose app stores no members (no `[groups.members]`, no
+/// `[groups.roles]`), with unmapped attributes ignored: every membership
+/// change is refused with 501 and nothing is written, never a 200 that
+/// drops the members; group writes without members still work.
+#[tokio::test]
+async fn groups_without_stored_members_refuse_membership_changes() {
+    let (sc, app) = start_example_with(|t| {
+        let cut = t.find("[groups.members]").unwrap();
+        let end = t.find("[groups.errors]").unwrap();
+        let t = format!("{}{}", &t[..cut], &t[end..]);
+        t.replace(
+            "unique = [\"displayName\"]        # group names",
+            "unmapped = \"ignore\"\nunique = [\"displayName\"]        # group names",
+        )
+    })
+    .await;
+    let user = user_id(&sc, "ada.lovelace@example.com").await;
+    let member = json!([{"value": user}]);
+    let with_members =
+        json!({"schemas": [GROUP], "displayName": "Unstored Lab", "members": member});
+    let (status, err) = call(&sc, "POST", "/scim/v2/Groups", Some(with_members)).await;
+    assert_eq!(status, StatusCode::NOT_IMPLEMENTED, "{err}");
+    assert_eq!(err["status"], "501");
+    let empty = json!({"schemas": [GROUP], "displayName": "Unstored Lab", "members": []});
+    let (status, group) = call(&sc, "POST", "/scim/v2/Groups", Some(empty)).await;
+    assert_eq!(status, StatusCode::CREATED, "{group}");
+    let id = group["id"].as_str().unwrap().to_owned();
+    let path = format!("/scim/v2/Groups/{id}");
+    for body in [
+        ops(json!([{"op": "add", "path": "members", "value": member}])),
+        ops(json!([{"op": "Add", "value": {"members": member}}])),
+        ops(json!([{"op": "remove", "path": format!("members[value eq \"{user}\"]")}])),
+        ops(json!([{"op": "replace", "path": "members", "value": member}])),
+        json!({"schemas": [GROUP], "displayName": "Unstored Lab", "members": member}),
+    ] {
+        let method = if body.get("Operations").is_some() {
+            "PATCH"
+        } else {
+            "PUT"
+        };
+        let (status, err) = call(&sc, method, &path, Some(body.clone())).await;
+        assert_eq!(status, StatusCode::NOT_IMPLEMENTED, "{body}: {err}");
+        assert!(err["detail"].as_str().unwrap().contains("members"), "{err}");
+        assert_eq!(members_of(&app, &id), Vec::<String>::new(), "{body}");
+    }
+    let rename = ops(json!([{"op": "replace", "path": "displayName", "value": "Unstored Lab 2"}]));
+    let (status, body) = call(&sc, "PATCH", &path, Some(rename)).await;
+    assert!(status.is_success(), "{body}");
+    assert_eq!(app.team(&id).unwrap()["name"], "Unstored Lab 2");
+}
