@@ -88,6 +88,12 @@ pub struct MembersToml {
     /// Most members returned with a group (beyond it: 400 tooMany, use
     /// `excludedAttributes=members`).
     pub max: Option<Spanned<i64>>,
+    /// JSONPath of the member list inside the group's own record, for
+    /// apps that only replace the whole list: read with `get`, written
+    /// whole with `[groups.update]` (instead of `list`, `add`, `remove`).
+    pub field: Option<SpStr>,
+    /// How member ids are written: `string` (default) or `integer`.
+    pub ids: Option<SpStr>,
     /// The member listing (paged like `list`).
     pub list: Option<Spanned<OperationToml>>,
     /// Add one member (`{member}`) or many (`batch`).
@@ -100,8 +106,15 @@ pub struct MembersToml {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RolesToml {
-    /// Host path of the role values on a user (an array of strings).
+    /// Host path of the role values on a user (an array of strings, or of
+    /// objects with `value`).
     pub field: Option<SpStr>,
+    /// JSONPath of the role value in each element of `field` when the
+    /// elements are objects (`[{"id": 3, "name": "Admin"}]` → `$.id`); the
+    /// field is then written as the list of values (`[3]`).
+    pub value: Option<SpStr>,
+    /// How role values are written: `string` (default) or `integer`.
+    pub ids: Option<SpStr>,
     /// Group displayName → role value.
     #[serde(default)]
     pub names: BTreeMap<String, SpStr>,

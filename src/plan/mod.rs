@@ -38,6 +38,8 @@ pub enum Purpose {
     AddMembers,
     /// Remove group members.
     RemoveMembers,
+    /// Write a group's whole member list (apps that only replace it).
+    ReplaceMembers,
 }
 
 impl Purpose {
@@ -54,6 +56,7 @@ impl Purpose {
             Self::Delete => "delete",
             Self::AddMembers => "add members",
             Self::RemoveMembers => "remove members",
+            Self::ReplaceMembers => "replace members",
         }
     }
 }

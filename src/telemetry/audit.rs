@@ -86,7 +86,12 @@ impl Audit {
         after: &Value,
         plan: &WritePlan,
     ) {
-        let is_member = |p: Purpose| matches!(p, Purpose::AddMembers | Purpose::RemoveMembers);
+        let is_member = |p: Purpose| {
+            matches!(
+                p,
+                Purpose::AddMembers | Purpose::RemoveMembers | Purpose::ReplaceMembers
+            )
+        };
         if plan.steps.iter().any(|s| !is_member(s.purpose)) {
             self.record(ProvisioningEvent::updated(
                 conn,

@@ -41,7 +41,7 @@ pub(crate) fn membership(
             );
             (None, None)
         }
-        (Some(m), None) => (members(ctx, m), None),
+        (Some(m), None) => (members(ctx, m, raw.update.is_some()), None),
         (None, Some(r)) => (None, roles(ctx, r.get_ref(), conn)),
         (None, None) => (None, None),
     }
@@ -60,15 +60,31 @@ fn max(ctx: &mut Ctx<'_>, key: &str, v: Option<&toml::Spanned<i64>>) -> usize {
     }
 }
 
-fn members(ctx: &mut Ctx<'_>, m: &MembersToml) -> Option<MembersSpec> {
+fn members(ctx: &mut Ctx<'_>, m: &MembersToml, has_update: bool) -> Option<MembersSpec> {
+    let field = m
+        .field
+        .as_ref()
+        .and_then(|f| record_field(ctx, f, m, has_update));
     for (name, op) in [("list", &m.list), ("add", &m.add), ("remove", &m.remove)] {
-        if op.is_none() {
+        if op.is_none() && m.field.is_none() {
             ctx.errors.push(Diagnostic::key(
                 format!("{}.members.{name}", ctx.key),
-                format!("missing required operation `members.{name}`"),
+                format!("missing required operation `members.{name}` (or a `field` the group's update replaces whole)"),
             ));
         }
     }
+    let integer_ids = match m.ids.as_ref().map(|i| (i.get_ref().as_str(), i.span())) {
+        None | Some(("string", _)) => false,
+        Some(("integer", _)) => true,
+        Some((other, span)) => {
+            ctx.err(
+                "members.ids",
+                span,
+                format!("unknown value `{other}`: use string or integer"),
+            );
+            false
+        }
+    };
     let value = ReadPath::compile(m.value.get_ref())
         .map_err(|e| {
             ctx.err(
@@ -94,7 +110,45 @@ fn members(ctx: &mut Ctx<'_>, m: &MembersToml) -> Option<MembersSpec> {
         value: value?,
         display,
         max,
+        field,
+        integer_ids,
     })
+}
+
+/// `field`: the member list in the group's record, written whole by the
+/// group's `update` (a partial write: a `replace` would clear the rest),
+/// instead of member endpoints.
+fn record_field(
+    ctx: &mut Ctx<'_>,
+    f: &toml::Spanned<String>,
+    m: &MembersToml,
+    has_update: bool,
+) -> Option<(ReadPath, WritePath)> {
+    if m.list.is_some() || m.add.is_some() || m.remove.is_some() {
+        return ctx.fail(
+            "members.field",
+            f.span(),
+            "members are either a `field` of the group's record or `list`/`add`/`remove` endpoints, not both",
+        );
+    }
+    if !has_update {
+        return ctx.fail(
+            "members.field",
+            f.span(),
+            "a member `field` is written whole by [groups.update] (a partial write), which is missing",
+        );
+    }
+    match (
+        ReadPath::compile(f.get_ref()),
+        WritePath::parse(f.get_ref()),
+    ) {
+        (Ok(read), Ok(write)) => Some((read, write)),
+        _ => ctx.fail(
+            "members.field",
+            f.span(),
+            "not a writable path: use `$.a.b`, `$.a[0]` or `$['key']`",
+        ),
+    }
 }
 
 fn roles(ctx: &mut Ctx<'_>, r: &RolesToml, conn: &[String]) -> Option<RolesSpec> {
@@ -167,8 +221,38 @@ fn roles(ctx: &mut Ctx<'_>, r: &RolesToml, conn: &[String]) -> Option<RolesSpec>
         })
         .collect();
     let max = max(ctx, "roles.max", r.max.as_ref());
+    let element = r.value.as_ref().and_then(|v| {
+        ReadPath::compile(v.get_ref())
+            .map_err(|e| ctx.err("roles.value", v.span(), format!("invalid JSONPath: {e}")))
+            .ok()
+    });
+    let integer_ids = match r.ids.as_ref().map(|i| (i.get_ref().as_str(), i.span())) {
+        None | Some(("string", _)) => false,
+        Some(("integer", _)) => true,
+        Some((other, span)) => {
+            ctx.err(
+                "roles.ids",
+                span,
+                format!("unknown value `{other}`: use string or integer"),
+            );
+            false
+        }
+    };
+    if integer_ids {
+        for (display, role) in &r.names {
+            if role.get_ref().parse::<i64>().is_err() {
+                ctx.err(
+                    &format!("roles.names.{}", seg(display)),
+                    role.span(),
+                    "with ids = \"integer\" a role value is an integer id, e.g. \"3\"",
+                );
+            }
+        }
+    }
     (ctx.errors.len() == before).then_some(RolesSpec {
         field,
+        element,
+        integer_ids,
         names,
         unknown,
         search,

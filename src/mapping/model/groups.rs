@@ -3,6 +3,8 @@
 //!
 //! - [`MembersSpec`]: the app has groups (teams) with member endpoints: a
 //!   paged member listing, and add/remove calls per member or in batches;
+//!   or the member list is a field of the group's record that the app
+//!   only replaces whole (`PUT {"users": [2, 3]}`);
 //! - [`RolesSpec`]: the app has no groups, only role values on each user
 //!   (`roles: ["admin", "billing"]`) or role-assignment endpoints; a group
 //!   is a named role, its id is the role value (stable, no state kept), and
@@ -22,16 +24,56 @@ use crate::mapping::render::placeholder::Var;
 use crate::mapping::render::template::Template;
 use crate::mapping::render::vars::Vars;
 
-/// Members through the app's member endpoints.
+/// Members through the app's member endpoints, or as one list inside the
+/// group's record that the app only replaces whole.
 #[derive(Debug, Clone)]
 pub struct MembersSpec {
     pub(crate) value: ReadPath,
     pub(crate) display: Option<ReadPath>,
     /// Most members returned with a group.
     pub max: usize,
+    /// The member list inside the group's record (read, written whole).
+    pub(crate) field: Option<(ReadPath, WritePath)>,
+    /// Member ids are written as integers.
+    pub(crate) integer_ids: bool,
 }
 
 impl MembersSpec {
+    /// Whether the members are one list in the group's record, replaced
+    /// whole by the group's update.
+    pub fn in_record(&self) -> bool {
+        self.field.is_some()
+    }
+
+    /// The members (id, display) listed in a group's record.
+    pub fn of_record(&self, group: &Value) -> Vec<(String, Option<String>)> {
+        let Some((read, _)) = &self.field else {
+            return Vec::new();
+        };
+        match read.one(group) {
+            Some(Value::Array(items)) => items.iter().filter_map(|e| self.member_of(e)).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The partial group body that sets the whole member list to `ids`;
+    /// `Err` names an id that is not an integer when ids are integers.
+    pub fn record_body(&self, ids: &[String]) -> Result<Option<Value>, String> {
+        let Some((_, write)) = &self.field else {
+            return Ok(None);
+        };
+        let list = ids
+            .iter()
+            .map(|id| match self.integer_ids {
+                false => Ok(Value::String(id.clone())),
+                true => id.parse::<i64>().map(Value::from).map_err(|_| id.clone()),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut body = Value::Object(serde_json::Map::new());
+        write.set(&mut body, Value::Array(list));
+        Ok(Some(body))
+    }
+
     /// The member id (and display name) of one listed element.
     pub fn member_of(&self, element: &Value) -> Option<(String, Option<String>)> {
         let id = match self.value.one(element)? {
@@ -67,6 +109,10 @@ pub enum UnknownRoles {
 #[derive(Debug, Clone)]
 pub struct RolesSpec {
     pub(crate) field: Option<(ReadPath, WritePath)>,
+    /// The role value inside each element, when elements are objects.
+    pub(crate) element: Option<ReadPath>,
+    /// Role values are written as integers.
+    pub(crate) integer_ids: bool,
     /// (displayName, role value), in the TOML's order.
     pub(crate) names: Vec<(String, String)>,
     /// What other names mean.
@@ -110,13 +156,18 @@ impl RolesSpec {
         let Some((read, _)) = &self.field else {
             return Vec::new();
         };
+        let text = |v: &Value| match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        };
+        let of = |e: &Value| match &self.element {
+            Some(p) => p.one(e).and_then(text),
+            None => text(e),
+        };
         match read.one(user) {
-            Some(Value::Array(items)) => items
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect(),
-            Some(Value::String(s)) => vec![s.clone()],
+            Some(Value::Array(items)) => items.iter().filter_map(of).collect(),
+            Some(v @ (Value::String(_) | Value::Number(_))) => of(v).into_iter().collect(),
             _ => Vec::new(),
         }
     }
@@ -134,9 +185,13 @@ impl RolesSpec {
             _ => return None,
         }
         let mut body = Value::Object(serde_json::Map::new());
+        let value = |r: String| match r.parse::<i64>() {
+            Ok(n) if self.integer_ids => Value::from(n),
+            _ => Value::String(r),
+        };
         write.set(
             &mut body,
-            Value::Array(roles.into_iter().map(Value::String).collect()),
+            Value::Array(roles.into_iter().map(value).collect()),
         );
         Some(body)
     }

@@ -11,7 +11,7 @@ use http::StatusCode;
 use serde_json::{Value, json};
 
 use super::ctx::Ctx;
-use super::read::id_of;
+use super::read::{fetch_any, id_of};
 use crate::error::{ScimError, ScimType};
 use crate::host::paging;
 use crate::mapping::{OpKind, ResourceKind, Vars};
@@ -132,6 +132,10 @@ pub async fn load(ctx: &Ctx<'_>, group: &str) -> Result<Vec<Value>, ScimError> {
         return Ok(Vec::new());
     };
     let limit = spec.max as u64;
+    if spec.in_record() {
+        let group = fetch_any(ctx, group).await?;
+        return in_record(ctx, &group.host);
+    }
     let (items, complete) = paging::walk_list(
         &ctx.host,
         OpKind::MembersList,
@@ -199,6 +203,29 @@ pub async fn attach_all(ctx: &Ctx<'_>, resources: &mut [Value]) -> Result<(), Sc
     Ok(())
 }
 
+/// The members listed in a group's record, as SCIM values; more than the
+/// mapping's `max` is 400 `tooMany`.
+fn in_record(ctx: &Ctx<'_>, group: &Value) -> Result<Vec<Value>, ScimError> {
+    let Some(spec) = ctx.mapping().members() else {
+        return Ok(Vec::new());
+    };
+    let listed = spec.of_record(group);
+    if listed.len() > spec.max {
+        return Err(ScimError::bad_request(
+            ScimType::TooMany,
+            format!(
+                "the group has more than {} members; ask with excludedAttributes=members",
+                spec.max
+            ),
+        ));
+    }
+    let users = users_url(ctx);
+    Ok(listed
+        .into_iter()
+        .map(|(id, display)| member_value(&users, &id, display))
+        .collect())
+}
+
 /// The member calls of `edit` on group `group`, after checking that every
 /// member to add exists; with the member list that results when it is
 /// known (a replacement lists the group once to compute the difference).
@@ -207,6 +234,39 @@ pub async fn steps(
     group: Option<&str>,
     edit: &MemberEdit,
 ) -> Result<(Vec<Step>, Option<Vec<Value>>), ScimError> {
+    steps_on(ctx, group, None, edit).await
+}
+
+/// [`steps`], with the group's record as just read (`current`) when the
+/// caller has it: an app that only replaces the whole member list gets
+/// one write of the list that record holds with the edit applied — no
+/// read beyond the group's, whatever the group's size — sent with the
+/// group's version as read, so a concurrent change makes the app refuse
+/// it (and the write is planned again) rather than lose a member.
+pub async fn steps_on(
+    ctx: &Ctx<'_>,
+    group: Option<&str>,
+    current: Option<&Value>,
+    edit: &MemberEdit,
+) -> Result<(Vec<Step>, Option<Vec<Value>>), ScimError> {
+    if let Some(spec) = ctx.mapping().members().filter(|s| s.in_record()) {
+        if matches!(edit, MemberEdit::None) {
+            return Ok((Vec::new(), None));
+        }
+        let fetched;
+        let record = match (current, group) {
+            (Some(c), _) => Some(c),
+            (None, Some(g)) => {
+                fetched = fetch_any(ctx, g).await?;
+                Some(&fetched.host)
+            }
+            (None, None) => None,
+        };
+        let have: Vec<String> = record
+            .map(|r| spec.of_record(r).into_iter().map(|(id, _)| id).collect())
+            .unwrap_or_default();
+        return replace_in_record(ctx, &have, edit).await;
+    }
     let (add, remove, result) = match edit {
         MemberEdit::None => return Ok((Vec::new(), None)),
         MemberEdit::Change { add, remove } => (add.clone(), remove.clone(), None),
@@ -236,6 +296,65 @@ pub async fn steps(
     Ok((plan::membership(ctx.mapping(), &add, &remove), result))
 }
 
+/// The one write of a whole member list: `have` with the edit applied
+/// (order kept, each id once), or no step when nothing changes.
+async fn replace_in_record(
+    ctx: &Ctx<'_>,
+    have: &[String],
+    edit: &MemberEdit,
+) -> Result<(Vec<Step>, Option<Vec<Value>>), ScimError> {
+    let Some(spec) = ctx.mapping().members() else {
+        return Ok((Vec::new(), None));
+    };
+    let wanted: Vec<String> = match edit {
+        MemberEdit::None => return Ok((Vec::new(), None)),
+        MemberEdit::Replace(all) => all.clone(),
+        MemberEdit::Change { add, remove } => {
+            let mut out: Vec<String> = have
+                .iter()
+                .filter(|h| !remove.contains(h))
+                .cloned()
+                .collect();
+            for a in add.iter().filter(|a| !remove.contains(a)) {
+                if !out.contains(a) {
+                    out.push(a.clone());
+                }
+            }
+            out
+        }
+    };
+    let users = users_url(ctx);
+    let shown = wanted
+        .iter()
+        .map(|id| member_value(&users, id, None))
+        .collect();
+    let same = wanted.len() == have.len() && wanted.iter().all(|w| have.contains(w));
+    if same {
+        return Ok((Vec::new(), Some(shown)));
+    }
+    let added: Vec<String> = wanted
+        .iter()
+        .filter(|w| !have.contains(w))
+        .cloned()
+        .collect();
+    check_users_exist(ctx, &added).await?;
+    let body = spec.record_body(&wanted).map_err(|id| {
+        ScimError::bad_request(
+            ScimType::InvalidValue,
+            format!("member `{id}` is not a user id of this app (an integer)"),
+        )
+    })?;
+    let step = plan::step(
+        ctx.mapping(),
+        OpKind::Update,
+        plan::Purpose::ReplaceMembers,
+        body,
+        vec!["members".into()],
+        plan::Condition::Always,
+    );
+    Ok((step.into_iter().collect(), Some(shown)))
+}
+
 /// 400 `invalidValue` naming the first member id the app does not know,
 /// before any write (O(k) reads of the users being added).
 pub async fn check_users_exist(ctx: &Ctx<'_>, ids: &[String]) -> Result<(), ScimError> {
@@ -260,4 +379,26 @@ pub async fn check_users_exist(ctx: &Ctx<'_>, ids: &[String]) -> Result<(), Scim
         }
     }
     Ok(())
+}
+
+/// Adds member steps to a plan's steps; a whole-list write goes into the
+/// plan's own update of the group when it has one (one write, one
+/// version), else it is a step of its own.
+pub fn merge_steps(steps: &mut Vec<Step>, member_steps: Vec<Step>) {
+    for m in member_steps {
+        let own = steps
+            .iter_mut()
+            .find(|s| s.op == OpKind::Update && s.purpose == plan::Purpose::Update);
+        match (m.purpose, own, &m.body) {
+            (plan::Purpose::ReplaceMembers, Some(own), Some(Value::Object(extra))) => {
+                if let Some(Value::Object(body)) = &mut own.body {
+                    body.extend(extra.clone());
+                    own.changes.extend(m.changes.iter().cloned());
+                    continue;
+                }
+                steps.push(m);
+            }
+            _ => steps.push(m),
+        }
+    }
 }

@@ -189,8 +189,8 @@ pub(super) async fn plan_write(
         &after,
         &ctx.write_env(Some(&current.host)),
     )?;
-    let (member_steps, shown) = members::steps(ctx, Some(id), edit).await?;
-    plan.steps.extend(member_steps);
+    let (member_steps, shown) = members::steps_on(ctx, Some(id), Some(&current.host), edit).await?;
+    members::merge_steps(&mut plan.steps, member_steps);
     Ok(Planned {
         current,
         after,

@@ -8,5 +8,6 @@ mod chaos;
 mod entra_users;
 mod full_profile;
 mod groups;
+mod groups_replace_all;
 mod groups_roles;
 mod okta_users;
