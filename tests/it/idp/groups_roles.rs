@@ -127,7 +127,7 @@ impl RolesApp {
                         } else {
                             if let Some(Value::Object(b)) = &r.body {
                                 for (k, v) in b {
-                                    u[k] = v.clone();
+                                    u[k] = role_objects(k, v);
                                 }
                             }
                             u["version"] = json!(u["version"].as_u64().unwrap() + 1);
@@ -139,6 +139,20 @@ impl RolesApp {
             }
             _ => reply(404, json!({})),
         }
+    }
+}
+
+/// An app that holds roles as objects takes them written as integer ids
+/// and stores `{"id": 3, "name": "role3"}`; string roles stay strings.
+fn role_objects(key: &str, v: &Value) -> Value {
+    match v.as_array() {
+        Some(items) if key == "roles" && items.iter().all(Value::is_u64) => Value::Array(
+            items
+                .iter()
+                .map(|n| json!({"id": n, "name": format!("role{n}")}))
+                .collect(),
+        ),
+        _ => v.clone(),
     }
 }
 
@@ -357,4 +371,55 @@ async fn concurrent_renames_to_one_login_leave_one_holder() {
         .filter(|u| u["login"] == "Taken")
         .count();
     assert_eq!(holders, 1);
+}
+
+/// Roles held as objects with integer ids (`[{"id": 3, "name": "Gamma"}]`)
+/// are read by id and written as the list of ids (`[3, 1]`).
+#[tokio::test]
+async fn roles_as_objects_are_written_as_integer_ids() {
+    let (sc, app) = setup(|m| {
+        m.replace(
+            "field = \"$.roles\"\nnames = { \"Admins\" = \"admin\", \"Billing Team\" = \"billing\" }\nsearch = { role = \"{value}\" }",
+            "field = \"$.roles\"\nvalue = \"$.id\"\nids = \"integer\"\nnames = { \"Admins\" = \"1\", \"Gamma\" = \"3\" }",
+        )
+    })
+    .await;
+    let ada = app.add("ada", &[]);
+    let alan = app.add("alan", &[]);
+    app.users.lock().unwrap().get_mut(&1).unwrap()["roles"] = json!([{"id": 3, "name": "Gamma"}]);
+
+    let (status, gamma) = call(&sc, "GET", "/scim/v2/Groups/3", None).await;
+    assert_eq!(status, StatusCode::OK, "{gamma}");
+    assert_eq!(gamma["displayName"], "Gamma");
+    let held: Vec<&str> = gamma["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        held,
+        [ada.as_str()],
+        "read by the id inside each role object"
+    );
+
+    app.rec.clear();
+    let add =
+        ops(json!([{"op": "add", "path": "members", "value": [{"value": ada}, {"value": alan}]}]));
+    let (status, body) = call(&sc, "PATCH", "/scim/v2/Groups/1", Some(add)).await;
+    assert!(status.is_success(), "{body}");
+    let patches: Vec<Value> = app
+        .rec
+        .seen()
+        .into_iter()
+        .filter(|s| s.method == Method::PATCH)
+        .filter_map(|s| s.body)
+        .collect();
+    assert_eq!(patches, [json!({"roles": [3, 1]}), json!({"roles": [1]})]);
+    let users = app.users.lock().unwrap();
+    assert_eq!(
+        users[&1]["roles"],
+        json!([{"id": 3, "name": "role3"}, {"id": 1, "name": "role1"}])
+    );
+    assert_eq!(users[&2]["roles"], json!([{"id": 1, "name": "role1"}]));
 }
