@@ -275,3 +275,31 @@ fn framing_headers_cannot_be_configured() {
         "{e:?}"
     );
 }
+
+#[test]
+fn a_reverse_lookup_names_the_id_in_its_answer() {
+    let src = CHAT.replace(
+        "case_insensitive = true }",
+        "id = \"$.user_id\", case_insensitive = true }",
+    );
+    let m = compile_src(&src).unwrap_or_else(|e| panic!("{e:?}"));
+    let rule = m.pushdown("userName", "eq").unwrap();
+    assert!(rule.follows());
+    assert_eq!(
+        rule.followed_id(&json!({"user_id": "@a:example.org"})),
+        Some("@a:example.org".to_owned())
+    );
+    assert_eq!(
+        rule.followed_id(&json!({"user_id": 7})),
+        Some("7".to_owned())
+    );
+    assert_eq!(rule.followed_id(&json!({"user_id": ""})), None);
+    assert!(!chat().pushdown("userName", "eq").unwrap().follows());
+    for bad in [
+        "id = \"$.user_id\", item = \"$.user\", case_insensitive = true }",
+        "id = \"$[\", case_insensitive = true }",
+    ] {
+        let e = compile_src(&CHAT.replace("case_insensitive = true }", bad)).unwrap_err();
+        assert!(e.iter().any(|d| d.key.ends_with(".id")), "{bad}: {e:?}");
+    }
+}
