@@ -282,12 +282,12 @@ impl Tree {
 
     /// How a module appears inside its parent's folder: `x/` when it has
     /// files of its own below it, `x.rs` otherwise.
-    pub fn node_label(&self, parent: &[String], child: &String) -> String {
-        if parent.is_empty() {
-            return self.top_label(std::slice::from_ref(child));
-        }
+    pub fn node_label(&self, parent: &[String], child: &str) -> String {
         let mut path = parent.to_vec();
-        path.push(child.clone());
+        path.push(child.to_string());
+        if parent.is_empty() {
+            return self.top_label(&path);
+        }
         if self.with_files_below.contains(&path) {
             format!("{child}/")
         } else {
