@@ -27,7 +27,8 @@ struct Module {
     uses: BTreeMap<String, ModPath>,
     globs: Vec<ModPath>,
     items: BTreeSet<String>,
-    /// The file holding the module (inline modules: their file's).
+    /// The file holding the module, relative to `src/`; empty for an
+    /// inline module (`mod tests { .. }`), which folds into its file's.
     file: String,
 }
 
