@@ -12,6 +12,7 @@
 pub mod auth;
 pub mod body;
 pub mod config;
+pub mod draft;
 pub mod dryrun;
 pub mod error;
 pub mod explain;

@@ -1,5 +1,5 @@
 //! The `scim-sidecar` command: `run`, `check`, `token`, `connection new`,
-//! `map` and `explain`. Thin by design: it parses arguments, installs the
+//! `map`, `explain` and `draft`. Thin by design: it parses arguments, installs the
 //! process globals (the rustls crypto provider, logging, a panic hook that
 //! logs through it) and signal handling (SIGTERM/SIGINT drain, SIGHUP
 //! reload), and calls the library. Exit codes: 0 success, 1 invalid config
@@ -110,6 +110,35 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         to_scim: Option<PathBuf>,
     },
+    /// Draft a config from the app's OpenAPI document (a file or a URL).
+    Draft(DraftArgs),
+}
+
+/// `draft`: a first config from the app's OpenAPI document.
+#[derive(clap::Args)]
+struct DraftArgs {
+    /// The OpenAPI 3.x or Swagger 2.0 document (JSON or YAML): a file or an http(s) URL.
+    #[arg(long, value_name = "FILE|URL")]
+    openapi: String,
+    /// The app's base URL (default: the document's first server).
+    #[arg(long, value_name = "URL")]
+    app_url: Option<String>,
+    /// A header for fetching the document and for --probe, e.g. 'X-Api-Key: …' (repeatable).
+    #[arg(long = "header", value_name = "NAME: VALUE")]
+    headers: Vec<String>,
+    /// The IdP of the drafted connection.
+    #[arg(long, value_enum, default_value = "okta")]
+    idp: IdpArg,
+    /// The sidecar's listen address in the draft (default 0.0.0.0:8080).
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<String>,
+    /// Read one page of users and one user from the app (GET only) to
+    /// confirm or correct the draft, and report which attributes have values.
+    #[arg(long)]
+    probe: bool,
+    /// Write the config here instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -193,6 +222,47 @@ fn main() -> ExitCode {
             &method,
             &path,
         ),
+        Command::Draft(args) => draft(args),
+    }
+}
+
+/// `draft`: the library drafts; this writes the file and the report.
+fn draft(a: DraftArgs) -> ExitCode {
+    let opts = scim_sidecar::draft::Options {
+        openapi: a.openapi,
+        app_url: a.app_url,
+        headers: a.headers,
+        idp: idp_name(a.idp).to_owned(),
+        listen: a.listen,
+        probe: a.probe,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build();
+    let result = match runtime {
+        Ok(rt) => rt.block_on(scim_sidecar::draft::run(&opts)),
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match result {
+        Ok(outcome) => scim_sidecar::draft::write(&outcome, a.out.as_deref()),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn idp_name(idp: IdpArg) -> &'static str {
+    match idp {
+        IdpArg::Okta => "okta",
+        IdpArg::Entra => "entra",
+        IdpArg::OneLogin => "onelogin",
+        IdpArg::JumpCloud => "jumpcloud",
+        IdpArg::PingOne => "pingone",
+        IdpArg::Generic => "generic",
     }
 }
 

@@ -363,17 +363,47 @@ pub async fn start_example_config(app: &str, edit: impl FnOnce(String) -> String
         .with_token(EXAMPLE_TOKEN)
 }
 
-/// The config of `config/example.toml` for an app at `app` (ports replaced
-/// by test ports), edited by `edit`.
+/// Whether this copy of the support module serves the drafted config:
+/// true inside the `draft` test files, which include the Okta and Entra
+/// sequences and run them against what `scim-sidecar draft` writes for the
+/// bundled app from its own OpenAPI document, unedited, instead of
+/// `config/example.toml`.
+pub fn drafted_example() -> bool {
+    module_path!().contains("draft")
+}
+
+/// The text of `config/example.toml`, or (see [`drafted_example`]) the
+/// draft for the bundled app as `scim-sidecar draft --openapi
+/// http://127.0.0.1:3000/openapi.json --listen 127.0.0.1:8080` writes it.
+pub fn example_text() -> String {
+    if drafted_example() {
+        let settings = scim_sidecar::draft::Settings {
+            app_url: Some("http://127.0.0.1:3000".into()),
+            listen: "127.0.0.1:8080".into(),
+            idp: "okta".into(),
+        };
+        scim_sidecar::draft::draft_text(demo_app::OPENAPI, &settings)
+            .unwrap_or_else(|e| panic!("the bundled app's document does not draft: {e}"))
+    } else {
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/example.toml"))
+            .unwrap()
+    }
+}
+
+/// The config of `config/example.toml` (or the draft) for an app at
+/// `app` (ports replaced by test ports), edited by `edit`.
 pub fn example_config(app: &str, edit: impl FnOnce(String) -> String) -> Config {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/example.toml"))
-        .unwrap();
+    let text = example_text();
     let text = text
         .replace("127.0.0.1:8080", "127.0.0.1:0")
         .replace("127.0.0.1:9090", "127.0.0.1:0")
         .replace("127.0.0.1:3000", app);
     let text = edit(text);
-    let env = |name: &str| (name == "APP_API_KEY").then(|| APP_KEY.to_string());
+    let env = |name: &str| match name {
+        "APP_API_KEY" => Some(APP_KEY.to_string()),
+        "SCIM_TOKEN_SHA256" => Some(scim_sidecar::auth::token_hash_string(EXAMPLE_TOKEN)),
+        _ => None,
+    };
     Config::from_toml(&text, &env).unwrap_or_else(|e| panic!("{}", e.render("example.toml", &text)))
 }
 

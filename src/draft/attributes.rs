@@ -1,0 +1,687 @@
+//! Attribute rules from the record schema: each SCIM attribute is matched
+//! to the best field by name (the vocabulary in [`super::names`]), format
+//! (`email`, `date-time`) and type; `readOnly` fields and fields neither
+//! the create nor the update body carries become read-only rules,
+//! `writeOnly`/password fields write-only, integer timestamps epoch
+//! transforms, and the account state a boolean, an inverted boolean or an
+//! enum with a value map. What no rule covers is listed in a comment.
+
+use super::model::{Entry, Tv};
+use super::names::{self, ACTIVE_FALSE, ACTIVE_TRUE, STATE_ACTIVE, STATE_FIELDS, STATE_INACTIVE};
+use super::schema::{self, Field, Kind};
+use super::spec::Spec;
+use serde_json::Value;
+
+/// The request and answer bodies of one resource's operations, relative
+/// to their envelopes.
+pub struct Bodies<'a> {
+    /// The record as `get` returns it.
+    pub record: Vec<Field<'a>>,
+    /// The create body's fields, when the document describes it.
+    pub create: Option<Vec<Field<'a>>>,
+    /// The update body's fields, when the document describes it.
+    pub update: Option<Vec<Field<'a>>>,
+}
+
+/// The rules drafted for one resource.
+#[derive(Default)]
+pub struct Found {
+    pub entries: Vec<Entry>,
+    pub notes: Vec<String>,
+    /// The host path of the SCIM id.
+    pub id: Vec<String>,
+    /// Host paths of the attributes a lookup may need.
+    pub user_name: Option<Vec<String>>,
+    pub email: Option<Vec<String>>,
+    pub external_id: Option<Vec<String>>,
+    /// The account-state field, when there is one.
+    pub active: Option<Vec<String>>,
+}
+
+fn is_scalar(k: Kind) -> bool {
+    matches!(
+        k,
+        Kind::String | Kind::Integer | Kind::Number | Kind::Boolean | Kind::Unknown
+    )
+}
+
+fn parent(f: &Field<'_>) -> String {
+    f.path
+        .len()
+        .checked_sub(2)
+        .map(|i| schema::snake(&f.path[i]))
+        .unwrap_or_default()
+}
+
+/// Whether `path` is an id-like parameter name (`id`, `user-id`, `pk`, `uuid`, `userId`).
+pub fn id_like(param: &str) -> bool {
+    let w = schema::words(param);
+    matches!(
+        w.last().map(String::as_str),
+        Some("id" | "pk" | "uuid" | "key" | "sid" | "uid")
+    )
+}
+
+/// The record field a path parameter names (`{username}` → `username`,
+/// `{user-id}` → `id`).
+fn param_field<'a, 'f>(record: &'f [Field<'a>], param: &str) -> Option<&'f Field<'a>> {
+    let snake = schema::snake(param);
+    let top = |name: &str| {
+        record
+            .iter()
+            .find(|f| f.path.len() == 1 && schema::snake(f.name()) == name)
+    };
+    top(&snake).or_else(|| {
+        let stripped = snake
+            .strip_prefix("user_")
+            .or_else(|| snake.strip_prefix("group_"))?;
+        top(stripped)
+    })
+}
+
+/// Drafts the User rules.
+pub fn users(
+    spec: &Spec,
+    b: &Bodies<'_>,
+    item_param: Option<&str>,
+    actions: bool,
+    create_required: &[String],
+) -> Found {
+    let mut found = Found::default();
+    let mut used: Vec<Vec<String>> = Vec::new();
+    let keyed = item_param.and_then(|p| param_field(&b.record, p).map(|f| (p, f)));
+    found.id = match keyed {
+        Some((_, f)) => f.path.clone(),
+        None => ["id", "uuid", "pk", "user_id"]
+            .iter()
+            .find_map(|n| {
+                b.record
+                    .iter()
+                    .find(|f| f.path.len() == 1 && schema::snake(f.name()) == *n)
+            })
+            .map_or_else(|| vec!["id".to_owned()], |f| f.path.clone()),
+    };
+    let id_note = match keyed {
+        Some((p, _)) if !id_like(p) => format!("the item path is keyed by {{{p}}}"),
+        _ => "the record's id".to_owned(),
+    };
+    found.entries.push(Entry::new(
+        "id",
+        Tv::table([
+            ("path", Tv::s(schema::json_path(&found.id))),
+            ("mutability", Tv::s("readOnly")),
+        ]),
+        id_note,
+    ));
+    let id_path = found.id.clone();
+    used.push(id_path.clone());
+
+    for (attr, _) in names::USER {
+        let Some(f) = best(b, attr, &used) else {
+            continue;
+        };
+        let mut rule = Rule::path(f);
+        if !type_fits(attr, f, &mut rule) {
+            continue;
+        }
+        used.push(f.path.clone());
+        match *attr {
+            "userName" => found.user_name = Some(f.path.clone()),
+            "emails" => found.email = Some(f.path.clone()),
+            "externalId" => found.external_id = Some(f.path.clone()),
+            _ => {}
+        }
+        writability(b, f, attr, &mut rule);
+        found.entries.push(rule.entry(&names::scim_key(attr)));
+    }
+    // A record keyed by `name` (or with only `name`) holds the login there.
+    if found.user_name.is_none()
+        && let Some(f) = keyed
+            .map(|(_, f)| f)
+            .filter(|f| f.kind == Kind::String)
+            .or_else(|| top_named(b, "name", &used))
+    {
+        used.push(f.path.clone());
+        found.user_name = Some(f.path.clone());
+        let mut rule = Rule::path(f);
+        rule.comment = format!("field `{}` (the login: no username field)", f.name());
+        writability(b, f, "userName", &mut rule);
+        found.entries.push(rule.entry("userName"));
+    }
+    if found.user_name.is_none() && found.email.is_some() {
+        // The login is the e-mail address: userName owns the field and
+        // the work e-mail reads the same value.
+        let email = found.email.clone().unwrap_or_default();
+        let key = names::scim_key("emails");
+        if let Some(e) = found.entries.iter_mut().find(|e| e.key == key) {
+            e.key = "userName".into();
+            e.comment = format!(
+                "{} (no username field: the login is the e-mail address)",
+                e.comment
+            );
+        }
+        found.entries.push(Entry::new(
+            key,
+            Tv::table([
+                ("path", Tv::s(schema::json_path(&email))),
+                ("mutability", Tv::s("readOnly")),
+            ]),
+            "the same field, read-only: userName writes it",
+        ));
+        found.user_name = Some(email);
+    }
+    if !found.entries.iter().any(|e| e.key == "displayName")
+        && let Some(f) = top_named(b, "name", &used).filter(|f| f.kind == Kind::String)
+    {
+        used.push(f.path.clone());
+        let mut rule = Rule::path(f);
+        writability(b, f, "displayName", &mut rule);
+        found.entries.push(rule.entry("displayName"));
+    }
+    formatted(&mut found);
+    multi_valued(spec, b, &mut found, &mut used);
+    manager(b, &mut found, &mut used);
+    active(b, &mut found, &mut used, actions);
+    password(b, &mut found, create_required);
+    let left: Vec<String> = b
+        .record
+        .iter()
+        .filter(|f| {
+            is_scalar(f.kind)
+                && !used
+                    .iter()
+                    .any(|u| f.path.starts_with(u) || u.starts_with(&f.path))
+        })
+        .map(|f| f.path.join("."))
+        .take(12)
+        .collect();
+    if !left.is_empty() {
+        found.notes.push(format!("not mapped: {}", left.join(", ")));
+    }
+    sort(&mut found.entries);
+    found
+}
+
+/// Drafts the Group rules.
+pub fn groups(b: &Bodies<'_>, item_param: Option<&str>) -> Found {
+    let mut found = Found::default();
+    let mut used: Vec<Vec<String>> = Vec::new();
+    let keyed = item_param.and_then(|p| param_field(&b.record, p));
+    found.id = keyed.map_or_else(|| vec!["id".to_owned()], |f| f.path.clone());
+    found.entries.push(Entry::new(
+        "id",
+        Tv::table([
+            ("path", Tv::s(schema::json_path(&found.id))),
+            ("mutability", Tv::s("readOnly")),
+        ]),
+        "",
+    ));
+    used.push(found.id.clone());
+    for (attr, names) in names::GROUP {
+        let Some(f) = b
+            .record
+            .iter()
+            .filter(|f| is_scalar(f.kind) && f.path.len() == 1 && !used.contains(&f.path))
+            .filter_map(|f| {
+                names
+                    .iter()
+                    .position(|n| *n == schema::snake(f.name()))
+                    .map(|r| (r, f))
+            })
+            .min_by_key(|(r, _)| *r)
+            .map(|(_, f)| f)
+        else {
+            continue;
+        };
+        let mut rule = Rule::path(f);
+        if !type_fits(attr, f, &mut rule) {
+            continue;
+        }
+        used.push(f.path.clone());
+        if *attr == "displayName" {
+            found.user_name = Some(f.path.clone());
+        }
+        writability(b, f, attr, &mut rule);
+        found.entries.push(rule.entry(attr));
+    }
+    sort(&mut found.entries);
+    found
+}
+
+fn top_named<'a, 'f>(b: &'f Bodies<'a>, name: &str, used: &[Vec<String>]) -> Option<&'f Field<'a>> {
+    b.record
+        .iter()
+        .find(|f| f.path.len() == 1 && f.name() == name && !used.contains(&f.path))
+}
+
+/// The best unused scalar field for `attr`.
+fn best<'a, 'f>(b: &'f Bodies<'a>, attr: &str, used: &[Vec<String>]) -> Option<&'f Field<'a>> {
+    let mut scored: Vec<(usize, usize, &Field<'a>)> = b
+        .record
+        .iter()
+        .filter(|f| is_scalar(f.kind) && !used.contains(&f.path))
+        .filter(|f| !f.path.iter().any(|k| k.eq_ignore_ascii_case("manager")))
+        .filter(|f| {
+            attr.starts_with("meta.") || !matches!(f.path[0].as_str(), "meta" | "_links" | "links")
+        })
+        .filter_map(|f| {
+            names::rank(names::USER, attr, &schema::snake(f.name()), &parent(f))
+                .map(|r| (r, f.path.len(), f))
+        })
+        .collect();
+    if attr == "emails" && scored.is_empty() {
+        scored = b
+            .record
+            .iter()
+            .filter(|f| f.kind == Kind::String && f.format == "email" && !used.contains(&f.path))
+            .map(|f| (0, f.path.len(), f))
+            .collect();
+    }
+    scored.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    scored.first().map(|(_, _, f)| *f)
+}
+
+/// A rule being built.
+struct Rule {
+    pairs: Vec<(String, Tv)>,
+    comment: String,
+}
+
+impl Rule {
+    fn path(f: &Field<'_>) -> Self {
+        let mut comment = format!("field `{}`", f.path.join("."));
+        if !f.format.is_empty() {
+            comment.push_str(&format!(", format {}", f.format));
+        }
+        Self {
+            pairs: vec![("path".into(), Tv::s(f.json_path()))],
+            comment,
+        }
+    }
+
+    fn add(&mut self, key: &str, v: Tv) {
+        self.pairs.push((key.into(), v));
+    }
+
+    fn entry(self, key: &str) -> Entry {
+        let value = match self.pairs.as_slice() {
+            [(k, v)] if k == "path" => v.clone(),
+            _ => Tv::Table(self.pairs),
+        };
+        Entry::new(key, value, self.comment)
+    }
+}
+
+/// Whether `f`'s type suits `attr`; adds the transform a timestamp needs.
+fn type_fits(attr: &str, f: &Field<'_>, rule: &mut Rule) -> bool {
+    match attr {
+        "meta.created" | "meta.lastModified" => match f.kind {
+            Kind::Integer | Kind::Number => {
+                let w = schema::words(f.name());
+                let millis = f.format == "int64" && !w.iter().any(|x| x == "at" || x == "seconds")
+                    || w.iter()
+                        .any(|x| x == "ms" || x == "millis" || x == "timestamp")
+                    || f.description.to_lowercase().contains("millisecond");
+                let t = if millis {
+                    "epoch_millis"
+                } else {
+                    "epoch_seconds"
+                };
+                rule.add("transform", Tv::Arr(vec![Tv::s(t)]));
+                rule.comment.push_str(&format!(", {t}"));
+                true
+            }
+            Kind::String => f.format != "date",
+            _ => false,
+        },
+        "meta.version" => f.path.len() == 1 && matches!(f.kind, Kind::Integer | Kind::String),
+        "emails" | "userName" | "externalId" | "displayName" => {
+            matches!(f.kind, Kind::String | Kind::Unknown | Kind::Integer)
+        }
+        _ => f.kind != Kind::Boolean,
+    }
+}
+
+/// Adds `mutability = "readOnly"` where the app does not take the field.
+fn writability(b: &Bodies<'_>, f: &Field<'_>, attr: &str, rule: &mut Rule) {
+    if attr.starts_with("meta.") {
+        return;
+    }
+    let in_body = |fields: &Option<Vec<Field<'_>>>| {
+        fields
+            .as_ref()
+            .map(|fs| fs.iter().any(|x| x.path == f.path))
+    };
+    let why = if f.read_only {
+        Some("readOnly in the document")
+    } else {
+        match (in_body(&b.create), in_body(&b.update)) {
+            (Some(false), Some(false)) => Some("in neither the create nor the update body"),
+            (Some(false), None) => Some("not in the create body"),
+            (None, Some(false)) if b.create.is_none() => Some("not in the update body"),
+            _ => None,
+        }
+    };
+    if let Some(why) = why {
+        rule.add("mutability", Tv::s("readOnly"));
+        rule.comment.push_str(&format!("; {why}"));
+    }
+}
+
+/// `name.formatted` composed from the name parts when the record has none.
+fn formatted(found: &mut Found) {
+    let path_of = |key: &str| {
+        found
+            .entries
+            .iter()
+            .find(|e| e.key == key)
+            .and_then(|e| match &e.value {
+                Tv::Str(s) => Some(s.clone()),
+                Tv::Table(t) => t
+                    .iter()
+                    .find(|(k, _)| k == "path")
+                    .and_then(|(_, v)| v.as_str().map(str::to_owned)),
+                _ => None,
+            })
+    };
+    if found.entries.iter().any(|e| e.key == "name.formatted") {
+        return;
+    }
+    if let (Some(g), Some(f)) = (path_of("name.givenName"), path_of("name.familyName")) {
+        found.entries.push(Entry::new(
+            "name.formatted",
+            Tv::table([("template", Tv::s(format!("{{{g}}} {{{f}}}")))]),
+            "composed from the name parts (read-only)",
+        ));
+    }
+}
+
+/// Whole multi-valued attributes kept as arrays of objects.
+fn multi_valued(spec: &Spec, b: &Bodies<'_>, found: &mut Found, used: &mut Vec<Vec<String>>) {
+    for (attr, list_names, value_names) in [
+        (
+            "emails",
+            &["emails", "email_addresses", "mails"][..],
+            &["value", "email", "address"][..],
+        ),
+        (
+            "phoneNumbers",
+            &["phones", "phone_numbers", "phonenumbers", "telephones"][..],
+            &["value", "number", "phone", "phone_number"][..],
+        ),
+        ("addresses", &["addresses", "postal_addresses"][..], &[][..]),
+    ] {
+        let Some(f) = b.record.iter().find(|f| {
+            f.kind == Kind::Array
+                && list_names.contains(&schema::snake(f.name()).as_str())
+                && !used.contains(&f.path)
+        }) else {
+            continue;
+        };
+        let Some(el) = schema::items(spec, f.node) else {
+            continue;
+        };
+        let props = schema::properties(spec, el);
+        let prop = |cands: &[&str]| {
+            props
+                .iter()
+                .find(|(n, _, _)| cands.contains(&schema::snake(n).as_str()))
+                .map(|(n, _, _)| n.clone())
+        };
+        let mut fields: Vec<(String, Tv)> = Vec::new();
+        if attr == "addresses" {
+            for (sub, cands) in [
+                ("type", &["type", "kind", "label"][..]),
+                (
+                    "streetAddress",
+                    &[
+                        "street_address",
+                        "street",
+                        "line1",
+                        "address",
+                        "address_line1",
+                    ][..],
+                ),
+                ("locality", &["locality", "city", "town"][..]),
+                ("region", &["region", "state", "province"][..]),
+                (
+                    "postalCode",
+                    &["postal_code", "postcode", "zip", "zip_code", "zipcode"][..],
+                ),
+                ("country", &["country", "country_code"][..]),
+            ] {
+                if let Some(p) = prop(cands) {
+                    fields.push((sub.into(), Tv::s(format!("$.{p}"))));
+                }
+            }
+        } else {
+            let Some(value) = prop(value_names) else {
+                continue;
+            };
+            fields.push(("value".into(), Tv::s(format!("$.{value}"))));
+            if let Some(t) = prop(&["type", "kind", "label"]) {
+                fields.push(("type".into(), type_rule(spec, &props, &t)));
+            }
+            if let Some(p) = prop(&["primary", "is_primary"]) {
+                fields.push(("primary".into(), Tv::s(format!("$.{p}"))));
+            }
+        }
+        if fields.len() < 2 {
+            continue;
+        }
+        if attr == "emails" {
+            // The whole list replaces the single work e-mail.
+            let key = names::scim_key("emails");
+            found.entries.retain(|e| e.key != key);
+            found.email = Some(f.path.clone());
+        }
+        if attr == "phoneNumbers" {
+            found
+                .entries
+                .retain(|e| !e.key.starts_with("phoneNumbers["));
+        }
+        used.push(f.path.clone());
+        let mut rule = Rule::path(f);
+        rule.add("fields", Tv::Table(fields));
+        rule.comment = format!("the list `{}`, element by element", f.path.join("."));
+        found.entries.push(rule.entry(attr));
+    }
+}
+
+/// A `type` sub-rule: a path when the app's kinds are SCIM's, else a map
+/// of the kinds that have a SCIM meaning.
+fn type_rule(spec: &Spec, props: &[(String, super::spec::Node<'_>, bool)], name: &str) -> Tv {
+    let path = Tv::s(format!("$.{name}"));
+    let Some((_, node, _)) = props.iter().find(|(n, _, _)| n == name) else {
+        return path;
+    };
+    let values: Vec<String> = match schema::unwrap(spec, *node).v.get("enum") {
+        Some(Value::Array(vs)) => vs
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
+        _ => return path,
+    };
+    if values
+        .iter()
+        .all(|v| names::canonical_type(v) == Some(v.as_str()))
+    {
+        return path;
+    }
+    let mut map: Vec<(String, Tv)> = Vec::new();
+    for v in &values {
+        if let Some(scim) = names::canonical_type(v)
+            && !map.iter().any(|(k, _)| k == scim)
+        {
+            map.push((scim.to_owned(), Tv::s(v.clone())));
+        }
+    }
+    if map.is_empty() {
+        return path;
+    }
+    Tv::table([("path", path), ("map", Tv::Table(map))])
+}
+
+/// `manager.id` / `manager.name` objects, or a bare `manager` string.
+fn manager(b: &Bodies<'_>, found: &mut Found, used: &mut Vec<Vec<String>>) {
+    let key = |s: &str| names::scim_key(&format!("enterprise:manager.{s}"));
+    for f in &b.record {
+        let under = f.path.len() >= 2 && schema::snake(&f.path[f.path.len() - 2]) == "manager";
+        let leaf = schema::snake(f.name());
+        let target = match (under, leaf.as_str(), f.kind) {
+            (true, "id" | "value" | "user_id", Kind::String | Kind::Integer) => "value",
+            (true, "name" | "display_name" | "displayname", Kind::String) => "displayName",
+            (false, "manager", Kind::String) => "value",
+            _ => continue,
+        };
+        if found.entries.iter().any(|e| e.key == key(target)) || used.contains(&f.path) {
+            continue;
+        }
+        used.push(f.path.clone());
+        let mut rule = Rule::path(f);
+        writability(b, f, "manager", &mut rule);
+        found.entries.push(rule.entry(&key(target)));
+    }
+}
+
+/// `active` from a boolean, an inverted boolean or a state enum.
+fn active(b: &Bodies<'_>, found: &mut Found, used: &mut Vec<Vec<String>>, actions: bool) {
+    let top = |names: &[&str], kind: Kind| {
+        b.record
+            .iter()
+            .filter(|f| f.path.len() <= 2 && f.kind == kind && !used.contains(&f.path))
+            .filter_map(|f| {
+                names
+                    .iter()
+                    .position(|n| *n == schema::snake(f.name()))
+                    .map(|r| (r, f.path.len(), f))
+            })
+            .min_by_key(|(r, l, _)| (*l, *r))
+            .map(|(_, _, f)| f)
+    };
+    let action_note = if actions {
+        "; written through the activate/deactivate actions"
+    } else {
+        ""
+    };
+    let (f, mut rule) = if let Some(f) = top(ACTIVE_TRUE, Kind::Boolean) {
+        let mut r = Rule::path(f);
+        r.comment = format!("boolean `{}`{action_note}", f.path.join("."));
+        (f, r)
+    } else if let Some(f) = top(ACTIVE_FALSE, Kind::Boolean) {
+        let mut r = Rule::path(f);
+        r.add(
+            "map",
+            Tv::table([("true", Tv::Bool(false)), ("false", Tv::Bool(true))]),
+        );
+        r.comment = format!(
+            "`{}` is true for an inactive account{action_note}",
+            f.path.join(".")
+        );
+        (f, r)
+    } else if let Some(f) = top(STATE_FIELDS, Kind::String).filter(|f| !f.values.is_empty()) {
+        let values: Vec<&str> = f.values.iter().filter_map(Value::as_str).collect();
+        let is = |v: &str, set: &[&str]| set.contains(&v.to_ascii_lowercase().as_str());
+        let on: Vec<&str> = values
+            .iter()
+            .copied()
+            .filter(|v| is(v, STATE_ACTIVE))
+            .collect();
+        let mut off: Vec<&str> = values
+            .iter()
+            .copied()
+            .filter(|v| is(v, STATE_INACTIVE))
+            .collect();
+        off.sort_by_key(|v| {
+            STATE_INACTIVE
+                .iter()
+                .position(|s| v.eq_ignore_ascii_case(s))
+        });
+        if on.is_empty() || off.is_empty() {
+            found.notes.push(format!(
+                "TODO: `{}` holds the account state ({}); map the active and inactive values to `active`",
+                f.path.join("."),
+                values.join(", ")
+            ));
+            return;
+        }
+        let list = |vs: &[&str]| match vs {
+            [one] => Tv::s(*one),
+            many => Tv::Arr(many.iter().map(|v| Tv::s(*v)).collect()),
+        };
+        let mut r = Rule::path(f);
+        r.add(
+            "map",
+            Tv::table([("true", list(&on)), ("false", list(&off))]),
+        );
+        let others: Vec<&str> = values
+            .iter()
+            .copied()
+            .filter(|v| !on.contains(v) && !off.contains(v))
+            .collect();
+        r.comment = format!("the state enum of `{}`{action_note}", f.path.join("."));
+        if !others.is_empty() {
+            r.comment
+                .push_str(&format!("; {} read as no value", others.join(", ")));
+        }
+        (f, r)
+    } else {
+        if actions {
+            found.notes.push("TODO: the record shows no account state, so `active` reads as absent; map it if the app has one".into());
+        }
+        return;
+    };
+    used.push(f.path.clone());
+    found.active = Some(f.path.clone());
+    if !actions {
+        writability(b, f, "active", &mut rule);
+    }
+    found.entries.push(rule.entry("active"));
+}
+
+/// `password` when the create body takes one.
+fn password(b: &Bodies<'_>, found: &mut Found, create_required: &[String]) {
+    let from = b.create.iter().flatten().chain(b.record.iter());
+    let Some(f) = from
+        .filter(|f| f.kind == Kind::String || f.kind == Kind::Unknown)
+        .find(|f| {
+            matches!(
+                schema::snake(f.name()).as_str(),
+                "password" | "new_password"
+            ) || f.format == "password"
+                || (f.write_only && schema::words(f.name()).iter().any(|w| w == "password"))
+        })
+    else {
+        return;
+    };
+    let mut rule = Rule::path(f);
+    rule.comment = format!(
+        "write-only: sent on create and change, never read (field `{}`)",
+        f.path.join(".")
+    );
+    if create_required.iter().any(|r| *r == f.path.join(".")) {
+        rule.add("generate", Tv::table([("random", Tv::Int(32))]));
+        rule.comment = format!(
+            "the create requires `{}`: a random one when the IdP sends none (SSO users never use it)",
+            f.path.join(".")
+        );
+    }
+    found.entries.push(rule.entry("password"));
+}
+
+/// id first, then core attributes, then the enterprise extension, then meta.
+fn sort(entries: &mut [Entry]) {
+    let rank = |k: &str| {
+        if k == "id" {
+            0
+        } else if k.starts_with(names::ENTERPRISE) {
+            2
+        } else if k.starts_with("meta.") {
+            3
+        } else {
+            1
+        }
+    };
+    entries.sort_by_key(|e| rank(&e.key));
+}
