@@ -63,7 +63,23 @@ pub fn pair<'a>(fams: &[&Family<'a>]) -> Option<Pair<'a>> {
         let Some(d) = find(off, &writes) else {
             continue;
         };
-        let Some(a) = ons.iter().find_map(|on| find(on, &writes)) else {
+        // The inverse whose text names the state the deactivation leaves
+        // (Okta: `activate` works on DEPROVISIONED users, `reactivate` on
+        // PROVISIONED ones), else the first that exists.
+        let inverses: Vec<&Operation<'a>> = ons.iter().filter_map(|on| find(on, &writes)).collect();
+        let names_state = |o: &&Operation<'a>| {
+            let t = o.text();
+            t.contains("deprovisioned")
+                || t.contains("deactivated")
+                || t.contains("suspended")
+                || t.contains("disabled")
+        };
+        let Some(a) = inverses
+            .iter()
+            .copied()
+            .find(names_state)
+            .or_else(|| inverses.first().copied())
+        else {
             others.push(format!("{} {} (no inverse)", d.method.upper(), d.path));
             continue;
         };

@@ -72,51 +72,153 @@ fn param_field<'a, 'f>(record: &'f [Field<'a>], param: &str) -> Option<&'f Field
             .find(|f| f.path.len() == 1 && schema::snake(f.name()) == name)
     };
     top(&snake).or_else(|| {
-        let stripped = snake
-            .strip_prefix("user_")
-            .or_else(|| snake.strip_prefix("group_"))?;
+        let stripped = ["user_", "group_", "team_", "role_"]
+            .iter()
+            .find_map(|p| snake.strip_prefix(p))?;
         top(stripped)
     })
 }
+
+/// The item path's key parameter: its name and type.
+#[derive(Clone, Copy)]
+pub struct ItemKey<'k> {
+    pub name: &'k str,
+    pub kind: Kind,
+    pub uuid: bool,
+}
+
+/// Parameters that name the login rather than an id.
+fn login_like(param: &str) -> bool {
+    matches!(
+        schema::snake(param).as_str(),
+        "username"
+            | "user_name"
+            | "login"
+            | "name"
+            | "handle"
+            | "user"
+            | "login_name"
+            | "screen_name"
+            | "group_name"
+    )
+}
+
+/// The record field that is the SCIM id: the field the item path is keyed
+/// by (`{username}` → the login), else an id field of the key's type.
+fn id_field(
+    record: &[Field<'_>],
+    key: Option<ItemKey<'_>>,
+    login: Option<&Vec<String>>,
+) -> (Vec<String>, String) {
+    let top = |name: &str| {
+        record
+            .iter()
+            .find(|f| f.path.len() == 1 && schema::snake(f.name()) == name)
+    };
+    if let Some(k) = key {
+        if let Some(f) = param_field(record, k.name) {
+            let why = if id_like(k.name) {
+                "the record's id".to_owned()
+            } else {
+                format!("the item path is keyed by {{{}}}", k.name)
+            };
+            return (f.path.clone(), why);
+        }
+        if login_like(k.name)
+            && let Some(l) = login
+        {
+            return (
+                l.clone(),
+                format!("the item path is keyed by {{{}}}, the login", k.name),
+            );
+        }
+        let typed = ["id", "pk", "uuid", "user_id", "key", "slug"]
+            .iter()
+            .filter_map(|n| top(n))
+            .find(|f| {
+                let kind_ok = k.kind == Kind::Unknown
+                    || f.kind == k.kind
+                    || (k.kind == Kind::String && f.kind == Kind::Unknown);
+                kind_ok
+                    && (!k.uuid
+                        || f.format == "uuid"
+                        || f.name().contains("uuid")
+                        || f.kind == Kind::String)
+            });
+        if let Some(f) = typed {
+            return (
+                f.path.clone(),
+                format!("the record's id, typed like {{{}}}", k.name),
+            );
+        }
+    }
+    let any = ["id", "uuid", "pk", "user_id"].iter().find_map(|n| top(n));
+    (
+        any.map_or_else(|| vec!["id".to_owned()], |f| f.path.clone()),
+        "the record's id".to_owned(),
+    )
+}
+
+fn push_id(found: &mut Found, why: String) {
+    found.entries.insert(
+        0,
+        Entry::new(
+            "id",
+            Tv::table([
+                ("path", Tv::s(schema::json_path(&found.id))),
+                ("mutability", Tv::s("readOnly")),
+            ]),
+            why,
+        ),
+    );
+}
+
+/// Fields whose description says what they are, whatever their name.
+const DESCRIBED: &[(&str, &[&str])] = &[
+    (
+        "locale",
+        &["user locale", "the user's locale", "locale of the user"],
+    ),
+    ("profileUrl", &["profile page", "profile url"]),
+    ("title", &["job title"]),
+    ("preferredLanguage", &["preferred language"]),
+];
 
 /// Drafts the User rules.
 pub fn users(
     spec: &Spec,
     b: &Bodies<'_>,
-    item_param: Option<&str>,
+    key: Option<ItemKey<'_>>,
     actions: bool,
     create_required: &[String],
 ) -> Found {
     let mut found = Found::default();
     let mut used: Vec<Vec<String>> = Vec::new();
-    let keyed = item_param.and_then(|p| param_field(&b.record, p).map(|f| (p, f)));
-    found.id = match keyed {
-        Some((_, f)) => f.path.clone(),
-        None => ["id", "uuid", "pk", "user_id"]
-            .iter()
-            .find_map(|n| {
-                b.record
+    let keyed = key.and_then(|k| param_field(&b.record, k.name));
+    for (attr, phrases) in DESCRIBED {
+        let hit = b.record.iter().find(|f| {
+            is_scalar(f.kind)
+                && !used.contains(&f.path)
+                && phrases
                     .iter()
-                    .find(|f| f.path.len() == 1 && schema::snake(f.name()) == *n)
-            })
-            .map_or_else(|| vec!["id".to_owned()], |f| f.path.clone()),
-    };
-    let id_note = match keyed {
-        Some((p, _)) if !id_like(p) => format!("the item path is keyed by {{{p}}}"),
-        _ => "the record's id".to_owned(),
-    };
-    found.entries.push(Entry::new(
-        "id",
-        Tv::table([
-            ("path", Tv::s(schema::json_path(&found.id))),
-            ("mutability", Tv::s("readOnly")),
-        ]),
-        id_note,
-    ));
-    let id_path = found.id.clone();
-    used.push(id_path.clone());
+                    .any(|p| f.description.to_lowercase().contains(p))
+        });
+        if let Some(f) = hit {
+            used.push(f.path.clone());
+            let mut rule = Rule::path(f);
+            rule.comment.push_str(&format!(
+                " (\"{}\")",
+                super::text::short(&f.description, 40)
+            ));
+            writability(b, f, attr, &mut rule);
+            found.entries.push(rule.entry(attr));
+        }
+    }
 
     for (attr, _) in names::USER {
+        if found.entries.iter().any(|e| e.key == *attr) {
+            continue;
+        }
         let Some(f) = best(b, attr, &used) else {
             continue;
         };
@@ -137,7 +239,6 @@ pub fn users(
     // A record keyed by `name` (or with only `name`) holds the login there.
     if found.user_name.is_none()
         && let Some(f) = keyed
-            .map(|(_, f)| f)
             .filter(|f| f.kind == Kind::String)
             .or_else(|| top_named(b, "name", &used))
     {
@@ -181,13 +282,24 @@ pub fn users(
     formatted(&mut found);
     multi_valued(spec, b, &mut found, &mut used);
     manager(b, &mut found, &mut used);
+    addresses(b, &mut found, &mut used);
     active(b, &mut found, &mut used, actions);
     password(b, &mut found, create_required);
+    let (id, why) = id_field(&b.record, key, found.user_name.as_ref());
+    found.id = id;
+    used.push(found.id.clone());
+    push_id(&mut found, why);
     let left: Vec<String> = b
         .record
         .iter()
         .filter(|f| {
             is_scalar(f.kind)
+                && f.path.len() <= 2
+                && !f.write_only
+                && !f
+                    .path
+                    .iter()
+                    .any(|k| k.to_ascii_lowercase().contains("password"))
                 && !used
                     .iter()
                     .any(|u| f.path.starts_with(u) || u.starts_with(&f.path))
@@ -203,25 +315,18 @@ pub fn users(
 }
 
 /// Drafts the Group rules.
-pub fn groups(b: &Bodies<'_>, item_param: Option<&str>) -> Found {
+pub fn groups(b: &Bodies<'_>, key: Option<ItemKey<'_>>) -> Found {
     let mut found = Found::default();
     let mut used: Vec<Vec<String>> = Vec::new();
-    let keyed = item_param.and_then(|p| param_field(&b.record, p));
-    found.id = keyed.map_or_else(|| vec!["id".to_owned()], |f| f.path.clone());
-    found.entries.push(Entry::new(
-        "id",
-        Tv::table([
-            ("path", Tv::s(schema::json_path(&found.id))),
-            ("mutability", Tv::s("readOnly")),
-        ]),
-        "",
-    ));
-    used.push(found.id.clone());
     for (attr, names) in names::GROUP {
         let Some(f) = b
             .record
             .iter()
-            .filter(|f| is_scalar(f.kind) && f.path.len() == 1 && !used.contains(&f.path))
+            .filter(|f| {
+                is_scalar(f.kind)
+                    && (f.path.len() == 1 || (f.path.len() == 2 && parent(f) == "profile"))
+                    && !used.contains(&f.path)
+            })
             .filter_map(|f| {
                 names
                     .iter()
@@ -244,6 +349,9 @@ pub fn groups(b: &Bodies<'_>, item_param: Option<&str>) -> Found {
         writability(b, f, attr, &mut rule);
         found.entries.push(rule.entry(attr));
     }
+    let (id, why) = id_field(&b.record, key, found.user_name.as_ref());
+    found.id = id;
+    push_id(&mut found, why);
     sort(&mut found.entries);
     found
 }
@@ -532,6 +640,11 @@ fn manager(b: &Bodies<'_>, found: &mut Found, used: &mut Vec<Vec<String>>) {
         let target = match (under, leaf.as_str(), f.kind) {
             (true, "id" | "value" | "user_id", Kind::String | Kind::Integer) => "value",
             (true, "name" | "display_name" | "displayname", Kind::String) => "displayName",
+            (false, "manager", Kind::String)
+                if found.entries.iter().any(|e| e.key == key("value")) =>
+            {
+                "displayName"
+            }
             (false, "manager", Kind::String) => "value",
             _ => continue,
         };
@@ -542,6 +655,77 @@ fn manager(b: &Bodies<'_>, found: &mut Found, used: &mut Vec<Vec<String>>) {
         let mut rule = Rule::path(f);
         writability(b, f, "manager", &mut rule);
         found.entries.push(rule.entry(&key(target)));
+    }
+}
+
+/// One postal address kept as separate fields (`city`, `zipCode`, …):
+/// the work address's parts.
+fn addresses(b: &Bodies<'_>, found: &mut Found, used: &mut Vec<Vec<String>>) {
+    if found.entries.iter().any(|e| e.key == "addresses") {
+        return;
+    }
+    const PARTS: &[(&str, &[&str])] = &[
+        (
+            "streetAddress",
+            &[
+                "street_address",
+                "streetaddress",
+                "street",
+                "address_line1",
+                "line1",
+                "address1",
+            ],
+        ),
+        ("locality", &["city", "locality", "town"]),
+        ("region", &["state", "region", "province"]),
+        (
+            "postalCode",
+            &[
+                "postal_code",
+                "postalcode",
+                "zip",
+                "zip_code",
+                "zipcode",
+                "postcode",
+            ],
+        ),
+        ("country", &["country", "country_code", "countrycode"]),
+    ];
+    let mut parents: Vec<Vec<String>> = b
+        .record
+        .iter()
+        .map(|f| f.path[..f.path.len() - 1].to_vec())
+        .collect();
+    parents.sort();
+    parents.dedup();
+    for parent in parents {
+        let hits: Vec<(&str, &Field<'_>)> = PARTS
+            .iter()
+            .filter_map(|(sub, names)| {
+                b.record
+                    .iter()
+                    .find(|f| {
+                        f.path.len() == parent.len() + 1
+                            && f.path.starts_with(&parent)
+                            && f.kind == Kind::String
+                            && !used.contains(&f.path)
+                            && names.contains(&schema::snake(f.name()).as_str())
+                    })
+                    .map(|f| (*sub, f))
+            })
+            .collect();
+        if hits.len() < 2 {
+            continue;
+        }
+        for (sub, f) in hits {
+            used.push(f.path.clone());
+            let mut rule = Rule::path(f);
+            writability(b, f, "addresses", &mut rule);
+            found
+                .entries
+                .push(rule.entry(&format!("addresses[type eq \"work\"].{sub}")));
+        }
+        return;
     }
 }
 

@@ -293,7 +293,7 @@ fn users<'a>(
     ));
     for f in fams
         .iter()
-        .filter(|f| !same.iter().any(|s| std::ptr::eq(*s, *f)))
+        .filter(|f| !same.iter().any(|s| std::ptr::eq(*s, *f)) && f.score > 0)
         .take(4)
     {
         res.notes.push(format!(
@@ -303,7 +303,23 @@ fn users<'a>(
             f.evidence.join(", ")
         ));
     }
-    let list = same.iter().find_map(|f| f.list);
+    // A list under a sub-path of the collection (`/admin/users/list/{flag}`)
+    // when the collection itself has none.
+    let list = same.iter().find_map(|f| f.list).or_else(|| {
+        same.iter()
+            .flat_map(|f| f.beside.iter())
+            .find_map(|(o, rest)| {
+                let listy = rest.first().is_some_and(|w| {
+                    matches!(resources::bare(w).as_str(), "list" | "all" | "search")
+                });
+                let records = o
+                    .success()
+                    .and_then(|r| r.schema)
+                    .and_then(|s| resources::list_elements(spec, s))
+                    .is_some();
+                (o.method == Method::Get && listy && records).then_some(*o)
+            })
+    });
     let get = item_op(&same, Method::Get);
     let create = same
         .iter()
@@ -350,10 +366,15 @@ fn users<'a>(
         update.as_ref().map(|u| u.1),
     );
     let pair = actions::pair(&same);
+    let ikey = item_key(
+        spec,
+        get.as_ref().map(|g| g.0).or(update.as_ref().map(|u| u.1)),
+        key.as_deref(),
+    );
     let found = attributes::users(
         spec,
         &shapes.bodies,
-        key.as_deref(),
+        ikey,
         pair.is_some(),
         &shapes.create_required,
     );
@@ -485,16 +506,6 @@ fn users<'a>(
             "Okta always sends password, groups and locale",
         ),
     );
-    if user_name.is_some() {
-        res.policies.insert(
-            1,
-            Entry::new(
-                "unique",
-                Tv::Arr(vec![Tv::s("userName")]),
-                "checked before every create",
-            ),
-        );
-    }
     // Lookups.
     let by_key = get.as_ref().zip(key.as_ref()).and_then(|((g, _), k)| {
         let param = g.param(k, In::Path)?;
@@ -530,6 +541,20 @@ fn users<'a>(
     let look = search::lookups(list, &targets, by_key);
     res.search = look.entries;
     res.search_notes = look.notes;
+    if user_name.is_some() {
+        if res.search.iter().any(|e| e.key == "userName eq") {
+            res.policies.insert(
+                1,
+                Entry::new(
+                    "unique",
+                    Tv::Arr(vec![Tv::s("userName")]),
+                    "checked before every create",
+                ),
+            );
+        } else {
+            res.notes.push("no `unique`: it needs a userName lookup, so the app's own answer to a duplicate decides".into());
+        }
+    }
     if res.search.is_empty() {
         res.search_notes
             .push("no exact lookup: `userName eq` is answered by scanning the list".into());
@@ -548,23 +573,38 @@ fn users<'a>(
     res.attributes = found.entries;
     res.attribute_notes = found.notes;
     if !shapes.create_required.is_empty() {
-        let uncovered: Vec<&String> = shapes
-            .create_required
-            .iter()
-            .filter(|r| {
-                !res.attributes
-                    .iter()
-                    .any(|e| format!("{:?}", e.value).contains(&format!("\"$.{r}\"")))
-            })
-            .collect();
         res.attribute_notes.push(format!(
             "the create requires: {}",
             shapes.create_required.join(", ")
         ));
-        for r in uncovered {
-            res.attribute_notes.push(format!(
-                "TODO: the create requires `{r}`, which no SCIM attribute fills; add it under [users.constants] (e.g. \"$.{r}\" = …)"
-            ));
+        for r in &shapes.create_required {
+            let covered = res
+                .attributes
+                .iter()
+                .any(|e| super::groups::rule_path(&e.value) == Some(format!("$.{r}").as_str()));
+            if covered {
+                continue;
+            }
+            // The create names a field the record spells differently
+            // (`username` in, `login` out): write the SCIM value there.
+            let attr = match schema::snake(r).as_str() {
+                "username" | "user_name" | "login" | "user_login" => Some("userName"),
+                "first_name" | "firstname" | "given_name" => Some("name.givenName"),
+                "last_name" | "lastname" | "family_name" | "surname" => Some("name.familyName"),
+                "full_name" | "display_name" => Some("displayName"),
+                _ => None,
+            }
+            .filter(|a| res.attributes.iter().any(|e| e.key == *a));
+            match attr {
+                Some(a) => res.constants.push(Entry::new(
+                    schema::json_path(std::slice::from_ref(r)),
+                    Tv::table([("value", Tv::s(format!("{{{a}}}"))), ("when", Tv::s(a))]),
+                    format!("the create takes `{r}` for what the record calls {a}'s field"),
+                )),
+                None => res.attribute_notes.push(format!(
+                    "TODO: the create requires `{r}`, which no SCIM attribute fills; add it under [users.constants] (e.g. \"$.{r}\" = …)"
+                )),
+            }
         }
     }
     res
@@ -597,7 +637,27 @@ pub fn op(
     o: &Operation<'_>,
     subst: &[(&str, &str)],
 ) -> Op {
-    let path = ctx.template(&o.path, subst);
+    // Path parameters with a fixed set of values (`{flag}` of
+    // `active|new|staff`) take their default, else their first value.
+    let mut fixed: Vec<(String, String)> = Vec::new();
+    for p in o.params.iter().filter(|p| p.at == In::Path) {
+        if subst.iter().any(|(n, _)| *n == p.name) {
+            continue;
+        }
+        let v = p.schema.map(|s| s.v);
+        let value = v
+            .and_then(|s| {
+                s.get("default")
+                    .or_else(|| s.get("enum").and_then(|e| e.get(0)))
+            })
+            .and_then(|d| d.as_str());
+        if let Some(value) = value {
+            fixed.push((p.name.clone(), value.to_owned()));
+        }
+    }
+    let mut all: Vec<(&str, &str)> = subst.to_vec();
+    all.extend(fixed.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+    let path = ctx.template(&o.path, &all);
     let mut notes = Vec::new();
     let summary = if o.summary.is_empty() {
         &o.description
@@ -618,6 +678,11 @@ pub fn op(
         keys: Vec::new(),
         notes,
     };
+    for (n, v) in &fixed {
+        op.notes.push(format!(
+            "`{{{n}}}` is fixed to `{v}`, its default or first value"
+        ));
+    }
     if kind != "list" {
         let q = required_query(o);
         if !q.is_empty() {
@@ -650,6 +715,20 @@ pub fn required_query(o: &Operation<'_>) -> Vec<(String, Tv)> {
         out.push((p.name.clone(), Tv::s(value)));
     }
     out
+}
+
+/// The item path's key parameter of `op`, with its type.
+pub fn item_key<'k>(
+    spec: &Spec,
+    op: Option<&Operation<'_>>,
+    name: Option<&'k str>,
+) -> Option<attributes::ItemKey<'k>> {
+    let name = name?;
+    let p = op.and_then(|o| o.param(name, In::Path));
+    let s = p.and_then(|p| p.schema);
+    let kind = s.map_or(schema::Kind::Unknown, |s| schema::kind(spec, s));
+    let uuid = s.and_then(|s| s.v.get("format")).and_then(|f| f.as_str()) == Some("uuid");
+    Some(attributes::ItemKey { name, kind, uuid })
 }
 
 /// `If-Match` on writes whose document declares it.

@@ -29,18 +29,46 @@ pub fn groups<'a>(
     let spec = ctx.spec;
     let primary = fams.iter().find(|f| f.score > -40)?;
     let key = primary.item_param.clone().unwrap_or_default();
+    // The same collection may be spread over paths (`/orgs/{org}/teams`
+    // lists and creates, `/teams/{id}` reads and edits).
+    let same: Vec<&Family<'a>> = std::iter::once(primary)
+        .chain(fams.iter().filter(|f| {
+            !std::ptr::eq(*f, primary)
+                && resources::bare(&f.word) == resources::bare(&primary.word)
+                && f.score > -40
+        }))
+        .collect();
+    let key_of = |o: &Operation<'_>| {
+        same.iter()
+            .find(|f| f.items.iter().any(|i| std::ptr::eq(*i, o)))
+            .and_then(|f| f.item_param.clone())
+            .unwrap_or_else(|| key.clone())
+    };
+    let item = |m: Method| same.iter().find_map(|f| f.item(m));
+    let list = same.iter().find_map(|f| f.list);
+    let get = item(Method::Get);
+    let create = same
+        .iter()
+        .find_map(|f| f.create.filter(|c| !resources::is_bulk(spec, c)));
+    let keyed_create = if create.is_none() {
+        item(Method::Post).or_else(|| item(Method::Put))
+    } else {
+        None
+    };
     let mut res = Resource {
         name: "groups",
         ..Resource::default()
     };
-    let (Some(list), Some(get), Some(create)) =
-        (primary.list, primary.item(Method::Get), primary.create)
-    else {
+    let (Some(list), Some(get), Some(create)) = (list, get, create.or(keyed_create)) else {
         return None;
     };
     res.notes
         .push(format!("chosen: {} ({})", primary.path, primary.offers()));
-    for f in fams.iter().filter(|f| !std::ptr::eq(*f, primary)).take(3) {
+    for f in fams
+        .iter()
+        .filter(|f| !same.iter().any(|s| std::ptr::eq(*s, *f)) && f.score > 0)
+        .take(3)
+    {
         res.notes.push(format!(
             "alternative: {} ({}) — {}",
             f.path,
@@ -48,11 +76,12 @@ pub fn groups<'a>(
             f.evidence.join(", ")
         ));
     }
-    let update = primary
-        .item(Method::Patch)
-        .map(|o| ("update", o))
-        .or_else(|| primary.item(Method::Put).map(|o| ("replace", o)));
-    let delete = primary.item(Method::Delete);
+    let update = item(Method::Patch).map(|o| ("update", o)).or_else(|| {
+        item(Method::Put)
+            .filter(|o| keyed_create.is_none_or(|k| !std::ptr::eq(k, *o)))
+            .map(|o| ("replace", o))
+    });
+    let delete = item(Method::Delete);
     let shapes = build::shapes(
         spec,
         Some(get),
@@ -60,7 +89,9 @@ pub fn groups<'a>(
         Some(create),
         update.map(|u| u.1),
     );
-    let found = attributes::groups(&shapes.bodies, Some(&key));
+    let get_key = key_of(get);
+    let ikey = build::item_key(spec, Some(get), Some(&get_key));
+    let found = attributes::groups(&shapes.bodies, ikey);
     let id = "{id}";
 
     used.push(list);
@@ -75,7 +106,7 @@ pub fn groups<'a>(
     l.notes.extend(p.notes);
     res.ops.push(l);
     used.push(get);
-    let mut g = build::op(ctx, "get", Method::Get, get, &[(&key, id)]);
+    let mut g = build::op(ctx, "get", Method::Get, get, &[(&key_of(get), id)]);
     if let Some(item) = &shapes.item {
         g.keys.push(Entry::new(
             "item",
@@ -85,7 +116,22 @@ pub fn groups<'a>(
     }
     res.ops.push(g);
     used.push(create);
-    let mut c = build::op(ctx, "create", Method::Post, create, &[]);
+    let mut c = if keyed_create.is_some() {
+        let param = key_of(create);
+        let mut c = build::op(
+            ctx,
+            "create",
+            create.method,
+            create,
+            &[(&param, "{displayName}")],
+        );
+        c.notes.push(format!(
+            "the app takes the new group's name in the path ({{{param}}})"
+        ));
+        c
+    } else {
+        build::op(ctx, "create", Method::Post, create, &[])
+    };
     if let Some(w) = &shapes.wrap {
         c.keys.push(Entry::new(
             "wrap",
@@ -115,22 +161,22 @@ pub fn groups<'a>(
     res.ops.push(c);
     if let Some((kind, u)) = update {
         used.push(u);
-        let mut op = build::op(ctx, kind, u.method, u, &[(&key, id)]);
+        let mut op = build::op(ctx, kind, u.method, u, &[(&key_of(u), id)]);
         if let Some(w) = &shapes.wrap {
             op.keys.push(Entry::new("wrap", Tv::s(w.clone()), ""));
         }
         res.ops.push(op);
+    } else {
+        res.disabled = Some("the document has no update (PATCH or PUT of one group), and the mapping requires [groups.update] or [groups.replace]".into());
     }
     if let Some(d) = delete {
         used.push(d);
-        res.ops
-            .push(build::op(ctx, "delete", Method::Delete, d, &[(&key, id)]));
-    }
-    if found.user_name.is_some() {
-        res.policies.push(Entry::new(
-            "unique",
-            Tv::Arr(vec![Tv::s("displayName")]),
-            "checked before every create",
+        res.ops.push(build::op(
+            ctx,
+            "delete",
+            Method::Delete,
+            d,
+            &[(&key_of(d), id)],
         ));
     }
     let empty = Vec::new();
@@ -146,26 +192,46 @@ pub fn groups<'a>(
         None,
     );
     res.search = look.entries;
+    if res.search.iter().any(|e| e.key == "displayName eq") {
+        res.policies.push(Entry::new(
+            "unique",
+            Tv::Arr(vec![Tv::s("displayName")]),
+            "checked before every create",
+        ));
+    }
     res.attributes = found.entries;
-    res.members = members(ctx, primary, user_fams, users, used, &mut res.notes);
+    res.members = members(
+        ctx,
+        &same,
+        Some(get),
+        user_fams,
+        users,
+        used,
+        &mut res.notes,
+    );
     res.errors = errors::resource(spec, &[create], used, "displayName");
     Some(res)
 }
 
 fn members<'a>(
     ctx: &mut Ctx<'a>,
-    group: &'a Family<'a>,
+    group: &[&'a Family<'a>],
+    group_get: Option<&'a Operation<'a>>,
     user_fams: &'a [Family<'a>],
     users: &Resource,
     used: &mut Vec<&'a Operation<'a>>,
     notes: &mut Vec<String>,
 ) -> Option<Members> {
     let spec = ctx.spec;
-    let gkey = group.item_param.clone().unwrap_or_default();
-    let mut list = None;
+    let gkeys: Vec<String> = group.iter().filter_map(|g| g.item_param.clone()).collect();
+    let word = group
+        .first()
+        .map(|g| resources::bare(&g.word))
+        .unwrap_or_default();
+    let mut list: Option<&'a Operation<'a>> = None;
     let mut add: Option<(&'a Operation<'a>, Option<String>, Option<String>)> = None;
     let mut remove: Option<(&'a Operation<'a>, Option<String>, Option<String>)> = None;
-    for (op, rest) in &group.below {
+    for (op, rest) in group.iter().flat_map(|g| g.below.iter()) {
         let Some(first) = rest.first() else { continue };
         if !MEMBER_WORDS.contains(&resources::bare(first).as_str()) {
             continue;
@@ -188,11 +254,12 @@ fn members<'a>(
         }
     }
     // Membership written from the user's side: …/users/{u}/groups/{g}.
+    let word_of_group = word.clone();
     for f in user_fams.iter().filter(|f| f.score > -40) {
         let ukey = f.item_param.clone().unwrap_or_default();
         for (op, rest) in &f.below {
             let [word, g] = rest.as_slice() else { continue };
-            if resources::bare(word) != resources::bare(&group.word) || !resources::is_param(g) {
+            if resources::bare(word) != word_of_group || !resources::is_param(g) {
                 continue;
             }
             let slot = match op.method {
@@ -207,6 +274,35 @@ fn members<'a>(
                     Some(format!("\u{0}{}", unbrace(g))),
                 ));
             }
+        }
+    }
+    // No member list of its own: the group's record may list its members
+    // (`{"name": "eng", "users": ["alice", "bob"]}`); read it as one page.
+    let mut embedded: Option<(String, bool)> = None;
+    if list.is_none()
+        && add.is_some()
+        && remove.is_some()
+        && let Some(g) = group_get
+        && let Some((env, rec)) = g
+            .success()
+            .and_then(|r| r.schema)
+            .and_then(|s| resources::envelope(spec, s))
+    {
+        for (name, node, _) in schema::properties(spec, rec) {
+            let snake = schema::snake(&name);
+            if !matches!(
+                snake.as_str(),
+                "users" | "members" | "user_ids" | "member_ids"
+            ) || schema::kind(spec, node) != Kind::Array
+            {
+                continue;
+            }
+            let strings =
+                schema::items(spec, node).is_some_and(|el| schema::kind(spec, el) == Kind::String);
+            let keys: Vec<String> = env.into_iter().chain([name]).collect();
+            embedded = Some((format!("{}[*]", schema::json_path(&keys)), strings));
+            list = Some(g);
+            break;
         }
     }
     let (Some(l), Some(a), Some(r)) = (list, add.clone(), remove.clone()) else {
@@ -233,13 +329,27 @@ fn members<'a>(
     used.extend([l, a.0, r.0]);
     let member_param = a.1.clone().unwrap_or_default();
     let mut m = Members::default();
-    let mut lop = build::op(ctx, "list", Method::Get, l, &[(&gkey, "{id}")]);
-    let p = paging::paging(spec, l);
-    if !p.query.is_empty() {
-        lop.keys.push(Entry::new("query", Tv::Table(p.query), ""));
+    let group_subst: Vec<(&str, &str)> = gkeys.iter().map(|k| (k.as_str(), "{id}")).collect();
+    let mut lop = build::op(ctx, "list", Method::Get, l, &group_subst);
+    match &embedded {
+        Some((items, _)) => {
+            lop.keys.push(Entry::new(
+                "items",
+                Tv::s(items.clone()),
+                "the members listed in the group's own record",
+            ));
+            lop.keys
+                .push(Entry::new("paging", Tv::s("none"), "one read of the group"));
+        }
+        None => {
+            let p = paging::paging(spec, l);
+            if !p.query.is_empty() {
+                lop.keys.push(Entry::new("query", Tv::Table(p.query), ""));
+            }
+            lop.keys.extend(p.keys);
+            lop.notes.extend(p.notes);
+        }
     }
-    lop.keys.extend(p.keys);
-    lop.notes.extend(p.notes);
     m.list = Some(lop);
     let element = l
         .success()
@@ -266,14 +376,16 @@ fn members<'a>(
         .iter()
         .find(|(n, _, _)| attributes::id_like(n))
         .map(|(n, _, _)| format!("$.{n}"));
-    m.value = if element.is_empty() || has(&user_id) {
+    m.value = if embedded.as_ref().is_some_and(|(_, strings)| *strings) {
+        "$".into()
+    } else if element.is_empty() || has(&user_id) {
         user_id
     } else {
         by_param.or(id_like).unwrap_or_else(|| "$.id".into())
     };
     m.display = user_login.filter(|p| has(p) && *p != m.value);
     for (slot, (op, member, extra)) in [("add", a), ("remove", r)] {
-        let mut subst: Vec<(&str, &str)> = vec![(gkey.as_str(), "{id}")];
+        let mut subst: Vec<(&str, &str)> = group_subst.clone();
         let member_name = member.clone().unwrap_or_default();
         let group_name;
         if let Some(x) = extra.as_deref().and_then(|e| e.strip_prefix('\u{0}')) {
@@ -325,7 +437,7 @@ fn members<'a>(
 }
 
 fn unbrace(s: &str) -> String {
-    s.trim_matches(|c| c == '{' || c == '}').to_owned()
+    resources::param_name(s)
 }
 
 /// The array member of a body that lists user ids, as a JSONPath.

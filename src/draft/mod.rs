@@ -162,7 +162,12 @@ fn summary(d: &model::Draft) -> Vec<String> {
             .iter()
             .map(|o| format!("{} {}", o.kind, o.describe()))
             .collect();
-        out.push(format!("{}: {}", r.name, ops.join("; ")));
+        let off = if r.disabled.is_some() {
+            " (commented out: a required operation is missing)"
+        } else {
+            ""
+        };
+        out.push(format!("{}{off}: {}", r.name, ops.join("; ")));
     }
     if d.groups.is_none() {
         out.push("groups: no group API drafted".into());

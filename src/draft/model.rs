@@ -116,6 +116,9 @@ pub struct Members {
 pub struct Resource {
     /// `users` or `groups`.
     pub name: &'static str,
+    /// Why the table is written commented out (an operation the mapping
+    /// requires is missing); `None` when it is live.
+    pub disabled: Option<String>,
     /// Comment lines under the table header: what was chosen and why,
     /// the alternatives, TODOs.
     pub notes: Vec<String>,

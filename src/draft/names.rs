@@ -71,7 +71,7 @@ pub const USER: &[(&str, &[&str])] = &[
         ],
     ),
     ("nickName", &["nick_name", "nickname"]),
-    ("profileUrl", &["profile_url", "profileurl"]),
+    ("profileUrl", &["profile_url", "profileurl", "html_url"]),
     ("title", &["title", "job_title", "jobtitle"]),
     ("userType", &["user_type", "usertype"]),
     (

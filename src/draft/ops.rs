@@ -74,6 +74,8 @@ pub struct Param<'a> {
     pub schema: Option<Node<'a>>,
     /// The description, as written.
     pub description: String,
+    /// The value is a JSON document (an OpenAPI 3 `content` parameter).
+    pub json: bool,
 }
 
 /// One declared response.
@@ -258,6 +260,7 @@ fn params<'a>(spec: &'a Spec, owner: Node<'a>, list: Option<&'a Value>) -> Vec<P
                     required: p.v.get("required") == Some(&Value::Bool(true)),
                     schema: spec.get(p, "schema"),
                     description: str_of(p.v, "description"),
+                    json: false,
                 });
                 continue;
             }
@@ -268,6 +271,7 @@ fn params<'a>(spec: &'a Spec, owner: Node<'a>, list: Option<&'a Value>) -> Vec<P
                     required: false,
                     schema: None,
                     description: String::new(),
+                    json: false,
                 });
                 continue;
             }
@@ -286,12 +290,21 @@ fn params<'a>(spec: &'a Spec, owner: Node<'a>, list: Option<&'a Value>) -> Vec<P
                 })
                 .and_then(|m| spec.get(m, "schema")),
         };
+        // FastAPI writes the description into the schema.
+        let mut description = str_of(p.v, "description");
+        if description.is_empty() {
+            description = schema
+                .map(|s| str_of(s.v, "description"))
+                .unwrap_or_default();
+        }
+        let json = p.v.get("schema").is_none() && p.v.get("type").is_none() && schema.is_some();
         out.push(Param {
             name,
             at,
             required: p.v.get("required") == Some(&Value::Bool(true)),
             schema,
-            description: str_of(p.v, "description"),
+            description,
+            json,
         });
     }
     out

@@ -169,6 +169,19 @@ pub fn paging(spec: &Spec, list: &Operation<'_>) -> Paging {
         if base != 0 {
             p.keys.push(Entry::new("offset_base", Tv::Int(base), how));
         }
+    } else if let Some((param, page, size)) = json_paging(spec, list) {
+        // One query parameter holding a JSON document with the paging.
+        let mut doc = vec![(page.clone(), Tv::s("{page}"))];
+        if let Some(size) = &size {
+            doc.push((size.clone(), Tv::s("{limit}")));
+        }
+        p.query
+            .push((param.clone(), Tv::table([("json", Tv::Table(doc))])));
+        p.keys.push(Entry::new(
+            "page_base",
+            Tv::Int(1),
+            format!("TODO: `{param}` is a JSON document with `{page}`; the document does not say where pages start (1 assumed)"),
+        ));
     } else {
         cursor(spec, list, envelope, &item_keys, limit, &headers, &mut p);
     }
@@ -247,8 +260,8 @@ fn cursor(
                 "TODO: cursor paging: {why}, which the mapping cannot follow yet; only the first page is read, so lists and lookups see at most one page"
             ));
             if let Some(l) = limit {
-                let size = maximum(l).map_or(100, |(m, _)| m);
-                p.query.push((l.name.clone(), Tv::s(size.to_string())));
+                p.query
+                    .push((l.name.clone(), Tv::s(one_page(l).to_string())));
             }
             p.keys.push(Entry::new(
                 "paging",
@@ -262,8 +275,8 @@ fn cursor(
                     "TODO: the list takes `{}` but no offset, page or cursor: only the first page is read",
                     l.name
                 ));
-                let size = maximum(l).map_or(100, |(m, _)| m);
-                p.query.push((l.name.clone(), Tv::s(size.to_string())));
+                p.query
+                    .push((l.name.clone(), Tv::s(one_page(l).to_string())));
             }
             p.keys.push(Entry::new(
                 "paging",
@@ -332,6 +345,22 @@ fn scalar_path(
     best.map(|(_, _, k)| k)
 }
 
+/// A JSON-document query parameter whose schema has a page number and a
+/// page size (Flask-AppBuilder's `q`): (parameter, page key, size key).
+fn json_paging(spec: &Spec, list: &Operation<'_>) -> Option<(String, String, Option<String>)> {
+    list.query().filter(|p| p.json).find_map(|p| {
+        let props = schema::properties(spec, p.schema?);
+        let named = |set: &[&str]| {
+            props
+                .iter()
+                .find(|(n, _, _)| set.contains(&schema::snake(n).as_str()))
+                .map(|(n, _, _)| n.clone())
+        };
+        let page = named(PAGE)?;
+        Some((p.name.clone(), page, named(LIMIT)))
+    })
+}
+
 /// The first page or offset: from `minimum`, then `default`, then the
 /// description; 1 for pages and 0 for offsets when nothing says.
 fn first_number(p: &Param<'_>, what: &str) -> (i64, String) {
@@ -390,6 +419,17 @@ fn first_number(p: &Param<'_>, what: &str) -> (i64, String) {
     } else {
         (0, String::new())
     }
+}
+
+/// The largest page one call may ask for: the cap, else the default when
+/// it is larger than 200, else 200.
+fn one_page(l: &Param<'_>) -> i64 {
+    let default = l
+        .schema
+        .and_then(|s| s.v.get("default"))
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
+    maximum(l).map_or(default.max(200), |(m, _)| m)
 }
 
 /// The page-size cap from `maximum` or the description.

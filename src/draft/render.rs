@@ -85,7 +85,31 @@ pub fn render(d: &Draft) -> String {
     out.push('\n');
     resource(&mut out, &d.users);
     if let Some(g) = &d.groups {
-        resource(&mut out, g);
+        match &g.disabled {
+            None => resource(&mut out, g),
+            Some(why) => {
+                // Written out for the human to finish, commented so that
+                // the rest of the file loads.
+                let mut inner = String::new();
+                resource(&mut inner, g);
+                let dashes = 72 - 2 - g.name.len() - 1;
+                let _ = writeln!(out, "# {} {}", "-".repeat(dashes), g.name);
+                comments(
+                    &mut out,
+                    &[format!("TODO: [{}] is commented out: {why}", g.name)],
+                );
+                for l in inner.lines().skip(1) {
+                    if l.is_empty() {
+                        out.push_str("#\n");
+                    } else if l.starts_with('#') {
+                        let _ = writeln!(out, "#{l}");
+                    } else {
+                        let _ = writeln!(out, "# {l}");
+                    }
+                }
+                out.push('\n');
+            }
+        }
     }
     if !d.footer.is_empty() {
         out.push_str("# ------------------------------------------------------- not drafted\n");
@@ -106,12 +130,14 @@ fn resource(out: &mut String, r: &Resource) {
     for op in &r.ops {
         operation(out, &format!("{}.{}", r.name, op.kind), op);
     }
-    if !r.search.is_empty() || !r.search_notes.is_empty() {
-        comments(out, &r.search_notes);
+    comments(out, &r.search_notes);
+    if !r.search.is_empty() {
         let _ = writeln!(out, "[{}.search]", r.name);
         for e in &r.search {
             line(out, e);
         }
+        out.push('\n');
+    } else if !r.search_notes.is_empty() {
         out.push('\n');
     }
     if !r.constants.is_empty() {

@@ -110,9 +110,18 @@ pub fn segments(path: &str) -> Vec<String> {
         .collect()
 }
 
-/// Whether a segment is a `{param}`.
+/// Whether a segment is a `{param}` (with a suffix such as `.json`).
 pub fn is_param(seg: &str) -> bool {
-    seg.starts_with('{') && seg.ends_with('}')
+    seg.starts_with('{') && seg.contains('}')
+}
+
+/// The parameter name of a `{param}` segment.
+pub fn param_name(seg: &str) -> String {
+    seg.trim_start_matches('{')
+        .split('}')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// The noun of a segment, without a `.json` suffix, lower-cased.
@@ -130,6 +139,8 @@ fn nouns(noun: Noun) -> &'static [&'static str] {
 /// Every family of `noun`, best first (ties by path).
 pub fn families<'a>(spec: &'a Spec, ops: &'a [Operation<'a>], noun: Noun) -> Vec<Family<'a>> {
     let mut fams: Vec<Family<'a>> = Vec::new();
+    // Operations below an item, kept until the item parameter is known.
+    let mut pending: Vec<(usize, &'a Operation<'a>, Vec<String>)> = Vec::new();
     for op in ops {
         let segs = segments(&op.path);
         let Some(i) = segs
@@ -167,20 +178,38 @@ pub fn families<'a>(spec: &'a Spec, ops: &'a [Operation<'a>], noun: Noun) -> Vec
                 _ => fam.beside.push((op, Vec::new())),
             },
             [p, tail @ ..] if is_param(p) => {
-                let name = p.trim_matches(|c| c == '{' || c == '}').to_owned();
-                if fam.item_param.is_none() {
-                    fam.item_param = Some(name.clone());
-                }
-                if fam.item_param.as_deref() != Some(name.as_str()) {
-                    continue;
-                }
-                if tail.is_empty() {
-                    fam.items.push(op);
-                } else {
-                    fam.below.push((op, tail.to_vec()));
-                }
+                let mut tail = tail.to_vec();
+                tail.insert(0, p.clone());
+                pending.push((at, op, tail));
             }
             tail => fam.beside.push((op, tail.to_vec())),
+        }
+    }
+    // The item parameter is the one most operations use, those on the
+    // item itself counting most (`/users/{userId}` over a stray
+    // `/users/{associatedUserId}/linkedObjects`).
+    for (i, f) in fams.iter_mut().enumerate() {
+        let mut counts: Vec<(String, usize)> = Vec::new();
+        for (_, op, rest) in pending.iter().filter(|(at, _, _)| *at == i) {
+            let name = param_name(&rest[0]);
+            let weight = if rest.len() == 1 { 10 } else { 1 }
+                + usize::from(op.method == Method::Get && rest.len() == 1);
+            match counts.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, c)) => *c += weight,
+                None => counts.push((name, weight)),
+            }
+        }
+        counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        f.item_param = counts.first().map(|(n, _)| n.clone());
+        for (_, op, rest) in pending.iter().filter(|(at, _, _)| *at == i) {
+            if f.item_param.as_deref() != Some(param_name(&rest[0]).as_str()) {
+                continue;
+            }
+            if rest.len() == 1 {
+                f.items.push(op);
+            } else {
+                f.below.push((op, rest[1..].to_vec()));
+            }
         }
     }
     for f in &mut fams {
@@ -340,13 +369,20 @@ pub fn envelope<'a>(spec: &'a Spec, node: Node<'a>) -> Option<(Option<String>, N
     let wrapper_names = [
         "data", "result", "user", "group", "item", "record", "resource", "team", "role", "account",
     ];
-    if let [(name, inner, _)] = objects.as_slice() {
-        let named = wrapper_names.contains(&name.to_ascii_lowercase().as_str());
-        // `{"user": {…}}` alone, or a named envelope beside a few
-        // scalars (`{"id": 7, "result": {…}}`).
-        if scalars == 0 || (named && scalars <= 3) {
-            return Some((Some(name.clone()), schema::unwrap(spec, *inner)));
-        }
+    let named: Vec<&&(String, Node<'a>, bool)> = objects
+        .iter()
+        .filter(|(n, _, _)| wrapper_names.contains(&n.to_ascii_lowercase().as_str()))
+        .collect();
+    // `{"user": {…}}` alone; a named envelope beside a few scalars
+    // (`{"id": 7, "result": {…}}`) or beside other metadata objects
+    // (Flask-AppBuilder's `label_columns`).
+    let inner = match (objects.as_slice(), named.as_slice()) {
+        ([(name, inner, _)], _) if scalars == 0 => Some((name, inner)),
+        (_, [(name, inner, _)]) if scalars <= 6 => Some((name, inner)),
+        _ => None,
+    };
+    if let Some((name, inner)) = inner {
+        return Some((Some(name.clone()), schema::unwrap(spec, *inner)));
     }
     Some((None, schema::unwrap(spec, node)))
 }

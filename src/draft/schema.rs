@@ -132,7 +132,30 @@ pub fn kind(spec: &Spec, node: Node<'_>) -> Kind {
         Some("boolean") => Kind::Boolean,
         _ if node.v.get("properties").is_some() || node.v.get("allOf").is_some() => Kind::Object,
         _ if node.v.get("items").is_some() => Kind::Array,
-        _ => Kind::Unknown,
+        // `oneOf`/`anyOf` of alternatives: the kind they share.
+        _ => {
+            let branches = ["oneOf", "anyOf"]
+                .iter()
+                .find_map(|k| node.v.get(*k).and_then(Value::as_array));
+            let kinds: Vec<Kind> = branches
+                .into_iter()
+                .flatten()
+                .filter(|b| !is_null_schema(b))
+                .take(8)
+                .map(|b| {
+                    let b = spec.deref(Node { v: b, ..node });
+                    if b.v.get("oneOf").is_some() || b.v.get("anyOf").is_some() {
+                        Kind::Unknown
+                    } else {
+                        kind(spec, b)
+                    }
+                })
+                .collect();
+            match kinds.first() {
+                Some(k) if kinds.iter().all(|x| x == k) => *k,
+                _ => Kind::Unknown,
+            }
+        }
     }
 }
 
