@@ -91,6 +91,10 @@ pub fn build(spec: &Spec, settings: &Settings, source: &str) -> Result<Draft, Dr
     let users = users(&mut ctx, &user_fams, primary, &mut used);
     let group_fams = resources::families(spec, &all, Noun::Groups);
     let groups = groups::groups(&mut ctx, &group_fams, &user_fams, &users, &mut used);
+    let scim_note = all
+        .iter()
+        .find(|o| resources::segments(&o.path).iter().any(|s| s.eq_ignore_ascii_case("scim")))
+        .map(|o| format!("the app serves SCIM itself ({} {}): an IdP can be pointed there without the sidecar", o.method.upper(), o.path));
     if let Some(problem) = spec.take_problem() {
         return Err(problem);
     }
@@ -99,7 +103,8 @@ pub fn build(spec: &Spec, settings: &Settings, source: &str) -> Result<Draft, Dr
         .iter()
         .filter(|f| resources::bare(&f.word) == resources::bare(&primary.word))
         .collect();
-    let footer = actions::shapes(&all, &fam_refs, users.op("get").is_some());
+    let mut footer = actions::shapes(&all, &fam_refs, users.op("get").is_some());
+    footer.extend(scim_note);
     let (upstream, upstream_notes) = upstream(settings, server.as_deref(), spec);
     let title = spec
         .root()
@@ -144,6 +149,20 @@ pub fn build(spec: &Spec, settings: &Settings, source: &str) -> Result<Draft, Dr
 }
 
 fn no_users(all: &[Operation<'_>], fams: &[Family<'_>]) -> DraftError {
+    let rpc: Vec<&str> = all
+        .iter()
+        .map(|o| o.path.as_str())
+        .filter(|p| p.starts_with("/users.") || p.starts_with("/admin.users.") || p.contains("/users."))
+        .take(3)
+        .collect();
+    if !rpc.is_empty() {
+        return DraftError::NoUsers {
+            hint: Hint(Some(format!(
+                "the document's user calls are RPC-style method URLs ({}), which the mapping cannot express yet",
+                rpc.join(", ")
+            ))),
+        };
+    }
     let hint = match fams.first() {
         Some(f) => Some(format!(
             "the closest is {} ({})",

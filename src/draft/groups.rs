@@ -27,7 +27,18 @@ pub fn groups<'a>(
     used: &mut Vec<&'a Operation<'a>>,
 ) -> Option<Resource> {
     let spec = ctx.spec;
-    let primary = fams.iter().find(|f| f.score > -40)?;
+    // The best-scored collection that can be drafted whole (with an
+    // update), else the best one.
+    let complete = |f: &Family<'_>| {
+        f.item(Method::Patch).is_some()
+            || f.item(Method::Put).is_some()
+            || fams.iter().any(|o| !std::ptr::eq(o, f) && resources::bare(&o.word) == resources::bare(&f.word) && (o.item(Method::Patch).is_some() || o.item(Method::Put).is_some()) && o.score > -40)
+    };
+    let primary = fams
+        .iter()
+        .filter(|f| f.score > -40)
+        .find(|f| complete(f))
+        .or_else(|| fams.iter().find(|f| f.score > -40))?;
     let key = primary.item_param.clone().unwrap_or_default();
     // The same collection may be spread over paths (`/orgs/{org}/teams`
     // lists and creates, `/teams/{id}` reads and edits).

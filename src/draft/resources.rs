@@ -254,6 +254,20 @@ fn score(spec: &Spec, f: &mut Family<'_>) {
         s -= 80;
         ev.push("nested under another resource".into());
     }
+    // The app's own SCIM server (GitHub's `/scim/v2/…/Users`): not the
+    // API to put a SCIM server in front of.
+    if segs.iter().any(|x| x.eq_ignore_ascii_case("scim")) {
+        s -= 200;
+        ev.push("the app's own SCIM endpoint".into());
+    }
+    // A group API with membership calls is the one the IdP can use.
+    if f.noun == Noun::Groups
+        && f.below
+            .iter()
+            .any(|(_, rest)| rest.first().is_some_and(|w| matches!(bare(w).as_str(), "members" | "users" | "memberships")))
+    {
+        s += 20;
+    }
     let params = segs.iter().filter(|x| is_param(x)).count() as i32;
     s -= 5 * params;
     if let Some(v) = segs.iter().find_map(|x| version_of(x)) {
