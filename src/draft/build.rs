@@ -152,7 +152,9 @@ fn no_users(all: &[Operation<'_>], fams: &[Family<'_>]) -> DraftError {
     let rpc: Vec<&str> = all
         .iter()
         .map(|o| o.path.as_str())
-        .filter(|p| p.starts_with("/users.") || p.starts_with("/admin.users.") || p.contains("/users."))
+        .filter(|p| {
+            p.starts_with("/users.") || p.starts_with("/admin.users.") || p.contains("/users.")
+        })
         .take(3)
         .collect();
     if !rpc.is_empty() {

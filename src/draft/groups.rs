@@ -32,7 +32,12 @@ pub fn groups<'a>(
     let complete = |f: &Family<'_>| {
         f.item(Method::Patch).is_some()
             || f.item(Method::Put).is_some()
-            || fams.iter().any(|o| !std::ptr::eq(o, f) && resources::bare(&o.word) == resources::bare(&f.word) && (o.item(Method::Patch).is_some() || o.item(Method::Put).is_some()) && o.score > -40)
+            || fams.iter().any(|o| {
+                !std::ptr::eq(o, f)
+                    && resources::bare(&o.word) == resources::bare(&f.word)
+                    && (o.item(Method::Patch).is_some() || o.item(Method::Put).is_some())
+                    && o.score > -40
+            })
     };
     let primary = fams
         .iter()

@@ -12,6 +12,13 @@ use super::schema;
 use http::Uri;
 use serde_json::{Map, Value};
 
+/// Everything but RFC 3986 unreserved characters is percent-encoded.
+const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 /// Records read from one page.
 const PAGE: i64 = 20;
 /// Largest answer read.
@@ -111,8 +118,7 @@ fn op_url(app: &Uri, op: &Op, vars: &[Entry], id: Option<&str>) -> Result<Uri, D
         if let Some(id) = id {
             s = s.replace(
                 "{id}",
-                &percent_encoding::utf8_percent_encode(id, percent_encoding::NON_ALPHANUMERIC)
-                    .to_string(),
+                &percent_encoding::utf8_percent_encode(id, UNRESERVED).to_string(),
             );
         }
         for v in vars {
@@ -140,10 +146,8 @@ fn op_url(app: &Uri, op: &Op, vars: &[Entry], id: Option<&str>) -> Result<Uri, D
             if let Tv::Str(t) = v
                 && !t.contains("{cursor}")
             {
-                let enc = |s: &str| {
-                    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC)
-                        .to_string()
-                };
+                let enc =
+                    |s: &str| percent_encoding::utf8_percent_encode(s, UNRESERVED).to_string();
                 query.push(format!("{}={}", enc(k), enc(&fill(t)?)));
             }
         }
@@ -309,7 +313,7 @@ fn fix_id(
     let candidate = first.keys().find(|k| {
         matches!(
             schema::snake(k).as_str(),
-            "id" | "uuid" | "pk" | "user_id" | "key"
+            "id" | "uid" | "uuid" | "pk" | "user_id" | "key"
         )
     })?;
     let path = schema::json_path(std::slice::from_ref(candidate));
@@ -366,6 +370,7 @@ fn fix_item(
 /// differently, and reports which attributes have values.
 fn attributes(users: &mut Resource, records: &[Value], report: &mut Vec<String>) {
     let n = records.len();
+    let mut moved: Vec<(String, String)> = Vec::new();
     let mut with = Vec::new();
     let mut without = Vec::new();
     for e in users.attributes.iter_mut() {
@@ -388,6 +393,7 @@ fn attributes(users: &mut Resource, records: &[Value], report: &mut Vec<String>)
         if !present && let Some(found) = respelled(records, &k) {
             let new = schema::json_path(&found);
             set_path(e, &new);
+            moved.push((path.clone(), new.clone()));
             e.comment = format!("corrected by --probe (the document said {path})");
             report.push(format!("probe: {} is at {new}, not {path}", e.key));
             let count = records
@@ -398,6 +404,18 @@ fn attributes(users: &mut Resource, records: &[Value], report: &mut Vec<String>)
             continue;
         }
         without.push(e.key.clone());
+    }
+    // Templates composed from corrected fields follow them.
+    for e in users.attributes.iter_mut() {
+        if let Tv::Table(t) = &mut e.value {
+            for (k, v) in t.iter_mut() {
+                if let (true, Tv::Str(text)) = (k == "template", v) {
+                    for (old, new) in &moved {
+                        *text = text.replace(&format!("{{{old}}}"), &format!("{{{new}}}"));
+                    }
+                }
+            }
+        }
     }
     report.push(format!(
         "probe: attributes with values: {}",

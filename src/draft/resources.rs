@@ -262,9 +262,10 @@ fn score(spec: &Spec, f: &mut Family<'_>) {
     }
     // A group API with membership calls is the one the IdP can use.
     if f.noun == Noun::Groups
-        && f.below
-            .iter()
-            .any(|(_, rest)| rest.first().is_some_and(|w| matches!(bare(w).as_str(), "members" | "users" | "memberships")))
+        && f.below.iter().any(|(_, rest)| {
+            rest.first()
+                .is_some_and(|w| matches!(bare(w).as_str(), "members" | "users" | "memberships"))
+        })
     {
         s += 20;
     }

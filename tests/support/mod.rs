@@ -364,12 +364,12 @@ pub async fn start_example_config(app: &str, edit: impl FnOnce(String) -> String
 }
 
 /// Whether this copy of the support module serves the drafted config:
-/// true inside the `draft` test files, which include the Okta and Entra
-/// sequences and run them against what `scim-sidecar draft` writes for the
-/// bundled app from its own OpenAPI document, unedited, instead of
+/// true inside `tests/draft_sequences.rs`, which includes the Okta and
+/// Entra sequences and runs them against what `scim-sidecar draft` writes
+/// for the bundled app from its own OpenAPI document, unedited, instead of
 /// `config/example.toml`.
 pub fn drafted_example() -> bool {
-    module_path!().contains("draft")
+    module_path!().contains("draft_sequences")
 }
 
 /// The text of `config/example.toml`, or (see [`drafted_example`]) the
