@@ -298,10 +298,10 @@ fn search(key: &Table, draft: &Table, tally: &mut Tally, misses: &mut Vec<String
             let drafted = rule
                 .and_then(|r| r.get("case_insensitive"))
                 .and_then(Value::as_bool);
-            let ok = match (case, drafted) {
-                ("true", Some(true)) | ("false" | "unknown", Some(false)) => true,
-                _ => false,
-            };
+            let ok = matches!(
+                (case, drafted),
+                ("true", Some(true)) | ("false" | "unknown", Some(false))
+            );
             if !ok {
                 misses.push(format!(
                     "search.{attr}.case: drafted {drafted:?}, key {case}"

@@ -5,6 +5,10 @@
 //! and `tests/entra_users.rs`, included here, where their support module
 //! serves the draft instead (`support::drafted_example`).
 
+// Each included file brings its own copy of the support module: that copy
+// is the one that serves the draft.
+#![allow(clippy::duplicate_mod)]
+
 mod support;
 
 #[path = "entra_users.rs"]

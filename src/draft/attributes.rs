@@ -385,7 +385,7 @@ fn best<'a, 'f>(b: &'f Bodies<'a>, attr: &str, used: &[Vec<String>]) -> Option<&
             .map(|f| (0, f.path.len(), f))
             .collect();
     }
-    scored.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    scored.sort_by_key(|a| (a.0, a.1));
     scored.first().map(|(_, _, f)| *f)
 }
 

@@ -420,7 +420,7 @@ fn users<'a>(
     let id = "{id}";
     if let Some((g, param)) = &get {
         used.push(g);
-        let mut op = op(ctx, "get", Method::Get, g, &[(&param, id)]);
+        let mut op = op(ctx, "get", Method::Get, g, &[(param, id)]);
         if let Some(item) = &shapes.item {
             op.keys.push(Entry::new(
                 "item",
@@ -444,12 +444,8 @@ fn users<'a>(
         res.ops.push(op);
     } else if let Some((c, param)) = &keyed_create {
         used.push(c);
-        let placeholder = if found.user_name.as_ref().is_some_and(|u| found.id == *u) {
-            "{userName}"
-        } else {
-            "{userName}"
-        };
-        let mut op = op(ctx, "create", c.method, c, &[(&param, placeholder)]);
+        let placeholder = "{userName}";
+        let mut op = op(ctx, "create", c.method, c, &[(param, placeholder)]);
         op.notes.push(format!("the app takes the new login in the path ({{{param}}}); the collection's POST creates many users at once"));
         create_keys(ctx.spec, c, &shapes, &found.id, &mut op);
         res.ops.push(op);
@@ -459,7 +455,7 @@ fn users<'a>(
     }
     if let Some((kind, u, param)) = &update {
         used.push(u);
-        let mut op = op(ctx, kind, u.method, u, &[(&param, id)]);
+        let mut op = op(ctx, kind, u.method, u, &[(param, id)]);
         if *kind == "replace" {
             op.notes
                 .push("PUT of the whole record: every mapped writable field is sent".into());
@@ -479,7 +475,7 @@ fn users<'a>(
     }
     if let Some((d, param)) = &delete {
         used.push(d);
-        let mut op = op(ctx, "delete", Method::Delete, d, &[(&param, id)]);
+        let mut op = op(ctx, "delete", Method::Delete, d, &[(param, id)]);
         version_header(d, &mut op);
         res.ops.push(op);
     }
