@@ -317,12 +317,7 @@ fn users<'a>(
         .filter(|f| !same.iter().any(|s| std::ptr::eq(*s, *f)) && f.score > 0)
         .take(4)
     {
-        res.notes.push(format!(
-            "alternative: {} ({}) — {}",
-            f.path,
-            f.offers(),
-            f.evidence.join(", ")
-        ));
+        res.notes.push(f.alternative());
     }
     // A list under a sub-path of the collection (`/admin/users/list/{flag}`)
     // when the collection itself has none.
@@ -357,27 +352,7 @@ fn users<'a>(
     let update = item_op(&same, Method::Patch)
         .map(|(o, p)| ("update", o, p))
         .or_else(|| partial_post.map(|(o, p)| ("update", o, p)))
-        .or_else(|| {
-            item_op(&same, Method::Put).map(|(o, p)| {
-                (
-                    if text::has(
-                        &o.text(),
-                        &[
-                            "partial",
-                            "only the fields",
-                            "fields given",
-                            "not provided are left",
-                        ],
-                    ) {
-                        "update"
-                    } else {
-                        "replace"
-                    },
-                    o,
-                    p,
-                )
-            })
-        });
+        .or_else(|| item_op(&same, Method::Put).map(|(o, p)| (put_kind(spec, o), o, p)));
     let delete = item_op(&same, Method::Delete);
     let shapes = shapes(
         spec,
@@ -456,9 +431,15 @@ fn users<'a>(
     if let Some((kind, u, param)) = &update {
         used.push(u);
         let mut op = op(ctx, kind, u.method, u, &[(param, id)]);
-        if *kind == "replace" {
-            op.notes
-                .push("PUT of the whole record: every mapped writable field is sent".into());
+        match (*kind, u.method) {
+            ("replace", _) => op
+                .notes
+                .push("PUT of the whole record: every mapped writable field is sent".into()),
+            ("update", Method::Put) => op.notes.push(
+                "a PUT whose body requires no field (or that says it is partial): only the changed fields are sent"
+                    .into(),
+            ),
+            _ => {}
         }
         if let Some(w) = &shapes.wrap {
             op.keys.push(Entry::new(
@@ -500,6 +481,12 @@ fn users<'a>(
                 pair.others.join("; ")
             ));
         }
+    }
+    if pair.is_none() && !found.entries.iter().any(|e| e.key == "active") {
+        res.notes.push(
+            "TODO: the app has no account state and no deactivate call: an IdP's deactivation is answered but changes nothing in the app; unassigning the user (a SCIM delete) removes it"
+                .into(),
+        );
     }
     if delete.is_none() {
         let can_deactivate = pair.is_some()
@@ -746,6 +733,32 @@ pub fn item_key<'k>(
     let kind = s.map_or(schema::Kind::Unknown, |s| schema::kind(spec, s));
     let uuid = s.and_then(|s| s.v.get("format")).and_then(|f| f.as_str()) == Some("uuid");
     Some(attributes::ItemKey { name, kind, uuid })
+}
+
+/// `update` (the changed fields) for a PUT that says it is partial or
+/// whose body requires no field, else `replace` (the whole record).
+fn put_kind(spec: &Spec, o: &Operation<'_>) -> &'static str {
+    let says = text::has(
+        &o.text(),
+        &[
+            "partial",
+            "only the fields",
+            "fields given",
+            "not provided are left",
+        ],
+    );
+    let optional = o
+        .body
+        .and_then(|b| resources::envelope(spec, b))
+        .is_some_and(|(_, rec)| {
+            let props = schema::properties(spec, rec);
+            !props.is_empty() && props.iter().all(|(_, _, required)| !required)
+        });
+    if says || optional {
+        "update"
+    } else {
+        "replace"
+    }
 }
 
 /// `If-Match` on writes whose document declares it.

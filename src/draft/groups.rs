@@ -85,12 +85,7 @@ pub fn groups<'a>(
         .filter(|f| !same.iter().any(|s| std::ptr::eq(*s, *f)) && f.score > 0)
         .take(3)
     {
-        res.notes.push(format!(
-            "alternative: {} ({}) — {}",
-            f.path,
-            f.offers(),
-            f.evidence.join(", ")
-        ));
+        res.notes.push(f.alternative());
     }
     let update = item(Method::Patch).map(|o| ("update", o)).or_else(|| {
         item(Method::Put)

@@ -37,15 +37,48 @@ pub async fn probe(
         report.push("probe: no list operation to read".into());
         return Ok(report);
     };
-    let url = op_url(app, &list, &vars, None)?;
-    let body = fetch(fetcher, &url).await?;
-    let Some((items_keys, records)) = records(&body, list.get("items").and_then(Tv::as_str)) else {
+    let mut url = op_url(app, &list, &vars, None)?;
+    let mut body = fetch(fetcher, &url).await?;
+    let Some((mut items_keys, mut records)) =
+        find_records(&body, list.get("items").and_then(Tv::as_str))
+    else {
         report.push(format!(
             "probe: GET {} answered no list of records; nothing checked",
             show(&url)
         ));
         return Ok(report);
     };
+    // An empty first page while the total says there are records: the
+    // pages count from 0, not from the 1 the draft assumed.
+    let total_now = list
+        .get("total")
+        .and_then(Tv::as_str)
+        .and_then(keys)
+        .and_then(|k| at(&body, &k).and_then(Value::as_u64));
+    if records.is_empty()
+        && total_now.is_some_and(|t| t > 0)
+        && list.get("page_base") == Some(&Tv::Int(1))
+    {
+        let mut zero = list.clone();
+        zero.set("page_base", Tv::Int(0), "");
+        let url0 = op_url(app, &zero, &vars, None)?;
+        let body0 = fetch(fetcher, &url0).await?;
+        if let Some((k0, r0)) = find_records(&body0, list.get("items").and_then(Tv::as_str))
+            .filter(|(_, r)| !r.is_empty())
+        {
+            if let Some(op) = users.op_mut("list") {
+                op.set(
+                    "page_base",
+                    Tv::Int(0),
+                    "corrected by --probe: page 1 was empty, page 0 held the records",
+                );
+            }
+            report.push(
+                "probe: pages count from 0 (page 1 was empty while the total was not)".into(),
+            );
+            (url, body, items_keys, records) = (url0, body0, k0, r0);
+        }
+    }
     let items_path = if items_keys.is_empty() {
         None
     } else {
@@ -142,13 +175,21 @@ fn op_url(app: &Uri, op: &Op, vars: &[Entry], id: Option<&str>) -> Result<Uri, D
     let path = fill(&op.path)?;
     let mut query = Vec::new();
     if let Some(Tv::Table(q)) = op.get("query") {
+        let enc = |s: &str| percent_encoding::utf8_percent_encode(s, UNRESERVED).to_string();
         for (k, v) in q {
-            if let Tv::Str(t) = v
-                && !t.contains("{cursor}")
-            {
-                let enc =
-                    |s: &str| percent_encoding::utf8_percent_encode(s, UNRESERVED).to_string();
-                query.push(format!("{}={}", enc(k), enc(&fill(t)?)));
+            match v {
+                Tv::Str(t) if !t.contains("{cursor}") => {
+                    query.push(format!("{}={}", enc(k), enc(&fill(t)?)));
+                }
+                // A JSON document (`q = { json = { page = "{page}" } }`):
+                // numbers where the placeholder stands alone.
+                Tv::Table(t) => {
+                    if let Some((_, doc)) = t.iter().find(|(e, _)| e == "json") {
+                        let value = json_doc(doc, &fill)?;
+                        query.push(format!("{}={}", enc(k), enc(&value.to_string())));
+                    }
+                }
+                _ => {}
             }
         }
     }
@@ -160,6 +201,35 @@ fn op_url(app: &Uri, op: &Op, vars: &[Entry], id: Option<&str>) -> Result<Uri, D
     }
     full.parse()
         .map_err(|e| DraftError::Usage(format!("--probe: `{full}` is not a URL: {e}")))
+}
+
+/// A drafted JSON query document with its placeholders filled.
+fn json_doc(
+    v: &Tv,
+    fill: &dyn Fn(&str) -> Result<String, DraftError>,
+) -> Result<Value, DraftError> {
+    Ok(match v {
+        Tv::Str(s) if matches!(s.as_str(), "{page}" | "{offset}" | "{limit}") => {
+            let n = fill(s)?;
+            n.parse::<i64>().map_or(Value::String(n), Value::from)
+        }
+        Tv::Str(s) => Value::String(fill(s)?),
+        Tv::Int(n) => Value::from(*n),
+        Tv::Bool(b) => Value::Bool(*b),
+        Tv::Arr(items) => Value::Array(
+            items
+                .iter()
+                .map(|i| json_doc(i, fill))
+                .collect::<Result<_, _>>()?,
+        ),
+        Tv::Table(pairs) => {
+            let mut m = Map::new();
+            for (k, v) in pairs {
+                m.insert(k.clone(), json_doc(v, fill)?);
+            }
+            Value::Object(m)
+        }
+    })
 }
 
 async fn fetch(fetcher: &Fetcher, url: &Uri) -> Result<Value, DraftError> {
@@ -203,7 +273,7 @@ fn at<'v>(v: &'v Value, keys: &[String]) -> Option<&'v Value> {
 /// The records of a list answer: at `said` when it holds an array of
 /// objects, else the body itself, else the largest array of objects one
 /// or two levels down.
-fn records(body: &Value, said: Option<&str>) -> Option<(Vec<String>, Vec<Value>)> {
+fn find_records(body: &Value, said: Option<&str>) -> Option<(Vec<String>, Vec<Value>)> {
     let objects = |v: &Value| matches!(v, Value::Array(a) if a.iter().all(Value::is_object));
     if let Some(k) = said.and_then(keys)
         && let Some(v) = at(body, &k).filter(|v| objects(v))
@@ -381,6 +451,9 @@ fn attributes(users: &mut Resource, records: &[Value], report: &mut Vec<String>)
             continue;
         }
         let Some(k) = keys(&path) else { continue };
+        if e.key.starts_with("meta.") && e.key != "meta.version" {
+            timestamp(e, records, &k, report);
+        }
         let count = records
             .iter()
             .filter(|r| at(r, &k).is_some_and(|v| !v.is_null()))
@@ -433,6 +506,47 @@ fn attributes(users: &mut Resource, records: &[Value], report: &mut Vec<String>)
     }
 }
 
+/// A timestamp rule checked on real values: a date-time without a zone
+/// (Flask-AppBuilder's `2024-05-01T12:00:00.123456`, though its document
+/// says `date-time`) gets `naive_utc`, epoch numbers an epoch transform.
+fn timestamp(e: &mut Entry, records: &[Value], k: &[String], report: &mut Vec<String>) {
+    let Tv::Str(path) = &e.value else { return };
+    let Some(v) = records
+        .iter()
+        .find_map(|r| at(r, k).filter(|v| !v.is_null()))
+    else {
+        return;
+    };
+    let transform = match v {
+        Value::String(s) if is_naive(s) => "naive_utc",
+        Value::Number(n) if n.as_u64().is_some_and(|n| n > 100_000_000_000) => "epoch_millis",
+        Value::Number(_) => "epoch_seconds",
+        _ => return,
+    };
+    e.value = Tv::table([
+        ("path", Tv::s(path.clone())),
+        ("transform", Tv::Arr(vec![Tv::s(transform)])),
+    ]);
+    e.comment = format!("{transform}: corrected by --probe (the app sends {v})");
+    report.push(format!(
+        "probe: {} needs {transform} (the app sends {v})",
+        e.key
+    ));
+}
+
+/// `2024-05-01T12:00:00[.fff]` without `Z` or an offset.
+fn is_naive(s: &str) -> bool {
+    let b = s.as_bytes();
+    let date = b.len() >= 19
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && (b[10] == b'T' || b[10] == b' ')
+        && b[13] == b':';
+    let time = &s[s.len().min(19)..];
+    date && !s.ends_with(['Z', 'z']) && !time.contains(['+', '-'])
+}
+
 /// A field of the records with the same words as `k`'s last key, at any
 /// depth up to three.
 fn respelled(records: &[Value], k: &[String]) -> Option<Vec<String>> {
@@ -476,6 +590,16 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn naive_timestamps_are_told_from_zoned_ones() {
+        assert!(is_naive("2024-05-01T12:00:00.123456"));
+        assert!(is_naive("2024-05-01 12:00:00"));
+        assert!(!is_naive("2024-05-01T12:00:00Z"));
+        assert!(!is_naive("2024-05-01T12:00:00.5+02:00"));
+        assert!(!is_naive("2024-05-01T12:00:00-07:00"));
+        assert!(!is_naive("yesterday"));
+    }
+
+    #[test]
     fn simple_paths_read_back() {
         assert_eq!(keys("$.a.b[*]").unwrap(), vec!["a", "b"]);
         assert_eq!(keys("$['@odata.x'].y").unwrap(), vec!["@odata.x", "y"]);
@@ -485,7 +609,7 @@ mod tests {
     #[test]
     fn records_are_found_where_the_answer_has_them() {
         let body = json!({"data": {"people": [{"id": 1}, {"id": 2}]}, "meta": {"count": 2}});
-        let (k, r) = records(&body, Some("$.users[*]")).unwrap();
+        let (k, r) = find_records(&body, Some("$.users[*]")).unwrap();
         assert_eq!(
             (k, r.len()),
             (vec!["data".to_owned(), "people".to_owned()], 2)

@@ -79,6 +79,15 @@ impl<'a> Family<'a> {
         self.items.iter().copied().find(|o| o.method == method)
     }
 
+    /// A comment line naming the family as a candidate not chosen.
+    pub fn alternative(&self) -> String {
+        let mut line = format!("alternative: {} ({})", self.path, self.offers());
+        if !self.evidence.is_empty() {
+            line.push_str(&format!(" — {}", self.evidence.join(", ")));
+        }
+        line
+    }
+
     /// What the family offers, e.g. `list, create, get, patch, delete`.
     pub fn offers(&self) -> String {
         let mut out = Vec::new();
