@@ -194,7 +194,9 @@ pub fn users(
 ) -> Found {
     let mut found = Found::default();
     let mut used: Vec<Vec<String>> = Vec::new();
-    let keyed = key.and_then(|k| param_field(&b.record, k.name));
+    let keyed = key
+        .filter(|k| login_like(k.name))
+        .and_then(|k| param_field(&b.record, k.name));
     for (attr, phrases) in DESCRIBED {
         let hit = b.record.iter().find(|f| {
             is_scalar(f.kind)
