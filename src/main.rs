@@ -226,7 +226,7 @@ fn main() -> ExitCode {
     }
 }
 
-/// `draft`: the library drafts; this writes the file and the report.
+/// `draft`: the library drafts, writes the file and reports.
 fn draft(a: DraftArgs) -> ExitCode {
     let opts = scim_sidecar::draft::Options {
         openapi: a.openapi,
@@ -236,23 +236,7 @@ fn draft(a: DraftArgs) -> ExitCode {
         listen: a.listen,
         probe: a.probe,
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build();
-    let result = match runtime {
-        Ok(rt) => rt.block_on(scim_sidecar::draft::run(&opts)),
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    match result {
-        Ok(outcome) => scim_sidecar::draft::write(&outcome, a.out.as_deref()),
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(1)
-        }
-    }
+    scim_sidecar::draft::command(&opts, a.out.as_deref())
 }
 
 fn idp_name(idp: IdpArg) -> &'static str {

@@ -6,11 +6,12 @@
 //! transforms, and the account state a boolean, an inverted boolean or an
 //! enum with a value map. What no rule covers is listed in a comment.
 
+use super::compound::{addresses, manager, multi_valued};
 use super::model::{Entry, Tv};
-use super::names::{self, ACTIVE_FALSE, ACTIVE_TRUE, STATE_ACTIVE, STATE_FIELDS, STATE_INACTIVE};
+use super::names;
 use super::schema::{self, Field, Kind};
 use super::spec::Spec;
-use serde_json::Value;
+use super::state::{active, password};
 
 /// The request and answer bodies of one resource's operations, relative
 /// to their envelopes.
@@ -38,14 +39,14 @@ pub struct Found {
     pub active: Option<Vec<String>>,
 }
 
-fn is_scalar(k: Kind) -> bool {
+pub(super) fn is_scalar(k: Kind) -> bool {
     matches!(
         k,
         Kind::String | Kind::Integer | Kind::Number | Kind::Boolean | Kind::Unknown
     )
 }
 
-fn parent(f: &Field<'_>) -> String {
+pub(super) fn parent(f: &Field<'_>) -> String {
     f.path
         .len()
         .checked_sub(2)
@@ -392,13 +393,13 @@ fn best<'a, 'f>(b: &'f Bodies<'a>, attr: &str, used: &[Vec<String>]) -> Option<&
 }
 
 /// A rule being built.
-struct Rule {
+pub(super) struct Rule {
     pairs: Vec<(String, Tv)>,
-    comment: String,
+    pub(super) comment: String,
 }
 
 impl Rule {
-    fn path(f: &Field<'_>) -> Self {
+    pub(super) fn path(f: &Field<'_>) -> Self {
         let mut comment = format!("field `{}`", f.path.join("."));
         if !f.format.is_empty() {
             comment.push_str(&format!(", format {}", f.format));
@@ -409,11 +410,11 @@ impl Rule {
         }
     }
 
-    fn add(&mut self, key: &str, v: Tv) {
+    pub(super) fn add(&mut self, key: &str, v: Tv) {
         self.pairs.push((key.into(), v));
     }
 
-    fn entry(self, key: &str) -> Entry {
+    pub(super) fn entry(self, key: &str) -> Entry {
         let value = match self.pairs.as_slice() {
             [(k, v)] if k == "path" => v.clone(),
             _ => Tv::Table(self.pairs),
@@ -453,7 +454,7 @@ fn type_fits(attr: &str, f: &Field<'_>, rule: &mut Rule) -> bool {
 }
 
 /// Adds `mutability = "readOnly"` where the app does not take the field.
-fn writability(b: &Bodies<'_>, f: &Field<'_>, attr: &str, rule: &mut Rule) {
+pub(super) fn writability(b: &Bodies<'_>, f: &Field<'_>, attr: &str, rule: &mut Rule) {
     if attr.starts_with("meta.") {
         return;
     }
@@ -504,356 +505,6 @@ fn formatted(found: &mut Found) {
             "composed from the name parts (read-only)",
         ));
     }
-}
-
-/// Whole multi-valued attributes kept as arrays of objects.
-fn multi_valued(spec: &Spec, b: &Bodies<'_>, found: &mut Found, used: &mut Vec<Vec<String>>) {
-    for (attr, list_names, value_names) in [
-        (
-            "emails",
-            &["emails", "email_addresses", "mails"][..],
-            &["value", "email", "address"][..],
-        ),
-        (
-            "phoneNumbers",
-            &["phones", "phone_numbers", "phonenumbers", "telephones"][..],
-            &["value", "number", "phone", "phone_number"][..],
-        ),
-        ("addresses", &["addresses", "postal_addresses"][..], &[][..]),
-    ] {
-        let Some(f) = b.record.iter().find(|f| {
-            f.kind == Kind::Array
-                && list_names.contains(&schema::snake(f.name()).as_str())
-                && !used.contains(&f.path)
-        }) else {
-            continue;
-        };
-        let Some(el) = schema::items(spec, f.node) else {
-            continue;
-        };
-        let props = schema::properties(spec, el);
-        let prop = |cands: &[&str]| {
-            props
-                .iter()
-                .find(|(n, _, _)| cands.contains(&schema::snake(n).as_str()))
-                .map(|(n, _, _)| n.clone())
-        };
-        let mut fields: Vec<(String, Tv)> = Vec::new();
-        if attr == "addresses" {
-            for (sub, cands) in [
-                ("type", &["type", "kind", "label"][..]),
-                (
-                    "streetAddress",
-                    &[
-                        "street_address",
-                        "street",
-                        "line1",
-                        "address",
-                        "address_line1",
-                    ][..],
-                ),
-                ("locality", &["locality", "city", "town"][..]),
-                ("region", &["region", "state", "province"][..]),
-                (
-                    "postalCode",
-                    &["postal_code", "postcode", "zip", "zip_code", "zipcode"][..],
-                ),
-                ("country", &["country", "country_code"][..]),
-            ] {
-                if let Some(p) = prop(cands) {
-                    fields.push((sub.into(), Tv::s(format!("$.{p}"))));
-                }
-            }
-        } else {
-            let Some(value) = prop(value_names) else {
-                continue;
-            };
-            fields.push(("value".into(), Tv::s(format!("$.{value}"))));
-            if let Some(t) = prop(&["type", "kind", "label"]) {
-                fields.push(("type".into(), type_rule(spec, &props, &t)));
-            }
-            if let Some(p) = prop(&["primary", "is_primary"]) {
-                fields.push(("primary".into(), Tv::s(format!("$.{p}"))));
-            }
-        }
-        if fields.len() < 2 {
-            continue;
-        }
-        if attr == "emails" {
-            // The whole list replaces the single work e-mail.
-            let key = names::scim_key("emails");
-            found.entries.retain(|e| e.key != key);
-            found.email = Some(f.path.clone());
-        }
-        if attr == "phoneNumbers" {
-            found
-                .entries
-                .retain(|e| !e.key.starts_with("phoneNumbers["));
-        }
-        used.push(f.path.clone());
-        let mut rule = Rule::path(f);
-        rule.add("fields", Tv::Table(fields));
-        rule.comment = format!("the list `{}`, element by element", f.path.join("."));
-        found.entries.push(rule.entry(attr));
-    }
-}
-
-/// A `type` sub-rule: a path when the app's kinds are SCIM's, else a map
-/// of the kinds that have a SCIM meaning.
-fn type_rule(spec: &Spec, props: &[(String, super::spec::Node<'_>, bool)], name: &str) -> Tv {
-    let path = Tv::s(format!("$.{name}"));
-    let Some((_, node, _)) = props.iter().find(|(n, _, _)| n == name) else {
-        return path;
-    };
-    let values: Vec<String> = match schema::unwrap(spec, *node).v.get("enum") {
-        Some(Value::Array(vs)) => vs
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_owned)
-            .collect(),
-        _ => return path,
-    };
-    if values
-        .iter()
-        .all(|v| names::canonical_type(v) == Some(v.as_str()))
-    {
-        return path;
-    }
-    let mut map: Vec<(String, Tv)> = Vec::new();
-    for v in &values {
-        if let Some(scim) = names::canonical_type(v)
-            && !map.iter().any(|(k, _)| k == scim)
-        {
-            map.push((scim.to_owned(), Tv::s(v.clone())));
-        }
-    }
-    if map.is_empty() {
-        return path;
-    }
-    Tv::table([("path", path), ("map", Tv::Table(map))])
-}
-
-/// `manager.id` / `manager.name` objects, or a bare `manager` string.
-fn manager(b: &Bodies<'_>, found: &mut Found, used: &mut Vec<Vec<String>>) {
-    let key = |s: &str| names::scim_key(&format!("enterprise:manager.{s}"));
-    for f in &b.record {
-        let under = f.path.len() >= 2 && schema::snake(&f.path[f.path.len() - 2]) == "manager";
-        let leaf = schema::snake(f.name());
-        let target = match (under, leaf.as_str(), f.kind) {
-            (true, "id" | "value" | "user_id", Kind::String | Kind::Integer) => "value",
-            (true, "name" | "display_name" | "displayname", Kind::String) => "displayName",
-            (false, "manager", Kind::String)
-                if found.entries.iter().any(|e| e.key == key("value")) =>
-            {
-                "displayName"
-            }
-            (false, "manager", Kind::String) => "value",
-            _ => continue,
-        };
-        if found.entries.iter().any(|e| e.key == key(target)) || used.contains(&f.path) {
-            continue;
-        }
-        used.push(f.path.clone());
-        let mut rule = Rule::path(f);
-        writability(b, f, "manager", &mut rule);
-        found.entries.push(rule.entry(&key(target)));
-    }
-}
-
-/// One postal address kept as separate fields (`city`, `zipCode`, …):
-/// the work address's parts.
-fn addresses(b: &Bodies<'_>, found: &mut Found, used: &mut Vec<Vec<String>>) {
-    if found.entries.iter().any(|e| e.key == "addresses") {
-        return;
-    }
-    const PARTS: &[(&str, &[&str])] = &[
-        (
-            "streetAddress",
-            &[
-                "street_address",
-                "streetaddress",
-                "street",
-                "address_line1",
-                "line1",
-                "address1",
-            ],
-        ),
-        ("locality", &["city", "locality", "town"]),
-        ("region", &["state", "region", "province"]),
-        (
-            "postalCode",
-            &[
-                "postal_code",
-                "postalcode",
-                "zip",
-                "zip_code",
-                "zipcode",
-                "postcode",
-            ],
-        ),
-        ("country", &["country", "country_code", "countrycode"]),
-    ];
-    let mut parents: Vec<Vec<String>> = b
-        .record
-        .iter()
-        .map(|f| f.path[..f.path.len() - 1].to_vec())
-        .collect();
-    parents.sort();
-    parents.dedup();
-    for parent in parents {
-        let hits: Vec<(&str, &Field<'_>)> = PARTS
-            .iter()
-            .filter_map(|(sub, names)| {
-                b.record
-                    .iter()
-                    .find(|f| {
-                        f.path.len() == parent.len() + 1
-                            && f.path.starts_with(&parent)
-                            && f.kind == Kind::String
-                            && !used.contains(&f.path)
-                            && names.contains(&schema::snake(f.name()).as_str())
-                    })
-                    .map(|f| (*sub, f))
-            })
-            .collect();
-        if hits.len() < 2 {
-            continue;
-        }
-        for (sub, f) in hits {
-            used.push(f.path.clone());
-            let mut rule = Rule::path(f);
-            writability(b, f, "addresses", &mut rule);
-            found
-                .entries
-                .push(rule.entry(&format!("addresses[type eq \"work\"].{sub}")));
-        }
-        return;
-    }
-}
-
-/// `active` from a boolean, an inverted boolean or a state enum.
-fn active(b: &Bodies<'_>, found: &mut Found, used: &mut Vec<Vec<String>>, actions: bool) {
-    let top = |names: &[&str], kind: Kind| {
-        b.record
-            .iter()
-            .filter(|f| f.path.len() <= 2 && f.kind == kind && !used.contains(&f.path))
-            .filter_map(|f| {
-                names
-                    .iter()
-                    .position(|n| *n == schema::snake(f.name()))
-                    .map(|r| (r, f.path.len(), f))
-            })
-            .min_by_key(|(r, l, _)| (*l, *r))
-            .map(|(_, _, f)| f)
-    };
-    let action_note = if actions {
-        "; written through the activate/deactivate actions"
-    } else {
-        ""
-    };
-    let (f, mut rule) = if let Some(f) = top(ACTIVE_TRUE, Kind::Boolean) {
-        let mut r = Rule::path(f);
-        r.comment = format!("boolean `{}`{action_note}", f.path.join("."));
-        (f, r)
-    } else if let Some(f) = top(ACTIVE_FALSE, Kind::Boolean) {
-        let mut r = Rule::path(f);
-        r.add(
-            "map",
-            Tv::table([("true", Tv::Bool(false)), ("false", Tv::Bool(true))]),
-        );
-        r.comment = format!(
-            "`{}` is true for an inactive account{action_note}",
-            f.path.join(".")
-        );
-        (f, r)
-    } else if let Some(f) = top(STATE_FIELDS, Kind::String).filter(|f| !f.values.is_empty()) {
-        let values: Vec<&str> = f.values.iter().filter_map(Value::as_str).collect();
-        let is = |v: &str, set: &[&str]| set.contains(&v.to_ascii_lowercase().as_str());
-        let on: Vec<&str> = values
-            .iter()
-            .copied()
-            .filter(|v| is(v, STATE_ACTIVE))
-            .collect();
-        let mut off: Vec<&str> = values
-            .iter()
-            .copied()
-            .filter(|v| is(v, STATE_INACTIVE))
-            .collect();
-        off.sort_by_key(|v| {
-            STATE_INACTIVE
-                .iter()
-                .position(|s| v.eq_ignore_ascii_case(s))
-        });
-        if on.is_empty() || off.is_empty() {
-            found.notes.push(format!(
-                "TODO: `{}` holds the account state ({}); map the active and inactive values to `active`",
-                f.path.join("."),
-                values.join(", ")
-            ));
-            return;
-        }
-        let list = |vs: &[&str]| match vs {
-            [one] => Tv::s(*one),
-            many => Tv::Arr(many.iter().map(|v| Tv::s(*v)).collect()),
-        };
-        let mut r = Rule::path(f);
-        r.add(
-            "map",
-            Tv::table([("true", list(&on)), ("false", list(&off))]),
-        );
-        let others: Vec<&str> = values
-            .iter()
-            .copied()
-            .filter(|v| !on.contains(v) && !off.contains(v))
-            .collect();
-        r.comment = format!("the state enum of `{}`{action_note}", f.path.join("."));
-        if !others.is_empty() {
-            r.comment
-                .push_str(&format!("; {} read as no value", others.join(", ")));
-        }
-        (f, r)
-    } else {
-        if actions {
-            found.notes.push("TODO: the record shows no account state, so `active` reads as absent; map it if the app has one".into());
-        }
-        return;
-    };
-    used.push(f.path.clone());
-    found.active = Some(f.path.clone());
-    if !actions {
-        writability(b, f, "active", &mut rule);
-    }
-    found.entries.push(rule.entry("active"));
-}
-
-/// `password` when the create body takes one.
-fn password(b: &Bodies<'_>, found: &mut Found, create_required: &[String]) {
-    let from = b.create.iter().flatten().chain(b.record.iter());
-    let Some(f) = from
-        .filter(|f| f.kind == Kind::String || f.kind == Kind::Unknown)
-        .find(|f| {
-            matches!(
-                schema::snake(f.name()).as_str(),
-                "password" | "new_password"
-            ) || f.format == "password"
-                || (f.write_only && schema::words(f.name()).iter().any(|w| w == "password"))
-        })
-    else {
-        return;
-    };
-    let mut rule = Rule::path(f);
-    rule.comment = format!(
-        "write-only: sent on create and change, never read (field `{}`)",
-        f.path.join(".")
-    );
-    if create_required.iter().any(|r| *r == f.path.join(".")) {
-        rule.add("generate", Tv::table([("random", Tv::Int(32))]));
-        rule.comment = format!(
-            "the create requires `{}`: a random one when the IdP sends none (SSO users never use it)",
-            f.path.join(".")
-        );
-    }
-    found.entries.push(rule.entry("password"));
 }
 
 /// id first, then core attributes, then the enterprise extension, then meta.

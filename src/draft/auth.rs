@@ -212,7 +212,7 @@ fn prefix(description: &str) -> String {
         ] {
             if let Some(i) = d.find(&pattern) {
                 let start = i + usize::from(pattern.starts_with(['"', '\'', '`']));
-                let original = &description[start..start + p.len()];
+                let original = description.get(start..start + p.len()).unwrap_or(p);
                 return format!("{original} ");
             }
         }

@@ -15,6 +15,7 @@ use super::paging;
 use super::resources::{self, Family};
 use super::schema::{self, Kind};
 use super::search::{self, Target};
+use super::tables;
 
 const MEMBER_WORDS: &[&str] = &["members", "users", "memberships", "member", "user"];
 
@@ -101,15 +102,15 @@ pub fn groups<'a>(
         update.map(|u| u.1),
     );
     let get_key = key_of(get);
-    let ikey = build::item_key(spec, Some(get), Some(&get_key));
+    let ikey = tables::item_key(spec, Some(get), Some(&get_key));
     let found = attributes::groups(&shapes.bodies, ikey);
     let id = "{id}";
 
     used.push(list);
-    let mut l = build::op(ctx, "list", Method::Get, list, &[]);
+    let mut l = tables::op(ctx, "list", Method::Get, list, &[]);
     let p = paging::paging(spec, list);
     let mut query = p.query;
-    query.extend(build::required_query(list));
+    query.extend(tables::required_query(list));
     if !query.is_empty() {
         l.keys.push(Entry::new("query", Tv::Table(query), ""));
     }
@@ -117,7 +118,7 @@ pub fn groups<'a>(
     l.notes.extend(p.notes);
     res.ops.push(l);
     used.push(get);
-    let mut g = build::op(ctx, "get", Method::Get, get, &[(&key_of(get), id)]);
+    let mut g = tables::op(ctx, "get", Method::Get, get, &[(&key_of(get), id)]);
     if let Some(item) = &shapes.item {
         g.keys.push(Entry::new(
             "item",
@@ -129,7 +130,7 @@ pub fn groups<'a>(
     used.push(create);
     let mut c = if keyed_create.is_some() {
         let param = key_of(create);
-        let mut c = build::op(
+        let mut c = tables::op(
             ctx,
             "create",
             create.method,
@@ -141,7 +142,7 @@ pub fn groups<'a>(
         ));
         c
     } else {
-        build::op(ctx, "create", Method::Post, create, &[])
+        tables::op(ctx, "create", Method::Post, create, &[])
     };
     if let Some(w) = &shapes.wrap {
         c.keys.push(Entry::new(
@@ -172,7 +173,7 @@ pub fn groups<'a>(
     res.ops.push(c);
     if let Some((kind, u)) = update {
         used.push(u);
-        let mut op = build::op(ctx, kind, u.method, u, &[(&key_of(u), id)]);
+        let mut op = tables::op(ctx, kind, u.method, u, &[(&key_of(u), id)]);
         if let Some(w) = &shapes.wrap {
             op.keys.push(Entry::new("wrap", Tv::s(w.clone()), ""));
         }
@@ -182,7 +183,7 @@ pub fn groups<'a>(
     }
     if let Some(d) = delete {
         used.push(d);
-        res.ops.push(build::op(
+        res.ops.push(tables::op(
             ctx,
             "delete",
             Method::Delete,
@@ -341,7 +342,7 @@ fn members<'a>(
     let member_param = a.1.clone().unwrap_or_default();
     let mut m = Members::default();
     let group_subst: Vec<(&str, &str)> = gkeys.iter().map(|k| (k.as_str(), "{id}")).collect();
-    let mut lop = build::op(ctx, "list", Method::Get, l, &group_subst);
+    let mut lop = tables::op(ctx, "list", Method::Get, l, &group_subst);
     match &embedded {
         Some((items, _)) => {
             lop.keys.push(Entry::new(
@@ -410,7 +411,7 @@ fn members<'a>(
         } else if member.is_some() {
             subst.push((member_name.as_str(), "{member}"));
         }
-        let mut o = build::op(ctx, slot, op.method, op, &subst);
+        let mut o = tables::op(ctx, slot, op.method, op, &subst);
         if let Some(b) = extra.as_deref().filter(|e| !e.starts_with('\u{0}')) {
             o.keys.push(Entry::new(
                 "batch",

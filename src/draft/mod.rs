@@ -9,8 +9,11 @@
 //! - [`resources`] finds the user and group collections, [`build`] and
 //!   [`groups`] choose each operation, [`actions`] the account-state
 //!   actions, [`paging`] and [`search`] the list's paging and lookups,
-//!   [`attributes`] (with the vocabulary in [`names`]) the attribute
-//!   rules, [`errors`] and [`auth`] the error rules and credentials;
+//!   [`attributes`] (with the vocabulary in [`names`], lists in
+//!   [`compound`], the account state in [`state`]) the attribute rules,
+//!   [`errors`] and [`auth`] the error rules and credentials, [`tables`]
+//!   each operation table, [`users`] the `[users]` table and
+//!   [`unsupported`] the `TODO`s for shapes the mapping cannot express;
 //! - [`probe`] reads a page and a record from the live app (read-only)
 //!   and corrects the draft from them; [`render`] writes the TOML.
 //!
@@ -21,6 +24,7 @@ mod actions;
 mod attributes;
 mod auth;
 mod build;
+mod compound;
 mod error;
 mod errors;
 mod groups;
@@ -35,7 +39,11 @@ mod resources;
 mod schema;
 mod search;
 mod spec;
+mod state;
+mod tables;
 mod text;
+mod unsupported;
+mod users;
 
 pub use build::Settings;
 pub use error::{DraftError, Source};
@@ -176,6 +184,29 @@ fn summary(d: &model::Draft) -> Vec<String> {
     let todos = rendered.lines().filter(|l| l.contains("TODO")).count();
     out.push(format!("{todos} TODO line(s) to review"));
     out
+}
+
+/// The `draft` command: drafts on a current-thread runtime and writes the
+/// result (see [`write`]); exit 1 with the reason when no draft could be
+/// made.
+pub fn command(opts: &Options, out: Option<&std::path::Path>) -> std::process::ExitCode {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build();
+    let result = match runtime {
+        Ok(rt) => rt.block_on(run(opts)),
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return std::process::ExitCode::from(1);
+        }
+    };
+    match result {
+        Ok(outcome) => write(&outcome, out),
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::from(1)
+        }
+    }
 }
 
 /// Writes a finished draft for the command line: the config to `out` (or

@@ -543,7 +543,7 @@ fn is_naive(s: &str) -> bool {
         && b[7] == b'-'
         && (b[10] == b'T' || b[10] == b' ')
         && b[13] == b':';
-    let time = &s[s.len().min(19)..];
+    let time = s.get(19..).unwrap_or("");
     date && !s.ends_with(['Z', 'z']) && !time.contains(['+', '-'])
 }
 
