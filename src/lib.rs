@@ -11,35 +11,37 @@
 
 pub mod auth;
 pub mod body;
+pub mod cli;
+pub mod client;
 pub mod config;
+pub mod coordination;
+pub mod diagnostic;
 pub mod draft;
-pub mod dryrun;
 pub mod error;
-pub mod explain;
 pub mod hex;
 pub mod host;
 pub mod http;
-pub mod limits;
-pub mod logbuf;
-pub mod logfmt;
 pub mod mapping;
-pub mod onboard;
 pub mod plan;
 pub mod protocol;
 pub mod proxy;
-pub mod reload;
+pub mod route;
+pub mod runtime;
 pub mod schema;
 pub mod scim;
-pub mod state;
 pub mod telemetry;
 pub mod upstream;
 
 pub use config::Config;
-pub use http::server::{ServeError, Server};
-pub use state::State;
+pub use http::server::ServeError;
+pub use runtime::{Server, State};
 
+use prometheus_client::metrics::counter::Counter;
+use runtime::Reloader;
 use std::future::Future;
 use std::path::PathBuf;
+use std::sync::Arc;
+use telemetry::Metrics;
 use tokio::sync::mpsc;
 
 /// Runs the sidecar with a validated config until `shutdown` resolves, then
@@ -64,10 +66,10 @@ pub async fn run_with_reload(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
     reload: mpsc::Receiver<()>,
-    log_drops: prometheus_client::metrics::counter::Counter,
+    log_drops: Counter,
 ) -> Result<(), ServeError> {
-    let metrics = telemetry::Metrics::with_log_drops(log_drops);
-    let crypto = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let metrics = Metrics::with_log_drops(log_drops);
+    let crypto = Arc::new(rustls::crypto::ring::default_provider());
     let server = Server::bind(State::with_metrics(config, crypto, metrics)).await?;
     serve_with_reload(server, path, shutdown, reload).await
 }
@@ -80,7 +82,7 @@ pub async fn serve_with_reload(
     shutdown: impl Future<Output = ()> + Send + 'static,
     mut reload: mpsc::Receiver<()>,
 ) -> Result<(), ServeError> {
-    let reloader = reload::Reloader::spawn(path, server.state(), server.certs());
+    let reloader = Reloader::spawn(path, server.state(), server.certs());
     let trigger = reloader.trigger_handle();
     let forward = tokio::spawn(async move {
         while reload.recv().await.is_some() {

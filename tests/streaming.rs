@@ -1,7 +1,10 @@
 //! Large bodies stream through the proxy both ways in bounded memory: the
 //! process's peak resident set may not grow by anything near the body size.
-//! This file holds one test so that nothing else shares its process.
+//! This file holds one test and is a test binary of its own (not a module
+//! of `tests/it`) so that nothing else shares its process; it borrows the
+//! shared test support of `tests/it/support`.
 
+#[path = "it/support/mod.rs"]
 mod support;
 
 use bytes::Bytes;

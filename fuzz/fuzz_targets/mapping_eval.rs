@@ -1,6 +1,6 @@
 //! Fuzzes app records read through every shipped mapping (raw bytes, as the app answers).
 //! The bytes must be JSON; the properties are those of
-//! `fuzz/props/mapping_eval.rs`, which `tests/fuzz_props.rs` also runs as a
+//! `fuzz/props/mapping_eval.rs`, which `tests/it/fuzz_props.rs` also runs as a
 //! bounded proptest in `cargo test`.
 #![no_main]
 

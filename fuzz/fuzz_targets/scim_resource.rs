@@ -1,6 +1,6 @@
 //! Fuzzes SCIM User create and replace bodies (raw bytes, as the IdP sends them).
 //! The bytes must be JSON; the properties are those of
-//! `fuzz/props/resource.rs`, which `tests/fuzz_props.rs` also runs as a
+//! `fuzz/props/resource.rs`, which `tests/it/fuzz_props.rs` also runs as a
 //! bounded proptest in `cargo test`.
 #![no_main]
 

@@ -1,6 +1,6 @@
 //! Fuzzes a PATCH planned on an app record: the input is `[record, PatchOp]`.
 //! The bytes must be JSON; the properties are those of
-//! `fuzz/props/write_plan.rs`, which `tests/fuzz_props.rs` also runs as a
+//! `fuzz/props/write_plan.rs`, which `tests/it/fuzz_props.rs` also runs as a
 //! bounded proptest in `cargo test`.
 #![no_main]
 

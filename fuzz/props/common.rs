@@ -1,5 +1,5 @@
 //! What the property checks of the fuzz targets (and of their bounded
-//! proptest variants in `tests/fuzz_props.rs`) run against: every config
+//! proptest variants in `tests/it/fuzz_props.rs`) run against: every config
 //! shipped in `config/`, loaded once, and small JSON helpers.
 
 #![allow(dead_code)] // each fuzz target uses a part

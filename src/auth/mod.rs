@@ -4,14 +4,14 @@
 //! length nor which digest matched leaks through timing. Tokens are never
 //! logged; a match is identified by its connection and token index, and by
 //! how it was presented ([`Scheme`]: `Bearer <token>`, or the bare token
-//! some Okta apps send). Generating tokens and their stored form live in
-//! [`token`].
+//! some Okta apps send). Generating tokens and their stored form
+//! ([`TokenHash`]) live in [`token`]; the config holds token hashes, and
+//! this module knows nothing of the config.
 
 pub mod token;
 
-pub use token::{NewToken, generate, parse_token_hash, token_digest, token_hash_string};
+pub use token::{NewToken, TokenHash, generate, parse_token_hash, token_digest, token_hash_string};
 
-use crate::config::Connection;
 use http::HeaderMap;
 use http::header::AUTHORIZATION;
 use subtle::ConstantTimeEq;
@@ -63,6 +63,15 @@ pub enum AuthError {
 }
 
 impl AuthError {
+    /// The metric label: `missing`, `malformed` or `invalid`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Missing => "missing",
+            Self::Malformed => "malformed",
+            Self::Invalid => "invalid",
+        }
+    }
+
     /// The `WWW-Authenticate` challenge for this failure (RFC 6750 §3).
     pub fn challenge(self) -> &'static str {
         match self {
@@ -76,17 +85,19 @@ impl AuthError {
 /// The set of accepted token digests across all connections.
 #[derive(Debug, Clone, Default)]
 pub struct Authenticator {
-    digests: Vec<([u8; 32], Principal)>,
+    digests: Vec<(TokenHash, Principal)>,
 }
 
 impl Authenticator {
-    /// Builds the digest table from the connections.
-    pub fn new(connections: &[Connection]) -> Self {
+    /// Builds the digest table from each connection's token hashes, in
+    /// config order: the position of a connection's list is the
+    /// connection index of its principals.
+    pub fn new<'a>(connections: impl IntoIterator<Item = &'a [TokenHash]>) -> Self {
         let digests = connections
-            .iter()
+            .into_iter()
             .enumerate()
-            .flat_map(|(ci, c)| {
-                c.token_hashes.iter().enumerate().map(move |(ti, h)| {
+            .flat_map(|(ci, hashes)| {
+                hashes.iter().enumerate().map(move |(ti, h)| {
                     (
                         *h,
                         Principal {
@@ -184,22 +195,17 @@ fn trim_spaces(mut v: &[u8]) -> &[u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Idp;
     use http::HeaderValue;
 
     fn auth() -> Authenticator {
-        let conn = |id: &str, tokens: &[&str]| Connection {
-            id: id.into(),
-            idp: Idp::Okta,
-            token_hashes: tokens
+        let hashes = |tokens: &[&str]| -> Vec<TokenHash> {
+            tokens
                 .iter()
                 .map(|t| parse_token_hash(&token_hash_string(t)).unwrap())
-                .collect(),
-            vars: Default::default(),
-            base_path: "/scim/v2".into(),
-            rate_limit: None,
+                .collect()
         };
-        Authenticator::new(&[conn("a", &["tok-a1", "tok-a2"]), conn("b", &["tok-b"])])
+        let (a, b) = (hashes(&["tok-a1", "tok-a2"]), hashes(&["tok-b"]));
+        Authenticator::new([a.as_slice(), b.as_slice()])
     }
 
     fn headers(v: &str) -> HeaderMap {

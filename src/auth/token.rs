@@ -1,11 +1,33 @@
 //! Bearer tokens at rest: generation for `scim-sidecar token` and
 //! `connection new` (32 random bytes from the OS RNG, URL-safe base64
-//! without padding), and the `sha256:<hex>` form the config stores instead
-//! of the token. Checking a presented token is [`super::Authenticator`]'s.
+//! without padding), and [`TokenHash`], the SHA-256 digest the config
+//! stores instead of the token (written `sha256:<hex>`). Checking a
+//! presented token is [`super::Authenticator`]'s.
 
+use crate::hex;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
+use std::fmt;
+use subtle::{Choice, ConstantTimeEq};
+
+/// The SHA-256 digest of a bearer token: the only form in which the
+/// sidecar knows a token. Compared in constant time; shown as
+/// `sha256:<hex>`, the form the config stores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TokenHash([u8; 32]);
+
+impl ConstantTimeEq for TokenHash {
+    fn ct_eq(&self, other: &Self) -> Choice {
+        self.0.ct_eq(&other.0)
+    }
+}
+
+impl fmt::Display for TokenHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "sha256:{}", hex::encode(&self.0))
+    }
+}
 
 /// A new token and its config form.
 #[derive(Debug, Clone)]
@@ -27,7 +49,7 @@ pub fn generate() -> Result<NewToken, getrandom::Error> {
 
 /// Parses `sha256:<64 hex digits>`. A plain token is refused with advice:
 /// the config holds only hashes.
-pub fn parse_token_hash(text: &str) -> Result<[u8; 32], String> {
+pub fn parse_token_hash(text: &str) -> Result<TokenHash, String> {
     let Some(hex) = text.strip_prefix("sha256:") else {
         return Err(
             "tokens are stored as `sha256:<hex>` hashes; `scim-sidecar token` prints one".into(),
@@ -44,7 +66,7 @@ pub fn parse_token_hash(text: &str) -> Result<[u8; 32], String> {
             _ => return Err("a sha256 hash has only hex digits".into()),
         }
     }
-    Ok(out)
+    Ok(TokenHash(out))
 }
 
 fn hex_val(b: u8) -> Option<u8> {
@@ -52,16 +74,13 @@ fn hex_val(b: u8) -> Option<u8> {
 }
 
 /// The SHA-256 digest of a token, as [`super::Authenticator`] compares it.
-pub fn token_digest(token: &[u8]) -> [u8; 32] {
-    Sha256::digest(token).into()
+pub fn token_digest(token: &[u8]) -> TokenHash {
+    TokenHash(Sha256::digest(token).into())
 }
 
 /// The `sha256:<hex>` form of a token, as the config stores it.
 pub fn token_hash_string(token: &str) -> String {
-    format!(
-        "sha256:{}",
-        crate::hex::encode(&token_digest(token.as_bytes()))
-    )
+    token_digest(token.as_bytes()).to_string()
 }
 
 #[cfg(test)]

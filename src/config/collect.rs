@@ -4,17 +4,18 @@
 //! base paths are parsed into typed values here.
 
 use super::raw::{RawRateLimit, SpStr};
-use super::{ConfigError, EnvLookup, RateLimit, expand, parse_duration};
+use super::{EnvLookup, RateLimit, expand, parse_duration};
+use crate::diagnostic::Diagnostic;
 use std::net::SocketAddr;
 use std::time::Duration;
 use toml::Spanned;
 
 /// Collects errors while validating.
-pub(super) struct Errors(pub(super) Vec<ConfigError>);
+pub(super) struct Errors(pub(super) Vec<Diagnostic>);
 
 impl Errors {
     pub(super) fn at(&mut self, key: &str, value: &SpStr, message: impl Into<String>) {
-        self.0.push(ConfigError::at(key, value.span(), message));
+        self.0.push(Diagnostic::at(key, value.span(), message));
     }
 
     pub(super) fn duration(
@@ -41,7 +42,7 @@ impl Errors {
         let n = *v.get_ref();
         if n < range.0 || n > range.1 {
             let msg = format!("must be between {} and {}", range.0, range.1);
-            self.0.push(ConfigError::at(key, v.span(), msg));
+            self.0.push(Diagnostic::at(key, v.span(), msg));
             return default;
         }
         usize::try_from(n).unwrap_or(default)
@@ -55,7 +56,7 @@ impl Errors {
         let rps = if rps.is_finite() && (0.001..=1_000_000.0).contains(&rps) {
             rps
         } else {
-            self.0.push(ConfigError::at(
+            self.0.push(Diagnostic::at(
                 format!("{key}.requests_per_second"),
                 r.requests_per_second.span(),
                 "must be between 0.001 and 1000000",

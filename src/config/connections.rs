@@ -7,8 +7,9 @@
 
 use super::collect::{Errors, base_path};
 use super::raw::{RawConfig, RawConnection, RawConnectionsFile, SpStr};
-use super::{ConfigError, Connection, EnvLookup, FileLookup, Idp, line_col};
-use crate::auth::token::{parse_token_hash, token_digest};
+use super::{Connection, EnvLookup, FileLookup, Idp};
+use crate::auth::{TokenHash, parse_token_hash, token_digest};
+use crate::diagnostic::{Diagnostic, line_col};
 use std::collections::{BTreeMap, HashSet};
 use toml::Spanned;
 
@@ -29,7 +30,7 @@ pub(super) fn connections(
         included(from, default_base, env, files, &mut seen, &mut out, errs);
     }
     if out.is_empty() {
-        errs.0.push(ConfigError::key(
+        errs.0.push(Diagnostic::key(
             "connections",
             "at least one [[connections]] entry with a token is required to serve SCIM",
         ));
@@ -41,7 +42,7 @@ pub(super) fn connections(
 #[derive(Default)]
 struct Seen {
     ids: HashSet<String>,
-    hashes: HashSet<[u8; 32]>,
+    hashes: HashSet<TokenHash>,
 }
 
 fn checked(
@@ -72,7 +73,7 @@ fn checked(
             let msg = "this token is already used by another entry";
             match at {
                 Some(v) => errs.at(&key, v, msg),
-                None => errs.0.push(ConfigError::key(key, msg)),
+                None => errs.0.push(Diagnostic::key(key, msg)),
             }
         }
     }
@@ -104,7 +105,7 @@ fn included(
                     out.push(conn);
                 }
             }
-            Err(e) => local.0.push(ConfigError {
+            Err(e) => local.0.push(Diagnostic {
                 key: String::new(),
                 span: e.span(),
                 message: e.message().trim_end().to_string(),
@@ -121,7 +122,7 @@ fn included(
                 format!("`{}`: {}", e.key, e.message)
             };
             errs.0
-                .push(ConfigError::key("", format!("{name}{at}: {what}")));
+                .push(Diagnostic::key("", format!("{name}{at}: {what}")));
         }
     }
 }
@@ -199,9 +200,9 @@ fn token_hashes(
     env: EnvLookup<'_>,
     files: FileLookup<'_>,
     errs: &mut Errors,
-) -> Vec<[u8; 32]> {
+) -> Vec<TokenHash> {
     if c.tokens.is_empty() && c.token_files.is_empty() {
-        errs.0.push(ConfigError::key(
+        errs.0.push(Diagnostic::key(
             format!("{prefix}.tokens"),
             "at least one token hash (`tokens`) or token file (`token_files`) is required",
         ));
@@ -234,7 +235,7 @@ fn token_hashes(
 /// A token file holds either the `sha256:<hex>` form or the token itself
 /// (as a Kubernetes Secret shared with the IdP's setup would); surrounding
 /// whitespace is ignored. The token is hashed at once and never kept.
-fn token_file(bytes: &[u8]) -> Result<[u8; 32], String> {
+fn token_file(bytes: &[u8]) -> Result<TokenHash, String> {
     let text = std::str::from_utf8(bytes)
         .map_err(|_| "a token file must be UTF-8 text".to_string())?
         .trim();

@@ -8,22 +8,20 @@ mod collect;
 mod connections;
 mod duration;
 mod env;
-mod error;
 pub(crate) mod files;
 mod net;
 pub mod raw;
-mod render;
 mod summary;
 mod validate;
 pub mod webhooks;
 
 pub use duration::{format_duration, parse_duration};
 pub use env::{EnvLookup, expand};
-pub use error::ConfigError;
 pub use net::Cidr;
-pub use render::{line_col, render_errors};
 pub use webhooks::WebhookConfig;
 
+use crate::auth::TokenHash;
+use crate::diagnostic::{Diagnostic, render_all};
 use crate::mapping::ResourceMapping;
 use http::HeaderMap;
 use http::uri::{Authority, Scheme};
@@ -255,7 +253,7 @@ pub struct Connection {
     /// Request dialect.
     pub idp: Idp,
     /// SHA-256 digests of the accepted bearer tokens.
-    pub token_hashes: Vec<[u8; 32]>,
+    pub token_hashes: Vec<TokenHash>,
     /// Values for `{conn.<name>}` placeholders.
     pub vars: BTreeMap<String, String>,
     /// SCIM base path, without a trailing slash.
@@ -266,7 +264,7 @@ pub struct Connection {
 
 /// Every problem found in a config text.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigErrors(pub Vec<ConfigError>);
+pub struct ConfigErrors(pub Vec<Diagnostic>);
 
 /// What `scim-sidecar connection new` needs of a config (see
 /// [`OnboardingSettings::from_toml`]).
@@ -291,7 +289,7 @@ impl OnboardingSettings {
 impl ConfigErrors {
     /// Renders all errors as `file:line:col` diagnostics.
     pub fn render(&self, file: &str, text: &str) -> String {
-        render_errors(file, text, &self.0)
+        render_all(file, text, &self.0)
     }
 }
 

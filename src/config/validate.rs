@@ -5,10 +5,12 @@ use super::collect::{Errors, base_path};
 use super::connections::{common_vars, connections};
 use super::raw::{RawConfig, RawHost, RawLog, RawScim, RawServer, RawTls, RawUpstream, SpStr};
 use super::{
-    AccessLog, Cidr, Config, ConfigError, ConfigErrors, EnvLookup, FileLookup, HostConfig,
-    LogConfig, RateLimit, ScimConfig, ServerConfig, TlsConfig, UpstreamConfig,
+    AccessLog, Cidr, Config, ConfigErrors, EnvLookup, FileLookup, HostConfig, LogConfig, RateLimit,
+    ScimConfig, ServerConfig, TlsConfig, UpstreamConfig,
 };
-use crate::mapping::ResourceKind;
+use crate::diagnostic::Diagnostic;
+use crate::mapping::raw::ResourceToml;
+use crate::mapping::{ResourceKind, compile_with};
 use http::uri::{Authority, Scheme};
 use http::{HeaderMap, HeaderName, HeaderValue, Uri};
 use std::path::PathBuf;
@@ -47,8 +49,8 @@ fn parse(text: &str) -> Result<RawConfig, ConfigErrors> {
     toml::from_str(text).map_err(|e| {
         let msg = e.message().trim_end_matches('\n').to_string();
         ConfigErrors(vec![match e.span() {
-            Some(span) => ConfigError::at("", span, msg),
-            None => ConfigError::key("", msg),
+            Some(span) => Diagnostic::at("", span, msg),
+            None => Diagnostic::key("", msg),
         }])
     })
 }
@@ -64,10 +66,10 @@ pub fn load(text: &str, env: EnvLookup<'_>, files: FileLookup<'_>) -> Result<Con
     let log = log(&raw.log, &mut errs);
     let connections = connections(&raw, &scim.base_path, env, files, &mut errs);
     let vars = common_vars(&connections);
-    let mut compile = |raw: Option<&crate::mapping::raw::ResourceToml>, kind, key| {
+    let mut compile = |raw: Option<&ResourceToml>, kind, key| {
         raw.and_then(|r| {
-            crate::mapping::compile_with(r, kind, key, &vars, env)
-                .map_err(|e| errs.0.extend(e.into_iter().map(ConfigError::from)))
+            compile_with(r, kind, key, &vars, env)
+                .map_err(|e| errs.0.extend(e))
                 .ok()
         })
     };
@@ -76,7 +78,7 @@ pub fn load(text: &str, env: EnvLookup<'_>, files: FileLookup<'_>) -> Result<Con
     if groups.as_ref().is_some_and(|g| g.roles().is_some()) {
         match users.as_mut() {
             Some(u) => u.declare_group_links(),
-            None => errs.0.push(ConfigError::key(
+            None => errs.0.push(Diagnostic::key(
                 "groups.roles",
                 "groups stored as roles need a [users] mapping",
             )),
@@ -507,11 +509,12 @@ fn is_reserved_host_header(name: &HeaderName) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use crate::auth::token_hash_string;
     use crate::config::Config;
     use std::time::Duration;
 
     fn with_server(lines: &str) -> Result<Config, String> {
-        let hash = crate::auth::token_hash_string("t".repeat(40).as_str());
+        let hash = token_hash_string("t".repeat(40).as_str());
         let text = format!(
             "[server]\n{lines}\n[upstream]\nurl = \"http://127.0.0.1:1\"\n\
              [[connections]]\nid = \"a\"\nidp = \"okta\"\ntokens = [\"{hash}\"]\n"

@@ -4,7 +4,8 @@
 //! `telemetry::webhook`. Secrets come from `${ENV}` references and are never
 //! printed, not even by `Debug`.
 
-use super::{ConfigError, EnvLookup, expand, parse_duration};
+use super::{EnvLookup, expand, parse_duration};
+use crate::diagnostic::Diagnostic;
 use http::Uri;
 use http::uri::Scheme;
 use serde::Deserialize;
@@ -137,14 +138,14 @@ fn pattern_matches(pattern: &str, kind: &str) -> bool {
 pub fn validate(
     raw: &[Spanned<RawWebhook>],
     env: EnvLookup<'_>,
-    errs: &mut Vec<ConfigError>,
+    errs: &mut Vec<Diagnostic>,
 ) -> Vec<WebhookConfig> {
     let mut out: Vec<WebhookConfig> = Vec::new();
     for (i, w) in raw.iter().enumerate() {
         let key = format!("webhooks[{i}]");
         if let Some(hook) = one(&key, i, w.get_ref(), env, errs) {
             if out.iter().any(|o| o.name == hook.name) {
-                errs.push(ConfigError::at(
+                errs.push(Diagnostic::at(
                     format!("{key}.name"),
                     w.span(),
                     format!("webhook name `{}` is used twice", hook.name),
@@ -161,11 +162,11 @@ fn one(
     index: usize,
     w: &RawWebhook,
     env: EnvLookup<'_>,
-    errs: &mut Vec<ConfigError>,
+    errs: &mut Vec<Diagnostic>,
 ) -> Option<WebhookConfig> {
     let before = errs.len();
     let mut at = |field: &str, span: std::ops::Range<usize>, msg: String| {
-        errs.push(ConfigError::at(format!("{key}.{field}"), span, msg));
+        errs.push(Diagnostic::at(format!("{key}.{field}"), span, msg));
     };
     let name = match &w.name {
         None => format!("webhook-{}", index + 1),
@@ -298,7 +299,7 @@ fn parse_url(text: &str) -> Result<Uri, &'static str> {
 mod tests {
     use super::*;
 
-    fn load(text: &str) -> (Vec<WebhookConfig>, Vec<ConfigError>) {
+    fn load(text: &str) -> (Vec<WebhookConfig>, Vec<Diagnostic>) {
         #[derive(Deserialize)]
         struct Doc {
             webhooks: Vec<Spanned<RawWebhook>>,

@@ -5,7 +5,7 @@
 //! number. Nothing here interprets the documents.
 
 use super::error::DraftError;
-use crate::config::UpstreamConfig;
+use crate::client::{self, HttpClient};
 use bytes::Bytes;
 use http::uri::{Authority, Scheme};
 use http::{HeaderMap, HeaderName, HeaderValue, Request, StatusCode, Uri};
@@ -153,7 +153,7 @@ pub fn parse(bytes: &[u8], what: &str) -> Result<Value, DraftError> {
 /// Fetches documents over HTTP with the sidecar's pooled client. The
 /// user's headers (credentials) go only to the origins in `trusted`.
 pub struct Fetcher {
-    client: crate::upstream::HttpClient,
+    client: HttpClient,
     headers: HeaderMap,
     trusted: Vec<(Scheme, Authority)>,
 }
@@ -161,24 +161,19 @@ pub struct Fetcher {
 impl Fetcher {
     /// A client sending `headers` to the origins of `trusted` URLs.
     pub fn new(headers: HeaderMap, trusted: &[&Uri]) -> Self {
-        let cfg = UpstreamConfig {
-            scheme: Scheme::HTTP,
-            authority: Authority::from_static("localhost"),
-            connect_timeout: Duration::from_secs(10),
-            response_header_timeout: FETCH_TIMEOUT,
-            pool_idle_timeout: Duration::from_secs(30),
-            pool_max_idle: 2,
-            trusted_proxies: Vec::new(),
-            health_path: None,
-            ca_pem: None,
-        };
         let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let client = HttpClient::new(client::Settings {
+            tls: Arc::new(client::tls_config(client::system_roots(), provider)),
+            connect_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(30),
+            max_idle: 2,
+        });
         let trusted = trusted
             .iter()
             .filter_map(|u| Some((u.scheme()?.clone(), u.authority()?.clone())))
             .collect();
         Self {
-            client: crate::upstream::build_client(&cfg, provider),
+            client,
             headers,
             trusted,
         }
@@ -212,9 +207,11 @@ impl Fetcher {
             }
         }
         let exchange = async {
-            let resp = crate::upstream::send(&self.client, req, FETCH_TIMEOUT)
+            let resp = self
+                .client
+                .request(req)
                 .await
-                .map_err(|e| fail(e.to_string()))?;
+                .map_err(|e| fail(e.describe()))?;
             let (parts, body) = resp.into_parts();
             let bytes = Limited::new(body, limit)
                 .collect()

@@ -9,7 +9,7 @@
 
 use serde_json::Value;
 
-use super::{CallError, HostCtx, HostReply};
+use super::{CallError, HostCtx, HostReply, Preview};
 use crate::error::ScimError;
 use crate::mapping::{OpKind, Vars, active_of};
 use crate::plan::{Condition, Purpose, Step, WritePlan};
@@ -168,7 +168,7 @@ pub fn preview(
     step: &Step,
     known: &Known,
     resource: &Value,
-) -> Result<super::Preview, crate::error::ScimError> {
+) -> Result<Preview, ScimError> {
     host.preview(
         step.op,
         &step_vars(host, step, known, resource),

@@ -11,16 +11,22 @@
 //! data. [`exec`] runs write plans on top of these calls.
 
 pub mod exec;
+pub mod paging;
+pub mod ready;
 mod retry;
 
-use crate::body::full;
-use crate::config::Connection;
+use crate::body::{empty, full};
+use crate::client::HttpClient;
+use crate::config::{Config, Connection};
+use crate::coordination::AppGate;
 use crate::error::{ScimError, ScimType};
-use crate::mapping::{ErrorOutcome, HostRequest, MapError, OpKind, ResourceMapping, Vars};
+use crate::mapping::{
+    ErrorOutcome, HostRequest, MapError, OpKind, Operation, ResourceMapping, Vars,
+};
 use crate::plan::Repeat;
-use crate::state::{Runtime, State};
-use crate::telemetry::metrics::Limit;
-use crate::telemetry::request::X_REQUEST_ID;
+use crate::telemetry::metrics::{Limit, Metrics};
+use crate::telemetry::record_app_call;
+use crate::telemetry::request::{X_REQUEST_ID, current_header};
 use crate::upstream::{UpstreamError, send};
 use http::header::{ACCEPT, CONTENT_TYPE, HeaderValue, LOCATION, RETRY_AFTER};
 use http::{Request, StatusCode, Uri};
@@ -29,12 +35,23 @@ use serde_json::Value;
 use std::time::Duration;
 use tokio::time::Instant;
 
+/// The app as the sidecar calls it: what every call goes through.
+#[derive(Clone, Copy)]
+pub struct App<'a> {
+    /// The pooled client (it outlives reloads, and so does its pool).
+    pub client: &'a HttpClient,
+    /// The config in force: `[host]` and the SCIM request deadline.
+    pub config: &'a Config,
+    /// The gate in front of the app (`[host] max_in_flight`, `rate_limit`).
+    pub gate: &'a AppGate,
+    /// The metrics each call counts in.
+    pub metrics: &'a Metrics,
+}
+
 /// Everything needed to call the app for one SCIM request.
 pub struct HostCtx<'a> {
-    /// Shared state (the pooled client).
-    pub state: &'a State,
-    /// The runtime of this request (host config, limits).
-    pub rt: &'a Runtime,
+    /// The app.
+    pub app: App<'a>,
     /// The resource mapping.
     pub mapping: &'a ResourceMapping,
     /// The authenticated connection (for `{conn.*}`).
@@ -140,7 +157,13 @@ impl From<MapError> for ScimError {
     }
 }
 
-impl HostCtx<'_> {
+impl<'a> HostCtx<'a> {
+    /// The same request's calls through another resource type's mapping
+    /// (a group's members are users).
+    pub fn with_mapping(&self, mapping: &'a ResourceMapping) -> Self {
+        HostCtx { mapping, ..*self }
+    }
+
     /// Vars with the connection filled in.
     pub fn vars(&self) -> Vars<'_> {
         Vars {
@@ -189,7 +212,7 @@ impl HostCtx<'_> {
     async fn call_with(
         &self,
         kind: OpKind,
-        op: &crate::mapping::Operation,
+        op: &Operation,
         vars: &Vars<'_>,
         body: Option<Value>,
         repeat: Repeat,
@@ -206,11 +229,7 @@ impl HostCtx<'_> {
     /// Runs a compiled operation that is not one of the mapping's own
     /// (a search rule's get-by-key lookup), as a read with `Get`'s error
     /// rules.
-    pub async fn call_op(
-        &self,
-        op: &crate::mapping::Operation,
-        vars: &Vars<'_>,
-    ) -> Result<HostReply, ScimError> {
+    pub async fn call_op(&self, op: &Operation, vars: &Vars<'_>) -> Result<HostReply, ScimError> {
         let req = op.render(vars, None)?;
         let uri = self.app_uri(&req.path_and_query)?;
         let reply = self
@@ -231,7 +250,7 @@ impl HostCtx<'_> {
         link: &str,
         vars: &Vars<'_>,
     ) -> Result<HostReply, ScimError> {
-        let host = &self.rt.config.host;
+        let host = &self.app.config.host;
         let target: Uri = link
             .parse()
             .map_err(|_| bad_link("the app's next-page link is not a valid URL"))?;
@@ -289,7 +308,7 @@ impl HostCtx<'_> {
 
     /// The app URL of a rendered path, below the host base path.
     fn app_uri(&self, path_and_query: &str) -> Result<Uri, ScimError> {
-        let host = &self.rt.config.host;
+        let host = &self.app.config.host;
         format!(
             "{}://{}{}{path_and_query}",
             host.scheme, host.authority, host.base_path
@@ -302,7 +321,7 @@ impl HostCtx<'_> {
     async fn exchange(
         &self,
         kind: OpKind,
-        op: &crate::mapping::Operation,
+        op: &Operation,
         req: &HostRequest,
         uri: &Uri,
     ) -> Result<HostReply, CallError> {
@@ -310,8 +329,7 @@ impl HostCtx<'_> {
         let started = Instant::now();
         let sent = self.send(req, uri).await;
         let result = sent.as_ref().map(|(r, _)| r.status).map_err(|e| e.status);
-        let metrics = &self.state.metrics;
-        crate::telemetry::record_app_call(metrics, kind.key(), result, started.elapsed());
+        record_app_call(self.app.metrics, kind.key(), result, started.elapsed());
         let (reply, retry_after) = sent?;
         let status = reply.status;
         // Debug log of each app call: what was called and how it answered,
@@ -367,19 +385,19 @@ impl HostCtx<'_> {
         req: &HostRequest,
         uri: &Uri,
     ) -> Result<(HostReply, Option<Duration>), ScimError> {
-        let host = &self.rt.config.host;
+        let host = &self.app.config.host;
         let body = match &req.body {
             Some(v) => full(
                 serde_json::to_vec(v).map_err(|_| ScimError::internal("cannot encode app body"))?,
             ),
-            None => crate::body::empty(),
+            None => empty(),
         };
         let mut builder = Request::builder()
             .method(req.method.clone())
             .uri(uri.clone());
         if let Some(h) = builder.headers_mut() {
             h.extend(host.headers.iter().map(|(k, v)| (k.clone(), v.clone())));
-            h.extend(crate::telemetry::request::current_header().map(|v| (X_REQUEST_ID, v)));
+            h.extend(current_header().map(|v| (X_REQUEST_ID, v)));
             for (k, v) in &req.headers {
                 h.insert(k.clone(), v.clone());
             }
@@ -391,28 +409,22 @@ impl HostCtx<'_> {
         let request = builder
             .body(body)
             .map_err(|_| ScimError::internal("cannot build app request"))?;
-        let _slot = self
-            .rt
-            .limits
-            .app
-            .acquire(self.deadline)
-            .await
-            .map_err(|e| {
-                tracing::warn!(reason = %e, "app call not started");
-                self.state
-                    .metrics
-                    .rate_limited(Limit::AppCalls, &self.conn.id);
-                ScimError::client(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    None,
-                    "the app is busy with other SCIM work; retry later",
-                )
-                .with_retry_after(1)
-            })?;
+        let _slot = self.app.gate.acquire(self.deadline).await.map_err(|e| {
+            tracing::warn!(reason = %e, "app call not started");
+            self.app
+                .metrics
+                .rate_limited(Limit::AppCalls, &self.conn.id);
+            ScimError::client(
+                StatusCode::TOO_MANY_REQUESTS,
+                None,
+                "the app is busy with other SCIM work; retry later",
+            )
+            .with_retry_after(1)
+        })?;
         let budget = self.remaining()?.min(host.timeout);
         let max = host.max_response_bytes;
         let exchange = async {
-            let resp = send(&self.state.client, request, budget).await?;
+            let resp = send(self.app.client, request, budget).await?;
             let (parts, body) = resp.into_parts();
             let bytes = Limited::new(body, max)
                 .collect()
@@ -462,12 +474,22 @@ impl HostCtx<'_> {
         let left = self.deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             Err(upstream_error(&UpstreamError::Timeout(
-                self.rt.config.scim.request_timeout,
+                self.app.config.scim.request_timeout,
             )))
         } else {
             Ok(left)
         }
     }
+}
+
+/// An app answer without the JSON the mapping expects (for operation
+/// `op`) → 502.
+pub fn bad_answer(op: &str) -> ScimError {
+    tracing::warn!(op, "the app's answer is not the JSON the mapping expects");
+    ScimError::upstream(
+        StatusCode::BAD_GATEWAY,
+        format!("the app's answer to `{op}` is not the JSON the mapping expects"),
+    )
 }
 
 fn bad_link(detail: &str) -> ScimError {

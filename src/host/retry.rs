@@ -14,6 +14,7 @@ use tokio::time::Instant;
 
 use super::{CallError, HostCtx, HostReply};
 use crate::plan::Repeat;
+use crate::schema::datetime::parse_http_date;
 
 /// Attempts per call, the first included.
 const MAX_ATTEMPTS: u32 = 4;
@@ -65,7 +66,7 @@ pub(super) fn retry_after(headers: &HeaderMap, name: HeaderName) -> Option<Durat
     let d = match v.parse::<u64>() {
         Ok(secs) => Duration::from_secs(secs),
         Err(_) => {
-            let at = crate::schema::datetime::parse_http_date(v)?;
+            let at = parse_http_date(v)?;
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .ok()?

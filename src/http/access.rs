@@ -9,19 +9,15 @@
 //! numbers recorded as they are, so the JSON line is written without the
 //! formatting machinery; nothing from headers or bodies is logged.
 
-use crate::body::Body;
+use crate::body::{Body, Watched, Watcher};
 use crate::config::AccessLog;
 use crate::telemetry::request::RequestCtx;
-use bytes::Bytes;
 use http::uri::PathAndQuery;
 use http::{Method, Request};
 use http_body_util::BodyExt;
-use hyper::body::{Frame, SizeHint};
 use prometheus_client::metrics::counter::Counter;
 use std::net::IpAddr;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Instant;
 
 /// The log target of access lines: filter or route it on its own
@@ -68,16 +64,15 @@ impl Access {
     /// counted in `bytes` (the pass-through byte counter) and the access
     /// line is written when it is dropped.
     pub fn body(self, status: u16, inner: Body, bytes: Counter) -> Body {
-        AccessBody {
-            inner,
+        let sending = Sending {
             counter: bytes,
             sent: 0,
             status,
             ended: false,
             failed: false,
             access: self,
-        }
-        .boxed()
+        };
+        Watched::new(inner, sending).boxed()
     }
 
     fn log(&self, status: u16, bytes: u64, error: Option<&'static str>) {
@@ -103,9 +98,10 @@ impl Access {
     }
 }
 
-/// A pass-through response body on its way to the client.
-struct AccessBody {
-    inner: Body,
+/// A pass-through response body on its way to the client: its bytes are
+/// counted as they go, and the access line is written when the body is
+/// dropped, sent to its end or not.
+struct Sending {
     counter: Counter,
     sent: u64,
     status: u16,
@@ -114,45 +110,27 @@ struct AccessBody {
     access: Access,
 }
 
-impl hyper::body::Body for AccessBody {
-    type Data = Bytes;
-    type Error = hyper::Error;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
-        let this = self.get_mut();
-        let polled = Pin::new(&mut this.inner).poll_frame(cx);
-        match &polled {
-            Poll::Ready(Some(Ok(frame))) => {
-                if let Some(data) = frame.data_ref() {
-                    let n = data.len() as u64;
-                    this.sent += n;
-                    this.counter.inc_by(n);
-                }
-            }
-            Poll::Ready(Some(Err(_))) => this.failed = true,
-            Poll::Ready(None) => this.ended = true,
-            Poll::Pending => {}
-        }
-        polled
+impl Watcher for Sending {
+    fn data(&mut self, len: usize) {
+        let n = len as u64;
+        self.sent += n;
+        self.counter.inc_by(n);
     }
 
-    fn is_end_stream(&self) -> bool {
-        hyper::body::Body::is_end_stream(&self.inner)
+    fn error(&mut self) {
+        self.failed = true;
     }
 
-    fn size_hint(&self) -> SizeHint {
-        hyper::body::Body::size_hint(&self.inner)
+    fn end(&mut self) {
+        self.ended = true;
     }
 }
 
-impl Drop for AccessBody {
+impl Drop for Sending {
     fn drop(&mut self) {
         let error = if self.failed {
             Some("the app's response body broke off")
-        } else if self.ended || hyper::body::Body::is_end_stream(&self.inner) {
+        } else if self.ended {
             None
         } else {
             Some("the client left before the response ended")

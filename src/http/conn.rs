@@ -9,16 +9,14 @@
 //!   RFC 9113 §6.8) and closed as soon as nothing is in flight, so an idle
 //!   client cannot hold a shutdown for the whole drain deadline.
 
-use crate::body::Body;
+use crate::body::{Body, Watched, Watcher};
 use crate::config::ServerConfig;
-use bytes::Bytes;
-use hyper::body::{Frame, SizeHint};
+use http_body_util::BodyExt;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use hyper_util::server::conn::auto;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
@@ -172,40 +170,13 @@ impl Drop for InFlight {
     }
 }
 
+/// The guard watches the body only by living as long as it does.
+impl Watcher for InFlight {}
+
 /// Keeps `guard` alive until the response body is finished or dropped, so
 /// a streaming download counts as in flight.
 pub fn track(body: Body, guard: InFlight) -> Body {
-    use http_body_util::BodyExt;
-    Tracked {
-        inner: body,
-        _guard: guard,
-    }
-    .boxed()
-}
-
-struct Tracked {
-    inner: Body,
-    _guard: InFlight,
-}
-
-impl hyper::body::Body for Tracked {
-    type Data = Bytes;
-    type Error = hyper::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
-        Pin::new(&mut self.inner).poll_frame(cx)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
-    }
+    Watched::new(body, guard).boxed()
 }
 
 /// Serves one accepted connection under `limits`: each request is answered

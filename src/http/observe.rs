@@ -11,83 +11,38 @@
 use super::access::{Access, IpText};
 use crate::body::Body;
 use crate::config::AccessLog;
-use crate::scim::route::{self, Endpoint, ResourceKind};
-use crate::state::State;
-use crate::telemetry::audit::{EventKind, ProvisioningEvent, ResourceType};
-use crate::telemetry::metrics::{InFlight, ScimLabels};
+use crate::route::{Endpoint, Labels, ResourceKind, Route};
+use crate::telemetry::audit::Audit;
+use crate::telemetry::event::{EventKind, ProvisioningEvent, ResourceType};
+use crate::telemetry::metrics::{InFlight, Metrics, ScimLabels};
 use crate::telemetry::request::{RequestCtx, X_REQUEST_ID};
-use http::{Method, Request, Response};
+use http::{Request, Response};
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
 use tracing::Span;
 
-/// The labels of a SCIM request, from its path and method alone.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ScimOp {
-    /// `Users`, `Groups`, `ServiceProviderConfig`, `ResourceTypes`,
-    /// `Schemas`, `Me`, `Bulk`, `root` or `unknown`.
-    pub resource: &'static str,
-    /// `list`, `search`, `get`, `create`, `replace`, `patch`, `delete`,
-    /// `discovery` or `other`.
-    pub operation: &'static str,
-    /// The resource id of an item request.
-    pub id: Option<String>,
+/// A SCIM request as observed: its labels and, for an item, its id and
+/// resource type (the audit event of a refused write names them).
+struct ScimSeen {
+    labels: Labels,
+    id: Option<String>,
     kind: Option<ResourceKind>,
 }
 
-impl ScimOp {
-    /// Classifies `rest`, the path below the SCIM base path.
-    pub fn classify(method: &Method, rest: &str) -> Self {
-        let endpoint = route::classify(rest);
-        let (resource, kind) = match &endpoint {
-            Endpoint::Collection(k) | Endpoint::Search(k) | Endpoint::Item(k, _) => {
-                (k.endpoint(), Some(*k))
-            }
-            Endpoint::ServiceProviderConfig => ("ServiceProviderConfig", None),
-            Endpoint::ResourceTypes(_) => ("ResourceTypes", None),
-            Endpoint::Schemas(_) => ("Schemas", None),
-            Endpoint::Me => ("Me", None),
-            Endpoint::Bulk => ("Bulk", None),
-            Endpoint::RootSearch => ("root", None),
-            Endpoint::Unknown => ("unknown", None),
-        };
-        let read = *method == Method::GET || *method == Method::HEAD;
-        let operation = match (&endpoint, method) {
-            (Endpoint::Collection(_), _) if read => "list",
-            (Endpoint::Collection(_), &Method::POST) => "create",
-            (Endpoint::Search(_) | Endpoint::RootSearch, &Method::POST) => "search",
-            (Endpoint::Item(..), _) if read => "get",
-            (Endpoint::Item(..), &Method::PUT) => "replace",
-            (Endpoint::Item(..), &Method::PATCH) => "patch",
-            (Endpoint::Item(..), &Method::DELETE) => "delete",
-            (
-                Endpoint::ServiceProviderConfig | Endpoint::ResourceTypes(_) | Endpoint::Schemas(_),
-                _,
-            ) if read => "discovery",
-            _ => "other",
-        };
-        let id = match endpoint {
-            Endpoint::Item(_, id) => Some(id),
+impl ScimSeen {
+    /// What is observed of `route`; nothing for pass-through.
+    fn of(route: &Route) -> Option<Self> {
+        let labels = route.labels()?;
+        let endpoint = match route {
+            Route::Scim(r) => Some(&r.endpoint),
             _ => None,
         };
-        Self {
-            resource,
-            operation,
-            id,
-            kind,
-        }
-    }
-
-    /// A request that reached a SCIM base path only through encoding or
-    /// dot segments (refused before routing).
-    pub fn unrouted() -> Self {
-        Self {
-            resource: "unknown",
-            operation: "other",
-            id: None,
-            kind: None,
-        }
+        Some(Self {
+            labels,
+            id: endpoint.and_then(Endpoint::item_id).map(str::to_owned),
+            kind: endpoint.and_then(Endpoint::resource_kind),
+        })
     }
 
     /// The audit kind of a write operation.
@@ -96,7 +51,7 @@ impl ScimOp {
             ResourceKind::User => ResourceType::User,
             ResourceKind::Group => ResourceType::Group,
         };
-        match self.operation {
+        match self.labels.operation {
             "create" => Some(EventKind::created(rt)),
             "replace" | "patch" => Some(EventKind::updated(rt)),
             "delete" => Some(EventKind::deleted(rt)),
@@ -110,25 +65,27 @@ pub struct Observed {
     ctx: Arc<RequestCtx>,
     span: Span,
     started: Instant,
-    scim: Option<ScimOp>,
+    scim: Option<ScimSeen>,
     access: Option<Access>,
     _in_flight: InFlight,
 }
 
 impl Observed {
-    /// Starts observing `req` from `client`; `scim` is its classification
-    /// when it is a SCIM request, `access` says which pass-through
-    /// requests get an access line.
+    /// Starts observing `req` from `client`, classified as `route`;
+    /// `access` says which pass-through requests get an access line,
+    /// `request_id` makes an id for a request that brings none.
     pub fn start<B>(
-        state: &State,
+        metrics: &Metrics,
+        request_id: impl FnOnce() -> String,
         req: &Request<B>,
         client: IpAddr,
         access: AccessLog,
-        scim: Option<ScimOp>,
+        route: &Route,
     ) -> Self {
-        let ctx = RequestCtx::new(req.headers(), || state.request_id());
+        let ctx = RequestCtx::new(req.headers(), request_id);
         let started = Instant::now();
-        let route = if scim.is_some() { "scim" } else { "pass" };
+        let scim = ScimSeen::of(route);
+        let route = route.name();
         // Pass-through opens no span at `info`: its line is the access
         // line, which carries its own fields.
         let (span, access) = match &scim {
@@ -141,8 +98,8 @@ impl Observed {
                     path = req.uri().path(),
                     client = ip.as_str(),
                     route,
-                    resource = s.resource,
-                    op = s.operation,
+                    resource = s.labels.resource,
+                    op = s.labels.operation,
                     conn = tracing::field::Empty,
                     token = tracing::field::Empty,
                 );
@@ -162,7 +119,7 @@ impl Observed {
             }
         };
         Self {
-            _in_flight: state.metrics.in_flight(route),
+            _in_flight: metrics.in_flight(route),
             ctx,
             span,
             started,
@@ -181,13 +138,19 @@ impl Observed {
         self.ctx.clone()
     }
 
-    /// Records the outcome (inside the request span) and returns the
-    /// response with its `X-Request-Id`.
-    pub fn finish(self, state: &State, mut resp: Response<Body>) -> Response<Body> {
+    /// Records the outcome (inside the request span) in `metrics` and, for
+    /// a refused SCIM write, `audit`, and returns the response with its
+    /// `X-Request-Id`.
+    pub fn finish(
+        self,
+        metrics: &Metrics,
+        audit: &Audit,
+        mut resp: Response<Body>,
+    ) -> Response<Body> {
         let elapsed = self.started.elapsed();
         let status = resp.status();
         match &self.scim {
-            Some(op) => {
+            Some(seen) => {
                 let duration_ms = (elapsed.as_secs_f64() * 1e6).round() / 1e3;
                 let conn = self.ctx.connection();
                 let app_calls = self.ctx.app_calls();
@@ -197,22 +160,22 @@ impl Observed {
                     duration_ms,
                     "scim request"
                 );
-                state.metrics.scim_request(
+                metrics.scim_request(
                     ScimLabels {
                         connection: conn.map_or_else(|| "none".to_string(), |c| c.id.clone()),
-                        resource: op.resource,
-                        operation: op.operation,
+                        resource: seen.labels.resource,
+                        operation: seen.labels.operation,
                         status: status.as_u16(),
                     },
                     elapsed,
                 );
                 if let (Some(kind), Some(c), true) = (
-                    op.write_kind(),
+                    seen.write_kind(),
                     conn,
                     status.is_client_error() || status.is_server_error(),
                 ) {
-                    let id = op.id.clone().unwrap_or_default();
-                    state.audit.record(
+                    let id = seen.id.clone().unwrap_or_default();
+                    audit.record(
                         ProvisioningEvent::for_connection(kind, c.clone(), id)
                             .failed(status.as_u16()),
                     );
@@ -221,19 +184,14 @@ impl Observed {
                 resp
             }
             None => {
-                state.metrics.passthrough(status, elapsed);
+                metrics.passthrough(status, elapsed);
                 if !resp.headers().contains_key(X_REQUEST_ID) {
                     resp.headers_mut().insert(X_REQUEST_ID, self.ctx.header());
                 }
                 match self.access {
-                    Some(a) => resp.map(|b| {
-                        a.body(
-                            status.as_u16(),
-                            b,
-                            state.metrics.passthrough_response_bytes(),
-                        )
-                    }),
-                    None => resp.map(|b| state.metrics.count_body(b, false)),
+                    Some(a) => resp
+                        .map(|b| a.body(status.as_u16(), b, metrics.passthrough_response_bytes())),
+                    None => resp.map(|b| metrics.count_body(b, false)),
                 }
             }
         }
@@ -243,34 +201,15 @@ impl Observed {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn op(method: Method, rest: &str) -> (&'static str, &'static str, Option<String>) {
-        let o = ScimOp::classify(&method, rest);
-        (o.resource, o.operation, o.id)
-    }
-
-    #[test]
-    fn operations_from_method_and_path() {
-        assert_eq!(op(Method::GET, "/Users"), ("Users", "list", None));
-        assert_eq!(op(Method::POST, "/Users"), ("Users", "create", None));
-        assert_eq!(
-            op(Method::POST, "/Groups/.search"),
-            ("Groups", "search", None)
-        );
-        assert_eq!(
-            op(Method::PATCH, "/Users/42"),
-            ("Users", "patch", Some("42".into()))
-        );
-        assert_eq!(op(Method::PUT, "/users/42").1, "replace");
-        assert_eq!(op(Method::DELETE, "/Users/42").1, "delete");
-        assert_eq!(op(Method::GET, "/Schemas"), ("Schemas", "discovery", None));
-        assert_eq!(op(Method::POST, "/Schemas").1, "other");
-        assert_eq!(op(Method::GET, "/Nope"), ("unknown", "other", None));
-    }
+    use crate::route::ScimRoute;
+    use http::Method;
 
     #[test]
     fn writes_have_audit_kinds() {
-        let kind = |m, rest| ScimOp::classify(&m, rest).write_kind();
+        let kind = |m: Method, rest: &str| {
+            let route = Route::Scim(ScimRoute::new("/scim/v2".into(), rest.into(), &m));
+            ScimSeen::of(&route).and_then(|s| s.write_kind())
+        };
         assert_eq!(kind(Method::POST, "/Users"), Some(EventKind::UserCreated));
         assert_eq!(
             kind(Method::PATCH, "/Groups/g"),
@@ -282,5 +221,6 @@ mod tests {
         );
         assert_eq!(kind(Method::GET, "/Users/1"), None);
         assert_eq!(kind(Method::POST, "/Users/.search"), None);
+        assert!(ScimSeen::of(&Route::Refused).is_some_and(|s| s.write_kind().is_none()));
     }
 }

@@ -8,7 +8,7 @@
 //! Its parts, each of which imports only the parts listed after it:
 //!
 //! - `compile`: [`raw`] → [`ResourceMapping`], every problem a
-//!   [`CompileError`];
+//!   `Diagnostic` (the crate's `diagnostic` module);
 //! - `eval`: runs a compiled mapping on documents: host ↔ SCIM resources,
 //!   host bodies, list answers and paging;
 //! - `model`: the compiled mapping and its parts: attribute rules,
@@ -37,7 +37,6 @@ pub use compile::{compile, compile_with};
 pub use error::MapError;
 pub use eval::body::WriteEnv;
 pub use eval::scim::active_of;
-pub use model::diagnostic::CompileError;
 pub use model::error_rules::ErrorOutcome;
 pub use model::groups::RolesSpec;
 pub use model::mapping::{

@@ -9,26 +9,28 @@
 pub mod headers;
 mod upgrade;
 
-use crate::body::{Body, full};
-use crate::state::{Runtime, State};
-use crate::upstream::{PooledBody, UpstreamError};
-use bytes::Bytes;
+use crate::body::{Body, Watched, Watcher, full};
+use crate::client::{HttpClient, PooledBody};
+use crate::config::UpstreamConfig;
+use crate::telemetry::Metrics;
+use crate::telemetry::request::current_id;
+use crate::upstream::{UpstreamError, send};
 use headers::{ClientInfo, set_forwarded, strip_hop_by_hop};
 use http::header::{CONNECTION, CONTENT_TYPE, HOST, HeaderValue, UPGRADE};
 use http::uri::PathAndQuery;
 use http::{Method, Request, Response, StatusCode, Uri, Version};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use hyper::body::{Frame, SizeHint};
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::task::{Context, Poll};
 
-/// Forwards one request to the app and returns its response.
+/// Forwards one request from `client` to the app (`up`, through the
+/// pooled `app` client; its bytes counted in `metrics`) and returns the
+/// app's response.
 pub async fn forward(
-    state: &State,
-    rt: &Runtime,
+    app: &HttpClient,
+    up: &UpstreamConfig,
+    metrics: &Metrics,
     client: ClientInfo,
     mut req: Request<Incoming>,
 ) -> Response<Body> {
@@ -40,7 +42,6 @@ pub async fn forward(
             .authority()
             .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
     });
-    let up = &rt.config.upstream;
     // The client's path and query are kept as they arrived (no copy).
     let mut target = std::mem::take(&mut parts.uri).into_parts();
     // For a failure's log line (a refcount, not a copy).
@@ -72,12 +73,9 @@ pub async fn forward(
         parts.headers.insert(UPGRADE, proto.clone());
     }
     let broken = Arc::new(AtomicBool::new(false));
-    let body = ClientBody {
-        inner: body,
-        broken: broken.clone(),
-    };
-    let upstream_req = Request::from_parts(parts, state.metrics.count_body(body, true));
-    let sent = crate::upstream::send(&state.client, upstream_req, up.response_header_timeout).await;
+    let body = Watched::new(body, Broken(broken.clone()));
+    let upstream_req = Request::from_parts(parts, metrics.count_body(body, true));
+    let sent = send(app, upstream_req, up.response_header_timeout).await;
     let mut resp = match sent {
         Ok(r) => r,
         Err(_) if broken.load(Ordering::Acquire) => {
@@ -95,7 +93,7 @@ pub async fn forward(
 /// The plain answer for a failed forward, logged by whose fault it was,
 /// with the request's id, method and path (never its query).
 fn failed(e: &UpstreamError, (method, path): &(Method, Option<PathAndQuery>)) -> Response<Body> {
-    let request_id = crate::telemetry::request::current_id().unwrap_or_default();
+    let request_id = current_id().unwrap_or_default();
     let request_id = request_id.as_str();
     let method = method.as_str();
     let path = path.as_ref().map_or("/", PathAndQuery::path);
@@ -116,34 +114,14 @@ fn failed(e: &UpstreamError, (method, path): &(Method, Option<PathAndQuery>)) ->
     plain(e.status(), text)
 }
 
-/// The client's request body on its way to the app; remembers whether it
-/// failed, so that a broken upload is answered 400 and not blamed on the app.
-struct ClientBody {
-    inner: Incoming,
-    broken: Arc<AtomicBool>,
-}
+/// Watches the client's request body on its way to the app and remembers
+/// whether it failed, so that a broken upload is answered 400 and not
+/// blamed on the app.
+struct Broken(Arc<AtomicBool>);
 
-impl hyper::body::Body for ClientBody {
-    type Data = Bytes;
-    type Error = hyper::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
-        let polled = Pin::new(&mut self.inner).poll_frame(cx);
-        if let Poll::Ready(Some(Err(_))) = &polled {
-            self.broken.store(true, Ordering::Release);
-        }
-        polled
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
+impl Watcher for Broken {
+    fn error(&mut self) {
+        self.0.store(true, Ordering::Release);
     }
 }
 

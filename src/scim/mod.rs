@@ -1,48 +1,46 @@
 //! The SCIM front door: everything below a SCIM base path (`[scim]
-//! base_path` or a connection's own, see [`base_path`]). A request goes
-//! through named phases — authenticate (a token is valid only on its
-//! connection's base path; a request without a valid one meets the guard
-//! against token guessing), rate-limit the connection, check the media
-//! type, route, then the endpoint — and every
-//! outcome, including every failure, is a SCIM response
-//! (`application/scim+json`, RFC 7644 §3.12 error bodies). SCIM requests
-//! are never forwarded to the app as they are, so the IdP's
-//! `Authorization` header never reaches it.
+//! base_path` or a connection's own), routed once before it gets here
+//! ([`ScimRoute`]). A request goes through named phases — authenticate (a
+//! token is valid only on its connection's base path; a request without a
+//! valid one meets the guard against token guessing), rate-limit the
+//! connection, check the media type, take the route's action, then the
+//! endpoint — and every outcome, including every failure, is a SCIM
+//! response (`application/scim+json`, RFC 7644 §3.12 error bodies). SCIM
+//! requests are never forwarded to the app as they are, so the IdP's
+//! `Authorization` header never reaches it. What the front door works
+//! with is handed to it ([`Services`]).
 
-pub mod base_path;
 pub mod discovery;
 pub mod input;
-pub mod locks;
 pub mod resource;
 pub mod response;
-pub mod route;
+pub mod services;
+
+pub use services::Services;
 
 use crate::auth::{AuthError, Principal};
 use crate::body::Body;
+use crate::config::Config;
+use crate::coordination::retry_after_secs;
 use crate::error::ScimError;
-use crate::limits::retry_after_secs;
 use crate::proxy::headers::{ClientInfo, X_FORWARDED_HOST, X_FORWARDED_PROTO, client_address};
-use crate::state::{Runtime, State};
+use crate::route::{Action, Endpoint, NoRoute, ResourceKind, ScimRoute};
 use crate::telemetry::metrics::Limit;
+use crate::telemetry::request::set_connection;
 use http::header::{ALLOW, CONTENT_TYPE, HOST, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{HeaderMap, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use response::{error_response, is_json_media_type, json_response};
-use route::{Action, Endpoint, NoRoute, ResourceKind};
 use std::time::Duration;
 
 /// The request as the front door received it.
 pub struct Front<'a> {
-    /// Process-lifetime state.
-    pub state: &'a State,
-    /// The runtime loaded for this request.
-    pub rt: &'a Runtime,
+    /// What the front door works with.
+    pub services: Services<'a>,
     /// The client connection.
     pub client: ClientInfo,
-    /// The base path the request matched (as configured).
-    pub base: &'a str,
-    /// The path after it.
-    pub rest: &'a str,
+    /// The request's route: base path, endpoint and action.
+    pub route: &'a ScimRoute,
 }
 
 /// Handles one SCIM request; never fails.
@@ -57,39 +55,37 @@ pub async fn handle(front: Front<'_>, req: Request<Incoming>) -> Response<Body> 
 }
 
 async fn phases(front: &Front<'_>, req: Request<Incoming>) -> Response<Body> {
-    let Front { state, rt, .. } = *front;
+    let s = front.services;
     let principal = match authenticate(front, req.headers()) {
         Ok(p) => p,
         Err(resp) => return *resp,
     };
-    if let Err(wait) = rt.limits.admit(principal.connection) {
+    if let Err(wait) = s.limits.admit(principal.connection) {
         tracing::info!("connection over its rate limit");
-        let conn = rt.config.connections.get(principal.connection);
-        state
-            .metrics
+        let conn = s.config.connections.get(principal.connection);
+        s.metrics
             .rate_limited(Limit::Connection, conn.map_or("", |c| c.id.as_str()));
         return too_many(wait, "too many requests for this connection; retry later");
     }
     if let Err(e) = check_media_type(&req) {
         return error_response(&e);
     }
-    let endpoint = route::classify(front.rest);
-    let action = match route::route(&endpoint, req.method()) {
-        Ok(a) => a,
-        Err(NoRoute::MethodNotAllowed(allow)) => return method_not_allowed(&allow),
-        Err(NoRoute::NotServed) => return error_response(&not_served(&endpoint, &req)),
+    let endpoint = &front.route.endpoint;
+    let action = match &front.route.action {
+        Ok(a) => *a,
+        Err(NoRoute::MethodNotAllowed(allow)) => return method_not_allowed(allow),
+        Err(NoRoute::NotServed) => return error_response(&not_served(endpoint, &req)),
     };
     let scim_url = format!(
         "{}{}",
-        public_origin(rt, front.client, req.headers()),
-        rt.config
+        public_origin(s.config, front.client, req.headers()),
+        s.config
             .connections
             .get(principal.connection)
-            .map_or(front.base, |c| c.base_path.as_str())
+            .map_or(front.route.base.as_str(), |c| c.base_path.as_str())
     );
     let scope = resource::Scope {
-        state,
-        rt,
+        services: s,
         principal,
         scim_url,
     };
@@ -107,12 +103,12 @@ async fn phases(front: &Front<'_>, req: Request<Incoming>) -> Response<Body> {
 /// guessing, and an address that also sends bad tokens (an ingress shared
 /// with an attacker) must not lock the IdP out.
 fn authenticate(front: &Front<'_>, headers: &HeaderMap) -> Result<Principal, Box<Response<Body>>> {
-    let rt = front.rt;
+    let s = front.services;
     let result =
-        rt.auth
+        s.auth
             .authenticate(headers)
-            .and_then(|p| match rt.config.connections.get(p.connection) {
-                Some(c) if c.base_path.eq_ignore_ascii_case(front.base) => Ok(p),
+            .and_then(|p| match s.config.connections.get(p.connection) {
+                Some(c) if c.base_path.eq_ignore_ascii_case(&front.route.base) => Ok(p),
                 _ => Err(AuthError::Invalid),
             });
     let e = match result {
@@ -120,10 +116,10 @@ fn authenticate(front: &Front<'_>, headers: &HeaderMap) -> Result<Principal, Box
             // Which connection and which of its tokens (by index, for
             // rotation) — never the token itself.
             let span = tracing::Span::current();
-            if let Some(c) = rt.config.connections.get(p.connection) {
+            if let Some(c) = s.config.connections.get(p.connection) {
                 span.record("conn", c.id.as_str());
-                crate::telemetry::request::set_connection(c);
-                front.state.metrics.token_used(&c.id, p.token, p.scheme);
+                set_connection(c);
+                s.metrics.token_used(&c.id, p.token, p.scheme.label());
             }
             span.record("token", p.token);
             return Ok(p);
@@ -133,21 +129,21 @@ fn authenticate(front: &Front<'_>, headers: &HeaderMap) -> Result<Principal, Box
     let ip = client_address(
         front.client.peer,
         headers,
-        &rt.config.upstream.trusted_proxies,
+        &s.config.upstream.trusted_proxies,
     );
-    if let Some(wait) = rt.limits.failed_auth.blocked(ip) {
+    if let Some(wait) = s.limits.failed_auth.blocked(ip) {
         tracing::info!(%ip, "client blocked after repeated failed authentications");
-        front.state.metrics.rate_limited(Limit::FailedAuth, "");
+        s.metrics.rate_limited(Limit::FailedAuth, "");
         return Err(Box::new(too_many(
             wait,
             "too many failed authentications; retry later",
         )));
     }
-    front.state.metrics.auth_failure(&e);
-    match rt.limits.failed_auth.failed(ip) {
+    s.metrics.auth_failure(e.label());
+    match s.limits.failed_auth.failed(ip) {
         Some(wait) => {
             tracing::warn!(%ip, "failed-authentication budget spent; client blocked");
-            front.state.metrics.rate_limited(Limit::FailedAuth, "");
+            s.metrics.rate_limited(Limit::FailedAuth, "");
             Err(Box::new(too_many(
                 wait,
                 "too many failed authentications; retry later",
@@ -179,12 +175,11 @@ pub fn refused() -> Response<Body> {
 /// `Location` URLs: `[server] public_url`, else what a trusted proxy says
 /// (`X-Forwarded-Proto`/`-Host`, or `Host` behind it). A `Host` from any
 /// other peer is not trusted, and locations are then absolute paths.
-fn public_origin(rt: &Runtime, client: ClientInfo, headers: &HeaderMap) -> String {
-    if let Some(origin) = &rt.config.server.public_origin {
+fn public_origin(config: &Config, client: ClientInfo, headers: &HeaderMap) -> String {
+    if let Some(origin) = &config.server.public_origin {
         return origin.clone();
     }
-    let trusted = rt
-        .config
+    let trusted = config
         .upstream
         .trusted_proxies
         .iter()
@@ -241,28 +236,28 @@ fn check_media_type(req: &Request<Incoming>) -> Result<(), ScimError> {
 /// Phase 3: the action.
 async fn dispatch(
     scope: resource::Scope<'_>,
-    endpoint: Endpoint,
+    endpoint: &Endpoint,
     action: Action,
     req: Request<Incoming>,
 ) -> Result<Response<Body>, ScimError> {
-    let rt = scope.rt;
-    match (action, &endpoint) {
+    let s = scope.services;
+    match (action, endpoint) {
         (Action::ServiceProviderConfig, _) => Ok(json_response(
             StatusCode::OK,
-            &rt.discovery.service_provider_config,
+            &s.discovery.service_provider_config,
         )),
-        (Action::ResourceTypes, Endpoint::ResourceTypes(name)) => rt
+        (Action::ResourceTypes, Endpoint::ResourceTypes(name)) => s
             .discovery
             .resource_types(name.as_deref())
             .map(|v| json_response(StatusCode::OK, &v)),
-        (Action::Schemas, Endpoint::Schemas(urn)) => rt
+        (Action::Schemas, Endpoint::Schemas(urn)) => s
             .discovery
             .schemas(urn.as_deref())
             .map(|v| json_response(StatusCode::OK, &v)),
         (_, Endpoint::Collection(kind) | Endpoint::Search(kind) | Endpoint::Item(kind, _)) => {
             let mapping = match kind {
-                ResourceKind::User => rt.config.users.as_deref(),
-                ResourceKind::Group => rt.config.groups.as_deref(),
+                ResourceKind::User => s.config.users.as_deref(),
+                ResourceKind::Group => s.config.groups.as_deref(),
             };
             match mapping {
                 Some(m) => Ok(resource::handle(scope, m, endpoint, action, req).await),

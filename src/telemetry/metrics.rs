@@ -18,6 +18,7 @@ mod process;
 
 pub use format::{Format, PROMETHEUS_CONTENT_TYPE};
 
+use crate::body::{Body, Watched, Watcher};
 use bytes::Bytes;
 use http::StatusCode;
 use http_body_util::BodyExt;
@@ -29,6 +30,12 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::{Registry, Unit};
 use std::time::Duration;
+
+/// Why authentication failed, as `scim_auth_failures` labels it.
+pub const AUTH_FAILURE_REASONS: [&str; 3] = ["missing", "malformed", "invalid"];
+
+/// How a valid token was presented, as `scim_token_uses` labels it.
+pub const TOKEN_SCHEMES: [&str; 2] = ["bearer", "bare"];
 
 /// The media type of [`Metrics::encode`]'s output (OpenMetrics).
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -84,7 +91,7 @@ struct ReasonLabel {
 struct TokenLabels {
     connection: String,
     token: u32,
-    /// `bearer` or `bare` ([`crate::auth::Scheme`]).
+    /// How the token was presented: `bearer` or `bare`.
     scheme: &'static str,
 }
 
@@ -227,7 +234,7 @@ impl Metrics {
     }
 
     /// Like [`Metrics::new`], exposing `log_drops` — the count of log
-    /// lines the log writer dropped (see [`crate::logbuf`]), which exists
+    /// lines the log writer dropped (see [`super::logs::buffer`]), which exists
     /// before the registry does — as `log_lines_dropped`.
     pub fn with_log_drops(log_drops: Counter) -> Self {
         let mut root = Registry::default();
@@ -398,28 +405,22 @@ impl Metrics {
         self.scim_requests.get_or_create(&labels).inc();
     }
 
-    /// A SCIM request refused by authentication (labelled `missing`,
-    /// `malformed` or `invalid`).
-    pub fn auth_failure(&self, error: &crate::auth::AuthError) {
-        use crate::auth::AuthError;
-        let reason = match error {
-            AuthError::Missing => "missing",
-            AuthError::Malformed => "malformed",
-            AuthError::Invalid => "invalid",
-        };
+    /// A SCIM request refused by authentication, labelled with why:
+    /// `missing`, `malformed` or `invalid` ([`AUTH_FAILURE_REASONS`]).
+    pub fn auth_failure(&self, reason: &'static str) {
         self.scim_auth_failures
             .get_or_create(&ReasonLabel { reason })
             .inc();
     }
 
     /// An authenticated SCIM request: its connection, token index and how
-    /// the token was presented.
-    pub fn token_used(&self, connection: &str, token: usize, scheme: crate::auth::Scheme) {
+    /// the token was presented (`bearer` or `bare`, [`TOKEN_SCHEMES`]).
+    pub fn token_used(&self, connection: &str, token: usize, scheme: &'static str) {
         self.scim_token_uses
             .get_or_create(&TokenLabels {
                 connection: connection.to_owned(),
                 token: u32::try_from(token).unwrap_or(u32::MAX),
-                scheme: scheme.label(),
+                scheme,
             })
             .inc();
     }
@@ -483,26 +484,20 @@ impl Metrics {
 
     /// Wraps a pass-through body so that its bytes are counted as they
     /// stream; `request` is the client-to-app direction.
-    pub fn count_body<B>(&self, body: B, request: bool) -> crate::body::Body
+    pub fn count_body<B>(&self, body: B, request: bool) -> Body
     where
-        B: hyper::body::Body<Data = Bytes, Error = hyper::Error> + Send + Sync + 'static,
+        B: hyper::body::Body<Data = Bytes, Error = hyper::Error> + Send + Sync + Unpin + 'static,
     {
         let counter = if request {
             self.hot.bytes_request.clone()
         } else {
             self.hot.bytes_response.clone()
         };
-        body.map_frame(move |frame| {
-            if let Some(data) = frame.data_ref() {
-                counter.inc_by(data.len() as u64);
-            }
-            frame
-        })
-        .boxed()
+        Watched::new(body, ByteCount(counter)).boxed()
     }
 
     /// The pass-through response byte counter, for a body that counts
-    /// its own bytes (see [`crate::http::access`]).
+    /// its own bytes (the access log's, which also notes how it ended).
     pub fn passthrough_response_bytes(&self) -> Counter {
         self.hot.bytes_response.clone()
     }
@@ -554,6 +549,15 @@ impl Metrics {
                 webhook: webhook.to_string(),
             })
             .clone()
+    }
+}
+
+/// Counts the data bytes of a body into a pass-through byte counter.
+struct ByteCount(Counter);
+
+impl Watcher for ByteCount {
+    fn data(&mut self, len: usize) {
+        self.0.inc_by(len as u64);
     }
 }
 

@@ -2,9 +2,9 @@
 //! [`logs`] installs the log output (JSON or text, colour only on a
 //! terminal); [`request`] is the per-request context (request id, app-call
 //! count, connection) that logs and app calls read; [`metrics`] is the
-//! Prometheus registry served on the admin port; [`audit`] records
-//! provisioning changes as typed events on their own log target and hands
-//! them to [`webhook`] for signed delivery. Nothing logged, counted or
+//! Prometheus registry served on the admin port; [`event`] is the typed
+//! provisioning event, which [`audit`] records on its own log target and
+//! hands to [`webhook`] for signed delivery. Nothing logged, counted or
 //! delivered contains tokens, Authorization headers, SCIM bodies or
 //! attribute values.
 //!
@@ -12,12 +12,14 @@
 //! queues). It is built once per process and outlives config reloads.
 
 pub mod audit;
+pub mod event;
 pub mod logs;
 pub mod metrics;
 pub mod request;
 pub mod webhook;
 
-pub use audit::{Audit, EventKind, ProvisioningEvent};
+pub use audit::Audit;
+pub use event::{EventKind, ProvisioningEvent};
 pub use logs::{LogFormat, init};
 pub use metrics::Metrics;
 

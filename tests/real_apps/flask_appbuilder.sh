@@ -5,7 +5,7 @@
 # Installs FAB into WORKDIR (default target/real-apps/flask-appbuilder;
 # reused when present; the pins keep marshmallow and SQLAlchemy at versions
 # FAB 5.3.0 starts with), creates the database and an admin, starts the
-# app on loopback, signs in for a JWT, and runs tests/draft_real_apps.rs:
+# app on loopback, signs in for a JWT, and runs tests/it/draft/real_apps.rs:
 # `scim-sidecar draft` on the app's own `GET /api/v1/_openapi` (fetched
 # with the JWT), then Okta's user sequence through the draft as written.
 # Needs python3 (with venv) and curl.
@@ -72,7 +72,7 @@ for PROBE in "" 1; do
     REAL_APP_URL="http://127.0.0.1:$PORT" \
     REAL_APP_DRAFT="$WORK/draft${PROBE:+-probed}.toml" REAL_APP_PROBE="$PROBE" \
     APP_TOKEN="$JWT" \
-        cargo test --test draft_real_apps -- --ignored --nocapture || failed=1
+        cargo test --test it draft::real_apps -- --ignored --nocapture || failed=1
 done
 # With the one edit the document cannot tell: FAB refuses a user without
 # roles or groups ("At least one of 'roles' or 'groups' must be provided"),
@@ -83,5 +83,5 @@ REAL_APP_URL="http://127.0.0.1:$PORT" \
 REAL_APP_PROBE=1 \
 REAL_APP_APPEND=$'[users.constants]\n"$.roles" = [1]' \
 APP_TOKEN="$JWT" \
-    cargo test --test draft_real_apps -- --ignored --nocapture || failed=1
+    cargo test --test it draft::real_apps -- --ignored --nocapture || failed=1
 exit "${failed:-0}"

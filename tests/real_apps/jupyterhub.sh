@@ -4,7 +4,7 @@
 #
 # Installs both into WORKDIR (default target/real-apps/jupyterhub; reused
 # when present), starts the Hub on loopback with a service token that may
-# manage users and groups, and runs tests/draft_real_apps.rs: `scim-sidecar
+# manage users and groups, and runs tests/it/draft/real_apps.rs: `scim-sidecar
 # draft` on tests/openapi/jupyterhub/rest-api.yml (the document ships in
 # JupyterHub's sdist; the Hub does not serve it), then Okta's user sequence
 # through the draft as written. Needs python3 (with venv), npm and curl.
@@ -64,6 +64,6 @@ for PROBE in "" 1; do
     REAL_APP_HEADER="Authorization: Bearer $TOKEN" \
     REAL_APP_DRAFT="$WORK/draft${PROBE:+-probed}.toml" REAL_APP_PROBE="$PROBE" \
     APP_TOKEN="$TOKEN" \
-        cargo test --test draft_real_apps -- --ignored --nocapture || failed=1
+        cargo test --test it draft::real_apps -- --ignored --nocapture || failed=1
 done
 exit "${failed:-0}"

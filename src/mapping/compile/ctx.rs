@@ -7,8 +7,8 @@
 //! attribute paths and request placeholders against the schema and the
 //! extensions.
 
+use crate::diagnostic::Diagnostic;
 use crate::mapping::compile::env::{EnvLookup, expand_env};
-use crate::mapping::model::diagnostic::CompileError;
 use crate::mapping::model::ops::OpKind;
 use crate::mapping::path::ScimPath;
 use crate::mapping::render::placeholder::{Derived, Var};
@@ -31,7 +31,7 @@ pub(crate) struct Ctx<'a> {
     pub key: &'a str,
     pub core: &'static SchemaDef,
     pub extensions: Vec<Extension>,
-    pub errors: Vec<CompileError>,
+    pub errors: Vec<Diagnostic>,
     /// `${NAME}` lookups for mapping strings.
     pub env: EnvLookup<'a>,
     /// Derived placeholders, compiled before the operations.
@@ -56,7 +56,7 @@ impl Ctx<'_> {
     /// Records an error at `sub` (a dotted suffix) and `span`.
     pub fn err(&mut self, sub: &str, span: std::ops::Range<usize>, msg: impl Into<String>) {
         self.errors
-            .push(CompileError::at(format!("{}.{sub}", self.key), span, msg));
+            .push(Diagnostic::at(format!("{}.{sub}", self.key), span, msg));
     }
 }
 

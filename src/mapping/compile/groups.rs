@@ -3,8 +3,8 @@
 //! the others), and checks that a group mapping uses one shape or the
 //! other, with the operations that shape needs.
 
+use crate::diagnostic::Diagnostic;
 use crate::mapping::compile::ctx::{Ctx, seg};
-use crate::mapping::model::diagnostic::CompileError;
 use crate::mapping::model::groups::{MembersSpec, RolesSpec, UnknownRoles};
 use crate::mapping::model::mapping::ResourceKind;
 use crate::mapping::path::{ReadPath, WritePath};
@@ -25,7 +25,7 @@ pub(crate) fn membership(
 ) -> (Option<MembersSpec>, Option<RolesSpec>) {
     if kind == ResourceKind::User {
         if raw.members.is_some() || raw.roles.is_some() {
-            ctx.errors.push(CompileError::key(
+            ctx.errors.push(Diagnostic::key(
                 ctx.key.to_owned(),
                 "`members` and `roles` belong on [groups]",
             ));
@@ -63,7 +63,7 @@ fn max(ctx: &mut Ctx<'_>, key: &str, v: Option<&toml::Spanned<i64>>) -> usize {
 fn members(ctx: &mut Ctx<'_>, m: &MembersToml) -> Option<MembersSpec> {
     for (name, op) in [("list", &m.list), ("add", &m.add), ("remove", &m.remove)] {
         if op.is_none() {
-            ctx.errors.push(CompileError::key(
+            ctx.errors.push(Diagnostic::key(
                 format!("{}.members.{name}", ctx.key),
                 format!("missing required operation `members.{name}`"),
             ));
@@ -112,7 +112,7 @@ fn roles(ctx: &mut Ctx<'_>, r: &RolesToml, conn: &[String]) -> Option<RolesSpec>
         }
     });
     if field.is_none() && (r.add.is_none() || r.remove.is_none()) && r.field.is_none() {
-        ctx.errors.push(CompileError::key(
+        ctx.errors.push(Diagnostic::key(
             format!("{}.roles", ctx.key),
             "declare the users' role `field`, or both `add` and `remove` endpoints",
         ));
@@ -130,7 +130,7 @@ fn roles(ctx: &mut Ctx<'_>, r: &RolesToml, conn: &[String]) -> Option<RolesSpec>
         }
     };
     if r.names.is_empty() && unknown == UnknownRoles::Reject {
-        ctx.errors.push(CompileError::key(
+        ctx.errors.push(Diagnostic::key(
             format!("{}.roles.names", ctx.key),
             "name at least one group (displayName = role), or set unknown = \"pass\"",
         ));

@@ -5,14 +5,15 @@
 //! invisible to the uniqueness check, and an upsert create could take
 //! them over).
 
+use crate::diagnostic::Diagnostic;
 use crate::mapping::compile::ctx::Ctx;
-use crate::mapping::model::diagnostic::CompileError;
 use crate::mapping::model::ops::Operation;
 use crate::mapping::model::rule::{AttrRule, Source};
 use crate::mapping::model::search::PushdownRule;
 use crate::mapping::path::{Segment, WritePath};
 use crate::mapping::render::placeholder::Var;
 use crate::mapping::render::query::{ParamValue, QueryParam, Tree};
+use crate::schema::lookup_path;
 
 /// Every warning for the compiled parts of a mapping.
 pub(crate) fn lint(
@@ -21,7 +22,7 @@ pub(crate) fn lint(
     list: Option<&Operation>,
     search: &[PushdownRule],
     unique: &[String],
-) -> Vec<CompileError> {
+) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     shared_paths(ctx, rules, &mut out);
     unused_search(ctx, search, unique, &mut out);
@@ -33,7 +34,7 @@ pub(crate) fn lint(
 
 /// Two rules writing one host path (or one inside the other) overwrite
 /// each other; rules sharing a list through `where` are meant to.
-fn shared_paths(ctx: &Ctx<'_>, rules: &[AttrRule], out: &mut Vec<CompileError>) {
+fn shared_paths(ctx: &Ctx<'_>, rules: &[AttrRule], out: &mut Vec<Diagnostic>) {
     let writes: Vec<(&AttrRule, &WritePath)> = rules
         .iter()
         .filter(|r| r.mutability.is_writable() && r.write_opts.where_.is_empty())
@@ -60,10 +61,7 @@ fn shared_paths(ctx: &Ctx<'_>, rules: &[AttrRule], out: &mut Vec<CompileError>) 
                     a.name, b.name
                 ),
             };
-            out.push(CompileError::key(
-                format!("{}.attributes", ctx.key),
-                message,
-            ));
+            out.push(Diagnostic::key(format!("{}.attributes", ctx.key), message));
         }
     }
 }
@@ -75,18 +73,18 @@ fn unused_search(
     ctx: &Ctx<'_>,
     search: &[PushdownRule],
     unique: &[String],
-    out: &mut Vec<CompileError>,
+    out: &mut Vec<Diagnostic>,
 ) {
     for r in search {
         let key = format!("{}.search.'{} {}'", ctx.key, r.attr, r.op);
         if r.op != "eq" {
-            out.push(CompileError::key(
+            out.push(Diagnostic::key(
                 key,
                 "only `eq` rules are pushed down: this rule is never used",
             ));
             continue;
         }
-        let case_exact = crate::schema::lookup_path(ctx.core, &r.attr)
+        let case_exact = lookup_path(ctx.core, &r.attr)
             .map(|(_, d, sub)| sub.map_or(d.case_exact, |s| s.case_exact))
             .unwrap_or(true);
         if !r.case_insensitive && !case_exact {
@@ -95,7 +93,7 @@ fn unused_search(
             } else {
                 "lookups scan the list instead"
             };
-            out.push(CompileError::key(
+            out.push(Diagnostic::key(
                 key,
                 format!(
                     "`{}` is case-insensitive and this rule is not (case_insensitive = false): it is never used; {why}",
@@ -113,7 +111,7 @@ fn filtered_unique(
     list: &Operation,
     search: &[PushdownRule],
     unique: &[String],
-    out: &mut Vec<CompileError>,
+    out: &mut Vec<Diagnostic>,
 ) {
     let fixed: Vec<&str> = list
         .query
@@ -129,7 +127,7 @@ fn filtered_unique(
             .iter()
             .any(|r| r.op == "eq" && r.attr.eq_ignore_ascii_case(u) && r.lookup.is_some());
         if !by_key {
-            out.push(CompileError::key(
+            out.push(Diagnostic::key(
                 format!("{}.unique", ctx.key),
                 format!(
                     "`{u}` is checked through the list call, whose query `{}` may hide accounts: a hidden account with the same value would be missed (use a get-by-key search rule, `get = \"…/{{value}}\"`)",

@@ -7,7 +7,7 @@
 //! ([`search`]), error rules ([`error_rules`]) and policies ([`policy`]);
 //! then the warnings `check` prints ([`lints`]). This file sequences the
 //! steps and checks which operations a resource declares. Every problem
-//! becomes a [`CompileError`] with its dotted key and span; all are
+//! becomes a [`Diagnostic`] with its dotted key and span; all are
 //! collected. `${NAME}` expansion is [`env`]'s.
 
 mod attr;
@@ -25,6 +25,7 @@ mod write;
 
 use toml::Spanned;
 
+use crate::diagnostic::Diagnostic;
 use crate::mapping::compile::attr::compile_rule;
 use crate::mapping::compile::ctx::Ctx;
 use crate::mapping::compile::env::EnvLookup;
@@ -39,7 +40,6 @@ use crate::mapping::compile::resource_schema::{
 };
 use crate::mapping::compile::search::search;
 use crate::mapping::compile::write::constants;
-use crate::mapping::model::diagnostic::CompileError;
 
 use crate::mapping::model::mapping::{
     OnCreateConflict, OnFailedCreate, ResourceKind, ResourceMapping, Unmapped,
@@ -59,7 +59,7 @@ pub fn compile(
     kind: ResourceKind,
     key: &str,
     known_conn_vars: &[String],
-) -> Result<ResourceMapping, Vec<CompileError>> {
+) -> Result<ResourceMapping, Vec<Diagnostic>> {
     compile_with(raw, kind, key, known_conn_vars, &|_| None)
 }
 
@@ -71,7 +71,7 @@ pub fn compile_with(
     key: &str,
     known_conn_vars: &[String],
     env: EnvLookup<'_>,
-) -> Result<ResourceMapping, Vec<CompileError>> {
+) -> Result<ResourceMapping, Vec<Diagnostic>> {
     let core = match kind {
         ResourceKind::User => &schema::USER_SCHEMA,
         ResourceKind::Group => &schema::GROUP_SCHEMA,
@@ -242,7 +242,7 @@ fn op_field(raw: &ResourceToml, k: OpKind) -> Option<&Spanned<OperationToml>> {
 fn required_ops(ctx: &mut Ctx<'_>, kind: ResourceKind, raw: &ResourceToml) {
     if kind == ResourceKind::Group && raw.roles.is_some() {
         if !raw.attributes.is_empty() {
-            ctx.errors.push(CompileError::key(
+            ctx.errors.push(Diagnostic::key(
                 format!("{}.attributes", ctx.key),
                 "groups stored as roles have no attributes of their own: a group is its role's name",
             ));
@@ -253,7 +253,7 @@ fn required_ops(ctx: &mut Ctx<'_>, kind: ResourceKind, raw: &ResourceToml) {
             .filter(|k| !matches!(k, OpKind::MemberAdd | OpKind::MemberRemove))
             .find(|&&k| op_field(raw, k).is_some());
         if let Some(k) = own {
-            ctx.errors.push(CompileError::key(
+            ctx.errors.push(Diagnostic::key(
                 format!("{}.{}", ctx.key, k.key()),
                 "groups stored as roles are read and written through [users]; remove this operation",
             ));
@@ -262,14 +262,14 @@ fn required_ops(ctx: &mut Ctx<'_>, kind: ResourceKind, raw: &ResourceToml) {
     }
     for k in [OpKind::List, OpKind::Get, OpKind::Create] {
         if op_field(raw, k).is_none() {
-            ctx.errors.push(CompileError::key(
+            ctx.errors.push(Diagnostic::key(
                 format!("{}.{}", ctx.key, k.key()),
                 format!("missing required operation `{}`", k.key()),
             ));
         }
     }
     if raw.update.is_none() && raw.replace.is_none() {
-        ctx.errors.push(CompileError::key(
+        ctx.errors.push(Diagnostic::key(
             ctx.key.to_owned(),
             "missing operation: declare `update` (changed fields) or `replace` (full body)",
         ));
@@ -296,7 +296,7 @@ fn required_ops(ctx: &mut Ctx<'_>, kind: ResourceKind, raw: &ResourceToml) {
             .keys()
             .any(|k| k.get_ref().eq_ignore_ascii_case("members"))
     {
-        ctx.errors.push(CompileError::key(
+        ctx.errors.push(Diagnostic::key(
             format!("{}.attributes.members", ctx.key),
             "group members are mapped under [groups.members] or [groups.roles]",
         ));

@@ -6,13 +6,14 @@
 
 use serde_json::Value;
 
-use crate::mapping::model::diagnostic::CompileError;
+use crate::diagnostic::Diagnostic;
 use crate::mapping::model::error_rules::{ErrorOutcome, ErrorRule};
 use crate::mapping::model::groups::{MembersSpec, RolesSpec};
 use crate::mapping::model::ops::{OpKind, Operation};
 use crate::mapping::model::rule::{AttrRule, Constant, Source};
 use crate::mapping::model::search::PushdownRule;
-use crate::schema::{ResourceSchema, SchemaDef};
+use crate::protocol::filter;
+use crate::schema::{Attribute, ResourceSchema, SchemaDef, USER_SCHEMA};
 
 /// Which resource type a mapping describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,8 +82,8 @@ pub struct ResourceMapping {
     pub(in crate::mapping) unique: Vec<String>,
     pub(in crate::mapping) members: Option<MembersSpec>,
     pub(in crate::mapping) roles: Option<RolesSpec>,
-    pub(in crate::mapping) protect: Vec<crate::protocol::filter::Filter>,
-    pub(in crate::mapping) warnings: Vec<CompileError>,
+    pub(in crate::mapping) protect: Vec<filter::Filter>,
+    pub(in crate::mapping) warnings: Vec<Diagnostic>,
     pub(in crate::mapping) schema: ResourceSchema,
 }
 
@@ -121,10 +122,10 @@ impl ResourceMapping {
     /// Users, when groups are roles: declares the readOnly `groups`
     /// attribute (RFC 7643 §4.1.2) that links a user to the groups it is in.
     pub fn declare_group_links(&mut self) {
-        let Some(def) = crate::schema::USER_SCHEMA.attr("groups") else {
+        let Some(def) = USER_SCHEMA.attr("groups") else {
             return;
         };
-        let mut groups = crate::schema::Attribute::from_def(def);
+        let mut groups = Attribute::from_def(def);
         for name in ["value", "$ref", "display", "type"] {
             groups.ensure_sub(name, def.sub(name));
         }
@@ -197,7 +198,7 @@ impl ResourceMapping {
 
     /// What `check` warns about: parts of the mapping that compile but
     /// will not do what they seem to.
-    pub fn warnings(&self) -> &[CompileError] {
+    pub fn warnings(&self) -> &[Diagnostic] {
         &self.warnings
     }
 
@@ -211,7 +212,7 @@ impl ResourceMapping {
     pub fn is_protected(&self, scim: &Value) -> bool {
         self.protect
             .iter()
-            .any(|f| crate::protocol::filter::matches(f, scim, &self.schema))
+            .any(|f| filter::matches(f, scim, &self.schema))
     }
 
     /// The compiled schema: every attribute a response can carry, with

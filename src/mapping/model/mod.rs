@@ -3,12 +3,11 @@
 //! type with its policies; it is made of attribute rules ([`rule`]),
 //! operations on the app ([`ops`]), filter push-down rules ([`search`]),
 //! error translation rules ([`error_rules`]) and a group's membership shape
-//! ([`groups`]), and keeps the warnings of its compile ([`diagnostic`]).
+//! ([`groups`]), and keeps the warnings of its compile.
 //! Running it on documents is `eval`'s.
 //!
 //! [`ResourceMapping`]: mapping::ResourceMapping
 
-pub(crate) mod diagnostic;
 pub(crate) mod error_rules;
 pub(crate) mod groups;
 pub(crate) mod mapping;

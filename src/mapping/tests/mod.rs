@@ -9,14 +9,18 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::mapping::model::diagnostic::CompileError;
+use crate::diagnostic::{Diagnostic, line_col};
+use crate::error::ScimType;
+use crate::mapping::error::MapError;
+use crate::mapping::eval::write::HostChanges;
 use crate::mapping::model::error_rules::ErrorOutcome;
 use crate::mapping::model::mapping::{ResourceKind, ResourceMapping, Unmapped};
 use crate::mapping::model::ops::{OpKind, PageRequest, Paging};
 use crate::mapping::raw::ResourceToml;
 use crate::mapping::render::vars::Vars;
-use crate::mapping::{compile, compile_with};
-use crate::schema::{ENTERPRISE_USER_URN, Mutability, USER_URN};
+use crate::mapping::{EnvLookup, compile, compile_with};
+use crate::protocol::filter;
+use crate::schema::{AttrType, ENTERPRISE_USER_URN, Mutability, USER_URN, Uniqueness};
 
 const EXAMPLE: &str = include_str!("testdata/example.toml");
 
@@ -32,14 +36,14 @@ pub(super) struct File {
 pub(super) fn compile_users(
     src: &str,
     vars: &[&str],
-    env: crate::mapping::EnvLookup<'_>,
-) -> Result<ResourceMapping, Vec<CompileError>> {
-    let f: File = toml::from_str(src).map_err(|e| vec![CompileError::key("", e.to_string())])?;
+    env: EnvLookup<'_>,
+) -> Result<ResourceMapping, Vec<Diagnostic>> {
+    let f: File = toml::from_str(src).map_err(|e| vec![Diagnostic::key("", e.to_string())])?;
     let vars: Vec<String> = vars.iter().map(|v| (*v).to_owned()).collect();
     compile_with(&f.users, ResourceKind::User, "users", &vars, env)
 }
 
-fn compile_src(src: &str) -> Result<ResourceMapping, Vec<CompileError>> {
+fn compile_src(src: &str) -> Result<ResourceMapping, Vec<Diagnostic>> {
     compile_users(src, &["api_key"], &|_| None)
 }
 
@@ -58,14 +62,6 @@ fn host_user() -> Value {
         "state": "SUSPENDED", "dept": "R&D", "locale": "en_GB",
         "created_at": 1_700_000_000, "updated_at": 1_700_000_060, "version": 3
     })
-}
-
-/// Line and column (1-based) of a byte offset, as the loader will render it.
-fn line_col(src: &str, offset: usize) -> (usize, usize) {
-    let before = &src[..offset];
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map_or(0, str::len) + 1;
-    (line, col)
 }
 
 #[test]
@@ -93,14 +89,11 @@ fn to_scim_builds_the_full_resource() {
 #[test]
 fn to_scim_requires_an_id_and_reports_bad_host_values() {
     let m = example();
-    assert_eq!(
-        m.to_scim(&json!({"login": "x"})),
-        Err(crate::mapping::error::MapError::MissingId)
-    );
+    assert_eq!(m.to_scim(&json!({"login": "x"})), Err(MapError::MissingId));
     let mut bad = host_user();
     bad["created_at"] = json!({"not": "a number"});
     assert!(
-        matches!(m.to_scim(&bad), Err(crate::mapping::error::MapError::HostValue { attr, .. }) if attr == "meta.created")
+        matches!(m.to_scim(&bad), Err(MapError::HostValue { attr, .. }) if attr == "meta.created")
     );
 }
 
@@ -141,9 +134,7 @@ fn to_host_rejects_wrong_types_naming_the_attribute() {
     let e = m
         .to_host(&json!({"phoneNumbers": [{"type": "pager", "value": "1"}]}))
         .unwrap_err();
-    assert!(
-        matches!(e, crate::mapping::error::MapError::InvalidValue { attr, .. } if attr == "type")
-    );
+    assert!(matches!(e, MapError::InvalidValue { attr, .. } if attr == "type"));
     assert!(m.to_host(&json!({"phoneNumbers": "555"})).is_err());
 }
 
@@ -190,7 +181,7 @@ fn changes_to_host_sends_only_the_diff() {
     );
     assert_eq!(ch.active_change, Some(true));
     let none = m.changes_to_host(&before, &before).unwrap();
-    assert_eq!(none, crate::mapping::eval::write::HostChanges::default());
+    assert_eq!(none, HostChanges::default());
     // Entra sends "False" as a string.
     let mut entra = before.clone();
     entra["active"] = json!("False");
@@ -352,7 +343,7 @@ fn errors_translate_with_ok_and_defaults() {
         m.translate_error(OpKind::Create, 422, Some(&taken)),
         ErrorOutcome::Scim {
             status: 409,
-            scim_type: Some(crate::error::ScimType::Uniqueness),
+            scim_type: Some(ScimType::Uniqueness),
             detail: "userName is already taken".into()
         }
     );
@@ -446,7 +437,7 @@ title = { path = "$.t", transform = ["rot13"] }
             .find(|e| e.key == key)
             .unwrap_or_else(|| panic!("no error for {key}: {errs:#?}"))
     };
-    let text = |e: &CompileError| &src[e.span.clone().unwrap()];
+    let text = |e: &Diagnostic| &src[e.span.clone().unwrap()];
     assert_eq!(text(find("users.unmapped")), "\"sometimes\"");
     assert_eq!(text(find("users.list.query.q")), "\"{bogus}\"");
     assert!(
@@ -542,13 +533,7 @@ fn custom_extension_types_drive_filters_and_schemas() {
     host["remote"] = json!("true");
     let scim = m.to_scim(&host).unwrap();
     assert_eq!(scim[ACME]["remote"], json!(true), "a real JSON boolean");
-    let hits = |f: &str| {
-        crate::protocol::filter::matches(
-            &crate::protocol::filter::parse(f).unwrap(),
-            &scim,
-            m.schema(),
-        )
-    };
+    let hits = |f: &str| filter::matches(&filter::parse(f).unwrap(), &scim, m.schema());
     // 09:30+01:00 is 08:30Z: compared as instants, not as strings.
     assert!(hits(&format!(
         r#"{ACME}:hiredAt lt "2024-01-01T08:45:00Z""#
@@ -558,10 +543,7 @@ fn custom_extension_types_drive_filters_and_schemas() {
     )));
     assert!(hits(&format!("{ACME}:remote eq true")));
     let ext = m.schema().schema(ACME).unwrap();
-    assert_eq!(
-        ext.attr("hiredAt").unwrap().ty,
-        crate::schema::AttrType::DateTime
-    );
+    assert_eq!(ext.attr("hiredAt").unwrap().ty, AttrType::DateTime);
 }
 
 #[test]
@@ -589,7 +571,7 @@ fn the_schema_declares_what_responses_carry() {
     );
     assert_eq!(
         s.attribute(None, "userName").unwrap().uniqueness,
-        crate::schema::Uniqueness::Server
+        Uniqueness::Server
     );
     let scim = m.to_scim(&host_user()).unwrap();
     assert_eq!(scim["emails"][0]["primary"], json!(true));

@@ -5,11 +5,12 @@
 use serde_json::{Value, json};
 
 use super::File;
+use crate::diagnostic::Diagnostic;
 use crate::mapping::compile_with;
 use crate::mapping::error::MapError;
-use crate::mapping::model::diagnostic::CompileError;
 use crate::mapping::model::mapping::{ResourceKind, ResourceMapping};
 use crate::mapping::model::ops::{OpKind, Paging};
+use crate::mapping::render::encode::tests::rison_decode;
 use crate::mapping::render::vars::Vars;
 
 /// A chat server keyed by `@localpart:server`, its id chosen by the client.
@@ -44,7 +45,7 @@ fn env(name: &str) -> Option<String> {
     (name == "CHAT_TOKEN").then(|| "t0k".to_owned())
 }
 
-fn compile_src(src: &str) -> Result<ResourceMapping, Vec<CompileError>> {
+fn compile_src(src: &str) -> Result<ResourceMapping, Vec<Diagnostic>> {
     super::compile_users(src, &["server"], &env)
 }
 
@@ -195,7 +196,7 @@ fn zero_based_pages_and_one_composed_query() {
     let raw = percent_encoding::percent_decode_str(q.strip_prefix("q=").unwrap())
         .decode_utf8()
         .unwrap();
-    let back = crate::mapping::render::encode::tests::rison_decode(&raw).expect(&raw);
+    let back = rison_decode(&raw).expect(&raw);
     assert_eq!(
         back,
         json!({"filters": [{"col": "username", "opr": "eq", "value": "o'neil+x@y.z"}],

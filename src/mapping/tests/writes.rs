@@ -6,8 +6,8 @@
 
 use serde_json::{Value, json};
 
+use crate::diagnostic::Diagnostic;
 use crate::mapping::WriteEnv;
-use crate::mapping::model::diagnostic::CompileError;
 use crate::mapping::model::mapping::ResourceMapping;
 
 const SHAPE: &str = r#"
@@ -48,7 +48,7 @@ fn env(name: &str) -> Option<String> {
     (name == "SECRET").then(|| "s3".to_owned())
 }
 
-fn compile_src(src: &str) -> Result<ResourceMapping, Vec<CompileError>> {
+fn compile_src(src: &str) -> Result<ResourceMapping, Vec<Diagnostic>> {
     super::compile_users(src, &["tenant"], &env)
 }
 

@@ -7,10 +7,10 @@
 
 use serde_json::{Map, Value};
 
-use super::Ctx;
+use super::ctx::Ctx;
 use crate::error::{ScimError, ScimType};
 use crate::mapping::{Unmapped, active_of};
-use crate::schema::{Attribute, Mutability, ResourceSchema, get_ci};
+use crate::schema::{AttrType, Attribute, Mutability, ResourceSchema, get_ci};
 
 /// How the new state of a resource was computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,7 +132,7 @@ fn settle(
     match attr.mutability {
         Mutability::ReadOnly => restore(before, after, &attr.name),
         Mutability::Immutable => immutable(attr, before, after, kind)?,
-        _ if attr.ty == crate::schema::AttrType::Complex && !attr.multi_valued => {
+        _ if attr.ty == AttrType::Complex && !attr.multi_valued => {
             let b = get_ci_obj(before, &attr.name);
             let has_after = find_ci(after, &attr.name).is_some();
             if let Some(b) = b
@@ -233,39 +233,6 @@ fn container<'m>(
     m.get_mut(&key)?.as_object_mut()
 }
 
-/// Every value of the attribute path `path` (`userName`, `emails.value`,
-/// `urn:…:employeeNumber`) in a SCIM resource, as filter literals, looking
-/// through multi-valued attributes.
-pub fn values_at(resource: &Value, path: &str) -> Vec<Value> {
-    let (urn, rest) = crate::schema::split_urn(path);
-    let base = match urn {
-        Some(u) => match get_ci(resource, u) {
-            Some(b) => b,
-            None => return Vec::new(),
-        },
-        None => resource,
-    };
-    let (name, sub) = match rest.split_once('.') {
-        Some((a, b)) => (a, Some(b)),
-        None => (rest, None),
-    };
-    let Some(top) = get_ci(base, name) else {
-        return Vec::new();
-    };
-    let tops: Vec<&Value> = match top {
-        Value::Array(items) => items.iter().collect(),
-        v => vec![v],
-    };
-    tops.into_iter()
-        .filter_map(|v| match sub {
-            Some(s) => get_ci(v, s),
-            None => Some(v),
-        })
-        .filter(|v| matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_)))
-        .cloned()
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -286,9 +253,9 @@ mod tests {
 
     fn schema() -> ResourceSchema {
         let mut s = ResourceSchema::rfc7643_user();
-        s.core.attributes.push(crate::schema::Attribute {
+        s.core.attributes.push(Attribute {
             mutability: Mutability::Immutable,
-            ..crate::schema::Attribute::custom("employeeKey", crate::schema::AttrType::String)
+            ..Attribute::custom("employeeKey", AttrType::String)
         });
         let name = s.attribute_mut(None, "name").unwrap();
         name.sub_attributes
@@ -332,21 +299,5 @@ mod tests {
         let mut removed = json!({"userName": "a"});
         let e = mutability(&s, &set, &mut removed, WriteKind::Patch).unwrap_err();
         assert_eq!(e.scim_type, Some(ScimType::Mutability));
-    }
-
-    #[test]
-    fn values_look_through_multi_valued_attributes() {
-        let r = json!({"userName": "a", "emails": [{"value": "x@y"}, {"value": "z@y"}],
-                       "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"employeeNumber": 7}});
-        assert_eq!(values_at(&r, "userName"), [json!("a")]);
-        assert_eq!(values_at(&r, "emails.value"), [json!("x@y"), json!("z@y")]);
-        assert_eq!(
-            values_at(
-                &r,
-                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber"
-            ),
-            [json!(7)]
-        );
-        assert!(values_at(&r, "title").is_empty());
     }
 }

@@ -21,17 +21,19 @@ use http::{Request, Response, StatusCode};
 use hyper::body::Incoming;
 use serde_json::Value;
 
-use super::checks::{self, values_at};
+use super::checks;
+use super::ctx::{Ctx, body_of};
 use super::members::{self, MemberEdit};
-use super::{Ctx, Current, bad_answer, body_of, fetch, resource_response};
+use super::read::{Current, fetch, id_of, resource_of};
+use super::reply::resource_response;
+use super::unique::{claim_keys, find_existing};
 use crate::body::Body;
 use crate::error::{ScimError, ScimType};
-use crate::host::CallError;
 use crate::host::exec::{self, Known, Stopped};
+use crate::host::{CallError, bad_answer};
 use crate::mapping::{MapError, OnCreateConflict, OnFailedCreate, ResourceMapping};
 use crate::plan::{self, WritePlan};
 use crate::protocol::overlay::overlay;
-use crate::protocol::query::ListQuery;
 use crate::schema::{Mutability, get_ci};
 use crate::scim::input::normalise_resource;
 use crate::telemetry::ProvisioningEvent;
@@ -42,7 +44,7 @@ pub async fn create(ctx: &Ctx<'_>, req: Request<Incoming>) -> Result<Response<Bo
     let m = ctx.mapping();
     let mut wanted = normalise_resource(json, m.core_schema(), ctx.dialect)?;
     let edit = match members::managed(ctx) {
-        true => MemberEdit::Replace(members::ids_of(take_members(&mut wanted).as_ref())?),
+        true => MemberEdit::Replace(members::ids_of(members::take(&mut wanted).as_ref())?),
         false => MemberEdit::None,
     };
     checks::unmapped(ctx, &wanted)?;
@@ -61,7 +63,7 @@ pub async fn create(ctx: &Ctx<'_>, req: Request<Incoming>) -> Result<Response<Bo
         o.insert("members".into(), Value::Array(list));
     }
     let event = ProvisioningEvent::created(ctx.host.conn, m.core_schema(), &resource);
-    ctx.state().audit.record(event);
+    ctx.audit.record(event);
     Ok(resource_response(
         ctx,
         StatusCode::CREATED,
@@ -69,141 +71,6 @@ pub async fn create(ctx: &Ctx<'_>, req: Request<Incoming>) -> Result<Response<Bo
         &projection,
         true,
     ))
-}
-
-/// The lock keys of a create: each unique value it claims (the userName at
-/// least), lowercased where the attribute is not caseExact.
-pub(super) fn claim_keys(m: &ResourceMapping, wanted: &Value) -> Vec<String> {
-    let mut attrs: Vec<&str> = m
-        .unique_before_create()
-        .iter()
-        .map(String::as_str)
-        .collect();
-    if attrs.is_empty() {
-        let required = m.schema().core.attributes.iter().find(|a| a.required);
-        attrs.extend(required.map(|a| a.name.as_str()));
-    }
-    let mut keys = Vec::new();
-    for attr in attrs {
-        let exact = m.schema().case_exact(None, attr, None);
-        for v in values_at(wanted, attr) {
-            let text = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
-            let text = if exact { text } else { text.to_lowercase() };
-            keys.push(format!("c:{}:{text}", attr.to_ascii_lowercase()));
-        }
-    }
-    keys
-}
-
-/// The account that holds one of `wanted`'s values of `attrs`, looked up
-/// through the list operation (pushed down or scanned, and re-checked).
-/// A lookup that cannot be made is an error, never "nothing found".
-async fn find_existing(
-    ctx: &Ctx<'_>,
-    wanted: &Value,
-    attrs: &[String],
-) -> Result<Option<Current>, ScimError> {
-    for attr in attrs {
-        for value in values_at(wanted, attr) {
-            if let Some(found) = holder(ctx, attr, &value).await? {
-                return Ok(Some(found));
-            }
-        }
-    }
-    Ok(None)
-}
-
-/// The account, protected or not, whose `attr` holds `value` (compared
-/// as the attribute's `caseExact` says), looked up through a search rule
-/// (a list query, a get-by-key call, or a scan).
-pub(super) async fn holder(
-    ctx: &Ctx<'_>,
-    attr: &str,
-    value: &Value,
-) -> Result<Option<Current>, ScimError> {
-    let text = format!("{attr} eq {value}");
-    let filter = crate::protocol::filter::parse(&text)
-        .map_err(|e| ScimError::bad_request(ScimType::InvalidValue, format!("`{attr}`: {e}")))?;
-    let q = ListQuery {
-        filter: Some(filter),
-        start_index: 1,
-        count: Some(1),
-        ..Default::default()
-    };
-    let found = super::list::list_scoped(ctx, q, super::list::Scope::All)
-        .await
-        .map_err(|e| unverifiable(attr, e))?;
-    let id = found
-        .pointer("/Resources/0/id")
-        .and_then(Value::as_str)
-        .map(str::to_owned);
-    match id {
-        Some(id) => super::fetch_any(ctx, &id).await.map(Some),
-        None => Ok(None),
-    }
-}
-
-/// RFC 7643 §2.1 `uniqueness: server` on a write that changes a unique
-/// attribute (a rename): a value another account holds is 409
-/// `uniqueness`, compared case-insensitively unless the attribute is
-/// caseExact (Okta and Entra rename by PUT or PATCH of `userName`).
-pub(super) async fn check_renames(
-    ctx: &Ctx<'_>,
-    id: &str,
-    before: &Value,
-    after: &Value,
-) -> Result<(), ScimError> {
-    let m = ctx.mapping();
-    for attr in m.unique_before_create() {
-        let exact = m.schema().case_exact(None, attr, None);
-        let key = |v: &Value| {
-            let t = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
-            if exact { t } else { t.to_lowercase() }
-        };
-        let old: Vec<String> = values_at(before, attr).iter().map(key).collect();
-        for value in values_at(after, attr) {
-            if old.contains(&key(&value)) {
-                continue;
-            }
-            if let Some(other) = holder(ctx, attr, &value).await?
-                && super::id_of(&other.scim)? != id
-            {
-                return Err(ScimError::client(
-                    StatusCode::CONFLICT,
-                    Some(ScimType::Uniqueness),
-                    format!("another resource already has this {attr}"),
-                ));
-            }
-        }
-    }
-    Ok(())
-}
-
-/// A lookup's own 400s (scan limit, unmapped attribute) are not the
-/// client's fault: the create cannot be checked, so it is refused as a
-/// sidecar limitation rather than answered as a bad filter.
-fn unverifiable(attr: &str, e: ScimError) -> ScimError {
-    if matches!(
-        e.scim_type,
-        Some(ScimType::InvalidFilter | ScimType::TooMany)
-    ) {
-        ScimError::internal(format!(
-            "cannot verify that {attr} is unique before creating: {}",
-            e.detail
-        ))
-    } else {
-        e
-    }
-}
-
-/// Removes and returns a resource's `members` (any case).
-fn take_members(resource: &mut Value) -> Option<Value> {
-    let o = resource.as_object_mut()?;
-    let key = o
-        .keys()
-        .find(|k| k.eq_ignore_ascii_case("members"))
-        .cloned()?;
-    o.remove(&key)
 }
 
 /// A create with no existing holder: run the plan (the create, then its
@@ -399,7 +266,7 @@ async fn plan_converge(
     made_here: bool,
 ) -> Result<Converging, ScimError> {
     let m = ctx.mapping();
-    let id = super::id_of(&existing.scim)?;
+    let id = id_of(&existing.scim)?;
     let (member_steps, _) = match edit {
         MemberEdit::None => (Vec::new(), None),
         _ => members::steps(ctx, Some(&id), edit).await?,
@@ -497,7 +364,7 @@ async fn read_back_created(
 ) -> Result<Value, ScimError> {
     let id = known.id.clone().ok_or_else(|| bad_answer("create"))?;
     if let (true, Some(item)) = (known.whole, &known.item) {
-        return ctx.resource_of(item);
+        return resource_of(ctx, item);
     }
     match fetch(ctx, &id).await {
         Ok(r) => Ok(r),

@@ -10,16 +10,20 @@ use http::HeaderMap;
 use serde_json::{Value, json};
 use std::fmt::Write as _;
 
-use super::create::{CreatePlan, plan_create};
+use super::checks;
+use super::create::{CreatePlan, Decision, plan_create};
+use super::ctx::Ctx;
+use super::list;
 use super::members::{self, MemberEdit};
+use super::read::{fetch, fetch_current};
 use super::update::{Change, Planned, plan_write};
-use super::{Ctx, list};
-use crate::error::ScimError;
+use crate::error::{ScimError, ScimType};
 use crate::host::exec::{self, Known};
 use crate::mapping::{OpKind, Vars};
 use crate::plan::{self, Condition, Repeat, WritePlan};
 use crate::protocol::query;
-use crate::scim::route::Action;
+use crate::route::Action;
+use crate::scim::input::normalise_resource;
 
 /// The id shown for a resource a plan creates.
 const NEW_ID: &str = "NEW-ID";
@@ -65,7 +69,7 @@ pub async fn explain(
 
 fn missing_body() -> ScimError {
     ScimError::bad_request(
-        crate::error::ScimType::InvalidSyntax,
+        ScimType::InvalidSyntax,
         "this request needs a body (--body FILE)",
     )
 }
@@ -128,7 +132,7 @@ pub(super) async fn read_value(
     let max = ctx.config().scim.max_page_size as u64;
     Ok(match action {
         Action::Get => {
-            let mut r = super::fetch(ctx, id).await?;
+            let mut r = fetch(ctx, id).await?;
             let q = query::from_query(q, 1, &Default::default())?;
             members::attach(ctx, &mut r, &q.projection).await?;
             r
@@ -151,10 +155,10 @@ async fn create(
     out: &mut String,
 ) -> Result<(), ScimError> {
     let m = ctx.mapping();
-    let mut wanted = crate::scim::input::normalise_resource(json, m.core_schema(), ctx.dialect)?;
+    let mut wanted = normalise_resource(json, m.core_schema(), ctx.dialect)?;
     let edit = group_edit(ctx, &mut wanted)?;
-    super::checks::unmapped(ctx, &wanted)?;
-    super::checks::required(m.schema(), &wanted)?;
+    checks::unmapped(ctx, &wanted)?;
+    checks::required(m.schema(), &wanted)?;
     if offline {
         let mut p = plan::create(m, &wanted, &ctx.write_env(None))?;
         if let MemberEdit::Replace(ids) = &edit {
@@ -174,8 +178,7 @@ async fn create(
                 "Account {} holds its unique values: it is {}.",
                 c.id,
                 match c.decision {
-                    super::create::Decision::Complete =>
-                        "a half-made account of this request, completed (201)",
+                    Decision::Complete => "a half-made account of this request, completed (201)",
                     _ => "adopted (201)",
                 }
             );
@@ -203,13 +206,7 @@ fn group_edit(ctx: &Ctx<'_>, wanted: &mut Value) -> Result<MemberEdit, ScimError
     if !members::managed(ctx) {
         return Ok(MemberEdit::None);
     }
-    let list = wanted.as_object_mut().and_then(|o| {
-        let k = o
-            .keys()
-            .find(|k| k.eq_ignore_ascii_case("members"))
-            .cloned()?;
-        o.remove(&k)
-    });
+    let list = members::take(wanted);
     Ok(MemberEdit::Replace(members::ids_of(list.as_ref())?))
 }
 
@@ -272,7 +269,7 @@ async fn update(
 async fn delete(ctx: &Ctx<'_>, id: &str, offline: bool, out: &mut String) -> Result<(), ScimError> {
     let current = match offline {
         true => None,
-        false => Some(super::fetch_current(ctx, id).await?),
+        false => Some(fetch_current(ctx, id).await?),
     };
     let env = ctx.write_env(current.as_ref().map(|c| &c.host));
     let plan =

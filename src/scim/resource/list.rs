@@ -7,13 +7,18 @@
 //! be evaluated within the scan limit is a 400 `invalidFilter`, never an
 //! empty list.
 
-use super::{Ctx, bad_answer};
+use super::ctx::Ctx;
+use super::filter_check;
+use super::members;
+use super::read::{fetch_any, fetch_current, resource_of};
 use crate::error::{ScimError, ScimType};
-use crate::mapping::{OpKind, Paging, PushdownRule, Vars};
+use crate::host::{bad_answer, paging};
+use crate::mapping::{OpKind, PushdownRule, Vars};
 use crate::protocol::LIST_URN;
-use crate::protocol::filter::{CompValue, CompareOp, Filter, matches};
+use crate::protocol::filter::{AttrPath, CompValue, CompareOp, Filter, matches};
 use crate::protocol::projection::project;
 use crate::protocol::query::ListQuery;
+use crate::schema::{ResourceSchema, get_ci};
 use futures_util::{StreamExt, TryStreamExt, stream};
 use serde_json::{Value, json};
 use std::cmp::Ordering;
@@ -38,7 +43,7 @@ pub async fn list(ctx: &Ctx<'_>, q: ListQuery) -> Result<Value, ScimError> {
 /// [`list`] over the accounts of `scope`.
 pub async fn list_scoped(ctx: &Ctx<'_>, q: ListQuery, scope: Scope) -> Result<Value, ScimError> {
     if let Some(f) = &q.filter {
-        super::filter_check::check(ctx.mapping(), f)?;
+        filter_check::check(ctx.mapping(), f)?;
     }
     let count = q
         .count
@@ -54,8 +59,8 @@ pub async fn list_scoped(ctx: &Ctx<'_>, q: ListQuery, scope: Scope) -> Result<Va
         resources.retain(|r| !ctx.mapping().is_protected(r));
         total = total.saturating_sub((before - resources.len()) as u64);
     }
-    if super::members::wanted(&q.projection) {
-        super::members::attach_all(ctx, &mut resources).await?;
+    if members::wanted(&q.projection) {
+        members::attach_all(ctx, &mut resources).await?;
     }
     let resources: Vec<Value> = resources
         .into_iter()
@@ -73,86 +78,10 @@ pub async fn list_scoped(ctx: &Ctx<'_>, q: ListQuery, scope: Scope) -> Result<Va
     }))
 }
 
-/// Unfiltered listing: one app page (or a few) per SCIM page.
+/// Unfiltered listing: the app's records of one SCIM page, mapped.
 async fn page(ctx: &Ctx<'_>, start: u64, count: u64) -> Result<(Vec<Value>, u64), ScimError> {
-    let m = ctx.mapping();
-    if matches!(m.paging(), Paging::Cursor | Paging::None) {
-        // The app cannot seek: walk from the start, bounded by the scan limit.
-        let wanted = (start - 1).saturating_add(count);
-        // Without paging the one call already returned everything: keep it
-        // all, so the total is exact.
-        let scan_limit = ctx.config().scim.filter_scan_limit as u64;
-        let bound = if m.paging() == Paging::None {
-            u64::MAX
-        } else if wanted > scan_limit {
-            return Err(ScimError::bad_request(
-                ScimType::TooMany,
-                format!(
-                    "the app pages with cursors, so reaching startIndex {start} means reading more than the scan limit of {scan_limit} resources"
-                ),
-            ));
-        } else {
-            wanted
-        };
-        let (items, complete) = walk(ctx, None, bound).await?;
-        let total = if complete {
-            items.len() as u64
-        } else {
-            wanted + 1
-        };
-        let picked = items
-            .into_iter()
-            .skip((start - 1) as usize)
-            .take(count as usize)
-            .collect();
-        return Ok((map_all(ctx, picked).await?, total));
-    }
-    let plan = m.plan_pages(start, count.max(1));
-    let mut items = Vec::new();
-    let mut total = None;
-    let mut at_end = false;
-    for req in &plan {
-        let vars = Vars {
-            offset: req.offset,
-            limit: req.limit,
-            page: req.page,
-            ..ctx.host.vars()
-        };
-        let page = super::walk::fetch_page(ctx, &vars).await?;
-        total = total.or(page.total);
-        let got = page.items.len();
-        items.extend(page.items.into_iter().skip(req.skip).take(req.take));
-        if let Some(limit) = req.limit.filter(|l| (got as u64) < *l) {
-            // A short page is the end, unless the app's total says records
-            // follow it: then the app caps pages below our size and the
-            // next SCIM page would skip records.
-            let reached = match (req.offset, req.page) {
-                (Some(offset), _) => {
-                    offset.saturating_sub(super::walk::base_offset(m)) + got as u64
-                }
-                (None, Some(page)) => {
-                    page.saturating_sub(super::walk::base_page(m)) * limit + got as u64
-                }
-                (None, None) => got as u64,
-            };
-            if page.total.is_some_and(|t| t > reached) {
-                return Err(super::walk::short_pages(limit));
-            }
-            at_end = true;
-            break;
-        }
-    }
-    if count == 0 {
-        items.clear();
-    }
-    let returned = items.len() as u64;
-    // Without a total from the app: exact at the end, otherwise one more
-    // than seen so that clients ask for the next page.
-    let total = total.unwrap_or(if at_end {
-        start - 1 + returned
-    } else {
-        start + returned
-    });
+    let scan_limit = ctx.config().scim.filter_scan_limit as u64;
+    let (items, total) = paging::page(&ctx.host, start, count, scan_limit).await?;
     Ok((map_all(ctx, items).await?, total))
 }
 
@@ -168,7 +97,7 @@ async fn filtered(
     // `id eq "…"` (Entra's membership check `id eq G and members eq U`)
     // is one read of that resource, however many the app holds.
     if let Some(id) = q.filter.as_ref().and_then(id_term) {
-        let found = match super::fetch_current(ctx, &id).await {
+        let found = match fetch_current(ctx, &id).await {
             Ok(c) => vec![c.scim],
             Err(e) if e.status == http::StatusCode::NOT_FOUND => Vec::new(),
             Err(e) => return Err(e),
@@ -214,7 +143,7 @@ async fn finish_filtered(
 ) -> Result<(Vec<Value>, u64), ScimError> {
     if let Some(f) = &q.filter {
         if names_members(f) {
-            super::members::attach_all(ctx, &mut resources).await?;
+            members::attach_all(ctx, &mut resources).await?;
         }
         let schema = ctx.mapping().schema();
         resources.retain(|r| matches(f, r, schema));
@@ -308,7 +237,7 @@ pub(super) async fn lookup(
 /// Collects the `attr eq value` terms reachable through `and` (and inside
 /// value paths) as (lookup key, value, caseExact).
 fn conjuncts(
-    schema: &crate::schema::ResourceSchema,
+    schema: &ResourceSchema,
     f: &Filter,
     parent: Option<&str>,
     out: &mut Vec<(String, String, bool)>,
@@ -348,7 +277,7 @@ async fn walk(
     search: Option<(&PushdownRule, &str)>,
     limit: u64,
 ) -> Result<(Vec<Value>, bool), ScimError> {
-    super::walk::walk_list(ctx, OpKind::List, None, &[], search, limit).await
+    paging::walk_list(&ctx.host, OpKind::List, None, &[], search, limit).await
 }
 
 /// Maps host items to SCIM resources; with `fetch_each`, fetches each item
@@ -356,7 +285,7 @@ async fn walk(
 async fn map_all(ctx: &Ctx<'_>, items: Vec<Value>) -> Result<Vec<Value>, ScimError> {
     let m = ctx.mapping();
     if !m.fetch_each() {
-        return items.iter().map(|i| ctx.resource_of(i)).collect();
+        return items.iter().map(|i| resource_of(ctx, i)).collect();
     }
     let ids: Vec<String> = items
         .iter()
@@ -372,7 +301,7 @@ async fn map_all(ctx: &Ctx<'_>, items: Vec<Value>) -> Result<Vec<Value>, ScimErr
         .collect::<Result<_, _>>()?;
     stream::iter(
         ids.into_iter()
-            .map(|id| async move { super::fetch_any(ctx, &id).await.map(|c| c.scim) }),
+            .map(|id| async move { fetch_any(ctx, &id).await.map(|c| c.scim) }),
     )
     .buffered(ctx.config().host.concurrency)
     .try_collect()
@@ -381,15 +310,15 @@ async fn map_all(ctx: &Ctx<'_>, items: Vec<Value>) -> Result<Vec<Value>, ScimErr
 
 /// Sorts by an attribute (RFC 7644 §3.4.2.3): missing values sort last in
 /// ascending order; strings compare case-insensitively.
-fn sort(resources: &mut [Value], by: &crate::protocol::filter::AttrPath, descending: bool) {
+fn sort(resources: &mut [Value], by: &AttrPath, descending: bool) {
     let key = |r: &Value| -> Option<Value> {
         let base = match &by.urn {
-            Some(urn) => crate::schema::get_ci(r, urn)?,
+            Some(urn) => get_ci(r, urn)?,
             None => r,
         };
-        let mut v = crate::schema::get_ci(base, &by.name)?;
+        let mut v = get_ci(base, &by.name)?;
         if let Some(sub) = &by.sub {
-            v = crate::schema::get_ci(v, sub)?;
+            v = get_ci(v, sub)?;
         }
         Some(v.clone())
     };

@@ -9,9 +9,10 @@
 use http::StatusCode;
 use serde_json::{Value, json};
 
-use super::{Ctx, walk};
+use super::ctx::Ctx;
+use super::read::id_of;
 use crate::error::{ScimError, ScimType};
-use crate::host::HostCtx;
+use crate::host::paging;
 use crate::mapping::{OpKind, Vars};
 use crate::plan::{self, Step};
 use crate::protocol::patch::MemberChanges;
@@ -76,6 +77,16 @@ pub fn ids_of(members: Option<&Value>) -> Result<Vec<String>, ScimError> {
     Ok(out)
 }
 
+/// Removes and returns a resource's `members` (any case).
+pub fn take(resource: &mut Value) -> Option<Value> {
+    let o = resource.as_object_mut()?;
+    let key = o
+        .keys()
+        .find(|k| k.eq_ignore_ascii_case("members"))
+        .cloned()?;
+    o.remove(&key)
+}
+
 /// Whether a response with this projection shows `members`.
 pub fn wanted(p: &Projection) -> bool {
     let named = |list: &[String]| {
@@ -92,8 +103,15 @@ pub async fn load(ctx: &Ctx<'_>, group: &str) -> Result<Vec<Value>, ScimError> {
         return Ok(Vec::new());
     };
     let limit = spec.max as u64;
-    let (items, complete) =
-        walk::walk_list(ctx, OpKind::MembersList, Some(group), &[], None, limit).await?;
+    let (items, complete) = paging::walk_list(
+        &ctx.host,
+        OpKind::MembersList,
+        Some(group),
+        &[],
+        None,
+        limit,
+    )
+    .await?;
     if !complete {
         return Err(ScimError::bad_request(
             ScimType::TooMany,
@@ -129,7 +147,7 @@ pub async fn attach(ctx: &Ctx<'_>, resource: &mut Value, p: &Projection) -> Resu
     if !managed(ctx) || !wanted(p) {
         return Ok(());
     }
-    let id = super::id_of(resource)?;
+    let id = id_of(resource)?;
     let members = load(ctx, &id).await?;
     if let Value::Object(o) = resource {
         o.insert("members".into(), Value::Array(members));
@@ -143,7 +161,7 @@ pub async fn attach_all(ctx: &Ctx<'_>, resources: &mut [Value]) -> Result<(), Sc
         return Ok(());
     }
     for r in resources.iter_mut().filter(|r| r.get("members").is_none()) {
-        let id = super::id_of(r)?;
+        let id = id_of(r)?;
         let members = load(ctx, &id).await?;
         if let Value::Object(o) = r {
             o.insert("members".into(), Value::Array(members));
@@ -195,13 +213,7 @@ pub async fn check_users_exist(ctx: &Ctx<'_>, ids: &[String]) -> Result<(), Scim
     let Some(users) = ctx.config().users.as_deref() else {
         return Ok(());
     };
-    let host = HostCtx {
-        state: ctx.host.state,
-        rt: ctx.host.rt,
-        mapping: users,
-        conn: ctx.host.conn,
-        deadline: ctx.host.deadline,
-    };
+    let host = ctx.host.with_mapping(users);
     for id in ids {
         let vars = Vars {
             id: Some(id),

@@ -13,16 +13,19 @@ use hyper::body::Incoming;
 use serde_json::{Value, json};
 
 use super::checks::{self, WriteKind};
+use super::ctx::{Ctx, body_of};
+use super::filter_check;
 use super::members::{self, MemberEdit};
-use super::{Ctx, body_of, id_of, resource_response};
-use crate::body::Body;
+use super::read::{fetch_current, id_of};
+use super::reply::resource_response;
+use crate::body::{Body, empty};
 use crate::error::{ScimError, ScimType};
 use crate::host::exec::{self, Known};
-use crate::host::{CallError, HostCtx};
+use crate::host::{CallError, paging};
 use crate::mapping::{OpKind, ResourceMapping, RolesSpec};
 use crate::plan::{self, Condition, Purpose, Repeat, Step, WritePlan};
 use crate::protocol::LIST_URN;
-use crate::protocol::filter::matches;
+use crate::protocol::filter::{CompValue, CompareOp, Filter, matches};
 use crate::protocol::patch::{self, PatchOptions};
 use crate::protocol::projection::project;
 use crate::protocol::query::{ListQuery, Projection};
@@ -49,15 +52,11 @@ fn users<'a>(ctx: &'a Ctx<'_>) -> Result<&'a ResourceMapping, ScimError> {
 /// A context for calls on the users mapping, within this request's deadline.
 fn users_ctx<'a>(ctx: &'a Ctx<'a>, users: &'a ResourceMapping) -> Ctx<'a> {
     Ctx {
-        host: HostCtx {
-            state: ctx.host.state,
-            rt: ctx.host.rt,
-            mapping: users,
-            conn: ctx.host.conn,
-            deadline: ctx.host.deadline,
-        },
+        host: ctx.host.with_mapping(users),
         dialect: ctx.dialect,
         collection_url: members::users_url(ctx),
+        locks: ctx.locks,
+        audit: ctx.audit,
     }
 }
 
@@ -89,7 +88,7 @@ async fn holders(ctx: &Ctx<'_>, role: &str) -> Result<Vec<Value>, ScimError> {
     let query = spec.search_query(role, Some(&ctx.host.conn.vars))?;
     let limit = ctx.config().scim.filter_scan_limit.min(spec.max) as u64;
     let (items, complete) =
-        super::walk::walk_list(&uctx, OpKind::List, None, &query, None, limit).await?;
+        paging::walk_list(&uctx.host, OpKind::List, None, &query, None, limit).await?;
     if !complete {
         return Err(ScimError::bad_request(
             ScimType::TooMany,
@@ -102,7 +101,7 @@ async fn holders(ctx: &Ctx<'_>, role: &str) -> Result<Vec<Value>, ScimError> {
     for item in items {
         let host = if users.fetch_each() {
             let id = id_of(&users.to_scim(&item)?)?;
-            super::fetch_current(&uctx, &id).await?.host
+            fetch_current(&uctx, &id).await?.host
         } else {
             item
         };
@@ -116,21 +115,6 @@ async fn holders(ctx: &Ctx<'_>, role: &str) -> Result<Vec<Value>, ScimError> {
         }
     }
     Ok(out)
-}
-
-/// `groups` of a user whose roles stand for groups (RFC 7643 §4.1.2).
-pub fn user_groups(ctx: &Ctx<'_>, spec: &RolesSpec, host: &Value) -> Vec<Value> {
-    let base = ctx.collection_url.rsplit_once('/').map_or("", |(b, _)| b);
-    spec.roles_of(host)
-        .into_iter()
-        .filter_map(|role| {
-            let name = spec.name_of_role(&role)?;
-            let encoded =
-                percent_encoding::utf8_percent_encode(&role, percent_encoding::NON_ALPHANUMERIC);
-            Some(json!({"value": role, "display": name, "type": "direct",
-                        "$ref": format!("{base}/Groups/{encoded}")}))
-        })
-        .collect()
 }
 
 async fn with_members(ctx: &Ctx<'_>, mut g: Value, p: &Projection) -> Result<Value, ScimError> {
@@ -148,7 +132,7 @@ async fn with_members(ctx: &Ctx<'_>, mut g: Value, p: &Projection) -> Result<Val
 /// sidecar; members read only when shown or filtered on.
 pub async fn list(ctx: &Ctx<'_>, q: ListQuery) -> Result<Value, ScimError> {
     if let Some(f) = &q.filter {
-        super::filter_check::check(ctx.mapping(), f)?;
+        filter_check::check(ctx.mapping(), f)?;
     }
     let spec = spec(ctx)?;
     let mut candidates: Vec<Value> = spec
@@ -206,8 +190,7 @@ pub async fn list(ctx: &Ctx<'_>, q: ListQuery) -> Result<Value, ScimError> {
 }
 
 /// The name of a `displayName eq "…"` term reachable through `and`.
-fn display_name_term(f: &crate::protocol::filter::Filter) -> Option<String> {
-    use crate::protocol::filter::{CompValue, CompareOp, Filter};
+fn display_name_term(f: &Filter) -> Option<String> {
     match f {
         Filter::And(a, b) => display_name_term(a).or_else(|| display_name_term(b)),
         Filter::Compare {
@@ -230,13 +213,7 @@ pub async fn get(ctx: &Ctx<'_>, id: &str, p: &Projection) -> Result<Response<Bod
 fn parse_body(ctx: &Ctx<'_>, json: Value) -> Result<(String, String, Vec<String>), ScimError> {
     let m = ctx.mapping();
     let mut wanted = normalise_resource(json, m.core_schema(), ctx.dialect)?;
-    let list = wanted.as_object_mut().and_then(|o| {
-        let k = o
-            .keys()
-            .find(|k| k.eq_ignore_ascii_case("members"))
-            .cloned()?;
-        o.remove(&k)
-    });
+    let list = members::take(&mut wanted);
     checks::unmapped(ctx, &wanted)?;
     checks::required(m.schema(), &wanted)?;
     let name = get_ci(&wanted, "displayName")
@@ -268,7 +245,7 @@ pub async fn create(ctx: &Ctx<'_>, req: Request<Incoming>) -> Result<Response<Bo
         o.insert("members".into(), Value::Array(list.collect()));
     }
     let event = ProvisioningEvent::created(ctx.host.conn, ctx.mapping().core_schema(), &g);
-    ctx.state().audit.record(event);
+    ctx.audit.record(event);
     Ok(resource_response(ctx, StatusCode::CREATED, g, &p, true))
 }
 
@@ -290,9 +267,7 @@ pub async fn replace(
     let add: Vec<String> = all.iter().filter(|i| !have.contains(i)).cloned().collect();
     let remove: Vec<String> = have.iter().filter(|i| !all.contains(i)).cloned().collect();
     grant(ctx, id, &add, &remove).await?;
-    ctx.state()
-        .audit
-        .record_members(ctx.host.conn, id, &add, &remove);
+    ctx.audit.record_members(ctx.host.conn, id, &add, &remove);
     let mut g = current;
     if let Value::Object(o) = &mut g {
         let users = members::users_url(ctx);
@@ -343,11 +318,9 @@ pub async fn patch(
         }
     };
     grant(ctx, id, &add, &remove).await?;
-    ctx.state()
-        .audit
-        .record_members(ctx.host.conn, id, &add, &remove);
+    ctx.audit.record_members(ctx.host.conn, id, &add, &remove);
     if p.attributes.is_empty() && p.excluded.is_empty() {
-        let mut resp = Response::new(crate::body::empty());
+        let mut resp = Response::new(empty());
         *resp.status_mut() = StatusCode::NO_CONTENT;
         return Ok(resp);
     }
@@ -363,8 +336,8 @@ pub async fn delete(ctx: &Ctx<'_>, id: &str) -> Result<Response<Body>, ScimError
     grant(ctx, id, &[], &have).await?;
     tracing::info!(op = "delete", members = have.len(), "role group deleted");
     let event = ProvisioningEvent::deleted(ctx.host.conn, ctx.mapping().core_schema(), id, true);
-    ctx.state().audit.record(event);
-    let mut resp = Response::new(crate::body::empty());
+    ctx.audit.record(event);
+    let mut resp = Response::new(empty());
     *resp.status_mut() = StatusCode::NO_CONTENT;
     Ok(resp)
 }
@@ -412,7 +385,7 @@ async fn set_role(
     let users = uctx.mapping();
     let _held = uctx.lock(vec![uctx.lock_key(user)]).await?;
     for _ in 0..MAX_ATTEMPTS {
-        let current = match super::fetch_current(uctx, user).await {
+        let current = match fetch_current(uctx, user).await {
             Err(e) if e.status == StatusCode::NOT_FOUND && present => {
                 return Err(ScimError::bad_request(
                     ScimType::InvalidValue,

@@ -13,15 +13,20 @@ use hyper::body::Incoming;
 use serde_json::Value;
 
 use super::checks::{self, WriteKind};
+use super::ctx::{Ctx, body_of};
 use super::members::{self, MemberEdit};
-use super::{Ctx, Current, body_of, check_if_match, fetch, fetch_current, resource_response};
-use crate::body::Body;
+use super::read::{Current, fetch, fetch_current, resource_of};
+use super::reply::{check_if_match, resource_response};
+use super::unique::{check_renames, claim_keys};
+use crate::body::{Body, empty};
 use crate::error::ScimError;
 use crate::host::CallError;
 use crate::host::exec::{self, Known};
+use crate::mapping::OpKind;
 use crate::plan::{self, WritePlan};
 use crate::protocol::patch::{self, PatchOptions};
 use crate::scim::input::normalise_resource;
+use crate::scim::response::error_response;
 use crate::telemetry::ProvisioningEvent;
 
 /// Attempts of one write when the app reports a concurrent change.
@@ -58,7 +63,7 @@ impl Change {
             let mut wanted = normalise_resource(json, m.core_schema(), ctx.dialect)?;
             // RFC 7644 §3.5.1: a replacement without `members` empties the group.
             let edit = match members::managed(ctx) {
-                true => MemberEdit::Replace(members::ids_of(take_members(&mut wanted).as_ref())?),
+                true => MemberEdit::Replace(members::ids_of(members::take(&mut wanted).as_ref())?),
                 false => MemberEdit::None,
             };
             checks::unmapped(ctx, &wanted)?;
@@ -126,16 +131,6 @@ pub async fn replace(
     ))
 }
 
-/// Removes and returns a resource's `members` (any case).
-fn take_members(resource: &mut Value) -> Option<Value> {
-    let o = resource.as_object_mut()?;
-    let key = o
-        .keys()
-        .find(|k| k.eq_ignore_ascii_case("members"))
-        .cloned()?;
-    o.remove(&key)
-}
-
 /// `PATCH /Users/{id}`: the operations are applied to the current SCIM
 /// resource, then only the difference goes to the app.
 pub async fn patch(
@@ -151,7 +146,7 @@ pub async fn patch(
         // RFC 7644 §3.5.2 allows 204: a group's member list is not read
         // back after every membership change unless the IdP asks for it.
         if !explicit {
-            let mut resp = Response::new(crate::body::empty());
+            let mut resp = Response::new(empty());
             *resp.status_mut() = StatusCode::NO_CONTENT;
             return Ok(resp);
         }
@@ -226,13 +221,13 @@ async fn write(
         }
         // A rename claims its new unique values as a create does, so two
         // writers cannot take the same login at once in this sidecar.
-        let before_keys = super::create::claim_keys(ctx.mapping(), &current.scim);
-        let claims: Vec<String> = super::create::claim_keys(ctx.mapping(), &after)
+        let before_keys = claim_keys(ctx.mapping(), &current.scim);
+        let claims: Vec<String> = claim_keys(ctx.mapping(), &after)
             .into_iter()
             .filter(|k| !before_keys.contains(k))
             .collect();
         let _claimed = ctx.lock(claims).await?;
-        super::create::check_renames(ctx, id, &current.scim, &after).await?;
+        check_renames(ctx, id, &current.scim, &after).await?;
         tracing::debug!(%plan, attempt, "write plan");
         match exec::run(&ctx.host, &plan, known(id, &current, ctx), &after).await {
             Ok(known) => {
@@ -247,8 +242,7 @@ async fn write(
                     false => read_back(ctx, id, known).await?,
                 };
                 let (conn, schema) = (ctx.host.conn, ctx.mapping().core_schema());
-                ctx.state()
-                    .audit
+                ctx.audit
                     .record_write(conn, schema, id, &current.scim, &done, &plan);
                 if !only_members {
                     checks::applied_active(&after, &done)?;
@@ -289,7 +283,7 @@ fn known(id: &str, current: &Current, ctx: &Ctx<'_>) -> Known {
 async fn read_back(ctx: &Ctx<'_>, id: &str, known: Known) -> Result<Value, ScimError> {
     // The last call answered with the whole record (`returns = "resource"`).
     if let (true, Some(item)) = (known.whole, &known.item) {
-        return ctx.resource_of(item);
+        return resource_of(ctx, item);
     }
     match fetch(ctx, id).await {
         Ok(r) => Ok(r),
@@ -318,8 +312,7 @@ pub async fn delete(
     // A protected account must be read to be recognised (and refused).
     let needs_current = headers.contains_key(http::header::IF_MATCH)
         || m.protects()
-        || m.op(crate::mapping::OpKind::Delete)
-            .is_none_or(|o| o.uses_version());
+        || m.op(OpKind::Delete).is_none_or(|o| o.uses_version());
     let current = match needs_current {
         true => Some(fetch_current(ctx, id).await?),
         false => None,
@@ -343,10 +336,10 @@ pub async fn delete(
         .await
         .map_err(|s| s.into_scim_error())?;
     tracing::info!(op = "delete", "resource deleted");
-    let removed = m.op(crate::mapping::OpKind::Delete).is_some();
+    let removed = m.op(OpKind::Delete).is_some();
     let event = ProvisioningEvent::deleted(ctx.host.conn, m.core_schema(), id, removed);
-    ctx.state().audit.record(event);
-    let mut resp = Response::new(crate::body::empty());
+    ctx.audit.record(event);
+    let mut resp = Response::new(empty());
     *resp.status_mut() = StatusCode::NO_CONTENT;
     Ok(resp)
 }
@@ -359,7 +352,7 @@ fn refused_delete() -> Response<Body> {
         None,
         "this app does not support deleting resources; deactivate them with active=false",
     );
-    let mut resp = crate::scim::response::error_response(&e);
+    let mut resp = error_response(&e);
     resp.headers_mut().insert(
         http::header::ALLOW,
         http::HeaderValue::from_static("GET, HEAD, PUT, PATCH"),

@@ -5,10 +5,9 @@
 //! them work from the start instead of after the first event.
 
 use super::{
-    DropReason, LimitLabels, Metrics, ReasonLabel, ResultLabel, TokenLabels, WebhookDropLabels,
-    WebhookResultLabels,
+    AUTH_FAILURE_REASONS, DropReason, LimitLabels, Metrics, ReasonLabel, ResultLabel,
+    TOKEN_SCHEMES, TokenLabels, WebhookDropLabels, WebhookResultLabels,
 };
-use crate::auth::Scheme;
 use crate::config::Config;
 use prometheus_client::encoding::{EncodeMetric, MetricEncoder};
 use prometheus_client::metrics::MetricType;
@@ -33,7 +32,7 @@ impl Metrics {
     /// (auth failure reasons, reload results, limits that are not per
     /// connection).
     pub(super) fn describe_fixed(&self) {
-        for reason in ["missing", "malformed", "invalid"] {
+        for reason in AUTH_FAILURE_REASONS {
             drop(
                 self.scim_auth_failures
                     .get_or_create(&ReasonLabel { reason }),
@@ -57,11 +56,11 @@ impl Metrics {
     pub fn describe_config(&self, config: &Config) {
         for c in &config.connections {
             for token in 0..c.token_hashes.len() {
-                for scheme in [Scheme::Bearer, Scheme::Bare] {
+                for scheme in TOKEN_SCHEMES {
                     drop(self.scim_token_uses.get_or_create(&TokenLabels {
                         connection: c.id.clone(),
                         token: u32::try_from(token).unwrap_or(u32::MAX),
-                        scheme: scheme.label(),
+                        scheme,
                     }));
                 }
             }

@@ -8,58 +8,40 @@
 
 use super::sign::{DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, signature};
 use super::{Envelope, dropped};
+use crate::body::full;
+use crate::client::{self, HttpClient, PoolError, Settings};
 use crate::config::WebhookConfig;
+use crate::schema::datetime::parse_http_date;
 use crate::telemetry::metrics::{DropReason, Metrics};
-use bytes::Bytes;
 use http::header::{CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
 use http::{Request, StatusCode};
-use http_body_util::{BodyExt, Full, Limited};
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
+use http_body_util::{BodyExt, Limited};
 use prometheus_client::metrics::gauge::Gauge;
+use rustls::crypto::CryptoProvider;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
-/// The HTTP(S) client shared by every receiver.
-pub(super) type Client =
-    hyper_util::client::legacy::Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
-
 /// Largest receiver answer read (and discarded) so the connection can be
 /// reused.
 const MAX_ANSWER: usize = 64 * 1024;
 
-/// A client for `https://` (TLS 1.2 and 1.3, the system's CA roots) and
-/// `http://` URLs.
-pub(super) fn client(provider: Arc<rustls::crypto::CryptoProvider>) -> Client {
-    let mut http = HttpConnector::new();
-    http.enforce_http(false);
-    http.set_nodelay(true);
-    http.set_connect_timeout(Some(Duration::from_secs(10)));
-    let mut roots = rustls::RootCertStore::empty();
-    let found = rustls_native_certs::load_native_certs();
-    let (added, _) = roots.add_parsable_certificates(found.certs);
-    if added == 0 {
+/// The client shared by every receiver: the crate's client stack for
+/// `https://` (TLS 1.2 and 1.3, the system's CA roots) and `http://`
+/// URLs, with a 10 s connect deadline and two idle connections per
+/// receiver kept for a minute.
+pub(super) fn client(provider: Arc<CryptoProvider>) -> HttpClient {
+    let roots = client::system_roots();
+    if roots.is_empty() {
         tracing::warn!("no system CA certificates found; https webhooks will fail");
     }
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-        .expect("the crypto provider (ring) supports TLS 1.2 and 1.3")
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_tls_config(tls)
-        .https_or_http()
-        .enable_http1()
-        .wrap_connector(http);
-    hyper_util::client::legacy::Client::builder(TokioExecutor::new())
-        .pool_idle_timeout(Duration::from_secs(60))
-        .pool_max_idle_per_host(2)
-        .pool_timer(TokioTimer::new())
-        .timer(TokioTimer::new())
-        .build(https)
+    HttpClient::new(Settings {
+        tls: Arc::new(client::tls_config(roots, provider)),
+        connect_timeout: Duration::from_secs(10),
+        idle_timeout: Duration::from_secs(60),
+        max_idle: 2,
+    })
 }
 
 /// A receiver's delivery task, before it is spawned.
@@ -68,7 +50,7 @@ pub(super) struct Worker {
     pub(super) rx: mpsc::Receiver<Arc<Envelope>>,
     pub(super) depth: Gauge,
     pub(super) metrics: Arc<Metrics>,
-    pub(super) client: Client,
+    pub(super) client: HttpClient,
     pub(super) closing: watch::Receiver<Option<Instant>>,
 }
 
@@ -183,7 +165,7 @@ impl Worker {
                 SIGNATURE_HEADER,
                 signature(self.config.secret.expose(), now, &env.body),
             )
-            .body(Full::new(env.body.clone()))
+            .body(full(env.body.clone()))
             .map_err(|e| Failed {
                 retry: false,
                 retry_after: None,
@@ -226,7 +208,7 @@ fn retry_after(value: &str) -> Option<Duration> {
     if let Ok(secs) = value.trim().parse::<u64>() {
         return Some(Duration::from_secs(secs));
     }
-    let at = crate::schema::datetime::parse_http_date(value)?;
+    let at = parse_http_date(value)?;
     let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_secs();
     Some(Duration::from_secs(
         u64::try_from(at).ok()?.saturating_sub(now),
@@ -268,29 +250,26 @@ fn backoff(cfg: &WebhookConfig, attempt: u32) -> Duration {
     base / 2 + base.mul_f64(jitter / 2.0)
 }
 
-/// A short cause chain (no URL in it: hyper's client errors name causes,
-/// not addresses).
-fn describe(e: &hyper_util::client::legacy::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
+/// A short cause chain without the receiver's address (its URL may carry
+/// credentials).
+fn describe(e: &PoolError) -> String {
+    match e {
+        PoolError::Connect(_, why) => format!("connecting failed: {why}"),
+        e => e.describe(),
     }
-    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::webhooks::Secret;
 
     #[test]
     fn backoff_doubles_within_jitter_and_caps() {
         let cfg = WebhookConfig {
             name: "t".into(),
             url: "http://127.0.0.1:9/".parse().unwrap(),
-            secret: crate::config::webhooks::Secret::new("0123456789abcdef"),
+            secret: Secret::new("0123456789abcdef"),
             events: vec!["*".into()],
             timeout: Duration::from_secs(1),
             max_attempts: 5,

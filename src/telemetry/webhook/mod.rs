@@ -10,12 +10,13 @@
 mod deliver;
 pub mod sign;
 
-use super::audit::ProvisioningEvent;
+use super::event::ProvisioningEvent;
 use super::metrics::{DropReason, Metrics};
+use crate::client::HttpClient;
 use crate::config::WebhookConfig;
 use arc_swap::ArcSwap;
 use bytes::Bytes;
-use deliver::{Client, Worker};
+use deliver::Worker;
 use prometheus_client::metrics::gauge::Gauge;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -46,7 +47,7 @@ pub struct Webhooks {
     metrics: Arc<Metrics>,
     crypto: Arc<rustls::crypto::CryptoProvider>,
     /// The HTTPS client, made with the first receiver.
-    client: Mutex<Option<Client>>,
+    client: Mutex<Option<HttpClient>>,
     closing: watch::Sender<Option<Instant>>,
     /// Workers made before [`Webhooks::start`].
     idle: Mutex<Vec<Worker>>,
@@ -115,7 +116,7 @@ impl Webhooks {
         self.queues.store(Arc::new(queues));
     }
 
-    fn client(&self) -> Client {
+    fn client(&self) -> HttpClient {
         lock(&self.client)
             .get_or_insert_with(|| deliver::client(self.crypto.clone()))
             .clone()

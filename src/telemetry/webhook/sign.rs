@@ -4,6 +4,7 @@
 //! per attempt, so a receiver can refuse stale or replayed deliveries
 //! (docs/observability.md suggests five minutes of tolerance).
 
+use crate::hex;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
@@ -18,7 +19,7 @@ pub const DELIVERY_HEADER: &str = "x-scim-sidecar-delivery";
 pub fn signature(secret: &[u8], timestamp: u64, body: &[u8]) -> String {
     format!(
         "t={timestamp},v1={}",
-        crate::hex::encode(&mac(secret, timestamp, body))
+        hex::encode(&mac(secret, timestamp, body))
     )
 }
 
