@@ -20,6 +20,7 @@ mod app_calls;
 mod apps;
 mod architecture;
 mod binary;
+mod draft;
 mod front_door;
 mod fuzz_props;
 mod idp;
