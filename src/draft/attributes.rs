@@ -9,35 +9,11 @@
 use super::compound::{addresses, manager, multi_valued};
 use super::model::{Entry, Tv};
 use super::names;
+pub use super::rule::{Bodies, Found};
+use super::rule::{Rule, writability};
 use super::schema::{self, Field, Kind};
 use super::spec::Spec;
 use super::state::{active, password};
-
-/// The request and answer bodies of one resource's operations, relative
-/// to their envelopes.
-pub struct Bodies<'a> {
-    /// The record as `get` returns it.
-    pub record: Vec<Field<'a>>,
-    /// The create body's fields, when the document describes it.
-    pub create: Option<Vec<Field<'a>>>,
-    /// The update body's fields, when the document describes it.
-    pub update: Option<Vec<Field<'a>>>,
-}
-
-/// The rules drafted for one resource.
-#[derive(Default)]
-pub struct Found {
-    pub entries: Vec<Entry>,
-    pub notes: Vec<String>,
-    /// The host path of the SCIM id.
-    pub id: Vec<String>,
-    /// Host paths of the attributes a lookup may need.
-    pub user_name: Option<Vec<String>>,
-    pub email: Option<Vec<String>>,
-    pub external_id: Option<Vec<String>>,
-    /// The account-state field, when there is one.
-    pub active: Option<Vec<String>>,
-}
 
 pub(super) fn is_scalar(k: Kind) -> bool {
     matches!(
@@ -392,37 +368,6 @@ fn best<'a, 'f>(b: &'f Bodies<'a>, attr: &str, used: &[Vec<String>]) -> Option<&
     scored.first().map(|(_, _, f)| *f)
 }
 
-/// A rule being built.
-pub(super) struct Rule {
-    pairs: Vec<(String, Tv)>,
-    pub(super) comment: String,
-}
-
-impl Rule {
-    pub(super) fn path(f: &Field<'_>) -> Self {
-        let mut comment = format!("field `{}`", f.path.join("."));
-        if !f.format.is_empty() {
-            comment.push_str(&format!(", format {}", f.format));
-        }
-        Self {
-            pairs: vec![("path".into(), Tv::s(f.json_path()))],
-            comment,
-        }
-    }
-
-    pub(super) fn add(&mut self, key: &str, v: Tv) {
-        self.pairs.push((key.into(), v));
-    }
-
-    pub(super) fn entry(self, key: &str) -> Entry {
-        let value = match self.pairs.as_slice() {
-            [(k, v)] if k == "path" => v.clone(),
-            _ => Tv::Table(self.pairs),
-        };
-        Entry::new(key, value, self.comment)
-    }
-}
-
 /// Whether `f`'s type suits `attr`; adds the transform a timestamp needs.
 fn type_fits(attr: &str, f: &Field<'_>, rule: &mut Rule) -> bool {
     match attr {
@@ -450,32 +395,6 @@ fn type_fits(attr: &str, f: &Field<'_>, rule: &mut Rule) -> bool {
             matches!(f.kind, Kind::String | Kind::Unknown | Kind::Integer)
         }
         _ => f.kind != Kind::Boolean,
-    }
-}
-
-/// Adds `mutability = "readOnly"` where the app does not take the field.
-pub(super) fn writability(b: &Bodies<'_>, f: &Field<'_>, attr: &str, rule: &mut Rule) {
-    if attr.starts_with("meta.") {
-        return;
-    }
-    let in_body = |fields: &Option<Vec<Field<'_>>>| {
-        fields
-            .as_ref()
-            .map(|fs| fs.iter().any(|x| x.path == f.path))
-    };
-    let why = if f.read_only {
-        Some("readOnly in the document")
-    } else {
-        match (in_body(&b.create), in_body(&b.update)) {
-            (Some(false), Some(false)) => Some("in neither the create nor the update body"),
-            (Some(false), None) => Some("not in the create body"),
-            (None, Some(false)) if b.create.is_none() => Some("not in the update body"),
-            _ => None,
-        }
-    };
-    if let Some(why) = why {
-        rule.add("mutability", Tv::s("readOnly"));
-        rule.comment.push_str(&format!("; {why}"));
     }
 }
 

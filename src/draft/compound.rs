@@ -3,9 +3,9 @@
 //! to SCIM's), a postal address kept as separate fields, and the
 //! enterprise manager as an object or a bare string.
 
-use super::attributes::{Bodies, Found, Rule, writability};
 use super::model::Tv;
 use super::names;
+use super::rule::{Bodies, Found, Rule, writability};
 use super::schema::{self, Field, Kind};
 use super::spec::Spec;
 use serde_json::Value;

@@ -7,7 +7,6 @@
 //! rather than drafted half.
 
 use super::attributes;
-use super::build::{self, Ctx};
 use super::errors;
 use super::model::{Entry, Members, Op, Resource, Tv};
 use super::ops::{Method, Operation};
@@ -15,6 +14,7 @@ use super::paging;
 use super::resources::{self, Family};
 use super::schema::{self, Kind};
 use super::search::{self, Target};
+use super::shapes::{self, Ctx};
 use super::tables;
 
 const MEMBER_WORDS: &[&str] = &["members", "users", "memberships", "member", "user"];
@@ -94,7 +94,7 @@ pub fn groups<'a>(
             .map(|o| ("replace", o))
     });
     let delete = item(Method::Delete);
-    let shapes = build::shapes(
+    let shapes = shapes::shapes(
         spec,
         Some(get),
         Some(list),

@@ -3,9 +3,9 @@
 //! value map (values that are neither read as no value), and a write-only
 //! `password`, generated when the create requires one.
 
-use super::attributes::{Bodies, Found, Rule, writability};
 use super::model::Tv;
 use super::names::{ACTIVE_FALSE, ACTIVE_TRUE, STATE_ACTIVE, STATE_FIELDS, STATE_INACTIVE};
+use super::rule::{Bodies, Found, Rule, writability};
 use super::schema::{self, Kind};
 use serde_json::Value;
 

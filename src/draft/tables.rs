@@ -5,12 +5,12 @@
 //! `returns = "resource"`, and whether a PUT is an update or a replace.
 
 use super::attributes;
-use super::build::{Ctx, Shapes};
 use super::model::{Entry, Op, Tv};
 use super::ops::{In, Method, Operation};
 use super::paging;
 use super::resources;
 use super::schema;
+use super::shapes::{Ctx, Shapes};
 use super::spec::Spec;
 use super::text;
 

@@ -5,7 +5,6 @@
 
 use super::actions;
 use super::attributes;
-use super::build::{Ctx, shapes};
 use super::errors;
 use super::model::{Entry, Resource, Tv};
 use super::ops::{In, Method, Operation};
@@ -13,6 +12,7 @@ use super::paging;
 use super::resources::{self, Family};
 use super::schema;
 use super::search::{self, ByKey, Target};
+use super::shapes::{Ctx, shapes};
 use super::tables::{create_keys, item_key, op, put_kind, required_query, returns, version_header};
 use super::text;
 
