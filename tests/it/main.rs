@@ -2,7 +2,8 @@
 //! per test file is most of what a fresh `cargo test` saves), in modules
 //! grouped by area; the in-test apps and the lifecycle table of (app,
 //! IdP) cases have theirs. Every test starts the real server in-process
-//! on 127.0.0.1 port 0 ([`support`]) or runs the real binary.
+//! on 127.0.0.1 port 0 ([`support`]) or runs the real binary, except
+//! [`architecture`], which reads `src/` and docs/architecture.md as text.
 //!
 //! The tests run in parallel threads of this one process, so none relies
 //! on process-wide state: logs are captured per thread
@@ -17,7 +18,9 @@ mod support;
 
 mod app_calls;
 mod apps;
+mod architecture;
 mod binary;
+mod draft;
 mod front_door;
 mod fuzz_props;
 mod idp;

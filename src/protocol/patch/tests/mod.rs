@@ -2,6 +2,7 @@
 //! the RFC rules and examples here, the Okta/Entra shapes and properties in `idp`.
 
 mod idp;
+mod undo;
 
 use serde_json::{Value, json};
 
