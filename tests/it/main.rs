@@ -22,5 +22,6 @@ mod front_door;
 mod fuzz_props;
 mod idp;
 mod lifecycle;
+mod replicas;
 mod serving;
 mod telemetry;
