@@ -118,11 +118,16 @@ async fn open_when_raced(
         r.proxy
             .seen()
             .iter()
-            .filter(|s| s.method == "GET" && s.query.get("login").is_some_and(|l| l == lookup_query))
+            .filter(|s| {
+                s.method == "GET" && s.query.get("login").is_some_and(|l| l == lookup_query)
+            })
             .count()
     };
     match race {
-        Race::Unordered => r.until("every replica checked the value", |r| looked(r) >= lookups).await,
+        Race::Unordered => {
+            r.until("every replica checked the value", |r| looked(r) >= lookups)
+                .await
+        }
         Race::Ordered => {
             r.until("the first write waits at the app", |r| {
                 looked(r) == 1 && *r.proxy.arrivals().borrow() > r.proxy.seen().len()
@@ -131,7 +136,10 @@ async fn open_when_raced(
             let end = tokio::time::Instant::now() + super::harness::PATIENCE;
             for i in 0..lookups {
                 while r.in_flight(i).await == 0 {
-                    assert!(tokio::time::Instant::now() < end, "replica {i} never got its request");
+                    assert!(
+                        tokio::time::Instant::now() < end,
+                        "replica {i} never got its request"
+                    );
                     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
                 }
             }
@@ -166,8 +174,12 @@ pub async fn rename_race(r: &Replicas, race: Race) -> (Vec<u16>, usize) {
     ];
     let (open, gate) = watch::channel(false);
     for id in &ids {
-        r.proxy
-            .fail("PATCH", &format!("/api/users/{id}$"), 1, Fault::gated(gate.clone()));
+        r.proxy.fail(
+            "PATCH",
+            &format!("/api/users/{id}$"),
+            1,
+            Fault::gated(gate.clone()),
+        );
     }
     let body = patch(json!([{"op": "replace", "path": "userName", "value": login}]));
     let renames = join_all(ids.iter().enumerate().map(|(i, id)| {
@@ -212,14 +224,21 @@ pub async fn killed_mid_write(r: &mut Replicas) -> (String, Answer, Value) {
     let id = r.user_id("ada.lovelace@example.com");
     let path = format!("/scim/v2/Users/{id}");
     let (open, gate) = watch::channel(false);
-    r.proxy.fail("PATCH", &format!("/api/users/{id}$"), 1, Fault::gated(gate));
+    r.proxy
+        .fail("PATCH", &format!("/api/users/{id}$"), 1, Fault::gated(gate));
     let body = patch(json!([{"op": "replace", "path": "title", "value": "Survivor"}]));
     let url = r.bins[0].url(&path);
     let first = {
         let body = body.clone();
         tokio::spawn(async move {
-            super::harness::send(&url, "PATCH", Some(&body), Some(crate::support::EXAMPLE_TOKEN), &[])
-                .await
+            super::harness::send(
+                &url,
+                "PATCH",
+                Some(&body),
+                Some(crate::support::EXAMPLE_TOKEN),
+                &[],
+            )
+            .await
         })
     };
     // Its read was answered and one more call (the write) has arrived.
@@ -245,7 +264,12 @@ pub async fn killed_mid_write(r: &mut Replicas) -> (String, Answer, Value) {
 pub async fn reads(r: &Replicas, n: usize) -> Vec<u16> {
     let mut got = Vec::new();
     for _ in 0..n {
-        got.push(r.idp("GET", "/scim/v2/Users?count=1", None).await.status.as_u16());
+        got.push(
+            r.idp("GET", "/scim/v2/Users?count=1", None)
+                .await
+                .status
+                .as_u16(),
+        );
     }
     got
 }
@@ -269,7 +293,9 @@ pub fn with_rate_limit(burst: u32) -> impl FnOnce(String) -> String {
     move |t| {
         t.replacen(
             "idp = \"okta\"",
-            &format!("idp = \"okta\"\nrate_limit = {{ requests_per_second = 0.001, burst = {burst} }}"),
+            &format!(
+                "idp = \"okta\"\nrate_limit = {{ requests_per_second = 0.001, burst = {burst} }}"
+            ),
             1,
         )
     }

@@ -99,7 +99,11 @@ impl Replicas {
         self.app
             .users()
             .into_iter()
-            .filter(|u| u["login"].as_str().is_some_and(|l| l.eq_ignore_ascii_case(login)))
+            .filter(|u| {
+                u["login"]
+                    .as_str()
+                    .is_some_and(|l| l.eq_ignore_ascii_case(login))
+            })
             .collect()
     }
 
@@ -116,14 +120,18 @@ impl Replicas {
     pub async fn until(&self, what: &str, mut cond: impl FnMut(&Self) -> bool) {
         let end = tokio::time::Instant::now() + PATIENCE;
         while !cond(self) {
-            assert!(tokio::time::Instant::now() < end, "not within {PATIENCE:?}: {what}");
+            assert!(
+                tokio::time::Instant::now() < end,
+                "not within {PATIENCE:?}: {what}"
+            );
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
 
     /// The SCIM requests in flight on replica `i` (its admin `/metrics`).
     pub async fn in_flight(&self, i: usize) -> u64 {
-        self.metric(i, "scim_sidecar_in_flight_requests{route=\"scim\"}").await
+        self.metric(i, "scim_sidecar_in_flight_requests{route=\"scim\"}")
+            .await
     }
 
     /// The value of one series of replica `i`'s admin `/metrics`, 0 when
@@ -135,7 +143,10 @@ impl Replicas {
         };
         let text = a.body.as_str().unwrap_or_default().to_owned();
         text.lines()
-            .find(|l| l.strip_prefix(series).is_some_and(|rest| rest.starts_with(' ')))
+            .find(|l| {
+                l.strip_prefix(series)
+                    .is_some_and(|rest| rest.starts_with(' '))
+            })
             .and_then(|l| l.rsplit(' ').next())
             .and_then(|v| v.parse::<f64>().ok())
             .map_or(0, |v| v as u64)

@@ -12,11 +12,18 @@ const REPLICAS: usize = 3;
 async fn concurrent_patch_adds_are_all_kept_through_the_apps_version() {
     let r = Replicas::start(REPLICAS, "").await;
     let adds = cases::patch_adds(&r, 18).await;
-    assert!(adds.statuses.iter().all(|s| *s == 200), "{:?}", adds.statuses);
+    assert!(
+        adds.statuses.iter().all(|s| *s == 200),
+        "{:?}",
+        adds.statuses
+    );
     assert_eq!(adds.kept, 18, "an add was lost");
     // Across processes only the app's version orders the writers: stale
     // writes were refused and re-applied.
-    assert!(adds.stale > 0, "the replicas never raced; the test proves nothing");
+    assert!(
+        adds.stale > 0,
+        "the replicas never raced; the test proves nothing"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -24,7 +31,11 @@ async fn of_n_if_match_writers_exactly_one_wins() {
     let r = Replicas::start(REPLICAS, "").await;
     let (statuses, won, held) = cases::if_match_writers(&r, 9).await;
     assert_eq!(won.len(), 1, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|s| **s == 412).count(), 8, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 412).count(),
+        8,
+        "{statuses:?}"
+    );
     assert_eq!(held, won[0]);
 }
 
@@ -33,8 +44,16 @@ async fn concurrent_creates_make_one_account_when_the_app_enforces_uniqueness() 
     let r = Replicas::start(REPLICAS, "").await;
     let (statuses, accounts) = cases::create_race(&r, Race::Unordered).await;
     assert_eq!(accounts, 1, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 2, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        2,
+        "{statuses:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -68,7 +87,10 @@ async fn a_rename_race_is_decided_by_the_apps_uniqueness_or_not_at_all() {
 async fn a_membership_storm_over_replicas_loses_nothing() {
     let r = Replicas::start(REPLICAS, "").await;
     let (statuses, exact) = cases::membership_storm(&r, 12, 6).await;
-    assert!(statuses.iter().all(|s| *s == 204 || *s == 200), "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| *s == 204 || *s == 200),
+        "{statuses:?}"
+    );
     assert!(exact, "the group does not hold exactly the added members");
 }
 

@@ -11,6 +11,7 @@
 pub mod app;
 pub mod faults;
 pub mod record;
+pub mod redis;
 pub mod strict;
 
 use bytes::Bytes;
