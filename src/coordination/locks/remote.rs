@@ -79,6 +79,10 @@ impl Hold {
     /// extends it): `Lost` when another holder may have taken it since.
     pub(super) async fn confirm(&self) -> Result<(), LockError> {
         if self.lost.load(Ordering::Acquire) {
+            tracing::warn!(
+                fence = self.fence,
+                "shared write lock expired before the write"
+            );
             return Err(LockError::Lost);
         }
         match self.shared.renew(&self.key, &self.owner).await {
