@@ -18,7 +18,7 @@ const REPLICAS: usize = 3;
 
 fn coordination(redis: &RedisServer, more: &str) -> String {
     format!(
-        "[coordination]\nredis = \"{}\"\nlock_ttl = \"1s\"\n{more}\n",
+        "[coordination]\nredis = \"{}\"\nlock_ttl = \"3s\"\n{more}\n",
         redis.url()
     )
 }
