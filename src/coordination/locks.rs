@@ -1,6 +1,7 @@
-//! Per-resource write serialisation: a keyed async lock, so two IdP workers writing the same user one after the
-//! other each read the state the other left (a PATCH that adds a phone
-//! number is applied to the list that already has the previous one).
+//! Per-resource write serialisation: a keyed async lock, so two IdP
+//! workers writing the same user one after the other each read the state
+//! the other left (a PATCH that adds a phone number is applied to the
+//! list that already has the previous one).
 //! Keys are resource ids (`u:17`) or, for creates, the unique value being
 //! claimed (`c:username:ada@example.com`). The table holds only keys in
 //! use, is bounded, and a wait is bounded by the request's deadline.
@@ -18,8 +19,7 @@
 //! While the store is unavailable a write either fails (`LockError::
 //! Unavailable`, answered 503 with `Retry-After`) or, with
 //! `on_unavailable = "local"`, goes on under this process's lock alone:
-//! the guard says it was degraded, a warning is logged and the counter
-//! handed in is incremented.
+//! a warning is logged and the counter handed in is incremented.
 
 mod local;
 mod remote;
