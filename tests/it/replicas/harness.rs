@@ -24,6 +24,8 @@ pub struct Replicas {
     pub app: DemoApp,
     pub proxy: FaultProxy,
     next: AtomicUsize,
+    /// Released last, after the processes ended (fields drop in order).
+    _apart: tokio::sync::MutexGuard<'static, ()>,
 }
 
 /// An answer, or the transport error that replaced it.
@@ -44,6 +46,8 @@ impl Replicas {
 
     /// Like [`Self::start`], with the config text edited by `edit`.
     pub async fn start_edited(n: usize, edit: impl FnOnce(String) -> String) -> Self {
+        // Never beside the tests that time answers (see `support::apart`).
+        let apart = support::apart().await;
         let (app, addr) = support::app::App::example(APP_KEY).serve_example().await;
         let proxy = FaultProxy::start(addr).await;
         let text = example_text(proxy.addr, edit);
@@ -56,6 +60,7 @@ impl Replicas {
             app,
             proxy,
             next: AtomicUsize::new(0),
+            _apart: apart,
         }
     }
 

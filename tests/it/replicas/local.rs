@@ -75,6 +75,7 @@ async fn a_rename_race_is_decided_by_the_apps_uniqueness_or_not_at_all() {
     let mut sorted = statuses.clone();
     sorted.sort();
     assert_eq!(sorted, [200, 409]);
+    drop(r);
 
     let r = Replicas::start(REPLICAS, "").await;
     r.app.allow_duplicate_logins();
