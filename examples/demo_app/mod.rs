@@ -140,6 +140,12 @@ impl DemoApp {
         });
     }
 
+    /// Stops enforcing unique logins: creates and renames store any login,
+    /// as an app without a unique index on it would.
+    pub fn allow_duplicate_logins(&self) {
+        self.store().unique_logins = false;
+    }
+
     /// The user as `GET /api/users/{id}` would return it.
     pub fn user(&self, id: &str) -> Option<Value> {
         let store = self.store();

@@ -45,6 +45,9 @@ pub(super) struct Store {
     teams: BTreeMap<u64, Team>,
     next_user: u64,
     next_team: u64,
+    /// Whether a login may be held by one user only (the app's own rule;
+    /// off, the app stores whatever it is sent, as some apps do).
+    pub(super) unique_logins: bool,
 }
 
 impl Store {
@@ -55,6 +58,7 @@ impl Store {
             teams: BTreeMap::new(),
             next_user: FIRST_USER_ID,
             next_team: 1,
+            unique_logins: true,
         }
     }
 
@@ -81,6 +85,9 @@ impl Store {
     }
 
     fn ensure_login_free(&self, login: &str, except: Option<u64>) -> Result<(), ApiError> {
+        if !self.unique_logins {
+            return Ok(());
+        }
         let clash = self
             .users
             .values()

@@ -6,6 +6,7 @@
 
 mod collect;
 mod connections;
+pub mod coordination;
 mod duration;
 mod env;
 pub(crate) mod files;
@@ -15,6 +16,7 @@ mod summary;
 mod validate;
 pub mod webhooks;
 
+pub use coordination::{CoordinationConfig, OnUnavailable, RedisConfig};
 pub use duration::{format_duration, parse_duration};
 pub use env::{EnvLookup, expand};
 pub use net::Cidr;
@@ -52,6 +54,8 @@ pub struct Config {
     pub groups: Option<Arc<ResourceMapping>>,
     /// Receivers of provisioning events (`[[webhooks]]`), none by default.
     pub webhooks: Vec<WebhookConfig>,
+    /// What the replicas share (`[coordination]`), nothing by default.
+    pub coordination: CoordinationConfig,
     /// Files looked up besides the config file itself (connection files,
     /// token files, CA file), which a reload watches too.
     pub sources: Vec<PathBuf>,

@@ -37,6 +37,9 @@ pub struct RawConfig {
     /// `[[webhooks]]`: receivers of provisioning events.
     #[serde(default)]
     pub webhooks: Vec<Spanned<super::webhooks::RawWebhook>>,
+    /// `[coordination]`: what the replicas share.
+    #[serde(default)]
+    pub coordination: super::coordination::RawCoordination,
 }
 
 /// `[server]`.

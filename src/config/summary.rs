@@ -140,6 +140,21 @@ pub fn summary(c: &Config) -> String {
     for w in &c.webhooks {
         let _ = writeln!(s_, "  {}", w.summary());
     }
+    let _ = match &c.coordination.redis {
+        // Never the URL: it may carry a password.
+        Some(r) => writeln!(
+            s_,
+            "coordination: shared in Redis (key prefix {}, lock TTL {}, timeout {}, while unavailable: {})",
+            r.key_prefix,
+            super::format_duration(r.lock_ttl),
+            super::format_duration(r.timeout),
+            match r.on_unavailable {
+                super::OnUnavailable::Fail => "writes fail",
+                super::OnUnavailable::Local => "this process's locks",
+            }
+        ),
+        None => writeln!(s_, "coordination: this process only"),
+    };
     let _ = writeln!(
         s_,
         "log: pass-through access lines {}",

@@ -87,6 +87,7 @@ pub fn load(text: &str, env: EnvLookup<'_>, files: FileLookup<'_>) -> Result<Con
     let users = users.map(Arc::new);
     let groups = groups.map(Arc::new);
     let webhooks = super::webhooks::validate(&raw.webhooks, env, &mut errs.0);
+    let coordination = super::coordination::validate(&raw.coordination, env, &mut errs);
     if errs.0.is_empty() {
         Ok(Config {
             server,
@@ -98,6 +99,7 @@ pub fn load(text: &str, env: EnvLookup<'_>, files: FileLookup<'_>) -> Result<Con
             users,
             groups,
             webhooks,
+            coordination,
             sources: Vec::new(),
             fingerprint: [0; 32],
         })

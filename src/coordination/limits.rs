@@ -10,10 +10,20 @@
 //!   at once and `rate_limit` per second; callers beyond wait in a bounded
 //!   queue within their request deadline, so an IdP's import burst queues
 //!   instead of flattening the app.
+//!
+//! With `[coordination] redis` the first two are counted in the store the
+//! replicas share (GCRA, one atomic script per request), so N replicas
+//! let through the configured rate once, not N times. While the store is
+//! unavailable they are counted in this process again (a counter handed
+//! in says how often): a limit never makes a request wait for the store,
+//! and reads never need it. The app gate stays per process: it protects
+//! the app replica beside it.
 
+use super::shared::{Shared, SharedError};
 use crate::config::{Config, RateLimit};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
+use prometheus_client::metrics::counter::Counter;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -24,9 +34,21 @@ use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
+/// The shared store and the counter of requests counted here instead.
+type SharedCount = Option<(Arc<Shared>, Counter)>;
+
+/// One connection's rate: its id (the shared key), the rate and this
+/// process's limiter.
+struct ConnectionRate {
+    id: String,
+    rate: RateLimit,
+    here: DefaultDirectRateLimiter,
+}
+
 /// Every limit of one runtime.
 pub struct Limits {
-    connections: Vec<Option<DefaultDirectRateLimiter>>,
+    connections: Vec<Option<ConnectionRate>>,
+    shared: SharedCount,
     /// The failed-authentication guard.
     pub failed_auth: FailedAuthGuard,
     /// The gate in front of the app.
@@ -34,15 +56,28 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// Builds the limiters of a config.
+    /// Builds the limiters of a config, counted in this process.
     pub fn new(config: &Config) -> Self {
+        Self::with_shared(config, None)
+    }
+
+    /// Builds the limiters of a config, counted in `shared` when given;
+    /// its counter counts the requests counted here while it is down.
+    pub fn with_shared(config: &Config, shared: SharedCount) -> Self {
         Self {
             connections: config
                 .connections
                 .iter()
-                .map(|c| c.rate_limit.map(|r| RateLimiter::direct(quota(r))))
+                .map(|c| {
+                    c.rate_limit.map(|rate| ConnectionRate {
+                        id: c.id.clone(),
+                        rate,
+                        here: RateLimiter::direct(quota(rate)),
+                    })
+                })
                 .collect(),
-            failed_auth: FailedAuthGuard::new(config.scim.failed_auth_limit),
+            shared: shared.clone(),
+            failed_auth: FailedAuthGuard::new(config.scim.failed_auth_limit, shared),
             app: AppGate::new(
                 config.host.max_in_flight,
                 config.host.max_queued,
@@ -53,14 +88,28 @@ impl Limits {
 
     /// Takes one request from connection `index`'s budget; `Err` carries
     /// how long until the next request would be allowed.
-    pub fn admit(&self, index: usize) -> Result<(), Duration> {
-        match self.connections.get(index).and_then(Option::as_ref) {
-            Some(l) => l
-                .check()
-                .map_err(|n| n.wait_time_from(DefaultClock::default().now())),
-            None => Ok(()),
+    pub async fn admit(&self, index: usize) -> Result<(), Duration> {
+        let Some(c) = self.connections.get(index).and_then(Option::as_ref) else {
+            return Ok(());
+        };
+        if let Some((shared, here)) = &self.shared {
+            let r = shared.admit("rate", &c.id, c.rate.per_second, c.rate.burst);
+            match r.await {
+                Ok(None) => return Ok(()),
+                Ok(Some(wait)) => return Err(wait),
+                Err(e) => counted_here(here, &e),
+            }
         }
+        c.here
+            .check()
+            .map_err(|n| n.wait_time_from(DefaultClock::default().now()))
     }
+}
+
+/// A limit counted in this process because the shared store is down.
+fn counted_here(counter: &Counter, e: &SharedError) {
+    tracing::debug!(error = %e, "limit counted in this replica only");
+    counter.inc();
 }
 
 /// A governor quota: `burst` at once, then one every `1/per_second`.
@@ -82,6 +131,8 @@ pub fn retry_after_secs(wait: Duration) -> u64 {
 /// Counts failed authentications per client address and blocks an
 /// address that spent its budget until the budget refills.
 pub struct FailedAuthGuard {
+    limit: RateLimit,
+    shared: SharedCount,
     failures: DefaultKeyedRateLimiter<IpAddr>,
     blocked: Mutex<HashMap<IpAddr, Instant>>,
     recorded: AtomicUsize,
@@ -95,25 +146,58 @@ const SWEEP_AT: usize = 10_000;
 const RETAIN_EVERY: usize = 4_096;
 
 impl FailedAuthGuard {
-    fn new(limit: RateLimit) -> Self {
+    fn new(limit: RateLimit, shared: SharedCount) -> Self {
         Self {
+            limit,
+            shared,
             failures: RateLimiter::keyed(quota(limit)),
             blocked: Mutex::new(HashMap::new()),
             recorded: AtomicUsize::new(0),
         }
     }
 
-    /// How long `ip` stays blocked, if it is.
-    pub fn blocked(&self, ip: IpAddr) -> Option<Duration> {
+    /// How long `ip` stays blocked, if it is (in any replica, when the
+    /// guard is shared).
+    pub async fn blocked(&self, ip: IpAddr) -> Option<Duration> {
+        if let Some((shared, here)) = &self.shared {
+            match shared.block(&ip.to_string(), Duration::ZERO).await {
+                Ok(left) => return (!left.is_zero()).then_some(left),
+                Err(e) => counted_here(here, &e),
+            }
+        }
+        self.blocked_here(ip)
+    }
+
+    /// Records a failure from `ip`; `Some(wait)` when it exhausted the
+    /// budget (of every replica, when the guard is shared) and is now
+    /// blocked for `wait`.
+    pub async fn failed(&self, ip: IpAddr) -> Option<Duration> {
+        if let Some((shared, here)) = &self.shared {
+            let name = ip.to_string();
+            let counted = match shared
+                .admit("auth", &name, self.limit.per_second, self.limit.burst)
+                .await
+            {
+                Ok(None) => return None,
+                Ok(Some(wait)) => shared.block(&name, wait).await,
+                Err(e) => Err(e),
+            };
+            match counted {
+                Ok(left) => return Some(left.max(Duration::from_millis(1))),
+                Err(e) => counted_here(here, &e),
+            }
+        }
+        self.failed_here(ip)
+    }
+
+    fn blocked_here(&self, ip: IpAddr) -> Option<Duration> {
         let map = self.blocked.lock().ok()?;
         let until = *map.get(&ip)?;
         let left = until.saturating_duration_since(Instant::now());
         (!left.is_zero()).then_some(left)
     }
 
-    /// Records a failure from `ip`; `Some(wait)` when it exhausted the
-    /// budget and is now blocked for `wait`.
-    pub fn failed(&self, ip: IpAddr) -> Option<Duration> {
+    fn failed_here(&self, ip: IpAddr) -> Option<Duration> {
         if self.recorded.fetch_add(1, Ordering::Relaxed) % RETAIN_EVERY == RETAIN_EVERY - 1 {
             // Drops counters that have refilled completely.
             self.failures.retain_recent();
@@ -220,23 +304,24 @@ mod tests {
         assert_eq!(retry_after_secs(Duration::from_secs(3)), 3);
     }
 
-    #[test]
-    fn failed_auth_blocks_after_the_burst_per_address() {
-        let g = FailedAuthGuard::new(RateLimit {
+    #[tokio::test]
+    async fn failed_auth_blocks_after_the_burst_per_address() {
+        let limit = RateLimit {
             per_second: 0.01,
             burst: 3,
-        });
+        };
+        let g = FailedAuthGuard::new(limit, None);
         let a: IpAddr = "10.0.0.1".parse().unwrap();
         let b: IpAddr = "10.0.0.2".parse().unwrap();
         for _ in 0..3 {
-            assert_eq!(g.failed(a), None);
-            assert_eq!(g.blocked(a), None);
+            assert_eq!(g.failed(a).await, None);
+            assert_eq!(g.blocked(a).await, None);
         }
-        let wait = g.failed(a).expect("fourth failure blocks");
+        let wait = g.failed(a).await.expect("fourth failure blocks");
         assert!(wait > Duration::from_secs(50), "{wait:?}");
-        assert!(g.blocked(a).is_some());
-        assert_eq!(g.blocked(b), None, "other addresses are not affected");
-        assert_eq!(g.failed(b), None);
+        assert!(g.blocked(a).await.is_some());
+        assert_eq!(g.blocked(b).await, None, "other addresses are not affected");
+        assert_eq!(g.failed(b).await, None);
     }
 
     #[tokio::test]

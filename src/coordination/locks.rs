@@ -1,23 +1,33 @@
-//! Per-resource write serialisation within one sidecar process: a keyed
-//! async lock, so two IdP workers writing the same user one after the
-//! other each read the state the other left (a PATCH that adds a phone
-//! number is applied to the list that already has the previous one).
+//! Per-resource write serialisation: a keyed async lock, so two IdP
+//! workers writing the same user one after the other each read the state
+//! the other left (a PATCH that adds a phone number is applied to the
+//! list that already has the previous one).
 //! Keys are resource ids (`u:17`) or, for creates, the unique value being
 //! claimed (`c:username:ada@example.com`). The table holds only keys in
 //! use, is bounded, and a wait is bounded by the request's deadline.
 //!
-//! Across replicas this lock does not reach: there the app's own version
-//! check (a mapped `meta.version` sent back as a precondition) is what
-//! keeps concurrent writers from losing each other's changes.
-//!
 //! [`WriteLocks`] is the whole contract a write relies on: a key is held
 //! by one write at a time, a wait ends at the request's deadline, several
-//! keys are taken in one order. The table behind it is this process's own
-//! ([`local`]); a table shared by every replica would stand behind the
-//! same calls.
+//! keys are taken in one order, and a holder confirms its keys before it
+//! writes. The table of this process ([`local`]) is always taken first;
+//! with `[coordination] redis` the key is then taken in the store every
+//! replica shares ([`remote`]), so the lock reaches across replicas.
+//! Without it, across replicas only the app's own version check (a mapped
+//! `meta.version` sent back as a precondition) and its own uniqueness keep
+//! concurrent writers apart.
+//!
+//! While the store is unavailable a write either fails (`LockError::
+//! Unavailable`, answered 503 with `Retry-After`) or, with
+//! `on_unavailable = "local"`, goes on under this process's lock alone:
+//! a warning is logged and the counter handed in is incremented.
 
 mod local;
+mod remote;
 
+use super::shared::Shared;
+use crate::config::OnUnavailable;
+use prometheus_client::metrics::counter::Counter;
+use std::sync::Arc;
 use tokio::time::Instant;
 
 /// Why a lock was not taken.
@@ -29,18 +39,28 @@ pub enum LockError {
     /// Too many resources are being written at once.
     #[error("too many resources are being written at once")]
     Full,
+    /// The shared store did not answer in time.
+    #[error("the replicas' shared write locks are unavailable")]
+    Unavailable,
+    /// The shared lock expired before the write (its holder was cut off
+    /// from the store for longer than its TTL): another replica may hold
+    /// it now, so this write stops before it sends anything more.
+    #[error("the write lock expired before the write could be made")]
+    Lost,
 }
 
 /// The write locks of a running sidecar.
 #[derive(Debug)]
 pub struct WriteLocks {
     table: local::Table,
+    shared: Option<(Arc<Shared>, Counter)>,
 }
 
 /// A held key; released on drop.
 #[derive(Debug)]
 pub struct KeyGuard<'a> {
     _held: local::Guard<'a>,
+    remote: Option<remote::Hold>,
 }
 
 impl Default for WriteLocks {
@@ -55,13 +75,69 @@ impl WriteLocks {
     pub fn new(max_keys: usize) -> Self {
         Self {
             table: local::Table::new(max_keys),
+            shared: None,
+        }
+    }
+
+    /// Locks shared with every replica through `shared`; `degraded`
+    /// counts the writes that went on under this process's lock alone.
+    pub fn shared(max_keys: usize, shared: Arc<Shared>, degraded: Counter) -> Self {
+        Self {
+            table: local::Table::new(max_keys),
+            shared: Some((shared, degraded)),
         }
     }
 
     /// Waits for `key` until `deadline`.
     pub async fn lock(&self, key: String, deadline: Instant) -> Result<KeyGuard<'_>, LockError> {
-        let held = self.table.lock(key, deadline).await?;
-        Ok(KeyGuard { _held: held })
+        let held = self.table.lock(key.clone(), deadline).await?;
+        let Some((shared, degraded)) = &self.shared else {
+            return Ok(KeyGuard {
+                _held: held,
+                remote: None,
+            });
+        };
+        match remote::Hold::take(shared, &key, deadline).await {
+            Ok(hold) => Ok(KeyGuard {
+                _held: held,
+                remote: Some(hold),
+            }),
+            Err(LockError::Unavailable) if shared.on_unavailable() == OnUnavailable::Local => {
+                tracing::warn!(
+                    "shared write locks unavailable; this write is ordered in this replica only"
+                );
+                degraded.inc();
+                Ok(KeyGuard {
+                    _held: held,
+                    remote: None,
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Confirms, just before a write, that every shared key in `held` is
+    /// still this write's (see [`LockError::Lost`]); with
+    /// `on_unavailable = "local"` a store that does not answer lets the
+    /// write go on, as [`Self::lock`] does.
+    pub async fn confirm(&self, held: &[KeyGuard<'_>]) -> Result<(), LockError> {
+        for hold in held.iter().filter_map(|g| g.remote.as_ref()) {
+            match hold.confirm().await {
+                Ok(()) => {}
+                Err(LockError::Unavailable)
+                    if self
+                        .shared
+                        .as_ref()
+                        .is_some_and(|(s, _)| s.on_unavailable() == OnUnavailable::Local) =>
+                {
+                    if let Some((_, degraded)) = &self.shared {
+                        degraded.inc();
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
     }
 
     /// Takes several keys in a fixed (sorted) order, so two writers that

@@ -13,7 +13,7 @@
 use crate::auth::Authenticator;
 use crate::client::HttpClient;
 use crate::config::Config;
-use crate::coordination::{Limits, WriteLocks};
+use crate::coordination::{Limits, Shared, WriteLocks};
 use crate::hex;
 use crate::route::BasePaths;
 use crate::scim::Services;
@@ -45,9 +45,19 @@ pub struct Snapshot {
     pub limits: Limits,
 }
 
+/// The store the replicas share and the counter of limits counted in this
+/// process while it is down.
+type SharedLimits = Option<(Arc<Shared>, prometheus_client::metrics::counter::Counter)>;
+
 impl Snapshot {
-    /// Compiles a runtime from a validated config.
+    /// Compiles a runtime from a validated config, its limits counted in
+    /// this process.
     pub fn new(config: Config) -> Self {
+        Self::with_shared(config, None)
+    }
+
+    /// Compiles a runtime whose limits are counted in `shared` when given.
+    fn with_shared(config: Config, shared: SharedLimits) -> Self {
         Self {
             auth: Authenticator::new(config.connections.iter().map(|c| c.token_hashes.as_slice())),
             base_paths: BasePaths::new(
@@ -55,7 +65,7 @@ impl Snapshot {
                     .chain(config.connections.iter().map(|c| c.base_path.as_str())),
             ),
             discovery: Discovery::from_config(&config),
-            limits: Limits::new(&config),
+            limits: Limits::with_shared(&config, shared),
             config,
         }
     }
@@ -82,6 +92,9 @@ pub struct State {
     pub crypto: Arc<CryptoProvider>,
     /// Per-resource write serialisation; lives as long as the process.
     pub write_locks: WriteLocks,
+    /// The store the replicas share (`[coordination] redis`), for the
+    /// process's lifetime: a change takes effect on restart.
+    shared: SharedLimits,
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,
     /// Provisioning audit events and their webhooks.
@@ -114,13 +127,26 @@ impl State {
             let _ = getrandom::fill(&mut b);
             u64::from_le_bytes(b) >> 16
         };
+        let store = config.coordination.redis.as_ref().and_then(|r| {
+            Shared::new(r)
+                .map_err(|e| tracing::error!(target: STATE_LOG, error = %e, "coordination store not usable; coordinating in this process only"))
+                .ok()
+                .map(Arc::new)
+        });
+        let metrics = telemetry.metrics;
+        let write_locks = match &store {
+            Some(s) => WriteLocks::shared(65_536, s.clone(), metrics.coordination_degraded("lock")),
+            None => WriteLocks::default(),
+        };
+        let shared = store.map(|s| (s, metrics.coordination_degraded("limit")));
         Self {
             client,
             crypto,
-            write_locks: WriteLocks::default(),
-            metrics: telemetry.metrics,
+            write_locks,
+            runtime: ArcSwap::from_pointee(Snapshot::with_shared(config, shared.clone())),
+            shared,
+            metrics,
             audit: telemetry.audit,
-            runtime: ArcSwap::from_pointee(Snapshot::new(config)),
             reloads: watch::Sender::new(ReloadStats::default()),
             next_request_id: AtomicU64::new(seed),
         }
@@ -160,7 +186,7 @@ impl State {
             tracing::info!(target: STATE_LOG, receivers = config.webhooks.len(), "webhooks reconfigured");
         }
         self.metrics.describe_config(&config);
-        let runtime = Snapshot::new(config);
+        let runtime = Snapshot::with_shared(config, self.shared.clone());
         self.runtime.store(Arc::new(runtime));
         self.reloads.send_modify(|s| s.applied += 1);
         self.metrics.config_reload(true);
@@ -221,6 +247,7 @@ fn restart_only_changes(old: &Config, new: &Config) -> Vec<&'static str> {
             o.admin_max_connections != n.admin_max_connections,
         ),
         ("upstream.ca_file", ou.ca_pem != nu.ca_pem),
+        ("coordination", old.coordination != new.coordination),
         (
             "upstream.connect_timeout",
             ou.connect_timeout != nu.connect_timeout,

@@ -56,11 +56,11 @@ pub async fn handle(front: Front<'_>, req: Request<Incoming>) -> Response<Body> 
 
 async fn phases(front: &Front<'_>, req: Request<Incoming>) -> Response<Body> {
     let s = front.services;
-    let principal = match authenticate(front, req.headers()) {
+    let principal = match authenticate(front, req.headers()).await {
         Ok(p) => p,
         Err(resp) => return *resp,
     };
-    if let Err(wait) = s.limits.admit(principal.connection) {
+    if let Err(wait) = s.limits.admit(principal.connection).await {
         tracing::info!("connection over its rate limit");
         let conn = s.config.connections.get(principal.connection);
         s.metrics
@@ -102,7 +102,10 @@ async fn phases(front: &Front<'_>, req: Request<Incoming>) -> Response<Body> {
 /// the guard: tokens are 256 random bits, so the guard is there to slow
 /// guessing, and an address that also sends bad tokens (an ingress shared
 /// with an attacker) must not lock the IdP out.
-fn authenticate(front: &Front<'_>, headers: &HeaderMap) -> Result<Principal, Box<Response<Body>>> {
+async fn authenticate(
+    front: &Front<'_>,
+    headers: &HeaderMap,
+) -> Result<Principal, Box<Response<Body>>> {
     let s = front.services;
     let result =
         s.auth
@@ -131,7 +134,7 @@ fn authenticate(front: &Front<'_>, headers: &HeaderMap) -> Result<Principal, Box
         headers,
         &s.config.upstream.trusted_proxies,
     );
-    if let Some(wait) = s.limits.failed_auth.blocked(ip) {
+    if let Some(wait) = s.limits.failed_auth.blocked(ip).await {
         tracing::info!(%ip, "client blocked after repeated failed authentications");
         s.metrics.rate_limited(Limit::FailedAuth, "");
         return Err(Box::new(too_many(
@@ -140,7 +143,7 @@ fn authenticate(front: &Front<'_>, headers: &HeaderMap) -> Result<Principal, Box
         )));
     }
     s.metrics.auth_failure(e.label());
-    match s.limits.failed_auth.failed(ip) {
+    match s.limits.failed_auth.failed(ip).await {
         Some(wait) => {
             tracing::warn!(%ip, "failed-authentication budget spent; client blocked");
             s.metrics.rate_limited(Limit::FailedAuth, "");

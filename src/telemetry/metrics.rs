@@ -209,6 +209,12 @@ pub struct Metrics {
     webhook_deliveries: Family<WebhookResultLabels, Counter>,
     webhook_dropped: Family<WebhookDropLabels, Counter>,
     webhook_queue: Family<WebhookLabels, Gauge>,
+    coordination_degraded: Family<WhatLabel, Counter>,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct WhatLabel {
+    what: &'static str,
 }
 
 /// Series every request updates, held directly (clones share the value
@@ -285,6 +291,7 @@ impl Metrics {
             webhook_deliveries: Family::default(),
             webhook_dropped: Family::default(),
             webhook_queue: Family::default(),
+            coordination_degraded: Family::default(),
         };
         r.register(
             "build",
@@ -378,6 +385,12 @@ impl Metrics {
             "webhook_queue_length",
             "Webhook events waiting for delivery, by webhook",
             known::Described(m.webhook_queue.clone()),
+        );
+        r.register(
+            "coordination_degraded",
+            "Writes (what=lock) and limit checks (what=limit) done in this replica \
+             alone because the shared coordination store was unavailable",
+            known::Described(m.coordination_degraded.clone()),
         );
         r.register(
             "log_lines_dropped",
@@ -542,7 +555,15 @@ impl Metrics {
             .inc();
     }
 
-    /// The queue-length gauge of one webhook.
+    /// The counter of writes (`"lock"`) or limit checks (`"limit"`) done
+    /// in this replica alone while the shared store was unavailable.
+    pub fn coordination_degraded(&self, what: &'static str) -> Counter {
+        self.coordination_degraded
+            .get_or_create(&WhatLabel { what })
+            .clone()
+    }
+
+    /// The queue-length gauge of a webhook.
     pub fn webhook_queue(&self, webhook: &str) -> Gauge {
         self.webhook_queue
             .get_or_create(&WebhookLabels {

@@ -26,5 +26,6 @@ mod fuzz_props;
 mod idp;
 mod lifecycle;
 mod real_apps;
+mod replicas;
 mod serving;
 mod telemetry;

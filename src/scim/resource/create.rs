@@ -50,8 +50,10 @@ pub async fn create(ctx: &Ctx<'_>, req: Request<Incoming>) -> Result<Response<Bo
     let edit = members::refuse_unstored(ctx, edit)?;
     checks::unmapped(ctx, &wanted)?;
     checks::required(m.schema(), &wanted)?;
-    let _claims = ctx.lock(claim_keys(m, &wanted)).await?;
-    let mut resource = match plan_create(ctx, &wanted, &edit).await? {
+    let claims = ctx.lock(claim_keys(m, &wanted)).await?;
+    let planned = plan_create(ctx, &wanted, &edit).await?;
+    ctx.confirm(&claims).await?;
+    let mut resource = match planned {
         CreatePlan::Fresh(plan) => fresh(ctx, &wanted, &edit, plan).await?,
         CreatePlan::Converge(c) => converge(ctx, *c).await?,
     };

@@ -99,6 +99,17 @@ impl<'a> Ctx<'a> {
             })
     }
 
+    /// Confirms just before a write that the locks in `held` are still
+    /// this request's (a shared lock may have expired while its holder
+    /// was cut off from the store): otherwise 503 with `Retry-After`, and
+    /// nothing more is sent.
+    pub(super) async fn confirm(&self, held: &[KeyGuard<'_>]) -> Result<(), ScimError> {
+        self.locks.confirm(held).await.map_err(|e| {
+            ScimError::client(StatusCode::SERVICE_UNAVAILABLE, None, e.to_string())
+                .with_retry_after(1)
+        })
+    }
+
     /// The write-lock key of resource `id` of this type.
     pub(super) fn lock_key(&self, id: &str) -> String {
         format!("{}:{id}", self.mapping().schema().name)

@@ -209,7 +209,7 @@ async fn write(
     edit: &MemberEdit,
     change: &Change,
 ) -> Result<(Value, Option<Vec<Value>>), ScimError> {
-    let _held = ctx.lock(vec![ctx.lock_key(id)]).await?;
+    let held = ctx.lock(vec![ctx.lock_key(id)]).await?;
     for attempt in 1..=MAX_WRITE_ATTEMPTS {
         let Planned {
             current,
@@ -227,8 +227,10 @@ async fn write(
             .into_iter()
             .filter(|k| !before_keys.contains(k))
             .collect();
-        let _claimed = ctx.lock(claims).await?;
+        let claimed = ctx.lock(claims).await?;
         check_renames(ctx, id, &current.scim, &after).await?;
+        ctx.confirm(&held).await?;
+        ctx.confirm(&claimed).await?;
         tracing::debug!(%plan, attempt, "write plan");
         match exec::run(&ctx.host, &plan, known(id, &current, ctx), &after).await {
             Ok(known) => {

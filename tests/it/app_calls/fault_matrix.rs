@@ -198,6 +198,7 @@ fn differences(published: &str, seen: &str) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_fault_against_every_operation() {
+    let _apart = crate::support::apart().await;
     let rows = rows::all();
     let gate = Arc::new(tokio::sync::Semaphore::new(16));
     let cases = rows.iter().flat_map(|row| {

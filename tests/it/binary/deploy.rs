@@ -8,9 +8,12 @@
 //! probes, mounts, drain and hardening match that config. The pod's life
 //! (start order, probes, termination) is played by a model of the
 //! kubelet's rules ([`kubelet`]) with the real binary ([`lifecycle`]).
+//! The overlay of three replicas sharing a Redis builds on the base and
+//! agrees with it ([`replicas`]).
 
 mod kubelet;
 mod lifecycle;
+mod replicas;
 
 use scim_sidecar::Config;
 use serde::Deserialize;

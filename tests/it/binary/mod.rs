@@ -6,4 +6,4 @@ mod cli;
 mod deploy;
 mod explain;
 mod log_pipe;
-mod process;
+pub(crate) mod process;

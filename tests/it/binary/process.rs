@@ -9,7 +9,7 @@
 
 use crate::support;
 
-mod binary;
+pub(crate) mod binary;
 
 use binary::{Binary, example_text, write_config};
 use bytes::Bytes;

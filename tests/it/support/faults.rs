@@ -363,6 +363,13 @@ async fn forward(req: Request<Incoming>, shared: &Shared) -> Result<Response<Pro
     let mut seen = Seen::new(&parts, &bytes);
     let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let fault = fire(&shared.script, &parts.method, target);
+    if let Some(Fault {
+        answer: Answer::Gated(gate),
+        ..
+    }) = &fault
+    {
+        let _ = gate.clone().wait_for(|open| *open).await;
+    }
     let app = match &fault {
         Some(f) if !f.reaches_app => None,
         _ => Some(ask_app(shared, &parts, bytes).await),

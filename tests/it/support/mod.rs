@@ -11,6 +11,7 @@
 pub mod app;
 pub mod faults;
 pub mod record;
+pub mod redis;
 pub mod strict;
 
 use bytes::Bytes;
@@ -599,4 +600,15 @@ pub fn metric_sum(text: &str, name: &str) -> f64 {
         .filter(|l| l.starts_with(name) && l[name.len()..].starts_with(['{', ' ']))
         .filter_map(|l| l.rsplit_once(' ')?.1.parse::<f64>().ok())
         .sum()
+}
+
+/// Held by the tests that time answers against a deadline (the fault
+/// matrix) and by the tests that start several sidecar processes at once
+/// (the replicas), so the ones never run beside the others on a small
+/// machine: a test's timing is then its own.
+static APART: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Takes [`APART`] for the rest of the test.
+pub async fn apart() -> tokio::sync::MutexGuard<'static, ()> {
+    APART.lock().await
 }

@@ -24,6 +24,8 @@ pub struct Binary {
     pub log: Vec<Value>,
     /// The public address it listens on.
     pub addr: SocketAddr,
+    /// The admin address it listens on.
+    pub admin: SocketAddr,
     /// The config file it runs with.
     pub config: PathBuf,
     _dir: TempDir,
@@ -78,11 +80,13 @@ impl Binary {
             lines,
             log: Vec::new(),
             addr: "0.0.0.0:0".parse().unwrap(),
+            admin: "0.0.0.0:0".parse().unwrap(),
             config,
             _dir: dir,
         };
         let listening = b.wait_for("scim-sidecar listening").await;
         b.addr = listening["public"].as_str().unwrap().parse().unwrap();
+        b.admin = listening["admin"].as_str().unwrap().parse().unwrap();
         b
     }
 
@@ -116,6 +120,13 @@ impl Binary {
             .status()
             .expect("kill");
         assert!(status.success(), "kill -{signal} failed");
+    }
+
+    /// Ends the process at once (SIGKILL: a pod's container killed or its
+    /// node lost), by its id, and reaps it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     /// Waits for the process to exit; reads the rest of its log.

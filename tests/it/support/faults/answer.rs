@@ -33,6 +33,9 @@ pub enum Answer {
     Enormous(usize),
     /// The app's answer, once `gate` holds `true`.
     Held(watch::Receiver<bool>),
+    /// The request waits until `gate` holds `true`, then goes to the app
+    /// and its answer comes back as it is.
+    Gated(watch::Receiver<bool>),
 }
 
 /// Ways an app's JSON answer can have the wrong shape.
@@ -139,6 +142,15 @@ impl Fault {
         }
     }
 
+    /// The request waits until `gate` holds `true` before the app sees it
+    /// (several writers kept between their checks and their writes).
+    pub fn gated(gate: watch::Receiver<bool>) -> Self {
+        Self {
+            answer: Answer::Gated(gate),
+            reaches_app: true,
+        }
+    }
+
     /// The app does the work; its answer waits until `gate` holds `true`
     /// (a request kept in flight for as long as a test needs).
     pub fn held(gate: watch::Receiver<bool>) -> Self {
@@ -224,6 +236,8 @@ pub(super) async fn faulty(answer: Answer, app: Option<AppAnswer>) -> Option<Res
             let _ = gate.wait_for(|open| *open).await;
             Some(respond(app.status, &app.headers, full(app.body)))
         }
+        // Waited for before the app was asked (see `forward`).
+        Answer::Gated(_) => Some(respond(app.status, &app.headers, full(app.body))),
         Answer::Slow(delay) => {
             tokio::time::sleep(delay).await;
             Some(respond(app.status, &app.headers, full(app.body)))
