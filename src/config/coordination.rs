@@ -6,25 +6,8 @@
 
 use super::EnvLookup;
 use super::collect::Errors;
-use super::raw::SpStr;
-use serde::Deserialize;
+use super::raw::RawCoordination;
 use std::time::Duration;
-
-/// `[coordination]` as written.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawCoordination {
-    /// `redis://[user:password@]host[:port][/db]`.
-    pub redis: Option<SpStr>,
-    /// Prefix of every key the sidecar writes.
-    pub key_prefix: Option<SpStr>,
-    /// How long a lock outlives a holder that stopped renewing it.
-    pub lock_ttl: Option<SpStr>,
-    /// Longest wait for one Redis command before Redis counts as down.
-    pub timeout: Option<SpStr>,
-    /// `fail` (writes answer 503) or `local` (locks of this process only).
-    pub on_unavailable: Option<SpStr>,
-}
 
 /// What a write that needs a shared lock does while Redis cannot be
 /// reached in time.

@@ -39,7 +39,7 @@ pub struct RawConfig {
     pub webhooks: Vec<Spanned<super::webhooks::RawWebhook>>,
     /// `[coordination]`: what the replicas share.
     #[serde(default)]
-    pub coordination: super::coordination::RawCoordination,
+    pub coordination: RawCoordination,
 }
 
 /// `[server]`.
@@ -211,4 +211,20 @@ pub struct RawConnectionsFile {
     /// The entries.
     #[serde(default)]
     pub connections: Vec<Spanned<RawConnection>>,
+}
+
+/// `[coordination]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCoordination {
+    /// `redis://[user:password@]host[:port][/db]`.
+    pub redis: Option<SpStr>,
+    /// Prefix of every key the sidecar writes.
+    pub key_prefix: Option<SpStr>,
+    /// How long a lock outlives a holder that stopped renewing it.
+    pub lock_ttl: Option<SpStr>,
+    /// Longest wait for one Redis command before Redis counts as down.
+    pub timeout: Option<SpStr>,
+    /// `fail` (writes answer 503) or `local` (locks of this process only).
+    pub on_unavailable: Option<SpStr>,
 }
