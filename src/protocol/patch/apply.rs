@@ -29,7 +29,8 @@ pub fn apply(resource: &mut Value, ops: &[Op], opts: &PatchOptions<'_>) -> Resul
     super::check_op_count(ops.len(), opts)?;
     let mut undo = Undo::default();
     for (i, op) in ops.iter().enumerate() {
-        undo.record(resource, op);
+        let whole = op.path.as_ref().and_then(|p| whole_schema(p, opts));
+        undo.record(resource, op, whole.is_some());
         if let Err(e) = apply_op(resource, op, opts) {
             undo.restore(resource);
             return Err(e.at(i));
@@ -40,11 +41,83 @@ pub fn apply(resource: &mut Value, ops: &[Op], opts: &PatchOptions<'_>) -> Resul
 
 fn apply_op(work: &mut Value, op: &Op, opts: &PatchOptions<'_>) -> Result<(), PatchError> {
     match &op.path {
-        Some(path) => {
-            check_writable(&path.attr, opts)?;
-            write(work, op.kind, path, op.value.clone(), opts)
-        }
+        Some(path) => match whole_schema(path, opts) {
+            Some(urn) => apply_schema(work, op, &urn, opts),
+            None => {
+                check_writable(&path.attr, opts)?;
+                write(work, op.kind, path, op.value.clone(), opts)
+            }
+        },
         None => apply_pathless(work, op, opts),
+    }
+}
+
+/// The schema URN a `path` names as a whole (RFC 7644 §3.5.2: "urn:…:enterprise:2.0:User"
+/// with an object of the extension's attributes), which the path grammar
+/// reads as an attribute `User` of the URN before it.
+fn whole_schema(path: &PatchPath, opts: &PatchOptions<'_>) -> Option<String> {
+    if path.filter.is_some() || path.attr.sub.is_some() || path.sub.is_some() {
+        return None;
+    }
+    let full = format!("{}:{}", path.attr.urn.as_deref()?, path.attr.name);
+    let schema = opts.schema;
+    let known = full.eq_ignore_ascii_case(ENTERPRISE_USER_URN)
+        || full.eq_ignore_ascii_case(&schema.core.id)
+        || schema
+            .extensions
+            .iter()
+            .any(|e| e.id.eq_ignore_ascii_case(&full));
+    known.then_some(full)
+}
+
+/// An operation whose path names a whole schema: add and replace write each
+/// attribute of the object value as if it were the path (as a path-less
+/// operation does); remove clears every writable attribute of an extension.
+/// The core schema cannot be removed as a whole.
+fn apply_schema(
+    work: &mut Value,
+    op: &Op,
+    urn: &str,
+    opts: &PatchOptions<'_>,
+) -> Result<(), PatchError> {
+    let core = urn.eq_ignore_ascii_case(&opts.schema.core.id);
+    let qualified = |key: &str| match core {
+        true => key.to_owned(),
+        false => format!("{urn}:{key}"),
+    };
+    match (op.kind, &op.value) {
+        (OpKind::Remove, _) if core => Err(PatchError::new(
+            ScimType::InvalidPath,
+            format!("remove cannot target the core schema {urn}; name its attributes"),
+        )),
+        (OpKind::Remove, _) => {
+            let keys: Vec<String> = match get_ci(work, urn) {
+                Some(Value::Object(ext)) => ext.keys().cloned().collect(),
+                _ => Vec::new(),
+            };
+            for key in keys {
+                let path = key_path(&qualified(&key), opts)?;
+                if !is_read_only(&path.attr, opts) {
+                    write(work, OpKind::Remove, &path, None, opts)?;
+                }
+            }
+            drop_if_empty(work, urn);
+            Ok(())
+        }
+        (kind, Some(Value::Object(attrs))) => {
+            for (key, v) in attrs {
+                if key.eq_ignore_ascii_case("schemas") {
+                    continue;
+                }
+                let path = key_path(&qualified(key), opts)?;
+                pathless_one(work, kind, &path, v, opts)?;
+            }
+            Ok(())
+        }
+        _ => Err(PatchError::new(
+            ScimType::InvalidValue,
+            format!("a path naming the schema {urn} takes an object of its attributes"),
+        )),
     }
 }
 
@@ -245,6 +318,27 @@ fn container_mut<'v>(
             ScimType::InvalidPath,
             format!("extension {urn} is not an object"),
         )),
+    }
+}
+
+/// Removes the extension object `urn` and its `schemas` entry when nothing is left in it.
+fn drop_if_empty(work: &mut Value, urn: &str) {
+    let Some(root) = work.as_object_mut() else {
+        return;
+    };
+    let Some(key) = existing_key(root, urn) else {
+        return;
+    };
+    if root
+        .get(&key)
+        .and_then(Value::as_object)
+        .is_some_and(Map::is_empty)
+    {
+        root.remove(&key);
+        let schemas = existing_key(root, "schemas").unwrap_or_else(|| "schemas".to_owned());
+        if let Some(Value::Array(list)) = root.get_mut(&schemas) {
+            list.retain(|u| !u.as_str().is_some_and(|u| u.eq_ignore_ascii_case(urn)));
+        }
     }
 }
 
