@@ -206,8 +206,8 @@ impl Lifecycle for Fab {
 
 /// Renames that collide are refused (with another user in another case,
 /// and with the protected service account); an import in pages of one
-/// counts pages from 0; the service account can be neither read nor
-/// deleted.
+/// sees every other account once; the service account can be neither
+/// read nor deleted.
 async fn own_steps(app: &FabApp, sc: &Sidecar, id: &str) {
     let path = user_path(id);
     let pk = Fab::pk(id);
@@ -222,8 +222,16 @@ async fn own_steps(app: &FabApp, sc: &Sidecar, id: &str) {
     assert_eq!(status, StatusCode::OK, "{r}");
     assert_eq!(app.user(pk).unwrap()["username"], "Grace.Hopper");
 
-    let (_, page2) = call(sc, "GET", "/scim/v2/Users?startIndex=2&count=1", None).await;
-    assert_eq!(page2["Resources"][0]["userName"], "ada", "{page2}");
+    // The service account (the app's first user) is left out before the
+    // page is cut: one account per page, one total.
+    let mut logins = Vec::new();
+    for start in 1..=3 {
+        let path = format!("/scim/v2/Users?startIndex={start}&count=1");
+        let (_, page) = call(sc, "GET", &path, None).await;
+        assert_eq!(page["totalResults"], 3, "{page}");
+        logins.push(page["Resources"][0]["userName"].clone());
+    }
+    assert_eq!(logins, [json!("ada"), json!("alan"), json!("Grace.Hopper")]);
 
     let (status, _) = call(sc, "GET", "/scim/v2/Users/1", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
