@@ -7,7 +7,7 @@ use serde_json::Value;
 use toml::Spanned;
 
 use crate::mapping::compile::ctx::{Ctx, env_value, seg};
-use crate::mapping::compile::write::{Shape, literal, write_opts};
+use crate::mapping::compile::write::{Shape, literal, no_placeholder, write_opts};
 use crate::mapping::model::rule::{AttrRule, HostType, Source};
 use crate::mapping::path::{ReadPath, ScimPath, WritePath};
 use crate::mapping::raw::{RuleTable, RuleToml, SpStr};
@@ -526,6 +526,11 @@ fn value_map(ctx: &mut Ctx<'_>, k: &str, t: &RuleTable, ty: AttrType) -> Vec<(St
         // An array lists several host values read as this SCIM value; the
         // first is the one written (a third account state: `false =
         // ["suspended", "locked"]`).
+        let what = "`map` values";
+        let Some(host) = no_placeholder(ctx, &format!("{k}.map"), m.span(), host.clone(), what)
+        else {
+            continue;
+        };
         let hosts: Vec<Value> = match serde_json::to_value(host).unwrap_or(Value::Null) {
             Value::Array(a) if !a.is_empty() => a,
             v => vec![v],
