@@ -544,6 +544,20 @@ fn custom_extension_types_drive_filters_and_schemas() {
     assert!(hits(&format!("{ACME}:remote eq true")));
     let ext = m.schema().schema(ACME).unwrap();
     assert_eq!(ext.attr("hiredAt").unwrap().ty, AttrType::DateTime);
+    // A timestamp without a zone, or an epoch number, names its fix.
+    for (value, fix) in [
+        (json!("2024-05-01 12:00:03.25"), "naive_utc"),
+        (json!("2024-05-01T12:00:03"), "naive_utc"),
+        (json!(1714564803), "epoch_seconds"),
+    ] {
+        host["hired"] = value.clone();
+        match m.to_scim(&host) {
+            Err(MapError::HostValue { message, .. }) => {
+                assert!(message.contains(fix), "{value}: {message}")
+            }
+            other => panic!("{value}: {other:?}"),
+        }
+    }
 }
 
 #[test]

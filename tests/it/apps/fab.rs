@@ -142,7 +142,7 @@ impl Lifecycle for Fab {
                 assert_eq!(
                     fab_queries(app),
                     [[
-                        json!({"filters": [{"col": "username", "opr": "eq", "value": value}],
+                        json!({"filters": [{"col": "username", "opr": "sw", "value": value}],
                              "order_column": "id", "order_direction": "asc", "page": 0, "page_size": 100})
                     ]]
                 );
@@ -277,4 +277,26 @@ async fn structured_query_values_round_trip_with_every_special_character() {
             "{encoder}: the value did not break out: {q}"
         );
     }
+}
+
+/// As FAB on PostgreSQL answers: the IdPs' probe for an id that is not a
+/// number (FAB's database error, 500 "Fatal error") is 404; a create of a
+/// case variant of an existing username is found (`sw` is `ILIKE`) and
+/// refused with 409, where FAB's case-sensitive `eq` would have let a
+/// duplicate be made.
+#[tokio::test]
+async fn fab_probes_and_case_variants_answer_as_the_idps_expect() {
+    let app = FabApp::new();
+    fab_seed(&app);
+    let sc = start_fab(&app, Idp::Okta, |t| t).await;
+    let probe = "/scim/v2/Users/5b1e3f1c-4c9d-4f7e-9a43-0c2a7b6d1e90";
+    let (status, err) = call(&sc, "GET", probe, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{err}");
+    let user = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": "ADA", "name": {"givenName": "Ada", "familyName": "L"},
+        "emails": [{"type": "work", "value": "ada2@example.com", "primary": true}]});
+    let before = app.len();
+    let (status, err) = call(&sc, "POST", "/scim/v2/Users", Some(user)).await;
+    scim_error(status, &err, 409, Some("uniqueness"));
+    assert_eq!(app.len(), before, "no duplicate");
 }
