@@ -317,6 +317,10 @@ fn compile_body(
         d => d,
     };
     let write_opts = write_opts(ctx, k, t, shape);
+    let empty_absent = match &t.empty {
+        Some(e) => crate::mapping::compile::ctx::empty_absent(ctx, &format!("{k}.empty"), e),
+        None => ctx.empty_absent,
+    };
     if ctx.errors.len() > before {
         return None;
     }
@@ -337,6 +341,7 @@ fn compile_body(
         read,
         write,
         default,
+        empty_absent,
         fields: Vec::new(),
         write_opts,
     })

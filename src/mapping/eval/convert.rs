@@ -85,7 +85,8 @@ fn read_multi(rule: &AttrRule, raw: Option<Value>) -> Result<Option<Value>, MapE
 
 /// Host value → SCIM value: read transforms, reverse value map, SCIM type.
 fn read_value(rule: &AttrRule, raw: Option<Value>) -> Result<Option<Value>, MapError> {
-    let Some(mut v) = raw.filter(|v| !v.is_null()) else {
+    let absent = |v: &Value| v.is_null() || (rule.empty_absent && v.as_str() == Some(""));
+    let Some(mut v) = raw.filter(|v| !absent(v)) else {
         return Ok(rule.default.clone());
     };
     for t in &rule.read {
