@@ -15,6 +15,7 @@ use super::undo::Undo;
 use super::values::{
     append_unique, element_from_filter, enforce_single_primary, normalize, primaries, remove_listed,
 };
+use super::whole::{apply_schema, whole_schema};
 use super::{ENTERPRISE_USER_URN, Op, OpKind, PatchError, PatchOptions};
 use crate::protocol::filter::ast::CORE_URN_PREFIX;
 use crate::protocol::filter::parser::parse_patch_path;
@@ -52,75 +53,6 @@ fn apply_op(work: &mut Value, op: &Op, opts: &PatchOptions<'_>) -> Result<(), Pa
     }
 }
 
-/// The schema URN a `path` names as a whole (RFC 7644 §3.5.2: "urn:…:enterprise:2.0:User"
-/// with an object of the extension's attributes), which the path grammar
-/// reads as an attribute `User` of the URN before it.
-fn whole_schema(path: &PatchPath, opts: &PatchOptions<'_>) -> Option<String> {
-    if path.filter.is_some() || path.attr.sub.is_some() || path.sub.is_some() {
-        return None;
-    }
-    let full = format!("{}:{}", path.attr.urn.as_deref()?, path.attr.name);
-    let schema = opts.schema;
-    let known = full.eq_ignore_ascii_case(ENTERPRISE_USER_URN)
-        || full.eq_ignore_ascii_case(&schema.core.id)
-        || schema
-            .extensions
-            .iter()
-            .any(|e| e.id.eq_ignore_ascii_case(&full));
-    known.then_some(full)
-}
-
-/// An operation whose path names a whole schema: add and replace write each
-/// attribute of the object value as if it were the path (as a path-less
-/// operation does); remove clears every writable attribute of an extension.
-/// The core schema cannot be removed as a whole.
-fn apply_schema(
-    work: &mut Value,
-    op: &Op,
-    urn: &str,
-    opts: &PatchOptions<'_>,
-) -> Result<(), PatchError> {
-    let core = urn.eq_ignore_ascii_case(&opts.schema.core.id);
-    let qualified = |key: &str| match core {
-        true => key.to_owned(),
-        false => format!("{urn}:{key}"),
-    };
-    match (op.kind, &op.value) {
-        (OpKind::Remove, _) if core => Err(PatchError::new(
-            ScimType::InvalidPath,
-            format!("remove cannot target the core schema {urn}; name its attributes"),
-        )),
-        (OpKind::Remove, _) => {
-            let keys: Vec<String> = match get_ci(work, urn) {
-                Some(Value::Object(ext)) => ext.keys().cloned().collect(),
-                _ => Vec::new(),
-            };
-            for key in keys {
-                let path = key_path(&qualified(&key), opts)?;
-                if !is_read_only(&path.attr, opts) {
-                    write(work, OpKind::Remove, &path, None, opts)?;
-                }
-            }
-            drop_if_empty(work, urn);
-            Ok(())
-        }
-        (kind, Some(Value::Object(attrs))) => {
-            for (key, v) in attrs {
-                if key.eq_ignore_ascii_case("schemas") {
-                    continue;
-                }
-                let path = key_path(&qualified(key), opts)?;
-                pathless_one(work, kind, &path, v, opts)?;
-            }
-            Ok(())
-        }
-        _ => Err(PatchError::new(
-            ScimType::InvalidValue,
-            format!("a path naming the schema {urn} takes an object of its attributes"),
-        )),
-    }
-}
-
 /// Whether the schema makes `attr` readOnly. In the lenient dialects an
 /// attribute that RFC 7643 defines as writable but the mapping computes
 /// (a template or constant) is not: the change is applied to the working
@@ -128,7 +60,7 @@ fn apply_schema(
 // Entra: its default attribute mappings PATCH computed attributes too
 // (`{"op":"Replace","path":"name.formatted","value":"Ada Lovelace"}`, built by
 // Join(" ", givenName, surname)); answering 400 would fail every update.
-fn is_read_only(attr: &AttrPath, opts: &PatchOptions<'_>) -> bool {
+pub(super) fn is_read_only(attr: &AttrPath, opts: &PatchOptions<'_>) -> bool {
     if !attr.is_read_only_in(opts.schema) {
         return false;
     }
@@ -194,7 +126,7 @@ fn is_schema_key(work: &Value, key: &str) -> bool {
             || get_ci(work, key).is_some())
 }
 
-fn key_path(key: &str, opts: &PatchOptions<'_>) -> Result<PatchPath, PatchError> {
+pub(super) fn key_path(key: &str, opts: &PatchOptions<'_>) -> Result<PatchPath, PatchError> {
     parse_patch_path(key, &opts.filter_limits).map_err(|e| {
         PatchError::new(
             ScimType::InvalidPath,
@@ -203,7 +135,7 @@ fn key_path(key: &str, opts: &PatchOptions<'_>) -> Result<PatchPath, PatchError>
     })
 }
 
-fn pathless_one(
+pub(super) fn pathless_one(
     work: &mut Value,
     kind: OpKind,
     path: &PatchPath,
@@ -236,7 +168,7 @@ fn current<'v>(work: &'v Value, attr: &AttrPath) -> Option<&'v Value> {
     }
 }
 
-fn existing_key(map: &Map<String, Value>, name: &str) -> Option<String> {
+pub(super) fn existing_key(map: &Map<String, Value>, name: &str) -> Option<String> {
     if map.contains_key(name) {
         return Some(name.to_owned());
     }
@@ -245,7 +177,7 @@ fn existing_key(map: &Map<String, Value>, name: &str) -> Option<String> {
 
 /// Writes one operation at `path`, normalizing the value first and enforcing
 /// the single-`primary` rule afterwards.
-fn write(
+pub(super) fn write(
     work: &mut Value,
     kind: OpKind,
     path: &PatchPath,
@@ -318,27 +250,6 @@ fn container_mut<'v>(
             ScimType::InvalidPath,
             format!("extension {urn} is not an object"),
         )),
-    }
-}
-
-/// Removes the extension object `urn` and its `schemas` entry when nothing is left in it.
-fn drop_if_empty(work: &mut Value, urn: &str) {
-    let Some(root) = work.as_object_mut() else {
-        return;
-    };
-    let Some(key) = existing_key(root, urn) else {
-        return;
-    };
-    if root
-        .get(&key)
-        .and_then(Value::as_object)
-        .is_some_and(Map::is_empty)
-    {
-        root.remove(&key);
-        let schemas = existing_key(root, "schemas").unwrap_or_else(|| "schemas".to_owned());
-        if let Some(Value::Array(list)) = root.get_mut(&schemas) {
-            list.retain(|u| !u.as_str().is_some_and(|u| u.eq_ignore_ascii_case(urn)));
-        }
     }
 }
 
