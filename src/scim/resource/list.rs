@@ -163,7 +163,7 @@ async fn finish_filtered(
 }
 
 /// The id of an `id eq "…"` term reachable through `and`.
-fn id_term(f: &Filter) -> Option<String> {
+pub(super) fn id_term(f: &Filter) -> Option<String> {
     match f {
         Filter::And(a, b) => id_term(a).or_else(|| id_term(b)),
         Filter::Compare {
@@ -194,7 +194,7 @@ fn names_members(f: &Filter) -> bool {
 /// case-sensitive is used only for case-exact attributes: otherwise a
 /// differently cased stored value would be missed and the IdP would
 /// create a duplicate.
-fn pushdown<'m>(ctx: &Ctx<'m>, f: &Filter) -> Option<(&'m PushdownRule, String)> {
+pub(super) fn pushdown<'m>(ctx: &Ctx<'m>, f: &Filter) -> Option<(&'m PushdownRule, String)> {
     let mut terms = Vec::new();
     let m = ctx.host.mapping;
     conjuncts(m.schema(), f, None, &mut terms);

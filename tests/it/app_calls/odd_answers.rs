@@ -65,7 +65,10 @@ type Shared = Arc<Mutex<Accounts>>;
 impl Accounts {
     fn answer(&mut self, r: AppRequest) -> Response<Body> {
         self.calls += 1;
-        if self.busy_every.is_some_and(|n| self.calls % n == 0) {
+        if self
+            .busy_every
+            .is_some_and(|n| self.calls.is_multiple_of(n))
+        {
             return json(429, &json!({"error": "slow down"}));
         }
         let segments: Vec<&str> = r.segments.iter().map(String::as_str).collect();
