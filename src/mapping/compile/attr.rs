@@ -454,6 +454,7 @@ fn transforms(ctx: &mut Ctx<'_>, k: &str, t: &RuleTable) -> (Vec<Transform>, Vec
             .filter_map(|it| {
                 let key = format!("{k}.{name}");
                 let v = env_value(ctx, &key, it.span(), it.get_ref())?;
+                let v = no_placeholder(ctx, &key, it.span(), v, "transform arguments")?;
                 Transform::parse(&v)
                     .map_err(|e| ctx.err(&key, it.span(), e))
                     .ok()

@@ -221,11 +221,7 @@ pub(crate) fn no_placeholder(
     v: toml::Value,
     what: &str,
 ) -> Option<toml::Value> {
-    let found = match &v {
-        toml::Value::String(s) => placeholder_in(s),
-        toml::Value::Array(a) => a.iter().find_map(|e| e.as_str().and_then(placeholder_in)),
-        _ => None,
-    };
+    let found = first_placeholder(&v);
     match found {
         Some(name) if name.starts_with("conn.") => ctx.fail(k, span, format!(
             "`{{{name}}}` is not expanded in {what}: write the host field with a constant in [<resource>.constants], or use ${{ENV}}"
@@ -234,6 +230,16 @@ pub(crate) fn no_placeholder(
             "`{{{name}}}` is not expanded in {what}: the text is sent to the app as written"
         )),
         None => Some(v),
+    }
+}
+
+/// The first placeholder in any string of `v`.
+fn first_placeholder(v: &toml::Value) -> Option<&str> {
+    match v {
+        toml::Value::String(s) => placeholder_in(s),
+        toml::Value::Array(a) => a.iter().find_map(first_placeholder),
+        toml::Value::Table(t) => t.values().find_map(first_placeholder),
+        _ => None,
     }
 }
 

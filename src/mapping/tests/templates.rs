@@ -169,6 +169,10 @@ fn placeholders_in_literal_values_are_compile_errors() {
             "nickName = { const = \"{conn.server}\" }",
             "users.attributes.nickName.const",
         ),
+        (
+            "title = { path = \"$.title\", transform = [{ prefix = \"{conn.server}-\" }] }",
+            "users.attributes.title.transform",
+        ),
     ];
     for (rule, key) in cases {
         let src = CHAT.replace(attrs, &format!("{attrs}{rule}\n"));
