@@ -91,7 +91,7 @@ impl DemoApp {
                 None => ids.extend(store.create_user(fields).ok()),
             }
         }
-        let Ok(team) = store.create_team("Engineering".to_owned()) else {
+        let Ok(team) = store.create_team("Engineering".to_owned(), None) else {
             return;
         };
         if let Some(team_id) = team["id"].as_str().and_then(parse_team_id) {
@@ -168,7 +168,7 @@ impl DemoApp {
     /// large groups.
     pub fn seed_team(&self, name: &str, count: usize) -> String {
         let mut store = self.store();
-        let team = store.create_team(name.to_owned()).unwrap_or_default();
+        let team = store.create_team(name.to_owned(), None).unwrap_or_default();
         let team_id = team["id"].as_str().and_then(parse_team_id).unwrap_or(0);
         for i in 0..count {
             let login = format!("member-{}-{i}@example.com", name.to_lowercase());

@@ -142,6 +142,8 @@ pub(super) struct User {
 pub(super) struct Team {
     pub(super) id: u64,
     pub(super) name: String,
+    /// The client's own id for the team (an IdP's group id), if it sent one.
+    pub(super) external_id: Option<String>,
     /// Member user ids, in numeric order.
     pub(super) members: BTreeSet<u64>,
     pub(super) created_at: u64,
@@ -245,6 +247,7 @@ impl Team {
         json!({
             "id": team_id_string(self.id),
             "name": self.name,
+            "external_id": self.external_id,
             "member_count": self.members.len(),
             "created_at": self.created_at,
             "updated_at": self.updated_at,

@@ -186,7 +186,11 @@ impl Store {
     }
 
     /// Adds a team (422 if the name is taken) and returns it as JSON.
-    pub(super) fn create_team(&mut self, name: String) -> Result<Value, ApiError> {
+    pub(super) fn create_team(
+        &mut self,
+        name: String,
+        external_id: Option<String>,
+    ) -> Result<Value, ApiError> {
         self.ensure_name_free(&name, None)?;
         let id = self.next_team;
         self.next_team += 1;
@@ -194,6 +198,7 @@ impl Store {
         let team = Team {
             id,
             name,
+            external_id,
             members: Default::default(),
             created_at: at,
             updated_at: at,
@@ -203,14 +208,24 @@ impl Store {
         Ok(json)
     }
 
-    /// Renames a team (422 if the name is taken by another team).
-    pub(super) fn rename_team(&mut self, id: u64, name: Option<String>) -> Result<Value, ApiError> {
+    /// Renames a team (422 if the name is taken by another team) and sets
+    /// or clears its external id when the body names it.
+    pub(super) fn update_team(
+        &mut self,
+        id: u64,
+        name: Option<String>,
+        external_id: Option<Option<String>>,
+    ) -> Result<Value, ApiError> {
         if let Some(name) = &name {
             self.ensure_name_free(name, Some(id))?;
         }
         let team = self.teams.get_mut(&id).ok_or_else(|| team_not_found(id))?;
         if let Some(name) = name.filter(|n| *n != team.name) {
             team.name = name;
+            team.updated_at = now();
+        }
+        if let Some(external_id) = external_id.filter(|e| *e != team.external_id) {
+            team.external_id = external_id;
             team.updated_at = now();
         }
         Ok(team.to_json())

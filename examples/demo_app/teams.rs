@@ -1,5 +1,5 @@
 //! The `/api/teams` endpoints: list with an exact name filter, create, get,
-//! rename, delete, and membership (paged member list, idempotent PUT of a
+//! rename (and set the external id), delete, and membership (paged member list, idempotent PUT of a
 //! member, DELETE of a member).
 
 use http::{Method, StatusCode};
@@ -54,29 +54,48 @@ fn list(app: &DemoApp, query: Option<&str>) -> Result<Reply, ApiError> {
     ))
 }
 
-/// Validates a team body: only `name` (a non-empty string) is writable.
-fn team_name(body: &Map<String, Value>, required: bool) -> Result<Option<String>, ApiError> {
+/// A team body's writable fields: `name`, and `external_id` (`Some(None)`
+/// when the body clears it with `null`).
+struct TeamFields {
+    name: Option<String>,
+    external_id: Option<Option<String>>,
+}
+
+/// Validates a team body: only `name` (a non-empty string) and
+/// `external_id` (a string or `null`) are writable.
+fn team_fields(body: &Map<String, Value>, required: bool) -> Result<TeamFields, ApiError> {
     for key in body.keys() {
         if TEAM_READ_ONLY.contains(&key.as_str()) {
             return Err(ApiError::read_only(key));
         }
-        if key != "name" {
+        if key != "name" && key != "external_id" {
             return Err(ApiError::unknown_key(key));
         }
     }
-    match body.get("name") {
-        None if !required => Ok(None),
-        Some(Value::String(name)) if !name.trim().is_empty() => Ok(Some(name.clone())),
-        _ => Err(ApiError::bad_request("`name` must be a non-empty string")),
-    }
+    let name = match body.get("name") {
+        None if !required => None,
+        Some(Value::String(name)) if !name.trim().is_empty() => Some(name.clone()),
+        _ => return Err(ApiError::bad_request("`name` must be a non-empty string")),
+    };
+    let external_id = match body.get("external_id") {
+        None => None,
+        Some(Value::Null) => Some(None),
+        Some(Value::String(e)) => Some(Some(e.clone())),
+        Some(_) => return Err(ApiError::bad_request("`external_id` must be a string")),
+    };
+    Ok(TeamFields { name, external_id })
 }
 
 /// `POST /api/teams` → 201 full team.
 async fn create(app: &DemoApp, body: Incoming) -> Result<Reply, ApiError> {
     let bytes = reply::read_body(body).await?;
-    let name = team_name(&reply::parse_object(&bytes)?, true)?;
-    let name = name.ok_or_else(|| ApiError::bad_request("`name` is required"))?;
-    let team = app.store().create_team(name)?;
+    let fields = team_fields(&reply::parse_object(&bytes)?, true)?;
+    let name = fields
+        .name
+        .ok_or_else(|| ApiError::bad_request("`name` is required"))?;
+    let team = app
+        .store()
+        .create_team(name, fields.external_id.flatten())?;
     Ok(reply::json(StatusCode::CREATED, &team))
 }
 
@@ -88,7 +107,7 @@ fn get(app: &DemoApp, raw: &str) -> Result<Reply, ApiError> {
     Ok(reply::json(StatusCode::OK, &team.to_json()))
 }
 
-/// `PATCH /api/teams/{id}` `{"name"}` → 200 full team.
+/// `PATCH /api/teams/{id}` `{"name", "external_id"}` → 200 full team.
 async fn rename(app: &DemoApp, raw: &str, body: Incoming) -> Result<Reply, ApiError> {
     let id = parse_team_id(raw).ok_or_else(|| no_such_team(raw))?;
     let bytes = reply::read_body(body).await?;
@@ -97,8 +116,8 @@ async fn rename(app: &DemoApp, raw: &str, body: Incoming) -> Result<Reply, ApiEr
     if store.team(id).is_none() {
         return Err(no_such_team(raw));
     }
-    let name = team_name(&parsed?, false)?;
-    let team = store.rename_team(id, name)?;
+    let fields = team_fields(&parsed?, false)?;
+    let team = store.update_team(id, fields.name, fields.external_id)?;
     Ok(reply::json(StatusCode::OK, &team))
 }
 

@@ -91,9 +91,13 @@ pub async fn run(
             );
             continue;
         }
+        let collection = (step.op == OpKind::Create)
+            .then(|| preview(host, step, &known, resource).ok())
+            .flatten()
+            .map(|p| p.url);
         match run_step(host, step, &known, resource).await {
             Ok(reply) => {
-                learn(host, step, &reply, &mut known);
+                learn(host, step, &reply, &mut known, collection.as_deref());
                 applied.push(step.purpose);
                 if let (OpKind::Create, None, Some(next)) =
                     (step.op, &known.id, plan.steps.get(i + 1))
@@ -162,6 +166,57 @@ fn step_vars<'a>(
     }
 }
 
+/// A create's id: from its answer's body, else from a `Location` naming
+/// one member of the collection the create was sent to (same origin,
+/// path `<collection>/<id>`). A `Location` anywhere else names no id.
+fn created_id(host: &HostCtx<'_>, reply: &HostReply, collection: Option<&str>) -> Option<String> {
+    let m = host.mapping;
+    if let Some(id) = m.created_id(reply.body.as_ref(), None) {
+        return Some(id);
+    }
+    let location = reply.location.as_deref()?;
+    let id = m.created_id(None, Some(location))?;
+    let vars = Vars {
+        id: Some(&id),
+        ..host.vars()
+    };
+    let get = host.preview(OpKind::Get, &vars, None).ok();
+    if collection.is_some_and(|c| in_collection(c, location))
+        || get.is_some_and(|g| same_path(&g.url, location))
+    {
+        return Some(id);
+    }
+    tracing::warn!("the app's create answer points outside the collection; its id is not taken");
+    None
+}
+
+/// The path of `location` when it is an absolute path or an absolute URL
+/// on the origin of `url` (trailing `/` dropped).
+fn local_path(url: &str, location: &str) -> Option<(String, String)> {
+    let base = url.parse::<http::Uri>().ok()?;
+    let loc = location.parse::<http::Uri>().ok()?;
+    let same_origin = loc.authority().is_none()
+        || (loc.scheme() == base.scheme() && loc.authority() == base.authority());
+    if !same_origin || !loc.path().starts_with('/') {
+        return None;
+    }
+    let trim = |p: &str| p.strip_suffix('/').unwrap_or(p).to_owned();
+    Some((trim(base.path()), trim(loc.path())))
+}
+
+/// Whether `location` is one level below the collection URL `collection`.
+fn in_collection(collection: &str, location: &str) -> bool {
+    local_path(collection, location).is_some_and(|(coll, loc)| {
+        loc.rsplit_once('/')
+            .is_some_and(|(parent, last)| parent == coll && !last.is_empty())
+    })
+}
+
+/// Whether `location` is the resource URL `url` itself.
+fn same_path(url: &str, location: &str) -> bool {
+    local_path(url, location).is_some_and(|(a, b)| a == b)
+}
+
 /// The request a step would send, given what is known (see `explain`).
 pub fn preview(
     host: &HostCtx<'_>,
@@ -199,14 +254,21 @@ async fn run_step(
 
 /// Updates the knowledge from a step's answer: a create's id, the
 /// resource when the answer carries it, the `active` an action set.
-fn learn(host: &HostCtx<'_>, step: &Step, reply: &HostReply, known: &mut Known) {
+/// `collection` is the URL a create was sent to.
+fn learn(
+    host: &HostCtx<'_>,
+    step: &Step,
+    reply: &HostReply,
+    known: &mut Known,
+    collection: Option<&str>,
+) {
     let m = host.mapping;
     if matches!(step.op, OpKind::MemberAdd | OpKind::MemberRemove) || step.target.is_some() {
         return; // a member call says nothing about the resource itself
     }
     known.whole = false;
     if step.op == OpKind::Create {
-        known.id = m.created_id(reply.body.as_ref(), reply.location.as_deref());
+        known.id = created_id(host, reply, collection);
     }
     let item = m
         .op(step.op)
@@ -238,5 +300,26 @@ fn learn(host: &HostCtx<'_>, step: &Step, reply: &HostReply, known: &mut Known) 
                 o.insert("active".into(), Value::Bool(active));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{in_collection, same_path};
+
+    #[test]
+    fn a_location_names_an_id_only_inside_the_collection() {
+        let coll = "http://127.0.0.1:3000/api/users";
+        assert!(in_collection(coll, "/api/users/17"));
+        assert!(in_collection(coll, "/api/users/17/"));
+        assert!(in_collection(coll, "http://127.0.0.1:3000/api/users/17"));
+        assert!(!in_collection(coll, "http://evil.example/api/users/17"));
+        assert!(!in_collection(coll, "/api/admins/steal"));
+        assert!(!in_collection(coll, "/api/users/17/sessions/steal"));
+        assert!(!in_collection(coll, "/steal"));
+        assert!(!in_collection(coll, "steal"));
+        assert!(!in_collection(coll, "https://127.0.0.1:3000/api/users/17"));
+        assert!(same_path("http://a:1/api/v2/user/17", "/api/v2/user/17"));
+        assert!(!same_path("http://a:1/api/v2/user/17", "/api/v2/user/18"));
     }
 }

@@ -58,7 +58,12 @@ pub struct HostCtx<'a> {
     pub conn: &'a Connection,
     /// The SCIM request's overall deadline.
     pub deadline: Instant,
+    /// Where each call made is noted, `METHOD URL → status` (`explain`).
+    pub calls: Option<&'a CallLog>,
 }
+
+/// The calls one request made, for `explain` to show.
+pub type CallLog = std::sync::Mutex<Vec<String>>;
 
 /// A successful (or "already done") answer from the app.
 #[derive(Debug)]
@@ -155,6 +160,16 @@ impl From<MapError> for ScimError {
             }
         }
     }
+}
+
+/// The names of a URL's query parameters, comma-separated, as sent.
+fn query_names(uri: &Uri) -> String {
+    uri.query()
+        .unwrap_or_default()
+        .split('&')
+        .filter_map(|p| p.split('=').next().filter(|n| !n.is_empty()))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 impl<'a> HostCtx<'a> {
@@ -329,17 +344,28 @@ impl<'a> HostCtx<'a> {
         let started = Instant::now();
         let sent = self.send(req, uri).await;
         let result = sent.as_ref().map(|(r, _)| r.status).map_err(|e| e.status);
+        if let Some(log) = self.calls
+            && let Ok(mut log) = log.lock()
+        {
+            let answer = match &sent {
+                Ok((r, _)) => r.status.as_u16().to_string(),
+                Err(e) => format!("failed ({})", e.status.as_u16()),
+            };
+            log.push(format!("{method} {uri} → {answer}"));
+        }
         record_app_call(self.app.metrics, kind.key(), result, started.elapsed());
         let (reply, retry_after) = sent?;
         let status = reply.status;
         // Debug log of each app call: what was called and how it answered,
         // with the app's error code as the mapping's error rules read it.
         // The path is the configured template: rendered paths and queries
-        // may hold logins or emails, and bodies are never logged.
+        // may hold logins or emails, and bodies are never logged. The names
+        // of the query parameters sent show a push-down without its value.
         tracing::debug!(
             op = kind.key(),
             %method,
             path = %op.path_source(),
+            query_params = %query_names(uri),
             status = status.as_u16(),
             app_error = self.mapping.error_code(op.error_rules(), status.as_u16(), reply.body.as_ref()).as_deref(),
             duration_ms = started.elapsed().as_millis() as u64,

@@ -15,7 +15,7 @@ use http::StatusCode;
 use serde_json::Value;
 
 /// Page size for walking the app's list when it declares no cap.
-const WALK_PAGE: u64 = 100;
+pub(crate) const WALK_PAGE: u64 = 100;
 
 /// Walks the list operation `kind` (`List`, or `MembersList` of the group
 /// `id`) from the start, collecting up to `limit` items; `true` when the

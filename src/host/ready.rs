@@ -35,6 +35,7 @@ async fn authenticated_read(app: App<'_>) -> Result<(), String> {
         mapping,
         conn,
         deadline: Instant::now() + Duration::from_secs(5),
+        calls: None,
     };
     let first = mapping.plan_pages(1, 1);
     let page = first.first();

@@ -47,6 +47,8 @@ pub struct ResourceToml {
     pub errors: BTreeMap<SpStr, Spanned<ErrorToml>>,
     /// Policy for SCIM attributes the mapping does not cover: `ignore` or `reject`.
     pub unmapped: Option<SpStr>,
+    /// How an app's empty string reads: `value` (default) or `absent`.
+    pub empty: Option<SpStr>,
     /// What SCIM DELETE does when there is no `delete` operation:
     /// `refuse` (405, default) or `deactivate`.
     pub on_delete: Option<SpStr>,
@@ -303,6 +305,9 @@ pub struct RuleTable {
     /// How a cleared value is written: `null` (default), `null_parent`,
     /// `empty` or `omit`.
     pub clear: Option<SpStr>,
+    /// How the app's empty string reads: `value` or `absent` (default: the
+    /// resource's `empty`).
+    pub empty: Option<SpStr>,
     /// Write-side template of SCIM attributes used when the attribute
     /// itself has no value: `"{name.givenName} {name.familyName}"`.
     pub compose: Option<SpStr>,

@@ -230,9 +230,9 @@ fn action(m: &ResourceMapping, active: bool, when: Condition) -> Vec<Step> {
 /// The plan of a create (RFC 7644 §3.3) of `wanted`: the create call with
 /// every attribute it accepts (`active` included when it is a field);
 /// an update with the rest when the create call accepts only some; and,
-/// when `active` is an action, the action unless the new account already
-/// has the wanted state (an account is assumed active when its state is
-/// not known).
+/// unless the new account already has the wanted state (an account is
+/// assumed active when its state is not known), the action when `active`
+/// is an action, or an update of the field when the create call sent it.
 pub fn create(
     m: &ResourceMapping,
     wanted: &Value,
@@ -247,6 +247,7 @@ pub fn create(
     };
     let mut steps = Vec::new();
     let created = written(true);
+    let sends_active = created.iter().any(|a| a == "active");
     steps.extend(step(
         m,
         OpKind::Create,
@@ -266,16 +267,47 @@ pub fn create(
             Condition::Always,
         ));
     }
-    if m.active_via_actions()
-        && let Some(want) = crate::mapping::active_of(wanted)
-    {
+    if let Some(want) = crate::mapping::active_of(wanted) {
         let when = Condition::ActiveIsNot {
             want,
             if_unknown: !want,
         };
-        steps.extend(action(m, want, when));
+        if m.active_via_actions() {
+            steps.extend(action(m, want, when));
+        } else if sends_active {
+            steps.extend(active_again(m, wanted, want, when, env)?);
+        }
     }
     Ok(WritePlan { steps })
+}
+
+/// `active` as a field the create call sent: some apps ignore it there
+/// (every account starts active). When the new account does not show the
+/// state asked, an update sends it again (the whole body where the
+/// mapping only replaces).
+fn active_again(
+    m: &ResourceMapping,
+    wanted: &Value,
+    want: bool,
+    when: Condition,
+    env: &WriteEnv<'_>,
+) -> Result<Option<Step>, MapError> {
+    let kind = update_kind(m);
+    let body = match kind {
+        OpKind::Replace => Some(m.to_host_replace_in(wanted, env)?),
+        _ => {
+            let mut before = wanted.clone();
+            if let Value::Object(o) = &mut before {
+                o.insert("active".into(), Value::Bool(!want));
+            }
+            m.changes_to_host_in(&before, wanted, env)?.body
+        }
+    };
+    if body.is_none() {
+        return Ok(None);
+    }
+    let changes = vec!["active".to_owned()];
+    Ok(step(m, kind, Purpose::CompleteCreate, body, changes, when))
 }
 
 /// The operation that sends changed fields: `update`, else `replace`.

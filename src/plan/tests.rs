@@ -91,9 +91,30 @@ fn an_active_create_assumes_new_accounts_are_active() {
 fn a_field_active_rides_in_the_create_body() {
     let m = example_with(|t| without_tables(&t, &["[users.deactivate]", "[users.activate]"]));
     let p = create(&m, &user(false), &WriteEnv::default()).unwrap();
-    assert_eq!(purposes(&p), [Purpose::Create]);
     assert_eq!(p.steps[0].body.as_ref().unwrap()["state"], "SUSPENDED");
     assert!(p.steps[0].changes.iter().any(|c| c == "active"));
+    // An app may ignore the field on create: when the new account does not
+    // show the state asked (or shows nothing), an update sends it alone.
+    assert_eq!(purposes(&p), [Purpose::Create, Purpose::CompleteCreate]);
+    assert_eq!(p.steps[1].op, OpKind::Update);
+    assert_eq!(p.steps[1].body, Some(json!({"state": "SUSPENDED"})));
+    assert_eq!(p.steps[1].changes, ["active"]);
+    assert_eq!(
+        p.steps[1].when,
+        Condition::ActiveIsNot {
+            want: false,
+            if_unknown: true
+        }
+    );
+    let p = create(&m, &user(true), &WriteEnv::default()).unwrap();
+    assert_eq!(purposes(&p), [Purpose::Create, Purpose::CompleteCreate]);
+    assert_eq!(
+        p.steps[1].when,
+        Condition::ActiveIsNot {
+            want: true,
+            if_unknown: false
+        }
+    );
 }
 
 #[test]

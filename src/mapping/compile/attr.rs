@@ -7,7 +7,7 @@ use serde_json::Value;
 use toml::Spanned;
 
 use crate::mapping::compile::ctx::{Ctx, env_value, seg};
-use crate::mapping::compile::write::{Shape, literal, write_opts};
+use crate::mapping::compile::write::{Shape, literal, no_placeholder, write_opts};
 use crate::mapping::model::rule::{AttrRule, HostType, Source};
 use crate::mapping::path::{ReadPath, ScimPath, WritePath};
 use crate::mapping::raw::{RuleTable, RuleToml, SpStr};
@@ -317,6 +317,10 @@ fn compile_body(
         d => d,
     };
     let write_opts = write_opts(ctx, k, t, shape);
+    let empty_absent = match &t.empty {
+        Some(e) => crate::mapping::compile::ctx::empty_absent(ctx, &format!("{k}.empty"), e),
+        None => ctx.empty_absent,
+    };
     if ctx.errors.len() > before {
         return None;
     }
@@ -337,6 +341,7 @@ fn compile_body(
         read,
         write,
         default,
+        empty_absent,
         fields: Vec::new(),
         write_opts,
     })
@@ -449,6 +454,7 @@ fn transforms(ctx: &mut Ctx<'_>, k: &str, t: &RuleTable) -> (Vec<Transform>, Vec
             .filter_map(|it| {
                 let key = format!("{k}.{name}");
                 let v = env_value(ctx, &key, it.span(), it.get_ref())?;
+                let v = no_placeholder(ctx, &key, it.span(), v, "transform arguments")?;
                 Transform::parse(&v)
                     .map_err(|e| ctx.err(&key, it.span(), e))
                     .ok()
@@ -526,6 +532,11 @@ fn value_map(ctx: &mut Ctx<'_>, k: &str, t: &RuleTable, ty: AttrType) -> Vec<(St
         // An array lists several host values read as this SCIM value; the
         // first is the one written (a third account state: `false =
         // ["suspended", "locked"]`).
+        let what = "`map` values";
+        let Some(host) = no_placeholder(ctx, &format!("{k}.map"), m.span(), host.clone(), what)
+        else {
+            continue;
+        };
         let hosts: Vec<Value> = match serde_json::to_value(host).unwrap_or(Value::Null) {
             Value::Array(a) if !a.is_empty() => a,
             v => vec![v],

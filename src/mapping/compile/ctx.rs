@@ -40,6 +40,8 @@ pub(crate) struct Ctx<'a> {
     /// Whether a search rule is being compiled (derived placeholders are
     /// then fed by `{value}`).
     pub in_search: bool,
+    /// The resource's `empty = "absent"`: an app's `""` reads as no value.
+    pub empty_absent: bool,
 }
 
 impl Ctx<'_> {
@@ -113,6 +115,19 @@ pub(crate) fn env_value(
         }
         other => other.clone(),
     })
+}
+
+/// `empty = "value" | "absent"` at `k`: whether `""` reads as no value.
+pub(crate) fn empty_absent(ctx: &mut Ctx<'_>, k: &str, v: &crate::mapping::raw::SpStr) -> bool {
+    match v.get_ref().as_str() {
+        "absent" => true,
+        "value" => false,
+        other => {
+            let msg = format!("unknown `empty` `{other}`: use value or absent");
+            ctx.err(k, v.span(), msg);
+            false
+        }
+    }
 }
 
 /// The canonical spelling of a filterable attribute path (no selectors).

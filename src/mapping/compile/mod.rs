@@ -84,7 +84,11 @@ pub fn compile_with(
         env,
         derived: Vec::new(),
         in_search: false,
+        empty_absent: false,
     };
+    if let Some(e) = &raw.empty {
+        ctx.empty_absent = ctx::empty_absent(&mut ctx, "empty", e);
+    }
     ctx.extensions = extensions(&mut ctx, raw);
     ctx.derived = placeholders(&mut ctx, raw);
     let mut rules: Vec<AttrRule> = raw
@@ -210,6 +214,7 @@ fn default_id_rule() -> AttrRule {
         read: Vec::new(),
         write: Vec::new(),
         default: None,
+        empty_absent: false,
         fields: Vec::new(),
         write_opts: Default::default(),
     }

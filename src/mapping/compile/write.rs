@@ -39,11 +39,15 @@ pub(crate) fn write_opts(ctx: &mut Ctx<'_>, k: &str, t: &RuleTable, shape: Shape
                 "`where` belongs on a whole multi-valued attribute or a single value with `field`",
             );
         }
-        o.where_ = w
-            .get_ref()
-            .iter()
-            .map(|(key, v)| (key.clone(), serde_json::to_value(v).unwrap_or(Value::Null)))
-            .collect();
+        let wk = format!("{k}.where");
+        for (key, v) in w.get_ref() {
+            let v = env_value(ctx, &wk, w.span(), v)
+                .and_then(|v| no_placeholder(ctx, &wk, w.span(), v, "`where` values"));
+            if let Some(v) = v {
+                o.where_
+                    .push((key.clone(), serde_json::to_value(v).unwrap_or(Value::Null)));
+            }
+        }
     }
     match (&t.field, shape, o.where_.is_empty()) {
         (Some(f), Shape::Single, false) => {
@@ -203,10 +207,58 @@ pub(crate) fn literal(
     v: &toml::Value,
 ) -> Option<Value> {
     let v = env_value(ctx, k, span.clone(), v)?;
-    if let toml::Value::String(s) = &v
-        && s.contains("{conn.")
-    {
-        return ctx.fail(k, span, "`{conn.…}` is not expanded here: write the host field with a constant in [users.constants]");
-    }
+    let v = no_placeholder(ctx, k, span, v, "a `default` or `const`")?;
     serde_json::to_value(v).ok()
+}
+
+/// `v` when none of its strings holds a request placeholder (`{conn.x}`,
+/// `{userName}`): in literal values `what` such text would be sent to the
+/// app as it is written, so it is an error.
+pub(crate) fn no_placeholder(
+    ctx: &mut Ctx<'_>,
+    k: &str,
+    span: std::ops::Range<usize>,
+    v: toml::Value,
+    what: &str,
+) -> Option<toml::Value> {
+    let found = first_placeholder(&v);
+    match found {
+        Some(name) if name.starts_with("conn.") => ctx.fail(k, span, format!(
+            "`{{{name}}}` is not expanded in {what}: write the host field with a constant in [<resource>.constants], or use ${{ENV}}"
+        )),
+        Some(name) => ctx.fail(k, span, format!(
+            "`{{{name}}}` is not expanded in {what}: the text is sent to the app as written"
+        )),
+        None => Some(v),
+    }
+}
+
+/// The first placeholder in any string of `v`.
+fn first_placeholder(v: &toml::Value) -> Option<&str> {
+    match v {
+        toml::Value::String(s) => placeholder_in(s),
+        toml::Value::Array(a) => a.iter().find_map(first_placeholder),
+        toml::Value::Table(t) => t.values().find_map(first_placeholder),
+        _ => None,
+    }
+}
+
+/// The name of the first `{name}` placeholder in `s` (`{{` and `}}` are
+/// literal braces; `{}` and text with spaces are not placeholders).
+fn placeholder_in(s: &str) -> Option<&str> {
+    let mut rest = s;
+    while let Some(i) = rest.find('{') {
+        let after = &rest[i + 1..];
+        if let Some(lit) = after.strip_prefix('{') {
+            rest = lit;
+            continue;
+        }
+        let end = after.find('}')?;
+        let name = &after[..end];
+        if !name.is_empty() && !name.contains(char::is_whitespace) && !name.contains('{') {
+            return Some(name);
+        }
+        rest = after;
+    }
+    None
 }

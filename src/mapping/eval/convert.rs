@@ -85,7 +85,8 @@ fn read_multi(rule: &AttrRule, raw: Option<Value>) -> Result<Option<Value>, MapE
 
 /// Host value → SCIM value: read transforms, reverse value map, SCIM type.
 fn read_value(rule: &AttrRule, raw: Option<Value>) -> Result<Option<Value>, MapError> {
-    let Some(mut v) = raw.filter(|v| !v.is_null()) else {
+    let absent = |v: &Value| v.is_null() || (rule.empty_absent && v.as_str() == Some(""));
+    let Some(mut v) = raw.filter(|v| !absent(v)) else {
         return Ok(rule.default.clone());
     };
     for t in &rule.read {
@@ -187,13 +188,26 @@ fn whole_if_integer(rule: &AttrRule, v: Value) -> Result<Value, MapError> {
 
 /// RFC 7643 §2.3.5: a dateTime is sent as RFC 3339, with a time zone.
 fn date_time(rule: &AttrRule, v: Value) -> Result<Value, MapError> {
-    match &v {
-        Value::String(s) if parse_rfc3339_nanos(s).is_some() => Ok(v),
-        _ => Err(host_err(
-            rule,
-            "not an RFC 3339 dateTime with a time zone (epoch numbers need a transform such as epoch_seconds)",
-        )),
-    }
+    let hint = match &v {
+        Value::String(s) if parse_rfc3339_nanos(s).is_some() => return Ok(v),
+        Value::String(s) if parse_rfc3339_nanos(&naive_as_utc(s)).is_some() => {
+            "a timestamp without a time zone: add the transform naive_utc when the app's times are UTC"
+        }
+        Value::Number(_) => "epoch numbers need a transform: epoch_seconds or epoch_millis",
+        _ => {
+            "timestamps without a zone need naive_utc, epoch numbers epoch_seconds or epoch_millis"
+        }
+    };
+    Err(host_err(
+        rule,
+        format!("not an RFC 3339 dateTime with a time zone ({hint})"),
+    ))
+}
+
+/// `2024-05-01 12:00:03.25` read as UTC (`…T12:00:03.25Z`), to tell a
+/// timestamp without a zone from text that is no timestamp.
+fn naive_as_utc(s: &str) -> String {
+    format!("{}Z", s.trim().replacen(' ', "T", 1))
 }
 
 /// SCIM value → host value (`None`: nothing to write). `v` is the value in

@@ -78,6 +78,21 @@ impl ResourceMapping {
         }
     }
 
+    /// The SCIM `id` of a host item, read by the `id` rule alone: a list's
+    /// summaries (`fetch_each`) carry the id but need not map in full.
+    pub fn id_of_host(&self, host: &Value) -> Result<String, MapError> {
+        let id_rule = self
+            .rules
+            .iter()
+            .find(|r| r.target.urn.is_none() && r.target.attr == "id" && r.target.sub.is_none())
+            .ok_or(MapError::MissingId)?;
+        match read_rule(id_rule, host)? {
+            Some(Value::String(s)) if !s.is_empty() => Ok(s),
+            Some(Value::Number(n)) => Ok(n.to_string()),
+            _ => Err(MapError::MissingId),
+        }
+    }
+
     /// The SCIM resource an app that stored `scim` exactly under `id` would
     /// return: what a create answers when the app's own read-back fails.
     pub fn as_stored(&self, scim: &Value, id: &str) -> Result<Value, MapError> {

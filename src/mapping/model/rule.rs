@@ -56,6 +56,8 @@ pub(crate) struct AttrRule {
     pub read: Vec<Transform>,
     pub write: Vec<Transform>,
     pub default: Option<Value>,
+    /// `empty = "absent"`: the app's `""` reads as no value.
+    pub empty_absent: bool,
     /// Element rules of a whole multi-valued attribute.
     pub fields: Vec<AttrRule>,
     /// Write-side options: list element selection, clearing, fallbacks,

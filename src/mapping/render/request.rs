@@ -1,11 +1,13 @@
 //! Renders requests: a request template with its placeholders' values,
 //! each percent-encoded for where it lands (one path segment, one query
-//! component, a raw header value), and query parameters as
+//! component, a raw header value) and its literal text encoded to match,
+//! and query parameters as
 //! `name=value` pairs, a search rule's merged into the list call's and
 //! documents written by their encoder. An optional parameter whose
 //! placeholder has no value is left out; an empty value in a path is an
 //! error.
 
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use serde_json::{Map, Value};
 
 use crate::mapping::error::MapError;
@@ -23,7 +25,7 @@ impl Template<Var> {
         let mut out = String::new();
         for part in self.parts() {
             match part {
-                Part::Lit(s) => out.push_str(s),
+                Part::Lit(s) => push_literal(&mut out, s, ctx),
                 Part::Var(v) => match vars.get(v)? {
                     Some(val) if val.is_empty() && ctx == Context::PathSegment => {
                         return Err(MapError::MissingVar(var_name(v)));
@@ -34,6 +36,32 @@ impl Template<Var> {
             }
         }
         Ok(Some(out))
+    }
+}
+
+/// Characters a URL never holds as they are (RFC 3986 §2): controls,
+/// space, `"<>\^`{|}` and, by the encoder, every non-ASCII byte.
+const NOT_IN_URL: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'<')
+    .add(b'>')
+    .add(b'\\')
+    .add(b'^')
+    .add(b'`')
+    .add(b'{')
+    .add(b'|')
+    .add(b'}');
+
+/// Literal template text: in a query value it is part of the one
+/// component (`username = '…'` → `username%20%3D%20%27…%27`); in a path
+/// its `/`, `?` and `&` keep their meaning and only what a URL cannot hold
+/// is encoded; in a header it is written as it is.
+fn push_literal(out: &mut String, s: &str, ctx: Context) {
+    match ctx {
+        Context::Query => encode_into(out, s, ctx),
+        Context::PathSegment => out.extend(utf8_percent_encode(s, NOT_IN_URL)),
+        Context::Raw => out.push_str(s),
     }
 }
 
@@ -143,6 +171,27 @@ mod tests {
             ..Vars::default()
         };
         assert!(t.render(&empty, Context::PathSegment).is_err());
+    }
+
+    /// Literal text of a query template is one query component with the
+    /// value (`filter = "username = '{value}'"`), and literal text of a
+    /// path is written as it is except what a URL cannot hold.
+    #[test]
+    fn literal_template_text_is_encoded_for_its_context() {
+        let vars = Vars {
+            value: Some("O'Brien"),
+            id: Some("7"),
+            ..Vars::default()
+        };
+        let t = req("username = '{value}'");
+        assert_eq!(
+            t.render(&vars, Context::Query).unwrap().as_deref(),
+            Some("username%20%3D%20%27O%27Brien%27")
+        );
+        let t = req("/api/users/{id}/full profile|ü?a=b");
+        let path = t.render(&vars, Context::PathSegment).unwrap().unwrap();
+        assert_eq!(path, "/api/users/7/full%20profile%7C%C3%BC?a=b");
+        assert!(path.parse::<http::Uri>().is_ok());
     }
 
     #[test]

@@ -546,6 +546,20 @@ fn custom_extension_types_drive_filters_and_schemas() {
     assert!(hits(&format!("{ACME}:remote eq true")));
     let ext = m.schema().schema(ACME).unwrap();
     assert_eq!(ext.attr("hiredAt").unwrap().ty, AttrType::DateTime);
+    // A timestamp without a zone, or an epoch number, names its fix.
+    for (value, fix) in [
+        (json!("2024-05-01 12:00:03.25"), "naive_utc"),
+        (json!("2024-05-01T12:00:03"), "naive_utc"),
+        (json!(1714564803), "epoch_seconds"),
+    ] {
+        host["hired"] = value.clone();
+        match m.to_scim(&host) {
+            Err(MapError::HostValue { message, .. }) => {
+                assert!(message.contains(fix), "{value}: {message}")
+            }
+            other => panic!("{value}: {other:?}"),
+        }
+    }
 }
 
 #[test]
@@ -633,4 +647,45 @@ fn no_value_null_and_empty_lists_are_one_state() {
         ch.body,
         Some(json!({"contact": {"phones": [{"number": "+1 555"}]}}))
     );
+}
+
+/// `empty = "absent"` (for the mapping, or per attribute) reads an app's
+/// `""` as no value: no `"externalId": ""`, no `"manager": {"value": ""}`.
+/// Without it `""` is a value, as the app wrote it.
+#[test]
+fn empty_strings_read_as_absent_where_the_mapping_says() {
+    const MANAGER: &str = "\"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value\" = \"$.manager_id\"\n";
+    let attrs = "[users.attributes]\n";
+    let with_manager = EXAMPLE.replace(attrs, &format!("{attrs}{MANAGER}"));
+    let mut host = host_user();
+    host["external_id"] = json!("");
+    host["manager_id"] = json!("");
+    host["profile"]["title"] = json!("");
+
+    let m = compile_src(&with_manager).unwrap();
+    let scim = m.to_scim(&host).unwrap();
+    assert_eq!(scim["externalId"], "", "a value unless the mapping says");
+    assert_eq!(scim[ENTERPRISE_USER_URN]["manager"], json!({"value": ""}));
+
+    let all = with_manager.replace(
+        "unmapped = \"ignore\"",
+        "unmapped = \"ignore\"\nempty = \"absent\"",
+    );
+    let scim = compile_src(&all).unwrap().to_scim(&host).unwrap();
+    assert!(scim.get("externalId").is_none(), "{scim}");
+    assert!(scim.get("title").is_none(), "{scim}");
+    assert!(scim[ENTERPRISE_USER_URN].get("manager").is_none(), "{scim}");
+    assert_eq!(scim["userName"], "ada@example.com");
+
+    let one = with_manager.replace(
+        "externalId       = \"$.external_id\"",
+        "externalId       = { path = \"$.external_id\", empty = \"absent\" }",
+    );
+    let scim = compile_src(&one).unwrap().to_scim(&host).unwrap();
+    assert!(scim.get("externalId").is_none(), "{scim}");
+    assert_eq!(scim["title"], "", "only where the rule says");
+
+    let bad = with_manager.replace("unmapped = \"ignore\"", "empty = \"none\"");
+    let e = compile_src(&bad).unwrap_err();
+    assert!(e.iter().any(|e| e.key == "users.empty"), "{e:?}");
 }

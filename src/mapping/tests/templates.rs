@@ -146,6 +146,82 @@ fn placeholder_mistakes_are_compile_errors() {
     assert!(e.iter().any(|e| e.message.contains("{localpart}")), "{e:?}");
 }
 
+/// A placeholder in a value the sidecar never renders (`where`, `map`,
+/// `default`, `const`) would reach the app as its literal text: `check`
+/// refuses it. `${ENV}` is expanded there as everywhere.
+#[test]
+fn placeholders_in_literal_values_are_compile_errors() {
+    let attrs = "userName = \"$.login\"\n";
+    let cases = [
+        (
+            "emails = { path = \"$.contacts\", where = { kind = \"{conn.server}\" }, fields = { value = \"$.address\" } }",
+            "users.attributes.emails.where",
+        ),
+        (
+            "title = { path = \"$.title\", default = \"{userName}\" }",
+            "users.attributes.title.default",
+        ),
+        (
+            "active = { path = \"$.state\", map = { true = \"{conn.server}\", false = \"off\" } }",
+            "users.attributes.active.map",
+        ),
+        (
+            "nickName = { const = \"{conn.server}\" }",
+            "users.attributes.nickName.const",
+        ),
+        (
+            "title = { path = \"$.title\", transform = [{ prefix = \"{conn.server}-\" }] }",
+            "users.attributes.title.transform",
+        ),
+    ];
+    for (rule, key) in cases {
+        let src = CHAT.replace(attrs, &format!("{attrs}{rule}\n"));
+        let e = compile_src(&src).unwrap_err();
+        assert!(
+            e.iter()
+                .any(|e| e.key == key && e.message.contains("is not expanded")),
+            "{rule}: {e:?}"
+        );
+    }
+    let rule = "emails = { path = \"$.contacts\", where = { kind = \"${CHAT_TOKEN}\" }, fields = { value = \"$.address\" } }";
+    let m = compile_src(&CHAT.replace(attrs, &format!("{attrs}{rule}\n"))).unwrap();
+    let host = m
+        .to_host(&json!({"userName": "a", "emails": [{"value": "a@b.c"}]}))
+        .unwrap();
+    assert_eq!(host["contacts"][0]["kind"], "t0k");
+}
+
+/// Literal text in a query template is encoded with the value, so the
+/// rendered URL is valid and the app reads the text as written.
+#[test]
+fn literal_query_text_reaches_the_app_as_written() {
+    let src = CHAT.replace(
+        "'userName eq' = { get = \"/_admin/v2/users/@{localpart}:{conn.server}\", case_insensitive = true }",
+        "'userName eq' = { query = { filter = \"name = '{value}'\" } }",
+    );
+    let m = compile_src(&src).unwrap_or_else(|e| panic!("{e:?}"));
+    let rule = m.pushdown("username", "eq").expect("the search rule");
+    let vars = Vars {
+        offset: Some(0),
+        limit: Some(10),
+        value: Some("O'Brien"),
+        search: Some(rule.query()),
+        ..Vars::default()
+    };
+    let r = m.op(OpKind::List).unwrap().render(&vars, None).unwrap();
+    assert!(
+        r.path_and_query.parse::<http::Uri>().is_ok(),
+        "{}",
+        r.path_and_query
+    );
+    assert!(
+        r.path_and_query
+            .contains("filter=name%20%3D%20%27O%27Brien%27"),
+        "{}",
+        r.path_and_query
+    );
+}
+
 /// A Flask-AppBuilder-style API: one Rison `q`, pages from 0.
 const RISON: &str = r#"
 [users.list]

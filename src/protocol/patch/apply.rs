@@ -15,6 +15,7 @@ use super::undo::Undo;
 use super::values::{
     append_unique, element_from_filter, enforce_single_primary, normalize, primaries, remove_listed,
 };
+use super::whole::{apply_schema, whole_schema};
 use super::{ENTERPRISE_USER_URN, Op, OpKind, PatchError, PatchOptions};
 use crate::protocol::filter::ast::CORE_URN_PREFIX;
 use crate::protocol::filter::parser::parse_patch_path;
@@ -29,7 +30,8 @@ pub fn apply(resource: &mut Value, ops: &[Op], opts: &PatchOptions<'_>) -> Resul
     super::check_op_count(ops.len(), opts)?;
     let mut undo = Undo::default();
     for (i, op) in ops.iter().enumerate() {
-        undo.record(resource, op);
+        let whole = op.path.as_ref().and_then(|p| whole_schema(p, opts));
+        undo.record(resource, op, whole.is_some());
         if let Err(e) = apply_op(resource, op, opts) {
             undo.restore(resource);
             return Err(e.at(i));
@@ -40,10 +42,13 @@ pub fn apply(resource: &mut Value, ops: &[Op], opts: &PatchOptions<'_>) -> Resul
 
 fn apply_op(work: &mut Value, op: &Op, opts: &PatchOptions<'_>) -> Result<(), PatchError> {
     match &op.path {
-        Some(path) => {
-            check_writable(&path.attr, opts)?;
-            write(work, op.kind, path, op.value.clone(), opts)
-        }
+        Some(path) => match whole_schema(path, opts) {
+            Some(urn) => apply_schema(work, op, &urn, opts),
+            None => {
+                check_writable(&path.attr, opts)?;
+                write(work, op.kind, path, op.value.clone(), opts)
+            }
+        },
         None => apply_pathless(work, op, opts),
     }
 }
@@ -55,7 +60,7 @@ fn apply_op(work: &mut Value, op: &Op, opts: &PatchOptions<'_>) -> Result<(), Pa
 // Entra: its default attribute mappings PATCH computed attributes too
 // (`{"op":"Replace","path":"name.formatted","value":"Ada Lovelace"}`, built by
 // Join(" ", givenName, surname)); answering 400 would fail every update.
-fn is_read_only(attr: &AttrPath, opts: &PatchOptions<'_>) -> bool {
+pub(super) fn is_read_only(attr: &AttrPath, opts: &PatchOptions<'_>) -> bool {
     if !attr.is_read_only_in(opts.schema) {
         return false;
     }
@@ -121,7 +126,7 @@ fn is_schema_key(work: &Value, key: &str) -> bool {
             || get_ci(work, key).is_some())
 }
 
-fn key_path(key: &str, opts: &PatchOptions<'_>) -> Result<PatchPath, PatchError> {
+pub(super) fn key_path(key: &str, opts: &PatchOptions<'_>) -> Result<PatchPath, PatchError> {
     parse_patch_path(key, &opts.filter_limits).map_err(|e| {
         PatchError::new(
             ScimType::InvalidPath,
@@ -130,7 +135,7 @@ fn key_path(key: &str, opts: &PatchOptions<'_>) -> Result<PatchPath, PatchError>
     })
 }
 
-fn pathless_one(
+pub(super) fn pathless_one(
     work: &mut Value,
     kind: OpKind,
     path: &PatchPath,
@@ -163,7 +168,7 @@ fn current<'v>(work: &'v Value, attr: &AttrPath) -> Option<&'v Value> {
     }
 }
 
-fn existing_key(map: &Map<String, Value>, name: &str) -> Option<String> {
+pub(super) fn existing_key(map: &Map<String, Value>, name: &str) -> Option<String> {
     if map.contains_key(name) {
         return Some(name.to_owned());
     }
@@ -172,7 +177,7 @@ fn existing_key(map: &Map<String, Value>, name: &str) -> Option<String> {
 
 /// Writes one operation at `path`, normalizing the value first and enforcing
 /// the single-`primary` rule afterwards.
-fn write(
+pub(super) fn write(
     work: &mut Value,
     kind: OpKind,
     path: &PatchPath,

@@ -17,6 +17,7 @@ mod apply;
 mod members;
 mod undo;
 mod values;
+mod whole;
 
 #[cfg(test)]
 mod tests;

@@ -6,7 +6,7 @@
 //! attributes) its URN and `schemas`. Before each such operation the log
 //! saves the original members of every name group it has not seen yet; on
 //! error it deletes the members of those groups and puts the originals back,
-//! which leaves the resource exactly as it was. Path-less operations and
+//! which leaves the resource exactly as it was. Path-less operations, paths naming a whole schema and
 //! non-object resources fall back to a full snapshot.
 
 use serde_json::Value;
@@ -26,11 +26,14 @@ pub(super) struct Undo<'o> {
 
 impl<'o> Undo<'o> {
     /// Saves what `op` may change in `resource` before it is applied.
-    pub(super) fn record(&mut self, resource: &Value, op: &'o Op) {
+    /// `whole` says the path names a whole schema (its attributes, not one
+    /// member, change), which needs the full snapshot.
+    pub(super) fn record(&mut self, resource: &Value, op: &'o Op, whole: bool) {
         if self.full.is_some() {
             return;
         }
-        let (Some(root), Some(path)) = (resource.as_object(), op.path.as_ref()) else {
+        let path = op.path.as_ref().filter(|_| !whole);
+        let (Some(root), Some(path)) = (resource.as_object(), path) else {
             self.full = Some(resource.clone());
             return;
         };

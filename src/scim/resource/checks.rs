@@ -23,12 +23,13 @@ pub enum WriteKind {
 
 /// The unmapped-attribute policy: `reject` → 400 naming them; `ignore` →
 /// dropped, counted in the debug log (Okta always sends `password`,
-/// `groups`, `locale`).
+/// `groups`, `locale`) — except `active: false`, which is refused either way.
 pub fn unmapped(ctx: &Ctx<'_>, resource: &Value) -> Result<(), ScimError> {
     let unmapped = ctx.mapping().unmapped_attributes(resource);
     if unmapped.is_empty() {
         return Ok(());
     }
+    unmapped_deactivation(&unmapped, resource)?;
     match ctx.mapping().unmapped_policy() {
         Unmapped::Ignore => {
             tracing::debug!(count = unmapped.len(), attributes = ?unmapped, "unmapped attributes ignored");
@@ -42,6 +43,22 @@ pub fn unmapped(ctx: &Ctx<'_>, resource: &Value) -> Result<(), ScimError> {
             ),
         )),
     }
+}
+
+/// `active: false` is never ignored: a mapping without an `active` rule
+/// cannot deactivate, and answering success would leave an account active
+/// that the IdP believes is not. `active: true` is what such an app's
+/// accounts already are.
+fn unmapped_deactivation(unmapped: &[String], resource: &Value) -> Result<(), ScimError> {
+    let active_unmapped = unmapped.iter().any(|a| a.eq_ignore_ascii_case("active"));
+    if active_unmapped && active_of(resource) == Some(false) {
+        return Err(ScimError::bad_request(
+            ScimType::InvalidValue,
+            "this deployment cannot deactivate accounts: its mapping has no `active` rule, \
+             so `active: false` was not applied",
+        ));
+    }
+    Ok(())
 }
 
 /// After a write the app said it applied: the account's `active` must be

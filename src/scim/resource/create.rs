@@ -28,6 +28,7 @@ use super::read::{Current, fetch, id_of, resource_of};
 use super::reply::resource_response;
 use super::unique::{claim_keys, find_existing};
 use crate::body::Body;
+use crate::coordination::KeyGuard;
 use crate::error::{ScimError, ScimType};
 use crate::host::exec::{self, Known, Stopped};
 use crate::host::{CallError, bad_answer};
@@ -51,12 +52,7 @@ pub async fn create(ctx: &Ctx<'_>, req: Request<Incoming>) -> Result<Response<Bo
     checks::unmapped(ctx, &wanted)?;
     checks::required(m.schema(), &wanted)?;
     let claims = ctx.lock(claim_keys(m, &wanted)).await?;
-    let planned = plan_create(ctx, &wanted, &edit).await?;
-    ctx.confirm(&claims).await?;
-    let mut resource = match planned {
-        CreatePlan::Fresh(plan) => fresh(ctx, &wanted, &edit, plan).await?,
-        CreatePlan::Converge(c) => converge(ctx, *c).await?,
-    };
+    let mut resource = create_retrying(ctx, &wanted, &edit, &claims).await?;
     if let (MemberEdit::Replace(ids), Value::Object(o)) = (&edit, &mut resource) {
         let users = members::users_url(ctx);
         let list = ids
@@ -74,6 +70,47 @@ pub async fn create(ctx: &Ctx<'_>, req: Request<Incoming>) -> Result<Response<Bo
         &projection,
         true,
     ))
+}
+
+/// Attempts of one create while the app answers 429.
+const MAX_CREATE_ATTEMPTS: u32 = 2;
+
+/// Plans and runs a create. The app's 429 (RFC 6585 §4) says it did not
+/// process the call, but the create call is not safe to repeat blindly:
+/// the uniqueness lookup runs again (it also recognises an account a
+/// later step left half-made) and the create is retried after the app's
+/// `Retry-After`, within the request's deadline.
+async fn create_retrying(
+    ctx: &Ctx<'_>,
+    wanted: &Value,
+    edit: &MemberEdit,
+    claims: &[KeyGuard<'_>],
+) -> Result<Value, ScimError> {
+    let mut attempt = 1;
+    loop {
+        let planned = plan_create(ctx, wanted, edit).await?;
+        ctx.confirm(claims).await?;
+        let result = match planned {
+            CreatePlan::Fresh(plan) => fresh(ctx, wanted, edit, plan).await,
+            CreatePlan::Converge(c) => converge(ctx, *c).await,
+        };
+        let wait = match &result {
+            Err(e) if e.status == StatusCode::TOO_MANY_REQUESTS => {
+                std::time::Duration::from_secs(e.retry_after.unwrap_or(1))
+            }
+            _ => return result,
+        };
+        if attempt >= MAX_CREATE_ATTEMPTS || tokio::time::Instant::now() + wait >= ctx.host.deadline
+        {
+            return result;
+        }
+        tracing::info!(
+            attempt,
+            "the app answered a create with 429; looking up and retrying"
+        );
+        tokio::time::sleep(wait).await;
+        attempt += 1;
+    }
 }
 
 /// A create with no existing holder: run the plan (the create, then its
@@ -203,7 +240,12 @@ fn decide(
         };
     let target = overlay(existing, &without_write_only(m, wanted, |_| true));
     let changes = m.changes_to_host(existing, &target)?;
-    let first_step_matches = changes.attributes.iter().all(|a| !m.create_writes(a));
+    // `active` is left out: an app that ignored it on create shows the
+    // default state, and the plan's follow-up update may not have run.
+    let first_step_matches = changes
+        .attributes
+        .iter()
+        .all(|a| a == "active" || !m.create_writes(a));
     let remaining = !changes.is_empty() || members_pending;
     Ok(if !other_identity && first_step_matches && remaining {
         Decision::Complete
@@ -359,7 +401,8 @@ fn without_write_only(m: &ResourceMapping, wanted: &Value, drop: impl Fn(&str) -
 /// The resource after a create: what the create answer carried when
 /// nothing changed it since, else the app's read-back; when that fails
 /// after the app accepted the create, the resource as stored (the values
-/// the app accepted, under the id it gave), so the IdP learns the id.
+/// the app accepted, under the id it gave), so the IdP learns the id —
+/// unless the app says that id does not exist (502).
 async fn read_back_created(
     ctx: &Ctx<'_>,
     known: Known,
@@ -371,6 +414,17 @@ async fn read_back_created(
     }
     match fetch(ctx, &id).await {
         Ok(r) => Ok(r),
+        // The id the answer named is not one the app holds: no 201 (nor
+        // an event) for a resource nobody can read.
+        Err(e) if e.status == StatusCode::NOT_FOUND => {
+            tracing::warn!("a created resource reads back as not found");
+            Err(ScimError::upstream(
+                StatusCode::BAD_GATEWAY,
+                format!(
+                    "the app applied: create; its answer names id {id:?}, which reads back as not found"
+                ),
+            ))
+        }
         Err(e) => {
             tracing::warn!(
                 status = e.status.as_u16(),

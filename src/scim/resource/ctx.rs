@@ -49,6 +49,7 @@ impl<'a> Ctx<'a> {
                 mapping,
                 conn,
                 deadline: Instant::now() + services.config.scim.request_timeout,
+                calls: None,
             },
             dialect: match conn.idp {
                 Idp::Okta => Dialect::Okta,

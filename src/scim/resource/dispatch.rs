@@ -10,6 +10,7 @@ use super::{create, explain, get, list, roles, update};
 use crate::auth::Principal;
 use crate::body::Body;
 use crate::error::ScimError;
+use crate::host::CallLog;
 use crate::mapping::ResourceMapping;
 use crate::protocol::query::{self, ListQuery};
 use crate::route::{Action, Endpoint, ResourceKind, ScimRoute};
@@ -83,7 +84,9 @@ pub async fn explain_request(
     offline: bool,
     scim_url: &str,
 ) -> Result<String, ScimError> {
-    let (ctx, action, id) = offline_ctx(services, conn, method, rest, scim_url)?;
+    let log = CallLog::default();
+    let (mut ctx, action, id) = offline_ctx(services, conn, method, rest, scim_url)?;
+    ctx.host.calls = Some(&log);
     explain::explain(&ctx, action, &id, query, body, offline).await
 }
 

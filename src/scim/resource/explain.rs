@@ -19,7 +19,8 @@ use super::read::{fetch, fetch_current};
 use super::update::{Change, Planned, plan_write};
 use crate::error::{ScimError, ScimType};
 use crate::host::exec::{self, Known};
-use crate::mapping::{OpKind, Vars};
+use crate::host::paging::WALK_PAGE;
+use crate::mapping::{OpKind, PushdownRule, Vars};
 use crate::plan::{self, Condition, Repeat, WritePlan};
 use crate::protocol::query;
 use crate::route::Action;
@@ -63,8 +64,27 @@ pub async fn explain(
         Action::Delete => delete(ctx, id, offline, &mut out).await?,
         _ => return Err(ScimError::not_found("nothing to explain for this endpoint")),
     }
+    calls_made(ctx, &mut out);
     out.push_str("No write call was made.\n");
     Ok(out)
+}
+
+/// The app calls the explanation made (reads), as sent, with their status.
+fn calls_made(ctx: &Ctx<'_>, out: &mut String) {
+    let Some(calls) = ctx
+        .host
+        .calls
+        .and_then(|c| c.lock().ok().map(|c| c.clone()))
+    else {
+        return;
+    };
+    if calls.is_empty() {
+        return;
+    }
+    out.push_str("App calls made:\n");
+    for c in calls {
+        let _ = writeln!(out, "  {c}");
+    }
 }
 
 fn missing_body() -> ScimError {
@@ -83,33 +103,8 @@ async fn read(
     offline: bool,
     out: &mut String,
 ) -> Result<(), ScimError> {
-    let max = ctx.config().scim.max_page_size as u64;
     if offline {
-        let (kind, vars) = match action {
-            Action::Get => (
-                OpKind::Get,
-                Vars {
-                    id: Some(id),
-                    ..ctx.host.vars()
-                },
-            ),
-            _ => (
-                OpKind::List,
-                Vars {
-                    offset: Some(0),
-                    limit: Some(max),
-                    page: Some(1),
-                    ..ctx.host.vars()
-                },
-            ),
-        };
-        let p = ctx.host.preview(kind, &vars, None)?;
-        let _ = writeln!(
-            out,
-            "Reads (not made, --offline):\n  {} {}",
-            p.method, p.url
-        );
-        return Ok(());
+        return offline_read(ctx, action, id, q, body, out);
     }
     let result = read_value(ctx, action, id, q, body).await?;
     let pretty = serde_json::to_string_pretty(&result).unwrap_or_default();
@@ -118,6 +113,132 @@ async fn read(
         "The SCIM answer, mapped from the app's answers:\n{pretty}"
     );
     Ok(())
+}
+
+/// The first call a read would make, as the server would make it: the
+/// query parsed and checked (a bad filter is the server's 400), a filter
+/// pushed down where a search rule covers it, the page cut as the client
+/// asked within the app's page size.
+fn offline_read(
+    ctx: &Ctx<'_>,
+    action: Action,
+    id: &str,
+    q: Option<&str>,
+    body: impl Fn() -> Result<Value, ScimError>,
+    out: &mut String,
+) -> Result<(), ScimError> {
+    let max = ctx.config().scim.max_page_size as u64;
+    let query = match action {
+        Action::Get => {
+            let vars = Vars {
+                id: Some(id),
+                ..ctx.host.vars()
+            };
+            let p = ctx.host.preview(OpKind::Get, &vars, None)?;
+            let _ = writeln!(
+                out,
+                "Reads (not made, --offline):\n  {} {}",
+                p.method, p.url
+            );
+            return Ok(());
+        }
+        Action::List => query::from_query(q, max, &Default::default())?,
+        _ => query::from_search_body(&body()?, max, &Default::default())?,
+    };
+    if let Some(f) = &query.filter {
+        super::filter_check::check(ctx.mapping(), f)?;
+    }
+    let count = query.count.unwrap_or(100.min(max));
+    let m = ctx.mapping();
+    let page_size = m
+        .max_page_size_of(OpKind::List)
+        .map_or(count, |cap| count.min(cap));
+    let first = m.plan_pages(query.start_index, page_size);
+    let page = first.first();
+    let mut vars = Vars {
+        offset: page.and_then(|p| p.offset),
+        limit: Some(page_size),
+        page: page.and_then(|p| p.page),
+        ..ctx.host.vars()
+    };
+    let filter = query.filter.as_ref();
+    let (how, kind) = match (
+        filter.and_then(list::id_term),
+        filter.and_then(|f| list::pushdown(ctx, f)),
+    ) {
+        (Some(id), _) => {
+            let vars = Vars {
+                id: Some(&id),
+                ..ctx.host.vars()
+            };
+            let p = ctx.host.preview(OpKind::Get, &vars, None)?;
+            let _ = writeln!(
+                out,
+                "Reads (not made, --offline): the one resource the filter names\n  {} {}",
+                p.method, p.url
+            );
+            return Ok(());
+        }
+        (None, Some((rule, value))) => {
+            let preview = pushed_down(ctx, rule, &value)?;
+            let _ = writeln!(
+                out,
+                "Reads (not made, --offline): the filter's `{} eq` term pushed down to the app's search, every answer re-checked with the whole filter\n  {preview}",
+                rule.attr()
+            );
+            return Ok(());
+        }
+        (None, None) if filter.is_some() || query.sort_by.is_some() || m.protects() => {
+            let size = m.max_page_size_of(OpKind::List).unwrap_or(WALK_PAGE).max(1);
+            let first = m.plan_pages(1, size);
+            vars.offset = first.first().and_then(|p| p.offset);
+            vars.page = first.first().and_then(|p| p.page);
+            vars.limit = Some(size);
+            (
+                format!(
+                    "a scan of the app's list from its start, up to [scim] filter_scan_limit ({}) records, evaluated by the sidecar; its first call",
+                    ctx.config().scim.filter_scan_limit
+                ),
+                OpKind::List,
+            )
+        }
+        (None, None) => ("one SCIM page; its first call".to_owned(), OpKind::List),
+    };
+    let p = ctx.host.preview(kind, &vars, None)?;
+    let _ = writeln!(
+        out,
+        "Reads (not made, --offline): {how}\n  {} {}",
+        p.method, p.url
+    );
+    Ok(())
+}
+
+/// The call a pushed-down filter term makes: the search rule's get-by-key
+/// lookup, or the list call with its parameters, whose candidates are read
+/// from the start in the app's page size.
+fn pushed_down(ctx: &Ctx<'_>, rule: &PushdownRule, value: &str) -> Result<String, ScimError> {
+    let m = ctx.mapping();
+    let size = m.max_page_size_of(OpKind::List).unwrap_or(WALK_PAGE).max(1);
+    let first = m.plan_pages(1, size);
+    let vars = Vars {
+        offset: first.first().and_then(|p| p.offset),
+        page: first.first().and_then(|p| p.page),
+        limit: Some(size),
+        value: Some(value),
+        value_of: Some(rule.attr()),
+        search: Some(rule.query()),
+        ..ctx.host.vars()
+    };
+    Ok(match rule.lookup() {
+        Some(op) => {
+            let req = op.render(&vars, None)?;
+            format!("{} {}", req.method, req.path_and_query)
+        }
+        None => {
+            let p = ctx.host.preview(OpKind::List, &vars, None)?;
+            format!("{} {}", p.method, p.url)
+        }
+    })
 }
 
 /// The SCIM answer of a read (`GET` of an item or a list, or a search),

@@ -48,17 +48,16 @@ pub async fn list_scoped(ctx: &Ctx<'_>, q: ListQuery, scope: Scope) -> Result<Va
     let count = q
         .count
         .unwrap_or(DEFAULT_COUNT.min(ctx.config().scim.max_page_size as u64));
-    let (mut resources, mut total) = match (&q.filter, &q.sort_by) {
-        (None, None) => page(ctx, q.start_index, count).await?,
+    // Protected accounts are left out before the page is cut: the app's
+    // page would have a hole where one sat and the totals would shift from
+    // page to page, so a client stepping by results would skip accounts.
+    // Which app positions hold them is known only by reading the list from
+    // its start, as a filter without push-down is answered.
+    let hides = scope == Scope::Visible && ctx.mapping().protects();
+    let (mut resources, total) = match (&q.filter, &q.sort_by) {
+        (None, None) if !hides => page(ctx, q.start_index, count).await?,
         _ => filtered(ctx, &q, count, scope).await?,
     };
-    if scope == Scope::Visible {
-        // A page's protected accounts are left out and not counted (a
-        // filtered answer has already left them out of its total).
-        let before = resources.len();
-        resources.retain(|r| !ctx.mapping().is_protected(r));
-        total = total.saturating_sub((before - resources.len()) as u64);
-    }
     if members::wanted(&q.projection) {
         members::attach_all(ctx, &mut resources).await?;
     }
@@ -111,10 +110,10 @@ async fn filtered(
         None => walk(ctx, None, limit).await?,
     };
     if !complete {
-        let what = if q.filter.is_some() {
-            "this filter"
-        } else {
-            "sorting"
+        let what = match (&q.filter, &q.sort_by) {
+            (Some(_), _) => "this filter",
+            (None, Some(_)) => "sorting",
+            (None, None) => "a list that leaves out the protected accounts",
         };
         tracing::info!(limit, pushed_down = pushed.is_some(), "scan limit reached");
         return Err(ScimError::bad_request(
@@ -164,7 +163,7 @@ async fn finish_filtered(
 }
 
 /// The id of an `id eq "…"` term reachable through `and`.
-fn id_term(f: &Filter) -> Option<String> {
+pub(super) fn id_term(f: &Filter) -> Option<String> {
     match f {
         Filter::And(a, b) => id_term(a).or_else(|| id_term(b)),
         Filter::Compare {
@@ -195,7 +194,7 @@ fn names_members(f: &Filter) -> bool {
 /// case-sensitive is used only for case-exact attributes: otherwise a
 /// differently cased stored value would be missed and the IdP would
 /// create a duplicate.
-fn pushdown<'m>(ctx: &Ctx<'m>, f: &Filter) -> Option<(&'m PushdownRule, String)> {
+pub(super) fn pushdown<'m>(ctx: &Ctx<'m>, f: &Filter) -> Option<(&'m PushdownRule, String)> {
     let mut terms = Vec::new();
     let m = ctx.host.mapping;
     conjuncts(m.schema(), f, None, &mut terms);
@@ -309,17 +308,11 @@ async fn map_all(ctx: &Ctx<'_>, items: Vec<Value>) -> Result<Vec<Value>, ScimErr
     if !m.fetch_each() {
         return items.iter().map(|i| resource_of(ctx, i)).collect();
     }
+    // Only the id is read from a summary: its other fields may differ
+    // from the full record's (units, formats) and are never shown.
     let ids: Vec<String> = items
         .iter()
-        .map(|i| m.to_scim(i).map_err(ScimError::from))
-        .map(|r| {
-            r.and_then(|r| {
-                r.get("id")
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-                    .ok_or_else(|| bad_answer("list"))
-            })
-        })
+        .map(|i| m.id_of_host(i).map_err(|_| bad_answer("list")))
         .collect::<Result<_, _>>()?;
     stream::iter(
         ids.into_iter()

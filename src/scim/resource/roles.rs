@@ -100,7 +100,7 @@ async fn holders(ctx: &Ctx<'_>, role: &str) -> Result<Vec<Value>, ScimError> {
     let mut out = Vec::new();
     for item in items {
         let host = if users.fetch_each() {
-            let id = id_of(&users.to_scim(&item)?)?;
+            let id = users.id_of_host(&item)?;
             fetch_current(&uctx, &id).await?.host
         } else {
             item

@@ -330,24 +330,38 @@ async fn app_push_back_on_a_read_is_retried_after_retry_after() {
     assert_eq!(gets, [Some(429), Some(200)]);
 }
 
+/// A 429 says the app did not process the create: it is looked up again
+/// and retried after the app's `Retry-After`; a `Retry-After` beyond the
+/// request's deadline is handed on to the IdP, nothing retried.
 #[tokio::test]
-async fn app_push_back_on_a_create_is_handed_on_with_retry_after() {
+async fn app_push_back_on_a_create_is_looked_up_and_retried() {
     let (sc, app, proxy) = start_example_faulty(|t| t).await;
+    proxy.fail("POST", "/api/users", 1, Fault::busy(1));
+    let count = app.users().len();
+    let user = Some(new_user("busy@example.com", true));
+    let r = call_with(&sc, "POST", "/scim/v2/Users", user.clone(), &[]).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(app.users().len(), count + 1);
+    let seen = proxy.seen();
+    let posts = seen.iter().filter(|s| s.method == "POST").count();
+    assert_eq!(posts, 2, "the create was sent again once");
+    let lookups = seen
+        .iter()
+        .filter(|s| s.method == "GET" && s.path == "/api/users")
+        .count();
+    assert!(lookups >= 2, "looked up before each create: {lookups}");
+
+    let (sc, app, proxy) =
+        start_example_faulty(|t| t + "\n[scim]\nrequest_timeout = \"5s\"\n").await;
     proxy.fail("POST", "/api/users", 1, Fault::busy(7));
     let count = app.users().len();
-    let r = call_with(
-        &sc,
-        "POST",
-        "/scim/v2/Users",
-        Some(new_user("busy@example.com", true)),
-        &[],
-    )
-    .await;
+    let user = Some(new_user("busy@example.com", true));
+    let r = call_with(&sc, "POST", "/scim/v2/Users", user, &[]).await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
     assert_eq!(r.headers["retry-after"], "7");
     assert_eq!(app.users().len(), count);
     let posts = proxy.seen().iter().filter(|s| s.method == "POST").count();
-    assert_eq!(posts, 1, "a POST create is not retried blindly");
+    assert_eq!(posts, 1, "a Retry-After beyond the deadline is not waited");
 }
 
 #[tokio::test]

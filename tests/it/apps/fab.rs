@@ -142,7 +142,7 @@ impl Lifecycle for Fab {
                 assert_eq!(
                     fab_queries(app),
                     [[
-                        json!({"filters": [{"col": "username", "opr": "eq", "value": value}],
+                        json!({"filters": [{"col": "username", "opr": "sw", "value": value}],
                              "order_column": "id", "order_direction": "asc", "page": 0, "page_size": 100})
                     ]]
                 );
@@ -206,8 +206,8 @@ impl Lifecycle for Fab {
 
 /// Renames that collide are refused (with another user in another case,
 /// and with the protected service account); an import in pages of one
-/// counts pages from 0; the service account can be neither read nor
-/// deleted.
+/// sees every other account once; the service account can be neither
+/// read nor deleted.
 async fn own_steps(app: &FabApp, sc: &Sidecar, id: &str) {
     let path = user_path(id);
     let pk = Fab::pk(id);
@@ -222,8 +222,16 @@ async fn own_steps(app: &FabApp, sc: &Sidecar, id: &str) {
     assert_eq!(status, StatusCode::OK, "{r}");
     assert_eq!(app.user(pk).unwrap()["username"], "Grace.Hopper");
 
-    let (_, page2) = call(sc, "GET", "/scim/v2/Users?startIndex=2&count=1", None).await;
-    assert_eq!(page2["Resources"][0]["userName"], "ada", "{page2}");
+    // The service account (the app's first user) is left out before the
+    // page is cut: one account per page, one total.
+    let mut logins = Vec::new();
+    for start in 1..=3 {
+        let path = format!("/scim/v2/Users?startIndex={start}&count=1");
+        let (_, page) = call(sc, "GET", &path, None).await;
+        assert_eq!(page["totalResults"], 3, "{page}");
+        logins.push(page["Resources"][0]["userName"].clone());
+    }
+    assert_eq!(logins, [json!("ada"), json!("alan"), json!("Grace.Hopper")]);
 
     let (status, _) = call(sc, "GET", "/scim/v2/Users/1", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -269,4 +277,26 @@ async fn structured_query_values_round_trip_with_every_special_character() {
             "{encoder}: the value did not break out: {q}"
         );
     }
+}
+
+/// As FAB on PostgreSQL answers: the IdPs' probe for an id that is not a
+/// number (FAB's database error, 500 "Fatal error") is 404; a create of a
+/// case variant of an existing username is found (`sw` is `ILIKE`) and
+/// refused with 409, where FAB's case-sensitive `eq` would have let a
+/// duplicate be made.
+#[tokio::test]
+async fn fab_probes_and_case_variants_answer_as_the_idps_expect() {
+    let app = FabApp::new();
+    fab_seed(&app);
+    let sc = start_fab(&app, Idp::Okta, |t| t).await;
+    let probe = "/scim/v2/Users/5b1e3f1c-4c9d-4f7e-9a43-0c2a7b6d1e90";
+    let (status, err) = call(&sc, "GET", probe, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{err}");
+    let user = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": "ADA", "name": {"givenName": "Ada", "familyName": "L"},
+        "emails": [{"type": "work", "value": "ada2@example.com", "primary": true}]});
+    let before = app.len();
+    let (status, err) = call(&sc, "POST", "/scim/v2/Users", Some(user)).await;
+    scim_error(status, &err, 409, Some("uniqueness"));
+    assert_eq!(app.len(), before, "no duplicate");
 }

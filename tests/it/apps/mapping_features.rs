@@ -1,7 +1,8 @@
 //! Mapping features the bundled app does not exercise, against an in-test
 //! app: cursor paging, summary lists fetched item by item (`fetch_each`),
 //! request bodies wrapped under a key, an app error that means "already
-//! done" (`"ok"`), and DELETE refused with 405 when the app cannot delete.
+//! done" (`"ok"`), DELETE refused with 405 when the app cannot delete, and
+//! `active: false` refused when no rule can deactivate.
 
 use crate::support;
 
@@ -218,4 +219,46 @@ async fn cursor_paging_refuses_start_indexes_beyond_the_scan_limit() {
     let (status, list) = call(&sc, "GET", "/scim/v2/Users?startIndex=3&count=5", None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(list["itemsPerPage"], json!(1));
+}
+
+/// With `unmapped = "ignore"` and no `active` rule, `active: false` is
+/// refused (400) on create, PUT and PATCH: the app was never told, and a
+/// 200 would leave an account active that the IdP believes is not.
+/// `active: true` is what the app's accounts are, and passes.
+#[tokio::test]
+async fn deactivation_without_an_active_rule_is_refused() {
+    let mapping = format!("[users]\nunmapped = \"ignore\"\n{MAPPING}");
+    let (sc, store, rec) = setup_with(1, mapping).await;
+    let urn = "urn:ietf:params:scim:schemas:core:2.0:User";
+    let user = json!({"schemas": [urn], "userName": "off", "active": false});
+    let (status, err) = call(&sc, "POST", "/scim/v2/Users", Some(user)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
+    assert!(
+        err["detail"]
+            .as_str()
+            .unwrap()
+            .contains("cannot deactivate"),
+        "{err}"
+    );
+    assert_eq!(store.lock().unwrap().len(), 1, "nothing was created");
+
+    let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "path": "active", "value": false}]});
+    let (status, err) = call(&sc, "PATCH", "/scim/v2/Users/p1", Some(patch)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
+    let okta = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "value": {"active": false}}]});
+    let (status, _) = call(&sc, "PATCH", "/scim/v2/Users/p1", Some(okta)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let put = json!({"schemas": [urn], "userName": "h1", "active": false});
+    let (status, _) = call(&sc, "PUT", "/scim/v2/Users/p1", Some(put)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        bodies(&rec, Method::PATCH).is_empty(),
+        "nothing was written"
+    );
+
+    let user = json!({"schemas": [urn], "userName": "on", "active": true});
+    let (status, created) = call(&sc, "POST", "/scim/v2/Users", Some(user)).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
 }

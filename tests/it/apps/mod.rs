@@ -15,6 +15,7 @@
 pub mod crm;
 pub mod django;
 pub mod example;
+mod example_patch;
 pub mod fab;
 mod mapping_features;
 pub mod matrix;

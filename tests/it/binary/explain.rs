@@ -157,6 +157,90 @@ async fn reads_answer_and_bad_requests_get_the_servers_error() {
     assert!(matches!(err, ExplainError::Usage(_)), "{err}");
 }
 
+/// A list, offline, is the call the server would make: a filter's search
+/// rule pushed down with the value (candidates read in the app's page
+/// size), an unfiltered page cut as the client asked within the app's
+/// page cap, a scan named as one; a bad filter is the server's 400. Online, the app calls
+/// made are listed with the answer.
+#[tokio::test]
+async fn filtered_reads_show_the_push_down_and_the_calls_made() {
+    let (_app, addr) = demo().await;
+    let filtered = "/scim/v2/Users?filter=userName%20eq%20%22ada.lovelace%40example.com%22&count=5";
+    let offline = |path: &str| Request {
+        offline: true,
+        ..req("GET", path, None)
+    };
+    let out = explain(example_config(&addr).await, offline(filtered))
+        .await
+        .unwrap();
+    assert!(
+        out.contains(&format!(
+            "GET http://{addr}/api/users?limit=100&offset=0&login=ada.lovelace%40example.com"
+        )),
+        "{out}"
+    );
+    assert!(out.contains("pushed down"), "{out}");
+    let out = explain(
+        example_config(&addr).await,
+        offline("/scim/v2/Users?startIndex=201&count=500"),
+    )
+    .await
+    .unwrap();
+    assert!(
+        out.contains(&format!("GET http://{addr}/api/users?limit=100&offset=200")),
+        "the app's page cap: {out}"
+    );
+    let out = explain(
+        example_config(&addr).await,
+        offline("/scim/v2/Users?filter=title%20eq%20%22x%22"),
+    )
+    .await
+    .unwrap();
+    assert!(out.contains("scan"), "{out}");
+    let err = explain(
+        example_config(&addr).await,
+        offline("/scim/v2/Users?filter=bogus(("),
+    )
+    .await
+    .unwrap_err();
+    match err {
+        ExplainError::Scim(e) => assert_eq!(
+            (e.status.as_u16(), e.scim_type.map(|t| t.as_str())),
+            (400, Some("invalidFilter"))
+        ),
+        other => panic!("{other}"),
+    }
+    let out = explain(example_config(&addr).await, req("GET", filtered, None))
+        .await
+        .unwrap();
+    assert!(out.contains("App calls made:"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "GET http://{addr}/api/users?limit=100&offset=0&login=ada.lovelace%40example.com → 200"
+        )),
+        "{out}"
+    );
+}
+
+/// The debug line of each app call names the query parameters sent, so a
+/// push-down shows in the log, but never their values (a login here).
+#[tokio::test]
+async fn app_call_logs_name_the_query_parameters_not_their_values() {
+    let logs = LogBuf::default();
+    let _guard = logs.capture("scim_sidecar=debug");
+    let (sc, _app) = start_example().await;
+    let path = "/scim/v2/Users?filter=userName%20eq%20%22ada.lovelace%40example.com%22";
+    let (status, _) = call(&sc, "GET", path, None).await;
+    assert_eq!(status, 200);
+    let text = logs.text();
+    let line = text
+        .lines()
+        .find(|l| l.contains("app call") && l.contains("login"))
+        .unwrap_or_else(|| panic!("no app call line naming `login`: {text}"));
+    assert!(line.contains("limit,offset,login"), "{line}");
+    assert!(!text.contains("ada.lovelace"), "a value was logged: {text}");
+}
+
 #[test]
 fn offline_through_the_binary_needs_no_app() {
     let dir = std::env::temp_dir().join(format!("explain-{}", std::process::id()));

@@ -408,3 +408,59 @@ fn extension_attributes() {
     );
     assert_eq!(u[ENT]["manager"], json!({"value": "m1"}));
 }
+
+/// RFC 7644 §3.5.2: a `path` may name an extension schema itself; its value
+/// is an object of that schema's attributes. Add and replace write them,
+/// remove clears the extension, and a failure leaves the resource unchanged.
+#[test]
+fn extension_urn_as_path() {
+    let u = ok(
+        &user(),
+        json!([{"op": "add", "path": ENT, "value": {"department": "d1", "employeeNumber": "e1"}}]),
+        Dialect::Generic,
+    );
+    assert_eq!(u[ENT], json!({"department": "d1", "employeeNumber": "e1"}));
+    assert!(u["schemas"].as_array().unwrap().contains(&json!(ENT)));
+    let lower = ENT.to_ascii_lowercase();
+    let u = ok(
+        &u,
+        json!([{"op": "replace", "path": lower, "value": {"department": "d2"}}]),
+        Dialect::Generic,
+    );
+    assert_eq!(u[ENT], json!({"department": "d2", "employeeNumber": "e1"}));
+    let removed = ok(&u, json!([{"op": "remove", "path": ENT}]), Dialect::Generic);
+    assert!(removed.get(ENT).is_none(), "{removed}");
+    let e = fail(
+        &u,
+        json!([{"op": "replace", "path": ENT, "value": "d3"}]),
+        Dialect::Generic,
+    );
+    assert_eq!(e.scim_type, crate::error::ScimType::InvalidValue);
+    let o = opts(Dialect::Generic);
+    let ops = json!([
+        {"op": "add", "path": ENT, "value": {"division": "x"}},
+        {"op": "replace", "path": "emails[type eq \"other\"]", "value": {"value": "a"}}
+    ]);
+    let mut after = u.clone();
+    let e = apply(&mut after, &parse(&body(ops), &o).unwrap(), &o).unwrap_err();
+    assert_eq!(e.scim_type, crate::error::ScimType::NoTarget);
+    assert_eq!(after, u, "a failed PATCH changes nothing");
+    let core = "urn:ietf:params:scim:schemas:core:2.0:User";
+    let u = ok(
+        &u,
+        json!([{"op": "replace", "path": core, "value": {"title": "Guide", "name": {"givenName": "Babs"}}}]),
+        Dialect::Generic,
+    );
+    assert_eq!(u["title"], "Guide");
+    assert_eq!(
+        u["name"],
+        json!({"givenName": "Babs", "familyName": "Jensen"})
+    );
+    assert!(u.get("User").is_none(), "{u}");
+    let e = fail(
+        &u,
+        json!([{"op": "remove", "path": core}]),
+        Dialect::Generic,
+    );
+    assert_eq!(e.scim_type, crate::error::ScimType::InvalidPath);
+}

@@ -1,15 +1,18 @@
 //! An in-memory Flask-AppBuilder security API, the shape `config/fab.toml`
 //! maps: `GET /api/v1/security/users/?q=<rison>` (`(filters:!((col:username,
-//! opr:eq,value:'…')),page:0,page_size:100,order_column:id)`; 0-based pages,
-//! `page_size` capped at 100, `eq` filters matching case-insensitively like
-//! a `_ci` collation, a second `q` ignored as Flask does; a JSON `q` is
-//! read too) answering `{"count", "ids", "result"}`; `GET …/users/<pk>`
-//! (`{"id", "result"}`); `POST …/users/` requiring `first_name`,
-//! `last_name`, `username`, `email`, `password` and `roles` (422 `{"message":
-//! {field: ["Missing data for required field."]}}`; a taken username is 422
-//! `{"message": {"username": […]}}`); `PUT` of some fields; `DELETE`; naive
-//! UTC timestamps; `Authorization: Bearer` (401 else). The Rison reader is
-//! this file's own.
+//! opr:sw,value:'…')),page:0,page_size:100,order_column:id)`; 0-based pages,
+//! `page_size` capped at 100; as FAB on PostgreSQL, `eq` is SQL `=`
+//! (case-sensitive) and `sw` is `ILIKE 'value%'`; a second `q` ignored as
+//! Flask does; a JSON `q` is read too) answering `{"count", "ids",
+//! "result"}`; `GET …/users/<pk>` (`{"id", "result"}`; a pk that is not a
+//! number is the database's error, 500 `{"message": "Fatal error"}`);
+//! `POST …/users/` requiring `first_name`, `last_name`, `username`,
+//! `email`, `password` and `roles` (400 `{"message": {field: ["Missing
+//! data for required field."]}}`; a taken username, compared
+//! case-sensitively as the unique index does, is 422 with the database's
+//! message as a string); `PUT` of some fields (a taken username 422 too);
+//! `DELETE`; naive UTC timestamps; `Authorization: Bearer` (401 else). The
+//! Rison reader is this file's own.
 
 use crate::support::app::{App, AppRequest, json};
 use crate::support::record::Recorder;
@@ -39,6 +42,9 @@ const WRITABLE: [&str; 7] = [
     "roles",
     "active",
 ];
+
+/// What FAB answers for an `IntegrityError` (`str(e.orig)`).
+const TAKEN: &str = "duplicate key value violates unique constraint \"ab_user_username_key\"";
 
 #[derive(Default)]
 struct Store {
@@ -118,6 +124,11 @@ impl FabApp {
                     Some(_) => json(200, &json!({"message": "OK"})),
                     None => json(404, &json!({"message": "Not found"})),
                 },
+                // PostgreSQL refuses to compare an integer key with text;
+                // FAB's `@safe` answers the exception as a 500.
+                (&Method::GET | &Method::PUT | &Method::DELETE, None) => {
+                    json(500, &json!({"message": "Fatal error"}))
+                }
                 _ => json(404, &json!({"message": "Not found"})),
             },
             _ => json(404, &json!({"message": "Not found"})),
@@ -144,10 +155,14 @@ impl FabApp {
                 filters.iter().all(|f| {
                     let col = f["col"].as_str().unwrap_or("");
                     let want = f["value"].as_str().unwrap_or("");
-                    f["opr"] == "eq"
-                        && u[col]
-                            .as_str()
-                            .is_some_and(|v| v.to_lowercase() == want.to_lowercase())
+                    let have = u[col].as_str();
+                    match f["opr"].as_str() {
+                        Some("eq") => have == Some(want),
+                        Some("sw") => {
+                            have.is_some_and(|v| v.to_lowercase().starts_with(&want.to_lowercase()))
+                        }
+                        _ => false,
+                    }
                 })
             })
             .cloned()
@@ -177,13 +192,13 @@ impl FabApp {
             }
         }
         if !missing.is_empty() {
-            return json(422, &json!({"message": missing}));
+            return json(400, &json!({"message": missing}));
         }
         if self
             .by_username(b["username"].as_str().unwrap_or(""))
             .is_some()
         {
-            return json(422, &json!({"message": {"username": ["Already exists."]}}));
+            return json(422, &json!({"message": TAKEN}));
         }
         let fields: Map<String, Value> = b
             .iter()
@@ -200,6 +215,12 @@ impl FabApp {
         let Some(Value::Object(b)) = &r.body else {
             return json(400, &json!({"message": "Request is not JSON"}));
         };
+        let username = b.get("username").and_then(Value::as_str);
+        if let Some(other) = username.and_then(|n| self.by_username(n))
+            && other["id"] != pk
+        {
+            return json(422, &json!({"message": TAKEN}));
+        }
         let mut s = self.store.lock().unwrap();
         s.clock += 1;
         let at = stamp(s.clock);
