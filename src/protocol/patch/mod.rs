@@ -17,7 +17,7 @@ mod apply;
 mod members;
 mod undo;
 mod values;
-mod whole;
+mod write;
 
 #[cfg(test)]
 mod tests;
