@@ -13,6 +13,7 @@
 pub mod exec;
 pub mod paging;
 pub mod ready;
+pub mod record;
 mod retry;
 
 use crate::body::{empty, full};
@@ -69,6 +70,9 @@ pub struct HostReply {
     pub body: Option<Value>,
     /// The `Location` header, if any.
     pub location: Option<String>,
+    /// The answer's headers (a list's `Link` or total, when the mapping
+    /// reads them there).
+    pub headers: http::HeaderMap,
 }
 
 /// A call as it would be sent (see [`HostCtx::preview`]).
@@ -297,6 +301,7 @@ impl<'a> HostCtx<'a> {
             .headers
             .iter()
             .map(|(k, v)| format!("{k}: {}", v.to_str().unwrap_or("(binary)")))
+            .chain(req.content_type.map(|t| format!("content-type: {t}")))
             .collect();
         Ok(Preview {
             method: req.method,
@@ -403,7 +408,8 @@ impl<'a> HostCtx<'a> {
             }
             h.insert(ACCEPT, HeaderValue::from_static("application/json"));
             if req.body.is_some() {
-                h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                let media = req.content_type.unwrap_or("application/json");
+                h.insert(CONTENT_TYPE, HeaderValue::from_static(media));
             }
         }
         let request = builder
@@ -466,6 +472,7 @@ impl<'a> HostCtx<'a> {
                 .get(LOCATION)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string),
+            headers: parts.headers,
         };
         Ok((reply, retry_after))
     }

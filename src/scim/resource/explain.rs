@@ -67,6 +67,17 @@ pub async fn explain(
     Ok(out)
 }
 
+/// The call that reads one record, and its cost when the app has no
+/// single-record GET (a list filtered by id).
+fn read_lines(ctx: &Ctx<'_>, id: &str) -> Result<String, ScimError> {
+    let (p, note) = crate::host::record::preview_read(&ctx.host, id)?;
+    let mut lines = format!("  {} {}\n", p.method, p.url);
+    if let Some(note) = note {
+        let _ = writeln!(lines, "  ({note})");
+    }
+    Ok(lines)
+}
+
 fn missing_body() -> ScimError {
     ScimError::bad_request(
         ScimType::InvalidSyntax,
@@ -85,25 +96,18 @@ async fn read(
 ) -> Result<(), ScimError> {
     let max = ctx.config().scim.max_page_size as u64;
     if offline {
-        let (kind, vars) = match action {
-            Action::Get => (
-                OpKind::Get,
-                Vars {
-                    id: Some(id),
-                    ..ctx.host.vars()
-                },
-            ),
-            _ => (
-                OpKind::List,
-                Vars {
-                    offset: Some(0),
-                    limit: Some(max),
-                    page: Some(1),
-                    ..ctx.host.vars()
-                },
-            ),
+        if action == Action::Get {
+            let lines = read_lines(ctx, id)?;
+            let _ = write!(out, "Reads (not made, --offline):\n{lines}");
+            return Ok(());
+        }
+        let vars = Vars {
+            offset: Some(0),
+            limit: Some(max),
+            page: Some(1),
+            ..ctx.host.vars()
         };
-        let p = ctx.host.preview(kind, &vars, None)?;
+        let p = ctx.host.preview(OpKind::List, &vars, None)?;
         let _ = writeln!(
             out,
             "Reads (not made, --offline):\n  {} {}",
@@ -220,15 +224,10 @@ async fn update(
 ) -> Result<(), ScimError> {
     let (change, edit) = Change::parse(ctx, put, json)?;
     if offline {
-        let vars = Vars {
-            id: Some(id),
-            ..ctx.host.vars()
-        };
-        let p = ctx.host.preview(OpKind::Get, &vars, None)?;
-        let _ = writeln!(
+        let _ = write!(
             out,
-            "Reads (not made, --offline):\n  {} {}",
-            p.method, p.url
+            "Reads (not made, --offline):\n{}",
+            read_lines(ctx, id)?
         );
         out.push_str("The plan below assumes the resource has no other values; online, only real changes are sent.\n");
         let current = json!({"id": id, "schemas": [ctx.mapping().core_schema()]});
@@ -250,12 +249,7 @@ async fn update(
         plan,
         ..
     } = plan_write(ctx, id, &HeaderMap::new(), &edit, &change).await?;
-    let vars = Vars {
-        id: Some(id),
-        ..ctx.host.vars()
-    };
-    let p = ctx.host.preview(OpKind::Get, &vars, None)?;
-    let _ = writeln!(out, "Read:\n  {} {}", p.method, p.url);
+    let _ = write!(out, "Read:\n{}", read_lines(ctx, id)?);
     let known = Known {
         id: Some(id.into()),
         version: ctx.mapping().host_version(&current.host),

@@ -13,7 +13,7 @@ use super::ctx::Ctx;
 use super::read::id_of;
 use crate::error::{ScimError, ScimType};
 use crate::host::paging;
-use crate::mapping::{OpKind, Vars};
+use crate::mapping::OpKind;
 use crate::plan::{self, Step};
 use crate::protocol::patch::MemberChanges;
 use crate::protocol::query::Projection;
@@ -215,11 +215,7 @@ pub async fn check_users_exist(ctx: &Ctx<'_>, ids: &[String]) -> Result<(), Scim
     };
     let host = ctx.host.with_mapping(users);
     for id in ids {
-        let vars = Vars {
-            id: Some(id),
-            ..host.vars()
-        };
-        match host.read(OpKind::Get, &vars).await {
+        match crate::host::record::read_record(&host, id).await {
             Ok(_) => {}
             Err(e) if e.status == StatusCode::NOT_FOUND => {
                 return Err(ScimError::bad_request(
