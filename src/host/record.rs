@@ -92,9 +92,14 @@ pub fn preview_read(
 
 /// The app's answer to a list filtered by id does not single one out.
 fn unfiltered(what: String) -> ScimError {
-    tracing::warn!(what, "the app's list filtered by id does not single out a record");
+    tracing::warn!(
+        what,
+        "the app's list filtered by id does not single out a record"
+    );
     ScimError::upstream(
         StatusCode::BAD_GATEWAY,
-        format!("the app's list filtered by id answered {what}: its filter is not what the mapping's `'id eq'` rule says"),
+        format!(
+            "the app's list filtered by id answered {what}: its filter is not what the mapping's `'id eq'` rule says"
+        ),
     )
 }

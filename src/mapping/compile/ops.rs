@@ -175,14 +175,24 @@ fn id_field(ctx: &mut Ctx<'_>, k: &str, kind: OpKind, o: &OperationToml) -> Opti
 
 /// `body_format = "json-patch"` (update only): the changes go as RFC 6902
 /// operations in a `PATCH`.
-fn json_patch(ctx: &mut Ctx<'_>, k: &str, kind: OpKind, method: &Method, o: &OperationToml) -> bool {
+fn json_patch(
+    ctx: &mut Ctx<'_>,
+    k: &str,
+    kind: OpKind,
+    method: &Method,
+    o: &OperationToml,
+) -> bool {
     let Some(f) = o.body_format.as_ref() else {
         return false;
     };
     let key = format!("{k}.body_format");
     match f.get_ref().as_str() {
         "json" => false,
-        "json-patch" if kind == OpKind::Update && *method == Method::PATCH && o.id_field.is_none() => true,
+        "json-patch"
+            if kind == OpKind::Update && *method == Method::PATCH && o.id_field.is_none() =>
+        {
+            true
+        }
         "json-patch" if kind != OpKind::Update => ctx
             .fail::<()>(
                 &key,
@@ -191,10 +201,18 @@ fn json_patch(ctx: &mut Ctx<'_>, k: &str, kind: OpKind, method: &Method, o: &Ope
             )
             .is_some(),
         "json-patch" if *method != Method::PATCH => ctx
-            .fail::<()>(&key, f.span(), "a JSON Patch is sent with `patch = \"/path\"` (RFC 5789)")
+            .fail::<()>(
+                &key,
+                f.span(),
+                "a JSON Patch is sent with `patch = \"/path\"` (RFC 5789)",
+            )
             .is_some(),
         "json-patch" => ctx
-            .fail::<()>(&key, f.span(), "a JSON Patch body has no `id_field`: the id goes in the path")
+            .fail::<()>(
+                &key,
+                f.span(),
+                "a JSON Patch body has no `id_field`: the id goes in the path",
+            )
             .is_some(),
         other => ctx
             .fail::<()>(
@@ -416,7 +434,11 @@ fn body_or_header(
     match HeaderName::from_bytes(name.trim().as_bytes()) {
         Ok(h) => (None, Some(h)),
         Err(_) => (
-            ctx.fail(k, span, format!("`header:{name}` does not name a valid header")),
+            ctx.fail(
+                k,
+                span,
+                format!("`header:{name}` does not name a valid header"),
+            ),
             None,
         ),
     }

@@ -74,7 +74,11 @@ pub(crate) fn search(ctx: &mut Ctx<'_>, raw: &ResourceToml, conn: &[String]) -> 
             .iter()
             .flat_map(QueryParam::vars)
             .chain(lookup.iter().flat_map(|l| l.path.vars()))
-            .chain(lookup.iter().flat_map(|l| l.query.iter().flat_map(QueryParam::vars)))
+            .chain(
+                lookup
+                    .iter()
+                    .flat_map(|l| l.query.iter().flat_map(QueryParam::vars)),
+            )
             .collect();
         let bad = uses.iter().find_map(|v| match v {
             Var::Derived(d) if foreign.contains(&d.name) => Some(d.name.clone()),

@@ -19,7 +19,11 @@ pub(crate) fn next_of(headers: &HeaderMap, name: &HeaderName) -> Option<String> 
             .filter(|v| !v.is_empty())
             .map(str::to_owned);
     }
-    values.find_map(|v| links(v).find(|(_, rels)| has_rel(rels, "next")).map(|(t, _)| t))
+    values.find_map(|v| {
+        links(v)
+            .find(|(_, rels)| has_rel(rels, "next"))
+            .map(|(t, _)| t)
+    })
 }
 
 /// The total count in the header `name`: a number, or the complete length
@@ -143,7 +147,10 @@ mod tests {
             total_of(&headers(&[("content-range", "items 0-24/319")]), &cr),
             Some(319)
         );
-        assert_eq!(total_of(&headers(&[("content-range", "0-24/*")]), &cr), None);
+        assert_eq!(
+            total_of(&headers(&[("content-range", "0-24/*")]), &cr),
+            None
+        );
         assert_eq!(total_of(&headers(&[("content-range", "0-24")]), &cr), None);
     }
 }

@@ -62,7 +62,8 @@ mod tests {
 
     #[test]
     fn changed_fields_are_adds_and_cleared_ones_removes() {
-        let changes = json!({"profile": {"title": "Lead", "a/b~c": 1}, "manager": null, "emails": ["x@y"]});
+        let changes =
+            json!({"profile": {"title": "Lead", "a/b~c": 1}, "manager": null, "emails": ["x@y"]});
         assert_eq!(
             json_patch(&changes, None),
             json!([

@@ -110,10 +110,7 @@ impl<'a> Vars<'a> {
                 .resource
                 .and_then(|r| scim_scalar(r, p))
                 .map(Cow::Owned),
-            Var::Current(p) => self
-                .current
-                .and_then(|r| scim_scalar(r, p))
-                .map(Cow::Owned),
+            Var::Current(p) => self.current.and_then(|r| scim_scalar(r, p)).map(Cow::Owned),
             Var::Derived(_) => None,
         }
     }

@@ -18,6 +18,7 @@ pub mod fab;
 mod mapping_features;
 pub mod matrix;
 pub mod rails;
+pub mod shapes;
 
 use crate::lifecycle::{ENTERPRISE_URN, Idp, USER_URN, okta};
 use crate::support::{Sidecar, TOKEN, start};
