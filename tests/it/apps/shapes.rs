@@ -10,6 +10,7 @@
 //! query documents.
 
 pub mod app;
+mod explain;
 
 use crate::lifecycle::{Idp, Lifecycle, Logins, Step, Via, filter_path, lookup, patch, user_path};
 use crate::support::record::Recorder;
