@@ -27,11 +27,9 @@ fn compile(src: &str) -> Result<ResourceMapping, Vec<Diagnostic>> {
 /// The first diagnostic whose key is `key`, with a position in the file.
 fn error_at(src: &str, key: &str) -> Diagnostic {
     let errs = compile(src).expect_err("a compile error");
-    let d = errs
-        .into_iter()
+    errs.into_iter()
         .find(|d| d.key == key)
-        .unwrap_or_else(|| panic!("no error at {key}"));
-    d
+        .unwrap_or_else(|| panic!("no error at {key}"))
 }
 
 const REST: &str = r#"

@@ -12,7 +12,7 @@
 pub mod app;
 mod explain;
 
-use crate::lifecycle::{Idp, Lifecycle, Logins, Step, Via, filter_path, lookup, patch, user_path};
+use crate::lifecycle::{Idp, Lifecycle, Logins, Step, Via, patch, user_path};
 use crate::support::record::Recorder;
 use crate::support::{Sidecar, call, config_text, load, start};
 use app::{API_KEY, Shape, ShapeApp};
@@ -586,5 +586,4 @@ async fn own<K: Kind>(a: &Shaped<K>, sc: &Sidecar, id: &str) {
         }
         _ => {}
     }
-    let _ = (filter_path, lookup);
 }

@@ -59,13 +59,13 @@ impl Store {
         self.users.iter().position(|u| same(&u["username"], name))
     }
 
-    fn insert(&mut self, fields: &Map<String, Value>) -> Result<Value, Response<Body>> {
+    fn insert(&mut self, fields: &Map<String, Value>) -> Result<Value, Refusal> {
         let name = fields.get("username").and_then(Value::as_str).unwrap_or("");
         if name.is_empty() {
-            return Err(json(400, &json!({"error": "username is required"})));
+            return Err((400, "username is required"));
         }
         if self.by_name(name).is_some() {
-            return Err(json(409, &json!({"error": "username taken"})));
+            return Err((409, "username taken"));
         }
         self.next += 1;
         let mut u = json!({"id": format!("u{}", self.next), "username": null, "email": null,
@@ -79,11 +79,11 @@ impl Store {
 
     /// Merges `fields` into the record at `i` (a username must stay
     /// unique); the record after.
-    fn merge(&mut self, i: usize, fields: &Map<String, Value>) -> Result<Value, Response<Body>> {
-        if let Some(name) = fields.get("username").and_then(Value::as_str) {
-            if self.by_name(name).is_some_and(|j| j != i) {
-                return Err(json(409, &json!({"error": "username taken"})));
-            }
+    fn merge(&mut self, i: usize, fields: &Map<String, Value>) -> Result<Value, Refusal> {
+        if let Some(name) = fields.get("username").and_then(Value::as_str)
+            && self.by_name(name).is_some_and(|j| j != i)
+        {
+            return Err((409, "username taken"));
         }
         let u = &mut self.users[i];
         for (k, v) in fields {
@@ -94,6 +94,13 @@ impl Store {
         bump(u);
         Ok(u.clone())
     }
+}
+
+/// Why the store refused a write: the status and the app's message.
+type Refusal = (u16, &'static str);
+
+fn refuse((status, error): Refusal) -> Response<Body> {
+    json(status, &json!({"error": error}))
 }
 
 fn bump(u: &mut Value) {
@@ -165,15 +172,14 @@ impl ShapeApp {
         }
         let mut s = self.store.lock().unwrap();
         let segs = r.segments();
-        let res = match self.shape {
+        match self.shape {
             Shape::Rpc => rpc(&mut s, r, &segs),
             Shape::Invite => match segs.as_slice() {
                 ["admin", "realms", "acme", rest @ ..] => invite(&mut s, r, rest),
                 _ => json(404, &json!({"error": "no such realm"})),
             },
             _ => rest(self.shape, &mut s, r, &segs),
-        };
-        res
+        }
     }
 }
 
@@ -188,7 +194,7 @@ fn rest(shape: Shape, s: &mut Store, r: &AppRequest, segs: &[&str]) -> Response<
         (&Method::GET, [c]) if *c == coll => list(shape, s, r),
         (&Method::POST, [c]) if *c == coll => match s.insert(fields(r)) {
             Ok(u) => json(201, &u),
-            Err(e) => e,
+            Err(e) => refuse(e),
         },
         (m, [c, id]) if *c == coll => {
             let Some(i) = s.find(id) else {
@@ -199,7 +205,7 @@ fn rest(shape: Shape, s: &mut Store, r: &AppRequest, segs: &[&str]) -> Response<
                 Method::PATCH if shape == Shape::JsonPatch => json_patch(s, r, i),
                 Method::PATCH if shape != Shape::JsonPatch => match s.merge(i, fields(r)) {
                     Ok(u) => json(200, &u),
-                    Err(e) => e,
+                    Err(e) => refuse(e),
                 },
                 Method::DELETE => {
                     s.users.remove(i);
@@ -233,12 +239,12 @@ fn list(shape: Shape, s: &Store, r: &AppRequest) -> Response<Body> {
     if let Some(name) = username {
         matched.retain(|u| same(&u["username"], name));
     }
-    if shape == Shape::MongoQuery {
-        if let Some(doc) = q("query") {
-            let doc: Value = serde_json::from_str(doc).expect("the query document is JSON");
-            let name = doc["username"].as_str().expect("a username string");
-            matched.retain(|u| same(&u["username"], name));
-        }
+    if shape == Shape::MongoQuery
+        && let Some(doc) = q("query")
+    {
+        let doc: Value = serde_json::from_str(doc).expect("the query document is JSON");
+        let name = doc["username"].as_str().expect("a username string");
+        matched.retain(|u| same(&u["username"], name));
     }
     if let Some(id) = q("id") {
         matched.retain(|u| u["id"] == id);
@@ -359,7 +365,7 @@ fn rpc(s: &mut Store, r: &AppRequest, segs: &[&str]) -> Response<Body> {
         }
         (&Method::POST, ["api", "v1", "users.create"]) => match s.insert(body) {
             Ok(u) => json(200, &json!({"user": u, "success": true})),
-            Err(e) => e,
+            Err(e) => refuse(e),
         },
         (&Method::POST, ["api", "v1", "users.update"]) => {
             let Some(i) = by_id(s, user_id) else {
@@ -372,7 +378,7 @@ fn rpc(s: &mut Store, r: &AppRequest, segs: &[&str]) -> Response<Body> {
                 .unwrap_or_default();
             match s.merge(i, &data) {
                 Ok(u) => json(200, &json!({"user": u, "success": true})),
-                Err(e) => e,
+                Err(e) => refuse(e),
             }
         }
         (&Method::POST, ["api", "v1", "users.setActiveStatus"]) => {
@@ -425,13 +431,13 @@ fn invite(s: &mut Store, r: &AppRequest, segs: &[&str]) -> Response<Body> {
             let fields = json!({"username": email, "email": email});
             match s.insert(fields.as_object().unwrap()) {
                 Ok(u) => json(201, &u),
-                Err(e) => e,
+                Err(e) => refuse(e),
             }
         }
         (&Method::PUT, ["users", name]) => match s.by_name(name) {
             Some(i) => match s.merge(i, fields(r)) {
                 Ok(_) => empty(204),
-                Err(e) => e,
+                Err(e) => refuse(e),
             },
             None => json(404, &json!({"error": "User not found"})),
         },
