@@ -1,5 +1,6 @@
 //! Quickstart: starts the bundled example app and scim-sidecar in front of
-//! it, configured by `config/example.toml`, and prints what to try.
+//! it, configured by `config/example.toml`, and prints what to try,
+//! including how to draft a config from the app's own OpenAPI document.
 //!
 //! ```text
 //! cargo run --release --example quickstart
@@ -102,6 +103,14 @@ fn print_banner(addr: SocketAddr, admin: SocketAddr, app: SocketAddr) {
     );
     println!("curl -s -H 'Authorization: Bearer {DEMO_TOKEN}' {base}/ServiceProviderConfig");
     println!("curl -s http://{admin}/metrics | grep scim_requests_total");
+    println!();
+    println!("draft a config from the app's own OpenAPI document (compare config/example.toml):");
+    println!(
+        "cargo run -- draft --openapi http://{app}/openapi.json --app-url http://{app} --out draft.toml"
+    );
+    println!(
+        "APP_API_KEY={DEMO_API_KEY} SCIM_TOKEN_SHA256=$(cargo run -q -- token | sed -n 's/^config: //p') cargo run -- check --config draft.toml"
+    );
     println!();
     println!("Ctrl-C stops both.");
 }

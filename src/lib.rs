@@ -16,6 +16,7 @@ pub mod client;
 pub mod config;
 pub mod coordination;
 pub mod diagnostic;
+pub mod draft;
 pub mod error;
 pub mod hex;
 pub mod host;

@@ -1,5 +1,5 @@
 //! The `scim-sidecar` command: `run`, `check`, `token`, `connection new`,
-//! `map` and `explain`. Thin by design: it parses the arguments
+//! `map`, `explain` and `draft`. Thin by design: it parses the arguments
 //! ([`cli::Cli`]), installs the process globals — the rustls crypto
 //! provider, and for `run` the log output and a panic hook that logs
 //! through it — and calls the subcommand in [`cli`]. Exit codes: 0
@@ -39,5 +39,6 @@ fn main() -> ExitCode {
         Command::Connection(command) => cli::connection::main(command),
         Command::Explain(args) => cli::explain::main(args),
         Command::Map(args) => cli::map::main(args),
+        Command::Draft(args) => cli::draft::main(args),
     }
 }

@@ -37,6 +37,11 @@ use self::model::{UserFields, parse_team_id, parse_user_id, seed_users};
 use self::reply::{ApiError, Reply};
 use self::store::Store;
 
+/// The app's OpenAPI 3.0 document, served at `GET /openapi.json`: written
+/// by hand to describe exactly the `/api` routes (the sidecar's tests
+/// check it against them).
+pub const OPENAPI: &str = include_str!("openapi.json");
+
 /// Name of the header carrying the app's API key.
 const API_KEY_HEADER: &str = "x-api-key";
 

@@ -1,6 +1,8 @@
 //! The demo app's ordinary, unauthenticated pages — what the sidecar's
-//! pass-through shows: the HTML homepage, `POST /echo`, `GET /headers`, and
-//! the plain-text 404 for everything else.
+//! pass-through shows: the HTML homepage, `POST /echo`, `GET /headers`,
+//! the app's own OpenAPI document at `GET /openapi.json` (written by hand
+//! to describe exactly the `/api` routes), and the plain-text 404 for
+//! everything else.
 
 use bytes::Bytes;
 use http::header::{CONTENT_TYPE, HeaderValue};
@@ -22,6 +24,7 @@ const HOMEPAGE: &str = "<!doctype html>
 <li><a href=\"/headers\">/headers</a> &mdash; the request headers this app received</li>
 <li><code>POST /echo</code> &mdash; echoes the request body</li>
 <li><code>/api/users</code>, <code>/api/teams</code> &mdash; the REST API (needs <code>X-Api-Key</code>)</li>
+<li><a href=\"/openapi.json\">/openapi.json</a> &mdash; the REST API's OpenAPI document</li>
 </ul>
 </body>
 </html>
@@ -37,6 +40,8 @@ pub(super) async fn route(request: Request<Incoming>) -> Reply {
         ("/echo", _) => not_allowed("POST"),
         ("/headers", Method::GET) => headers(request.headers()),
         ("/headers", _) => not_allowed("GET"),
+        ("/openapi.json", Method::GET) => openapi(),
+        ("/openapi.json", _) => not_allowed("GET"),
         _ => reply::text(StatusCode::NOT_FOUND, "not found\n"),
     }
 }
@@ -49,6 +54,13 @@ fn not_allowed(allow: &'static str) -> Reply {
 fn homepage() -> Reply {
     let content_type = HeaderValue::from_static("text/html; charset=utf-8");
     let body = Bytes::from_static(HOMEPAGE.as_bytes());
+    reply::bytes_reply(StatusCode::OK, content_type, body)
+}
+
+/// `GET /openapi.json` → [`super::OPENAPI`].
+fn openapi() -> Reply {
+    let content_type = HeaderValue::from_static("application/json");
+    let body = Bytes::from_static(super::OPENAPI.as_bytes());
     reply::bytes_reply(StatusCode::OK, content_type, body)
 }
 

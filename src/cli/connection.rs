@@ -5,9 +5,10 @@
 //! once and never stored). [`new_connection`] prepares them, [`main`]
 //! prints them.
 
+use super::IdpArg;
 use crate::auth::{generate, token_hash_string};
 use crate::config::{Idp, OnboardingSettings};
-use clap::{Subcommand, ValueEnum};
+use clap::Subcommand;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -30,34 +31,6 @@ pub enum Command {
         #[arg(long, short, env = "SCIM_SIDECAR_CONFIG")]
         config: Option<PathBuf>,
     },
-}
-
-/// `--idp`, spelled as on the command line. Its values carry no doc
-/// comments: those would be printed in `--help`.
-#[derive(Clone, Copy, ValueEnum)]
-pub enum IdpArg {
-    Okta,
-    Entra,
-    #[value(name = "onelogin")]
-    OneLogin,
-    #[value(name = "jumpcloud")]
-    JumpCloud,
-    #[value(name = "pingone")]
-    PingOne,
-    Generic,
-}
-
-impl From<IdpArg> for Idp {
-    fn from(idp: IdpArg) -> Self {
-        match idp {
-            IdpArg::Okta => Self::Okta,
-            IdpArg::Entra => Self::Entra,
-            IdpArg::OneLogin => Self::OneLogin,
-            IdpArg::JumpCloud => Self::JumpCloud,
-            IdpArg::PingOne => Self::PingOne,
-            IdpArg::Generic => Self::Generic,
-        }
-    }
 }
 
 /// Runs `connection <command>`.

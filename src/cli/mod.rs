@@ -2,7 +2,8 @@
 //! per subcommand — [`run`] serves, [`check`] validates a config (and,
 //! with `--probe`, reads the app), [`token`] makes a bearer token,
 //! [`connection`] onboards an IdP tenant, [`explain`] shows what a SCIM
-//! request would do to the app, [`map`] dry-runs a mapping. Each
+//! request would do to the app, [`map`] dry-runs a mapping, [`draft`]
+//! writes a first config from the app's OpenAPI document. Each
 //! subcommand's `main` returns the process's exit code: 0 success, 1
 //! invalid config or runtime failure, 2 usage error. The binary parses
 //! the arguments, installs the process globals and calls the subcommand.
@@ -11,13 +12,14 @@
 
 pub mod check;
 pub mod connection;
+pub mod draft;
 pub mod explain;
 pub mod map;
 pub mod run;
 pub mod token;
 
-use crate::config::{Config, LoadError};
-use clap::{Parser, Subcommand};
+use crate::config::{Config, Idp, LoadError};
+use clap::{Parser, Subcommand, ValueEnum};
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
@@ -61,6 +63,36 @@ pub enum Command {
     Explain(explain::Args),
     /// Dry-run the [users] mapping on a JSON file (no app, no IdP needed).
     Map(map::Args),
+    /// Draft a config from the app's OpenAPI document (a file or a URL).
+    Draft(draft::Args),
+}
+
+/// `--idp`, spelled as on the command line. Its values carry no doc
+/// comments: those would be printed in `--help`.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum IdpArg {
+    Okta,
+    Entra,
+    #[value(name = "onelogin")]
+    OneLogin,
+    #[value(name = "jumpcloud")]
+    JumpCloud,
+    #[value(name = "pingone")]
+    PingOne,
+    Generic,
+}
+
+impl From<IdpArg> for Idp {
+    fn from(idp: IdpArg) -> Self {
+        match idp {
+            IdpArg::Okta => Self::Okta,
+            IdpArg::Entra => Self::Entra,
+            IdpArg::OneLogin => Self::OneLogin,
+            IdpArg::JumpCloud => Self::JumpCloud,
+            IdpArg::PingOne => Self::PingOne,
+            IdpArg::Generic => Self::Generic,
+        }
+    }
 }
 
 /// Loads a config, printing what is wrong with it on stderr.

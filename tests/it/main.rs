@@ -18,6 +18,7 @@ mod support;
 mod app_calls;
 mod apps;
 mod binary;
+mod draft;
 mod front_door;
 mod fuzz_props;
 mod idp;

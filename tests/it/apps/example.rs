@@ -1,9 +1,12 @@
-//! The bundled example app (`examples/demo_app`) through
-//! `config/example.toml`, in the lifecycle table: served behind the fault
-//! proxy, which records every call the app gets (with the app's API key,
-//! never an `Authorization`), and checked in its own store — nested
-//! profile and contact objects, `state` ACTIVE or SUSPENDED, the
-//! enterprise department as `dept`, emails stored in lower case.
+//! The bundled example app (`examples/demo_app`) in the lifecycle table,
+//! twice: through `config/example.toml` ([`Example`]) and through the
+//! config `scim-sidecar draft` writes from the app's own OpenAPI document,
+//! unedited ([`DraftedExample`]). Served behind the fault proxy, which
+//! records every call the app gets (with the app's API key, never an
+//! `Authorization`), and checked in its own store — nested profile and
+//! contact objects, `state` ACTIVE or SUSPENDED, the enterprise department
+//! as `dept`; `config/example.toml` stores emails in lower case, the draft
+//! as the IdP sent them (the document says nothing of case).
 
 use super::OKTA_HEADERS;
 use crate::lifecycle::entra::EXTERNAL_ID;
@@ -11,15 +14,33 @@ use crate::lifecycle::{ENTERPRISE_URN, Idp, Lifecycle, Logins, Step};
 use crate::support::demo_app::DemoApp;
 use crate::support::faults::FaultProxy;
 use crate::support::record::Recorder;
-use crate::support::{APP_KEY, Sidecar, start_example_faulty};
+use crate::support::{APP_KEY, Sidecar, drafted_example, example_text, start_faulty_with};
 use serde_json::{Value, json};
 
-pub struct Example {
+/// The bundled app behind `config/example.toml` (`DRAFTED` false) or
+/// behind its unedited draft (`DRAFTED` true).
+pub struct ExampleApp<const DRAFTED: bool> {
     app: DemoApp,
     proxy: FaultProxy,
 }
 
-impl Example {
+/// The bundled app behind `config/example.toml`.
+pub type Example = ExampleApp<false>;
+
+/// The bundled app behind the config drafted from its OpenAPI document.
+pub type DraftedExample = ExampleApp<true>;
+
+impl<const DRAFTED: bool> ExampleApp<DRAFTED> {
+    /// An email as the app stores it: lower-cased by `config/example.toml`,
+    /// as sent through the draft.
+    fn email(sent: &str) -> String {
+        if DRAFTED {
+            sent.to_owned()
+        } else {
+            sent.to_lowercase()
+        }
+    }
+
     fn stored(&self, id: &str) -> Value {
         self.app.user(id).expect("the app's user")
     }
@@ -34,11 +55,16 @@ impl Example {
     }
 }
 
-impl Lifecycle for Example {
+impl<const DRAFTED: bool> Lifecycle for ExampleApp<DRAFTED> {
     async fn start(idp: Idp) -> (Self, Sidecar) {
         let dialect = format!("idp = \"{}\"", idp.dialect());
+        let text = if DRAFTED {
+            drafted_example()
+        } else {
+            example_text()
+        };
         let (sc, app, proxy) =
-            start_example_faulty(|t| t.replace("idp = \"okta\"", &dialect)).await;
+            start_faulty_with(text, |t| t.replace("idp = \"okta\"", &dialect)).await;
         let sc = match idp {
             Idp::Okta => sc.with_headers(OKTA_HEADERS),
             Idp::Entra => sc,
@@ -126,8 +152,8 @@ impl Lifecycle for Example {
                 let stored = self.stored(id);
                 assert_eq!(stored["dept"], "Finance");
                 assert_eq!(
-                    stored["contact"]["email"], "test_user_fd0ea19b@testuser.com",
-                    "the mapping lower-cases emails"
+                    stored["contact"]["email"],
+                    Self::email("Test_User_fd0ea19b@testuser.com").as_str()
                 );
                 assert!(stored["profile"]["title"].is_null());
             }
@@ -148,7 +174,10 @@ impl Lifecycle for Example {
             }
             Step::Patched { id, .. } => {
                 let stored = self.stored(id);
-                assert_eq!(stored["contact"]["email"], "updatedemail@microsoft.com");
+                assert_eq!(
+                    stored["contact"]["email"],
+                    Self::email("updatedEmail@microsoft.com").as_str()
+                );
                 assert_eq!(stored["profile"]["last"], "updatedFamilyName");
                 assert_eq!(stored["profile"]["display"], "Babs");
                 assert_eq!(stored["dept"], "Sales");

@@ -1,5 +1,6 @@
 //! The apps of the lifecycle table ([`crate::lifecycle`]), each behind its
-//! shipped config: the bundled example app (`config/example.toml`) and
+//! shipped config: the bundled example app (`config/example.toml`, and
+//! the config `draft` writes from its OpenAPI document) and
 //! in-test apps of other shapes, the worked examples of docs/mapping.md —
 //! a Rails-style API, a Django REST Framework API, a Matrix homeserver's
 //! admin API, a CRM with state actions and a Flask-AppBuilder API. Each

@@ -10,6 +10,7 @@
 //! | app | config | Okta | Entra |
 //! |---|---|---|---|
 //! | the bundled example app | `config/example.toml` | ✓ | ✓ |
+//! | the bundled example app | its draft from `/openapi.json`, unedited | ✓ | ✓ |
 //! | Rails-style API | `config/rails.toml` | ✓ | |
 //! | Django REST Framework | `config/django.toml` | ✓ | |
 //! | Matrix homeserver | `config/matrix.toml` | ✓ | ✓ |
@@ -20,9 +21,10 @@
 pub mod entra;
 pub mod okta;
 
+use crate::apps::example::{DraftedExample, Example};
 use crate::apps::rails::Rails;
 use crate::apps::shapes::{HeaderTotal, Invite, JsonPatch, Link, ListOnly, Mongo, Rpc, Shaped};
-use crate::apps::{crm::Crm, django::Django, example::Example, fab::Fab, matrix::Matrix};
+use crate::apps::{crm::Crm, django::Django, fab::Fab, matrix::Matrix};
 use crate::support::record::Recorder;
 use crate::support::{Sidecar, call};
 use http::StatusCode;
@@ -257,6 +259,8 @@ macro_rules! cases {
 cases! {
     example_okta: Example, Okta;
     example_entra: Example, Entra;
+    drafted_example_okta: DraftedExample, Okta;
+    drafted_example_entra: DraftedExample, Entra;
     rails_okta: Rails, Okta;
     django_okta: Django, Okta;
     matrix_okta: Matrix, Okta;

@@ -347,8 +347,19 @@ pub async fn start_example() -> (Sidecar, demo_app::DemoApp) {
 pub async fn start_example_faulty(
     edit: impl FnOnce(String) -> String,
 ) -> (Sidecar, demo_app::DemoApp, faults::FaultProxy) {
+    start_faulty_with(example_text(), edit).await
+}
+
+/// Like [`start_example_faulty`], with the config `text` written for the
+/// bundled app at its usual addresses (`config/example.toml`, or
+/// [`drafted_example`]).
+pub async fn start_faulty_with(
+    text: String,
+    edit: impl FnOnce(String) -> String,
+) -> (Sidecar, demo_app::DemoApp, faults::FaultProxy) {
     let (app, proxy) = app::App::example(APP_KEY).serve_behind_faults().await;
-    let sc = start_example_config(&proxy.addr.to_string(), edit).await;
+    let config = config_for_example(text, &proxy.addr.to_string(), edit);
+    let sc = start(config).await.with_token(EXAMPLE_TOKEN);
     (sc, app, proxy)
 }
 
@@ -359,17 +370,49 @@ pub async fn start_example_config(app: &str, edit: impl FnOnce(String) -> String
         .with_token(EXAMPLE_TOKEN)
 }
 
-/// The config of `config/example.toml` for an app at `app` (ports replaced
-/// by test ports), edited by `edit`.
+/// The text of `config/example.toml`.
+pub fn example_text() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/example.toml")).unwrap()
+}
+
+/// The config `scim-sidecar draft --openapi
+/// http://127.0.0.1:3000/openapi.json --listen 127.0.0.1:8080` writes for
+/// the bundled app from its own OpenAPI document (`examples/demo_app/
+/// openapi.json`, served at `/openapi.json`), unedited.
+pub fn drafted_example() -> String {
+    let settings = scim_sidecar::draft::Settings {
+        app_url: Some("http://127.0.0.1:3000".into()),
+        listen: "127.0.0.1:8080".into(),
+        idp: "okta".into(),
+    };
+    scim_sidecar::draft::draft_text(demo_app::OPENAPI, &settings)
+        .unwrap_or_else(|e| panic!("the bundled app's document does not draft: {e}"))
+}
+
+/// The variable a draft's `[[connections]]` reads its token hash from.
+pub const SCIM_TOKEN_SHA256: &str = "SCIM_TOKEN_SHA256";
+
+/// The config of `config/example.toml` for an app at `app` (ports
+/// replaced by test ports), edited by `edit`.
 pub fn example_config(app: &str, edit: impl FnOnce(String) -> String) -> Config {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/example.toml"))
-        .unwrap();
+    config_for_example(example_text(), app, edit)
+}
+
+/// A config `text` written for the bundled app at its usual addresses,
+/// for an app at `app` (ports replaced by test ports), edited by `edit`;
+/// `${APP_API_KEY}` is the app's key and `${SCIM_TOKEN_SHA256}` the hash
+/// of [`EXAMPLE_TOKEN`].
+pub fn config_for_example(text: String, app: &str, edit: impl FnOnce(String) -> String) -> Config {
     let text = text
         .replace("127.0.0.1:8080", "127.0.0.1:0")
         .replace("127.0.0.1:9090", "127.0.0.1:0")
         .replace("127.0.0.1:3000", app);
     let text = edit(text);
-    let env = |name: &str| (name == "APP_API_KEY").then(|| APP_KEY.to_string());
+    let env = |name: &str| match name {
+        "APP_API_KEY" => Some(APP_KEY.to_string()),
+        SCIM_TOKEN_SHA256 => Some(scim_sidecar::auth::token_hash_string(EXAMPLE_TOKEN)),
+        _ => None,
+    };
     Config::from_toml(&text, &env).unwrap_or_else(|e| panic!("{}", e.render("example.toml", &text)))
 }
 

@@ -1,0 +1,273 @@
+//! Putting a draft together: the shared context (the base path, the path
+//! parameters that become connection variables), the `[users]` table —
+//! which family, which operation for each role and why, the record and
+//! its envelopes, lookups, paging, actions, errors — and the top of the
+//! file (server, upstream, credentials, connection).
+
+use super::attributes::Bodies;
+use super::auth;
+use super::error::{DraftError, Hint};
+use super::groups;
+use super::model::{Draft, Entry, Tv};
+use super::ops::{self, Operation};
+use super::resources::{self, Family, Noun};
+use super::schema::{self, Field};
+use super::spec::{Node, Spec};
+use super::text;
+use super::unsupported;
+use super::users;
+
+/// What the command line decides.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `--app-url`.
+    pub app_url: Option<String>,
+    /// `--listen`.
+    pub listen: String,
+    /// `--idp`.
+    pub idp: String,
+}
+
+/// Shared while drafting: the base path and the connection variables the
+/// paths need.
+pub struct Ctx<'a> {
+    pub spec: &'a Spec,
+    pub base: String,
+    pub vars: Vec<Entry>,
+}
+
+impl Ctx<'_> {
+    /// The mapping's path template for a document path: the base path in
+    /// front, `subst` parameters replaced, every other parameter a
+    /// connection variable.
+    pub fn template(&mut self, path: &str, subst: &[(&str, &str)]) -> String {
+        let mut out = String::new();
+        let mut rest = path;
+        while let Some(open) = rest.find('{') {
+            out.push_str(&rest[..open]);
+            let Some(close) = rest[open..].find('}') else {
+                out.push_str(&rest[open..]);
+                rest = "";
+                break;
+            };
+            let name = &rest[open + 1..open + close];
+            match subst.iter().find(|(n, _)| *n == name) {
+                Some((_, v)) => out.push_str(v),
+                None => {
+                    let var = schema::snake(name);
+                    if !self.vars.iter().any(|e| e.key == var) {
+                        self.vars.push(Entry::new(
+                            var.clone(),
+                            Tv::s(format!("${{APP_{}}}", var.to_ascii_uppercase())),
+                            format!("the `{{{name}}}` segment of every path"),
+                        ));
+                    }
+                    out.push_str(&format!("{{conn.{var}}}"));
+                }
+            }
+            rest = &rest[open + close + 1..];
+        }
+        out.push_str(rest);
+        format!("{}{}", self.base, out)
+    }
+}
+
+/// The whole draft from a document.
+pub fn build(spec: &Spec, settings: &Settings, source: &str) -> Result<Draft, DraftError> {
+    let all = ops::operations(spec);
+    let (base, server) = ops::base(spec);
+    let mut ctx = Ctx {
+        spec,
+        base,
+        vars: Vec::new(),
+    };
+    let user_fams = resources::families(spec, &all, Noun::Users);
+    let Some(primary) = user_fams.first().filter(|f| f.score > -40) else {
+        return Err(no_users(&all, &user_fams));
+    };
+    let mut used: Vec<&Operation<'_>> = Vec::new();
+    let users = users::users(&mut ctx, &user_fams, primary, &mut used);
+    let group_fams = resources::families(spec, &all, Noun::Groups);
+    let groups = groups::groups(&mut ctx, &group_fams, &user_fams, &users, &mut used);
+    let scim_note = all
+        .iter()
+        .find(|o| resources::segments(&o.path).iter().any(|s| s.eq_ignore_ascii_case("scim")))
+        .map(|o| format!("the app serves SCIM itself ({} {}): an IdP can be pointed there without the sidecar", o.method.upper(), o.path));
+    if let Some(problem) = spec.take_problem() {
+        return Err(problem);
+    }
+    let auth = auth::auth(spec, &used);
+    let fam_refs: Vec<&Family<'_>> = user_fams
+        .iter()
+        .filter(|f| resources::bare(&f.word) == resources::bare(&primary.word))
+        .collect();
+    let mut footer = unsupported::todos(&all, &fam_refs, users.op("get").is_some());
+    footer.extend(scim_note);
+    let (upstream, upstream_notes) = upstream(settings, server.as_deref(), spec);
+    let title = spec
+        .root()
+        .v
+        .pointer("/info/title")
+        .and_then(|v| v.as_str())
+        .unwrap_or("the app");
+    let version = spec
+        .root()
+        .v
+        .pointer("/info/version")
+        .and_then(|v| v.as_str())
+        .unwrap_or("");
+    let dialect = match spec.dialect {
+        super::spec::Dialect::Swagger2 => "Swagger",
+        _ => "OpenAPI",
+    };
+    let header = vec![
+        format!(
+            "Drafted by `scim-sidecar draft` from {} {} ({dialect} {}, {source}).",
+            text::short(title, 60),
+            text::short(version, 20),
+            spec.version
+        ),
+        "Every decision carries its evidence in a comment; review each TODO before".into(),
+        "pointing an IdP at it. `scim-sidecar check` validates the file and".into(),
+        "docs/mapping.md explains every key.".into(),
+    ];
+    Ok(Draft {
+        header,
+        listen: settings.listen.clone(),
+        upstream,
+        upstream_notes,
+        host_headers: auth.headers,
+        host_notes: auth.notes,
+        idp: settings.idp.clone(),
+        vars: ctx.vars,
+        users,
+        groups,
+        footer,
+    })
+}
+
+fn no_users(all: &[Operation<'_>], fams: &[Family<'_>]) -> DraftError {
+    let rpc: Vec<&str> = all
+        .iter()
+        .map(|o| o.path.as_str())
+        .filter(|p| {
+            p.starts_with("/users.") || p.starts_with("/admin.users.") || p.contains("/users.")
+        })
+        .take(3)
+        .collect();
+    if !rpc.is_empty() {
+        return DraftError::NoUsers {
+            hint: Hint(Some(format!(
+                "the document's user calls are RPC-style method URLs ({}), which the mapping cannot express yet",
+                rpc.join(", ")
+            ))),
+        };
+    }
+    let hint = match fams.first() {
+        Some(f) => Some(format!(
+            "the closest is {} ({})",
+            f.path,
+            f.evidence.join(", ")
+        )),
+        None if all.is_empty() => Some("the document has no operations".into()),
+        None => {
+            let mut paths: Vec<&str> = all.iter().map(|o| o.path.as_str()).collect();
+            paths.dedup();
+            let shown: Vec<&str> = paths.iter().take(5).copied().collect();
+            Some(format!("its paths include {}", shown.join(", ")))
+        }
+    };
+    DraftError::NoUsers { hint: Hint(hint) }
+}
+
+fn upstream(settings: &Settings, server: Option<&str>, spec: &Spec) -> (String, Vec<String>) {
+    if let Some(u) = &settings.app_url {
+        return (
+            u.trim_end_matches('/').to_owned(),
+            vec!["the app: --app-url".into()],
+        );
+    }
+    if let Some(s) = server {
+        return (
+            s.to_owned(),
+            vec!["the app: the document's first server".into()],
+        );
+    }
+    if let super::load::Location::Url(u) = spec.location()
+        && let (Some(scheme), Some(auth)) = (u.scheme_str(), u.authority())
+    {
+        return (
+            format!("{scheme}://{auth}"),
+            vec!["the app: the origin the document was read from".into()],
+        );
+    }
+    (
+        "http://127.0.0.1:3000".into(),
+        vec!["TODO: the document names no server; set the app's URL (or pass --app-url)".into()],
+    )
+}
+
+/// The record, create and update bodies of a family's chosen operations.
+pub struct Shapes<'a> {
+    pub bodies: Bodies<'a>,
+    /// `item` of get/create answers, `wrap` of request bodies.
+    pub item: Option<String>,
+    pub wrap: Option<String>,
+    pub create_required: Vec<String>,
+}
+
+pub fn shapes<'a>(
+    spec: &'a Spec,
+    get: Option<&Operation<'a>>,
+    list: Option<&Operation<'a>>,
+    create: Option<&Operation<'a>>,
+    update: Option<&Operation<'a>>,
+) -> Shapes<'a> {
+    let mut item = None;
+    let mut record: Option<Node<'a>> = None;
+    if let Some(s) = get.and_then(|g| g.success()).and_then(|r| r.schema)
+        && let Some((env, rec)) = resources::envelope(spec, s)
+    {
+        item = env.map(|e| schema::json_path(&[e]));
+        record = Some(rec);
+    }
+    if record.is_none()
+        && let Some(s) = list.and_then(|l| l.success()).and_then(|r| r.schema)
+        && let Some((_, el)) = resources::list_elements(spec, s)
+    {
+        record = Some(el);
+    }
+    let mut wrap = None;
+    let mut body = |op: Option<&Operation<'a>>| -> Option<Vec<Field<'a>>> {
+        let b = op?.body?;
+        let (env, rec) = resources::envelope(spec, b)?;
+        if let Some(e) = env {
+            wrap = Some(schema::json_path(&[e]));
+        }
+        Some(schema::fields(spec, rec))
+    };
+    let create_fields = body(create);
+    let update_fields = body(update);
+    let record = record.or_else(|| {
+        create
+            .and_then(|c| c.body)
+            .and_then(|b| resources::envelope(spec, b))
+            .map(|(_, r)| r)
+    });
+    let create_required = create_fields
+        .iter()
+        .flatten()
+        .filter(|f| f.required && f.path.len() == 1)
+        .map(|f| f.path.join("."))
+        .collect();
+    Shapes {
+        bodies: Bodies {
+            record: record.map(|r| schema::fields(spec, r)).unwrap_or_default(),
+            create: create_fields,
+            update: update_fields,
+        },
+        item,
+        wrap,
+        create_required,
+    }
+}
