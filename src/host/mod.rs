@@ -8,7 +8,8 @@
 //! uniqueness, 400/422 → 400 invalidValue, other errors, HTML pages and
 //! garbage → 502, timeouts → 504). App
 //! bodies are never copied into SCIM error details: they may hold personal
-//! data. [`exec`] runs write plans on top of these calls.
+//! data. [`exec`] runs write plans on top of these calls, [`paging`] reads
+//! lists and [`record`] one record by id.
 
 pub mod exec;
 pub mod paging;
