@@ -185,43 +185,22 @@ fn json_patch(
     let Some(f) = o.body_format.as_ref() else {
         return false;
     };
-    let key = format!("{k}.body_format");
-    match f.get_ref().as_str() {
-        "json" => false,
-        "json-patch"
-            if kind == OpKind::Update && *method == Method::PATCH && o.id_field.is_none() =>
-        {
-            true
+    let problem = match f.get_ref().as_str() {
+        "json" => return false,
+        "json-patch" if kind != OpKind::Update => {
+            "a JSON Patch body belongs on update: it carries only the changes".to_owned()
         }
-        "json-patch" if kind != OpKind::Update => ctx
-            .fail::<()>(
-                &key,
-                f.span(),
-                "a JSON Patch body belongs on update: it carries only the changes",
-            )
-            .is_some(),
-        "json-patch" if *method != Method::PATCH => ctx
-            .fail::<()>(
-                &key,
-                f.span(),
-                "a JSON Patch is sent with `patch = \"/path\"` (RFC 5789)",
-            )
-            .is_some(),
-        "json-patch" => ctx
-            .fail::<()>(
-                &key,
-                f.span(),
-                "a JSON Patch body has no `id_field`: the id goes in the path",
-            )
-            .is_some(),
-        other => ctx
-            .fail::<()>(
-                &key,
-                f.span(),
-                format!("unknown body_format `{other}`: use \"json\" (default) or \"json-patch\""),
-            )
-            .is_some(),
-    }
+        "json-patch" if *method != Method::PATCH => {
+            "a JSON Patch is sent with `patch = \"/path\"` (RFC 5789)".to_owned()
+        }
+        "json-patch" if o.id_field.is_some() => {
+            "a JSON Patch body has no `id_field`: the id goes in the path".to_owned()
+        }
+        "json-patch" => return true,
+        other => format!("unknown body_format `{other}`: use \"json\" (default) or \"json-patch\""),
+    };
+    ctx.err(&format!("{k}.body_format"), f.span(), problem);
+    false
 }
 
 /// `batch`: member add/remove calls that take many member ids at once, as
