@@ -112,7 +112,7 @@ fn no_users(all: &[Operation<'_>], fams: &[Family<'_>]) -> DraftError {
     if !rpc.is_empty() {
         return DraftError::NoUsers {
             hint: Hint(Some(format!(
-                "the document's user calls are RPC-style method URLs ({}), which the mapping cannot express yet",
+                "the document's user calls are RPC-style method URLs ({}); the drafter does not write them, but a mapping can: each call as its operation (`post = \"/api/users.update\"` with `id_field`, lookups as search rules with `get` and `query`), see docs/mapping.md, API shapes",
                 rpc.join(", ")
             ))),
         };

@@ -3,8 +3,10 @@
 //! parameters, the first page or offset from the parameter's `minimum`,
 //! `default` or description, the page-size cap from `maximum`, and the
 //! items, total and next-cursor paths from the list answer's schema.
-//! Shapes the mapping cannot follow yet (a `Link` header, a total in a
-//! header, a keyset `since`) become `TODO` lines naming them.
+//! A next page in an RFC 8288 `Link` header and a total only in a
+//! response header (`X-Total-Count`, `Content-Range`) are drafted as
+//! `next = "header:Link"` and `total = "header:<Name>"`; a keyset `since`
+//! without a `Link` header becomes a `TODO` line naming it.
 
 use super::model::{Entry, Tv};
 use super::ops::{Operation, Param};
@@ -148,8 +150,13 @@ pub fn paging(spec: &Spec, list: &Operation<'_>) -> Paging {
             ["x-total-count", "x-total", "total-count", "content-range"].contains(&h.as_str())
         })
     {
-        p.notes.push(format!(
-            "TODO: the total is only in the `{h}` response header, which the mapping cannot read yet; totals are exact once the last page is read"
+        p.keys.push(Entry::new(
+            "total",
+            Tv::s(format!("header:{}", header_name(h))),
+            format!(
+                "the total count is only in the `{}` response header",
+                header_name(h)
+            ),
         ));
     }
     let limit = find(list, LIMIT);
@@ -194,6 +201,29 @@ pub fn paging(spec: &Spec, list: &Operation<'_>) -> Paging {
     p
 }
 
+/// A response header's name as conventionally written (`X-Total-Count`).
+fn header_name(lower: &str) -> String {
+    lower
+        .split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// `next = "header:Link"`: the next page is the `rel="next"` link of the
+/// answer's `Link` header, followed as it is (it carries the cursor).
+fn link_header_next(p: &mut Paging, limit: Option<&Param<'_>>, why: String) {
+    if let Some(l) = limit {
+        p.query.push((l.name.clone(), Tv::s("{limit}")));
+    }
+    p.keys.push(Entry::new("next", Tv::s("header:Link"), why));
+}
+
 fn cursor(
     spec: &Spec,
     list: &Operation<'_>,
@@ -214,6 +244,19 @@ fn cursor(
         || text::has(&list.description, &["link header"]);
     let since = cur.filter(|c| schema::snake(&c.name) == "since");
     match (cur, next) {
+        (Some(c), None) if link_header => link_header_next(
+            p,
+            limit,
+            format!(
+                "`{}` comes from a `Link: <…>; rel=\"next\"` response header (RFC 8288), whose link is followed as it is",
+                c.name
+            ),
+        ),
+        (None, None) if link_header => link_header_next(
+            p,
+            limit,
+            "the next page is a `Link: <…>; rel=\"next\"` response header (RFC 8288), followed as it is".into(),
+        ),
         (Some(c), Some(next)) if since.is_none() => {
             let link = next.iter().any(|k| {
                 let s = schema::snake(k);
@@ -248,11 +291,6 @@ fn cursor(
         (Some(c), _) => {
             let why = if since.is_some() {
                 format!("`{}` is a keyset cursor (the last id seen)", c.name)
-            } else if link_header {
-                format!(
-                    "`{}` comes from a `Link: <…>; rel=\"next\"` response header (RFC 8288)",
-                    c.name
-                )
             } else {
                 format!("the answer has no field holding the next `{}`", c.name)
             };

@@ -1,16 +1,18 @@
-//! API shapes the mapping cannot express yet, recognised where the
-//! document states them and named in `TODO` lines at the end of the
-//! draft: RPC-style method URLs, updates that take only RFC 6902 JSON
-//! Patch, other body media types, creates by invitation, query documents
-//! with the app's own operators, and a missing single-user GET. (Paging
-//! shapes — a `Link` header, a header total, keyset `since` — are named by
-//! the paging module.) When the mapping learns a shape, its recognition
-//! moves from here into the drafting of the table it belongs to.
+//! API shapes the drafter recognises where the document states them but
+//! does not draft, named in `TODO` lines at the end of the draft with the
+//! mapping keys that express them: RPC-style method URLs (`id_field`,
+//! search rules with `get` and `query`), RFC 6902 JSON Patch outside an
+//! update's PATCH, other body media types, creates by invitation
+//! (`accepts`), query documents with the app's own operators, and a
+//! missing single-user GET (an `'id eq'` search rule). (A `Link` header
+//! and a header total are drafted by the paging module, a JSON Patch
+//! update by the users table.) When the drafter learns to write a shape,
+//! its recognition moves from here into the table it belongs to.
 
 use super::ops::{Method, Operation};
 use super::resources::{self, Family};
 
-/// `TODO` lines for shapes the mapping cannot express yet, where the
+/// `TODO` lines for shapes the drafter does not write, where the
 /// document states them.
 pub fn todos(ops: &[Operation<'_>], users: &[&Family<'_>], has_get: bool) -> Vec<String> {
     let mut out = Vec::new();
@@ -31,15 +33,18 @@ pub fn todos(ops: &[Operation<'_>], users: &[&Family<'_>], has_get: bool) -> Vec
         .collect();
     if !rpc.is_empty() {
         out.push(format!(
-            "TODO: RPC-style method URLs ({}): writes that POST to a method URL with the id in the body cannot be mapped yet",
+            "TODO: RPC-style method URLs ({}): map each call as its operation — `post = \"/…/users.update\"` with `id_field = \"$.userId\"` (and `wrap`) for the id in the body, actions with `body = {{ userId = \"{{id}}\" }}`, lookups as search rules with `get` and `query`",
             rpc.join(", ")
         ));
     }
     for f in users {
         for op in f.items.iter().chain(f.create.iter()) {
-            if op.other_media.iter().any(|m| m.contains("json-patch")) {
+            let patch = op.other_media.iter().any(|m| m.contains("json-patch"));
+            if patch && op.method == Method::Patch {
+                // Drafted as the update's `body_format = "json-patch"`.
+            } else if patch {
                 out.push(format!(
-                    "TODO: {} {} takes only RFC 6902 JSON Patch (application/json-patch+json), which the mapping cannot send yet",
+                    "TODO: {} {} takes only RFC 6902 JSON Patch (application/json-patch+json), which the sidecar sends only as an update's PATCH (`body_format = \"json-patch\"`)",
                     op.method.upper(),
                     op.path
                 ));
@@ -58,7 +63,7 @@ pub fn todos(ops: &[Operation<'_>], users: &[&Family<'_>], has_get: bool) -> Vec
                 && matches!(word.as_str(), "invite" | "invitations" | "invites")
             {
                 out.push(format!(
-                    "TODO: {} {} creates users by invitation, which the mapping cannot use as its create yet",
+                    "TODO: {} {} creates users by invitation: without another create, map it as [users.create] with `accepts` naming what it takes (`[\"emails\"]`); the rest follows in the update, which `{{current.userName}}` can key by the username as last read",
                     op.method.upper(),
                     op.path
                 ));
@@ -81,7 +86,7 @@ pub fn todos(ops: &[Operation<'_>], users: &[&Family<'_>], has_get: bool) -> Vec
     }
     if !has_get {
         out.push(
-            "TODO: the document has no GET of a single user; a get through a filtered list is not expressible yet, so [users.get] must be written by hand"
+            "TODO: the document has no GET of a single user: add an `'id eq'` search rule whose `query` filters the list by id (records are then read through the list, one call per read), or write [users.get] by hand"
                 .into(),
         );
     }

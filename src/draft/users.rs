@@ -191,6 +191,13 @@ pub(super) fn users<'a>(
             ));
         }
         version_header(u, &mut op);
+        if u.method == Method::Patch && u.other_media.iter().any(|m| m.contains("json-patch")) {
+            op.keys.push(Entry::new(
+                "body_format",
+                Tv::s("json-patch"),
+                "the PATCH takes only RFC 6902 JSON Patch (application/json-patch+json): the changes go as operations",
+            ));
+        }
         returns(spec, u, &shapes, &mut op);
         res.ops.push(op);
     } else {

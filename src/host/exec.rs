@@ -159,6 +159,7 @@ fn step_vars<'a>(
     Vars {
         id: step.target.as_deref().or(known.id.as_deref()),
         resource: Some(resource),
+        current: known.scim.as_ref(),
         version: known.version.as_ref().filter(|_| step.precondition),
         member: step.member.as_deref(),
         role: step.role.as_deref(),

@@ -8,11 +8,13 @@
 //! uniqueness, 400/422 → 400 invalidValue, other errors, HTML pages and
 //! garbage → 502, timeouts → 504). App
 //! bodies are never copied into SCIM error details: they may hold personal
-//! data. [`exec`] runs write plans on top of these calls.
+//! data. [`exec`] runs write plans on top of these calls, [`paging`] reads
+//! lists and [`record`] one record by id.
 
 pub mod exec;
 pub mod paging;
 pub mod ready;
+pub mod record;
 mod retry;
 
 use crate::body::{empty, full};
@@ -74,6 +76,9 @@ pub struct HostReply {
     pub body: Option<Value>,
     /// The `Location` header, if any.
     pub location: Option<String>,
+    /// The answer's headers (a list's `Link` or total, when the mapping
+    /// reads them there).
+    pub headers: http::HeaderMap,
 }
 
 /// A call as it would be sent (see [`HostCtx::preview`]).
@@ -312,6 +317,7 @@ impl<'a> HostCtx<'a> {
             .headers
             .iter()
             .map(|(k, v)| format!("{k}: {}", v.to_str().unwrap_or("(binary)")))
+            .chain(req.content_type.map(|t| format!("content-type: {t}")))
             .collect();
         Ok(Preview {
             method: req.method,
@@ -429,7 +435,8 @@ impl<'a> HostCtx<'a> {
             }
             h.insert(ACCEPT, HeaderValue::from_static("application/json"));
             if req.body.is_some() {
-                h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                let media = req.content_type.unwrap_or("application/json");
+                h.insert(CONTENT_TYPE, HeaderValue::from_static(media));
             }
         }
         let request = builder
@@ -492,6 +499,7 @@ impl<'a> HostCtx<'a> {
                 .get(LOCATION)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string),
+            headers: parts.headers,
         };
         Ok((reply, retry_after))
     }

@@ -218,6 +218,13 @@ pub struct OperationToml {
     /// Write path in the request body that carries the app's version of
     /// the resource as read (optimistic locking, e.g. `$.lock_version`).
     pub version_field: Option<SpStr>,
+    /// Update/replace: the path of the request body (outside `wrap`)
+    /// that carries the record's id, for method-URL APIs
+    /// (`POST /users.update {"userId": …, "data": {…}}`).
+    pub id_field: Option<SpStr>,
+    /// Update: `"json-patch"` sends the changes as RFC 6902 operations
+    /// (`application/json-patch+json`) instead of a JSON object.
+    pub body_format: Option<SpStr>,
     /// Create only: the SCIM attributes the app's create call accepts;
     /// the other writable attributes follow in an `update` right after.
     pub accepts: Option<Vec<SpStr>>,

@@ -183,6 +183,25 @@ pub(crate) fn resolver<'a>(
             "version" if !paging && kind != Some(OpKind::Create) && kind != Some(OpKind::Get) => {
                 Ok(Var::Version)
             }
+            n if n.starts_with("current.") => {
+                let changes = matches!(
+                    kind,
+                    Some(
+                        OpKind::Update
+                            | OpKind::Replace
+                            | OpKind::Delete
+                            | OpKind::Activate
+                            | OpKind::Deactivate
+                    )
+                );
+                match attr_placeholder(ctx, &n[8..]) {
+                    Some(Var::Attr(p)) if changes && !ctx.in_search => Ok(Var::Current(p)),
+                    Some(_) => Err(format!(
+                        "`{{{n}}}` is a value of the record as last read: it belongs on calls that change an existing record"
+                    )),
+                    None => Err(format!("unknown placeholder `{{{n}}}`")),
+                }
+            }
             n if n.starts_with("conn.") => {
                 let v = &n[5..];
                 if conn.iter().any(|c| c == v) {

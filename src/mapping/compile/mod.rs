@@ -244,6 +244,29 @@ fn op_field(raw: &ResourceToml, k: OpKind) -> Option<&Spanned<OperationToml>> {
     }
 }
 
+/// Whether a mapping without `get` reads a record through the list
+/// filtered by an `'id eq'` search rule's query; `fetch_each` needs a
+/// real `get` and is refused then.
+fn get_via_list(ctx: &mut Ctx<'_>, raw: &ResourceToml) -> bool {
+    let by_id = raw.search.iter().any(|(k, r)| {
+        let mut words = k.get_ref().split_whitespace();
+        let id_eq = matches!((words.next(), words.next(), words.next()), (Some(a), Some(o), None)
+            if a.eq_ignore_ascii_case("id") && o.eq_ignore_ascii_case("eq"));
+        id_eq && r.get.is_none() && !r.query.is_empty()
+    });
+    if !by_id {
+        return false;
+    }
+    if let Some(list) = raw.list.as_ref().filter(|l| l.get_ref().fetch_each) {
+        ctx.err(
+            "list.fetch_each",
+            list.span(),
+            "`fetch_each` reads every item with `get`, and this mapping has none (it reads records through the list)",
+        );
+    }
+    true
+}
+
 fn required_ops(ctx: &mut Ctx<'_>, kind: ResourceKind, raw: &ResourceToml) {
     if kind == ResourceKind::Group && raw.roles.is_some() {
         if !raw.attributes.is_empty() {
@@ -266,6 +289,16 @@ fn required_ops(ctx: &mut Ctx<'_>, kind: ResourceKind, raw: &ResourceToml) {
         return;
     }
     for k in [OpKind::List, OpKind::Get, OpKind::Create] {
+        if k == OpKind::Get && op_field(raw, k).is_none() && get_via_list(ctx, raw) {
+            continue;
+        }
+        if k == OpKind::Get && op_field(raw, k).is_none() {
+            ctx.errors.push(Diagnostic::key(
+                format!("{}.get", ctx.key),
+                "missing required operation `get`: declare it, or (for an app without a single-record GET) an `'id eq'` search rule whose `query` filters the list by id",
+            ));
+            continue;
+        }
         if op_field(raw, k).is_none() {
             ctx.errors.push(Diagnostic::key(
                 format!("{}.{}", ctx.key, k.key()),

@@ -127,6 +127,8 @@ pub(crate) fn compile_op(
         }
         compile_op(ctx, kind, b, conn).map(Box::new)
     });
+    let id_field = id_field(ctx, k, kind, o);
+    let json_patch = json_patch(ctx, k, kind, &method, o);
     if ctx.errors.len() > before {
         return None;
     }
@@ -149,7 +151,56 @@ pub(crate) fn compile_op(
         batch,
         before: before_call,
         returns_resource,
+        id_field,
+        json_patch,
     })
+}
+
+/// `id_field`: the body path that carries the record's id, on the calls
+/// that send changes (method-URL APIs: `POST /users.update {"userId": …}`).
+fn id_field(ctx: &mut Ctx<'_>, k: &str, kind: OpKind, o: &OperationToml) -> Option<WritePath> {
+    let f = o.id_field.as_ref()?;
+    let key = format!("{k}.id_field");
+    if !matches!(kind, OpKind::Update | OpKind::Replace) {
+        return ctx.fail(
+            &key,
+            f.span(),
+            "`id_field` belongs on update and replace (an action's `body` takes `{id}` itself)",
+        );
+    }
+    WritePath::parse(f.get_ref())
+        .map_err(|e| ctx.err(&key, f.span(), format!("not a writable path: {e}")))
+        .ok()
+}
+
+/// `body_format = "json-patch"` (update only): the changes go as RFC 6902
+/// operations in a `PATCH`.
+fn json_patch(
+    ctx: &mut Ctx<'_>,
+    k: &str,
+    kind: OpKind,
+    method: &Method,
+    o: &OperationToml,
+) -> bool {
+    let Some(f) = o.body_format.as_ref() else {
+        return false;
+    };
+    let problem = match f.get_ref().as_str() {
+        "json" => return false,
+        "json-patch" if kind != OpKind::Update => {
+            "a JSON Patch body belongs on update: it carries only the changes".to_owned()
+        }
+        "json-patch" if *method != Method::PATCH => {
+            "a JSON Patch is sent with `patch = \"/path\"` (RFC 5789)".to_owned()
+        }
+        "json-patch" if o.id_field.is_some() => {
+            "a JSON Patch body has no `id_field`: the id goes in the path".to_owned()
+        }
+        "json-patch" => return true,
+        other => format!("unknown body_format `{other}`: use \"json\" (default) or \"json-patch\""),
+    };
+    ctx.err(&format!("{k}.body_format"), f.span(), problem);
+    false
 }
 
 /// `batch`: member add/remove calls that take many member ids at once, as
@@ -331,18 +382,45 @@ fn list_spec(
         .unwrap_or(ReadPath::Simple(WritePath::default()));
     let items_source = o.items.as_ref().map_or("$", |s| s.get_ref().as_str());
     let items_container = container_of(items_source).and_then(|c| ReadPath::compile(c).ok());
-    let total = read_path(ctx, "list.total", o.total.as_ref());
-    let next = read_path(ctx, "list.next", o.next.as_ref());
+    let (total, total_header) = body_or_header(ctx, "list.total", o.total.as_ref());
+    let (next, next_header) = body_or_header(ctx, "list.next", o.next.as_ref());
     Some(ListSpec {
         items,
         items_source: items_source.to_owned(),
         items_container,
         total,
         next,
+        total_header,
+        next_header,
         paging,
         max_page_size,
         fetch_each: o.fetch_each,
     })
+}
+
+/// `total` and `next`: a JSONPath into the answer's body, or
+/// `header:<Name>` for apps that answer them in a response header
+/// (`Link`, RFC 8288; `X-Total-Count`; `Content-Range`, RFC 9110 §14.4).
+fn body_or_header(
+    ctx: &mut Ctx<'_>,
+    k: &str,
+    s: Option<&SpStr>,
+) -> (Option<ReadPath>, Option<HeaderName>) {
+    let Some(name) = s.and_then(|s| s.get_ref().strip_prefix("header:")) else {
+        return (read_path(ctx, k, s), None);
+    };
+    let span = s.map_or(0..0, SpStr::span);
+    match HeaderName::from_bytes(name.trim().as_bytes()) {
+        Ok(h) => (None, Some(h)),
+        Err(_) => (
+            ctx.fail(
+                k,
+                span,
+                format!("`header:{name}` does not name a valid header"),
+            ),
+            None,
+        ),
+    }
 }
 
 /// The path of the array a wildcard or filter `items` path selects from
@@ -383,7 +461,7 @@ fn check_paging(
         ctx.err(
             "list",
             op.span(),
-            "cursor paging needs `next`, the JSONPath of the next cursor or link",
+            "cursor paging needs `next`: the JSONPath of the next cursor or link, or `header:Link` for a link in the answer's `Link` header (RFC 8288)",
         );
     }
 }

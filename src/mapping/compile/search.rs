@@ -1,6 +1,7 @@
 //! Compiles `[<resource>.search]`: filter push-down rules keyed
 //! `'<attribute> <operator>'`, each either query parameters merged into
-//! the list call or a get-by-key lookup (compiled like an operation, and
+//! the list call or a get-by-key lookup (compiled like an operation: its
+//! key in the path or in its own query, `GET /users.info?username=…`, and
 //! with `id` a reverse lookup followed by the resource's get),
 //! taking only `{value}`, `{conn.<var>}` and placeholders derived from
 //! the rule's own attribute.
@@ -53,11 +54,17 @@ pub(crate) fn search(ctx: &mut Ctx<'_>, raw: &ResourceToml, conn: &[String]) -> 
             .filter(|d| !only_from(d))
             .map(|d| d.name.clone())
             .collect();
-        let query = query_params(ctx, &format!("{k}.query"), &rule.query, None, conn);
+        // With `get`, the query is the lookup's own (`GET /users.info?username=…`);
+        // without, it merges into the list call.
+        let query = match rule.get {
+            Some(_) => Vec::new(),
+            None => query_params(ctx, &format!("{k}.query"), &rule.query, None, conn),
+        };
         let lookup = rule.get.as_ref().and_then(|g| {
             let op = OperationToml {
                 get: Some(g.clone()),
                 item: rule.item.clone(),
+                query: rule.query.clone(),
                 ..OperationToml::default()
             };
             ctx.in_search = true;
@@ -69,10 +76,15 @@ pub(crate) fn search(ctx: &mut Ctx<'_>, raw: &ResourceToml, conn: &[String]) -> 
             .iter()
             .flat_map(QueryParam::vars)
             .chain(lookup.iter().flat_map(|l| l.path.vars()))
+            .chain(
+                lookup
+                    .iter()
+                    .flat_map(|l| l.query.iter().flat_map(QueryParam::vars)),
+            )
             .collect();
         let bad = uses.iter().find_map(|v| match v.base() {
             Var::Derived(d) if foreign.contains(&d.name) => Some(d.name.clone()),
-            b @ (Var::Id | Var::Version | Var::Attr(_)) => Some(var_name(b)),
+            b @ (Var::Id | Var::Version | Var::Attr(_) | Var::Current(_)) => Some(var_name(b)),
             _ => None,
         });
         if let Some(name) = bad {
@@ -82,11 +94,11 @@ pub(crate) fn search(ctx: &mut Ctx<'_>, raw: &ResourceToml, conn: &[String]) -> 
                 format!("a search rule takes {{value}}, {{conn.<var>}} and placeholders derived from its own attribute, not `{{{name}}}`"),
             );
         }
-        if rule.get.is_some() != rule.query.is_empty() {
+        if rule.get.is_none() && rule.query.is_empty() {
             ctx.err(
                 &k,
                 key.span(),
-                "a search rule has either `query` (merged into the list call) or `get` (a lookup by key)",
+                "a search rule needs `query` (merged into the list call) or `get` (a lookup by key, with its own `query` if the key travels there)",
             );
         }
         if rule.item.is_some() && rule.get.is_none() {

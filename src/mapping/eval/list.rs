@@ -3,9 +3,11 @@
 //! page), the list call's paging style and page-size cap, and the host
 //! calls that make up one SCIM page.
 
+use http::HeaderMap;
 use serde_json::Value;
 
 use crate::mapping::error::MapError;
+use crate::mapping::eval::headers;
 use crate::mapping::model::mapping::ResourceMapping;
 use crate::mapping::model::ops::{ListSpec, OpKind, Page, PageRequest, Paging};
 
@@ -18,6 +20,18 @@ impl ResourceMapping {
     /// Extracts a page from the answer of the list operation `kind`
     /// (`List`, or a group's `MembersList`).
     pub fn extract_page_of(&self, kind: OpKind, body: &Value) -> Result<Page, MapError> {
+        self.extract_page_with(kind, body, &HeaderMap::new())
+    }
+
+    /// Extracts a page from the answer of the list operation `kind`, its
+    /// `total` and `next` read from the answer's headers where the
+    /// mapping says `header:<Name>`.
+    pub fn extract_page_with(
+        &self,
+        kind: OpKind,
+        body: &Value,
+        headers: &HeaderMap,
+    ) -> Result<Page, MapError> {
         let spec = self
             .list_spec_of(kind)
             .ok_or_else(|| MapError::BadResponse("no list operation".into()))?;
@@ -44,7 +58,10 @@ impl ResourceMapping {
             )));
         }
         let total = match spec.total.as_ref().and_then(|p| p.one(body)) {
-            None => None,
+            None => spec
+                .total_header
+                .as_ref()
+                .and_then(|h| headers::total_of(headers, h)),
             Some(Value::Number(n)) => n.as_u64(),
             Some(Value::String(s)) => s.trim().parse().ok(),
             Some(_) => None,
@@ -57,6 +74,10 @@ impl ResourceMapping {
                 Value::String(s) if !s.is_empty() => Some(s.clone()),
                 Value::Number(n) => Some(n.to_string()),
                 _ => None,
+            })
+            .or_else(|| {
+                let h = spec.next_header.as_ref()?;
+                headers::next_of(headers, h)
             });
         Ok(Page {
             items,

@@ -3,11 +3,13 @@
 //! changed fields ([`write`]), one rule's share of a host body ([`body`]),
 //! per-value conversion in both directions ([`convert`]), rule-shaped
 //! access to SCIM documents ([`scim`]), unmapped-attribute detection
-//! ([`unmapped`]) and list answers and paging ([`list`]). Nothing here
+//! ([`unmapped`]) and list answers and paging ([`list`]), with what an
+//! app answers in list headers ([`headers`]). Nothing here
 //! parses a config string.
 
 pub(crate) mod body;
 pub(crate) mod convert;
+pub(crate) mod headers;
 pub(crate) mod list;
 pub(crate) mod read;
 pub(crate) mod scim;

@@ -169,6 +169,16 @@ impl ResourceMapping {
             .find(|r| r.attr().eq_ignore_ascii_case(attr) && r.op().eq_ignore_ascii_case(op))
     }
 
+    /// For an app without a single-record GET: the `'id eq'` search rule
+    /// whose query parameters filter the list call by id, which then
+    /// stands for `get`. `None` when the mapping has a `get`.
+    pub fn get_via_list(&self) -> Option<&PushdownRule> {
+        if self.op(OpKind::Get).is_some() {
+            return None;
+        }
+        self.pushdown("id", "eq").filter(|r| r.lookup().is_none())
+    }
+
     /// Every push-down rule.
     pub fn pushdown_rules(&self) -> &[PushdownRule] {
         &self.search

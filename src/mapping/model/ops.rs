@@ -10,6 +10,7 @@ use crate::mapping::error::MapError;
 use crate::mapping::model::error_rules::{ErrorOutcome, ErrorRule};
 use crate::mapping::path::{ReadPath, WritePath};
 use crate::mapping::render::encode::Context;
+use crate::mapping::render::json_patch::{JSON_PATCH, json_patch};
 use crate::mapping::render::placeholder::Var;
 use crate::mapping::render::query::{QueryParam, Tree};
 use crate::mapping::render::request::render_query;
@@ -103,6 +104,10 @@ pub struct Operation {
     pub(crate) batch: Option<WritePath>,
     pub(crate) before: Option<Box<Operation>>,
     pub(crate) returns_resource: bool,
+    /// Where the body carries the record's id (method-URL APIs).
+    pub(crate) id_field: Option<WritePath>,
+    /// Whether the body is sent as RFC 6902 JSON Patch operations.
+    pub(crate) json_patch: bool,
 }
 
 /// List-specific settings.
@@ -115,6 +120,12 @@ pub(crate) struct ListSpec {
     pub items_container: Option<ReadPath>,
     pub total: Option<ReadPath>,
     pub next: Option<ReadPath>,
+    /// `total = "header:X-Total-Count"`: the total is in this response
+    /// header (a count, or a `Content-Range` with its complete length).
+    pub total_header: Option<HeaderName>,
+    /// `next = "header:Link"`: the next page is in this response header
+    /// (RFC 8288 `rel="next"` for `Link`, else the header's value).
+    pub next_header: Option<HeaderName>,
     pub paging: Paging,
     pub max_page_size: Option<u64>,
     pub fetch_each: bool,
@@ -150,6 +161,8 @@ pub struct HostRequest {
     pub headers: Vec<(HeaderName, HeaderValue)>,
     /// Body, already wrapped per the operation.
     pub body: Option<Value>,
+    /// The body's media type when it is not `application/json`.
+    pub content_type: Option<&'static str>,
 }
 
 /// One page of list results.
@@ -289,7 +302,7 @@ impl Operation {
             (None, None) => None,
         };
         let body = match (&self.version_field, vars.version) {
-            (Some(field), Some(v)) => {
+            (Some(field), Some(v)) if !self.json_patch => {
                 let mut b = body.unwrap_or_else(|| Value::Object(serde_json::Map::new()));
                 field.set(&mut b, v.clone());
                 Some(b)
@@ -304,11 +317,27 @@ impl Operation {
             }
             None => b,
         });
+        let body = match (&self.id_field, vars.id) {
+            (Some(field), Some(id)) => {
+                let mut b = body.unwrap_or_else(|| Value::Object(serde_json::Map::new()));
+                field.set(&mut b, Value::String(id.to_owned()));
+                Some(b)
+            }
+            _ => body,
+        };
+        let (body, content_type) = match body {
+            Some(b) if self.json_patch => {
+                let test = self.version_field.as_ref().zip(vars.version);
+                (Some(json_patch(&b, test)), Some(JSON_PATCH))
+            }
+            b => (b, None),
+        };
         Ok(HostRequest {
             method: self.method.clone(),
             path_and_query: pq,
             headers,
             body,
+            content_type,
         })
     }
 

@@ -33,6 +33,9 @@ pub enum Var {
     Role,
     /// `{userName}`, `{name.givenName}`: a value of the SCIM resource.
     Attr(ScimPath),
+    /// `{current.userName}`: a value of the resource as the app held it
+    /// when last read (the key of a record whose key is being changed).
+    Current(ScimPath),
     /// A named placeholder of `[<resource>.placeholders]`: a SCIM value
     /// passed through transforms.
     Derived(Box<Derived>),
@@ -80,6 +83,7 @@ pub fn var_name(v: &Var) -> String {
         Var::Member => "member".into(),
         Var::Role => "role".into(),
         Var::Attr(p) => p.attr.clone(),
+        Var::Current(p) => format!("current.{}", p.attr),
         Var::Derived(d) => d.name.clone(),
         Var::Quoted(v, q) => format!("{}|{}", var_name(v), q.name()),
     }

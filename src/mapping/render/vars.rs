@@ -35,6 +35,8 @@ pub struct Vars<'a> {
     pub conn: Option<&'a BTreeMap<String, String>>,
     /// The SCIM resource for attribute placeholders.
     pub resource: Option<&'a Value>,
+    /// The SCIM resource as last read, for `{current.<attr>}`.
+    pub current: Option<&'a Value>,
     /// `{version}`: the app's version of the resource, as the app wrote it.
     pub version: Option<&'a Value>,
     /// `{member}`.
@@ -109,6 +111,7 @@ impl<'a> Vars<'a> {
                 .resource
                 .and_then(|r| scim_scalar(r, p))
                 .map(Cow::Owned),
+            Var::Current(p) => self.current.and_then(|r| scim_scalar(r, p)).map(Cow::Owned),
             Var::Derived(_) | Var::Quoted(..) => None,
         }
     }

@@ -3,6 +3,7 @@
 
 mod groups;
 mod quoting;
+mod shapes;
 mod templates;
 mod writes;
 

@@ -87,6 +87,17 @@ fn calls_made(ctx: &Ctx<'_>, out: &mut String) {
     }
 }
 
+/// The call that reads one record, and its cost when the app has no
+/// single-record GET (a list filtered by id).
+fn read_lines(ctx: &Ctx<'_>, id: &str) -> Result<String, ScimError> {
+    let (p, note) = crate::host::record::preview_read(&ctx.host, id)?;
+    let mut lines = format!("  {} {}\n", p.method, p.url);
+    if let Some(note) = note {
+        let _ = writeln!(lines, "  ({note})");
+    }
+    Ok(lines)
+}
+
 fn missing_body() -> ScimError {
     ScimError::bad_request(
         ScimType::InvalidSyntax,
@@ -130,16 +141,8 @@ fn offline_read(
     let max = ctx.config().scim.max_page_size as u64;
     let query = match action {
         Action::Get => {
-            let vars = Vars {
-                id: Some(id),
-                ..ctx.host.vars()
-            };
-            let p = ctx.host.preview(OpKind::Get, &vars, None)?;
-            let _ = writeln!(
-                out,
-                "Reads (not made, --offline):\n  {} {}",
-                p.method, p.url
-            );
+            let lines = read_lines(ctx, id)?;
+            let _ = write!(out, "Reads (not made, --offline):\n{lines}");
             return Ok(());
         }
         Action::List => query::from_query(q, max, &Default::default())?,
@@ -167,15 +170,10 @@ fn offline_read(
         filter.and_then(|f| list::pushdown(ctx, f)),
     ) {
         (Some(id), _) => {
-            let vars = Vars {
-                id: Some(&id),
-                ..ctx.host.vars()
-            };
-            let p = ctx.host.preview(OpKind::Get, &vars, None)?;
-            let _ = writeln!(
+            let lines = read_lines(ctx, &id)?;
+            let _ = write!(
                 out,
-                "Reads (not made, --offline): the one resource the filter names\n  {} {}",
-                p.method, p.url
+                "Reads (not made, --offline): the one resource the filter names\n{lines}"
             );
             return Ok(());
         }
@@ -341,15 +339,10 @@ async fn update(
 ) -> Result<(), ScimError> {
     let (change, edit) = Change::parse(ctx, put, json)?;
     if offline {
-        let vars = Vars {
-            id: Some(id),
-            ..ctx.host.vars()
-        };
-        let p = ctx.host.preview(OpKind::Get, &vars, None)?;
-        let _ = writeln!(
+        let _ = write!(
             out,
-            "Reads (not made, --offline):\n  {} {}",
-            p.method, p.url
+            "Reads (not made, --offline):\n{}",
+            read_lines(ctx, id)?
         );
         out.push_str("The plan below assumes the resource has no other values; online, only real changes are sent.\n");
         let current = json!({"id": id, "schemas": [ctx.mapping().core_schema()]});
@@ -371,12 +364,7 @@ async fn update(
         plan,
         ..
     } = plan_write(ctx, id, &HeaderMap::new(), &edit, &change).await?;
-    let vars = Vars {
-        id: Some(id),
-        ..ctx.host.vars()
-    };
-    let p = ctx.host.preview(OpKind::Get, &vars, None)?;
-    let _ = writeln!(out, "Read:\n  {} {}", p.method, p.url);
+    let _ = write!(out, "Read:\n{}", read_lines(ctx, id)?);
     let known = Known {
         id: Some(id.into()),
         version: ctx.mapping().host_version(&current.host),

@@ -14,7 +14,7 @@ use super::ctx::Ctx;
 use super::read::{fetch_any, id_of};
 use crate::error::{ScimError, ScimType};
 use crate::host::paging;
-use crate::mapping::{OpKind, ResourceKind, Vars};
+use crate::mapping::{OpKind, ResourceKind};
 use crate::plan::{self, Step};
 use crate::protocol::patch::MemberChanges;
 use crate::protocol::query::Projection;
@@ -363,11 +363,7 @@ pub async fn check_users_exist(ctx: &Ctx<'_>, ids: &[String]) -> Result<(), Scim
     };
     let host = ctx.host.with_mapping(users);
     for id in ids {
-        let vars = Vars {
-            id: Some(id),
-            ..host.vars()
-        };
-        match host.read(OpKind::Get, &vars).await {
+        match crate::host::record::read_record(&host, id).await {
             Ok(_) => {}
             Err(e) if e.status == StatusCode::NOT_FOUND => {
                 return Err(ScimError::bad_request(

@@ -6,7 +6,7 @@
 use super::ctx::Ctx;
 use crate::error::ScimError;
 use crate::host::bad_answer;
-use crate::mapping::{OpKind, ResourceKind, RolesSpec, Vars};
+use crate::mapping::{ResourceKind, RolesSpec};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value, json};
 
@@ -33,23 +33,8 @@ pub(super) async fn fetch_current(ctx: &Ctx<'_>, id: &str) -> Result<Current, Sc
 
 /// Reads one resource by id, protected or not.
 pub(super) async fn fetch_any(ctx: &Ctx<'_>, id: &str) -> Result<Current, ScimError> {
-    let vars = Vars {
-        id: Some(id),
-        ..ctx.host.vars()
-    };
-    let reply = ctx.host.read(OpKind::Get, &vars).await?;
-    let op = ctx
-        .mapping()
-        .op(OpKind::Get)
-        .ok_or_else(|| ScimError::internal("no get operation"))?;
-    let body = reply.body.ok_or_else(|| bad_answer("get"))?;
-    let item = op.extract_item(&body).ok_or_else(|| bad_answer("get"))?;
-    let scim = resource_of(ctx, item)?;
-    // The item is usually the whole answer: kept without a copy.
-    let host = match std::ptr::eq(item, &body) {
-        true => body,
-        false => item.clone(),
-    };
+    let host = crate::host::record::read_record(&ctx.host, id).await?;
+    let scim = resource_of(ctx, &host)?;
     Ok(Current { host, scim })
 }
 

@@ -21,6 +21,7 @@ mod mapping_features;
 pub mod matrix;
 mod query_literals;
 pub mod rails;
+pub mod shapes;
 mod signup_lookup;
 
 use crate::lifecycle::{ENTERPRISE_URN, Idp, USER_URN, okta};

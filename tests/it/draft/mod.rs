@@ -12,3 +12,4 @@ mod corpus;
 mod probe;
 mod real_apps;
 mod sequences;
+mod shapes;

@@ -16,12 +16,14 @@
 //! | Matrix homeserver | `config/matrix.toml` | ✓ | ✓ |
 //! | Flask-AppBuilder | `config/fab.toml` | ✓ | ✓ |
 //! | CRM with state actions | `config/crm.toml` | ✓ | ✓ |
+//! | the seven API shapes of `apps::shapes` (`Link` cursor, list-only, header total, RPC, JSON Patch, invite, JSON query) | in the test | ✓ | ✓ |
 
 pub mod entra;
 pub mod okta;
 
 use crate::apps::example::{DraftedExample, Example};
 use crate::apps::rails::Rails;
+use crate::apps::shapes::{HeaderTotal, Invite, JsonPatch, Link, ListOnly, Mongo, Rpc, Shaped};
 use crate::apps::{crm::Crm, django::Django, fab::Fab, matrix::Matrix};
 use crate::support::record::Recorder;
 use crate::support::{Sidecar, call};
@@ -267,4 +269,18 @@ cases! {
     fab_entra: Fab, Entra;
     crm_okta: Crm, Okta;
     crm_entra: Crm, Entra;
+    link_header_okta: Shaped<Link>, Okta;
+    link_header_entra: Shaped<Link>, Entra;
+    list_only_okta: Shaped<ListOnly>, Okta;
+    list_only_entra: Shaped<ListOnly>, Entra;
+    header_total_okta: Shaped<HeaderTotal>, Okta;
+    header_total_entra: Shaped<HeaderTotal>, Entra;
+    rpc_okta: Shaped<Rpc>, Okta;
+    rpc_entra: Shaped<Rpc>, Entra;
+    json_patch_okta: Shaped<JsonPatch>, Okta;
+    json_patch_entra: Shaped<JsonPatch>, Entra;
+    invite_okta: Shaped<Invite>, Okta;
+    invite_entra: Shaped<Invite>, Entra;
+    mongo_query_okta: Shaped<Mongo>, Okta;
+    mongo_query_entra: Shaped<Mongo>, Entra;
 }
