@@ -200,7 +200,7 @@ fn differences(published: &str, seen: &str) -> Vec<String> {
 async fn every_fault_against_every_operation() {
     let _apart = crate::support::apart().await;
     let rows = rows::all();
-    let gate = Arc::new(tokio::sync::Semaphore::new(16));
+    let gate = Arc::new(tokio::sync::Semaphore::new(8));
     let cases = rows.iter().flat_map(|row| {
         let gate = gate.clone();
         Op::ALL.into_iter().map(move |op| {

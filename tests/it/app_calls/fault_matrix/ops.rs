@@ -240,7 +240,7 @@ fn patch(value: Value) -> Value {
 
 /// A call that brings the app into an operation's starting state, before
 /// any fault is set: not what a cell measures, so one the app answered
-/// too late for the matrix's 300 ms host deadline (a loaded machine) is
+/// too late for the matrix's host deadline (a loaded machine) is
 /// sent again, a few times at most. Each such call is safe to repeat.
 async fn setup(sc: &Sidecar, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
     let mut tries = 0;
