@@ -197,7 +197,7 @@ fn placeholders_in_literal_values_are_compile_errors() {
 fn literal_query_text_reaches_the_app_as_written() {
     let src = CHAT.replace(
         "'userName eq' = { get = \"/_admin/v2/users/@{localpart}:{conn.server}\", case_insensitive = true }",
-        "'userName eq' = { query = { filter = \"name = '{value}'\" } }",
+        "'userName eq' = { query = { filter = \"name = '{value|sql}'\" } }",
     );
     let m = compile_src(&src).unwrap_or_else(|e| panic!("{e:?}"));
     let rule = m.pushdown("username", "eq").expect("the search rule");
@@ -216,7 +216,7 @@ fn literal_query_text_reaches_the_app_as_written() {
     );
     assert!(
         r.path_and_query
-            .contains("filter=name%20%3D%20%27O%27Brien%27"),
+            .contains("filter=name%20%3D%20%27O%27%27Brien%27"),
         "{}",
         r.path_and_query
     );
