@@ -16,6 +16,11 @@
 //!   (100 KiB), `POST /upload` (reads the body, answers its length);
 //! - harness controls, not counted as app calls: `GET /__calls` (how many
 //!   `/api/` calls were served), `POST /__activate_all`.
+//!
+//! A third argument `okta` gives every user the fields of the Okta-shaped
+//! mapping (`benches/load/sidecar-okta.toml`) as well: `display_name` and
+//! `created_at` / `updated_at` in epoch seconds (set on create, moved on
+//! every change).
 
 #![forbid(unsafe_code)]
 
@@ -59,6 +64,12 @@ struct User {
     state: String,
     #[serde(default)]
     version: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    display_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    created_at: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    updated_at: Option<u64>,
 }
 
 fn active_state() -> String {
@@ -75,6 +86,7 @@ struct UserPatch {
     email: Option<String>,
     title: Option<String>,
     state: Option<String>,
+    display_name: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -83,17 +95,29 @@ struct List<'a> {
     total: usize,
 }
 
+/// Epoch seconds of the seeded users' `created_at`; later times count up.
+const EPOCH: u64 = 1_714_564_800;
+
 #[derive(Default)]
 struct Store {
     users: Vec<User>,
     by_login: HashMap<String, u64>,
+    /// Whether users carry the Okta-shaped fields (timestamps, display name).
+    okta: bool,
+    /// The clock of `created_at` / `updated_at`: one second per change.
+    clock: u64,
 }
 
 impl Store {
-    fn seeded(n: u64) -> Self {
-        let mut s = Self::default();
+    fn seeded(n: u64, okta: bool) -> Self {
+        let mut s = Self {
+            okta,
+            clock: EPOCH,
+            ..Self::default()
+        };
         for i in 1..=n {
             let login = format!("user{i}@example.com");
+            let display_name = okta.then(|| format!("First{i} Last{i}"));
             let _ = s.insert(User {
                 id: 0,
                 login: login.clone(),
@@ -104,6 +128,9 @@ impl Store {
                 title: Some("Engineer".into()),
                 state: active_state(),
                 version: 0,
+                display_name,
+                created_at: None,
+                updated_at: None,
             });
         }
         s
@@ -116,6 +143,11 @@ impl Store {
         }
         u.id = self.users.len() as u64 + 1;
         u.version = 1;
+        if self.okta {
+            self.clock += 1;
+            u.created_at = Some(self.clock);
+            u.updated_at = Some(self.clock);
+        }
         self.by_login.insert(key, u.id);
         self.users.push(u);
         Ok(&self.users[self.users.len() - 1])
@@ -128,6 +160,19 @@ impl Store {
     fn get_mut(&mut self, id: u64) -> Option<&mut User> {
         self.users
             .get_mut(usize::try_from(id).ok()?.checked_sub(1)?)
+    }
+
+    /// Marks a user changed: a new version and, in the Okta shape, a new
+    /// `updated_at`.
+    fn touch(&mut self, id: u64) {
+        self.clock += 1;
+        let (okta, clock) = (self.okta, self.clock);
+        if let Some(u) = self.get_mut(id) {
+            u.version += 1;
+            if okta {
+                u.updated_at = Some(clock);
+            }
+        }
     }
 }
 
@@ -288,6 +333,7 @@ impl App {
         set(&mut u.last, p.last);
         set(&mut u.email, p.email);
         set(&mut u.title, p.title);
+        set(&mut u.display_name, p.display_name);
         if let Some(state) = p.state {
             u.state = state;
         }
@@ -295,22 +341,26 @@ impl App {
         if let Some(login) = p.login {
             u.login = login;
         }
-        u.version += 1;
-        json(StatusCode::OK, u)
+        s.touch(id);
+        match s.get(id) {
+            Some(u) => json(StatusCode::OK, u),
+            None => status_only(StatusCode::NOT_FOUND),
+        }
     }
 
     fn set_state(&self, id: u64, state: &str) -> Reply {
         let Ok(mut s) = self.store.write() else {
             return status_only(StatusCode::INTERNAL_SERVER_ERROR);
         };
-        match s.get_mut(id) {
-            Some(u) => {
-                if u.state != state {
-                    u.state = state.to_owned();
-                    u.version += 1;
-                }
-                json(StatusCode::OK, u)
-            }
+        let Some(u) = s.get_mut(id) else {
+            return status_only(StatusCode::NOT_FOUND);
+        };
+        if u.state != state {
+            u.state = state.to_owned();
+            s.touch(id);
+        }
+        match s.get(id) {
+            Some(u) => json(StatusCode::OK, u),
             None => status_only(StatusCode::NOT_FOUND),
         }
     }
@@ -320,8 +370,9 @@ fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);
     let addr = args.next().unwrap_or_else(|| "127.0.0.1:18000".into());
     let users: u64 = args.next().and_then(|n| n.parse().ok()).unwrap_or(1000);
+    let okta = args.next().as_deref() == Some("okta");
     let app = Arc::new(App {
-        store: RwLock::new(Store::seeded(users)),
+        store: RwLock::new(Store::seeded(users, okta)),
         calls: AtomicU64::new(0),
     });
     tokio::runtime::Builder::new_current_thread()

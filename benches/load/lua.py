@@ -14,6 +14,14 @@ SCIM_USER = (
     '"emails":[{"primary":true,"value":"%s@example.com","type":"work"}],'
     '"title":"Engineer","active":true}'
 )
+# What Okta sends for a new user of the Okta-shaped mapping (`--shape okta`).
+SCIM_USER_OKTA = (
+    '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],'
+    '"userName":"%s@example.com","externalId":"%s",'
+    '"name":{"givenName":"New","familyName":"User"},"displayName":"New User",'
+    '"emails":[{"primary":true,"value":"%s@example.com","type":"work"}],'
+    '"active":true}'
+)
 APP_USER = (
     '{"login":"%s@example.com","external_id":"%s","first":"New","last":"User",'
     '"email":"%s@example.com","title":"Engineer","state":"ACTIVE"}'
@@ -37,8 +45,9 @@ def _lua_string(s):
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def script(case, target, users, tag):
-    """The Lua text for a SCIM case against `target` ("scim" or "direct")."""
+def script(case, target, users, tag, shape="bench"):
+    """The Lua text for a SCIM case against `target` ("scim" or "direct"),
+    for the mapping `shape` ("bench" or "okta": which user a create sends)."""
     head = _PRELUDE % {"users": users, "token": TOKEN}
     scim = target == "scim"
     if case == "lookup":
@@ -58,7 +67,7 @@ def script(case, target, users, tag):
             "auth" if scim else "plain",
         )
     elif case == "create":
-        tmpl = SCIM_USER if scim else APP_USER
+        tmpl = (SCIM_USER_OKTA if shape == "okta" else SCIM_USER) if scim else APP_USER
         lua_tmpl = _lua_string(tmpl)
         name = '"%s-" .. i' % tag
         body = (

@@ -34,6 +34,22 @@ NICE = -10
 TICK = os.sysconf("SC_CLK_TCK")
 PASS_CASES = [("small", "GET /small"), ("upload", "POST 1 KiB"), ("big", "GET 100 KiB")]
 SCIM_CASES = ["lookup", "get", "create", "deactivate"]
+# Mapping shapes: the sidecar's config and the app's extra argument.
+SHAPES = {"bench": ("sidecar.toml", []), "okta": ("sidecar-okta.toml", ["okta"])}
+
+
+def app_cmd(app, users, shape):
+    """The app's command line for a mapping shape."""
+    return [app, f"127.0.0.1:{APP_PORT}", str(users)] + SHAPES[shape][1]
+
+
+def sidecar_env(log_sink):
+    """The sidecar's environment: its info log ("file", the default level)
+    or only warnings and errors ("off")."""
+    env = {k: v for k, v in os.environ.items() if k != "RUST_LOG"}
+    if log_sink == "off":
+        env["RUST_LOG"] = "warn"
+    return env
 
 
 def log(*a):
@@ -227,14 +243,12 @@ backend app
 
 def start_all(args, users, tmp):
     global APP
-    APP = Server("app", [args.app, f"127.0.0.1:{APP_PORT}", str(users)], APP_PORT)
+    APP = Server("app", app_cmd(args.app, users, args.shape), APP_PORT)
     log_file = open(os.path.join(tmp, f"sidecar-{users}.log"), "w")
-    env = dict(os.environ)
-    env.pop("RUST_LOG", None)
     targets = {"direct": APP}
     targets["sidecar"] = Server(
-        "sidecar", [args.sidecar, "run", "--config", os.path.join(HERE, "sidecar.toml")],
-        SIDECAR_PORT, env=env, stderr=log_file)
+        "sidecar", [args.sidecar, "run", "--config", os.path.join(HERE, SHAPES[args.shape][0])],
+        SIDECAR_PORT, env=sidecar_env(args.log), stderr=log_file)
     if shutil.which("nginx") or os.path.exists("/usr/sbin/nginx"):
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
         targets["nginx"] = Server("nginx", [nginx, "-p", tmp, "-c", nginx_conf(tmp)],
@@ -259,7 +273,7 @@ def scim_runs(args, users, tmp, rep, results):
             path = os.path.join(tmp, f"{case}-{target}.lua")
             with open(path, "w") as f:
                 f.write(lua.script(case, "scim" if target == "sidecar" else "direct",
-                                   users, tag))
+                                   users, tag, args.shape))
             r = measure(TARGETS[target], PORTS[target], "/", args.conns, args.duration,
                         path, count_calls=True)
             results.setdefault((users, case, target), []).append(r)
@@ -339,6 +353,10 @@ def main():
     p.add_argument("--nice", type=int, default=-10,
                    help="priority of the measured processes when run as root (0: unchanged)")
     p.add_argument("--only", default="", help="comma list of: pass,scim,latency")
+    p.add_argument("--shape", choices=sorted(SHAPES), default="bench",
+                   help="user mapping: sidecar.toml (bench) or the Okta-shaped one (okta)")
+    p.add_argument("--log", choices=["file", "off"], default="file",
+                   help="the sidecar's info log written to a file, or warnings only")
     p.add_argument("--out", default=os.path.join(ROOT, "target/load"))
     p.add_argument("--report", help="print the table again from a saved .json, run nothing")
     args = p.parse_args()
@@ -393,7 +411,9 @@ def report(args, results, fixed, rss, write=True):
     when = getattr(args, "when", None) or datetime.date.today().isoformat()
     lines = [f"Load harness, {when}, commit {commit}, {args.reps} interleaved reps "
              f"(medians), {args.conns} connections, {args.duration} s per run; "
-             f"servers on core {SERVER_CORE}, wrk on core {LOAD_CORE}.", ""]
+             f"servers on core {SERVER_CORE}, wrk on core {LOAD_CORE}; mapping "
+             f"{getattr(args, 'shape', 'bench')}, sidecar log "
+             f"{getattr(args, 'log', 'file')}.", ""]
     users_list = sorted({k[0] for k in results if isinstance(k[0], int)})
     for users in users_list:
         lines += [f"SCIM, {users} users:", "",
@@ -458,7 +478,8 @@ def report(args, results, fixed, rss, write=True):
         json.dump({"|".join(map(str, k)): v for k, v in results.items()} |
                   {"fixed": fixed, "rss": rss, "meta": {
                       "reps": args.reps, "conns": args.conns, "duration": args.duration,
-                      "commit": commit, "when": when}}, f, indent=1)
+                      "commit": commit, "when": when, "shape": args.shape,
+                      "log": args.log}}, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -254,6 +254,6 @@ async fn fetch_page_of(
 fn page_of(host: &HostCtx<'_>, kind: OpKind, reply: HostReply) -> Result<Page, ScimError> {
     let body = reply.body.ok_or_else(|| bad_answer(kind.key()))?;
     host.mapping
-        .extract_page_with(kind, &body, &reply.headers)
+        .extract_page_with(kind, body, &reply.headers)
         .map_err(ScimError::from)
 }

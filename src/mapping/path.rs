@@ -101,6 +101,14 @@ impl WritePath {
         })
     }
 
+    /// The value at this path, mutably, if every step exists.
+    pub fn get_mut<'a>(&self, doc: &'a mut Value) -> Option<&'a mut Value> {
+        self.segments.iter().try_fold(doc, |v, s| match s {
+            Segment::Key(k) => v.get_mut(k.as_str()),
+            Segment::Index(i) => v.get_mut(*i),
+        })
+    }
+
     /// Writes `value` at this path, creating missing objects and arrays (and
     /// replacing scalars that are in the way). Arrays are padded with nulls.
     pub fn set(&self, doc: &mut Value, value: Value) {
@@ -160,11 +168,15 @@ fn bracket(inner: &str) -> Result<Segment, String> {
 }
 
 /// A compiled read-side path: a pointer walk when the path is in the
-/// restricted language, a precompiled JSONPath otherwise.
+/// restricted language (or is one followed by a final `[*]`, the usual
+/// `$.items[*]` of a list answer), a precompiled JSONPath otherwise.
 #[derive(Debug, Clone)]
 pub enum ReadPath {
     /// Restricted path, read by walking keys and indexes.
     Simple(WritePath),
+    /// A restricted path and a final wildcard: every member of the array
+    /// or object there, as JSONPath's `[*]` selects them (RFC 9535 §2.3.2).
+    Each(WritePath),
     /// Full JSONPath, compiled once.
     Query(Box<JpQuery>),
 }
@@ -175,6 +187,9 @@ impl ReadPath {
         if let Ok(p) = WritePath::parse(src) {
             return Ok(Self::Simple(p));
         }
+        if let Some(Ok(p)) = src.strip_suffix("[*]").map(WritePath::parse) {
+            return Ok(Self::Each(p));
+        }
         jsonpath_rust::parser::parse_json_path(src)
             .map(|q| Self::Query(Box::new(q)))
             .map_err(|e| compact_error(&e.to_string()))
@@ -184,9 +199,33 @@ impl ReadPath {
     pub fn all<'a>(&self, doc: &'a Value) -> Vec<&'a Value> {
         match self {
             Self::Simple(p) => p.get(doc).into_iter().collect(),
+            Self::Each(p) => match p.get(doc) {
+                Some(Value::Array(items)) => items.iter().collect(),
+                Some(Value::Object(members)) => members.values().collect(),
+                _ => Vec::new(),
+            },
             Self::Query(q) => jsonpath_rust::query::js_path_process(q, doc)
                 .map(|v| v.into_iter().map(|r| r.val()).collect())
                 .unwrap_or_default(),
+        }
+    }
+
+    /// Every match, as [`ReadPath::all`] finds them, moved out of `doc`
+    /// (left `null` or emptied there) when the path is a pointer walk and
+    /// copied for a full JSONPath: a list answer's items are kept without a
+    /// deep copy of each.
+    pub fn take_all(&self, doc: &mut Value) -> Vec<Value> {
+        match self {
+            Self::Simple(p) => p.get_mut(doc).map(Value::take).into_iter().collect(),
+            Self::Each(p) => match p.get_mut(doc) {
+                Some(Value::Array(items)) => std::mem::take(items),
+                Some(Value::Object(members)) => std::mem::take(members)
+                    .into_iter()
+                    .map(|(_, v)| v)
+                    .collect(),
+                _ => Vec::new(),
+            },
+            Self::Query(_) => self.all(doc).into_iter().cloned().collect(),
         }
     }
 
@@ -194,7 +233,7 @@ impl ReadPath {
     pub fn as_write_path(&self) -> Option<&WritePath> {
         match self {
             Self::Simple(p) => Some(p),
-            Self::Query(_) => None,
+            Self::Each(_) | Self::Query(_) => None,
         }
     }
 
@@ -202,7 +241,7 @@ impl ReadPath {
     pub fn one<'a>(&self, doc: &'a Value) -> Option<&'a Value> {
         match self {
             Self::Simple(p) => p.get(doc).filter(|v| !v.is_null()),
-            Self::Query(_) => self.all(doc).into_iter().find(|v| !v.is_null()),
+            Self::Each(_) | Self::Query(_) => self.all(doc).into_iter().find(|v| !v.is_null()),
         }
     }
 }
@@ -317,6 +356,43 @@ mod tests {
         assert!(WritePath::parse("$.a[?(@.x == 1)]").is_err());
         assert!(WritePath::parse("a.b").is_err());
         assert_eq!(WritePath::parse("$").unwrap().segments(), &[]);
+    }
+
+    /// A final `[*]` after a restricted path is walked directly and
+    /// selects what jsonpath-rust selects, in the same order.
+    #[test]
+    fn a_final_wildcard_matches_the_jsonpath_engine() {
+        let docs = [
+            json!({"items": [{"id": 1}, null, {"id": 2}], "total": 2}),
+            json!({"items": {"b": 1, "a": [2], "c": null}}),
+            json!({"items": []}),
+            json!({"items": "text"}),
+            json!({"data": {"users": [1, 2]}}),
+            json!([3, 4]),
+            json!({}),
+        ];
+        for src in ["$.items[*]", "$.data.users[*]", "$[*]", "$['items'][*]"] {
+            let fast = ReadPath::compile(src).unwrap();
+            assert!(matches!(fast, ReadPath::Each(_)), "{src}");
+            let engine = ReadPath::Query(Box::new(
+                jsonpath_rust::parser::parse_json_path(src).unwrap(),
+            ));
+            for doc in &docs {
+                assert_eq!(fast.all(doc), engine.all(doc), "{src} on {doc}");
+                assert_eq!(fast.one(doc), engine.one(doc), "{src} on {doc}");
+                let copied: Vec<Value> = engine.all(doc).into_iter().cloned().collect();
+                assert_eq!(fast.take_all(&mut doc.clone()), copied, "{src} on {doc}");
+                assert_eq!(engine.take_all(&mut doc.clone()), copied, "{src} on {doc}");
+            }
+        }
+        assert!(matches!(
+            ReadPath::compile("$.items[*].id").unwrap(),
+            ReadPath::Query(_)
+        ));
+        assert!(matches!(
+            ReadPath::compile("$..items[*]").unwrap(),
+            ReadPath::Query(_)
+        ));
     }
 
     #[test]

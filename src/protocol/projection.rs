@@ -72,6 +72,11 @@ pub fn project(resource: &mut Value, p: &Projection, schema: &ResourceSchema) {
         Returned::Request => named(k),
         _ => true,
     });
+    // Without `attributes` or `excludedAttributes` (most requests) that
+    // is all: the list of always-returned names below is for those two.
+    if p.attributes.is_empty() && p.excluded.is_empty() {
+        return;
+    }
     let always: Vec<String> = std::iter::once("schemas".to_owned())
         .chain(
             obj.keys()

@@ -13,51 +13,36 @@ use crate::mapping::model::ops::{ListSpec, OpKind, Page, PageRequest, Paging};
 
 impl ResourceMapping {
     /// Extracts items, total and next cursor from a list response.
-    pub fn extract_page(&self, body: &Value) -> Result<Page, MapError> {
+    pub fn extract_page(&self, body: Value) -> Result<Page, MapError> {
         self.extract_page_of(OpKind::List, body)
     }
 
     /// Extracts a page from the answer of the list operation `kind`
     /// (`List`, or a group's `MembersList`).
-    pub fn extract_page_of(&self, kind: OpKind, body: &Value) -> Result<Page, MapError> {
+    pub fn extract_page_of(&self, kind: OpKind, body: Value) -> Result<Page, MapError> {
         self.extract_page_with(kind, body, &HeaderMap::new())
     }
 
     /// Extracts a page from the answer of the list operation `kind`, its
     /// `total` and `next` read from the answer's headers where the
-    /// mapping says `header:<Name>`.
+    /// mapping says `header:<Name>`; the items are moved out of the
+    /// answer, not copied.
     pub fn extract_page_with(
         &self,
         kind: OpKind,
-        body: &Value,
+        mut body: Value,
         headers: &HeaderMap,
     ) -> Result<Page, MapError> {
         let spec = self
             .list_spec_of(kind)
             .ok_or_else(|| MapError::BadResponse("no list operation".into()))?;
-        let mut items: Vec<Value> = spec.items.all(body).into_iter().cloned().collect();
-        let mut has_list = false;
-        if let [Value::Array(a)] = items.as_slice() {
-            items = a.clone();
-            has_list = true;
-        }
-        // An answer without the list is not an empty list: an app in
-        // maintenance mode answering `200 {"error": …}` must not make an
-        // IdP believe a user does not exist (and create a duplicate).
-        let has_list = has_list
-            || !items.is_empty()
-            || spec
-                .items_container
-                .as_ref()
-                .and_then(|c| c.one(body))
-                .is_some_and(|c| c.is_array() || c.is_object());
-        if !has_list {
-            return Err(MapError::BadResponse(format!(
-                "the list answer has nothing at `{}`",
-                spec.items_source
-            )));
-        }
-        let total = match spec.total.as_ref().and_then(|p| p.one(body)) {
+        // Everything but the items is read before they are moved out.
+        let container_is_list = spec
+            .items_container
+            .as_ref()
+            .and_then(|c| c.one(&body))
+            .is_some_and(|c| c.is_array() || c.is_object());
+        let total = match spec.total.as_ref().and_then(|p| p.one(&body)) {
             None => spec
                 .total_header
                 .as_ref()
@@ -69,7 +54,7 @@ impl ResourceMapping {
         let next_cursor = spec
             .next
             .as_ref()
-            .and_then(|p| p.one(body))
+            .and_then(|p| p.one(&body))
             .and_then(|v| match v {
                 Value::String(s) if !s.is_empty() => Some(s.clone()),
                 Value::Number(n) => Some(n.to_string()),
@@ -79,6 +64,21 @@ impl ResourceMapping {
                 let h = spec.next_header.as_ref()?;
                 headers::next_of(headers, h)
             });
+        let mut items = spec.items.take_all(&mut body);
+        let mut has_list = false;
+        if let [Value::Array(a)] = items.as_mut_slice() {
+            items = std::mem::take(a);
+            has_list = true;
+        }
+        // An answer without the list is not an empty list: an app in
+        // maintenance mode answering `200 {"error": …}` must not make an
+        // IdP believe a user does not exist (and create a duplicate).
+        if !(has_list || !items.is_empty() || container_is_list) {
+            return Err(MapError::BadResponse(format!(
+                "the list answer has nothing at `{}`",
+                spec.items_source
+            )));
+        }
         Ok(Page {
             items,
             total,

@@ -285,7 +285,7 @@ fn pages_are_planned_under_the_cap() {
         (Some(200), Some(50), 50)
     );
     let page = m
-        .extract_page(&json!({"items": [{"id": "1"}, {"id": "2"}], "total": 7}))
+        .extract_page(json!({"items": [{"id": "1"}, {"id": "2"}], "total": 7}))
         .unwrap();
     assert_eq!((page.items.len(), page.total), (2, Some(7)));
 }

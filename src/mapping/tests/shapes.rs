@@ -62,14 +62,14 @@ fn next_and_total_are_read_from_headers_when_the_mapping_says_so() {
     );
     h.insert("x-total-count", "7".parse().unwrap());
     let page = m
-        .extract_page_with(OpKind::List, &json!([{"id": 1}]), &h)
+        .extract_page_with(OpKind::List, json!([{"id": 1}]), &h)
         .unwrap();
     assert_eq!(
         page.next_cursor.as_deref(),
         Some("https://app/users?page=2")
     );
     assert_eq!(page.total, Some(7));
-    let page = m.extract_page(&json!([])).unwrap();
+    let page = m.extract_page(json!([])).unwrap();
     assert_eq!((page.next_cursor, page.total), (None, None));
 }
 
