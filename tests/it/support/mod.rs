@@ -321,11 +321,16 @@ pub fn json(bytes: &Bytes) -> serde_json::Value {
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(bytes)))
 }
 
-/// A free port that nothing listens on.
+/// A port that nothing listens on, and nothing else in this process can
+/// take: a socket stays bound to it without listening (a connection is
+/// refused with a reset) for the rest of the test run. A port released
+/// after binding could be handed to another test's listener meanwhile.
 pub async fn closed_port() -> SocketAddr {
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let a = l.local_addr().unwrap();
-    drop(l);
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let a = socket.local_addr().unwrap();
+    // Held, not listening, until the test process exits.
+    std::mem::forget(socket);
     a
 }
 
