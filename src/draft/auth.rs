@@ -107,13 +107,17 @@ fn kind(v: &Value) -> String {
     }
 }
 
-fn rank(v: &Value) -> u8 {
-    let t = v.get("type").and_then(Value::as_str).unwrap_or_default();
-    let scheme = v
-        .get("scheme")
+/// A security scheme's HTTP scheme (`bearer`, `basic`), lower-cased.
+fn http_scheme(v: &Value) -> String {
+    v.get("scheme")
         .and_then(Value::as_str)
         .unwrap_or_default()
-        .to_ascii_lowercase();
+        .to_ascii_lowercase()
+}
+
+fn rank(v: &Value) -> u8 {
+    let t = v.get("type").and_then(Value::as_str).unwrap_or_default();
+    let scheme = http_scheme(v);
     match (t, scheme.as_str(), v.get("in").and_then(Value::as_str)) {
         ("apiKey", _, Some("header")) => 0,
         ("http", "bearer", _) => 1,
@@ -130,11 +134,7 @@ fn scheme(name: &str, v: &Value, out: &mut Auth) {
         .get("description")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    let scheme = v
-        .get("scheme")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_ascii_lowercase();
+    let scheme = http_scheme(v);
     match (t, scheme.as_str(), v.get("in").and_then(Value::as_str)) {
         ("apiKey", _, Some("header")) => {
             let header = v

@@ -14,13 +14,7 @@ use crate::mapping::model::ops::{ListSpec, OpKind, Page, PageRequest, Paging};
 impl ResourceMapping {
     /// Extracts items, total and next cursor from a list response.
     pub fn extract_page(&self, body: Value) -> Result<Page, MapError> {
-        self.extract_page_of(OpKind::List, body)
-    }
-
-    /// Extracts a page from the answer of the list operation `kind`
-    /// (`List`, or a group's `MembersList`).
-    pub fn extract_page_of(&self, kind: OpKind, body: Value) -> Result<Page, MapError> {
-        self.extract_page_with(kind, body, &HeaderMap::new())
+        self.extract_page_with(OpKind::List, body, &HeaderMap::new())
     }
 
     /// Extracts a page from the answer of the list operation `kind`, its
