@@ -1,6 +1,6 @@
 """The wrk scripts of the load harness, one per (case, target): each
-request() builds the next request, so lookups and reads spread over all
-users, creates never repeat a userName and deactivations alternate
+request() builds the next request, so lookups, reads and import pages
+spread over all users, creates never repeat a userName and deactivations alternate
 suspend / unsuspend user by user (every one is a real change)."""
 
 import zlib
@@ -63,6 +63,17 @@ def script(case, target, users, tag, shape="bench"):
     elif case == "get":
         path = '"/scim/v2/Users/" .. k' if scim else '"/api/users/" .. k'
         body = "local k = math.random(1, n)\nreturn wrk.format('GET', %s, %s)" % (
+            path,
+            "auth" if scim else "plain",
+        )
+    elif case == "page":
+        # An import page: 100 users from a random place (RFC 7644 §3.4.2.4).
+        path = (
+            '"/scim/v2/Users?startIndex=" .. k .. "&count=100"'
+            if scim
+            else '"/api/users?offset=" .. (k - 1) .. "&limit=100"'
+        )
+        body = "local k = math.random(1, n - 99)\nreturn wrk.format('GET', %s, %s)" % (
             path,
             "auth" if scim else "plain",
         )

@@ -33,7 +33,7 @@ SERVER_CORE, LOAD_CORE = "0", "1"
 NICE = -10
 TICK = os.sysconf("SC_CLK_TCK")
 PASS_CASES = [("small", "GET /small"), ("upload", "POST 1 KiB"), ("big", "GET 100 KiB")]
-SCIM_CASES = ["lookup", "get", "create", "deactivate"]
+SCIM_CASES = ["lookup", "get", "page", "create", "deactivate"]
 # Mapping shapes: the sidecar's config and the app's extra argument.
 SHAPES = {"bench": ("sidecar.toml", []), "okta": ("sidecar-okta.toml", ["okta"])}
 
@@ -114,10 +114,10 @@ def children(pid):
 class Server:
     """A process under test; `pids` are the ones whose CPU is counted."""
 
-    def __init__(self, name, cmd, port, cwd=None, env=None, stderr=None):
+    def __init__(self, name, cmd, port, cwd=None, env=None, stderr=None, core=None):
         self.name, self.port = name, port
         self.proc = subprocess.Popen(
-            pinned(cmd), cwd=cwd, env=env, stdout=subprocess.DEVNULL,
+            pinned(cmd, core), cwd=cwd, env=env, stdout=subprocess.DEVNULL,
             stderr=stderr or subprocess.DEVNULL)
         wait_port(port, self.proc, name)
 
@@ -246,9 +246,7 @@ def start_all(args, users, tmp):
     APP = Server("app", app_cmd(args.app, users, args.shape), APP_PORT)
     log_file = open(os.path.join(tmp, f"sidecar-{users}.log"), "w")
     targets = {"direct": APP}
-    targets["sidecar"] = Server(
-        "sidecar", [args.sidecar, "run", "--config", os.path.join(HERE, SHAPES[args.shape][0])],
-        SIDECAR_PORT, env=sidecar_env(args.log), stderr=log_file)
+    targets["sidecar"] = sidecar_server(args, log_file)
     if shutil.which("nginx") or os.path.exists("/usr/sbin/nginx"):
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
         targets["nginx"] = Server("nginx", [nginx, "-p", tmp, "-c", nginx_conf(tmp)],
@@ -258,6 +256,15 @@ def start_all(args, users, tmp):
         targets["haproxy"] = Server("haproxy", [haproxy, "-f", haproxy_conf(tmp)],
                                     HAPROXY_PORT)
     return targets
+
+
+def sidecar_server(args, log_file, threads=None, core=None):
+    """The sidecar under test; `threads` and `core` for the two-core runs."""
+    cmd = [args.sidecar, "run", "--config", os.path.join(HERE, SHAPES[args.shape][0])]
+    if threads:
+        cmd += ["--worker-threads", str(threads)]
+    return Server("sidecar", cmd, SIDECAR_PORT, env=sidecar_env(args.log), stderr=log_file,
+                  core=core)
 
 
 PORTS = {"direct": APP_PORT, "sidecar": SIDECAR_PORT, "nginx": NGINX_PORT,
@@ -311,6 +318,33 @@ def latency_runs(args, rep, results):
             results.setdefault(("lat1", case, target), []).append(r)
 
 
+SCALE_CASES = [("small", "pass-through GET /small"), ("get", "SCIM get")]
+
+
+def scale_runs(args, rep, results):
+    """The sidecar with one worker thread on core 0, then with two on both
+    cores; the app stays on core 0 and wrk on core 1. On a two-core machine
+    the load generator and the app share the cores the sidecar scales to,
+    so the rate ratio understates the sidecar's own scaling; the CPU per
+    request at two threads against one is the part that is the sidecar's."""
+    for threads, core in ((1, SERVER_CORE), (2, f"{SERVER_CORE},{LOAD_CORE}")):
+        TARGETS["sidecar"].stop()
+        log_file = open(os.path.join(TMP, f"sidecar-scale-{threads}.log"), "w")
+        TARGETS["sidecar"] = sidecar_server(args, log_file, threads, core)
+        wrk(SIDECAR_PORT, "/small", args.conns, 1)
+        for case, _ in SCALE_CASES:
+            script = None
+            if case != "small":
+                script = os.path.join(TMP, f"scale-{case}-{threads}.lua")
+                with open(script, "w") as f:
+                    f.write(lua.script(case, "scim", 1000, f"scale{rep}{threads}", args.shape))
+            r = measure(TARGETS["sidecar"], SIDECAR_PORT, "/small" if case == "small" else "/",
+                        args.conns, args.duration, script)
+            results.setdefault(("scale", case, str(threads)), []).append(r)
+            log(f"  scale rep {rep} {case:<6} {threads} thread(s) {r['rps']:>9.0f} req/s "
+                f"cpu {r['cpu_us']:5.1f} us")
+
+
 def calls_of(path, headers, n=20):
     before = app_calls()
     for _ in range(n):
@@ -352,7 +386,7 @@ def main():
     p.add_argument("--no-haproxy", action="store_true")
     p.add_argument("--nice", type=int, default=-10,
                    help="priority of the measured processes when run as root (0: unchanged)")
-    p.add_argument("--only", default="", help="comma list of: pass,scim,latency")
+    p.add_argument("--only", default="", help="comma list of: pass,scim,latency,scale")
     p.add_argument("--shape", choices=sorted(SHAPES), default="bench",
                    help="user mapping: sidecar.toml (bench) or the Okta-shaped one (okta)")
     p.add_argument("--log", choices=["file", "off"], default="file",
@@ -383,6 +417,9 @@ def main():
                     scim_runs(args, users, TMP, rep, results)
             fixed[users] = fixed_costs(users)
             rss[users] = {n: peak_rss_kib(t.pids) / 1024 for n, t in TARGETS.items()}
+            if first and (not only or "scale" in only):
+                for rep in range(1, args.reps + 1):
+                    scale_runs(args, rep, results)
         finally:
             for t in reversed(list(TARGETS.values())):
                 t.stop()
@@ -454,6 +491,22 @@ def report(args, results, fixed, rss, write=True):
                 x = ratio(results[("pass", case, "sidecar")], results[("pass", case, "nginx")])
                 rel = f"**{x:.2f}×**"
             lines.append(f"| {label} | " + " | ".join(cells) + f" | {rel} |")
+        lines.append("")
+    if any(k[0] == "scale" for k in results):
+        lines += ["Two cores (the sidecar with 1 worker thread on core 0, then 2 on cores "
+                  "0–1; the app on core 0 and wrk on core 1 throughout):", "",
+                  "| case | 1 thread req/s (CPU/req) | 2 threads req/s (CPU/req) | "
+                  "rate ratio | scaling by CPU/req (2 × cpu₁ / cpu₂) |",
+                  "|---|---|---|---|---|"]
+        for case, label in SCALE_CASES:
+            one, two = results.get(("scale", case, "1")), results.get(("scale", case, "2"))
+            if not one or not two:
+                continue
+            lines.append(
+                f"| {label} | {med(one, 'rps'):,.0f} ({med(one, 'cpu_us'):.1f} µs) | "
+                f"{med(two, 'rps'):,.0f} ({med(two, 'cpu_us'):.1f} µs) | "
+                f"**{ratio(two, one):.2f}×** | "
+                f"**{2 * med(one, 'cpu_us') / med(two, 'cpu_us'):.2f}×** |")
         lines.append("")
     lat = {k: v for k, v in results.items() if k[0] == "lat1"}
     if lat:
