@@ -29,6 +29,7 @@ import lua
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 APP_PORT, SIDECAR_PORT, NGINX_PORT, HAPROXY_PORT = 18000, 18080, 18081, 18082
+NGINX2_PORT = 18083
 SERVER_CORE, LOAD_CORE = "0", "1"
 NICE = -10
 TICK = os.sysconf("SC_CLK_TCK")
@@ -188,12 +189,13 @@ def measure(target, port, path, conns, seconds, script=None, count_calls=False):
     return r
 
 
-def nginx_conf(tmp):
-    conf = os.path.join(tmp, "nginx.conf")
+def nginx_conf(tmp, workers=1, port=None):
+    port = port or NGINX_PORT
+    conf = os.path.join(tmp, f"nginx-{workers}.conf")
     with open(conf, "w") as f:
         f.write(f"""
-daemon off; master_process off; worker_processes 1;
-pid {tmp}/nginx.pid; error_log {tmp}/nginx-error.log warn;
+daemon off; master_process {"off" if workers == 1 else "on"}; worker_processes {workers};
+pid {tmp}/nginx-{workers}.pid; error_log {tmp}/nginx-error.log warn;
 events {{ worker_connections 4096; }}
 http {{
   access_log off;
@@ -201,7 +203,7 @@ http {{
   fastcgi_temp_path {tmp}/fcgi; uwsgi_temp_path {tmp}/uwsgi; scgi_temp_path {tmp}/scgi;
   upstream app {{ server 127.0.0.1:{APP_PORT}; keepalive 64; }}
   server {{
-    listen 127.0.0.1:{NGINX_PORT} backlog=4096;
+    listen 127.0.0.1:{port} backlog=4096;
     location / {{
       proxy_pass http://app;
       proxy_http_version 1.1;
@@ -318,7 +320,8 @@ def latency_runs(args, rep, results):
             results.setdefault(("lat1", case, target), []).append(r)
 
 
-SCALE_CASES = [("small", "pass-through GET /small"), ("get", "SCIM get")]
+SCALE_CASES = [("small", "pass-through GET /small"), ("get", "SCIM get"),
+               ("nginx-small", "nginx GET /small (workers, not threads)")]
 
 
 def scale_runs(args, rep, results):
@@ -326,13 +329,28 @@ def scale_runs(args, rep, results):
     cores; the app stays on core 0 and wrk on core 1. On a two-core machine
     the load generator and the app share the cores the sidecar scales to,
     so the rate ratio understates the sidecar's own scaling; the CPU per
-    request at two threads against one is the part that is the sidecar's."""
+    request at two threads against one is the part that is the sidecar's.
+    nginx with one worker on core 0, then two workers on both cores, is the
+    reference for what the machine itself does to CPU per request."""
+    if "nginx" in TARGETS:
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        two = Server("nginx2", [nginx, "-p", TMP, "-c", nginx_conf(TMP, 2, NGINX2_PORT)],
+                     NGINX2_PORT, core=f"{SERVER_CORE},{LOAD_CORE}")
+        try:
+            for n, (t, port) in (("1", (TARGETS["nginx"], NGINX_PORT)), ("2", (two, NGINX2_PORT))):
+                wrk(port, "/small", args.conns, 1)
+                r = measure(t, port, "/small", args.conns, args.duration)
+                results.setdefault(("scale", "nginx-small", n), []).append(r)
+                log(f"  scale rep {rep} nginx  {n} worker(s) {r['rps']:>9.0f} req/s "
+                    f"cpu {r['cpu_us']:5.1f} us")
+        finally:
+            two.stop()
     for threads, core in ((1, SERVER_CORE), (2, f"{SERVER_CORE},{LOAD_CORE}")):
         TARGETS["sidecar"].stop()
         log_file = open(os.path.join(TMP, f"sidecar-scale-{threads}.log"), "w")
         TARGETS["sidecar"] = sidecar_server(args, log_file, threads, core)
         wrk(SIDECAR_PORT, "/small", args.conns, 1)
-        for case, _ in SCALE_CASES:
+        for case, _ in SCALE_CASES[:2]:
             script = None
             if case != "small":
                 script = os.path.join(TMP, f"scale-{case}-{threads}.lua")
