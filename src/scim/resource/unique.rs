@@ -77,7 +77,9 @@ async fn holder(ctx: &Ctx<'_>, attr: &str, value: &Value) -> Result<Option<Curre
         .await
         .map_err(|e| unverifiable(attr, e))?;
     let id = found
-        .pointer("/Resources/0/id")
+        .resources
+        .first()
+        .and_then(|r| r.get("id"))
         .and_then(Value::as_str)
         .map(str::to_owned);
     match id {
