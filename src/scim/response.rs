@@ -51,7 +51,11 @@ pub fn error_response(err: &ScimError) -> Response<Body> {
 
 /// A `application/scim+json` response with a JSON body.
 pub fn json_response(status: StatusCode, body: &Value) -> Response<Body> {
-    let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
+    // Room for a typical resource, so the text is rarely regrown.
+    let mut bytes = Vec::with_capacity(512);
+    if serde_json::to_writer(&mut bytes, body).is_err() {
+        bytes = b"{}".to_vec();
+    }
     json_bytes_response(status, bytes)
 }
 
