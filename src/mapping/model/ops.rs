@@ -362,4 +362,13 @@ impl Operation {
             None => Some(body),
         }
     }
+
+    /// [`Operation::extract_item`] of a body no longer needed: the body
+    /// itself is moved, not copied, when it is the resource.
+    pub fn take_item(&self, body: Value) -> Option<Value> {
+        match &self.item {
+            Some(p) => p.one(&body).cloned(),
+            None => Some(body),
+        }
+    }
 }
