@@ -91,8 +91,9 @@ impl Change {
                 Ok(after)
             }
             Self::Patch(ops) => {
+                // A failed PATCH drops this copy: it needs no undo log.
                 let mut after = current.clone();
-                patch::apply(&mut after, ops, &patch_options(ctx))?;
+                patch::apply_to_copy(&mut after, ops, &patch_options(ctx))?;
                 checks::mutability(schema, current, &mut after, WriteKind::Patch)?;
                 checks::unmapped(ctx, &after)?;
                 Ok(after)
