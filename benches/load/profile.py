@@ -7,7 +7,8 @@ counted. Prints instructions per request and the top functions.
     cargo build --profile profiling --bin scim-sidecar --example load_app
     python3 benches/load/profile.py lookup --requests 2000
     python3 benches/load/profile.py lookup,get,create,deactivate --shape okta --log off
-    cases: small, lookup, get, page (an import page of 100), create, deactivate (a comma list runs each in turn)
+    cases: small, lookup, get, create, deactivate, page (a list page of 100
+    users; a comma list runs each in turn)
     --shape bench|okta: the user mapping (sidecar.toml or sidecar-okta.toml)
     --log file|off: the sidecar's info log written to a file, or warnings only
 """
@@ -38,7 +39,7 @@ def request_for(case, i, users, shape="bench"):
     if case == "get":
         return "GET", f"/scim/v2/Users/{k}", None, HEADERS
     if case == "page":
-        start = i * 37 % (users - 99) + 1
+        start = (i * 100) % users + 1
         return "GET", f"/scim/v2/Users?startIndex={start}&count=100", None, HEADERS
     if case == "create":
         u = f"prof-{int(time.time())}-{i}"

@@ -23,7 +23,8 @@ pub struct Known {
     pub scim: Option<Value>,
     /// The app's version as last seen, for preconditions.
     pub version: Option<Value>,
-    /// The last app answer that carried the resource (host JSON).
+    /// The last app answer that carried the resource (host JSON); when
+    /// set, `scim` is its mapping (`to_scim`, before `meta.location`).
     pub item: Option<Value>,
     /// Whether `item` is the whole record, current after every step run
     /// (the last call answered with it): no read-back is needed.
@@ -97,7 +98,7 @@ pub async fn run(
             .map(|p| p.url);
         match run_step(host, step, &known, resource).await {
             Ok(reply) => {
-                learn(host, step, &reply, &mut known, collection.as_deref());
+                learn(host, step, reply, &mut known, collection.as_deref());
                 applied.push(step.purpose);
                 if let (OpKind::Create, None, Some(next)) =
                     (step.op, &known.id, plan.steps.get(i + 1))
@@ -259,7 +260,7 @@ async fn run_step(
 fn learn(
     host: &HostCtx<'_>,
     step: &Step,
-    reply: &HostReply,
+    reply: HostReply,
     known: &mut Known,
     collection: Option<&str>,
 ) {
@@ -269,23 +270,24 @@ fn learn(
     }
     known.whole = false;
     if step.op == OpKind::Create {
-        known.id = created_id(host, reply, collection);
+        known.id = created_id(host, &reply, collection);
     }
+    // The answer is not needed after this: its resource is moved out.
     let item = m
         .op(step.op)
         .filter(|op| !(step.op == OpKind::Create && op.then_get()))
-        .and_then(|op| reply.body.as_ref().and_then(|b| op.extract_item(b)))
-        .filter(|item| item.is_object());
-    match item.and_then(|i| m.to_scim(i).ok().map(|s| (i, s))) {
+        .and_then(|op| reply.body.and_then(|b| op.take_item(b)))
+        .filter(Value::is_object);
+    match item.and_then(|i| m.to_scim(&i).ok().map(|s| (i, s))) {
         Some((item, scim)) => {
             known.whole = m.op(step.op).is_some_and(|o| o.returns_resource());
-            known.version = m.host_version(item);
+            known.version = m.host_version(&item);
             known.id = known
                 .id
                 .take()
                 .or_else(|| scim.get("id").and_then(Value::as_str).map(str::to_owned));
             known.scim = Some(scim);
-            known.item = Some(item.clone());
+            known.item = Some(item);
         }
         None => {
             // The change happened but its new version is unknown: later

@@ -51,7 +51,16 @@ pub fn error_response(err: &ScimError) -> Response<Body> {
 
 /// A `application/scim+json` response with a JSON body.
 pub fn json_response(status: StatusCode, body: &Value) -> Response<Body> {
-    let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
+    // Room for a typical resource, so the text is rarely regrown.
+    let mut bytes = Vec::with_capacity(512);
+    if serde_json::to_writer(&mut bytes, body).is_err() {
+        bytes = b"{}".to_vec();
+    }
+    json_bytes_response(status, bytes)
+}
+
+/// A `application/scim+json` response with a body already written as JSON.
+pub fn json_bytes_response(status: StatusCode, bytes: Vec<u8>) -> Response<Body> {
     let mut resp = Response::new(full(bytes));
     *resp.status_mut() = status;
     resp.headers_mut()

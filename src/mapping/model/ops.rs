@@ -13,7 +13,7 @@ use crate::mapping::render::encode::Context;
 use crate::mapping::render::json_patch::{JSON_PATCH, json_patch};
 use crate::mapping::render::placeholder::Var;
 use crate::mapping::render::query::{QueryParam, Tree};
-use crate::mapping::render::request::render_query;
+use crate::mapping::render::request::render_query_into;
 use crate::mapping::render::template::Template;
 use crate::mapping::render::vars::Vars;
 
@@ -283,10 +283,13 @@ impl Operation {
             Some(p) => p,
             None => return Err(self.missing(vars)),
         };
-        let query = render_query(&self.query, vars)?;
-        if !query.is_empty() {
-            pq.push(if pq.contains('?') { '&' } else { '?' });
-            pq.push_str(&query);
+        // The query is written after its separator, which is taken back
+        // when no parameter has a value.
+        let mark = pq.len();
+        pq.push(if pq.contains('?') { '&' } else { '?' });
+        render_query_into(&mut pq, &self.query, vars)?;
+        if pq.len() == mark + 1 {
+            pq.truncate(mark);
         }
         let mut headers = Vec::new();
         for (name, t) in &self.headers {
@@ -356,6 +359,15 @@ impl Operation {
     pub fn extract_item<'a>(&self, body: &'a Value) -> Option<&'a Value> {
         match &self.item {
             Some(p) => p.one(body),
+            None => Some(body),
+        }
+    }
+
+    /// [`Operation::extract_item`] of a body no longer needed: the body
+    /// itself is moved, not copied, when it is the resource.
+    pub fn take_item(&self, body: Value) -> Option<Value> {
+        match &self.item {
+            Some(p) => p.one(&body).cloned(),
             None => Some(body),
         }
     }

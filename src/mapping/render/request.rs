@@ -11,7 +11,7 @@ use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use serde_json::{Map, Value};
 
 use crate::mapping::error::MapError;
-use crate::mapping::render::encode::{Context, encode, encode_into};
+use crate::mapping::render::encode::{Context, encode_into};
 use crate::mapping::render::placeholder::{Var, var_name};
 use crate::mapping::render::query::{ParamValue, QueryParam, Tree, effective};
 use crate::mapping::render::template::{Part, Template};
@@ -23,19 +23,47 @@ impl Template<Var> {
     /// value would land in a path.
     pub fn render(&self, vars: &Vars<'_>, ctx: Context) -> Result<Option<String>, MapError> {
         let mut out = String::new();
+        Ok(self.render_into(&mut out, vars, ctx)?.then_some(out))
+    }
+
+    /// [`Template::render`], appending to `out`; `Ok(false)`, with `out`
+    /// as it was, when a placeholder has no value.
+    pub fn render_into(
+        &self,
+        out: &mut String,
+        vars: &Vars<'_>,
+        ctx: Context,
+    ) -> Result<bool, MapError> {
+        let start = out.len();
         for part in self.parts() {
             match part {
-                Part::Lit(s) => push_literal(&mut out, s, ctx),
+                Part::Lit(s) => push_literal(out, s, ctx),
+                // Paging numbers are written without a string of their own.
+                Part::Var(v @ (Var::Offset | Var::Limit | Var::Page)) => {
+                    let n = match v {
+                        Var::Offset => vars.offset,
+                        Var::Limit => vars.limit,
+                        _ => vars.page,
+                    };
+                    let Some(n) = n else {
+                        out.truncate(start);
+                        return Ok(false);
+                    };
+                    encode_into(out, itoa::Buffer::new().format(n), ctx);
+                }
                 Part::Var(v) => match vars.get(v)? {
                     Some(val) if val.is_empty() && ctx == Context::PathSegment => {
                         return Err(MapError::MissingVar(var_name(v)));
                     }
-                    Some(val) => encode_into(&mut out, &val, ctx),
-                    None => return Ok(None),
+                    Some(val) => encode_into(out, &val, ctx),
+                    None => {
+                        out.truncate(start);
+                        return Ok(false);
+                    }
                 },
             }
         }
-        Ok(Some(out))
+        Ok(true)
     }
 }
 
@@ -103,34 +131,51 @@ impl Tree {
 /// Renders `base` merged with `vars.search` as `name=value` pairs joined
 /// by `&`, each part percent-encoded, then `vars.extra_query`; a text
 /// parameter whose placeholder has no value is left out.
+#[cfg(test)]
 pub(crate) fn render_query(base: &[QueryParam], vars: &Vars<'_>) -> Result<String, MapError> {
-    let params = effective(base, vars.search.unwrap_or_default());
     let mut out = String::new();
+    render_query_into(&mut out, base, vars)?;
+    Ok(out)
+}
+
+/// [`render_query`], appending to `out` (each value written in place).
+pub(crate) fn render_query_into(
+    out: &mut String,
+    base: &[QueryParam],
+    vars: &Vars<'_>,
+) -> Result<(), MapError> {
+    let params = effective(base, vars.search.unwrap_or_default());
+    let start = out.len();
     for p in params.iter().map(|p| p.as_ref()) {
-        let value = match &p.value {
-            ParamValue::Text(t) => t.render(vars, Context::Query)?,
-            ParamValue::Doc(enc, tree) => tree
-                .render(vars)?
-                .map(|doc| encode(&enc.encode(&doc), Context::Query)),
+        let mark = out.len();
+        if mark > start {
+            out.push('&');
+        }
+        encode_into(out, &p.name, Context::Query);
+        out.push('=');
+        let kept = match &p.value {
+            ParamValue::Text(t) => t.render_into(out, vars, Context::Query)?,
+            ParamValue::Doc(enc, tree) => match tree.render(vars)? {
+                Some(doc) => {
+                    encode_into(out, &enc.encode(&doc), Context::Query);
+                    true
+                }
+                None => false,
+            },
         };
-        if let Some(v) = value {
-            if !out.is_empty() {
-                out.push('&');
-            }
-            encode_into(&mut out, &p.name, Context::Query);
-            out.push('=');
-            out.push_str(&v);
+        if !kept {
+            out.truncate(mark);
         }
     }
     for (k, v) in vars.extra_query {
-        if !out.is_empty() {
+        if out.len() > start {
             out.push('&');
         }
-        encode_into(&mut out, k, Context::Query);
+        encode_into(out, k, Context::Query);
         out.push('=');
-        encode_into(&mut out, v, Context::Query);
+        encode_into(out, v, Context::Query);
     }
-    Ok(out)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -38,6 +38,23 @@ pub fn apply(resource: &mut Value, ops: &[Op], opts: &PatchOptions<'_>) -> Resul
     Ok(())
 }
 
+/// [`apply`] to a working copy that the caller drops when it fails: the
+/// same operations and errors, without the undo log (a failed PATCH may
+/// leave the copy partly changed), so a path-less operation (Okta's
+/// `{"op":"replace","value":{"active":false}}`) costs no snapshot of the
+/// whole resource.
+pub fn apply_to_copy(
+    work: &mut Value,
+    ops: &[Op],
+    opts: &PatchOptions<'_>,
+) -> Result<(), PatchError> {
+    super::check_op_count(ops.len(), opts)?;
+    for (i, op) in ops.iter().enumerate() {
+        apply_op(work, op, opts).map_err(|e| e.at(i))?;
+    }
+    Ok(())
+}
+
 fn apply_op(work: &mut Value, op: &Op, opts: &PatchOptions<'_>) -> Result<(), PatchError> {
     match &op.path {
         Some(path) => match whole_schema(path, opts) {

@@ -29,7 +29,7 @@ use crate::error::ScimType;
 use crate::schema::ResourceSchema;
 use std::sync::LazyLock;
 
-pub use apply::apply;
+pub use apply::{apply, apply_to_copy};
 pub use members::{MemberChanges, member_changes};
 
 /// The schema URN a PATCH body must carry (RFC 7644 §3.5.2).

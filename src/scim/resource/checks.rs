@@ -206,9 +206,41 @@ fn same(attr: &Attribute, a: &Value, b: &Value) -> bool {
 
 /// Sets `after[name]` to `before[name]` (or removes it).
 fn restore(before: &Map<String, Value>, after: &mut Map<String, Value>, name: &str) {
+    let was = find_ci(before, name);
+    // Left as it was (a PATCH copies the resource): nothing to put back.
+    let mut now = after.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name));
+    let unchanged = match (was, now.next(), now.next()) {
+        (None, None, _) => true,
+        (Some((bk, bv)), Some((ak, av)), None) => bk == ak && identical(bv, av),
+        _ => false,
+    };
+    if unchanged {
+        return;
+    }
     remove_ci(after, name);
-    if let Some((k, v)) = find_ci(before, name) {
+    if let Some((k, v)) = was {
         after.insert(k.clone(), v.clone());
+    }
+}
+
+/// Whether two values are the same, down to how they serialise: `==`,
+/// with floats also compared by their bits (`-0.0 == 0.0`, but they are
+/// written differently).
+fn identical(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            x == y && x.as_f64().map(f64::to_bits) == y.as_f64().map(f64::to_bits)
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| identical(a, b))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|((ka, va), (kb, vb))| ka == kb && identical(va, vb))
+        }
+        _ => a == b,
     }
 }
 
@@ -291,6 +323,26 @@ mod tests {
         assert_eq!(after["id"], "1");
         assert_eq!(after["meta"]["version"], "W/\"1\"");
         assert_eq!(after["name"], json!({"formatted": "A B", "givenName": "B"}));
+    }
+
+    /// A readOnly member is the app's, however the copy differs: another
+    /// spelling of its name, a second spelling next to it, a float zero
+    /// of the other sign; one left as it was stays.
+    #[test]
+    fn read_only_values_are_put_back_exactly() {
+        let before = json!({"id": "1", "meta": {"version": -0.0, "created": "t"}});
+        let cases = [
+            json!({"id": "1", "meta": {"version": -0.0, "created": "t"}}),
+            json!({"id": "1", "META": {"version": -0.0, "created": "t"}}),
+            json!({"id": "1", "meta": {"version": 0.0, "created": "t"}}),
+            json!({"id": "1", "Meta": {}, "meta": {"version": -0.0, "created": "t"}}),
+            json!({"ID": "1", "meta": {"version": -0.0, "created": "t"}}),
+        ];
+        let want = json!({"id": "1", "meta": {"version": -0.0, "created": "t"}});
+        for mut after in cases {
+            mutability(&schema(), &before, &mut after, WriteKind::Patch).unwrap();
+            assert_eq!(after.to_string(), want.to_string());
+        }
     }
 
     #[test]

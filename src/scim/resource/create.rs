@@ -24,7 +24,7 @@ use serde_json::Value;
 use super::checks;
 use super::ctx::{Ctx, body_of};
 use super::members::{self, MemberEdit};
-use super::read::{Current, fetch, id_of, resource_of};
+use super::read::{Current, fetch, id_of, resource_from, resource_of};
 use super::reply::resource_response;
 use super::unique::{claim_keys, find_existing};
 use crate::body::Body;
@@ -409,8 +409,12 @@ async fn read_back_created(
     wanted: &Value,
 ) -> Result<Value, ScimError> {
     let id = known.id.clone().ok_or_else(|| bad_answer("create"))?;
+    // Already mapped when the answer was learnt.
     if let (true, Some(item)) = (known.whole, &known.item) {
-        return resource_of(ctx, item);
+        return match known.scim {
+            Some(scim) => Ok(resource_from(ctx, item, scim)),
+            None => resource_of(ctx, item),
+        };
     }
     match fetch(ctx, &id).await {
         Ok(r) => Ok(r),

@@ -127,18 +127,18 @@ impl<'a> Ctx<'a> {
 
     /// Finishes a mapped resource: `meta.location`.
     pub(super) fn finish(&self, mut resource: Value) -> Value {
-        let id = resource
-            .get("id")
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        if let (Some(id), Some(meta)) =
-            (id, resource.get_mut("meta").and_then(Value::as_object_mut))
-        {
-            let encoded = utf8_percent_encode(&id, NON_ALPHANUMERIC);
-            meta.insert(
-                "location".into(),
-                format!("{}/{encoded}", self.collection_url).into(),
-            );
+        let location = resource.get("id").and_then(Value::as_str).map(|id| {
+            let mut l = String::with_capacity(self.collection_url.len() + 1 + id.len());
+            l.push_str(&self.collection_url);
+            l.push('/');
+            l.extend(utf8_percent_encode(id, NON_ALPHANUMERIC));
+            l
+        });
+        if let (Some(l), Some(meta)) = (
+            location,
+            resource.get_mut("meta").and_then(Value::as_object_mut),
+        ) {
+            meta.insert("location".into(), Value::String(l));
         }
         resource
     }

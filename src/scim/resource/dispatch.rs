@@ -14,7 +14,7 @@ use crate::host::CallLog;
 use crate::mapping::ResourceMapping;
 use crate::protocol::query::{self, ListQuery};
 use crate::route::{Action, Endpoint, ResourceKind, ScimRoute};
-use crate::scim::response::{error_response, json_response};
+use crate::scim::response::{error_response, json_bytes_response, json_response};
 use crate::scim::services::Services;
 use http::{Method, Request, Response, StatusCode};
 use hyper::body::Incoming;
@@ -193,6 +193,6 @@ async fn list_from_search(
 }
 
 async fn list_response(ctx: &Ctx<'_>, q: ListQuery) -> Result<Response<Body>, ScimError> {
-    let body = list::list(ctx, q).await?;
-    Ok(json_response(StatusCode::OK, &body))
+    let page = list::list(ctx, q).await?;
+    Ok(json_bytes_response(StatusCode::OK, page.to_json()))
 }

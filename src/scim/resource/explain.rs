@@ -256,14 +256,15 @@ pub(super) async fn read_value(
             members::attach(ctx, &mut r, &q.projection).await?;
             r
         }
-        Action::List => list::list(ctx, query::from_query(q, max, &Default::default())?).await?,
-        _ => {
-            list::list(
-                ctx,
-                query::from_search_body(&body()?, max, &Default::default())?,
-            )
+        Action::List => list::list(ctx, query::from_query(q, max, &Default::default())?)
             .await?
-        }
+            .into_value(),
+        _ => list::list(
+            ctx,
+            query::from_search_body(&body()?, max, &Default::default())?,
+        )
+        .await?
+        .into_value(),
     })
 }
 

@@ -20,7 +20,7 @@ use crate::protocol::projection::project;
 use crate::protocol::query::ListQuery;
 use crate::schema::{ResourceSchema, get_ci};
 use futures_util::{StreamExt, TryStreamExt, stream};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use std::cmp::Ordering;
 
 /// Page size used when the client sends no `count`.
@@ -35,13 +35,74 @@ pub enum Scope {
     All,
 }
 
+/// A ListResponse (RFC 7644 §3.4.2): one page of resources and the
+/// totals. Written directly as JSON ([`ListPage::to_json`]) for the
+/// answer, or as a `Value` for the sidecar's own reads.
+#[derive(Debug)]
+pub struct ListPage {
+    /// The resources of the page, projected.
+    pub resources: Vec<Value>,
+    /// `totalResults`.
+    pub total: u64,
+    /// `startIndex`, as asked.
+    pub start_index: u64,
+}
+
+impl ListPage {
+    /// The ListResponse as a JSON value.
+    pub fn into_value(self) -> Value {
+        let mut out = Map::new();
+        out.insert("schemas".into(), json!([LIST_URN]));
+        out.insert("totalResults".into(), self.total.into());
+        out.insert("startIndex".into(), self.start_index.into());
+        out.insert("itemsPerPage".into(), self.resources.len().into());
+        // Moved, not copied: `json!` would serialise them into new values.
+        out.insert("Resources".into(), Value::Array(self.resources));
+        Value::Object(out)
+    }
+
+    /// The ListResponse's JSON text, byte for byte what serialising
+    /// [`ListPage::into_value`] gives (members in the same sorted order:
+    /// `Resources`, `itemsPerPage`, `schemas`, `startIndex`,
+    /// `totalResults`), without building the envelope as a `Value`.
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(160 + RESOURCE_BYTES * self.resources.len());
+        out.extend_from_slice(b"{\"Resources\":[");
+        for (i, r) in self.resources.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            // Writing a `Value` into a `Vec` cannot fail.
+            let _ = serde_json::to_writer(&mut out, r);
+        }
+        out.extend_from_slice(b"],\"itemsPerPage\":");
+        push_number(&mut out, self.resources.len() as u64);
+        out.extend_from_slice(b",\"schemas\":[");
+        let _ = serde_json::to_writer(&mut out, LIST_URN);
+        out.extend_from_slice(b"],\"startIndex\":");
+        push_number(&mut out, self.start_index);
+        out.extend_from_slice(b",\"totalResults\":");
+        push_number(&mut out, self.total);
+        out.push(b'}');
+        out
+    }
+}
+
+/// Room reserved per resource in a ListResponse's text: a typical mapped
+/// user fits, so the buffer is rarely grown.
+const RESOURCE_BYTES: usize = 400;
+
+fn push_number(out: &mut Vec<u8>, n: u64) {
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+}
+
 /// Answers a list or search request with a ListResponse.
-pub async fn list(ctx: &Ctx<'_>, q: ListQuery) -> Result<Value, ScimError> {
+pub async fn list(ctx: &Ctx<'_>, q: ListQuery) -> Result<ListPage, ScimError> {
     list_scoped(ctx, q, Scope::Visible).await
 }
 
 /// [`list`] over the accounts of `scope`.
-pub async fn list_scoped(ctx: &Ctx<'_>, q: ListQuery, scope: Scope) -> Result<Value, ScimError> {
+pub async fn list_scoped(ctx: &Ctx<'_>, q: ListQuery, scope: Scope) -> Result<ListPage, ScimError> {
     if let Some(f) = &q.filter {
         filter_check::check(ctx.mapping(), f)?;
     }
@@ -61,20 +122,14 @@ pub async fn list_scoped(ctx: &Ctx<'_>, q: ListQuery, scope: Scope) -> Result<Va
     if members::wanted(&q.projection) {
         members::attach_all(ctx, &mut resources).await?;
     }
-    let resources: Vec<Value> = resources
-        .into_iter()
-        .map(|mut r| {
-            project(&mut r, &q.projection, ctx.mapping().schema());
-            r
-        })
-        .collect();
-    Ok(json!({
-        "schemas": [LIST_URN],
-        "totalResults": total,
-        "startIndex": q.start_index,
-        "itemsPerPage": resources.len(),
-        "Resources": resources,
-    }))
+    for r in &mut resources {
+        project(r, &q.projection, ctx.mapping().schema());
+    }
+    Ok(ListPage {
+        resources,
+        total,
+        start_index: q.start_index,
+    })
 }
 
 /// Unfiltered listing: the app's records of one SCIM page, mapped.
@@ -357,5 +412,40 @@ fn compare(a: &Value, b: &Value) -> Ordering {
             .unwrap_or(Ordering::Equal),
         (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
         _ => Ordering::Equal,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The envelope written directly, and the one built as a value, are
+    /// the ListResponse `json!` builds, byte for byte: empty, one and
+    /// several resources, large numbers.
+    #[test]
+    fn list_page_text_is_its_value_serialised() {
+        let user = |id: &str| json!({"id": id, "userName": "a\"b\u{e9}", "meta": {"x": 1}});
+        let pages = [
+            (vec![], 0, 1),
+            (vec![user("1")], 1, 1),
+            (vec![user("1"), user("2"), json!({})], u64::MAX, 10_000),
+        ];
+        for (resources, total, start_index) in pages {
+            let want = serde_json::to_string(&json!({
+                "schemas": [LIST_URN],
+                "totalResults": total,
+                "startIndex": start_index,
+                "itemsPerPage": resources.len(),
+                "Resources": resources,
+            }))
+            .unwrap();
+            let page = ListPage {
+                resources,
+                total,
+                start_index,
+            };
+            assert_eq!(String::from_utf8(page.to_json()).unwrap(), want);
+            assert_eq!(serde_json::to_string(&page.into_value()).unwrap(), want);
+        }
     }
 }

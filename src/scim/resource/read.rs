@@ -55,7 +55,13 @@ pub(super) fn id_of(resource: &Value) -> Result<String, ScimError> {
 /// The SCIM resource of a host resource: mapped, with a user's `groups`
 /// when groups are roles, and `meta.location`.
 pub(super) fn resource_of(ctx: &Ctx<'_>, host: &Value) -> Result<Value, ScimError> {
-    let mut scim = ctx.mapping().to_scim(host)?;
+    let scim = ctx.mapping().to_scim(host)?;
+    Ok(resource_from(ctx, host, scim))
+}
+
+/// [`resource_of`] for a host resource already mapped: `scim` is
+/// `to_scim(host)`.
+pub(super) fn resource_from(ctx: &Ctx<'_>, host: &Value, mut scim: Value) -> Value {
     let groups = ctx.config().groups.as_deref();
     if let (Some(spec), ResourceKind::User) = (groups.and_then(|g| g.roles()), ctx.mapping().kind())
     {
@@ -64,7 +70,7 @@ pub(super) fn resource_of(ctx: &Ctx<'_>, host: &Value) -> Result<Value, ScimErro
             o.insert("groups".into(), Value::Array(linked));
         }
     }
-    Ok(ctx.finish(scim))
+    ctx.finish(scim)
 }
 
 /// `groups` of a user whose roles stand for groups (RFC 7643 §4.1.2).

@@ -34,9 +34,24 @@ pub(super) fn claim_keys(m: &ResourceMapping, wanted: &Value) -> Vec<String> {
     for attr in attrs {
         let exact = m.schema().case_exact(None, attr, None);
         for v in values_at(wanted, attr) {
-            let text = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
-            let text = if exact { text } else { text.to_lowercase() };
-            keys.push(format!("c:{}:{text}", attr.to_ascii_lowercase()));
+            let printed;
+            let text = match v.as_str() {
+                Some(s) => s,
+                None => {
+                    printed = v.to_string();
+                    &printed
+                }
+            };
+            // `c:{attr}:{text}`, written in one string.
+            let mut key = String::with_capacity(3 + attr.len() + text.len());
+            key.push_str("c:");
+            key.extend(attr.chars().map(|c| c.to_ascii_lowercase()));
+            key.push(':');
+            match exact {
+                true => key.push_str(text),
+                false => key.push_str(&text.to_lowercase()),
+            }
+            keys.push(key);
         }
     }
     keys
@@ -77,7 +92,9 @@ async fn holder(ctx: &Ctx<'_>, attr: &str, value: &Value) -> Result<Option<Curre
         .await
         .map_err(|e| unverifiable(attr, e))?;
     let id = found
-        .pointer("/Resources/0/id")
+        .resources
+        .first()
+        .and_then(|r| r.get("id"))
         .and_then(Value::as_str)
         .map(str::to_owned);
     match id {
@@ -191,5 +208,18 @@ mod tests {
             [json!(7)]
         );
         assert!(values_at(&r, "title").is_empty());
+    }
+
+    /// Lock keys are shared by replicas (Redis): their spelling is fixed,
+    /// `c:{attribute, lowercased}:{value, lowercased unless caseExact}`.
+    #[test]
+    fn claim_keys_are_spelt_as_replicas_expect() {
+        let text = include_str!("../../../config/example.toml");
+        let config =
+            crate::config::Config::from_toml(text, &|_| Some("k".into())).expect("example config");
+        let m = config.users.expect("users");
+        let keys = claim_keys(&m, &json!({"userName": "Ä.Bc@X.org"}));
+        assert_eq!(keys, ["c:username:ä.bc@x.org"]);
+        assert_eq!(claim_keys(&m, &json!({"userName": 42})), ["c:username:42"]);
     }
 }

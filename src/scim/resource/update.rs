@@ -15,7 +15,7 @@ use serde_json::Value;
 use super::checks::{self, WriteKind};
 use super::ctx::{Ctx, body_of};
 use super::members::{self, MemberEdit};
-use super::read::{Current, fetch, fetch_current, resource_of};
+use super::read::{Current, fetch, fetch_current, resource_from, resource_of};
 use super::reply::{check_if_match, resource_response};
 use super::unique::{check_renames, claim_keys};
 use crate::body::{Body, empty};
@@ -91,8 +91,9 @@ impl Change {
                 Ok(after)
             }
             Self::Patch(ops) => {
+                // A failed PATCH drops this copy: it needs no undo log.
                 let mut after = current.clone();
-                patch::apply(&mut after, ops, &patch_options(ctx))?;
+                patch::apply_to_copy(&mut after, ops, &patch_options(ctx))?;
                 checks::mutability(schema, current, &mut after, WriteKind::Patch)?;
                 checks::unmapped(ctx, &after)?;
                 Ok(after)
@@ -284,9 +285,13 @@ fn known(id: &str, current: &Current, ctx: &Ctx<'_>) -> Known {
 /// whole record, else the app's read-back; when that fails, the last
 /// answer of the plan that carried the resource.
 async fn read_back(ctx: &Ctx<'_>, id: &str, known: Known) -> Result<Value, ScimError> {
-    // The last call answered with the whole record (`returns = "resource"`).
+    // The last call answered with the whole record (`returns = "resource"`),
+    // already mapped when the answer was learnt.
     if let (true, Some(item)) = (known.whole, &known.item) {
-        return resource_of(ctx, item);
+        return match known.scim {
+            Some(scim) => Ok(resource_from(ctx, item, scim)),
+            None => resource_of(ctx, item),
+        };
     }
     match fetch(ctx, id).await {
         Ok(r) => Ok(r),
