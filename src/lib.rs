@@ -33,6 +33,7 @@ pub mod telemetry;
 pub mod upstream;
 
 pub use config::Config;
+pub use http::accept::Spread;
 pub use http::server::ServeError;
 pub use runtime::{Server, State};
 
@@ -60,17 +61,21 @@ pub async fn run(
 /// refers to and the TLS certificate are reloaded when they change and
 /// whenever `reload` receives a message (the binary sends one on SIGHUP).
 /// `log_drops` counts the log lines the log writer dropped, exposed on
-/// `/metrics` (see [`telemetry::logs::LogOutput::dropped`]).
+/// `/metrics` (see [`telemetry::logs::LogOutput::dropped`]); public
+/// connections run on the worker runtimes of `spread`, if any.
 pub async fn run_with_reload(
     path: PathBuf,
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
     reload: mpsc::Receiver<()>,
     log_drops: Counter,
+    spread: Spread,
 ) -> Result<(), ServeError> {
     let metrics = Metrics::with_log_drops(log_drops);
     let crypto = Arc::new(rustls::crypto::ring::default_provider());
-    let server = Server::bind(State::with_metrics(config, crypto, metrics)).await?;
+    let server = Server::bind(State::with_metrics(config, crypto, metrics))
+        .await?
+        .spread_over(spread);
     serve_with_reload(server, path, shutdown, reload).await
 }
 

@@ -15,7 +15,8 @@ use std::io::Write;
 use std::num::NonZero;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use tokio::runtime::{Builder, Runtime};
+use crate::runtime::Workers;
+use tokio::runtime::Builder;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
@@ -34,8 +35,9 @@ pub struct Args {
     )]
     pub log_format: Format,
     /// Threads serving requests; default: the CPUs this process may
-    /// use (its affinity and cgroup quota). With one, the sidecar runs
-    /// on a single-threaded runtime, which costs less per request.
+    /// use (its affinity and cgroup quota). Each runs a single-threaded
+    /// runtime and serves whole connections; with one, that thread also
+    /// runs the listeners and the admin port.
     #[arg(long, env = "SCIM_SIDECAR_WORKER_THREADS", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub worker_threads: Option<u16>,
 }
@@ -64,20 +66,26 @@ pub fn main(args: &Args, logs: &LogOutput) -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let runtime = match build_runtime(args.worker_threads) {
-        Ok(rt) => rt,
+    let started = Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .and_then(|rt| Ok((rt, Workers::start(worker_runtimes(args.worker_threads))?)));
+    let (runtime, workers) = match started {
+        Ok(started) => started,
         Err(e) => {
             let _ = stderr.write_all(format!("error: cannot start the runtime: {e}\n").as_bytes());
             return ExitCode::from(1);
         }
     };
+    let spread = workers.spread();
     let served = runtime.block_on(async {
         let (reload, reloads) = mpsc::channel(1);
         tokio::spawn(forward_sighup(reload));
         let shutdown = shutdown_signal();
         let path = args.config.clone();
-        run_with_reload(path, config, shutdown, reloads, logs.dropped()).await
+        run_with_reload(path, config, shutdown, reloads, logs.dropped(), spread).await
     });
+    workers.stop();
     match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -88,22 +96,15 @@ pub fn main(args: &Args, logs: &LogOutput) -> ExitCode {
     }
 }
 
-/// The tokio runtime: one thread per CPU this process may use (or as
-/// asked). On one CPU a current-thread runtime does the same work without
-/// the multi-thread scheduler's hand-offs between the I/O driver and the
-/// worker.
-fn build_runtime(workers: Option<u16>) -> std::io::Result<Runtime> {
+/// How many worker runtimes serve connections besides the main one: one
+/// per CPU this process may use (or per thread asked for), none when that
+/// is one, as the main runtime then serves them itself.
+fn worker_runtimes(threads: Option<u16>) -> usize {
     let cpus = std::thread::available_parallelism().map_or(1, NonZero::get);
-    let workers = workers.map_or(cpus, usize::from);
-    let mut builder = match workers {
-        1 => Builder::new_current_thread(),
-        n => {
-            let mut b = Builder::new_multi_thread();
-            b.worker_threads(n);
-            b
-        }
-    };
-    builder.enable_all().build()
+    match threads.map_or(cpus, usize::from) {
+        1 => 0,
+        n => n,
+    }
 }
 
 /// Asks for a config and certificate reload on every SIGHUP.

@@ -9,6 +9,11 @@
 //! meanwhile) is sent once more on a fresh one. Connections are driven
 //! with upgrades, so a `101` relays.
 //!
+//! Connections are pooled per runtime as well as per origin: with worker
+//! runtimes (`--worker-threads`), a connection is driven by the runtime
+//! that opened it, and a request on another runtime would hand every
+//! exchange across threads.
+//!
 //! The request is sent in origin form with a `Host` header (the URL's host
 //! and port unless the caller set one), as RFC 9112 §3.2 asks.
 
@@ -47,11 +52,12 @@ struct Inner {
     origins: Mutex<Vec<OriginPool>>,
 }
 
-/// Where a connection goes.
+/// Where a connection goes, and the runtime that drives it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Origin {
     https: bool,
     authority: Authority,
+    runtime: Option<tokio::runtime::Id>,
 }
 
 struct OriginPool {
@@ -263,8 +269,13 @@ fn origin_form(req: Request<Body>) -> Result<(Origin, Request<Body>), PoolError>
         uri.path_and_query = Some(http::uri::PathAndQuery::from_static("/"));
     }
     parts.uri = Uri::from_parts(uri).map_err(|_| PoolError::NoOrigin)?;
+    let runtime = tokio::runtime::Handle::try_current().ok().map(|h| h.id());
     Ok((
-        Origin { https, authority },
+        Origin {
+            https,
+            authority,
+            runtime,
+        },
         Request::from_parts(parts, body),
     ))
 }
@@ -300,7 +311,8 @@ mod tests {
             origin,
             Origin {
                 https: false,
-                authority: Authority::from_static("127.0.0.1:3000")
+                authority: Authority::from_static("127.0.0.1:3000"),
+                runtime: None,
             }
         );
         assert_eq!(req.uri(), "/api/users?x=1");

@@ -6,7 +6,7 @@
 //! gracefully up to the drain deadline, and whatever is left is closed.
 
 use super::Sidecar;
-use super::accept;
+use super::accept::{self, Accepted, Spread};
 use super::conn::{self, ConnLimits};
 use super::tls::TlsError;
 use crate::config::ServerConfig;
@@ -17,7 +17,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
@@ -38,14 +38,16 @@ pub enum ServeError {
 }
 
 /// Serves the public listener until `shutdown` resolves, then drains.
+/// Connections run on the worker runtimes of `spread`, if any.
 pub async fn serve<S: Sidecar>(
     listener: TcpListener,
     sidecar: Arc<S>,
     tls: Option<TlsAcceptor>,
+    spread: Spread,
     shutdown: impl Future<Output = ()>,
 ) {
     let max = sidecar.server().max_connections;
-    let conns = accept::accept(listener, max, shutdown, |stream, peer, stopped| {
+    let conns = accept::accept(listener, max, spread, shutdown, |stream, peer, stopped| {
         connection(sidecar.clone(), stream, peer, tls.clone(), stopped)
     })
     .await;
@@ -61,11 +63,15 @@ pub async fn serve<S: Sidecar>(
 /// then HTTP.
 async fn connection<S: Sidecar>(
     sidecar: Arc<S>,
-    stream: TcpStream,
+    stream: Accepted,
     peer: SocketAddr,
     tls: Option<TlsAcceptor>,
     stop: watch::Receiver<bool>,
 ) {
+    let stream = match stream.into_stream() {
+        Ok(s) => s,
+        Err(e) => return tracing::debug!(%peer, error = %e, "accepted connection lost"),
+    };
     let _ = stream.set_nodelay(true);
     let server = sidecar.server();
     let Some(acceptor) = tls else {

@@ -2,9 +2,11 @@
 //! the TLS certificate loaded, and on [`Server::serve`] the admin port
 //! started, webhook delivery started, the public listener served until
 //! shutdown, queued webhook events flushed within the drain deadline, and
-//! the admin port closed last.
+//! the admin port closed last. Public connections run on the worker
+//! runtimes given by [`Server::spread_over`], or on the serving runtime.
 
 use super::state::State;
+use crate::http::accept::Spread;
 use crate::http::server::{self, ServeError};
 use crate::http::tls::CertStore;
 use crate::http::{Sidecar, admin};
@@ -25,6 +27,7 @@ pub struct Server {
     public: TcpListener,
     admin: TcpListener,
     certs: Option<Arc<CertStore>>,
+    spread: Spread,
 }
 
 impl Server {
@@ -58,7 +61,16 @@ impl Server {
             public,
             admin,
             certs,
+            spread: Spread::default(),
         })
+    }
+
+    /// Serves public connections on the runtimes of `spread` (see
+    /// [`Spread`]) instead of the runtime that calls [`Server::serve`].
+    #[must_use]
+    pub fn spread_over(mut self, spread: Spread) -> Self {
+        self.spread = spread;
+        self
     }
 
     /// The shared state (for reloads).
@@ -102,12 +114,19 @@ impl Server {
                 let _ = admin_stopped.await;
             },
         ));
-        tracing::info!(public = %public_addr, admin = %admin_addr, tls = self.certs.is_some(), "scim-sidecar listening");
+        tracing::info!(public = %public_addr, admin = %admin_addr, tls = self.certs.is_some(), workers = self.spread.len(), "scim-sidecar listening");
         self.state.audit.webhooks().start();
         let acceptor = self.certs.as_ref().map(CertStore::acceptor);
         // The accept loop starts right below: from here on, /startupz passes.
         started.store(true, Ordering::Release);
-        server::serve(self.public, self.state.clone(), acceptor, shutdown).await;
+        server::serve(
+            self.public,
+            self.state.clone(),
+            acceptor,
+            self.spread.clone(),
+            shutdown,
+        )
+        .await;
         let drain = self.state.server().drain_timeout;
         self.state
             .audit

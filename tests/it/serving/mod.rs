@@ -7,3 +7,4 @@ mod reload;
 mod reload_watch;
 mod server;
 mod tls;
+mod workers;
