@@ -162,22 +162,33 @@ fn remove_spoofable(headers: &mut HeaderMap, trusted: bool) {
     }
 }
 
-/// Bit `n` is set when some [`OTHER_FORWARDING`] name is `n` bytes long:
-/// a name of any other length is none of them, without comparing.
-const OTHER_FORWARDING_LENGTHS: u64 = {
-    let mut mask = 0u64;
+/// Bit `n` is set when some [`OTHER_FORWARDING`] name is `n` bytes long,
+/// and bit `b - b'a'` of the second word when one starts with the letter
+/// `b` (every one starts with a letter, in both spellings): a name of any
+/// other length or first letter is none of them, without comparing.
+const OTHER_FORWARDING_SHAPES: (u64, u32) = {
+    let (mut lengths, mut firsts) = (0u64, 0u32);
     let mut i = 0;
     while i < OTHER_FORWARDING.len() {
-        mask |= 1 << OTHER_FORWARDING[i].len();
+        let name = OTHER_FORWARDING[i].as_bytes();
+        lengths |= 1 << name.len();
+        firsts |= 1 << (name[0] - b'a');
         i += 1;
     }
-    mask
+    (lengths, firsts)
 };
 
 /// `name` is one of [`OTHER_FORWARDING`] in either spelling.
 fn is_other_forwarding(name: &str) -> bool {
+    let (lengths, firsts) = OTHER_FORWARDING_SHAPES;
+    let first = name
+        .as_bytes()
+        .first()
+        .map_or(u8::MAX, |b| b.wrapping_sub(b'a'));
     name.len() < 64
-        && OTHER_FORWARDING_LENGTHS & (1 << name.len()) != 0
+        && lengths & (1 << name.len()) != 0
+        && first < 26
+        && firsts & (1 << first) != 0
         && OTHER_FORWARDING.iter().any(|c| same_name(name, c))
 }
 
