@@ -7,8 +7,9 @@ counted. Prints instructions per request and the top functions.
     cargo build --profile profiling --bin scim-sidecar --example load_app
     python3 benches/load/profile.py lookup --requests 2000
     python3 benches/load/profile.py lookup,get,create,deactivate --shape okta --log off
-    cases: small, lookup, get, create, deactivate, page (a list page of 100
-    users; a comma list runs each in turn)
+    cases: small (GET), upload (POST 1 KiB), big (GET 100 KiB) pass through;
+           lookup, get, page (a list page of 100 users), create, deactivate are
+           SCIM (a comma list runs each in turn)
     --shape bench|okta: the user mapping (sidecar.toml or sidecar-okta.toml)
     --log file|off: the sidecar's info log written to a file, or warnings only
 """
@@ -25,6 +26,8 @@ import time
 import lua
 import run
 
+# The pass-through POST of run.py's `upload` case: 1 KiB.
+UPLOAD = b"x" * 1024
 HEADERS = {"Authorization": f"Bearer {lua.TOKEN}",
            "Content-Type": "application/scim+json"}
 
@@ -33,6 +36,10 @@ def request_for(case, i, users, shape="bench"):
     k = i % users + 1
     if case == "small":
         return "GET", "/small", None, {}
+    if case == "upload":
+        return "POST", "/upload", UPLOAD, {"Content-Type": "application/octet-stream"}
+    if case == "big":
+        return "GET", "/big", None, {}
     if case == "lookup":
         return ("GET", f"/scim/v2/Users?filter=userName%20eq%20%22user{k}%40example.com%22",
                 None, HEADERS)

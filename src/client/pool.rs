@@ -53,11 +53,23 @@ struct Inner {
 }
 
 /// Where a connection goes, and the runtime that drives it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Eq)]
 struct Origin {
     https: bool,
     authority: Authority,
     runtime: Option<tokio::runtime::Id>,
+}
+
+/// Authorities compare without regard to case (RFC 3986 §6.2.2.1); a
+/// request's is nearly always spelled as the pooled one, which one byte
+/// comparison settles before the case-blind one runs.
+impl PartialEq for Origin {
+    fn eq(&self, other: &Self) -> bool {
+        self.https == other.https
+            && self.runtime == other.runtime
+            && (self.authority.as_str() == other.authority.as_str()
+                || self.authority == other.authority)
+    }
 }
 
 struct OriginPool {

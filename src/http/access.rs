@@ -17,6 +17,10 @@ use http::{Method, Request};
 use http_body_util::BodyExt;
 use prometheus_client::metrics::counter::Counter;
 use std::net::IpAddr;
+
+/// The client address in access lines and request spans, written as the
+/// `X-Forwarded-For` value is.
+pub use crate::proxy::headers::IpText;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -136,78 +140,5 @@ impl Drop for Sending {
             Some("the client left before the response ended")
         };
         self.access.log(self.status, self.sent, error);
-    }
-}
-
-/// An IP address as text, on the stack; IPv4 (nearly every client)
-/// without the formatting machinery.
-pub struct IpText {
-    buf: [u8; 45],
-    len: usize,
-}
-
-impl IpText {
-    /// `ip` as text.
-    pub fn new(ip: IpAddr) -> Self {
-        let mut t = Self {
-            buf: [0; 45],
-            len: 0,
-        };
-        match ip {
-            IpAddr::V4(v4) => {
-                for (i, octet) in v4.octets().into_iter().enumerate() {
-                    if i > 0 {
-                        t.push(b'.');
-                    }
-                    if octet >= 100 {
-                        t.push(b'0' + octet / 100);
-                    }
-                    if octet >= 10 {
-                        t.push(b'0' + octet / 10 % 10);
-                    }
-                    t.push(b'0' + octet % 10);
-                }
-            }
-            IpAddr::V6(v6) => {
-                use std::io::Write;
-                let mut rest = &mut t.buf[..];
-                let _ = write!(rest, "{v6}");
-                let left = rest.len();
-                t.len = t.buf.len() - left;
-            }
-        }
-        t
-    }
-
-    fn push(&mut self, b: u8) {
-        self.buf[self.len] = b;
-        self.len += 1;
-    }
-
-    /// The text.
-    pub fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn addresses_read_as_std_writes_them() {
-        for ip in [
-            "0.0.0.0",
-            "10.1.20.255",
-            "127.0.0.1",
-            "203.0.113.9",
-            "::1",
-            "2001:db8::8a2e:370:7334",
-            "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
-            "::ffff:255.255.255.255",
-        ] {
-            let ip: IpAddr = ip.parse().unwrap();
-            assert_eq!(IpText::new(ip).as_str(), ip.to_string());
-        }
     }
 }

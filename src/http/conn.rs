@@ -11,7 +11,6 @@
 
 use crate::body::{Body, Watched, Watcher};
 use crate::config::ServerConfig;
-use http_body_util::BodyExt;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use hyper_util::server::conn::auto;
 use std::pin::Pin;
@@ -174,9 +173,11 @@ impl Drop for InFlight {
 impl Watcher for InFlight {}
 
 /// Keeps `guard` alive until the response body is finished or dropped, so
-/// a streaming download counts as in flight.
-pub fn track(body: Body, guard: InFlight) -> Body {
-    Watched::new(body, guard).boxed()
+/// a streaming download counts as in flight. Not boxed: hyper takes the
+/// wrapper as the connection's body type, so a response costs no extra
+/// allocation and no extra dynamic call per frame.
+pub fn track(body: Body, guard: InFlight) -> Watched<Body, InFlight> {
+    Watched::new(body, guard)
 }
 
 /// Serves one accepted connection under `limits`: each request is answered

@@ -146,19 +146,50 @@ fn same_name(name: &str, canonical: &str) -> bool {
 /// [`OTHER_FORWARDING`] headers from untrusted peers, and underscore
 /// spellings of the sidecar's own `X-Forwarded-*` from anyone.
 fn remove_spoofable(headers: &mut HeaderMap, trusted: bool) {
-    let doomed: Vec<HeaderName> = headers
-        .keys()
-        .filter(|k| {
-            let n = k.as_str();
-            let underscored = n.contains('_');
-            (!trusted && OTHER_FORWARDING.iter().any(|c| same_name(n, c)))
-                || (underscored && MANAGED.iter().any(|c| same_name(n, c)))
-        })
-        .cloned()
-        .collect();
+    let spoofable = |k: &&HeaderName| {
+        let n = k.as_str();
+        (!trusted && is_other_forwarding(n))
+            || (n.contains('_') && MANAGED.iter().any(|c| same_name(n, c)))
+    };
+    // Most requests carry none: one pass over the names decides, and
+    // nothing is collected.
+    if !headers.keys().any(|k| spoofable(&k)) {
+        return;
+    }
+    let doomed: Vec<HeaderName> = headers.keys().filter(spoofable).cloned().collect();
     for name in doomed {
         headers.remove(name);
     }
+}
+
+/// Bit `n` is set when some [`OTHER_FORWARDING`] name is `n` bytes long,
+/// and bit `b - b'a'` of the second word when one starts with the letter
+/// `b` (every one starts with a letter, in both spellings): a name of any
+/// other length or first letter is none of them, without comparing.
+const OTHER_FORWARDING_SHAPES: (u64, u32) = {
+    let (mut lengths, mut firsts) = (0u64, 0u32);
+    let mut i = 0;
+    while i < OTHER_FORWARDING.len() {
+        let name = OTHER_FORWARDING[i].as_bytes();
+        lengths |= 1 << name.len();
+        firsts |= 1 << (name[0] - b'a');
+        i += 1;
+    }
+    (lengths, firsts)
+};
+
+/// `name` is one of [`OTHER_FORWARDING`] in either spelling.
+fn is_other_forwarding(name: &str) -> bool {
+    let (lengths, firsts) = OTHER_FORWARDING_SHAPES;
+    let first = name
+        .as_bytes()
+        .first()
+        .map_or(u8::MAX, |b| b.wrapping_sub(b'a'));
+    name.len() < 64
+        && lengths & (1 << name.len()) != 0
+        && first < 26
+        && firsts & (1 << first) != 0
+        && OTHER_FORWARDING.iter().any(|c| same_name(name, c))
 }
 
 /// Sets `X-Forwarded-For`, `-Proto` and `-Host`. From a trusted proxy the
@@ -174,7 +205,8 @@ pub fn set_forwarded(
 ) {
     let is_trusted = trusted.iter().any(|c| c.contains(client.peer));
     remove_spoofable(headers, is_trusted);
-    let peer = ip_text(client.peer);
+    let peer = IpText::new(client.peer);
+    let peer = peer.as_str();
     let chain = if is_trusted && headers.contains_key(X_FORWARDED_FOR) {
         let mut chain = headers
             .get_all(X_FORWARDED_FOR)
@@ -183,12 +215,13 @@ pub fn set_forwarded(
             .collect::<Vec<_>>()
             .join(", ");
         chain.push_str(", ");
-        chain.push_str(&peer);
-        chain
+        chain.push_str(peer);
+        HeaderValue::try_from(chain)
     } else {
-        peer
+        // The usual case: the peer alone, copied once into the value.
+        HeaderValue::from_str(peer)
     };
-    if let Ok(v) = HeaderValue::try_from(chain) {
+    if let Ok(v) = chain {
         headers.insert(X_FORWARDED_FOR, v);
     }
     if !(is_trusted && headers.contains_key(X_FORWARDED_PROTO)) {
@@ -253,26 +286,55 @@ fn forwarded_ip(entry: &[u8]) -> Option<IpAddr> {
     Some(ip.to_canonical())
 }
 
-/// An address as text; IPv4 (nearly every peer) without the formatting
-/// machinery, which is a visible part of a pass-through request's cost.
-fn ip_text(ip: std::net::IpAddr) -> String {
-    let std::net::IpAddr::V4(v4) = ip else {
-        return ip.to_string();
-    };
-    let mut out = String::with_capacity(15);
-    for (i, octet) in v4.octets().into_iter().enumerate() {
-        if i > 0 {
-            out.push('.');
+/// An IP address as text, on the stack; IPv4 (nearly every client)
+/// without the formatting machinery.
+pub struct IpText {
+    buf: [u8; 45],
+    len: usize,
+}
+
+impl IpText {
+    /// `ip` as text.
+    pub fn new(ip: IpAddr) -> Self {
+        let mut t = Self {
+            buf: [0; 45],
+            len: 0,
+        };
+        match ip {
+            IpAddr::V4(v4) => {
+                for (i, octet) in v4.octets().into_iter().enumerate() {
+                    if i > 0 {
+                        t.push(b'.');
+                    }
+                    if octet >= 100 {
+                        t.push(b'0' + octet / 100);
+                    }
+                    if octet >= 10 {
+                        t.push(b'0' + octet / 10 % 10);
+                    }
+                    t.push(b'0' + octet % 10);
+                }
+            }
+            IpAddr::V6(v6) => {
+                use std::io::Write;
+                let mut rest = &mut t.buf[..];
+                let _ = write!(rest, "{v6}");
+                let left = rest.len();
+                t.len = t.buf.len() - left;
+            }
         }
-        if octet >= 100 {
-            out.push(char::from(b'0' + octet / 100));
-        }
-        if octet >= 10 {
-            out.push(char::from(b'0' + octet / 10 % 10));
-        }
-        out.push(char::from(b'0' + octet % 10));
+        t
     }
-    out
+
+    fn push(&mut self, b: u8) {
+        self.buf[self.len] = b;
+        self.len += 1;
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
+    }
 }
 
 #[cfg(test)]
@@ -291,18 +353,19 @@ mod tests {
     }
 
     #[test]
-    fn addresses_are_written_as_display_writes_them() {
+    fn addresses_read_as_std_writes_them() {
         for ip in [
             "0.0.0.0",
+            "10.1.20.255",
             "127.0.0.1",
-            "10.20.100.255",
-            "192.168.9.99",
+            "203.0.113.9",
             "::1",
             "2001:db8::8a2e:370:7334",
-            "::ffff:10.0.0.1",
+            "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+            "::ffff:255.255.255.255",
         ] {
-            let ip: std::net::IpAddr = ip.parse().unwrap();
-            assert_eq!(ip_text(ip), ip.to_string());
+            let ip: IpAddr = ip.parse().unwrap();
+            assert_eq!(IpText::new(ip).as_str(), ip.to_string());
         }
     }
 

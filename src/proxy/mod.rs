@@ -9,7 +9,7 @@
 pub mod headers;
 mod upgrade;
 
-use crate::body::{Body, Watched, Watcher, full};
+use crate::body::{Body, Watched, Watcher, empty, full};
 use crate::client::{HttpClient, PooledBody};
 use crate::config::UpstreamConfig;
 use crate::telemetry::Metrics;
@@ -72,13 +72,21 @@ pub async fn forward(
             .insert(CONNECTION, HeaderValue::from_static("upgrade"));
         parts.headers.insert(UPGRADE, proto.clone());
     }
-    let broken = Arc::new(AtomicBool::new(false));
-    let body = Watched::new(body, Broken(broken.clone()));
-    let upstream_req = Request::from_parts(parts, metrics.count_body(body, true));
+    // A request without a body (most GETs) has no bytes to count and
+    // nothing that can break: it goes out as an empty body, without the
+    // watchers' allocations.
+    let (body, broken) = if hyper::body::Body::is_end_stream(&body) {
+        (empty(), None)
+    } else {
+        let broken = Arc::new(AtomicBool::new(false));
+        let body = Watched::new(body, Broken(broken.clone()));
+        (metrics.count_body(body, true), Some(broken))
+    };
+    let upstream_req = Request::from_parts(parts, body);
     let sent = send(app, upstream_req, up.response_header_timeout).await;
     let mut resp = match sent {
         Ok(r) => r,
-        Err(_) if broken.load(Ordering::Acquire) => {
+        Err(_) if broken.is_some_and(|b| b.load(Ordering::Acquire)) => {
             return failed(&UpstreamError::ClientBody, &request);
         }
         Err(e) => return failed(&e, &request),
