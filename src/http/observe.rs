@@ -162,7 +162,7 @@ impl Observed {
                 );
                 metrics.scim_request(
                     ScimLabels {
-                        connection: conn.map_or_else(|| "none".to_string(), |c| c.id.clone()),
+                        connection: conn.map_or("none", |c| c.id.as_str()),
                         resource: seen.labels.resource,
                         operation: seen.labels.operation,
                         status: status.as_u16(),

@@ -8,6 +8,7 @@ use super::SEARCH_URN;
 use super::filter::{self, Filter, FilterLimits};
 use crate::error::{ScimError, ScimType};
 use serde_json::Value;
+use std::borrow::Cow;
 
 /// Parsed list parameters.
 #[derive(Debug, Clone, Default)]
@@ -45,10 +46,57 @@ pub fn from_query(
         start_index: 1,
         ..ListQuery::default()
     };
-    for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+    for (k, v) in form_pairs(query.unwrap_or("")) {
         apply(&mut q, &k, Param::Str(&v), max_count, limits)?;
     }
     Ok(q)
+}
+
+/// The name/value pairs of an `application/x-www-form-urlencoded` query
+/// (WHATWG URL, "application/x-www-form-urlencoded parsing"): split at
+/// `&`, empty pieces skipped, each piece split at its first `=`, then
+/// `+` read as a space, `%XX` decoded, and invalid UTF-8 replaced by
+/// U+FFFD. A name or value with nothing to decode is borrowed.
+fn form_pairs(query: &str) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)> {
+    query.split('&').filter(|p| !p.is_empty()).map(|p| {
+        let (k, v) = p.split_once('=').unwrap_or((p, ""));
+        (form_decode(k), form_decode(v))
+    })
+}
+
+/// One name or value of a form-encoded query, decoded (see [`form_pairs`]).
+fn form_decode(raw: &str) -> Cow<'_, str> {
+    let bytes = raw.as_bytes();
+    if !bytes.iter().any(|&b| b == b'%' || b == b'+') {
+        return Cow::Borrowed(raw);
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        i += 1;
+        match b {
+            b'+' => out.push(b' '),
+            b'%' => match (bytes.get(i).and_then(hex), bytes.get(i + 1).and_then(hex)) {
+                (Some(hi), Some(lo)) => {
+                    out.push(hi << 4 | lo);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+    }
+    match String::from_utf8(out) {
+        Ok(s) => Cow::Owned(s),
+        Err(e) => Cow::Owned(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+    }
+}
+
+/// The value of one hexadecimal digit.
+fn hex(b: &u8) -> Option<u8> {
+    char::from(*b)
+        .to_digit(16)
+        .and_then(|d| u8::try_from(d).ok())
 }
 
 /// Parses a SearchRequest body (`POST …/.search`).
@@ -96,17 +144,18 @@ enum Param<'a> {
     Json(&'a Value),
 }
 
-impl Param<'_> {
-    fn text(&self, name: &str) -> Result<String, ScimError> {
-        match self {
-            Param::Str(s) => Ok((*s).to_string()),
-            Param::Json(Value::String(s)) => Ok(s.clone()),
-            Param::Json(Value::Number(n)) => Ok(n.to_string()),
-            Param::Json(Value::Array(a)) => Ok(a
-                .iter()
-                .filter_map(Value::as_str)
-                .collect::<Vec<_>>()
-                .join(",")),
+impl<'a> Param<'a> {
+    fn text(&self, name: &str) -> Result<Cow<'a, str>, ScimError> {
+        match *self {
+            Param::Str(s) => Ok(Cow::Borrowed(s)),
+            Param::Json(Value::String(s)) => Ok(Cow::Borrowed(s)),
+            Param::Json(Value::Number(n)) => Ok(Cow::Owned(n.to_string())),
+            Param::Json(Value::Array(a)) => Ok(Cow::Owned(
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(","),
+            )),
             Param::Json(_) => Err(ScimError::bad_request(
                 ScimType::InvalidValue,
                 format!("`{name}` has the wrong type"),
@@ -125,6 +174,17 @@ impl Param<'_> {
     }
 }
 
+/// The list parameters, lowercased; names match case-insensitively.
+const PARAMETERS: [&str; 7] = [
+    "filter",
+    "startindex",
+    "count",
+    "attributes",
+    "excludedattributes",
+    "sortby",
+    "sortorder",
+];
+
 fn apply(
     q: &mut ListQuery,
     key: &str,
@@ -132,7 +192,11 @@ fn apply(
     max_count: u64,
     limits: &FilterLimits,
 ) -> Result<(), ScimError> {
-    match key.to_ascii_lowercase().as_str() {
+    let known = PARAMETERS
+        .into_iter()
+        .find(|p| p.eq_ignore_ascii_case(key))
+        .unwrap_or_default();
+    match known {
         "filter" => {
             let text = v.text("filter")?;
             let parsed = filter::parse_with(&text, limits).map_err(|e| {
@@ -194,6 +258,38 @@ mod tests {
         assert_eq!(a.filter, b.filter);
         assert_eq!(a.filter.unwrap().to_string(), r#"userName eq "a@x.com""#);
         assert_eq!(a.count, Some(100));
+    }
+
+    /// The query decoder reads what `form_urlencoded` reads.
+    #[test]
+    fn form_pairs_decode_as_form_urlencoded_does() {
+        let cases = [
+            "",
+            "&&",
+            "filter=userName%20eq%20%22a%40x.com%22",
+            "filter=userName+eq+%22a%40x.com%22&count=1",
+            "a=%&b=%4&c=%zz&d=%41%4a%6b&e=1%2B1+2",
+            "=v&k=&k2&x==y",
+            "name%3D=%26value",
+            "bad=%FF%FE&mixed=%C3%A9%C3&ok=%E2%82%AC",
+            "plain=abc&UPPER=%2f%2F",
+        ];
+        for case in cases {
+            let ours: Vec<(String, String)> = form_pairs(case)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            let theirs: Vec<(String, String)> = form_urlencoded::parse(case.as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            assert_eq!(ours, theirs, "{case}");
+        }
+    }
+
+    #[test]
+    fn parameter_names_are_case_insensitive() {
+        let p = q("FILTER=userName+eq+%22a%22&StartIndex=3&COUNT=2&sortorder=DESCENDING").unwrap();
+        assert!(p.filter.is_some());
+        assert_eq!((p.start_index, p.count, p.descending), (3, Some(2), true));
     }
 
     #[test]

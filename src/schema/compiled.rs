@@ -14,6 +14,16 @@ use super::rfc7643::{
     SchemaDef, USER_SCHEMA, Uniqueness,
 };
 
+/// Whether two attribute names or schema URNs are equal ignoring ASCII
+/// case. The length is compared first, inline, so most names in a scan
+/// are passed over without a call; then the bytes as they are, since a
+/// name is usually spelt as the schema spells it (a resource's own keys,
+/// an IdP's filter); only then byte by byte without case.
+#[inline]
+fn same_name(a: &str, b: &str) -> bool {
+    a.len() == b.len() && (a == b || a.eq_ignore_ascii_case(b))
+}
+
 /// One attribute with its characteristics and sub-attributes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Attribute {
@@ -91,7 +101,7 @@ impl Attribute {
     pub fn sub(&self, name: &str) -> Option<&Attribute> {
         self.sub_attributes
             .iter()
-            .find(|a| a.name.eq_ignore_ascii_case(name))
+            .find(|a| same_name(&a.name, name))
     }
 
     /// The sub-attribute `name`, added from `def` (or as a plain string) when
@@ -100,7 +110,7 @@ impl Attribute {
         let pos = self
             .sub_attributes
             .iter()
-            .position(|a| a.name.eq_ignore_ascii_case(name));
+            .position(|a| same_name(&a.name, name));
         let i = match pos {
             Some(i) => i,
             None => {
@@ -197,15 +207,13 @@ impl Schema {
 
     /// An attribute by case-insensitive name.
     pub fn attr(&self, name: &str) -> Option<&Attribute> {
-        self.attributes
-            .iter()
-            .find(|a| a.name.eq_ignore_ascii_case(name))
+        self.attributes.iter().find(|a| same_name(&a.name, name))
     }
 
     fn attr_mut(&mut self, name: &str) -> Option<&mut Attribute> {
         self.attributes
             .iter_mut()
-            .find(|a| a.name.eq_ignore_ascii_case(name))
+            .find(|a| same_name(&a.name, name))
     }
 
     /// RFC 7643 §7: the schema resource, with `location` below `base`.
@@ -314,18 +322,15 @@ impl ResourceSchema {
 
     /// The schema with URN `urn` (case-insensitive).
     pub fn schema(&self, urn: &str) -> Option<&Schema> {
-        self.schemas().find(|s| s.id.eq_ignore_ascii_case(urn))
+        self.schemas().find(|s| same_name(&s.id, urn))
     }
 
     /// The schema with URN `urn`, added (empty) when missing.
     pub fn schema_mut(&mut self, urn: &str, name: &str, description: &str) -> &mut Schema {
-        if self.core.id.eq_ignore_ascii_case(urn) {
+        if same_name(&self.core.id, urn) {
             return &mut self.core;
         }
-        let pos = self
-            .extensions
-            .iter()
-            .position(|s| s.id.eq_ignore_ascii_case(urn));
+        let pos = self.extensions.iter().position(|s| same_name(&s.id, urn));
         let i = match pos {
             Some(i) => i,
             None => {
@@ -339,12 +344,11 @@ impl ResourceSchema {
     /// The top-level attribute `name` of schema `urn` (the core schema
     /// and the common attributes when `urn` is `None` or the core URN).
     pub fn attribute(&self, urn: Option<&str>, name: &str) -> Option<&Attribute> {
-        match urn.filter(|u| !u.eq_ignore_ascii_case(&self.core.id)) {
-            None => self.core.attr(name).or_else(|| {
-                self.common
-                    .iter()
-                    .find(|a| a.name.eq_ignore_ascii_case(name))
-            }),
+        match urn.filter(|u| !same_name(u, &self.core.id)) {
+            None => self
+                .core
+                .attr(name)
+                .or_else(|| self.common.iter().find(|a| same_name(&a.name, name))),
             Some(u) => self.schema(u)?.attr(name),
         }
     }
@@ -352,12 +356,12 @@ impl ResourceSchema {
     /// Mutable access to a declared top-level attribute.
     pub fn attribute_mut(&mut self, urn: Option<&str>, name: &str) -> Option<&mut Attribute> {
         let core = self.core.id.clone();
-        match urn.filter(|u| !u.eq_ignore_ascii_case(&core)) {
+        match urn.filter(|u| !same_name(u, &core)) {
             None => self.core.attr_mut(name),
             Some(u) => self
                 .extensions
                 .iter_mut()
-                .find(|s| s.id.eq_ignore_ascii_case(u))?
+                .find(|s| same_name(&s.id, u))?
                 .attr_mut(name),
         }
     }

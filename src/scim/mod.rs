@@ -119,12 +119,16 @@ async fn authenticate(
             // Which connection and which of its tokens (by index, for
             // rotation) — never the token itself.
             let span = tracing::Span::current();
-            if let Some(c) = s.config.connections.get(p.connection) {
-                span.record("conn", c.id.as_str());
-                set_connection(c);
-                s.metrics.token_used(&c.id, p.token, p.scheme.label());
+            match s.config.connections.get(p.connection) {
+                Some(c) => {
+                    record_principal(&span, &c.id, p.token);
+                    set_connection(c);
+                    s.metrics.token_used(&c.id, p.token, p.scheme.label());
+                }
+                None => {
+                    span.record("token", p.token);
+                }
             }
-            span.record("token", p.token);
             return Ok(p);
         }
         Err(e) => e,
@@ -153,6 +157,20 @@ async fn authenticate(
             )))
         }
         None => Err(Box::new(unauthorized(e))),
+    }
+}
+
+/// Records the request span's `conn` and `token` fields together: one
+/// update of the span instead of one per field.
+fn record_principal(span: &tracing::Span, conn: &str, token: usize) {
+    let Some(fields) = span.metadata().map(|m| m.fields()) else {
+        return;
+    };
+    if let (Some(c), Some(t)) = (fields.field("conn"), fields.field("token")) {
+        span.record_all(&fields.value_set(&[
+            (&c, Some(&conn as &dyn tracing::Value)),
+            (&t, Some(&token as &dyn tracing::Value)),
+        ]));
     }
 }
 

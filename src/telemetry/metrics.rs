@@ -13,6 +13,7 @@
 //! [`Metrics::config_reload`] for config reloads.
 
 mod format;
+mod hot;
 mod known;
 mod process;
 
@@ -20,6 +21,7 @@ pub use format::{Format, PROMETHEUS_CONTENT_TYPE};
 
 use crate::body::{Body, Watched, Watcher};
 use bytes::Bytes;
+use hot::Resolved;
 use http::StatusCode;
 use http_body_util::BodyExt;
 use prometheus_client::encoding::EncodeLabelSet;
@@ -40,11 +42,11 @@ pub const TOKEN_SCHEMES: [&str; 2] = ["bearer", "bare"];
 /// The media type of [`Metrics::encode`]'s output (OpenMetrics).
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
-/// Labels of a SCIM request.
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct ScimLabels {
+/// Labels of an answered SCIM request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScimLabels<'a> {
     /// The authenticated connection id, `none` before authentication.
-    pub connection: String,
+    pub connection: &'a str,
     /// `Users`, `Groups`, `ServiceProviderConfig`, … or `unknown`.
     pub resource: &'static str,
     /// `list`, `search`, `get`, `create`, `replace`, `patch`, `delete`,
@@ -52,6 +54,33 @@ pub struct ScimLabels {
     pub operation: &'static str,
     /// The response status.
     pub status: u16,
+}
+
+/// [`ScimLabels`] as the `scim_requests` family keys its series.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ScimRequestLabels {
+    connection: String,
+    resource: &'static str,
+    operation: &'static str,
+    status: u16,
+}
+
+impl ScimRequestLabels {
+    fn of(l: ScimLabels<'_>) -> Self {
+        Self {
+            connection: l.connection.to_owned(),
+            resource: l.resource,
+            operation: l.operation,
+            status: l.status,
+        }
+    }
+
+    fn is(&self, l: &ScimLabels<'_>) -> bool {
+        self.status == l.status
+            && self.operation == l.operation
+            && self.resource == l.resource
+            && self.connection == l.connection
+    }
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -182,6 +211,9 @@ impl DropReason {
 
 type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
 
+/// An app call's operation and result, as [`Metrics::app_call`] gets them.
+type AppCallKey = (&'static str, Result<StatusCode, StatusCode>);
+
 fn latency_histogram() -> Histogram {
     // 1 ms … ~33 s.
     Histogram::new(exponential_buckets(0.001, 2.0, 16))
@@ -190,7 +222,7 @@ fn latency_histogram() -> Histogram {
 /// The registry and every metric family of the sidecar.
 pub struct Metrics {
     registry: Registry,
-    scim_requests: Family<ScimLabels, Counter>,
+    scim_requests: Family<ScimRequestLabels, Counter>,
     scim_duration: HistogramFamily<ScimOpLabels>,
     scim_auth_failures: Family<ReasonLabel, Counter>,
     scim_token_uses: Family<TokenLabels, Counter>,
@@ -204,6 +236,14 @@ pub struct Metrics {
     /// The members of `pass_bytes` and `in_flight` every request touches,
     /// resolved once instead of looked up (a hash and a lock) per request.
     hot: HotSeries,
+    /// The `scim_requests` and `scim_request_duration` series of a
+    /// request's labels.
+    scim_hot: Resolved<ScimRequestLabels, (Counter, Histogram)>,
+    /// The `scim_token_uses` series of a connection, token and scheme.
+    token_hot: Resolved<TokenLabels, Counter>,
+    /// The `scim_app_calls` and `scim_app_call_duration` series of an
+    /// operation and its result.
+    app_hot: Resolved<AppCallKey, (Counter, Histogram)>,
     config_reloads: Family<ResultLabel, Counter>,
     audit_events: Family<AuditLabels, Counter>,
     webhook_deliveries: Family<WebhookResultLabels, Counter>,
@@ -286,6 +326,9 @@ impl Metrics {
             pass_bytes,
             in_flight,
             hot,
+            scim_hot: Resolved::default(),
+            token_hot: Resolved::default(),
+            app_hot: Resolved::default(),
             config_reloads: Family::default(),
             audit_events: Family::default(),
             webhook_deliveries: Family::default(),
@@ -407,15 +450,27 @@ impl Metrics {
     }
 
     /// One answered SCIM request.
-    pub fn scim_request(&self, labels: ScimLabels, elapsed: Duration) {
-        self.scim_duration
-            .get_or_create(&ScimOpLabels {
-                connection: labels.connection.clone(),
-                resource: labels.resource,
-                operation: labels.operation,
-            })
-            .observe(elapsed.as_secs_f64());
-        self.scim_requests.get_or_create(&labels).inc();
+    pub fn scim_request(&self, labels: ScimLabels<'_>, elapsed: Duration) {
+        self.scim_hot.with(
+            |k| k.is(&labels),
+            || {
+                let key = ScimRequestLabels::of(labels);
+                let duration = self
+                    .scim_duration
+                    .get_or_create(&ScimOpLabels {
+                        connection: key.connection.clone(),
+                        resource: key.resource,
+                        operation: key.operation,
+                    })
+                    .clone();
+                let requests = self.scim_requests.get_or_create(&key).clone();
+                (key, (requests, duration))
+            },
+            |(requests, duration)| {
+                duration.observe(elapsed.as_secs_f64());
+                requests.inc();
+            },
+        );
     }
 
     /// A SCIM request refused by authentication, labelled with why:
@@ -429,13 +484,22 @@ impl Metrics {
     /// An authenticated SCIM request: its connection, token index and how
     /// the token was presented (`bearer` or `bare`, [`TOKEN_SCHEMES`]).
     pub fn token_used(&self, connection: &str, token: usize, scheme: &'static str) {
-        self.scim_token_uses
-            .get_or_create(&TokenLabels {
-                connection: connection.to_owned(),
-                token: u32::try_from(token).unwrap_or(u32::MAX),
-                scheme,
-            })
-            .inc();
+        let token = u32::try_from(token).unwrap_or(u32::MAX);
+        self.token_hot.with(
+            |k| k.token == token && k.scheme == scheme && k.connection == connection,
+            || {
+                let key = TokenLabels {
+                    connection: connection.to_owned(),
+                    token,
+                    scheme,
+                };
+                let uses = self.scim_token_uses.get_or_create(&key).clone();
+                (key, uses)
+            },
+            |uses| {
+                uses.inc();
+            },
+        );
     }
 
     /// A request rejected by a rate limit. `connection` is the connection
@@ -468,20 +532,32 @@ impl Metrics {
         result: Result<StatusCode, StatusCode>,
         elapsed: Duration,
     ) {
-        let status = match result {
-            Ok(s) => s.as_str().to_string(),
-            Err(StatusCode::GATEWAY_TIMEOUT) => "timeout".to_string(),
-            Err(StatusCode::BAD_GATEWAY) => "unreachable".to_string(),
-            // The sidecar's own gate in front of the app refused to start it.
-            Err(StatusCode::TOO_MANY_REQUESTS) => "not_started".to_string(),
-            Err(_) => "error".to_string(),
-        };
-        self.app_calls
-            .get_or_create(&AppCallLabels { operation, status })
-            .inc();
-        self.app_duration
-            .get_or_create(&OperationLabel { operation })
-            .observe(elapsed.as_secs_f64());
+        self.app_hot.with(
+            |&(op, r)| r == result && op == operation,
+            || {
+                let status = match result {
+                    Ok(s) => s.as_str().to_string(),
+                    Err(StatusCode::GATEWAY_TIMEOUT) => "timeout".to_string(),
+                    Err(StatusCode::BAD_GATEWAY) => "unreachable".to_string(),
+                    // The sidecar's own gate in front of the app refused to start it.
+                    Err(StatusCode::TOO_MANY_REQUESTS) => "not_started".to_string(),
+                    Err(_) => "error".to_string(),
+                };
+                let calls = self
+                    .app_calls
+                    .get_or_create(&AppCallLabels { operation, status })
+                    .clone();
+                let duration = self
+                    .app_duration
+                    .get_or_create(&OperationLabel { operation })
+                    .clone();
+                ((operation, result), (calls, duration))
+            },
+            |(calls, duration)| {
+                calls.inc();
+                duration.observe(elapsed.as_secs_f64());
+            },
+        );
     }
 
     /// One pass-through request whose response head arrived (or failed)
@@ -601,13 +677,25 @@ mod tests {
         let m = Metrics::with_log_drops(log_drops.clone());
         m.scim_request(
             ScimLabels {
-                connection: "acme".into(),
+                connection: "acme",
                 resource: "Users",
                 operation: "create",
                 status: 201,
             },
             Duration::from_millis(3),
         );
+        // A second request with the same labels counts in the same series.
+        m.scim_request(
+            ScimLabels {
+                connection: "acme",
+                resource: "Users",
+                operation: "create",
+                status: 201,
+            },
+            Duration::from_millis(3),
+        );
+        m.token_used("acme", 1, "bearer");
+        m.token_used("acme", 1, "bearer");
         m.app_call("create", Ok(StatusCode::CREATED), Duration::from_millis(1));
         m.app_call(
             "get",
@@ -626,8 +714,9 @@ mod tests {
         }
         let text = m.encode();
         for line in [
-            "scim_sidecar_scim_requests_total{connection=\"acme\",resource=\"Users\",operation=\"create\",status=\"201\"} 1",
-            "scim_sidecar_scim_request_duration_seconds_count{connection=\"acme\",resource=\"Users\",operation=\"create\"} 1",
+            "scim_sidecar_scim_requests_total{connection=\"acme\",resource=\"Users\",operation=\"create\",status=\"201\"} 2",
+            "scim_sidecar_scim_request_duration_seconds_count{connection=\"acme\",resource=\"Users\",operation=\"create\"} 2",
+            "scim_sidecar_scim_token_uses_total{connection=\"acme\",token=\"1\",scheme=\"bearer\"} 2",
             "scim_sidecar_scim_app_calls_total{operation=\"create\",status=\"201\"} 1",
             "scim_sidecar_scim_app_calls_total{operation=\"get\",status=\"timeout\"} 1",
             "scim_sidecar_scim_rate_limited_total{limit=\"connection\",connection=\"acme\"} 1",

@@ -5,9 +5,12 @@
 //! fields are written once when it opens, a field recorded later is
 //! appended, and each line copies that text in. (The stock formatter
 //! stores them as text too, and parses that text back into a JSON value
-//! for every line and every recorded field.) Values are escaped per
-//! RFC 8259 §7.
+//! for every line and every recorded field.) A span's opening fields are
+//! written into a per-thread scratch string and copied into the span's
+//! text in one piece, so that text is allocated once at its final size
+//! rather than grown field by field. Values are escaped per RFC 8259 §7.
 
+use std::cell::RefCell;
 use std::fmt::{self, Write};
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
@@ -24,11 +27,34 @@ pub struct JsonFields;
 #[derive(Debug, Default, Clone, Copy)]
 pub struct JsonLine;
 
+/// Scratch strings kept larger than this are given back after use.
+const SCRATCH_KEEP: usize = 4096;
+
+thread_local! {
+    /// Where a span's opening fields are written before being copied.
+    static SCRATCH: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
 impl<'w> FormatFields<'w> for JsonFields {
     fn format_fields<R: RecordFields>(&self, mut writer: Writer<'w>, fields: R) -> fmt::Result {
-        let mut v = Pairs::new(&mut writer, true);
-        fields.record(&mut v);
-        v.result
+        SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+            Ok(mut s) => {
+                s.clear();
+                let mut v = Pairs::new(&mut *s, true);
+                fields.record(&mut v);
+                let written = v.result.and_then(|()| writer.write_str(&s));
+                if s.capacity() > SCRATCH_KEEP {
+                    *s = String::new();
+                }
+                written
+            }
+            // A field whose formatting logs: write directly.
+            Err(_) => {
+                let mut v = Pairs::new(&mut writer, true);
+                fields.record(&mut v);
+                v.result
+            }
+        })
     }
 
     fn add_fields(
@@ -37,8 +63,7 @@ impl<'w> FormatFields<'w> for JsonFields {
         fields: &tracing::span::Record<'_>,
     ) -> fmt::Result {
         let first = current.fields.is_empty();
-        let mut writer = current.as_writer();
-        let mut v = Pairs::new(&mut writer, first);
+        let mut v = Pairs::new(&mut current.fields, first);
         fields.record(&mut v);
         v.result
     }
@@ -82,14 +107,14 @@ where
 }
 
 /// Writes visited fields as `"name":value` pairs.
-struct Pairs<'a, 'w> {
-    w: &'a mut Writer<'w>,
+struct Pairs<'a, W: Write> {
+    w: &'a mut W,
     first: bool,
     result: fmt::Result,
 }
 
-impl<'a, 'w> Pairs<'a, 'w> {
-    fn new(w: &'a mut Writer<'w>, first: bool) -> Self {
+impl<'a, W: Write> Pairs<'a, W> {
+    fn new(w: &'a mut W, first: bool) -> Self {
         Self {
             w,
             first,
@@ -97,7 +122,7 @@ impl<'a, 'w> Pairs<'a, 'w> {
         }
     }
 
-    fn pair(&mut self, field: &Field, value: impl FnOnce(&mut Writer<'w>) -> fmt::Result) {
+    fn pair(&mut self, field: &Field, value: impl FnOnce(&mut W) -> fmt::Result) {
         if self.result.is_err() {
             return;
         }
@@ -112,7 +137,7 @@ impl<'a, 'w> Pairs<'a, 'w> {
     }
 }
 
-impl Visit for Pairs<'_, '_> {
+impl<W: Write> Visit for Pairs<'_, W> {
     fn record_str(&mut self, field: &Field, value: &str) {
         self.pair(field, |w| string(w, value));
     }
@@ -206,14 +231,14 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
 }
 
 /// A JSON string literal.
-fn string(w: &mut Writer<'_>, s: &str) -> fmt::Result {
+fn string<W: Write>(w: &mut W, s: &str) -> fmt::Result {
     w.write_char('"')?;
     Escaped(w).write_str(s)?;
     w.write_char('"')
 }
 
 /// Escapes what is written through it for the inside of a JSON string.
-struct Escaped<'a, 'w>(&'a mut Writer<'w>);
+struct Escaped<'a, W: Write>(&'a mut W);
 
 /// What each byte becomes inside a JSON string (RFC 8259 §7): `0` itself,
 /// `u` a `\u00XX` escape, anything else that letter after a backslash.
@@ -232,7 +257,7 @@ static ESCAPE: [u8; 256] = {
     t
 };
 
-impl Write for Escaped<'_, '_> {
+impl<W: Write> Write for Escaped<'_, W> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         // One table lookup per byte: nearly every value has nothing to
         // escape and is written in one piece.
@@ -302,6 +327,30 @@ mod tests {
         assert_eq!(v["span"]["conn"], "acme");
         assert_eq!(v["span"]["name"], "request");
         assert!(v["timestamp"].as_str().is_some_and(|t| t.ends_with('Z')));
+    }
+
+    /// A span field whose formatting opens another span (and so formats
+    /// span fields again on the same thread) still yields both spans'
+    /// fields, written once each.
+    #[test]
+    fn span_fields_formatted_while_formatting_span_fields() {
+        struct Nested;
+        impl std::fmt::Debug for Nested {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                let _inner = tracing::info_span!("inner", depth = 2u64);
+                f.write_str("outer-value")
+            }
+        }
+        let out = lines(|| {
+            let span = tracing::info_span!("request", a = "x", nested = ?Nested, b = "y");
+            let _g = span.enter();
+            tracing::info!("inside");
+        });
+        let v = &out[0];
+        assert_eq!(v["span"]["a"], "x");
+        assert_eq!(v["span"]["nested"], "outer-value");
+        assert_eq!(v["span"]["b"], "y");
+        assert_eq!(v["span"]["name"], "request");
     }
 
     #[test]
