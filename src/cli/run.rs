@@ -8,6 +8,7 @@
 
 use super::load_reporting;
 use crate::run_with_reload;
+use crate::runtime::Workers;
 use crate::telemetry::LogFormat;
 use crate::telemetry::logs::LogOutput;
 use clap::ValueEnum;
@@ -15,7 +16,6 @@ use std::io::Write;
 use std::num::NonZero;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use crate::runtime::Workers;
 use tokio::runtime::Builder;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;

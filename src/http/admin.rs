@@ -40,27 +40,33 @@ pub async fn serve<S: Sidecar>(
     shutdown: impl Future<Output = ()>,
 ) {
     let budget = Budget::new(sidecar.server().admin_max_connections);
-    let conns = accept::accept(listener, budget.max(), accept::Spread::default(), shutdown, |stream, _, stopped| {
-        let limits = ConnLimits::admin(&sidecar.server());
-        let (st, started) = (sidecar.clone(), started.clone());
-        let activity = Arc::new(Activity::default());
-        let mut admitted = budget.admit(activity.clone());
-        async move {
-            let Ok(stream) = stream.into_stream() else {
-                return;
-            };
-            let io = TokioIo::new(stream);
-            let serve = conn::serve_tracked(io, &limits, stopped, activity, move |req| {
-                handle(st.clone(), started.load(Ordering::Acquire), req)
-            });
-            tokio::select! {
-                () = serve => {}
-                () = admitted.closed() => {
-                    tracing::debug!("admin connection closed to make room for a new one");
+    let conns = accept::accept(
+        listener,
+        budget.max(),
+        accept::Spread::default(),
+        shutdown,
+        |stream, _, stopped| {
+            let limits = ConnLimits::admin(&sidecar.server());
+            let (st, started) = (sidecar.clone(), started.clone());
+            let activity = Arc::new(Activity::default());
+            let mut admitted = budget.admit(activity.clone());
+            async move {
+                let Ok(stream) = stream.into_stream() else {
+                    return;
+                };
+                let io = TokioIo::new(stream);
+                let serve = conn::serve_tracked(io, &limits, stopped, activity, move |req| {
+                    handle(st.clone(), started.load(Ordering::Acquire), req)
+                });
+                tokio::select! {
+                    () = serve => {}
+                    () = admitted.closed() => {
+                        tracing::debug!("admin connection closed to make room for a new one");
+                    }
                 }
             }
-        }
-    })
+        },
+    )
     .await;
     accept::drain(conns, Duration::from_secs(1)).await;
 }

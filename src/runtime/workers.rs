@@ -92,8 +92,9 @@ mod tests {
         let seen = seen.lock().expect("lock").clone();
         assert_eq!(seen.len(), 4);
         assert!(
-            seen.iter()
-                .all(|n| n.as_deref().is_some_and(|n| n.starts_with("scim-sidecar-worker-"))),
+            seen.iter().all(|n| n
+                .as_deref()
+                .is_some_and(|n| n.starts_with("scim-sidecar-worker-"))),
             "{seen:?}"
         );
         workers.stop();
