@@ -24,7 +24,7 @@ use serde_json::Value;
 use super::checks;
 use super::ctx::{Ctx, body_of};
 use super::members::{self, MemberEdit};
-use super::read::{Current, fetch, id_of, resource_from, resource_of};
+use super::read::{Current, fetch, from_whole_answer, id_of};
 use super::reply::resource_response;
 use super::unique::{claim_keys, find_existing};
 use crate::body::Body;
@@ -405,16 +405,12 @@ fn without_write_only(m: &ResourceMapping, wanted: &Value, drop: impl Fn(&str) -
 /// unless the app says that id does not exist (502).
 async fn read_back_created(
     ctx: &Ctx<'_>,
-    known: Known,
+    mut known: Known,
     wanted: &Value,
 ) -> Result<Value, ScimError> {
     let id = known.id.clone().ok_or_else(|| bad_answer("create"))?;
-    // Already mapped when the answer was learnt.
-    if let (true, Some(item)) = (known.whole, &known.item) {
-        return match known.scim {
-            Some(scim) => Ok(resource_from(ctx, item, scim)),
-            None => resource_of(ctx, item),
-        };
+    if let Some(answered) = from_whole_answer(ctx, &mut known) {
+        return answered;
     }
     match fetch(ctx, &id).await {
         Ok(r) => Ok(r),

@@ -6,6 +6,7 @@
 use super::ctx::Ctx;
 use crate::error::ScimError;
 use crate::host::bad_answer;
+use crate::host::exec::Known;
 use crate::mapping::{ResourceKind, RolesSpec};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value, json};
@@ -59,9 +60,24 @@ pub(super) fn resource_of(ctx: &Ctx<'_>, host: &Value) -> Result<Value, ScimErro
     Ok(resource_from(ctx, host, scim))
 }
 
+/// The resource a write's last answer carried, when that answer was the
+/// whole record (`returns = "resource"`): already mapped when the answer
+/// was learnt, so only `groups` and `meta.location` are added. `None` when
+/// the resource must be read back.
+pub(super) fn from_whole_answer(
+    ctx: &Ctx<'_>,
+    known: &mut Known,
+) -> Option<Result<Value, ScimError>> {
+    let item = known.item.as_ref().filter(|_| known.whole)?;
+    Some(match known.scim.take() {
+        Some(scim) => Ok(resource_from(ctx, item, scim)),
+        None => resource_of(ctx, item),
+    })
+}
+
 /// [`resource_of`] for a host resource already mapped: `scim` is
 /// `to_scim(host)`.
-pub(super) fn resource_from(ctx: &Ctx<'_>, host: &Value, mut scim: Value) -> Value {
+fn resource_from(ctx: &Ctx<'_>, host: &Value, mut scim: Value) -> Value {
     let groups = ctx.config().groups.as_deref();
     if let (Some(spec), ResourceKind::User) = (groups.and_then(|g| g.roles()), ctx.mapping().kind())
     {

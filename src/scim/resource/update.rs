@@ -15,7 +15,7 @@ use serde_json::Value;
 use super::checks::{self, WriteKind};
 use super::ctx::{Ctx, body_of};
 use super::members::{self, MemberEdit};
-use super::read::{Current, fetch, fetch_current, resource_from, resource_of};
+use super::read::{Current, fetch, fetch_current, from_whole_answer};
 use super::reply::{check_if_match, resource_response};
 use super::unique::{check_renames, claim_keys};
 use crate::body::{Body, empty};
@@ -284,14 +284,9 @@ fn known(id: &str, current: &Current, ctx: &Ctx<'_>) -> Known {
 /// The resource after a write: the last call's answer when it is the
 /// whole record, else the app's read-back; when that fails, the last
 /// answer of the plan that carried the resource.
-async fn read_back(ctx: &Ctx<'_>, id: &str, known: Known) -> Result<Value, ScimError> {
-    // The last call answered with the whole record (`returns = "resource"`),
-    // already mapped when the answer was learnt.
-    if let (true, Some(item)) = (known.whole, &known.item) {
-        return match known.scim {
-            Some(scim) => Ok(resource_from(ctx, item, scim)),
-            None => resource_of(ctx, item),
-        };
+async fn read_back(ctx: &Ctx<'_>, id: &str, mut known: Known) -> Result<Value, ScimError> {
+    if let Some(answered) = from_whole_answer(ctx, &mut known) {
+        return answered;
     }
     match fetch(ctx, id).await {
         Ok(r) => Ok(r),
