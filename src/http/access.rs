@@ -11,16 +11,13 @@
 
 use crate::body::{Body, Watched, Watcher};
 use crate::config::AccessLog;
+use crate::proxy::headers::IpText;
 use crate::telemetry::request::RequestCtx;
 use http::uri::PathAndQuery;
 use http::{Method, Request};
 use http_body_util::BodyExt;
 use prometheus_client::metrics::counter::Counter;
 use std::net::IpAddr;
-
-/// The client address in access lines and request spans, written as the
-/// `X-Forwarded-For` value is.
-pub use crate::proxy::headers::IpText;
 use std::sync::Arc;
 use std::time::Instant;
 

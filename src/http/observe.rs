@@ -8,9 +8,10 @@
 //! statuses and durations are recorded: never headers, tokens, queries or
 //! bodies.
 
-use super::access::{Access, IpText};
+use super::access::Access;
 use crate::body::Body;
 use crate::config::AccessLog;
+use crate::proxy::headers::IpText;
 use crate::route::{Endpoint, Labels, ResourceKind, Route};
 use crate::telemetry::audit::Audit;
 use crate::telemetry::event::{EventKind, ProvisioningEvent, ResourceType};

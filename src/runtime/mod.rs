@@ -5,8 +5,8 @@
 //! once, then the SCIM front door or pass-through); [`Server`] binds and
 //! runs the listeners; [`reload`] watches the config and its files and
 //! swaps in a new snapshot; [`workers`] runs the single-threaded worker
-//! runtimes public connections are spread over. Nothing below this module names it: each part
-//! is handed what it uses.
+//! runtimes public connections are spread over. Nothing below this module
+//! names it: each part is handed what it uses.
 
 mod dispatch;
 pub mod reload;
