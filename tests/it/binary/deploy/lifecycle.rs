@@ -17,7 +17,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::oneshot;
 
 /// Pod containers for the kubelet: the real sidecar and an in-test app.
@@ -28,6 +28,11 @@ struct Pods {
     admin_port: u16,
     /// Where the app listens (the config's upstream points here).
     app_addr: SocketAddr,
+    /// The app's port, bound without listening until the app starts: a
+    /// connection is refused as in a pod whose app has not started, and no
+    /// other listener of the test run (nor the sidecar's own port 0) can
+    /// take the port meanwhile and answer the sidecar's health check.
+    app_port: Option<TcpSocket>,
     sidecar: Option<Child>,
     /// The sidecar's public and admin addresses, once it logs them.
     listening: Arc<Mutex<Option<(SocketAddr, SocketAddr)>>>,
@@ -45,17 +50,15 @@ impl Pods {
         let dir = std::env::temp_dir().join(format!("scim-sidecar-pod-{}-{n}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let (config, _) = k8s_config();
-        // A free loopback port for the app, closed until the app starts.
-        let app_addr = TcpListener::bind("127.0.0.1:0")
-            .await
-            .unwrap()
-            .local_addr()
-            .unwrap();
+        let app_port = TcpSocket::new_v4().unwrap();
+        app_port.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let app_addr = app_port.local_addr().unwrap();
         Self {
             dir,
             http_port: config.server.listen.port(),
             admin_port: config.server.admin_listen.port(),
             app_addr,
+            app_port: Some(app_port),
             sidecar: None,
             listening: Arc::default(),
             log: Arc::default(),
@@ -227,7 +230,8 @@ impl Runtime for Pods {
         if container == "scim-sidecar" {
             self.spawn_sidecar();
         } else {
-            let listener = TcpListener::bind(self.app_addr).await.unwrap();
+            let port = self.app_port.take().expect("the app starts once");
+            let listener = port.listen(1024).unwrap();
             let (stop, stopped) = oneshot::channel();
             self.app = Some((stop, tokio::spawn(app(listener, stopped))));
         }
@@ -346,7 +350,13 @@ async fn a_startup_probe_on_readyz_deadlocks_with_the_real_binary() {
     let pod = Pod::from_deployment(&d).unwrap();
     // Faster still: only failures are expected.
     let mut k = Kubelet::new(pod, Pods::new().await, Duration::from_millis(20));
-    let failure = k.run(0).await.expect_err("the pod started");
+    let Err(failure) = k.run(0).await else {
+        panic!(
+            "the pod started: {:?}\nsidecar log:\n{}",
+            k.events,
+            k.runtime.log_text()
+        );
+    };
     assert!(failure.is_deadlock(), "{failure}");
     let Failure::StartupFailed { attempts, .. } = failure else {
         unreachable!()
