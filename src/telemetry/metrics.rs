@@ -15,9 +15,17 @@
 mod format;
 mod hot;
 mod known;
+mod labels;
 mod process;
 
 pub use format::{Format, PROMETHEUS_CONTENT_TYPE};
+pub use labels::{DropReason, Limit, ScimLabels};
+
+use labels::{
+    AppCallLabels, AuditLabels, DirectionLabel, LimitLabels, OperationLabel, ReasonLabel,
+    ResultLabel, RouteLabel, ScimOpLabels, ScimRequestLabels, StatusLabel, TokenLabels,
+    WebhookDropLabels, WebhookLabels, WebhookResultLabels,
+};
 
 use crate::body::{Body, Watched, Watcher};
 use bytes::Bytes;
@@ -41,173 +49,6 @@ pub const TOKEN_SCHEMES: [&str; 2] = ["bearer", "bare"];
 
 /// The media type of [`Metrics::encode`]'s output (OpenMetrics).
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
-
-/// Labels of an answered SCIM request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ScimLabels<'a> {
-    /// The authenticated connection id, `none` before authentication.
-    pub connection: &'a str,
-    /// `Users`, `Groups`, `ServiceProviderConfig`, … or `unknown`.
-    pub resource: &'static str,
-    /// `list`, `search`, `get`, `create`, `replace`, `patch`, `delete`,
-    /// `discovery` or `other`.
-    pub operation: &'static str,
-    /// The response status.
-    pub status: u16,
-}
-
-/// [`ScimLabels`] as the `scim_requests` family keys its series.
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ScimRequestLabels {
-    connection: String,
-    resource: &'static str,
-    operation: &'static str,
-    status: u16,
-}
-
-impl ScimRequestLabels {
-    fn of(l: ScimLabels<'_>) -> Self {
-        Self {
-            connection: l.connection.to_owned(),
-            resource: l.resource,
-            operation: l.operation,
-            status: l.status,
-        }
-    }
-
-    fn is(&self, l: &ScimLabels<'_>) -> bool {
-        self.status == l.status
-            && self.operation == l.operation
-            && self.resource == l.resource
-            && self.connection == l.connection
-    }
-}
-
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ScimOpLabels {
-    connection: String,
-    resource: &'static str,
-    operation: &'static str,
-}
-
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct AppCallLabels {
-    operation: &'static str,
-    status: String,
-}
-
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct OperationLabel {
-    operation: &'static str,
-}
-
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct StatusLabel {
-    status: u16,
-}
-
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct DirectionLabel {
-    direction: &'static str,
-}
-
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ReasonLabel {
-    reason: &'static str,
-}
-
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct TokenLabels {
-    connection: String,
-    token: u32,
-    /// How the token was presented: `bearer` or `bare`.
-    scheme: &'static str,
-}
-
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct RouteLabel {
-    route: &'static str,
-}
-
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct LimitLabels {
-    limit: &'static str,
-    connection: String,
-}
-
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ResultLabel {
-    result: &'static str,
-}
-
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct AuditLabels {
-    event: &'static str,
-    result: &'static str,
-}
-
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct WebhookLabels {
-    webhook: String,
-}
-
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct WebhookResultLabels {
-    webhook: String,
-    result: &'static str,
-}
-
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct WebhookDropLabels {
-    webhook: String,
-    reason: &'static str,
-}
-
-/// Which limit rejected a request (reported by the rate limiter).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Limit {
-    /// A connection's SCIM request rate.
-    Connection,
-    /// Failed authentications from one client address.
-    FailedAuth,
-    /// The sidecar's own calls on the app (rate or concurrency).
-    AppCalls,
-}
-
-impl Limit {
-    fn label(self) -> &'static str {
-        match self {
-            Self::Connection => "connection",
-            Self::FailedAuth => "failed_auth",
-            Self::AppCalls => "app_calls",
-        }
-    }
-}
-
-/// Why a webhook event was dropped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DropReason {
-    /// The receiver's queue was full.
-    QueueFull,
-    /// Every attempt failed.
-    RetriesExhausted,
-    /// The receiver refused it for good (a 4xx other than 408/429).
-    Rejected,
-    /// The sidecar stopped before it could be delivered.
-    Shutdown,
-}
-
-impl DropReason {
-    /// The label and log spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::QueueFull => "queue_full",
-            Self::RetriesExhausted => "retries_exhausted",
-            Self::Rejected => "rejected",
-            Self::Shutdown => "shutdown",
-        }
-    }
-}
 
 type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
 
