@@ -139,22 +139,26 @@ impl ResourceMapping {
 /// multi-valued attribute. When the app marks several, the first stays
 /// primary and the others are answered as `false`.
 fn one_primary(out: &mut Map<String, Value>) {
-    for v in out.values_mut() {
-        match v {
-            Value::Array(items) => {
-                let mut seen = false;
-                for it in items.iter_mut() {
-                    if let Some(p) = it.get_mut("primary")
-                        && *p == Value::Bool(true)
-                    {
-                        *p = Value::Bool(!seen);
-                        seen = true;
-                    }
+    out.values_mut().for_each(one_primary_value);
+}
+
+/// [`one_primary`] for one member's value: an array keeps its first
+/// primary element, an object is looked into.
+pub(crate) fn one_primary_value(v: &mut Value) {
+    match v {
+        Value::Array(items) => {
+            let mut seen = false;
+            for it in items.iter_mut() {
+                if let Some(p) = it.get_mut("primary")
+                    && *p == Value::Bool(true)
+                {
+                    *p = Value::Bool(!seen);
+                    seen = true;
                 }
             }
-            Value::Object(ext) => one_primary(ext),
-            _ => {}
         }
+        Value::Object(ext) => one_primary(ext),
+        _ => {}
     }
 }
 

@@ -1,6 +1,7 @@
 //! Tests of the compiled mapping against the bundled example app's mapping
 //! (`testdata/example.toml`) and of compile errors.
 
+mod direct;
 mod groups;
 mod quoting;
 mod shapes;

@@ -193,6 +193,8 @@ async fn list_from_search(
 }
 
 async fn list_response(ctx: &Ctx<'_>, q: ListQuery) -> Result<Response<Body>, ScimError> {
-    let page = list::list(ctx, q).await?;
-    Ok(json_bytes_response(StatusCode::OK, page.to_json()))
+    Ok(json_bytes_response(
+        StatusCode::OK,
+        list::list_json(ctx, q).await?,
+    ))
 }

@@ -13,7 +13,7 @@ use super::members;
 use super::read::{fetch_any, fetch_current, resource_of};
 use crate::error::{ScimError, ScimType};
 use crate::host::{bad_answer, paging};
-use crate::mapping::{OpKind, PushdownRule, Vars};
+use crate::mapping::{OpKind, PushdownRule, ResourceKind, Vars};
 use crate::protocol::LIST_URN;
 use crate::protocol::filter::{AttrPath, CompValue, CompareOp, Filter, matches};
 use crate::protocol::projection::project;
@@ -66,26 +66,46 @@ impl ListPage {
     /// `Resources`, `itemsPerPage`, `schemas`, `startIndex`,
     /// `totalResults`), without building the envelope as a `Value`.
     pub fn to_json(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(160 + RESOURCE_BYTES * self.resources.len());
-        out.extend_from_slice(b"{\"Resources\":[");
-        for (i, r) in self.resources.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            // Writing a `Value` into a `Vec` cannot fail.
-            let _ = serde_json::to_writer(&mut out, r);
-        }
-        out.extend_from_slice(b"],\"itemsPerPage\":");
-        push_number(&mut out, self.resources.len() as u64);
-        out.extend_from_slice(b",\"schemas\":[");
-        let _ = serde_json::to_writer(&mut out, LIST_URN);
-        out.extend_from_slice(b"],\"startIndex\":");
-        push_number(&mut out, self.start_index);
-        out.extend_from_slice(b",\"totalResults\":");
-        push_number(&mut out, self.total);
-        out.push(b'}');
-        out
+        let written: Result<_, std::convert::Infallible> = list_text(
+            self.resources.len(),
+            self.start_index,
+            self.total,
+            |out, i| {
+                // Writing a `Value` into a `Vec` cannot fail.
+                let _ = serde_json::to_writer(out, &self.resources[i]);
+                Ok(())
+            },
+        );
+        written.unwrap_or_else(|never| match never {})
     }
+}
+
+/// A ListResponse's text with `n` resources, each written by `resource`,
+/// members in the order serialising [`ListPage::into_value`] gives.
+fn list_text<E>(
+    n: usize,
+    start_index: u64,
+    total: u64,
+    mut resource: impl FnMut(&mut Vec<u8>, usize) -> Result<(), E>,
+) -> Result<Vec<u8>, E> {
+    let mut out = Vec::with_capacity(160 + RESOURCE_BYTES * n);
+    out.extend_from_slice(b"{\"Resources\":[");
+    for i in 0..n {
+        if i > 0 {
+            out.push(b',');
+        }
+        resource(&mut out, i)?;
+    }
+    out.extend_from_slice(b"],\"itemsPerPage\":");
+    push_number(&mut out, n as u64);
+    out.extend_from_slice(b",\"schemas\":[");
+    let _ = serde_json::to_writer(&mut out, LIST_URN);
+    out.extend_from_slice(b"],\"startIndex\":");
+    push_number(&mut out, start_index);
+    out.extend_from_slice(b",\"totalResults\":");
+    push_number(&mut out, total);
+    out.push(b'}');
+    Ok(out)
 }
 
 /// Room reserved per resource in a ListResponse's text: a typical mapped
@@ -101,14 +121,59 @@ pub async fn list(ctx: &Ctx<'_>, q: ListQuery) -> Result<ListPage, ScimError> {
     list_scoped(ctx, q, Scope::Visible).await
 }
 
+/// The ListResponse text of a list request. An import page — no filter,
+/// sort or projection, every account visible, nothing to attach — of a
+/// mapping the direct writer serves is written straight from the app's
+/// records ([`ResourceMapping::direct`](crate::mapping::ResourceMapping),
+/// the same bytes); anything else is listed and serialised.
+pub async fn list_json(ctx: &Ctx<'_>, q: ListQuery) -> Result<Vec<u8>, ScimError> {
+    let m = ctx.mapping();
+    let import = q.filter.is_none()
+        && q.sort_by.is_none()
+        && q.projection.attributes.is_empty()
+        && q.projection.excluded.is_empty()
+        && !m.protects()
+        && !m.fetch_each()
+        && !members::managed(ctx)
+        && !roles_as_groups(ctx);
+    let Some(direct) = m.direct().filter(|_| import) else {
+        return Ok(list(ctx, q).await?.to_json());
+    };
+    let count = page_count(ctx, &q);
+    let scan_limit = ctx.config().scim.filter_scan_limit as u64;
+    let (items, total) = paging::page(&ctx.host, q.start_index, count, scan_limit).await?;
+    let collection = &ctx.collection_url;
+    list_text(items.len(), q.start_index, total, |out, i| {
+        direct
+            .write(&items[i], collection, out)
+            .map_err(ScimError::from)
+    })
+}
+
+/// Whether a user's `groups` are read from its roles (added to each user).
+fn roles_as_groups(ctx: &Ctx<'_>) -> bool {
+    ctx.mapping().kind() == ResourceKind::User
+        && ctx
+            .config()
+            .groups
+            .as_deref()
+            .and_then(|g| g.roles())
+            .is_some()
+}
+
+/// The page size of a list request: its `count`, else the default within
+/// the configured maximum.
+fn page_count(ctx: &Ctx<'_>, q: &ListQuery) -> u64 {
+    q.count
+        .unwrap_or(DEFAULT_COUNT.min(ctx.config().scim.max_page_size as u64))
+}
+
 /// [`list`] over the accounts of `scope`.
 pub async fn list_scoped(ctx: &Ctx<'_>, q: ListQuery, scope: Scope) -> Result<ListPage, ScimError> {
     if let Some(f) = &q.filter {
         filter_check::check(ctx.mapping(), f)?;
     }
-    let count = q
-        .count
-        .unwrap_or(DEFAULT_COUNT.min(ctx.config().scim.max_page_size as u64));
+    let count = page_count(ctx, &q);
     // Protected accounts are left out before the page is cut: the app's
     // page would have a hole where one sat and the totals would shift from
     // page to page, so a client stepping by results would skip accounts.

@@ -17,6 +17,7 @@ pub mod django;
 pub mod example;
 mod example_patch;
 pub mod fab;
+mod import_pages;
 mod mapping_features;
 pub mod matrix;
 mod query_literals;
