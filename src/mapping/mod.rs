@@ -36,6 +36,7 @@ pub use compile::env::{EnvLookup, expand_env};
 pub use compile::{compile, compile_with};
 pub use error::MapError;
 pub use eval::body::WriteEnv;
+pub use eval::direct::Direct;
 pub use eval::scim::active_of;
 pub use model::error_rules::ErrorOutcome;
 pub use model::groups::RolesSpec;

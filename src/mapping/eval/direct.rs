@@ -173,6 +173,9 @@ impl ResourceMapping {
                 .map_or(Returned::Default, |a| a.returned);
             !matches!(returned, Returned::Never | Returned::Request)
         });
+        if !top.iter().any(|t| matches!(t, Top::Meta(_))) {
+            return None;
+        }
         top.sort_unstable_by(|a, b| a.key().cmp(b.key()));
         Some(Direct {
             rules: &self.rules,
@@ -196,14 +199,15 @@ fn fixed(mut v: Value) -> Value {
 
 impl Direct<'_> {
     /// Writes the resource of `host` to `out`, with `meta.location` under
-    /// `collection_url`; the error `to_scim` would give, with nothing
-    /// written.
+    /// `collection_url`, and returns its `meta.version` when that is a
+    /// string (the resource's entity tag, RFC 7644 §3.14); the error
+    /// `to_scim` would give, with nothing written.
     pub fn write(
         &self,
         host: &Value,
         collection_url: &str,
         out: &mut Vec<u8>,
-    ) -> Result<(), MapError> {
+    ) -> Result<Option<String>, MapError> {
         let mut values: Vec<Option<Value>> = Vec::with_capacity(self.rules.len());
         for rule in self.rules {
             values.push(if rule.mutability == Mutability::WriteOnly {
@@ -217,6 +221,7 @@ impl Direct<'_> {
             _ => return Err(MapError::MissingId),
         };
         out.push(b'{');
+        let mut version = None;
         let mut first = true;
         for t in &self.top {
             let start = out.len();
@@ -236,7 +241,9 @@ impl Direct<'_> {
                         .filter_map(|(k, i)| values[*i].take().map(|v| (*k, Member::V(fixed(v))))),
                 ),
                 Top::Array(_, rules) => self.array(out, rules, &mut values),
-                Top::Meta(members) => self.meta(out, members, &mut values, &id, collection_url),
+                Top::Meta(members) => {
+                    self.meta(out, members, &mut values, &id, collection_url, &mut version)
+                }
                 Top::Schemas => {
                     out.push(b'[');
                     text(out, self.core);
@@ -251,7 +258,7 @@ impl Direct<'_> {
             }
         }
         out.push(b'}');
-        Ok(())
+        Ok(version)
     }
 
     /// The elements selector rules make, in the order their first value
@@ -299,6 +306,7 @@ impl Direct<'_> {
         values: &mut [Option<Value>],
         id: &str,
         collection_url: &str,
+        version: &mut Option<String>,
     ) -> bool {
         let mut location = String::with_capacity(collection_url.len() + 1 + id.len());
         location.push_str(collection_url);
@@ -309,10 +317,11 @@ impl Direct<'_> {
             .filter_map(|(k, i)| values[*i].take().map(|v| (*k, Member::V(fixed(v)))))
             .collect();
         for (k, v) in &mut all {
-            if let ("version", Member::V(Value::String(s))) = (*k, v)
-                && !s.starts_with("W/\"")
-            {
-                *s = format!("W/\"{s}\"");
+            if let ("version", Member::V(Value::String(s))) = (*k, v) {
+                if !s.starts_with("W/\"") {
+                    *s = format!("W/\"{s}\"");
+                }
+                *version = Some(s.clone());
             }
         }
         all.push(("location", Member::V(Value::String(location))));

@@ -1,14 +1,20 @@
 //! `GET /Users/{id}` and `GET /Groups/{id}` (RFC 7644 §3.4.1): one
 //! resource with the attributes asked for, a group's members read when
-//! they are shown, and `304` when `If-None-Match` names its version.
+//! they are shown, and `304` when `If-None-Match` names its version. With
+//! no projection, of a mapping the direct writer serves, the resource is
+//! written straight from the app's record ([`Direct`]).
 
 use super::ctx::Ctx;
+use super::list::direct_writer;
 use super::members;
 use super::read::fetch;
 use super::reply::{etag, etag_matches, resource_response, set_etag};
 use crate::body::{Body, empty};
 use crate::error::ScimError;
+use crate::host::record::read_record;
+use crate::mapping::Direct;
 use crate::protocol::query;
+use crate::scim::response::json_bytes_response;
 use http::header::IF_NONE_MATCH;
 use http::{HeaderMap, Response, StatusCode};
 
@@ -20,6 +26,9 @@ pub(super) async fn get(
     headers: &HeaderMap,
 ) -> Result<Response<Body>, ScimError> {
     let q = query::from_query(query, 1, &Default::default())?;
+    if let Some(direct) = direct_writer(ctx, &q.projection) {
+        return get_direct(ctx, &direct, id, headers).await;
+    }
     let mut resource = fetch(ctx, id).await?;
     members::attach(ctx, &mut resource, &q.projection).await?;
     if let (Some(tag), Some(inm)) = (etag(&resource), headers.get(IF_NONE_MATCH))
@@ -37,4 +46,29 @@ pub(super) async fn get(
         &q.projection,
         false,
     ))
+}
+
+/// [`get`] written straight from the app's record (the same bytes and
+/// entity tag as through the SCIM value): a mapping the direct writer
+/// serves, with nothing to project, hide or attach.
+async fn get_direct(
+    ctx: &Ctx<'_>,
+    direct: &Direct<'_>,
+    id: &str,
+    headers: &HeaderMap,
+) -> Result<Response<Body>, ScimError> {
+    let host = read_record(&ctx.host, id).await?;
+    let mut text = Vec::with_capacity(512);
+    let tag = direct.write(&host, &ctx.collection_url, &mut text)?;
+    if let (Some(tag), Some(inm)) = (&tag, headers.get(IF_NONE_MATCH))
+        && inm.to_str().is_ok_and(|v| etag_matches(v, tag))
+    {
+        let mut resp = Response::new(empty());
+        *resp.status_mut() = StatusCode::NOT_MODIFIED;
+        set_etag(&mut resp, Some(tag.clone()));
+        return Ok(resp);
+    }
+    let mut resp = json_bytes_response(StatusCode::OK, text);
+    set_etag(&mut resp, tag);
+    Ok(resp)
 }

@@ -13,11 +13,11 @@ use super::members;
 use super::read::{fetch_any, fetch_current, resource_of};
 use crate::error::{ScimError, ScimType};
 use crate::host::{bad_answer, paging};
-use crate::mapping::{OpKind, PushdownRule, ResourceKind, Vars};
+use crate::mapping::{Direct, OpKind, PushdownRule, ResourceKind, Vars};
 use crate::protocol::LIST_URN;
 use crate::protocol::filter::{AttrPath, CompValue, CompareOp, Filter, matches};
 use crate::protocol::projection::project;
-use crate::protocol::query::ListQuery;
+use crate::protocol::query::{ListQuery, Projection};
 use crate::schema::{ResourceSchema, get_ci};
 use futures_util::{StreamExt, TryStreamExt, stream};
 use serde_json::{Map, Value, json};
@@ -128,15 +128,8 @@ pub async fn list(ctx: &Ctx<'_>, q: ListQuery) -> Result<ListPage, ScimError> {
 /// the same bytes); anything else is listed and serialised.
 pub async fn list_json(ctx: &Ctx<'_>, q: ListQuery) -> Result<Vec<u8>, ScimError> {
     let m = ctx.mapping();
-    let import = q.filter.is_none()
-        && q.sort_by.is_none()
-        && q.projection.attributes.is_empty()
-        && q.projection.excluded.is_empty()
-        && !m.protects()
-        && !m.fetch_each()
-        && !members::managed(ctx)
-        && !roles_as_groups(ctx);
-    let Some(direct) = m.direct().filter(|_| import) else {
+    let import = q.filter.is_none() && q.sort_by.is_none() && !m.fetch_each();
+    let Some(direct) = direct_writer(ctx, &q.projection).filter(|_| import) else {
         return Ok(list(ctx, q).await?.to_json());
     };
     let count = page_count(ctx, &q);
@@ -146,8 +139,20 @@ pub async fn list_json(ctx: &Ctx<'_>, q: ListQuery) -> Result<Vec<u8>, ScimError
     list_text(items.len(), q.start_index, total, |out, i| {
         direct
             .write(&items[i], collection, out)
+            .map(drop)
             .map_err(ScimError::from)
     })
+}
+
+/// The mapping's direct writer when what it writes is the whole answer:
+/// no projection, every account visible, nothing attached afterwards.
+pub(super) fn direct_writer<'c>(ctx: &'c Ctx<'_>, projection: &Projection) -> Option<Direct<'c>> {
+    let plain = projection.attributes.is_empty()
+        && projection.excluded.is_empty()
+        && !ctx.mapping().protects()
+        && !members::managed(ctx)
+        && !roles_as_groups(ctx);
+    ctx.mapping().direct().filter(|_| plain)
 }
 
 /// Whether a user's `groups` are read from its roles (added to each user).

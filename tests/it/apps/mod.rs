@@ -13,11 +13,11 @@
 //! accept each of them, and the guide must show each as it is.
 
 pub mod crm;
+mod direct_answers;
 pub mod django;
 pub mod example;
 mod example_patch;
 pub mod fab;
-mod import_pages;
 mod mapping_features;
 pub mod matrix;
 mod query_literals;
