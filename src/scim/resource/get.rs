@@ -34,10 +34,7 @@ pub(super) async fn get(
     if let (Some(tag), Some(inm)) = (etag(&resource), headers.get(IF_NONE_MATCH))
         && inm.to_str().is_ok_and(|v| etag_matches(v, &tag))
     {
-        let mut resp = Response::new(empty());
-        *resp.status_mut() = StatusCode::NOT_MODIFIED;
-        set_etag(&mut resp, Some(tag));
-        return Ok(resp);
+        return Ok(not_modified(tag));
     }
     Ok(resource_response(
         ctx,
@@ -63,12 +60,17 @@ async fn get_direct(
     if let (Some(tag), Some(inm)) = (&tag, headers.get(IF_NONE_MATCH))
         && inm.to_str().is_ok_and(|v| etag_matches(v, tag))
     {
-        let mut resp = Response::new(empty());
-        *resp.status_mut() = StatusCode::NOT_MODIFIED;
-        set_etag(&mut resp, Some(tag.clone()));
-        return Ok(resp);
+        return Ok(not_modified(tag.clone()));
     }
     let mut resp = json_bytes_response(StatusCode::OK, text);
     set_etag(&mut resp, tag);
     Ok(resp)
+}
+
+/// `304 Not Modified` with the resource's entity tag (RFC 9110 §15.4.5).
+fn not_modified(tag: String) -> Response<Body> {
+    let mut resp = Response::new(empty());
+    *resp.status_mut() = StatusCode::NOT_MODIFIED;
+    set_etag(&mut resp, Some(tag));
+    resp
 }
