@@ -12,6 +12,7 @@
 
 mod attr;
 mod ctx;
+mod direct;
 pub(crate) mod env;
 mod error_rules;
 mod groups;
@@ -41,6 +42,7 @@ use crate::mapping::compile::resource_schema::{
 use crate::mapping::compile::search::search;
 use crate::mapping::compile::write::constants;
 
+use crate::mapping::compile::direct::direct_plan;
 use crate::mapping::model::mapping::{
     OnCreateConflict, OnFailedCreate, ResourceKind, ResourceMapping, Unmapped,
 };
@@ -172,6 +174,7 @@ pub fn compile_with(
     }
     let list = ops.iter().find(|o| o.kind() == OpKind::List);
     let warnings = lint(&ctx, &rules, list, &search, &unique);
+    let direct = direct_plan(&rules, &schema);
     Ok(ResourceMapping {
         kind,
         core,
@@ -190,6 +193,7 @@ pub fn compile_with(
         protect,
         warnings,
         schema,
+        direct,
     })
 }
 

@@ -7,6 +7,7 @@
 use serde_json::Value;
 
 use crate::diagnostic::Diagnostic;
+use crate::mapping::model::direct::DirectPlan;
 use crate::mapping::model::error_rules::{ErrorOutcome, ErrorRule};
 use crate::mapping::model::groups::{MembersSpec, RolesSpec};
 use crate::mapping::model::ops::{OpKind, Operation};
@@ -85,6 +86,8 @@ pub struct ResourceMapping {
     pub(in crate::mapping) protect: Vec<filter::Filter>,
     pub(in crate::mapping) warnings: Vec<Diagnostic>,
     pub(in crate::mapping) schema: ResourceSchema,
+    /// How resources are written directly, when the rules allow it.
+    pub(in crate::mapping) direct: Option<DirectPlan>,
 }
 
 impl ResourceMapping {

@@ -8,6 +8,7 @@
 //!
 //! [`ResourceMapping`]: mapping::ResourceMapping
 
+pub(crate) mod direct;
 pub(crate) mod error_rules;
 pub(crate) mod groups;
 pub(crate) mod mapping;

@@ -55,14 +55,17 @@ fn served() -> Vec<(&'static str, ResourceMapping)> {
     served
 }
 
+/// `meta.location` as the server forms it: the collection's URL and the
+/// id as a percent-encoded path segment.
+fn location(id: &str) -> String {
+    format!("{URL}/{}", utf8_percent_encode(id, NON_ALPHANUMERIC))
+}
+
 /// What a list or a get answers for `host`, built as a `Value`: the
 /// resource's text and its entity tag (`meta.version`, before projection).
 fn oracle(m: &ResourceMapping, host: &Value) -> Result<(String, Option<String>), String> {
     let mut scim = m.to_scim(host).map_err(|e| e.to_string())?;
-    let location = scim
-        .get("id")
-        .and_then(Value::as_str)
-        .map(|id| format!("{URL}/{}", utf8_percent_encode(id, NON_ALPHANUMERIC)));
+    let location = scim.get("id").and_then(Value::as_str).map(location);
     if let (Some(l), Some(meta)) = (
         location,
         scim.get_mut("meta").and_then(Value::as_object_mut),
@@ -79,7 +82,7 @@ fn direct(m: &ResourceMapping, host: &Value) -> Result<(String, Option<String>),
     let tag = m
         .direct()
         .unwrap()
-        .write(host, URL, &mut out)
+        .write(host, location, &mut out)
         .map_err(|e| e.to_string())?;
     Ok((String::from_utf8(out).unwrap(), tag))
 }

@@ -125,15 +125,22 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// The `meta.location` of the resource `id`: the collection's URL and
+    /// the id, percent-encoded as a path segment.
+    pub(super) fn location_of(&self, id: &str) -> String {
+        let mut l = String::with_capacity(self.collection_url.len() + 1 + id.len());
+        l.push_str(&self.collection_url);
+        l.push('/');
+        l.extend(utf8_percent_encode(id, NON_ALPHANUMERIC));
+        l
+    }
+
     /// Finishes a mapped resource: `meta.location`.
     pub(super) fn finish(&self, mut resource: Value) -> Value {
-        let location = resource.get("id").and_then(Value::as_str).map(|id| {
-            let mut l = String::with_capacity(self.collection_url.len() + 1 + id.len());
-            l.push_str(&self.collection_url);
-            l.push('/');
-            l.extend(utf8_percent_encode(id, NON_ALPHANUMERIC));
-            l
-        });
+        let location = resource
+            .get("id")
+            .and_then(Value::as_str)
+            .map(|id| self.location_of(id));
         if let (Some(l), Some(meta)) = (
             location,
             resource.get_mut("meta").and_then(Value::as_object_mut),

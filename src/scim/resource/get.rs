@@ -31,10 +31,8 @@ pub(super) async fn get(
     }
     let mut resource = fetch(ctx, id).await?;
     members::attach(ctx, &mut resource, &q.projection).await?;
-    if let (Some(tag), Some(inm)) = (etag(&resource), headers.get(IF_NONE_MATCH))
-        && inm.to_str().is_ok_and(|v| etag_matches(v, &tag))
-    {
-        return Ok(not_modified(tag));
+    if let Some(resp) = not_modified(headers, etag(&resource).as_deref()) {
+        return Ok(resp);
     }
     Ok(resource_response(
         ctx,
@@ -56,21 +54,24 @@ async fn get_direct(
 ) -> Result<Response<Body>, ScimError> {
     let host = read_record(&ctx.host, id).await?;
     let mut text = Vec::with_capacity(512);
-    let tag = direct.write(&host, &ctx.collection_url, &mut text)?;
-    if let (Some(tag), Some(inm)) = (&tag, headers.get(IF_NONE_MATCH))
-        && inm.to_str().is_ok_and(|v| etag_matches(v, tag))
-    {
-        return Ok(not_modified(tag.clone()));
+    let tag = direct.write(&host, |id| ctx.location_of(id), &mut text)?;
+    if let Some(resp) = not_modified(headers, tag.as_deref()) {
+        return Ok(resp);
     }
     let mut resp = json_bytes_response(StatusCode::OK, text);
     set_etag(&mut resp, tag);
     Ok(resp)
 }
 
-/// `304 Not Modified` with the resource's entity tag (RFC 9110 §15.4.5).
-fn not_modified(tag: String) -> Response<Body> {
+/// `304 Not Modified` with the resource's entity tag, when
+/// `If-None-Match` names it (RFC 9110 §13.1.2, §15.4.5).
+fn not_modified(headers: &HeaderMap, tag: Option<&str>) -> Option<Response<Body>> {
+    let (tag, inm) = (tag?, headers.get(IF_NONE_MATCH)?);
+    if !inm.to_str().is_ok_and(|v| etag_matches(v, tag)) {
+        return None;
+    }
     let mut resp = Response::new(empty());
     *resp.status_mut() = StatusCode::NOT_MODIFIED;
-    set_etag(&mut resp, Some(tag));
-    resp
+    set_etag(&mut resp, Some(tag.to_owned()));
+    Some(resp)
 }

@@ -10,10 +10,10 @@
 use super::ctx::Ctx;
 use super::filter_check;
 use super::members;
-use super::read::{fetch_any, fetch_current, resource_of};
+use super::read::{fetch_any, fetch_current, resource_of, roles_as_groups};
 use crate::error::{ScimError, ScimType};
 use crate::host::{bad_answer, paging};
-use crate::mapping::{Direct, OpKind, PushdownRule, ResourceKind, Vars};
+use crate::mapping::{Direct, OpKind, PushdownRule, Vars};
 use crate::protocol::LIST_URN;
 use crate::protocol::filter::{AttrPath, CompValue, CompareOp, Filter, matches};
 use crate::protocol::projection::project;
@@ -132,13 +132,10 @@ pub async fn list_json(ctx: &Ctx<'_>, q: ListQuery) -> Result<Vec<u8>, ScimError
     let Some(direct) = direct_writer(ctx, &q.projection).filter(|_| import) else {
         return Ok(list(ctx, q).await?.to_json());
     };
-    let count = page_count(ctx, &q);
-    let scan_limit = ctx.config().scim.filter_scan_limit as u64;
-    let (items, total) = paging::page(&ctx.host, q.start_index, count, scan_limit).await?;
-    let collection = &ctx.collection_url;
+    let (items, total) = app_page(ctx, q.start_index, page_count(ctx, &q)).await?;
     list_text(items.len(), q.start_index, total, |out, i| {
         direct
-            .write(&items[i], collection, out)
+            .write(&items[i], |id| ctx.location_of(id), out)
             .map(drop)
             .map_err(ScimError::from)
     })
@@ -151,19 +148,8 @@ pub(super) fn direct_writer<'c>(ctx: &'c Ctx<'_>, projection: &Projection) -> Op
         && projection.excluded.is_empty()
         && !ctx.mapping().protects()
         && !members::managed(ctx)
-        && !roles_as_groups(ctx);
+        && roles_as_groups(ctx).is_none();
     ctx.mapping().direct().filter(|_| plain)
-}
-
-/// Whether a user's `groups` are read from its roles (added to each user).
-fn roles_as_groups(ctx: &Ctx<'_>) -> bool {
-    ctx.mapping().kind() == ResourceKind::User
-        && ctx
-            .config()
-            .groups
-            .as_deref()
-            .and_then(|g| g.roles())
-            .is_some()
 }
 
 /// The page size of a list request: its `count`, else the default within
@@ -204,9 +190,14 @@ pub async fn list_scoped(ctx: &Ctx<'_>, q: ListQuery, scope: Scope) -> Result<Li
 
 /// Unfiltered listing: the app's records of one SCIM page, mapped.
 async fn page(ctx: &Ctx<'_>, start: u64, count: u64) -> Result<(Vec<Value>, u64), ScimError> {
-    let scan_limit = ctx.config().scim.filter_scan_limit as u64;
-    let (items, total) = paging::page(&ctx.host, start, count, scan_limit).await?;
+    let (items, total) = app_page(ctx, start, count).await?;
     Ok((map_all(ctx, items).await?, total))
+}
+
+/// The app's records of one SCIM page, and the total.
+async fn app_page(ctx: &Ctx<'_>, start: u64, count: u64) -> Result<(Vec<Value>, u64), ScimError> {
+    let scan_limit = ctx.config().scim.filter_scan_limit as u64;
+    paging::page(&ctx.host, start, count, scan_limit).await
 }
 
 /// Filtered (or sorted) listing: candidates from a pushed-down search or a

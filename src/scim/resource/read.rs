@@ -78,15 +78,22 @@ pub(super) fn from_whole_answer(
 /// [`resource_of`] for a host resource already mapped: `scim` is
 /// `to_scim(host)`.
 fn resource_from(ctx: &Ctx<'_>, host: &Value, mut scim: Value) -> Value {
-    let groups = ctx.config().groups.as_deref();
-    if let (Some(spec), ResourceKind::User) = (groups.and_then(|g| g.roles()), ctx.mapping().kind())
-    {
+    if let Some(spec) = roles_as_groups(ctx) {
         let linked = user_groups(ctx, spec, host);
         if let (false, Value::Object(o)) = (linked.is_empty(), &mut scim) {
             o.insert("groups".into(), Value::Array(linked));
         }
     }
     ctx.finish(scim)
+}
+
+/// The roles that stand for groups, when the mapping is of users whose
+/// `groups` are read from their roles (added to each user it reads).
+pub(super) fn roles_as_groups<'c>(ctx: &'c Ctx<'_>) -> Option<&'c RolesSpec> {
+    let groups = ctx.config().groups.as_deref()?;
+    (ctx.mapping().kind() == ResourceKind::User)
+        .then(|| groups.roles())
+        .flatten()
 }
 
 /// `groups` of a user whose roles stand for groups (RFC 7643 §4.1.2).
